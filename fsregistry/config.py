@@ -1,0 +1,88 @@
+"""Where the tracking and registry stores are, and one store object per URI.
+
+Resolution order for the tracking URI: ``set_tracking_uri``, then ``FSREG_TRACKING_URI``,
+then ``MLFLOW_TRACKING_URI`` when it names a path or a bucket (a server or database URI is
+MLflow's business, not ours), then ``./mlruns``. The registry URI defaults to the tracking URI.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from fsregistry.storage import is_store_url, open_storage
+
+if TYPE_CHECKING:
+    from fsregistry.tracking.store import TrackingStore
+
+DEFAULT_TRACKING_URI = "./mlruns"
+
+_tracking_uri: str | None = None
+_registry_uri: str | None = None
+_stores: dict[tuple[str, str | None], TrackingStore] = {}
+_lock = threading.Lock()
+
+
+def _from_env(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value and (name.startswith("FSREG_") or is_store_url(value)):
+            return value
+    return None
+
+
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+    """Point tracking at a path or bucket URL for this process (``mlflow.set_tracking_uri``)."""
+    global _tracking_uri
+    _tracking_uri = os.fspath(uri)
+
+
+def get_tracking_uri() -> str:
+    return (
+        _tracking_uri
+        or _from_env("FSREG_TRACKING_URI", "MLFLOW_TRACKING_URI")
+        or (DEFAULT_TRACKING_URI)
+    )
+
+
+def set_registry_uri(uri: str | os.PathLike[str]) -> None:
+    """Keep the model registry somewhere else than tracking (``mlflow.set_registry_uri``)."""
+    global _registry_uri
+    _registry_uri = os.fspath(uri)
+
+
+def get_registry_uri() -> str:
+    return (
+        _registry_uri
+        or _from_env("FSREG_REGISTRY_URI", "MLFLOW_REGISTRY_URI")
+        or get_tracking_uri()
+    )
+
+
+def artifact_root_from_env() -> str | None:
+    """Default artifact root for new experiments (``FSREG_ARTIFACT_ROOT``), else the store."""
+    return os.environ.get("FSREG_ARTIFACT_ROOT") or None
+
+
+def tracking_store(
+    uri: str | None = None, storage_options: dict[str, Any] | None = None
+) -> TrackingStore:
+    """The process-wide store object for a tracking URI (shared caches and metric buffers)."""
+    from fsregistry.tracking.store import TrackingStore
+
+    uri = uri or get_tracking_uri()
+    key = (uri, repr(sorted((storage_options or {}).items())))
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            store = TrackingStore(open_storage(uri, storage_options), artifact_root_from_env())
+            _stores[key] = store
+    return store
+
+
+def _reset_after_fork() -> None:
+    _stores.clear()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)

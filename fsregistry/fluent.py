@@ -1,0 +1,464 @@
+"""``mlflow``'s fluent tracking functions: an active experiment and a stack of active runs.
+
+Same names, arguments and behaviour as ``mlflow.start_run`` and friends. The active run
+stack is per thread, as in MLflow; the active experiment is per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from fsregistry import config
+from fsregistry.client import PARENT_RUN_ID_TAG, Client
+from fsregistry.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    InputTag,
+    Metric,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.tracking.records import now_ms
+
+if TYPE_CHECKING:
+    import pandas
+
+_active_experiment_id: str | None = None
+_local = threading.local()
+_last_active_run_id: str | None = None
+
+
+def _stack() -> list[ActiveRun]:
+    if not hasattr(_local, "runs"):
+        _local.runs = []
+    stack: list[ActiveRun] = _local.runs
+    return stack
+
+
+def _client() -> Client:
+    return Client()
+
+
+class ActiveRun(Run):
+    """The run returned by :func:`start_run`; a context manager that ends it."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(info=run.info, data=run.data, inputs=run.inputs)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        active = _stack()
+        if any(r.info.run_id == self.info.run_id for r in active):
+            status = RunStatus.FINISHED if exc_type is None else RunStatus.FAILED
+            end_run(status if exc_type is not KeyboardInterrupt else RunStatus.KILLED)
+        return False
+
+
+# -- tracking URIs ------------------------------------------------------------------------
+set_tracking_uri = config.set_tracking_uri
+get_tracking_uri = config.get_tracking_uri
+set_registry_uri = config.set_registry_uri
+get_registry_uri = config.get_registry_uri
+
+
+# -- experiments ----------------------------------------------------------------------------
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment active, creating it by name if needed (race-free across processes)."""
+    global _active_experiment_id
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidParameterValue(
+            "Must specify exactly one of experiment_name and experiment_id, got "
+            f"experiment_name={experiment_name!r}, experiment_id={experiment_id!r}"
+        )
+    client = _client()
+    if experiment_id is not None:
+        exp = client.get_experiment(str(experiment_id))
+    else:
+        assert experiment_name is not None
+        found = client.get_experiment_by_name(experiment_name)
+        if found is None:
+            from fsregistry.exceptions import ResourceAlreadyExists
+
+            # Another process may create it a moment before us: then use theirs.
+            with contextlib.suppress(ResourceAlreadyExists):
+                client.create_experiment(experiment_name)
+            found = client.get_experiment_by_name(experiment_name)
+            if found is None:
+                raise ResourceDoesNotExist(f"Experiment {experiment_name!r} vanished")
+        exp = found
+    if exp.lifecycle_stage != "active":
+        raise InvalidParameterValue(
+            f"Cannot set a deleted experiment {exp.name!r} as the active experiment. "
+            "Restore it first or use another name."
+        )
+    _active_experiment_id = exp.experiment_id
+    return exp
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
+) -> str:
+    return _client().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return _client().get_experiment_by_name(name)
+
+
+def search_experiments(
+    view_type: int | str = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[Experiment]:
+    """All matching experiments (pages followed), like ``mlflow.search_experiments``."""
+    client = _client()
+    out: list[Experiment] = []
+    token: str | None = None
+    while True:
+        page_size = 1000 if max_results is None else min(1000, max_results - len(out))
+        page = client.search_experiments(view_type, page_size, filter_string, order_by, token)
+        out.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(out) >= max_results):
+            return out
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _client().delete_experiment(experiment_id)
+
+
+def _resolve_experiment_id() -> str:
+    if _active_experiment_id is not None:
+        return _active_experiment_id
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        return set_experiment(experiment_name=name).experiment_id
+    env_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    if env_id:
+        return env_id
+    return "0"
+
+
+# -- runs -----------------------------------------------------------------------------------
+def _source_tags() -> dict[str, str]:
+    source = sys.argv[0] if sys.argv and sys.argv[0] else "<console>"
+    tags = {"mlflow.source.name": source, "mlflow.source.type": "LOCAL"}
+    commit = _git_commit(Path(source).resolve().parent if sys.argv and sys.argv[0] else Path.cwd())
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+    return tags
+
+
+def _git_commit(start: Path) -> str | None:
+    """The checked-out commit, read from .git without running git (which may be absent)."""
+    for directory in (start, *start.parents):
+        git = directory / ".git"
+        if not git.is_dir():
+            continue
+        try:
+            head = (git / "HEAD").read_text().strip()
+            if not head.startswith("ref: "):
+                return head or None
+            ref = head[5:]
+            ref_file = git / ref
+            if ref_file.is_file():
+                return ref_file.read_text().strip() or None
+            packed = git / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        return line.split(" ", 1)[0]
+        except OSError:
+            return None
+        return None
+    return None
+
+
+def _user() -> str:
+    from fsregistry.tracking.store import _default_user
+
+    return _default_user()
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run, or resume ``run_id``, and make it the active run."""
+    global _last_active_run_id
+    client = _client()
+    active = _stack()
+    if active and not nested:
+        raise InvalidParameterValue(
+            f"Run with UUID {active[-1].info.run_id} is already active. To start a nested run, "
+            "call start_run with nested=True; or end the active run first with end_run()."
+        )
+    run_id = run_id or os.environ.get("MLFLOW_RUN_ID") or None
+    if run_id:
+        existing = client.get_run(run_id)
+        if existing.info.lifecycle_stage != "active":
+            raise InvalidParameterValue(f"Cannot start run with ID {run_id}: it is deleted")
+        if experiment_id is not None and str(experiment_id) != existing.info.experiment_id:
+            raise InvalidParameterValue(
+                f"Run {run_id} belongs to experiment {existing.info.experiment_id}, "
+                f"not to experiment_id={experiment_id!r}"
+            )
+        client.store.update_run_info(run_id, run_status=RunStatus.RUNNING, run_name=run_name)
+        if tags:
+            client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        run = client.get_run(run_id)
+    else:
+        parent = parent_run_id or (active[-1].info.run_id if active and nested else None)
+        if parent_run_id and active and active[-1].info.run_id != parent_run_id:
+            raise InvalidParameterValue(
+                f"parent_run_id={parent_run_id!r} is not the active run {active[-1].info.run_id!r}"
+            )
+        all_tags: dict[str, Any] = {"mlflow.user": _user(), **_source_tags()}
+        if parent:
+            client.get_run(parent)  # the parent must exist
+            all_tags[PARENT_RUN_ID_TAG] = parent
+        if description is not None:
+            all_tags["mlflow.note.content"] = description
+        all_tags.update(tags or {})
+        exp_id = str(experiment_id) if experiment_id is not None else _resolve_experiment_id()
+        run = client.store.create_run(
+            exp_id,
+            user_id=str(all_tags["mlflow.user"]),
+            start_time=None,
+            tags=all_tags,
+            run_name=run_name,
+        )
+    active_run = ActiveRun(run)
+    active.append(active_run)
+    _last_active_run_id = active_run.info.run_id
+    return active_run
+
+
+def active_run() -> ActiveRun | None:
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    current = active_run()
+    if current is not None:
+        return _client().get_run(current.info.run_id)
+    return _client().get_run(_last_active_run_id) if _last_active_run_id else None
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End the active run (buffered metrics are written first)."""
+    global _last_active_run_id
+    stack = _stack()
+    if not stack:
+        return
+    run = stack.pop()
+    _last_active_run_id = run.info.run_id
+    _client().set_terminated(run.info.run_id, RunStatus.from_any(status), now_ms())
+
+
+def _active_run_id(run_id: str | None = None) -> str:
+    if run_id:
+        return run_id
+    current = active_run()
+    if current is not None:
+        return current.info.run_id
+    return start_run().info.run_id  # MLflow starts a run implicitly on first log
+
+
+def get_run(run_id: str) -> Run:
+    return _client().get_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    _client().log_param(_active_run_id(), key, value)
+    return value
+
+
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    _client().log_batch(_active_run_id(run_id), params=[Param(k, v) for k, v in params.items()])
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+) -> None:
+    _client().log_metric(_active_run_id(run_id), key, value, timestamp, step)
+
+
+def log_metrics(
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+) -> None:
+    ts = timestamp if timestamp is not None else now_ms()
+    _client().log_batch(
+        _active_run_id(run_id),
+        metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()],
+    )
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    _client().set_tag(_active_run_id(), key, value)
+
+
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
+    _client().log_batch(_active_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+def delete_tag(key: str) -> None:
+    _client().delete_tag(_active_run_id(), key)
+
+
+def log_input(
+    dataset: Dataset, context: str | None = None, tags: Mapping[str, str] | None = None
+) -> None:
+    input_tags = [InputTag(k, v) for k, v in (tags or {}).items()]
+    if context is not None:
+        input_tags.append(InputTag("mlflow.data.context", context))
+    _client().log_inputs(_active_run_id(), [DatasetInput(dataset, input_tags)])
+
+
+# -- artifacts --------------------------------------------------------------------------------
+def log_artifact(
+    local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    _client().log_artifact(_active_run_id(run_id), local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    _client().log_artifacts(_active_run_id(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(_active_run_id(run_id), text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(_active_run_id(run_id), dictionary, artifact_file)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    uri = _client().get_run(_active_run_id()).info.artifact_uri
+    return f"{uri}/{artifact_path.lstrip('/')}" if artifact_path else uri
+
+
+# -- search -----------------------------------------------------------------------------------
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int | str = ViewType.ACTIVE_ONLY,
+    max_results: int = 100000,
+    order_by: Sequence[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+) -> pandas.DataFrame | list[Run]:
+    """Runs as a pandas DataFrame with MLflow's columns (or a list with output_format="list")."""
+    client = _client()
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameterValue(
+            f"Unsupported output_format {output_format!r}: expected 'pandas' or 'list'"
+        )
+    ids: list[str] = [str(e) for e in experiment_ids or []]
+    for name in experiment_names or []:
+        exp = client.get_experiment_by_name(name)
+        if exp is not None:
+            ids.append(exp.experiment_id)
+    if not ids and not experiment_names:
+        if search_all_experiments:
+            ids = [e.experiment_id for e in search_experiments(view_type=ViewType.ALL)]
+        else:
+            ids = [_resolve_experiment_id()]
+    runs: list[Run] = []
+    token: str | None = None
+    while len(runs) < max_results:
+        page = client.search_runs(
+            ids,
+            filter_string,
+            run_view_type,
+            min(50000, max_results - len(runs)),
+            order_by,
+            token,
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return runs
+    return runs_to_pandas(runs)
+
+
+def runs_to_pandas(runs: Sequence[Run]) -> pandas.DataFrame:
+    """MLflow's DataFrame shape: info columns, then ``metrics.*``, ``params.*``, ``tags.*``."""
+    import pandas
+
+    info_cols = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    metric_keys = sorted({k for r in runs for k in r.data.metrics})
+    param_keys = sorted({k for r in runs for k in r.data.params})
+    tag_keys = sorted({k for r in runs for k in r.data.tags})
+    data: dict[str, list[Any]] = {c: [] for c in info_cols}
+    data.update({f"metrics.{k}": [] for k in metric_keys})
+    data.update({f"params.{k}": [] for k in param_keys})
+    data.update({f"tags.{k}": [] for k in tag_keys})
+    for r in runs:
+        for c in info_cols:
+            data[c].append(getattr(r.info, c))
+        for k in metric_keys:
+            data[f"metrics.{k}"].append(r.data.metrics.get(k, math.nan))
+        for k in param_keys:
+            data[f"params.{k}"].append(r.data.params.get(k))
+        for k in tag_keys:
+            data[f"tags.{k}"].append(r.data.tags.get(k))
+    df = pandas.DataFrame(data)
+    for col in ("start_time", "end_time"):
+        df[col] = pandas.to_datetime(df[col], unit="ms", utc=True)
+    return df

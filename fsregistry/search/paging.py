@@ -1,0 +1,116 @@
+"""Page tokens and ``max_results`` limits, compatible with MLflow's file store.
+
+A page token is base64 of the JSON ``{"offset": N}``: an offset into the filtered, sorted
+result list. MLflow's Python file store hands tokens out as *bytes*, the REST API as text;
+both are accepted here, and tokens are handed out as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from typing import Final, NoReturn, TypeVar
+
+from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.search.filter import Kind
+
+T = TypeVar("T")
+
+DEFAULT_MAX_RESULTS: Final[Mapping[Kind, int]] = {
+    "runs": 1000,
+    "experiments": 1000,
+    "registered_models": 100,
+    "model_versions": 10_000,
+    "logged_models": 100,
+}
+
+# None: MLflow's file store enforces no upper bound for logged models.
+MAX_RESULTS_LIMIT: Final[Mapping[Kind, int | None]] = {
+    "runs": 50_000,
+    "experiments": 50_000,
+    "registered_models": 1000,
+    "model_versions": 200_000,
+    "logged_models": None,
+}
+
+_SHOWN_TOKEN_CHARS: Final = 200
+
+
+def check_max_results(max_results: object, kind: Kind) -> None:
+    """Raise InvalidParameterValue unless ``max_results`` is a positive int within MLflow's limit."""
+    if kind not in MAX_RESULTS_LIMIT:
+        raise ValueError(f"unknown search kind {kind!r}")
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidParameterValue(
+            f"Invalid value {max_results!r} for parameter 'max_results': "
+            "it must be a positive integer"
+        )
+    limit = MAX_RESULTS_LIMIT[kind]
+    if limit is not None and max_results > limit:
+        raise InvalidParameterValue(
+            f"Invalid value {max_results} for parameter 'max_results': searching {kind} "
+            f"allows at most {limit}"
+        )
+
+
+def encode_page_token(offset: int) -> str:
+    """Token for the page starting at ``offset``; same bytes as MLflow's, as text."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"page offset must be a non-negative int, got {offset!r}")
+    return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8")).decode("ascii")
+
+
+def decode_page_token(token: str | bytes | None) -> int:
+    """Offset encoded in ``token``; None or empty means the first page (offset 0).
+
+    Extra JSON fields are ignored, so tokens from MLflow's other stores decode too.
+    """
+    if token is None or len(token) == 0:
+        return 0
+    payload = _token_payload(token)
+    offset = payload.get("offset") if isinstance(payload, dict) else None
+    if isinstance(offset, str) and offset.isdigit():
+        # MLflow int()s the field, so a stringified offset is accepted too.
+        offset = int(offset)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        _bad_token(token, f"expected a JSON object with a non-negative 'offset', got {payload!r}")
+    return offset
+
+
+def _token_payload(token: str | bytes) -> object:
+    try:
+        raw = token.encode("ascii") if isinstance(token, str) else bytes(token)
+        decoded = base64.b64decode(raw, validate=True)
+    except (UnicodeEncodeError, binascii.Error, TypeError):
+        _bad_token(token, "not valid base64")
+    try:
+        return json.loads(decoded)
+    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
+        _bad_token(token, "not base64-encoded JSON")
+
+
+def _bad_token(token: str | bytes, reason: str) -> NoReturn:
+    shown = repr(token)
+    if len(shown) > _SHOWN_TOKEN_CHARS:
+        shown = shown[:_SHOWN_TOKEN_CHARS] + "..."
+    raise InvalidParameterValue(f"Invalid page token {shown}: {reason}")
+
+
+def paginate(
+    rows: Sequence[T], max_results: int, page_token: str | bytes | None
+) -> tuple[list[T], str | None]:
+    """The page of ``rows`` that ``page_token`` points at, and the token for the next page.
+
+    The next token is None when this page reaches the end of ``rows``.
+    """
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidParameterValue(
+            f"Invalid value {max_results!r} for parameter 'max_results': "
+            "it must be a positive integer"
+        )
+    start = decode_page_token(page_token)
+    end = start + max_results
+    next_token = encode_page_token(end) if end < len(rows) else None
+    return list(rows[start:end]), next_token

@@ -1,0 +1,233 @@
+"""Local disk (and NFS / bucket mounts): POSIX primitives, no fsspec in the hot path.
+
+- atomic replace: temp file in the same directory, then ``os.replace`` (never a temp file in
+  /tmp moved across filesystems, which is how MLflow users got empty meta.yaml files);
+- create-if-absent: temp file, then ``os.link`` onto the target, which fails if it exists,
+  so the file appears complete or not at all;
+- compare-and-swap: a ``filelock`` on a hidden sibling ``.<name>.fsreg-lock`` around
+  check-content-then-replace. Lock files only ever sit next to ``meta.yaml`` files, where
+  MLflow ignores files it does not know.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from filelock import FileLock
+
+from fsregistry.storage.base import (
+    Capabilities,
+    ConflictError,
+    FileInfo,
+    Storage,
+    Versioned,
+    check_path,
+    content_token,
+)
+
+_BULK_THREADS = 8
+_LOCK_TIMEOUT_S = 60.0
+
+
+# Our own bookkeeping files; listings hide them so they never show up as tags or artifacts.
+_INTERNAL_NAME = re.compile(r"^\..+\.fsreg-(lock|tmp-[0-9a-f]{32})$")
+
+
+def is_internal_name(name: str) -> bool:
+    """Whether a file name is one of fsregistry's lock or temp files."""
+    return _INTERNAL_NAME.match(name) is not None
+
+
+def _tmp_name(target: str) -> str:
+    head, tail = os.path.split(target)
+    return os.path.join(head, f".{tail}.fsreg-tmp-{uuid.uuid4().hex}")
+
+
+class LocalStorage(Storage):
+    """A directory on a POSIX filesystem."""
+
+    capabilities = Capabilities(
+        atomic_create=True, compare_and_swap=True, append=True, directories=True
+    )
+    protocol = "file"
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({self.root!r})"
+
+    @property
+    def root_uri(self) -> str:
+        return Path(self.root).as_uri()
+
+    def _abs(self, path: str) -> str:
+        path = check_path(path)
+        return os.path.join(self.root, *path.split("/")) if path else self.root
+
+    # -- reads ----------------------------------------------------------------------------
+    def read(self, path: str) -> bytes:
+        with open(self._abs(path), "rb") as f:
+            return f.read()
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
+        paths = list(paths)
+
+        def one(p: str) -> tuple[str, bytes | None]:
+            try:
+                return p, self.read(p)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                return p, None
+
+        # Local reads are cheap syscalls: threads only pay off for larger batches (and NFS).
+        if len(paths) < 64:
+            results = [one(p) for p in paths]
+        else:
+            with ThreadPoolExecutor(_BULK_THREADS) as pool:
+                results = list(pool.map(one, paths))
+        return {p: data for p, data in results if data is not None}
+
+    def read_versioned(self, path: str) -> Versioned:
+        data = self.read(path)
+        return Versioned(data, content_token(data))
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(self._abs(path))
+
+    def list_dir(self, path: str) -> tuple[list[str], list[str]]:
+        dirs: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(self._abs(path)) as it:
+                for entry in it:
+                    if entry.is_dir():
+                        dirs.append(entry.name)
+                    elif not is_internal_name(entry.name):
+                        files.append(entry.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return [], []
+        return dirs, files
+
+    def walk(self, path: str, prune: Callable[[str], bool] | None = None) -> list[FileInfo]:
+        base = self._abs(path)
+        out: list[FileInfo] = []
+        stack = [("", base)]
+        while stack:
+            rel, full = stack.pop()
+            try:
+                it = os.scandir(full)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            with it:
+                for entry in it:
+                    child = f"{rel}/{entry.name}" if rel else entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if prune is None or not prune(child):
+                            stack.append((child, entry.path))
+                    elif not is_internal_name(entry.name):
+                        out.append(FileInfo(child, entry.stat().st_size))
+        return out
+
+    # -- writes ---------------------------------------------------------------------------
+    def _write_tmp(self, target: str, data: bytes) -> str:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = _tmp_name(target)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        return tmp
+
+    def write(self, path: str, data: bytes) -> None:
+        target = self._abs(path)
+        tmp = self._write_tmp(target, data)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def _create(self, path: str, data: bytes) -> None:
+        target = self._abs(path)
+        tmp = self._write_tmp(target, data)
+        try:
+            os.link(tmp, target)
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+                raise  # includes FileExistsError, the expected "taken" answer
+            # Filesystems without hard links: O_EXCL is still exclusive, though a reader
+            # may briefly see the file empty.
+            with open(target, "xb") as f:
+                f.write(data)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _lock(self, target: str) -> FileLock:
+        head, tail = os.path.split(target)
+        os.makedirs(head, exist_ok=True)
+        return FileLock(os.path.join(head, f".{tail}.fsreg-lock"), timeout=_LOCK_TIMEOUT_S)
+
+    def _write_if_match(self, path: str, data: bytes, token: str | None) -> None:
+        target = self._abs(path)
+        with self._lock(target):
+            try:
+                with open(target, "rb") as f:
+                    current: str | None = content_token(f.read())
+            except FileNotFoundError:
+                current = None
+            if current != token:
+                raise ConflictError(path)
+            self.write(path, data)
+
+    def append(self, path: str, data: bytes) -> None:
+        target = self._abs(path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        # O_APPEND makes each small write land whole at the end, even with other writers.
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def delete(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._abs(path))
+
+    def delete_tree(self, path: str) -> None:
+        target = self._abs(path)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        else:
+            self.delete(path)
+
+    def make_dirs(self, path: str) -> None:
+        os.makedirs(self._abs(path), exist_ok=True)
+
+    def move_tree(self, src: str, dst: str) -> None:
+        target = self._abs(dst)
+        if os.path.exists(target):
+            raise FileExistsError(dst)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.rename(self._abs(src), target)
+
+    def put_file(self, local_path: str, path: str) -> None:
+        target = self._abs(path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = _tmp_name(target)
+        try:
+            shutil.copyfile(local_path, tmp)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def get_file(self, path: str, local_path: str) -> None:
+        shutil.copyfile(self._abs(path), local_path)

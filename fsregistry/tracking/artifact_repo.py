@@ -1,0 +1,134 @@
+"""Artifacts under one artifact URI (a run's ``artifact_uri`` or a model's location).
+
+Any store URL works, so artifacts can live apart from the tracking metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from fsregistry.entities import FileInfo
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.storage import Storage, check_path, join, open_storage
+
+
+def _artifact_path(path: str | None) -> str:
+    if path is None:
+        return ""
+    if not isinstance(path, str):
+        raise InvalidParameterValue(f"Invalid artifact path {path!r}: must be a string")
+    if path.startswith("/") or "\\" in path:
+        raise InvalidParameterValue(f"Invalid artifact path {path!r}: must be relative")
+    return check_path(path)
+
+
+class ArtifactRepository:
+    """Read and write artifacts below ``artifact_uri``."""
+
+    def __init__(self, artifact_uri: str) -> None:
+        self.artifact_uri = artifact_uri.rstrip("/")
+        self.storage: Storage = open_storage(self.artifact_uri)
+
+    def log_artifact(
+        self, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        local = os.fspath(local_path)
+        if not os.path.isfile(local):
+            raise InvalidParameterValue(f"Artifact {local!r} is not a file")
+        dest = join(_artifact_path(artifact_path), os.path.basename(local))
+        self.storage.put_file(local, dest)
+
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        local = os.fspath(local_dir)
+        if not os.path.isdir(local):
+            raise InvalidParameterValue(f"Artifact directory {local!r} is not a directory")
+        base = _artifact_path(artifact_path)
+        for dirpath, _, filenames in os.walk(local):
+            rel_dir = os.path.relpath(dirpath, local)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+            for name in filenames:
+                self.storage.put_file(os.path.join(dirpath, name), join(base, rel_dir, name))
+        if not any(os.scandir(local)):
+            self.storage.make_dirs(base)
+
+    def write_bytes(self, artifact_file: str, data: bytes) -> None:
+        path = _artifact_path(artifact_file)
+        if not path:
+            raise InvalidParameterValue(f"Invalid artifact file {artifact_file!r}")
+        self.storage.write(path, data)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        self.write_bytes(artifact_file, text.encode("utf-8"))
+
+    def log_dict(self, dictionary: Any, artifact_file: str) -> None:
+        """JSON, or YAML when the file name ends in .yaml/.yml (as MLflow decides)."""
+        if artifact_file.endswith((".yaml", ".yml")):
+            import yaml
+
+            text = yaml.safe_dump(dictionary, default_flow_style=False, allow_unicode=True)
+        else:
+            text = json.dumps(dictionary, indent=2)
+        self.log_text(text, artifact_file)
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """Immediate children of ``path``, with paths relative to the artifact root."""
+        base = _artifact_path(path)
+        sizes: dict[str, int | None] = {}
+        for info in self.storage.walk(base):
+            head, sep, _ = info.path.partition("/")
+            if sep:
+                sizes.setdefault(head + "/", None)
+            else:
+                sizes[head] = info.size
+        dirs, _ = self.storage.list_dir(base)
+        for d in dirs:
+            sizes.setdefault(d + "/", None)  # empty directories exist on local disk
+        out = []
+        for name, size in sizes.items():
+            is_dir = name.endswith("/")
+            out.append(FileInfo(join(base, name.rstrip("/")), is_dir, None if is_dir else size))
+        return sorted(out, key=lambda f: f.path)
+
+    def read_bytes(self, artifact_file: str) -> bytes:
+        path = _artifact_path(artifact_file)
+        try:
+            return self.storage.read(path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ResourceDoesNotExist(
+                f"Artifact {artifact_file!r} not found under {self.artifact_uri}"
+            ) from None
+
+    def download_artifacts(
+        self, artifact_path: str | None = None, dst_path: str | None = None
+    ) -> str:
+        """Copy a file or directory to ``dst_path`` (a new temp dir if None); returns its path."""
+        src = _artifact_path(artifact_path)
+        dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="fsreg-")
+        if dst_path and not os.path.isdir(dst_root):
+            raise InvalidParameterValue(f"Destination {dst_path!r} is not an existing directory")
+        files = self.storage.walk(src)
+        if files:  # a directory
+            target = os.path.join(dst_root, *src.split("/")) if src else dst_root
+            for info in files:
+                local = os.path.join(target, *info.path.split("/"))
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                self.storage.get_file(join(src, info.path), local)
+            os.makedirs(target, exist_ok=True)
+            return target
+        if src and self.storage.exists(src):
+            local = os.path.join(dst_root, *src.split("/"))
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+            self.storage.get_file(src, local)
+            return local
+        if not src or self.storage.list_dir(src)[0]:
+            target = os.path.join(dst_root, *src.split("/")) if src else dst_root
+            os.makedirs(target, exist_ok=True)
+            return target
+        raise ResourceDoesNotExist(
+            f"Artifact {artifact_path!r} not found under {self.artifact_uri}"
+        )

@@ -1,0 +1,239 @@
+"""Run and experiment files <-> entities: parsing and formatting, no I/O.
+
+Kept apart from the store so that search (which reads thousands of files in bulk) and
+single-run reads decode files the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fsregistry.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+)
+from fsregistry.metafile import MalformedMetaFile, load_meta
+from fsregistry.validation import format_metric_value
+
+SOURCE_TYPE_LOCAL = 4  # MLflow's legacy SourceType.LOCAL, still written into run meta
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def decode_text(raw: bytes) -> str:
+    """Param and tag files: UTF-8 text without a trailing newline (kept verbatim)."""
+    return raw.decode("utf-8")
+
+
+# -- metrics ------------------------------------------------------------------------------
+def format_metric_line(value: float, timestamp: int, step: int) -> bytes:
+    return f"{timestamp} {format_metric_value(value)} {step}\n".encode("ascii")
+
+
+def parse_metric_lines(raw: bytes, key: str, where: str) -> list[Metric]:
+    """Every line of a run or logged-model metric file, in file order.
+
+    Accepts MLflow's forms: ``ts value`` (legacy, step 0), ``ts value step``,
+    ``ts value step dataset_name dataset_digest`` (3.x), and the logged-model forms with a
+    run id after the step (4 or 6 fields).
+    """
+    out: list[Metric] = []
+    for lineno, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+        parts = line.split(" ")
+        if not line.strip():
+            continue
+        try:
+            ts, value = int(parts[0]), float(parts[1])
+            step = int(parts[2]) if len(parts) > 2 else 0
+        except (ValueError, IndexError) as e:
+            raise MalformedMetaFile(
+                f"Malformed metric file {where}, line {lineno}: {line!r}"
+            ) from e
+        metric = Metric(key=key, value=value, timestamp=ts, step=step)
+        if len(parts) == 5:
+            metric.dataset_name, metric.dataset_digest = parts[3], parts[4]
+        elif len(parts) in (4, 6):
+            metric.run_id = parts[3]
+            if len(parts) == 6:
+                metric.dataset_name, metric.dataset_digest = parts[4], parts[5]
+        elif len(parts) > 3:
+            raise MalformedMetaFile(f"Malformed metric file {where}, line {lineno}: {line!r}")
+        out.append(metric)
+    return out
+
+
+def latest_metric(history: list[Metric]) -> Metric | None:
+    """MLflow's current value of a metric: the line maximising (step, timestamp, value)."""
+    return max(history, key=Metric.sort_key) if history else None
+
+
+# -- experiments --------------------------------------------------------------------------
+def experiment_meta(
+    experiment_id: str, name: str, artifact_location: str, creation_time: int
+) -> dict[str, Any]:
+    return {
+        "artifact_location": artifact_location,
+        "creation_time": creation_time,
+        "experiment_id": experiment_id,
+        "last_update_time": creation_time,
+        "lifecycle_stage": LifecycleStage.ACTIVE,
+        "name": name,
+    }
+
+
+def experiment_from_meta(meta: Mapping[str, Any], tags: dict[str, str]) -> Experiment:
+    return Experiment(
+        experiment_id=str(meta["experiment_id"]),
+        name=str(meta["name"]),
+        artifact_location=str(meta.get("artifact_location") or ""),
+        lifecycle_stage=str(meta.get("lifecycle_stage") or LifecycleStage.ACTIVE),
+        tags=tags,
+        creation_time=_opt_int(meta.get("creation_time")),
+        last_update_time=_opt_int(meta.get("last_update_time")),
+    )
+
+
+# -- runs ---------------------------------------------------------------------------------
+def run_meta(info: RunInfo, deleted_time: int | None = None) -> dict[str, Any]:
+    """Run ``meta.yaml`` readable by MLflow 2.x (needs ``run_uuid``) and 3.x (int status)."""
+    meta: dict[str, Any] = {
+        "artifact_uri": info.artifact_uri,
+        "end_time": info.end_time,
+        "entry_point_name": "",
+        "experiment_id": info.experiment_id,
+        "lifecycle_stage": info.lifecycle_stage,
+        "run_id": info.run_id,
+        "run_name": info.run_name,
+        "run_uuid": info.run_id,
+        "source_name": "",
+        "source_type": SOURCE_TYPE_LOCAL,
+        "source_version": "",
+        "start_time": info.start_time,
+        "status": RunStatus.to_int(info.status),
+        "tags": [],
+        "user_id": info.user_id,
+    }
+    if deleted_time is not None:
+        meta["deleted_time"] = deleted_time
+    return meta
+
+
+def run_info_from_meta(meta: Mapping[str, Any], artifact_uri: str | None = None) -> RunInfo:
+    run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
+    return RunInfo(
+        run_id=run_id,
+        experiment_id=str(meta["experiment_id"]),
+        user_id=str(meta.get("user_id") or ""),
+        status=RunStatus.from_any(meta.get("status")),
+        start_time=int(meta.get("start_time") or 0),
+        end_time=_opt_int(meta.get("end_time")),
+        lifecycle_stage=str(meta.get("lifecycle_stage") or LifecycleStage.ACTIVE),
+        artifact_uri=artifact_uri if artifact_uri is not None else str(meta["artifact_uri"]),
+        run_name=str(meta.get("run_name") or ""),
+    )
+
+
+@dataclass
+class RunFiles:
+    """The decoded files of one run directory, gathered by a listing and a bulk read."""
+
+    meta: dict[str, Any]
+    metrics: dict[str, list[Metric]] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[str, Any]]) -> Run:
+    info = run_info_from_meta(files.meta, artifact_uri)
+    tags = dict(files.tags)
+    # run_name in meta and the mlflow.runName tag are one value; MLflow keeps them in step.
+    if info.run_name and "mlflow.runName" not in tags:
+        tags["mlflow.runName"] = info.run_name
+    elif not info.run_name and "mlflow.runName" in tags:
+        info.run_name = tags["mlflow.runName"]
+    latest: dict[str, float] = {}
+    metric_objs: list[Metric] = []
+    for key, history in files.metrics.items():
+        m = latest_metric(history)
+        if m is not None:
+            latest[key] = m.value
+            metric_objs.append(m)
+    inputs = RunInputs()
+    for record in files.inputs:
+        if record.get("source_type") != "DATASET":
+            continue
+        ds = datasets.get(str(record.get("source_id")))
+        if ds is None:
+            continue
+        input_tags = record.get("tags") or {}
+        inputs.dataset_inputs.append(
+            DatasetInput(
+                dataset=Dataset(
+                    name=str(ds.get("name")),
+                    digest=str(ds.get("digest")),
+                    source_type=str(ds.get("source_type")),
+                    source=str(ds.get("source")),
+                    schema=ds.get("schema"),
+                    profile=ds.get("profile"),
+                ),
+                tags=[InputTag(str(k), str(v)) for k, v in input_tags.items()],
+            )
+        )
+    data = RunData(metrics=latest, params=dict(files.params), tags=tags, metric_objs=metric_objs)
+    return Run(info=info, data=data, inputs=inputs)
+
+
+def dataset_context(dataset_input: DatasetInput) -> str | None:
+    for tag in dataset_input.tags:
+        if tag.key == "mlflow.data.context":
+            return tag.value
+    return None
+
+
+def parse_run_files(
+    meta_raw: bytes,
+    meta_where: str,
+    files: Mapping[str, bytes],
+) -> RunFiles:
+    """Decode a run from ``meta.yaml`` bytes and ``{run-relative path: bytes}``."""
+    parsed = RunFiles(meta=load_meta(meta_raw, meta_where))
+    for rel, raw in files.items():
+        kind, _, key = rel.partition("/")
+        if kind == "metrics":
+            parsed.metrics[key] = parse_metric_lines(raw, key, f"{meta_where}/../{rel}")
+        elif kind == "params":
+            parsed.params[key] = decode_text(raw)
+        elif kind == "tags":
+            parsed.tags[key] = decode_text(raw)
+        elif kind == "inputs" and rel.endswith("/meta.yaml"):
+            parsed.inputs.append(load_meta(raw, rel))
+    return parsed
+
+
+def dataset_json(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def metric_is_nan(value: float) -> bool:
+    return math.isnan(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)

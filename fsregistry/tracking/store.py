@@ -1,0 +1,907 @@
+"""Experiments and runs in MLflow's file layout, on any :class:`Storage`.
+
+The files are the source of truth and the layout is MLflow's (spec §1), so MLflow reads what
+this writes and the other way round. What differs is how it writes and reads:
+
+- experiment ids come from the name (an 18-digit number, as MLflow's look) and are claimed
+  with an atomic create, so two processes creating one name end up with one experiment;
+- run ``meta.yaml`` updates are compare-and-swap, params are create-if-absent;
+- reads list a directory once and fetch every file it needs in one concurrent bulk read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from fsregistry import layout
+from fsregistry.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from fsregistry.entities import Param as ParamEntity
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
+from fsregistry.metafile import MalformedMetaFile, dump_meta, load_meta
+from fsregistry.search import (
+    check_max_results,
+    default_order,
+    matches,
+    paginate,
+    parse_filter,
+    parse_order_by,
+    sort_rows,
+)
+from fsregistry.storage import Storage
+from fsregistry.tracking import records
+from fsregistry.tracking.metric_buffer import MetricBuffer
+from fsregistry.tracking.run_names import random_run_name
+from fsregistry.validation import (
+    MAX_EXPERIMENT_TAG_VAL_LENGTH,
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_TAGS_PER_BATCH,
+    validate_experiment_id,
+    validate_experiment_name,
+    validate_key,
+    validate_metric,
+    validate_param,
+    validate_run_id,
+    validate_tag,
+)
+
+RUN_NAME_TAG = "mlflow.runName"
+_ID_DIGITS = 18
+_RUN_LEVEL_PRUNE = frozenset({"artifacts"})
+
+
+def _name_experiment_id(name: str, attempt: int) -> str:
+    """Deterministic experiment id for a name, so concurrent creators pick the same one."""
+    digest = hashlib.sha256(f"{name}\x00{attempt}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big") % (9 * 10 ** (_ID_DIGITS - 1))
+    return str(10 ** (_ID_DIGITS - 1) + number)
+
+
+def _prune_run_dir(rel: str) -> bool:
+    return rel in _RUN_LEVEL_PRUNE
+
+
+def _prune_experiment_dir(rel: str) -> bool:
+    # Inside an experiment: skip LoggedModels/traces (not run data) and run artifact trees.
+    parts = rel.split("/")
+    if len(parts) == 1:
+        return parts[0] in ("models", "traces")
+    return len(parts) == 2 and parts[1] in _RUN_LEVEL_PRUNE
+
+
+class TrackingStore:
+    """MLflow's tracking store operations on one store root.
+
+    ``artifact_root``: where new experiments put artifacts (default: the store root itself,
+    as MLflow does); may be any store URL, e.g. metadata on disk and artifacts in a bucket.
+    """
+
+    def __init__(self, storage: Storage, artifact_root: str | None = None) -> None:
+        self.storage = storage
+        self.artifact_root = (artifact_root or storage.root_uri).rstrip("/")
+        self._run_dirs: dict[str, str] = {}  # run_id -> experiment dir; runs move only on delete
+        self._run_dirs_lock = threading.Lock()
+        # Object stores cannot append: metric lines are buffered and flushed in batches, and
+        # the "run is active" check is trusted for one flush interval instead of costing a
+        # GET per log_metric call (local disk checks every call; it is a cheap read there).
+        self._metrics = None if storage.capabilities.append else MetricBuffer(storage)
+        self._active_checked: dict[str, float] = {}
+
+    # ======================================================================================
+    # experiments
+    # ======================================================================================
+    def _experiment_dirs(self, view_type: int = ViewType.ALL) -> list[str]:
+        stages = ViewType.stages(view_type)
+        out: list[str] = []
+        dirs, _ = self.storage.list_dir("")
+        if LifecycleStage.ACTIVE in stages or LifecycleStage.DELETED in stages:
+            # An active tree may hold deleted experiments MLflow never moved (hand edits), so
+            # lifecycle is decided by meta.yaml, not by location.
+            out.extend(d for d in dirs if d not in layout.RESERVED_ROOT_FOLDERS)
+        if layout.TRASH in dirs:
+            trash, _ = self.storage.list_dir(layout.TRASH)
+            out.extend(layout.experiment_dir(d, deleted=True) for d in trash)
+        return out
+
+    def _read_experiments(
+        self, exp_dirs: Sequence[str], with_tags: bool = True
+    ) -> list[Experiment]:
+        metas = self.storage.read_many(layout.experiment_meta(d) for d in exp_dirs)
+        experiments: list[Experiment] = []
+        for exp_dir in exp_dirs:
+            raw = metas.get(layout.experiment_meta(exp_dir))
+            if raw is None:
+                continue  # not an experiment (or a half-deleted one): MLflow skips these too
+            try:
+                meta = load_meta(raw, self.storage.uri(layout.experiment_meta(exp_dir)))
+                exp_id = str(meta["experiment_id"])
+            except (MalformedMetaFile, KeyError):
+                continue
+            if exp_id != exp_dir.rsplit("/", 1)[-1]:
+                continue  # MLflow ignores an experiment whose id and directory disagree
+            exp = records.experiment_from_meta(meta, {})
+            exp.artifact_location = self._relocate(exp.artifact_location, exp_id)
+            experiments.append(exp)
+        if with_tags:
+            self._attach_experiment_tags(experiments)
+        return experiments
+
+    def _attach_experiment_tags(self, experiments: list[Experiment]) -> None:
+        paths: dict[str, tuple[Experiment, str]] = {}
+        for exp in experiments:
+            tags_dir = layout.experiment_tags(self._exp_dir_of(exp))
+            for info in self.storage.walk(tags_dir):
+                paths[f"{tags_dir}/{info.path}"] = (exp, info.path)
+        for path, raw in self.storage.read_many(paths).items():
+            exp, key = paths[path]
+            exp.tags[key] = records.decode_text(raw)
+
+    @staticmethod
+    def _exp_dir_of(exp: Experiment) -> str:
+        return layout.experiment_dir(
+            exp.experiment_id, deleted=exp.lifecycle_stage == LifecycleStage.DELETED
+        )
+
+    def _find_experiment_dir(self, experiment_id: str) -> tuple[str, dict[str, Any]]:
+        experiment_id = validate_experiment_id(experiment_id)
+        for deleted in (False, True):
+            exp_dir = layout.experiment_dir(experiment_id, deleted)
+            try:
+                raw = self.storage.read(layout.experiment_meta(exp_dir))
+            except FileNotFoundError:
+                continue
+            return exp_dir, load_meta(raw, self.storage.uri(layout.experiment_meta(exp_dir)))
+        if experiment_id == layout.DEFAULT_EXPERIMENT_ID and self._ensure_default_experiment():
+            return self._find_experiment_dir(experiment_id)
+        raise ResourceDoesNotExist(f"Could not find experiment with ID {experiment_id}")
+
+    def _ensure_default_experiment(self) -> bool:
+        """Create experiment 0 'Default' if it is missing, as MLflow does for a new store."""
+        if self.storage.exists(layout.experiment_meta(layout.experiment_dir("0", True))):
+            return False
+        meta = records.experiment_meta(
+            layout.DEFAULT_EXPERIMENT_ID,
+            layout.DEFAULT_EXPERIMENT_NAME,
+            f"{self.artifact_root}/{layout.DEFAULT_EXPERIMENT_ID}",
+            records.now_ms(),
+        )
+        with contextlib.suppress(FileExistsError):  # another process made it first: same result
+            self.storage.create(layout.experiment_meta("0"), dump_meta(meta))
+        self.storage.make_dirs(layout.TRASH)
+        return True
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        exp_dir, _ = self._find_experiment_dir(experiment_id)
+        found = self._read_experiments([exp_dir])
+        if not found:
+            raise ResourceDoesNotExist(f"Could not find experiment with ID {experiment_id}")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        for exp in self._read_experiments(self._experiment_dirs(), with_tags=False):
+            if exp.name == name:
+                self._attach_experiment_tags([exp])
+                return exp
+        if name == layout.DEFAULT_EXPERIMENT_NAME and self._ensure_default_experiment():
+            return self.get_experiment(layout.DEFAULT_EXPERIMENT_ID)
+        return None
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+    ) -> str:
+        validate_experiment_name(name)
+        tag_items = _tag_items(tags)
+        for key, value in tag_items:
+            validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
+        if artifact_location is not None:
+            _check_artifact_location(artifact_location)
+        existing = self.get_experiment_by_name(name)
+        if existing is not None:
+            raise _experiment_exists(name, existing)
+        self._ensure_default_experiment_once()
+        for attempt in range(1000):
+            exp_id = _name_experiment_id(name, attempt)
+            if self.storage.exists(layout.experiment_meta(layout.experiment_dir(exp_id, True))):
+                continue
+            location = (artifact_location or f"{self.artifact_root}/{exp_id}").rstrip("/")
+            meta = records.experiment_meta(exp_id, name, location, records.now_ms())
+            try:
+                self.storage.create(layout.experiment_meta(exp_id), dump_meta(meta))
+            except FileExistsError:
+                holder = load_meta(self.storage.read(layout.experiment_meta(exp_id)), exp_id)
+                if holder.get("name") == name:
+                    raise _experiment_exists(name, None) from None
+                continue  # id held by a renamed experiment: try the next one for this name
+            for key, value in tag_items:
+                self.storage.write(layout.experiment_tag(exp_id, key), str(value).encode())
+            return exp_id
+        raise InvalidState(f"Could not allocate an experiment id for {name!r}")
+
+    def _ensure_default_experiment_once(self) -> None:
+        if not self.storage.exists(layout.experiment_meta("0")):
+            self._ensure_default_experiment()
+
+    def search_experiments(
+        self,
+        view_type: int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[Experiment]:
+        view = ViewType.from_any(view_type)
+        check_max_results(max_results, "experiments")
+        comparisons = parse_filter(filter_string, "experiments")
+        clauses = parse_order_by(order_by, "experiments") + default_order("experiments")
+        exp_dirs = self._experiment_dirs(view)
+        if not exp_dirs and self._ensure_default_experiment():
+            exp_dirs = self._experiment_dirs(view)
+        stages = ViewType.stages(view)
+        experiments = [e for e in self._read_experiments(exp_dirs) if e.lifecycle_stage in stages]
+        experiments = [e for e in experiments if matches(comparisons, _experiment_lookup(e))]
+        experiments = sort_rows(experiments, clauses, _experiment_lookup)
+        page, token = paginate(experiments, max_results, page_token)
+        return PagedList(page, token)
+
+    def _update_experiment_meta(self, exp_dir: str, **changes: Any) -> None:
+        path = layout.experiment_meta(exp_dir)
+
+        def change(old: bytes | None) -> bytes:
+            if old is None:
+                raise ResourceDoesNotExist(f"Experiment meta {self.storage.uri(path)} vanished")
+            meta = load_meta(old, path)
+            meta.update(changes)
+            meta["last_update_time"] = records.now_ms()
+            return dump_meta(meta)
+
+        self.storage.update(path, change)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        validate_experiment_name(new_name)
+        exp_dir, meta = self._find_experiment_dir(experiment_id)
+        if meta.get("lifecycle_stage") == LifecycleStage.DELETED:
+            raise InvalidState(f"Cannot rename a non-active experiment {experiment_id}")
+        existing = self.get_experiment_by_name(new_name)
+        if existing is not None and existing.experiment_id != str(experiment_id):
+            raise _experiment_exists(new_name, existing)
+        self._update_experiment_meta(exp_dir, name=new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        experiment_id = validate_experiment_id(experiment_id)
+        if experiment_id == layout.DEFAULT_EXPERIMENT_ID:
+            raise InvalidParameterValue("Cannot delete the Default experiment '0'")
+        exp_dir, _meta = self._find_experiment_dir(experiment_id)
+        if exp_dir != layout.experiment_dir(experiment_id):
+            raise InvalidState(f"Experiment {experiment_id} is already deleted")
+        now = records.now_ms()
+        for run_id in self._run_ids_in(exp_dir):
+            self._update_run_meta(
+                exp_dir,
+                run_id,
+                only_if_stage=LifecycleStage.ACTIVE,
+                lifecycle_stage=LifecycleStage.DELETED,
+                deleted_time=now,
+            )
+        self._update_experiment_meta(exp_dir, lifecycle_stage=LifecycleStage.DELETED)
+        self.storage.move_tree(exp_dir, layout.experiment_dir(experiment_id, deleted=True))
+        self._forget_runs_of(exp_dir)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        experiment_id = validate_experiment_id(experiment_id)
+        exp_dir, _ = self._find_experiment_dir(experiment_id)
+        active_dir = layout.experiment_dir(experiment_id)
+        if exp_dir == active_dir:
+            raise InvalidState(f"Experiment {experiment_id} is not deleted")
+        self.storage.move_tree(exp_dir, active_dir)
+        self._forget_runs_of(exp_dir)
+        self._update_experiment_meta(active_dir, lifecycle_stage=LifecycleStage.ACTIVE)
+        for run_id in self._run_ids_in(active_dir):
+            self._update_run_meta(
+                active_dir,
+                run_id,
+                only_if_stage=LifecycleStage.DELETED,
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                deleted_time=None,
+            )
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        key, text = validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
+        exp_dir, meta = self._find_experiment_dir(experiment_id)
+        if meta.get("lifecycle_stage") == LifecycleStage.DELETED:
+            raise InvalidState(f"Cannot set a tag on deleted experiment {experiment_id}")
+        self.storage.write(layout.experiment_tag(exp_dir, key), text.encode("utf-8"))
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        validate_key(key, "tag key")
+        exp_dir, _ = self._find_experiment_dir(experiment_id)
+        path = layout.experiment_tag(exp_dir, key)
+        if not self.storage.exists(path):
+            raise ResourceDoesNotExist(f"No tag {key!r} on experiment {experiment_id}")
+        self.storage.delete(path)
+
+    # ======================================================================================
+    # runs: locating
+    # ======================================================================================
+    def _run_ids_in(self, exp_dir: str) -> list[str]:
+        dirs, _ = self.storage.list_dir(exp_dir)
+        return [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
+
+    def _forget_runs_of(self, exp_dir: str) -> None:
+        with self._run_dirs_lock:
+            for run_id in [r for r, d in self._run_dirs.items() if d == exp_dir]:
+                del self._run_dirs[run_id]
+
+    def _locate_run(self, run_id: str) -> tuple[str, bytes]:
+        """Experiment directory and meta.yaml bytes of a run, wherever it is."""
+        validate_run_id(run_id)
+        with self._run_dirs_lock:
+            cached = self._run_dirs.get(run_id)
+        if cached is not None:
+            try:
+                return cached, self.storage.read(layout.run_meta(cached, run_id))
+            except FileNotFoundError:
+                self._forget_runs_of(cached)
+        candidates = [layout.run_meta(d, run_id) for d in self._experiment_dirs()]
+        for path, raw in self.storage.read_many(candidates).items():
+            exp_dir = path[: -len(f"/{run_id}/{layout.META}")]
+            with self._run_dirs_lock:
+                self._run_dirs[run_id] = exp_dir
+            return exp_dir, raw
+        raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+
+    def _run_files(self, exp_dir: str, run_id: str, meta_raw: bytes) -> records.RunFiles:
+        run_dir = layout.run_dir(exp_dir, run_id)
+        listing = self.storage.walk(run_dir, prune=_prune_run_dir)
+        wanted = [
+            f.path
+            for f in listing
+            if f.path.split("/", 1)[0] in ("metrics", "params", "tags", "inputs")
+        ]
+        contents = self.storage.read_many(f"{run_dir}/{p}" for p in wanted)
+        by_rel = {p: contents[f"{run_dir}/{p}"] for p in wanted if f"{run_dir}/{p}" in contents}
+        return records.parse_run_files(meta_raw, self.storage.uri(run_dir), by_rel)
+
+    def _datasets(self, exp_dir: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        paths = {layout.dataset_meta(exp_dir, i): i for i in set(ids)}
+        out: dict[str, dict[str, Any]] = {}
+        for path, raw in self.storage.read_many(paths).items():
+            out[paths[path]] = load_meta(raw, path)
+        return out
+
+    def _build_run(
+        self,
+        exp_dir: str,
+        run_id: str,
+        files: records.RunFiles,
+        datasets: Mapping[str, dict[str, Any]],
+    ) -> Run:
+        exp_id = str(files.meta.get("experiment_id"))
+        artifact_uri = self._relocate(str(files.meta.get("artifact_uri") or ""), exp_id, run_id)
+        return records.build_run(files, artifact_uri, datasets)
+
+    def get_run(self, run_id: str) -> Run:
+        self._flush_run_metrics(run_id)
+        exp_dir, meta_raw = self._locate_run(run_id)
+        files = self._run_files(exp_dir, run_id, meta_raw)
+        dataset_ids = [str(i.get("source_id")) for i in files.inputs]
+        return self._build_run(exp_dir, run_id, files, self._datasets(exp_dir, dataset_ids))
+
+    def _relocate(self, uri: str, exp_id: str, run_id: str | None = None) -> str:
+        """Follow a copied tree: MLflow records absolute ``file://`` URIs of where the tree was
+        written. When that location no longer exists but the URI has the default layout
+        (``<root>/<exp>[/<run>/artifacts]``), the same place under this store is meant."""
+        if not uri.startswith("file:"):
+            return uri
+        local = unquote(urlparse(uri).path)
+        if os.path.exists(local):
+            return uri
+        suffix = (exp_id,) if run_id is None else (exp_id, run_id, "artifacts")
+        parts = PurePosixPath(local).parts
+        if tuple(parts[-len(suffix) :]) != suffix:
+            return uri
+        exp_dir = layout.experiment_dir(exp_id)
+        if not self.storage.exists(layout.experiment_meta(exp_dir)):
+            exp_dir = layout.experiment_dir(exp_id, deleted=True)
+        base = self.storage.uri(exp_dir)
+        return base if run_id is None else f"{base}/{run_id}/artifacts"
+
+    # ======================================================================================
+    # runs: writing
+    # ======================================================================================
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        experiment_id = validate_experiment_id(experiment_id)
+        tag_items = [validate_tag(k, v) for k, v in _tag_items(tags)]
+        tag_dict = dict(tag_items)
+        if run_name is not None and not isinstance(run_name, str):
+            raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
+        if run_name and RUN_NAME_TAG in tag_dict and tag_dict[RUN_NAME_TAG] != run_name:
+            raise InvalidParameterValue(
+                f"Both run_name={run_name!r} and tag {RUN_NAME_TAG}="
+                f"{tag_dict[RUN_NAME_TAG]!r} were given and they differ"
+            )
+        run_name = run_name or tag_dict.get(RUN_NAME_TAG) or random_run_name()
+        validate_tag(RUN_NAME_TAG, run_name)
+        exp_dir, meta = self._find_experiment_dir(experiment_id)
+        if meta.get("lifecycle_stage") != LifecycleStage.ACTIVE or exp_dir != experiment_id:
+            raise InvalidState(
+                f"Could not create run under non-active experiment with ID {experiment_id}"
+            )
+        exp = records.experiment_from_meta(meta, {})
+        artifact_location = self._relocate(exp.artifact_location, experiment_id)
+        run_id = uuid.uuid4().hex
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            user_id=user_id if user_id is not None else _default_user(),
+            status=RunStatus.RUNNING,
+            start_time=start_time if start_time is not None else records.now_ms(),
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=f"{artifact_location}/{run_id}/artifacts",
+            run_name=run_name,
+        )
+        self.storage.create(layout.run_meta(exp_dir, run_id), dump_meta(records.run_meta(info)))
+        for sub in ("metrics", "params", "artifacts"):
+            # MLflow 3 refuses to find a run whose metrics/params/artifacts dirs are missing.
+            self.storage.make_dirs(f"{layout.run_dir(exp_dir, run_id)}/{sub}")
+        tag_dict[RUN_NAME_TAG] = run_name
+        for key, value in tag_dict.items():
+            self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
+        with self._run_dirs_lock:
+            self._run_dirs[run_id] = exp_dir
+        return self.get_run(run_id)
+
+    def _active_run_dir(self, run_id: str, cacheable: bool = False) -> str:
+        if cacheable and self._metrics is not None:
+            checked = self._active_checked.get(run_id)
+            with self._run_dirs_lock:
+                cached_dir = self._run_dirs.get(run_id)
+            if checked is not None and cached_dir is not None:
+                if time.monotonic() - checked < self._metrics.interval:
+                    return cached_dir
+        exp_dir, meta_raw = self._locate_run(run_id)
+        meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
+        stage = meta.get("lifecycle_stage") or LifecycleStage.ACTIVE
+        if stage != LifecycleStage.ACTIVE:
+            self._active_checked.pop(run_id, None)
+            raise InvalidParameterValue(
+                f"The run {run_id} must be in the 'active' state. Current state is {stage}."
+            )
+        self._active_checked[run_id] = time.monotonic()
+        return exp_dir
+
+    def _update_run_meta(
+        self, exp_dir: str, run_id: str, only_if_stage: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        path = layout.run_meta(exp_dir, run_id)
+        result: dict[str, Any] = {}
+
+        def change(old: bytes | None) -> bytes:
+            if old is None:
+                raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+            meta = load_meta(old, path)
+            if only_if_stage is None or (meta.get("lifecycle_stage") or "active") == only_if_stage:
+                for key, value in changes.items():
+                    if value is None and key == "deleted_time":
+                        meta.pop(key, None)
+                    else:
+                        meta[key] = value
+            meta.setdefault("run_uuid", meta.get("run_id"))
+            result.clear()
+            result.update(meta)
+            return dump_meta(meta)
+
+        self.storage.update(path, change)
+        return result
+
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        exp_dir = self._active_run_dir(run_id)
+        changes: dict[str, Any] = {}
+        if run_status is not None:
+            changes["status"] = RunStatus.to_int(RunStatus.from_any(run_status))
+        if end_time is not None:
+            changes["end_time"] = int(end_time)
+        if run_name is not None:
+            validate_tag(RUN_NAME_TAG, run_name)
+            changes["run_name"] = run_name
+            self.storage.write(layout.run_tag(exp_dir, run_id, RUN_NAME_TAG), run_name.encode())
+        if run_status is not None and RunStatus.is_terminated(RunStatus.from_any(run_status)):
+            self._flush_run_metrics(run_id)
+        meta = self._update_run_meta(exp_dir, run_id, **changes)
+        return records.run_info_from_meta(
+            meta, self._relocate(str(meta.get("artifact_uri")), str(meta["experiment_id"]), run_id)
+        )
+
+    def set_terminated(
+        self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None
+    ) -> RunInfo:
+        return self.update_run_info(
+            run_id,
+            run_status=status,
+            end_time=end_time if end_time is not None else records.now_ms(),
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        self._active_checked.pop(run_id, None)
+        exp_dir, _ = self._locate_run(run_id)
+        self._update_run_meta(
+            exp_dir, run_id, lifecycle_stage=LifecycleStage.DELETED, deleted_time=records.now_ms()
+        )
+
+    def restore_run(self, run_id: str) -> None:
+        exp_dir, _ = self._locate_run(run_id)
+        self._update_run_meta(
+            exp_dir, run_id, lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None
+        )
+
+    # -- params, tags, metrics ------------------------------------------------------------
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        self.log_batch(run_id, params=[ParamEntity(key, value)])
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self.log_batch(run_id, tags=[RunTag(key, value)])
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        validate_key(key, "tag key")
+        exp_dir = self._active_run_dir(run_id)
+        path = layout.run_tag(exp_dir, run_id, key)
+        if not self.storage.exists(path):
+            raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+        self.storage.delete(path)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[ParamEntity] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Validate everything first, check params against what is logged, then write.
+
+        Bad input or a conflicting param raises before any file is written.
+        """
+        if (
+            len(params) + len(tags) > MAX_PARAMS_TAGS_PER_BATCH * 10
+            or len(metrics) > MAX_METRICS_PER_BATCH * 10
+        ):
+            raise InvalidParameterValue(
+                f"Batch too large: {len(metrics)} metrics, {len(params)} params, {len(tags)} tags"
+            )
+        checked_params = dict(validate_param(p.key, p.value) for p in params)
+        if len(checked_params) != len(params):
+            _check_duplicate_params(params)
+        checked_tags = [validate_tag(t.key, t.value) for t in tags]
+        checked_metrics = [validate_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        exp_dir = self._active_run_dir(run_id, cacheable=not params and not tags)
+        self._check_param_conflicts(exp_dir, run_id, checked_params)
+
+        for key, text in checked_params.items():
+            try:
+                self.storage.create(layout.run_param(exp_dir, run_id, key), text.encode("utf-8"))
+            except FileExistsError:
+                self._check_param_conflicts(exp_dir, run_id, {key: text})
+            except (NotADirectoryError, IsADirectoryError) as e:
+                raise _key_collision("param", key) from e
+        for key, text in checked_tags:
+            try:
+                self.storage.write(layout.run_tag(exp_dir, run_id, key), text.encode("utf-8"))
+            except (NotADirectoryError, IsADirectoryError) as e:
+                raise _key_collision("tag", key) from e
+            if key == RUN_NAME_TAG:
+                self._update_run_meta(exp_dir, run_id, run_name=text)
+        lines: dict[str, bytearray] = {}
+        for key, value, timestamp, step in checked_metrics:
+            path = layout.run_metric(exp_dir, run_id, key)
+            lines.setdefault(path, bytearray()).extend(
+                records.format_metric_line(value, timestamp, step)
+            )
+        for path, data in lines.items():
+            if self._metrics is None:
+                try:
+                    self.storage.append(path, bytes(data))
+                except (NotADirectoryError, IsADirectoryError) as e:
+                    raise _key_collision("metric", path.rsplit("/metrics/", 1)[1]) from e
+            else:
+                self._metrics.add(path, bytes(data))
+        if self._metrics is not None and len(metrics) > 1:
+            # A batch is one call: write it now rather than leave it to the timer.
+            self._flush_run_metrics(run_id)
+
+    def _check_param_conflicts(self, exp_dir: str, run_id: str, params: Mapping[str, str]) -> None:
+        paths = {layout.run_param(exp_dir, run_id, k): k for k in params}
+        for path, raw in self.storage.read_many(paths).items():
+            key = paths[path]
+            old = records.decode_text(raw)
+            if old != params[key]:
+                raise InvalidParameterValue(
+                    f"Changing param values is not allowed. Param with key='{key}' was already "
+                    f"logged with value='{old}' for run ID='{run_id}'. "
+                    f"Attempted logging new value '{params[key]}'."
+                )
+
+    def _flush_run_metrics(self, run_id: str | None = None) -> None:
+        if self._metrics is None or not self._metrics.has_pending():
+            return
+        if run_id is None:
+            self._metrics.flush()
+            return
+        with self._run_dirs_lock:
+            exp_dir = self._run_dirs.get(run_id)
+        self._metrics.flush(f"{layout.run_dir(exp_dir, run_id)}/" if exp_dir else "")
+
+    def flush(self) -> None:
+        """Write every buffered metric line of this store (object stores only buffer)."""
+        self._flush_run_metrics()
+
+    def get_metric_history(self, run_id: str, metric_key: str) -> list[Metric]:
+        validate_key(metric_key, "metric key")
+        self._flush_run_metrics(run_id)
+        exp_dir, _ = self._locate_run(run_id)
+        path = layout.run_metric(exp_dir, run_id, metric_key)
+        try:
+            raw = self.storage.read(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return []
+        return records.parse_metric_lines(raw, metric_key, self.storage.uri(path))
+
+    # -- inputs -----------------------------------------------------------------------------
+    def log_inputs(self, run_id: str, datasets: Sequence[Any]) -> None:
+        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does."""
+        exp_dir = self._active_run_dir(run_id)
+        for dataset_input in datasets:
+            ds = dataset_input.dataset
+            dataset_id = hashlib.md5(f"{ds.name}{ds.digest}".encode()).hexdigest()
+            ds_meta = {
+                "digest": ds.digest,
+                "name": ds.name,
+                "profile": ds.profile,
+                "schema": ds.schema,
+                "source": ds.source,
+                "source_type": ds.source_type,
+            }
+            with contextlib.suppress(FileExistsError):  # shared per experiment, written once
+                self.storage.create(layout.dataset_meta(exp_dir, dataset_id), dump_meta(ds_meta))
+            input_id = hashlib.md5(f"{dataset_id}{run_id}".encode()).hexdigest()
+            input_meta = {
+                "destination_id": dataset_id,  # MLflow's writer quirk: the dataset id here too
+                "destination_type": "RUN",
+                "source_id": dataset_id,
+                "source_type": "DATASET",
+                "tags": {t.key: t.value for t in dataset_input.tags},
+            }
+            self.storage.write(
+                layout.run_input_meta(exp_dir, run_id, input_id), dump_meta(input_meta)
+            )
+
+    # ======================================================================================
+    # search
+    # ======================================================================================
+    def _load_experiment_runs(self, exp_dir: str) -> list[Run]:
+        """Every run of one experiment: one recursive listing, one bulk read."""
+        listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir)
+        per_run: dict[str, list[str]] = {}
+        for info in listing:
+            head, _, rest = info.path.partition("/")
+            if head in layout.RESERVED_EXPERIMENT_FOLDERS or not rest:
+                continue
+            if rest == layout.META or rest.split("/", 1)[0] in (
+                "metrics",
+                "params",
+                "tags",
+                "inputs",
+            ):
+                per_run.setdefault(head, []).append(rest)
+        paths = [f"{exp_dir}/{r}/{rest}" for r, rests in per_run.items() for rest in rests]
+        contents = self.storage.read_many(paths)
+        parsed: list[tuple[str, records.RunFiles]] = []
+        for run_id, rests in per_run.items():
+            meta_raw = contents.get(f"{exp_dir}/{run_id}/{layout.META}")
+            if meta_raw is None:
+                continue  # a run directory without meta.yaml is not a run
+            files = {
+                r: contents[f"{exp_dir}/{run_id}/{r}"]
+                for r in rests
+                if r != layout.META and f"{exp_dir}/{run_id}/{r}" in contents
+            }
+            try:
+                run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files)
+            except MalformedMetaFile:
+                continue
+            if str(run_files.meta.get("run_id") or run_files.meta.get("run_uuid")) != run_id:
+                continue
+            parsed.append((run_id, run_files))
+        dataset_ids = [str(i.get("source_id")) for _, f in parsed for i in f.inputs]
+        datasets = self._datasets(exp_dir, dataset_ids) if dataset_ids else {}
+        runs = [self._build_run(exp_dir, run_id, f, datasets) for run_id, f in parsed]
+        with self._run_dirs_lock:
+            for run in runs:
+                self._run_dirs[run.info.run_id] = exp_dir
+        return runs
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[Run]:
+        if isinstance(experiment_ids, str | int):
+            raise InvalidParameterValue(
+                f"experiment_ids must be a list, got {experiment_ids!r}; "
+                f"did you mean [{experiment_ids!r}]?"
+            )
+        view = ViewType.from_any(run_view_type)
+        check_max_results(max_results, "runs")
+        comparisons = parse_filter(filter_string, "runs")
+        clauses = parse_order_by(order_by, "runs") + default_order("runs")
+        self.flush()
+        stages = ViewType.stages(view)
+        runs: list[Run] = []
+        for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
+            try:
+                exp_dir, _ = self._find_experiment_dir(exp_id)
+            except ResourceDoesNotExist:
+                continue  # MLflow returns no runs for an unknown experiment id
+            runs.extend(
+                r for r in self._load_experiment_runs(exp_dir) if r.info.lifecycle_stage in stages
+            )
+        runs = [r for r in runs if matches(comparisons, run_lookup(r))]
+        runs = sort_rows(runs, clauses, run_lookup)
+        page, token = paginate(runs, max_results, page_token)
+        return PagedList(page, token)
+
+
+# ==========================================================================================
+# helpers
+# ==========================================================================================
+_RUN_ATTRIBUTES = (
+    "run_id",
+    "run_name",
+    "status",
+    "user_id",
+    "artifact_uri",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "experiment_id",
+)
+
+
+def run_lookup(run: Run) -> Any:
+    """Search lookup ``(entity, key) -> value`` over one run."""
+
+    def lookup(entity: str, key: str) -> Any:
+        if entity == "metric":
+            return run.data.metrics.get(key)
+        if entity == "param":
+            return run.data.params.get(key)
+        if entity == "tag":
+            return run.data.tags.get(key)
+        if entity == "dataset":
+            return [
+                {
+                    "name": d.dataset.name,
+                    "digest": d.dataset.digest,
+                    "context": records.dataset_context(d),
+                }
+                for d in run.inputs.dataset_inputs
+            ]
+        if key in _RUN_ATTRIBUTES:
+            return getattr(run.info, key)
+        return None
+
+    return lookup
+
+
+def _experiment_lookup(exp: Experiment) -> Any:
+    def lookup(entity: str, key: str) -> Any:
+        if entity == "tag":
+            return exp.tags.get(key)
+        return getattr(exp, key, None)
+
+    return lookup
+
+
+def _tag_items(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str, Any]]:
+    """Tags given as a dict, or a list of objects with .key/.value (MLflow accepts both)."""
+    if tags is None:
+        return []
+    if isinstance(tags, Mapping):
+        return list(tags.items())
+    items: list[tuple[str, Any]] = []
+    for t in tags:
+        if not hasattr(t, "key") or not hasattr(t, "value"):
+            raise InvalidParameterValue(f"Invalid tag {t!r}: expected a dict or RunTag objects")
+        items.append((t.key, t.value))
+    return items
+
+
+def _check_duplicate_params(params: Sequence[ParamEntity]) -> None:
+    seen: dict[str, str] = {}
+    for p in params:
+        text = "" if p.value is None else str(p.value)
+        if p.key in seen and seen[p.key] != text:
+            raise InvalidParameterValue(
+                f"Duplicate parameter key {p.key!r} in one batch with different values "
+                f"{seen[p.key]!r} and {text!r}"
+            )
+        seen[p.key] = text
+
+
+def _key_collision(kind: str, key: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Invalid {kind} key {key!r}: it collides with an existing key that is a prefix of it "
+        "or that it is a prefix of (keys are stored as file paths, so 'a' and 'a/b' cannot "
+        "both exist)"
+    )
+
+
+def _experiment_exists(name: str, existing: Experiment | None) -> ResourceAlreadyExists:
+    state = ""
+    if existing is not None and existing.lifecycle_stage == LifecycleStage.DELETED:
+        state = " in deleted state"
+    return ResourceAlreadyExists(f"Experiment '{name}' already exists{state}.")
+
+
+def _check_artifact_location(location: str) -> None:
+    if not isinstance(location, str) or not location.strip():
+        raise InvalidParameterValue(f"Invalid artifact location {location!r}")
+    if location.startswith("runs:") or location.startswith("models:"):
+        raise InvalidParameterValue(
+            f"Invalid artifact location {location!r}: cannot be a runs:/ or models:/ URI"
+        )
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+__all__ = ["TrackingStore", "run_lookup"]

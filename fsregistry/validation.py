@@ -1,0 +1,166 @@
+"""MLflow's rules for names, keys and values, checked before anything is written.
+
+Keys become file paths (``params/a/b``), so a bad key is a path-traversal risk as much as a
+compatibility one: every check here runs before the first byte is written, and every error
+names the rejected value.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import posixpath
+import re
+from typing import Any
+
+from fsregistry.exceptions import InvalidParameterValue
+
+MAX_ENTITY_KEY_LENGTH = 250
+MAX_PARAM_VAL_LENGTH = 6000
+MAX_TAG_VAL_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH = 100_000
+MAX_REGISTERED_MODEL_ALIAS_LENGTH = 255
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_METRICS_PER_BATCH = 1000
+
+# Colons are allowed as on MLflow for POSIX; such keys are not portable to Windows.
+_KEY_RE = re.compile(r"^[/\w.\- :]*$")
+_RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+_EXPERIMENT_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
+_ALIAS_RE = re.compile(r"^[\w\-]*$")
+_VERSION_ALIAS_RE = re.compile(r"^[vV]\d+$")
+_INT64_MAX = 2**63 - 1
+
+
+def _fail(message: str) -> InvalidParameterValue:
+    return InvalidParameterValue(message)
+
+
+def validate_key(key: Any, what: str = "key") -> str:
+    """A metric, param or tag key: MLflow's characters, a normalised relative path."""
+    if not isinstance(key, str):
+        raise _fail(f"Invalid {what} {key!r}: must be a string")
+    if key == "":
+        raise _fail(f"Invalid {what} {key!r}: must not be empty")
+    if not _KEY_RE.match(key):
+        raise _fail(
+            f"Invalid {what} {key!r}: names may only contain alphanumerics, underscores (_), "
+            "dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)"
+        )
+    norm = posixpath.normpath(key)
+    if norm != key or norm == "." or norm.startswith("..") or norm.startswith("/"):
+        raise _fail(
+            f"Invalid {what} {key!r}: names are stored as file paths and must not resolve to "
+            f"another name (this one resolves to {norm!r})"
+        )
+    if len(key) > MAX_ENTITY_KEY_LENGTH:
+        raise _fail(f"Invalid {what} {key[:40]!r}...: longer than {MAX_ENTITY_KEY_LENGTH}")
+    return key
+
+
+def validate_value_length(value: str, limit: int, what: str) -> str:
+    if "\x00" in value:
+        raise _fail(f"Invalid {what} {value[:40]!r}: contains a NUL character")
+    if len(value) > limit:
+        raise _fail(f"Invalid {what} {value[:40]!r}...: {len(value)} characters, limit {limit}")
+    return value
+
+
+def validate_param(key: Any, value: Any) -> tuple[str, str]:
+    """Returns the key and the value as MLflow stores it (``str(value)``)."""
+    validate_key(key, "param key")
+    text = "" if value is None else str(value)
+    return key, validate_value_length(text, MAX_PARAM_VAL_LENGTH, f"value of param {key!r}")
+
+
+def validate_tag(key: Any, value: Any, limit: int = MAX_TAG_VAL_LENGTH) -> tuple[str, str]:
+    validate_key(key, "tag key")
+    text = "" if value is None else str(value)
+    return key, validate_value_length(text, limit, f"value of tag {key!r}")
+
+
+def validate_metric(key: Any, value: Any, timestamp: Any, step: Any) -> tuple[str, float, int, int]:
+    """Key, value as float (NaN and +/-inf allowed), timestamp ms >= 0, integer step."""
+    validate_key(key, "metric key")
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise _fail(f"Invalid value {value!r} for metric {key!r}: must be a number")
+    try:
+        fvalue = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as e:
+        raise _fail(f"Invalid value {value!r} for metric {key!r}: {e}") from e
+    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
+        raise _fail(f"Invalid timestamp {timestamp!r} for metric {key!r}: must be an integer")
+    if not 0 <= int(timestamp) <= _INT64_MAX:
+        raise _fail(f"Invalid timestamp {timestamp!r} for metric {key!r}: must be >= 0 ms")
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise _fail(f"Invalid step {step!r} for metric {key!r}: must be an integer")
+    if not -(2**63) <= int(step) <= _INT64_MAX:
+        raise _fail(f"Invalid step {step!r} for metric {key!r}: outside 64-bit range")
+    return key, fvalue, int(timestamp), int(step)
+
+
+def format_metric_value(value: float) -> str:
+    """Python's ``str(float)``, as MLflow writes it: ``0.5``, ``nan``, ``inf``, ``-inf``."""
+    return "nan" if math.isnan(value) else str(float(value))
+
+
+def validate_run_id(run_id: Any) -> str:
+    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+        raise _fail(f"Invalid run ID {run_id!r}: expected letters, digits, '_' or '-'")
+    return run_id
+
+
+def validate_experiment_id(experiment_id: Any) -> str:
+    if isinstance(experiment_id, bool) or not isinstance(experiment_id, str | int):
+        raise _fail(f"Invalid experiment ID {experiment_id!r}: must be a string or integer")
+    text = str(experiment_id)
+    if not _EXPERIMENT_ID_RE.match(text):
+        raise _fail(f"Invalid experiment ID {text!r}: expected letters, digits, '_' or '-'")
+    return text
+
+
+def validate_experiment_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise _fail(f"Invalid experiment name {name!r}: must be a string")
+    if name.strip() == "":
+        raise _fail(f"Invalid experiment name {name!r}: must not be empty")
+    if "\x00" in name:
+        raise _fail(f"Invalid experiment name {name!r}: contains a NUL character")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise _fail(
+            f"Invalid experiment name {name[:40]!r}...: longer than {MAX_EXPERIMENT_NAME_LENGTH}"
+        )
+    return name
+
+
+def validate_model_name(name: Any) -> str:
+    """Registered model names are directory names: no '/', ':', '%', NUL, nor '.', '..'."""
+    if not isinstance(name, str) or name.strip() == "":
+        raise _fail(f"Invalid registered model name {name!r}: must be a non-empty string")
+    for bad in ("/", ":", "%", "\\", "\x00"):
+        if bad in name:
+            raise _fail(f"Invalid registered model name {name!r}: must not contain {bad!r}")
+    norm = posixpath.normpath(name)
+    if norm != name or name in (".", "..") or name.startswith("."):
+        raise _fail(f"Invalid registered model name {name!r}: must not be a relative path")
+    if len(name) > MAX_ENTITY_KEY_LENGTH:
+        raise _fail(f"Invalid registered model name {name[:40]!r}...: too long")
+    return name
+
+
+def validate_alias(alias: Any) -> str:
+    if not isinstance(alias, str) or alias == "":
+        raise _fail(f"Invalid alias {alias!r}: must be a non-empty string")
+    if not _ALIAS_RE.match(alias):
+        raise _fail(
+            f"Invalid alias {alias!r}: may only contain alphanumerics, underscores and dashes"
+        )
+    if len(alias) > MAX_REGISTERED_MODEL_ALIAS_LENGTH:
+        raise _fail(f"Invalid alias {alias[:40]!r}...: too long")
+    if alias.lower() == "latest":
+        raise _fail(f"Invalid alias {alias!r}: 'latest' (any case) is reserved")
+    if _VERSION_ALIAS_RE.match(alias):
+        raise _fail(f"Invalid alias {alias!r}: names like 'v3' are reserved for versions")
+    return alias

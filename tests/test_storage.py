@@ -1,0 +1,191 @@
+"""The storage contract, run unchanged against local disk, S3 (moto) and GCS (fake-gcs-server)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from fsregistry.exceptions import InvalidParameterValue, UnsupportedOperation
+from fsregistry.storage import ConflictError, Storage, open_storage
+from fsregistry.storage.fsspec_store import FsspecStorage
+
+
+@pytest.fixture
+def storage(store_url: str) -> Storage:
+    return open_storage(store_url)
+
+
+def test_write_read_replace(storage: Storage) -> None:
+    storage.write("a/b/c.txt", b"one")
+    assert storage.read("a/b/c.txt") == b"one"
+    storage.write("a/b/c.txt", b"two")
+    assert storage.read("a/b/c.txt") == b"two"
+    with pytest.raises(FileNotFoundError):
+        storage.read("a/b/missing.txt")
+
+
+def test_read_many_skips_missing(storage: Storage) -> None:
+    paths = [f"d/{i}.txt" for i in range(70)]  # over the local threading threshold
+    for i, p in enumerate(paths):
+        storage.write(p, str(i).encode())
+    got = storage.read_many([*paths, "d/nope.txt", "nowhere/x"])
+    assert got == {p: str(i).encode() for i, p in enumerate(paths)}
+
+
+def test_create_is_exclusive_and_idempotent_for_same_bytes(storage: Storage) -> None:
+    storage.create("v/meta.yaml", b"token-1")
+    with pytest.raises(FileExistsError):
+        storage.create("v/meta.yaml", b"token-2")
+    storage.create("v/meta.yaml", b"token-1")  # a retried request that already landed
+    assert storage.read("v/meta.yaml") == b"token-1"
+
+
+def test_compare_and_swap(storage: Storage) -> None:
+    storage.write("m.yaml", b"v1")
+    first = storage.read_versioned("m.yaml")
+    storage.write_if_match("m.yaml", b"v2", first.token)
+    with pytest.raises(ConflictError):
+        storage.write_if_match("m.yaml", b"v3", first.token)
+    assert storage.read("m.yaml") == b"v2"
+    with pytest.raises(ConflictError):
+        storage.write_if_match("m.yaml", b"v4", None)  # None means "must not exist"
+    storage.write_if_match("new.yaml", b"n1", None)
+    assert storage.read("new.yaml") == b"n1"
+
+
+def test_update_loses_nothing_under_threads(storage: Storage) -> None:
+    storage.write("counter", b"")
+
+    def bump(i: int) -> None:
+        storage.update("counter", lambda old: (old or b"") + f"{i}\n".encode())
+
+    threads = [threading.Thread(target=bump, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = storage.read("counter").decode().split()
+    assert sorted(map(int, lines)) == list(range(16))
+
+
+def _claim_many(url: str, worker: int, n: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    storage = open_storage(url)
+    claimed = []
+    number = 1
+    while len(claimed) < n:
+        try:
+            storage.create(f"claims/{number}", f"{worker}-{number}".encode())
+            claimed.append(number)
+        except FileExistsError:
+            pass
+        number += 1
+    out.put((worker, claimed))
+
+
+def test_create_claims_are_unique_across_processes(storage: Storage, store_url: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_claim_many, args=(store_url, w, 10, queue)) for w in range(4)]
+    for p in procs:
+        p.start()
+    results = dict(queue.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    everything = [n for claimed in results.values() for n in claimed]
+    assert sorted(everything) == list(range(1, 41))
+    for worker, claimed in results.items():
+        for n in claimed:
+            assert storage.read(f"claims/{n}") == f"{worker}-{n}".encode()
+
+
+def test_walk_list_dir_and_prune(storage: Storage) -> None:
+    for p in ("e/r1/meta.yaml", "e/r1/metrics/a/b", "e/r1/artifacts/big.bin", "e/tags/t"):
+        storage.write(p, b"x")
+    found = sorted(f.path for f in storage.walk("e"))
+    assert found == ["r1/artifacts/big.bin", "r1/meta.yaml", "r1/metrics/a/b", "tags/t"]
+    pruned = sorted(f.path for f in storage.walk("e", prune=lambda d: d.endswith("artifacts")))
+    assert pruned == ["r1/meta.yaml", "r1/metrics/a/b", "tags/t"]
+    dirs, files = storage.list_dir("e/r1")
+    assert sorted(dirs) == ["artifacts", "metrics"] and files == ["meta.yaml"]
+    assert storage.list_dir("does/not/exist") == ([], [])
+    assert storage.walk("does/not/exist") == []
+
+
+def test_delete_and_move_tree(storage: Storage) -> None:
+    storage.write("src/a", b"1")
+    storage.write("src/sub/b", b"2")
+    storage.move_tree("src", ".trash/src")
+    assert not storage.exists("src/a")
+    assert storage.read(".trash/src/sub/b") == b"2"
+    storage.write("taken/x", b"0")
+    with pytest.raises(FileExistsError):
+        storage.move_tree(".trash/src", "taken")
+    storage.delete_tree(".trash")
+    assert storage.walk(".trash") == []
+    storage.delete("never-existed")  # not an error
+    storage.delete_tree("never-existed")
+
+
+def test_put_and_get_file(storage: Storage, tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(3 * 1024 * 1024))
+    storage.put_file(str(src), "art/big.bin")
+    dst = tmp_path / "back.bin"
+    storage.get_file("art/big.bin", str(dst))
+    assert dst.read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/../../x", "/abs", "a\x00b", "a\\b"])
+def test_paths_that_escape_are_refused(storage: Storage, bad: str) -> None:
+    with pytest.raises(InvalidParameterValue, match="Invalid path"):
+        storage.write(bad, b"x")
+    with pytest.raises(InvalidParameterValue):
+        storage.read(bad)
+
+
+def test_root_uri_round_trips(storage: Storage, store_url: str) -> None:
+    assert open_storage(storage.root_uri).root_uri == storage.root_uri
+    assert storage.uri("a/b").startswith(storage.root_uri + "/")
+
+
+def test_generic_fsspec_backend_refuses_atomic_operations(tmp_path: Path) -> None:
+    import fsspec
+
+    generic = FsspecStorage(fsspec.filesystem("file"), str(tmp_path), "file")
+    generic.write("a", b"1")
+    assert generic.read("a") == b"1"
+    with pytest.raises(UnsupportedOperation, match="cannot create files atomically"):
+        generic.create("b", b"1")
+    with pytest.raises(UnsupportedOperation, match="compare-and-swap"):
+        generic.update("a", lambda old: b"2")
+    assert not (tmp_path / "b").exists()
+
+
+def test_memory_backend_is_atomic_in_process() -> None:
+    storage = open_storage("memory://fsreg-test-memory/root")
+    storage.create("x", b"1")
+    with pytest.raises(FileExistsError):
+        storage.create("x", b"2")
+    storage.update("x", lambda old: (old or b"") + b"+")
+    assert storage.read("x") == b"1+"
+
+
+@pytest.mark.parametrize(
+    "url", ["", "   ", "http://server:5000", "sqlite:///mlflow.db", "databricks", "s3://"]
+)
+def test_bad_store_urls(url: str) -> None:
+    with pytest.raises(InvalidParameterValue):
+        open_storage(url)
+
+
+def test_local_lock_and_temp_files_are_hidden(tmp_path: Path) -> None:
+    storage = open_storage(str(tmp_path))
+    storage.write("d/meta.yaml", b"a")
+    storage.update("d/meta.yaml", lambda old: b"b")
+    assert any(p.name.endswith(".fsreg-lock") for p in (tmp_path / "d").iterdir())
+    assert [f.path for f in storage.walk("d")] == ["meta.yaml"]
+    assert storage.list_dir("d") == ([], ["meta.yaml"])
