@@ -45,6 +45,19 @@ from fsregistry.fluent import (
 
 __version__ = "0.1.0"
 
+# Flavors and model APIs load on first use (``fsregistry.sklearn``), as with ``mlflow``:
+# importing them pulls in pandas/numpy, which ``import fsregistry`` must not.
+_LAZY_SUBMODULES = frozenset({"models", "pyfunc", "sklearn"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"fsregistry.{name}")
+    raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")
+
+
 __all__ = [
     "ActiveRun",
     "Client",

@@ -45,7 +45,7 @@ from fsregistry.exceptions import (
 from fsregistry.metafile import MalformedMetaFile, dump_meta, load_meta
 from fsregistry.search import (
     check_max_results,
-    default_order,
+    effective_order,
     matches,
     paginate,
     parse_filter,
@@ -259,7 +259,7 @@ class TrackingStore:
         view = ViewType.from_any(view_type)
         check_max_results(max_results, "experiments")
         comparisons = parse_filter(filter_string, "experiments")
-        clauses = parse_order_by(order_by, "experiments") + default_order("experiments")
+        clauses = effective_order(parse_order_by(order_by, "experiments"), "experiments")
         exp_dirs = self._experiment_dirs(view)
         if not exp_dirs and self._ensure_default_experiment():
             exp_dirs = self._experiment_dirs(view)
@@ -490,9 +490,9 @@ class TrackingStore:
             checked = self._active_checked.get(run_id)
             with self._run_dirs_lock:
                 cached_dir = self._run_dirs.get(run_id)
-            if checked is not None and cached_dir is not None:
-                if time.monotonic() - checked < self._metrics.interval:
-                    return cached_dir
+            fresh = checked is not None and time.monotonic() - checked < self._metrics.interval
+            if fresh and cached_dir is not None:
+                return cached_dir
         exp_dir, meta_raw = self._locate_run(run_id)
         meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
         stage = meta.get("lifecycle_stage") or LifecycleStage.ACTIVE
@@ -778,7 +778,7 @@ class TrackingStore:
         view = ViewType.from_any(run_view_type)
         check_max_results(max_results, "runs")
         comparisons = parse_filter(filter_string, "runs")
-        clauses = parse_order_by(order_by, "runs") + default_order("runs")
+        clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
         self.flush()
         stages = ViewType.stages(view)
         runs: list[Run] = []

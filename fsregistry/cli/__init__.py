@@ -1,0 +1,1 @@
+"""The ``fsreg`` command line (``fsregistry.cli.app``)."""

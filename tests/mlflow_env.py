@@ -1,0 +1,290 @@
+"""Real MLflow in separate, cached virtualenvs (never in the test venv).
+
+Each supported MLflow version gets its own venv with ``mlflow-skinny==<version>``, pandas,
+scikit-learn and cloudpickle (plus skops for 3.x, whose sklearn flavour saves with skops by
+default). Venvs live in ``$FSREG_MLFLOW_CACHE/mlflow-<version>`` (default cache root:
+``~/.cache/fsregistry-mlflow``) and are built once, under a file lock, so parallel
+pytest-xdist workers do not both build them. A marker file records the requirement set a venv
+was completed with; an existing venv without it (or with another set) is topped up with
+``pip install``.
+
+``run_mlflow(version, code, cwd=...)`` runs a snippet in such a venv with
+``MLFLOW_ALLOW_FILE_STORE=true``; the snippet prints one JSON document as its last stdout line,
+which is parsed and returned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "MLFLOW_IDS",
+    "MLFLOW_VERSIONS",
+    "MlflowEnvError",
+    "MlflowPython",
+    "cache_root",
+    "mlflow_python",
+    "mlflow_python_env",
+    "requirements",
+    "run_mlflow",
+]
+
+#: MLflow versions the project is tested against (3.18.0 does not install cleanly from the
+#: index; 3.17.2 is the newest 3.x that does).
+MLFLOW_VERSIONS: tuple[str, ...] = ("2.22.5", "3.17.2")
+#: pytest ids of the versions.
+MLFLOW_IDS: dict[str, str] = {v: f"mlflow{v.split('.')[0]}" for v in MLFLOW_VERSIONS}
+
+_MARKER = ".fsregistry-requirements.json"
+_INSTALL_TIMEOUT_S = 1800
+_LOCK_TIMEOUT_S = 3600
+
+#: Environment for every MLflow subprocess: file store allowed, no telemetry, no network
+#: probes, UTF-8 output.
+_BASE_ENV = {
+    "MLFLOW_ALLOW_FILE_STORE": "true",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_TRACKING_INSECURE_TLS": "false",
+    "PYTHONIOENCODING": "utf-8",
+    "PYTHONUNBUFFERED": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+}
+#: Inherited variables that would leak the test venv into the MLflow venv.
+_DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONSAFEPATH")
+
+
+class MlflowEnvError(RuntimeError):
+    """Building an MLflow venv or running code in it failed."""
+
+
+def cache_root() -> Path:
+    """Directory holding the ``mlflow-<version>`` venvs."""
+    env = os.environ.get("FSREG_MLFLOW_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "fsregistry-mlflow"
+
+
+def requirements(version: str) -> list[str]:
+    """pip requirement strings of the venv for MLflow ``version``."""
+    reqs = [f"mlflow-skinny=={version}", "pandas", "scikit-learn", "cloudpickle"]
+    if int(version.split(".")[0]) >= 3:
+        reqs.append("skops")
+    return reqs
+
+
+def _venv_python(venv_dir: Path) -> Path:
+    if os.name == "nt":
+        return venv_dir / "Scripts" / "python.exe"
+    return venv_dir / "bin" / "python"
+
+
+def _tail(text: str | bytes | None, n: int = 60) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-n:])
+
+
+def _is_ready(venv_dir: Path, reqs: list[str]) -> bool:
+    marker = venv_dir / _MARKER
+    if not marker.is_file() or not _venv_python(venv_dir).exists():
+        return False
+    try:
+        recorded = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(recorded, dict) and recorded.get("requirements") == reqs
+
+
+def mlflow_python(version: str) -> Path:
+    """Path of a python in the cached venv for MLflow ``version``; builds the venv if needed."""
+    if version not in MLFLOW_VERSIONS:
+        raise ValueError(f"unsupported MLflow version {version!r}; known: {MLFLOW_VERSIONS}")
+    root = cache_root()
+    venv_dir = root / f"mlflow-{version}"
+    reqs = requirements(version)
+    if _is_ready(venv_dir, reqs):
+        return _venv_python(venv_dir)
+
+    from filelock import FileLock, Timeout
+
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(root / f"mlflow-{version}.lock"))
+    try:
+        lock.acquire(timeout=_LOCK_TIMEOUT_S)
+    except Timeout as exc:
+        raise MlflowEnvError(
+            f"timed out after {_LOCK_TIMEOUT_S}s waiting for another process to build "
+            f"{venv_dir} (lock {lock.lock_file})"
+        ) from exc
+    try:
+        if _is_ready(venv_dir, reqs):  # built by another process meanwhile
+            return _venv_python(venv_dir)
+        _build(venv_dir, reqs)
+    finally:
+        lock.release()
+    return _venv_python(venv_dir)
+
+
+def _build(venv_dir: Path, reqs: list[str]) -> None:
+    python = _venv_python(venv_dir)
+    if not python.exists():
+        try:
+            venv.EnvBuilder(with_pip=True, clear=venv_dir.exists()).create(venv_dir)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise MlflowEnvError(f"creating virtualenv {venv_dir} failed: {exc}") from exc
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *reqs]
+    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
+    try:
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=_INSTALL_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise MlflowEnvError(
+            f"pip install into {venv_dir} timed out after {_INSTALL_TIMEOUT_S}s: {cmd}\n"
+            f"{_tail(exc.stdout)}\n{_tail(exc.stderr)}"
+        ) from exc
+    if proc.returncode != 0:
+        raise MlflowEnvError(
+            f"pip install into {venv_dir} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+            f"--- pip stdout (tail) ---\n{_tail(proc.stdout)}\n"
+            f"--- pip stderr (tail) ---\n{_tail(proc.stderr)}"
+        )
+    check = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import mlflow, sklearn, pandas, cloudpickle; print(mlflow.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, **_BASE_ENV},
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    if check.returncode != 0:
+        raise MlflowEnvError(
+            f"MLflow venv {venv_dir} was installed but importing mlflow fails:\n"
+            f"{_tail(check.stderr)}"
+        )
+    marker = venv_dir / _MARKER
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"requirements": reqs, "mlflow": check.stdout.strip()}))
+    os.replace(tmp, marker)
+
+
+def mlflow_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment ``run_mlflow`` gives the MLflow process."""
+    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
+    env.update(_BASE_ENV)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_mlflow(
+    version: str,
+    code: str,
+    *,
+    cwd: str | os.PathLike[str],
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> Any:
+    """Run ``code`` with MLflow ``version``'s python in ``cwd``; return its last stdout line as JSON.
+
+    ``env`` is added to the inherited environment (after ``MLFLOW_ALLOW_FILE_STORE=true`` and
+    the other defaults, so it can override them). ``cwd`` matters to MLflow 3: its default
+    tracking URI is ``./mlruns`` only if that directory already holds experiments.
+    """
+    python = mlflow_python(version)
+    with tempfile.TemporaryDirectory(prefix="fsreg-mlflow-code-") as tmp:
+        script = Path(tmp) / "snippet.py"
+        script.write_text(code, encoding="utf-8")
+        try:
+            proc = subprocess.run(
+                [str(python), str(script)],
+                cwd=os.fspath(cwd),
+                env=mlflow_env(env),
+                capture_output=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise MlflowEnvError(
+                f"MLflow {version} snippet timed out after {timeout}s (cwd={cwd}).\n"
+                f"--- stdout (tail) ---\n{_tail(exc.stdout)}\n"
+                f"--- stderr (tail) ---\n{_tail(exc.stderr)}"
+            ) from exc
+    stdout = proc.stdout.decode("utf-8", errors="replace")
+    if proc.returncode != 0:
+        raise MlflowEnvError(
+            f"MLflow {version} snippet failed (exit {proc.returncode}, cwd={cwd}).\n"
+            f"--- stdout (tail) ---\n{_tail(stdout, 20)}\n"
+            f"--- stderr (tail) ---\n{_tail(proc.stderr)}"
+        )
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise MlflowEnvError(
+            f"MLflow {version} snippet printed nothing; it must print one JSON document as "
+            f"its last stdout line.\n--- stderr (tail) ---\n{_tail(proc.stderr)}"
+        )
+    try:
+        return json.loads(lines[-1])
+    except ValueError as exc:
+        raise MlflowEnvError(
+            f"MLflow {version} snippet's last stdout line is not JSON: {lines[-1][:500]!r}\n"
+            f"--- stdout (tail) ---\n{_tail(stdout, 20)}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class MlflowPython:
+    """A real MLflow version and the python of its venv (``os.PathLike`` to that python)."""
+
+    version: str
+    python: Path
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def __fspath__(self) -> str:
+        return str(self.python)
+
+    def run(
+        self,
+        code: str,
+        *,
+        cwd: str | os.PathLike[str],
+        env: dict[str, str] | None = None,
+        timeout: float = 600,
+    ) -> Any:
+        """``run_mlflow(self.version, code, ...)``."""
+        return run_mlflow(self.version, code, cwd=cwd, env=env, timeout=timeout)
+
+
+def mlflow_python_env(version: str) -> MlflowPython:
+    """``MlflowPython`` for ``version``, building its venv if needed."""
+    return MlflowPython(version, mlflow_python(version))
+
+
+if __name__ == "__main__":
+    # python tests/mlflow_env.py [VERSION ...]: build (or check) the venvs.
+    for v in sys.argv[1:] or MLFLOW_VERSIONS:
+        print(v, mlflow_python(v), flush=True)
