@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -124,11 +123,6 @@ class Metric:
     dataset_digest: str | None = None
     run_id: str | None = None
     model_id: str | None = None
-
-    def sort_key(self) -> tuple[int, int, float]:
-        """MLflow's "latest" rule: the max of (step, timestamp, value); NaN sorts as largest."""
-        value = math.inf if math.isnan(self.value) else self.value
-        return (self.step, self.timestamp, value)
 
 
 @dataclass

@@ -126,11 +126,14 @@ class Storage(ABC):
         """Immediate children of a directory as (sub-directory names, file names)."""
 
     @abstractmethod
-    def walk(self, path: str, prune: Callable[[str], bool] | None = None) -> list[FileInfo]:
+    def walk(
+        self, path: str, prune: Callable[[str], bool] | None = None, sizes: bool = True
+    ) -> list[FileInfo]:
         """Every file below ``path``, recursively, in as few requests as the backend allows.
 
         ``prune(dir)`` (``dir`` relative to ``path``) returning True leaves that directory out:
         local disk does not descend into it; object stores list by prefix anyway and filter.
+        ``sizes=False`` lets local disk skip a stat per file (sizes are then 0).
         """
 
     # -- writes ---------------------------------------------------------------------------

@@ -103,7 +103,9 @@ class FsspecStorage(Storage):
             (dirs if e["type"] == "directory" else files).append(name)
         return dirs, files
 
-    def walk(self, path: str, prune: Callable[[str], bool] | None = None) -> list[FileInfo]:
+    def walk(
+        self, path: str, prune: Callable[[str], bool] | None = None, sizes: bool = True
+    ) -> list[FileInfo]:
         full = self._full(path)
         prefix = full + "/"
         found = self.fs.find(full, detail=True)

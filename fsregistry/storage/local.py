@@ -33,7 +33,8 @@ from fsregistry.storage.base import (
     content_token,
 )
 
-_BULK_THREADS = 8
+_BULK_THREADS = 4
+_THREADED_BATCH = 512
 _LOCK_TIMEOUT_S = 60.0
 
 
@@ -80,20 +81,27 @@ class LocalStorage(Storage):
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
+        if len(paths) < _THREADED_BATCH:
+            return self._read_chunk(paths)
+        # open/read release the GIL, so a few threads overlap the syscalls (and NFS round
+        # trips); one chunk per thread, because a future per file costs more than the read.
+        size = -(-len(paths) // _BULK_THREADS)
+        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+        out: dict[str, bytes] = {}
+        with ThreadPoolExecutor(_BULK_THREADS) as pool:
+            for part in pool.map(self._read_chunk, chunks):
+                out.update(part)
+        return out
 
-        def one(p: str) -> tuple[str, bytes | None]:
+    def _read_chunk(self, paths: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for p in paths:
             try:
-                return p, self.read(p)
+                with open(self._abs(p), "rb") as f:
+                    out[p] = f.read()
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                return p, None
-
-        # Local reads are cheap syscalls: threads only pay off for larger batches (and NFS).
-        if len(paths) < 64:
-            results = [one(p) for p in paths]
-        else:
-            with ThreadPoolExecutor(_BULK_THREADS) as pool:
-                results = list(pool.map(one, paths))
-        return {p: data for p, data in results if data is not None}
+                continue
+        return out
 
     def read_versioned(self, path: str) -> Versioned:
         data = self.read(path)
@@ -116,7 +124,9 @@ class LocalStorage(Storage):
             return [], []
         return dirs, files
 
-    def walk(self, path: str, prune: Callable[[str], bool] | None = None) -> list[FileInfo]:
+    def walk(
+        self, path: str, prune: Callable[[str], bool] | None = None, sizes: bool = True
+    ) -> list[FileInfo]:
         base = self._abs(path)
         out: list[FileInfo] = []
         stack = [("", base)]
@@ -133,7 +143,7 @@ class LocalStorage(Storage):
                         if prune is None or not prune(child):
                             stack.append((child, entry.path))
                     elif not is_internal_name(entry.name):
-                        out.append(FileInfo(child, entry.stat().st_size))
+                        out.append(FileInfo(child, entry.stat().st_size if sizes else 0))
         return out
 
     # -- writes ---------------------------------------------------------------------------

@@ -6,8 +6,6 @@ single-run reads decode files the same way.
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,9 +76,30 @@ def parse_metric_lines(raw: bytes, key: str, where: str) -> list[Metric]:
     return out
 
 
-def latest_metric(history: list[Metric]) -> Metric | None:
-    """MLflow's current value of a metric: the line maximising (step, timestamp, value)."""
-    return max(history, key=Metric.sort_key) if history else None
+def latest_metric_line(raw: bytes, key: str, where: str) -> Metric | None:
+    """MLflow's current value of a metric: the line maximising ``(step, timestamp, value)``.
+
+    Compared as Python tuples, as MLflow does, so NaN ties resolve the same way. Only the
+    winning line becomes a Metric: search reads thousands of these files.
+    """
+    best: tuple[int, int, float] | None = None
+    best_parts: list[str] = []
+    for line in raw.decode("utf-8").splitlines():
+        parts = line.split(" ")
+        if not line.strip():
+            continue
+        try:
+            candidate = (int(parts[2]) if len(parts) > 2 else 0, int(parts[0]), float(parts[1]))
+        except (ValueError, IndexError) as e:
+            raise MalformedMetaFile(f"Malformed metric file {where}: {line!r}") from e
+        if best is None or candidate > best:
+            best, best_parts = candidate, parts
+    if best is None:
+        return None
+    metric = Metric(key=key, value=best[2], timestamp=best[1], step=best[0])
+    if len(best_parts) == 5:
+        metric.dataset_name, metric.dataset_digest = best_parts[3], best_parts[4]
+    return metric
 
 
 # -- experiments --------------------------------------------------------------------------
@@ -154,7 +173,7 @@ class RunFiles:
     """The decoded files of one run directory, gathered by a listing and a bulk read."""
 
     meta: dict[str, Any]
-    metrics: dict[str, list[Metric]] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)  # latest value per key
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
@@ -170,11 +189,9 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
         info.run_name = tags["mlflow.runName"]
     latest: dict[str, float] = {}
     metric_objs: list[Metric] = []
-    for key, history in files.metrics.items():
-        m = latest_metric(history)
-        if m is not None:
-            latest[key] = m.value
-            metric_objs.append(m)
+    for key, m in files.metrics.items():
+        latest[key] = m.value
+        metric_objs.append(m)
     inputs = RunInputs()
     for record in files.inputs:
         if record.get("source_type") != "DATASET":
@@ -217,7 +234,9 @@ def parse_run_files(
     for rel, raw in files.items():
         kind, _, key = rel.partition("/")
         if kind == "metrics":
-            parsed.metrics[key] = parse_metric_lines(raw, key, f"{meta_where}/../{rel}")
+            latest = latest_metric_line(raw, key, f"{meta_where}/{rel}")
+            if latest is not None:
+                parsed.metrics[key] = latest
         elif kind == "params":
             parsed.params[key] = decode_text(raw)
         elif kind == "tags":
@@ -225,14 +244,6 @@ def parse_run_files(
         elif kind == "inputs" and rel.endswith("/meta.yaml"):
             parsed.inputs.append(load_meta(raw, rel))
     return parsed
-
-
-def dataset_json(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def metric_is_nan(value: float) -> bool:
-    return math.isnan(value)
 
 
 def _opt_int(value: Any) -> int | None:

@@ -105,6 +105,7 @@ class TrackingStore:
         self.artifact_root = (artifact_root or storage.root_uri).rstrip("/")
         self._run_dirs: dict[str, str] = {}  # run_id -> experiment dir; runs move only on delete
         self._run_dirs_lock = threading.Lock()
+        self._relocations: dict[str, str] = {}  # recorded file:// experiment URI -> actual
         # Object stores cannot append: metric lines are buffered and flushed in batches, and
         # the "run is active" check is trusted for one flush interval instead of costing a
         # GET per log_metric call (local disk checks every call; it is a cheap read there).
@@ -312,6 +313,7 @@ class TrackingStore:
         self._update_experiment_meta(exp_dir, lifecycle_stage=LifecycleStage.DELETED)
         self.storage.move_tree(exp_dir, layout.experiment_dir(experiment_id, deleted=True))
         self._forget_runs_of(exp_dir)
+        self._relocations.clear()
 
     def restore_experiment(self, experiment_id: str) -> None:
         experiment_id = validate_experiment_id(experiment_id)
@@ -321,6 +323,7 @@ class TrackingStore:
             raise InvalidState(f"Experiment {experiment_id} is not deleted")
         self.storage.move_tree(exp_dir, active_dir)
         self._forget_runs_of(exp_dir)
+        self._relocations.clear()
         self._update_experiment_meta(active_dir, lifecycle_stage=LifecycleStage.ACTIVE)
         for run_id in self._run_ids_in(active_dir):
             self._update_run_meta(
@@ -378,7 +381,7 @@ class TrackingStore:
 
     def _run_files(self, exp_dir: str, run_id: str, meta_raw: bytes) -> records.RunFiles:
         run_dir = layout.run_dir(exp_dir, run_id)
-        listing = self.storage.walk(run_dir, prune=_prune_run_dir)
+        listing = self.storage.walk(run_dir, prune=_prune_run_dir, sizes=False)
         wanted = [
             f.path
             for f in listing
@@ -416,21 +419,26 @@ class TrackingStore:
     def _relocate(self, uri: str, exp_id: str, run_id: str | None = None) -> str:
         """Follow a copied tree: MLflow records absolute ``file://`` URIs of where the tree was
         written. When that location no longer exists but the URI has the default layout
-        (``<root>/<exp>[/<run>/artifacts]``), the same place under this store is meant."""
+        (``<root>/<exp>[/<run>/artifacts]``), the same place under this store is meant.
+        Decided once per experiment location (search relocates thousands of runs)."""
         if not uri.startswith("file:"):
             return uri
-        local = unquote(urlparse(uri).path)
-        if os.path.exists(local):
+        suffix = "" if run_id is None else f"/{run_id}/artifacts"
+        if suffix and not uri.endswith(suffix):
             return uri
-        suffix = (exp_id,) if run_id is None else (exp_id, run_id, "artifacts")
-        parts = PurePosixPath(local).parts
-        if tuple(parts[-len(suffix) :]) != suffix:
-            return uri
+        recorded = uri[: len(uri) - len(suffix)] if suffix else uri
+        if recorded not in self._relocations:
+            self._relocations[recorded] = self._relocated_experiment(recorded, exp_id)
+        return self._relocations[recorded] + suffix
+
+    def _relocated_experiment(self, recorded: str, exp_id: str) -> str:
+        local = unquote(urlparse(recorded).path)
+        if os.path.exists(local) or PurePosixPath(local).name != exp_id:
+            return recorded
         exp_dir = layout.experiment_dir(exp_id)
         if not self.storage.exists(layout.experiment_meta(exp_dir)):
             exp_dir = layout.experiment_dir(exp_id, deleted=True)
-        base = self.storage.uri(exp_dir)
-        return base if run_id is None else f"{base}/{run_id}/artifacts"
+        return self.storage.uri(exp_dir)
 
     # ======================================================================================
     # runs: writing
@@ -721,7 +729,7 @@ class TrackingStore:
     # ======================================================================================
     def _load_experiment_runs(self, exp_dir: str) -> list[Run]:
         """Every run of one experiment: one recursive listing, one bulk read."""
-        listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir)
+        listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir, sizes=False)
         per_run: dict[str, list[str]] = {}
         for info in listing:
             head, _, rest = info.path.partition("/")
