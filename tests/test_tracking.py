@@ -10,7 +10,7 @@ import pytest
 
 import fsregistry
 from fsregistry import Client, ViewType
-from fsregistry.entities import Metric, Param, RunTag
+from fsregistry.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from fsregistry.exceptions import (
     InvalidParameterValue,
     InvalidState,
@@ -251,6 +251,31 @@ def test_search_runs_grammar(client: Client) -> None:
     assert client.search_runs(["999999"]) == []
 
 
+def test_search_runs_by_dataset_input(client: Client) -> None:
+    exp_id = client.create_experiment("datasets")
+    with_ds = client.create_run(exp_id).info.run_id
+    without = client.create_run(exp_id).info.run_id
+    client.log_inputs(
+        with_ds,
+        [
+            DatasetInput(
+                Dataset("toy", "abc123", "code", "{}", None, None),
+                [InputTag("mlflow.data.context", "training")],
+            )
+        ],
+    )
+    got = client.get_run(with_ds).inputs.dataset_inputs
+    assert [(d.dataset.name, d.dataset.digest) for d in got] == [("toy", "abc123")]
+    assert client.get_run(without).inputs.dataset_inputs == []
+
+    def ids(f: str) -> list[str]:
+        return [r.info.run_id for r in client.search_runs([exp_id], f)]
+
+    assert ids("dataset.name = 'toy'") == [with_ds]
+    assert ids("dataset.context = 'training' and dataset.digest LIKE 'abc%'") == [with_ds]
+    assert ids("dataset.name = 'other'") == []
+
+
 def test_artifacts(client: Client, tmp_path: Path) -> None:
     exp_id = client.create_experiment("art")
     run_id = client.create_run(exp_id).info.run_id
@@ -274,8 +299,11 @@ def test_artifacts(client: Client, tmp_path: Path) -> None:
     assert [f.path for f in client.list_artifacts(run_id, "dir")] == ["dir/a.txt", "dir/sub"]
     out = client.download_artifacts(run_id, "dir", str(tmp_path))
     assert Path(out, "sub", "b.txt").read_text() == "B"
-    uri = f"runs:/{run_id}/notes/hello.txt"
-    assert fsregistry.artifacts.load_text(uri) if False else True
+    artifact_uri = client.get_run(run_id).info.artifact_uri
+    assert fsregistry.artifacts.load_text(f"{artifact_uri}/notes/hello.txt") == "hello"
+    assert fsregistry.artifacts.load_dict(f"{artifact_uri}/cfg.yaml") == {"k": "v"}
+    fsregistry.set_tracking_uri(client.tracking_uri)  # runs:/ URIs use the tracking URI
+    assert fsregistry.artifacts.load_dict(f"runs:/{run_id}/cfg.json") == {"k": [1, 2]}
     dl = fsregistry.artifacts.download_artifacts(
         run_id=run_id,
         artifact_path="cfg.json",
