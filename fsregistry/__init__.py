@@ -42,12 +42,13 @@ from fsregistry.fluent import (
     set_tracking_uri,
     start_run,
 )
+from fsregistry.registry.fluent import register_model
 
 __version__ = "0.1.0"
 
 # Flavors and model APIs load on first use (``fsregistry.sklearn``), as with ``mlflow``:
 # importing them pulls in pandas/numpy, which ``import fsregistry`` must not.
-_LAZY_SUBMODULES = frozenset({"models", "pyfunc", "sklearn"})
+_LAZY_SUBMODULES = frozenset({"models", "pyfunc", "sklearn", "types"})
 
 
 def __getattr__(name: str) -> object:
@@ -89,6 +90,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",

@@ -1,7 +1,9 @@
 """``mlflow.artifacts``: download, list and read artifacts by URI or run id.
 
-Accepted URIs: ``runs:/<run_id>/<path>``, store URLs (local paths, ``file://``, ``s3://``,
-``gs://``). Registry URIs (``models:/...``) are resolved by the registry layer.
+Accepted URIs: ``runs:/<run_id>/<path>`` (run artifacts, or the MLflow 3 LoggedModel the run
+logged under that name), ``models:/...`` (registered versions by number, alias, stage or
+``latest``, and LoggedModels by id; see :mod:`fsregistry.registry.uris`), and store URLs
+(local paths, ``file://``, ``s3://``, ``gs://``).
 """
 
 from __future__ import annotations
@@ -12,18 +14,13 @@ from typing import Any
 from fsregistry import config
 from fsregistry.entities import FileInfo
 from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.registry import uris
 from fsregistry.tracking.artifact_repo import ArtifactRepository
 
 
 def parse_runs_uri(uri: str) -> tuple[str, str]:
     """``runs:/<run_id>/<path>`` -> (run_id, path)."""
-    if not uri.startswith("runs:/"):
-        raise InvalidParameterValue(f"Not a runs:/ URI: {uri!r}")
-    rest = uri[len("runs:/") :].lstrip("/")
-    run_id, _, path = rest.partition("/")
-    if not run_id:
-        raise InvalidParameterValue(f"Invalid runs:/ URI {uri!r}: no run id")
-    return run_id, path.strip("/")
+    return uris.parse_runs_uri(uri)
 
 
 def _resolve(
@@ -39,17 +36,13 @@ def _resolve(
         )
     if artifact_uri is not None and artifact_path is not None:
         raise InvalidParameterValue("artifact_path goes with run_id, not with artifact_uri")
-    if artifact_uri is not None and artifact_uri.startswith("runs:/"):
-        run_id, artifact_path = parse_runs_uri(artifact_uri)
-        artifact_uri = None
     if run_id is not None:
         run = config.tracking_store(tracking_uri).get_run(run_id)
         return ArtifactRepository(run.info.artifact_uri), artifact_path or ""
     assert artifact_uri is not None
-    if artifact_uri.startswith("models:/"):
-        raise InvalidParameterValue(
-            f"{artifact_uri!r}: models:/ URIs need the model registry, not available yet"
-        )
+    if uris.is_runs_uri(artifact_uri) or uris.is_models_uri(artifact_uri):
+        base, path = uris.resolve_model_uri_parts(artifact_uri, tracking_uri=tracking_uri)
+        return ArtifactRepository(base), path
     return ArtifactRepository(artifact_uri), ""
 
 
@@ -91,9 +84,11 @@ def load_dict(artifact_uri: str) -> Any:
 
 
 def _split_file_uri(uri: str) -> tuple[ArtifactRepository, str]:
-    if uri.startswith("runs:/"):
-        run_id, path = parse_runs_uri(uri)
-        return ArtifactRepository(config.tracking_store().get_run(run_id).info.artifact_uri), path
+    if uris.is_runs_uri(uri) or uris.is_models_uri(uri):
+        base, path = uris.resolve_model_uri_parts(uri)
+        if not path:
+            raise InvalidParameterValue(f"{uri!r} names a directory, not an artifact file")
+        return ArtifactRepository(base), path
     parent, _, name = uri.rstrip("/").rpartition("/")
     if not name:
         raise InvalidParameterValue(f"Invalid artifact file URI {uri!r}")

@@ -20,10 +20,17 @@ from fsregistry.entities import (
     RunTag,
     ViewType,
 )
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.entities.registry import ALL_STAGES, ModelVersion, RegisteredModel
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    ResourceDoesNotExist,
+)
+from fsregistry.registry.store import RegistryStore
+from fsregistry.registry.uris import is_models_uri, parse_models_uri, resolve_model_uri
 from fsregistry.tracking.artifact_repo import ArtifactRepository
 from fsregistry.tracking.records import now_ms
 from fsregistry.tracking.store import TrackingStore
+from fsregistry.validation import validate_model_name
 
 PARENT_RUN_ID_TAG = "mlflow.parentRunId"
 
@@ -228,6 +235,228 @@ class Client:
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         return self._artifacts(run_id).download_artifacts(path, dst_path)
+
+    # -- model registry -----------------------------------------------------------------------
+    # Same names and arguments as MlflowClient's registry methods; versions may be given as
+    # int or str. The registry lives at ``registry_uri`` (default: the tracking store).
+    @property
+    def registry_store(self) -> RegistryStore:
+        return config.registry_store(self._registry_uri, self._storage_options)
+
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
+    ) -> RegisteredModel:
+        return self.registry_store.create_registered_model(name, tags, description)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self.registry_store.get_registered_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self.registry_store.rename_registered_model(name, new_name)
+
+    def update_registered_model(
+        self, name: str, description: str | None = None, deployment_job_id: str | None = None
+    ) -> RegisteredModel:
+        return self.registry_store.update_registered_model(name, description)
+
+    def delete_registered_model(self, name: str) -> None:
+        self.registry_store.delete_registered_model(name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[RegisteredModel]:
+        return self.registry_store.search_registered_models(
+            filter_string, max_results, order_by, page_token
+        )
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        self.registry_store.set_registered_model_tag(name, key, value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self.registry_store.delete_registered_model_tag(name, key)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        return self.registry_store.create_model_version(
+            name,
+            source,
+            run_id=run_id,
+            tags=tags,
+            run_link=run_link,
+            description=description,
+            model_id=model_id,
+            tracking_uri=self._tracking_uri,
+        )
+
+    def get_model_version(self, name: str, version: str | int) -> ModelVersion:
+        return self.registry_store.get_model_version(name, version)
+
+    def update_model_version(
+        self, name: str, version: str | int, description: str | None = None
+    ) -> ModelVersion:
+        return self.registry_store.update_model_version(name, version, description)
+
+    def delete_model_version(self, name: str, version: str | int) -> None:
+        self.registry_store.delete_model_version(name, version)
+
+    def _version_or_stage(
+        self, name: str, version: str | int | None, stage: str | None
+    ) -> str | int:
+        if (version is None) == (stage is None):
+            raise InvalidParameterValue(
+                f"Give exactly one of version and stage, got version={version!r}, stage={stage!r}"
+            )
+        if version is not None:
+            return version
+        assert stage is not None
+        latest = self.registry_store.get_latest_versions(name, [stage])
+        if not latest:
+            raise ResourceDoesNotExist(
+                f"Could not find any model version of {name!r} in stage {stage!r}"
+            )
+        return latest[-1].version
+
+    def set_model_version_tag(
+        self,
+        name: str,
+        version: str | int | None = None,
+        key: str | None = None,
+        value: Any = None,
+        stage: str | None = None,
+    ) -> None:
+        if key is None:
+            raise InvalidParameterValue("set_model_version_tag needs a tag key")
+        number = self._version_or_stage(name, version, stage)
+        self.registry_store.set_model_version_tag(name, number, key, value)
+
+    def delete_model_version_tag(
+        self,
+        name: str,
+        version: str | int | None = None,
+        key: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        if key is None:
+            raise InvalidParameterValue("delete_model_version_tag needs a tag key")
+        number = self._version_or_stage(name, version, stage)
+        self.registry_store.delete_model_version_tag(name, number, key)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+        self.registry_store.set_registered_model_alias(name, alias, version)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        self.registry_store.delete_registered_model_alias(name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self.registry_store.get_model_version_by_alias(name, alias)
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        return self.registry_store.get_latest_versions(name, stages)
+
+    def transition_model_version_stage(
+        self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        return self.registry_store.transition_model_version_stage(
+            name, version, stage, archive_existing_versions
+        )
+
+    def get_model_version_stages(self, name: str, version: str | int) -> list[str]:
+        """The stages a version can be moved to (MLflow's file store: all four)."""
+        self.registry_store.get_model_version(name, version)
+        return list(ALL_STAGES)
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[ModelVersion]:
+        return self.registry_store.search_model_versions(
+            filter_string, max_results, order_by, page_token
+        )
+
+    def get_model_version_download_uri(self, name: str, version: str | int) -> str:
+        return self.registry_store.get_model_version_download_uri(name, version)
+
+    def copy_model_version(
+        self, src_model_uri: str, dst_name: str, *, src_registry_uri: str | None = None
+    ) -> ModelVersion:
+        """Copy a version (``models:/<name>/<version>``, ``@alias``, ``/latest``, a stage) to a
+        new version of ``dst_name`` in this client's registry, creating the model if needed.
+
+        Within one registry this is MLflow's copy: the new version's source is
+        ``models:/<name>/<version>`` and it shares the original's files. With
+        ``src_registry_uri`` naming another store (e.g. a developer's ``./mlruns`` when this
+        client points at the team bucket), the model files are copied into this registry,
+        under ``models/<dst_name>/version-<N>/artifacts``, so the destination is
+        self-contained: source and storage_location point there, tags
+        ``fsregistry.copied_from`` / ``fsregistry.copied_from_registry`` record the origin.
+        """
+        if not is_models_uri(src_model_uri):
+            raise InvalidParameterValue(
+                f"Unsupported source model URI {src_model_uri!r}: copy_model_version only "
+                "copies models:/ URIs"
+            )
+        parsed = parse_models_uri(src_model_uri)
+        if parsed.name is None or parsed.sub_path:
+            raise InvalidParameterValue(
+                f"Unsupported source model URI {src_model_uri!r}: name a registered model "
+                "version (models:/<name>/<version>, @<alias>, /latest or /<stage>)"
+            )
+        dst = self.registry_store
+        src = (
+            config.registry_store(src_registry_uri, self._storage_options)
+            if src_registry_uri
+            else dst
+        )
+        validate_model_name(dst_name)
+        src_mv = src.get_model_version(parsed.name, src.version_for_uri(parsed))
+        same_store = src.storage.root_uri == dst.storage.root_uri
+        artifact_uri = None
+        if not same_store:
+            # The source store's runs:/ and models:/ locations resolve against that store.
+            artifact_uri = resolve_model_uri(
+                f"models:/{src_mv.name}/{src_mv.version}",
+                tracking_uri=src_registry_uri,
+                registry_uri=src_registry_uri,
+            )
+        dst.ensure_registered_model(dst_name)
+        if artifact_uri is None:
+            return dst.create_model_version(
+                dst_name,
+                f"models:/{src_mv.name}/{src_mv.version}",
+                run_id=src_mv.run_id,
+                tags=src_mv.tags,
+                run_link=src_mv.run_link,
+                description=src_mv.description,
+                model_id=src_mv.model_id,
+                tracking_uri=self._tracking_uri,
+            )
+        provenance = {
+            "fsregistry.copied_from": f"models:/{src_mv.name}/{src_mv.version}",
+            "fsregistry.copied_from_registry": src.storage.root_uri,
+        }
+        return dst.import_model_version(dst_name, src_mv, artifact_uri, provenance)
 
 
 # MLflow spells it MlflowClient; the alias keeps ported code unchanged.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fsregistry.storage import is_store_url, open_storage
 
 if TYPE_CHECKING:
+    from fsregistry.registry.store import RegistryStore
     from fsregistry.tracking.store import TrackingStore
 
 DEFAULT_TRACKING_URI = "./mlruns"
@@ -21,6 +22,7 @@ DEFAULT_TRACKING_URI = "./mlruns"
 _tracking_uri: str | None = None
 _registry_uri: str | None = None
 _stores: dict[tuple[str, str | None], TrackingStore] = {}
+_registries: dict[tuple[str, str], RegistryStore] = {}
 _lock = threading.Lock()
 
 
@@ -53,9 +55,17 @@ def set_registry_uri(uri: str | os.PathLike[str]) -> None:
 
 
 def get_registry_uri() -> str:
+    return registry_uri_for(None)
+
+
+def registry_uri_for(tracking_uri: str | None) -> str:
+    """The registry URI that goes with ``tracking_uri``: the one set explicitly
+    (``set_registry_uri``, ``FSREG_REGISTRY_URI``, ``MLFLOW_REGISTRY_URI``), else that tracking
+    URI (else the process tracking URI), as MLflow defaults the registry to tracking."""
     return (
         _registry_uri
         or _from_env("FSREG_REGISTRY_URI", "MLFLOW_REGISTRY_URI")
+        or tracking_uri
         or get_tracking_uri()
     )
 
@@ -81,8 +91,25 @@ def tracking_store(
     return store
 
 
+def registry_store(
+    uri: str | None = None, storage_options: dict[str, Any] | None = None
+) -> RegistryStore:
+    """The process-wide model registry store object for a registry URI."""
+    from fsregistry.registry.store import RegistryStore
+
+    uri = uri or get_registry_uri()
+    key = (uri, repr(sorted((storage_options or {}).items())))
+    with _lock:
+        store = _registries.get(key)
+        if store is None:
+            store = RegistryStore(open_storage(uri, storage_options))
+            _registries[key] = store
+    return store
+
+
 def _reset_after_fork() -> None:
     _stores.clear()
+    _registries.clear()
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)

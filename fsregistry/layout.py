@@ -64,3 +64,76 @@ def run_input_meta(exp_dir: str, run_id: str, input_id: str) -> str:
 
 def dataset_meta(exp_dir: str, dataset_id: str) -> str:
     return f"{exp_dir}/datasets/{dataset_id}/{META}"
+
+
+# -- model registry (spec §2): models/<name>/{meta.yaml,tags/,aliases/,version-N/} ----------
+VERSION_DIR_PREFIX = "version-"
+# Where a cross-store copy puts a version's artifacts, inside the version directory (MLflow
+# reads only meta.yaml and tags/ there).
+VERSION_ARTIFACTS = "artifacts"
+
+
+def registered_model_dir(name: str) -> str:
+    return f"{MODELS}/{name}"
+
+
+def registered_model_meta(name: str) -> str:
+    return f"{MODELS}/{name}/{META}"
+
+
+def registered_model_tags(name: str) -> str:
+    return f"{MODELS}/{name}/tags"
+
+
+def registered_model_tag(name: str, key: str) -> str:
+    return f"{MODELS}/{name}/tags/{key}"
+
+
+def registered_model_aliases(name: str) -> str:
+    return f"{MODELS}/{name}/aliases"
+
+
+def registered_model_alias(name: str, alias: str) -> str:
+    return f"{MODELS}/{name}/aliases/{alias}"
+
+
+def version_dir_name(version: int) -> str:
+    return f"{VERSION_DIR_PREFIX}{version}"
+
+
+def parse_version_dir_name(dirname: str) -> int | None:
+    """``"version-12"`` -> 12; anything else (including ``version-x``) -> None."""
+    if not dirname.startswith(VERSION_DIR_PREFIX):
+        return None
+    digits = dirname[len(VERSION_DIR_PREFIX) :]
+    return int(digits) if digits.isdigit() else None
+
+
+def model_version_dir(name: str, version: int) -> str:
+    return f"{MODELS}/{name}/{version_dir_name(version)}"
+
+
+def model_version_meta(name: str, version: int) -> str:
+    return f"{MODELS}/{name}/{version_dir_name(version)}/{META}"
+
+
+def model_version_tags(name: str, version: int) -> str:
+    return f"{MODELS}/{name}/{version_dir_name(version)}/tags"
+
+
+def model_version_tag(name: str, version: int, key: str) -> str:
+    return f"{MODELS}/{name}/{version_dir_name(version)}/tags/{key}"
+
+
+def model_version_artifacts(name: str, version: int) -> str:
+    return f"{MODELS}/{name}/{version_dir_name(version)}/{VERSION_ARTIFACTS}"
+
+
+def logged_model_meta(exp_dir: str, model_id: str) -> str:
+    """MLflow 3 LoggedModel: ``<exp>/models/<model_id>/meta.yaml`` (spec §1.9)."""
+    return f"{exp_dir}/{MODELS}/{model_id}/{META}"
+
+
+def run_output_meta(exp_dir: str, run_id: str, model_id: str) -> str:
+    """MLflow 3 run output record of a LoggedModel (carries the ``step``)."""
+    return f"{exp_dir}/{run_id}/outputs/{model_id}/{META}"

@@ -1,6 +1,14 @@
 """Typed entities with MLflow's field names (``mlflow.entities`` equivalents)."""
 
 from fsregistry.entities.paged_list import PagedList
+from fsregistry.entities.registry import (
+    ModelVersion,
+    ModelVersionStatus,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
 from fsregistry.entities.tracking import (
     Dataset,
     DatasetInput,
@@ -29,8 +37,14 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "Metric",
+    "ModelVersion",
+    "ModelVersionStatus",
+    "ModelVersionTag",
     "PagedList",
     "Param",
+    "RegisteredModel",
+    "RegisteredModelAlias",
+    "RegisteredModelTag",
     "Run",
     "RunData",
     "RunInfo",

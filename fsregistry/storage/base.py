@@ -14,6 +14,7 @@ import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from fsregistry.exceptions import (
     ConcurrentUpdateError,
@@ -54,12 +55,19 @@ class Versioned:
     token: str
 
 
-@dataclass(frozen=True)
-class FileInfo:
-    """One file found by a recursive listing; ``path`` is relative to the listed prefix."""
+class FileInfo(NamedTuple):
+    """One file found by a recursive listing; ``path`` is relative to the listed prefix.
+
+    ``token`` changes whenever the file's content may have changed (local: size and mtime in
+    ns; S3: ETag; GCS: generation); empty when the backend cannot tell. ``mtime`` (local
+    disk only, seconds) lets callers spot changes finer than the filesystem's clock.
+    A tuple, not a dataclass: listings create one per file, tens of thousands per search.
+    """
 
     path: str
     size: int
+    token: str = ""
+    mtime: float | None = None
 
 
 def content_token(data: bytes) -> str:
@@ -133,7 +141,7 @@ class Storage(ABC):
 
         ``prune(dir)`` (``dir`` relative to ``path``) returning True leaves that directory out:
         local disk does not descend into it; object stores list by prefix anyway and filter.
-        ``sizes=False`` lets local disk skip a stat per file (sizes are then 0).
+        ``sizes=False`` lets local disk skip a stat per file (sizes 0, no tokens).
         """
 
     # -- writes ---------------------------------------------------------------------------

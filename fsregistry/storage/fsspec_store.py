@@ -31,6 +31,14 @@ T = TypeVar("T")
 BULK_CONCURRENCY = 32
 
 
+def _change_token(info: dict[str, Any]) -> str:
+    """S3 ETag or GCS generation from a listing entry: both change on every write."""
+    for key in ("generation", "ETag", "etag"):
+        if info.get(key):
+            return str(info[key])
+    return ""
+
+
 def _pruned(rel: str, prune: Callable[[str], bool]) -> bool:
     parts = rel.split("/")[:-1]
     return any(prune("/".join(parts[: i + 1])) for i in range(len(parts)))
@@ -117,7 +125,7 @@ class FsspecStorage(Storage):
             rel = name[len(prefix) :]
             if prune is not None and _pruned(rel, prune):
                 continue
-            out.append(FileInfo(rel, int(info.get("size") or 0)))
+            out.append(FileInfo(rel, int(info.get("size") or 0), _change_token(info)))
         return out
 
     # -- writes ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ _INTERNAL_NAME = re.compile(r"^\..+\.fsreg-(lock|tmp-[0-9a-f]{32})$")
 
 def is_internal_name(name: str) -> bool:
     """Whether a file name is one of fsregistry's lock or temp files."""
-    return _INTERNAL_NAME.match(name) is not None
+    return name[:1] == "." and _INTERNAL_NAME.match(name) is not None
 
 
 def _tmp_name(target: str) -> str:
@@ -143,7 +143,12 @@ class LocalStorage(Storage):
                         if prune is None or not prune(child):
                             stack.append((child, entry.path))
                     elif not is_internal_name(entry.name):
-                        out.append(FileInfo(child, entry.stat().st_size if sizes else 0))
+                        if sizes:
+                            st = entry.stat()
+                            token = f"{st.st_size}-{st.st_mtime_ns}"
+                            out.append(FileInfo(child, st.st_size, token, st.st_mtime))
+                        else:
+                            out.append(FileInfo(child, 0))
         return out
 
     # -- writes ---------------------------------------------------------------------------

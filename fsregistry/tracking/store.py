@@ -52,8 +52,8 @@ from fsregistry.search import (
     parse_order_by,
     sort_rows,
 )
-from fsregistry.storage import Storage
-from fsregistry.tracking import records
+from fsregistry.storage import FileInfo, Storage
+from fsregistry.tracking import records, run_index
 from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_names import random_run_name
 from fsregistry.validation import (
@@ -72,6 +72,7 @@ from fsregistry.validation import (
 RUN_NAME_TAG = "mlflow.runName"
 _ID_DIGITS = 18
 _RUN_LEVEL_PRUNE = frozenset({"artifacts"})
+_RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs"})
 
 
 def _name_experiment_id(name: str, attempt: int) -> str:
@@ -106,6 +107,7 @@ class TrackingStore:
         self._run_dirs: dict[str, str] = {}  # run_id -> experiment dir; runs move only on delete
         self._run_dirs_lock = threading.Lock()
         self._relocations: dict[str, str] = {}  # recorded file:// experiment URI -> actual
+        self._indexes: dict[str, run_index.ExperimentIndex] = {}  # exp dir -> run summaries
         # Object stores cannot append: metric lines are buffered and flushed in batches, and
         # the "run is active" check is trusted for one flush interval instead of costing a
         # GET per log_metric call (local disk checks every call; it is a cheap read there).
@@ -728,39 +730,46 @@ class TrackingStore:
     # search
     # ======================================================================================
     def _load_experiment_runs(self, exp_dir: str) -> list[Run]:
-        """Every run of one experiment: one recursive listing, one bulk read."""
-        listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir, sizes=False)
-        per_run: dict[str, list[str]] = {}
+        """Every run of one experiment: one recursive listing, then summaries for runs whose
+        files are unchanged and one bulk read for the rest (see ``run_index``)."""
+        listed_at = time.time()
+        listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir, sizes=True)
+        per_run: dict[str, list[FileInfo]] = {}
+        shards: dict[str, FileInfo] = {}
         for info in listing:
             head, _, rest = info.path.partition("/")
-            if head in layout.RESERVED_EXPERIMENT_FOLDERS or not rest:
+            if not rest:
+                if head.startswith(run_index.SHARD_PREFIX):
+                    shards[head] = info
                 continue
-            if rest == layout.META or rest.split("/", 1)[0] in (
-                "metrics",
-                "params",
-                "tags",
-                "inputs",
-            ):
-                per_run.setdefault(head, []).append(rest)
-        paths = [f"{exp_dir}/{r}/{rest}" for r, rests in per_run.items() for rest in rests]
-        contents = self.storage.read_many(paths)
-        parsed: list[tuple[str, records.RunFiles]] = []
-        for run_id, rests in per_run.items():
-            meta_raw = contents.get(f"{exp_dir}/{run_id}/{layout.META}")
-            if meta_raw is None:
-                continue  # a run directory without meta.yaml is not a run
-            files = {
-                r: contents[f"{exp_dir}/{run_id}/{r}"]
-                for r in rests
-                if r != layout.META and f"{exp_dir}/{run_id}/{r}" in contents
-            }
-            try:
-                run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files)
-            except MalformedMetaFile:
+            if head in layout.RESERVED_EXPERIMENT_FOLDERS:
                 continue
-            if str(run_files.meta.get("run_id") or run_files.meta.get("run_uuid")) != run_id:
-                continue
-            parsed.append((run_id, run_files))
+            if rest == layout.META or rest.split("/", 1)[0] in _RUN_DATA_DIRS:
+                per_run.setdefault(head, []).append(info._replace(path=rest))
+        index = self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
+        fps = {r: run_index.fingerprint(infos, listed_at) for r, infos in per_run.items()}
+        found: dict[str, records.RunFiles] = {}
+        for run_id, fp in fps.items():
+            cached = index.lookup(run_id, fp)
+            if cached is not None:
+                found[run_id] = cached
+        if len(found) < len(per_run) and shards:
+            index.load_shards(self.storage, exp_dir, shards)
+            for run_id, fp in fps.items():
+                cached = None if run_id in found else index.lookup(run_id, fp)
+                if cached is not None:
+                    found[run_id] = cached
+        stale = [r for r in per_run if r not in found]
+        found.update(self._read_runs(exp_dir, {r: per_run[r] for r in stale}))
+        summarised = []
+        for run_id in stale:
+            fp = fps[run_id]
+            if fp is not None and run_id in found:
+                index.runs[run_id] = (fp, found[run_id])
+                summarised.append(run_id)
+        if summarised:
+            index.persist(self.storage, exp_dir, summarised, set(per_run))
+        parsed = [(r, found[r]) for r in per_run if r in found]
         dataset_ids = [str(i.get("source_id")) for _, f in parsed for i in f.inputs]
         datasets = self._datasets(exp_dir, dataset_ids) if dataset_ids else {}
         runs = [self._build_run(exp_dir, run_id, f, datasets) for run_id, f in parsed]
@@ -768,6 +777,31 @@ class TrackingStore:
             for run in runs:
                 self._run_dirs[run.info.run_id] = exp_dir
         return runs
+
+    def _read_runs(
+        self, exp_dir: str, per_run: Mapping[str, list[FileInfo]]
+    ) -> dict[str, records.RunFiles]:
+        """Decode runs from their files (one bulk read); runs that are not valid are left out."""
+        paths = [f"{exp_dir}/{r}/{i.path}" for r, infos in per_run.items() for i in infos]
+        contents = self.storage.read_many(paths)
+        out: dict[str, records.RunFiles] = {}
+        for run_id, infos in per_run.items():
+            meta_raw = contents.get(f"{exp_dir}/{run_id}/{layout.META}")
+            if meta_raw is None:
+                continue  # a run directory without meta.yaml is not a run
+            files = {
+                i.path: contents[f"{exp_dir}/{run_id}/{i.path}"]
+                for i in infos
+                if i.path != layout.META and f"{exp_dir}/{run_id}/{i.path}" in contents
+            }
+            try:
+                run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files)
+            except MalformedMetaFile:
+                continue
+            if str(run_files.meta.get("run_id") or run_files.meta.get("run_uuid")) != run_id:
+                continue
+            out[run_id] = run_files
+        return out
 
     def search_runs(
         self,

@@ -1,0 +1,128 @@
+"""``mlflow.models`` for fsregistry: the MLflow Model format, signatures, input examples,
+environments, and prediction, with no MLflow installed.
+
+A model is a directory with an ``MLmodel`` file (:class:`Model`), the flavor's files, an
+environment (``requirements.txt``, ``python_env.yaml``, ``conda.yaml`` on conda-forge) and
+optionally an input example. Models logged here load in MLflow 2.22 and 3.x, and models logged
+by those MLflow versions load here. Every function taking a ``model_uri`` accepts
+``models:/name@alias``, ``models:/name/latest``, ``models:/name/<version>``,
+``runs:/<run_id>/<path>``, local paths, ``file://``, ``s3://`` and ``gs://`` URIs.
+
+Security
+--------
+**Loading a pickled model runs code from the store.** ``pickle``/``cloudpickle`` files (the
+sklearn flavor's ``model.pkl``, a custom model's ``python_model.pkl``) can execute anything
+when read, and so can a model's ``code/`` directory, which is put on ``sys.path``. Only load
+models from stores you trust as much as your own code. To make the safer path easy:
+
+* ``fsregistry.sklearn.save_model/log_model(..., serialization_format="skops")`` stores
+  scikit-learn models with skops, which only rebuilds allow-listed types (MLflow 3's default;
+  MLflow 2.x cannot read it, which is why cloudpickle stays the default here).
+* Every model saved by fsregistry carries ``fsreg.hashes.json``, the sha256 of each of its
+  files. Loaders check the files against it *before* unpickling anything and raise
+  :class:`ModelIntegrityError` naming each changed, missing or added file (``verify=False``
+  opts out). ``ModelInfo.files_digest`` pins the manifest itself: pass it as
+  ``expected_digest=`` to ``load_model`` or :func:`verify_model` to also catch a rewritten
+  manifest. Models written by MLflow have no manifest and are loaded unchecked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsregistry.models.enforcement import SchemaEnforcementError, validate_schema
+from fsregistry.models.environment import get_model_dependencies, update_model_requirements
+from fsregistry.models.hashes import ModelIntegrityError
+from fsregistry.models.input_example import (
+    convert_input_example_to_serving_input,
+    load_serving_example,
+    validate_serving_input,
+)
+from fsregistry.models.model import Model, ModelInfo, get_model_info
+from fsregistry.models.predict import predict
+from fsregistry.models.schema import (
+    AnyType,
+    Array,
+    ColSpec,
+    DataType,
+    Map,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+    TensorSpec,
+)
+from fsregistry.models.signature import ModelSignature, infer_signature, set_signature
+
+#: What ``input_example=`` accepts (DataFrame, ndarray, dict, list, scalar, sparse matrix,
+#: or a ``(data, params)`` tuple).
+ModelInputExample = Any
+
+
+def verify_model(model_uri: str, expected_digest: str | None = None) -> str | None:
+    """Check a stored model's files against its recorded hashes without loading it.
+
+    Downloads the model if it is remote. Returns the manifest digest (``sha256:...``), or None
+    for a model without a manifest (one written by MLflow) when no ``expected_digest`` is given;
+    raises :class:`ModelIntegrityError` naming every file that differs.
+    """
+    from fsregistry.models.cache import local_model_dir
+    from fsregistry.models.hashes import verify_local_model
+
+    local, _ = local_model_dir(model_uri)
+    return verify_local_model(local, expected_digest=expected_digest, where=model_uri)
+
+
+def infer_pip_requirements(model_uri: str, flavor: str | None = None) -> list[str]:
+    """Pinned requirements inferred from the files of a stored model (pickles and skops files).
+
+    ``flavor`` is accepted for MLflow compatibility and ignored: the files are scanned, never
+    loaded.
+    """
+    import os
+
+    from fsregistry.models.cache import local_model_dir
+    from fsregistry.models.environment import infer_pip_requirements as infer
+    from fsregistry.models.hashes import local_files
+
+    local, _ = local_model_dir(model_uri)
+    scan = [
+        f
+        for f in local_files(local)
+        if f.endswith((".pkl", ".pickle", ".skops")) and os.path.getsize(os.path.join(local, f))
+    ]
+    return infer(local, scan)
+
+
+__all__ = [
+    "AnyType",
+    "Array",
+    "ColSpec",
+    "DataType",
+    "Map",
+    "Model",
+    "ModelInfo",
+    "ModelInputExample",
+    "ModelIntegrityError",
+    "ModelSignature",
+    "Object",
+    "ParamSchema",
+    "ParamSpec",
+    "Property",
+    "Schema",
+    "SchemaEnforcementError",
+    "TensorSpec",
+    "convert_input_example_to_serving_input",
+    "get_model_dependencies",
+    "get_model_info",
+    "infer_pip_requirements",
+    "infer_signature",
+    "load_serving_example",
+    "predict",
+    "set_signature",
+    "update_model_requirements",
+    "validate_schema",
+    "validate_serving_input",
+    "verify_model",
+]

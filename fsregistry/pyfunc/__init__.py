@@ -1,0 +1,462 @@
+"""``mlflow.pyfunc`` for fsregistry: load any supported model as a generic Python function,
+and save/log custom Python models.
+
+:func:`load_model` returns a :class:`PyFuncModel` whose ``predict(data, params=None)``
+enforces the model's input signature (missing columns and unsafe type changes are errors;
+safe conversions such as ``int32 -> int64`` are applied, as MLflow does) and its params schema.
+Flavors: scikit-learn (``loader_module: mlflow.sklearn``) and custom models
+(``mlflow.pyfunc.model``), whether written by fsregistry or by MLflow 2.x/3.x; other
+``loader_module`` values are imported as given (a custom loader module, as in MLflow).
+
+**Loading a pickled model runs code from the store**; the model's files are checked against
+the hashes recorded when it was saved before anything is unpickled (``verify=True``), see
+:mod:`fsregistry.models`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import yaml
+
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.models.environment import PYTHON_VERSION, get_model_dependencies
+from fsregistry.models.model import Model, ModelInfo
+from fsregistry.models.signature import ModelSignature
+from fsregistry.pyfunc.model import PythonModel, PythonModelContext
+
+_logger = logging.getLogger(__name__)
+
+FLAVOR_NAME = "python_function"
+MAIN = "loader_module"
+CODE = "code"
+DATA = "data"
+ENV = "env"
+PY_VERSION = "python_version"
+
+# MLflow loader modules and fsregistry's implementation of each.
+_LOADERS = {
+    "mlflow.sklearn": "fsregistry.sklearn",
+    "mlflow.pyfunc.model": "fsregistry.pyfunc.model",
+    "fsregistry.sklearn": "fsregistry.sklearn",
+    "fsregistry.pyfunc.model": "fsregistry.pyfunc.model",
+}
+
+
+def add_to_model(
+    model: Model,
+    loader_module: str,
+    data: str | None = None,
+    code: str | None = None,
+    conda_env: str | None = None,
+    python_env: str | None = None,
+    model_config: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Model:
+    """Add the ``python_function`` flavor to ``model`` (paths relative to the model dir)."""
+    params: dict[str, Any] = dict(kwargs)
+    params[MAIN] = loader_module
+    params[PY_VERSION] = PYTHON_VERSION
+    if code:
+        params[CODE] = code
+    if data:
+        params[DATA] = data
+    if conda_env or python_env:
+        params[ENV] = {}
+        if conda_env:
+            params[ENV]["conda"] = conda_env
+        if python_env:
+            params[ENV]["virtualenv"] = python_env
+    if model_config:
+        params["model_config"] = model_config
+    return model.add_flavor(FLAVOR_NAME, **params)
+
+
+class PyFuncModel:
+    """A loaded model with a generic ``predict``; returned by :func:`load_model`."""
+
+    def __init__(self, model_meta: Model, model_impl: Any, predict_fn: str = "predict") -> None:
+        if not hasattr(model_impl, predict_fn):
+            raise InvalidParameterValue(f"Model implementation has no {predict_fn!r} method")
+        self._model_meta = model_meta
+        self._model_impl = model_impl
+        self._predict_fn: Callable[..., Any] = getattr(model_impl, predict_fn)
+        self.input_example: Any = None
+
+    @property
+    def metadata(self) -> Model:
+        """The model's MLmodel."""
+        return self._model_meta
+
+    @property
+    def model_id(self) -> str | None:
+        return self._model_meta.model_id
+
+    @property
+    def loader_module(self) -> str | None:
+        conf = self._model_meta.flavors.get(FLAVOR_NAME)
+        return None if conf is None else conf.get(MAIN)
+
+    @property
+    def model_config(self) -> dict[str, Any]:
+        return dict((self._model_meta.flavors.get(FLAVOR_NAME) or {}).get("model_config") or {})
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Predict after checking ``data`` and ``params`` against the model signature."""
+        from fsregistry.models.enforcement import (
+            SchemaEnforcementError,
+            enforce_params_schema,
+            enforce_schema,
+        )
+
+        input_schema = self._model_meta.get_input_schema()
+        if input_schema is not None:
+            try:
+                data = enforce_schema(data, input_schema)
+            except SchemaEnforcementError as exc:
+                raise SchemaEnforcementError(
+                    f"Failed to enforce schema of data with schema {input_schema!r}. "
+                    f"Error: {exc.message}"
+                ) from None
+        params = enforce_params_schema(params, self._model_meta.get_params_schema())
+        try:
+            accepts = inspect.signature(self._predict_fn).parameters.get("params")
+        except (TypeError, ValueError):  # builtins without an inspectable signature
+            accepts = None
+        if accepts is not None and accepts.kind != inspect.Parameter.VAR_KEYWORD:
+            return self._predict_fn(data, params=params)
+        if params:
+            _logger.warning("The model's predict() takes no params; ignoring %s", params)
+        return self._predict_fn(data)
+
+    def unwrap_python_model(self) -> Any:
+        """The user's :class:`PythonModel` object inside a custom model."""
+        python_model = getattr(self._model_impl, "python_model", None)
+        if python_model is None:
+            raise InvalidParameterValue(
+                "unwrap_python_model() is only available for custom Python models "
+                f"(this one's loader is {self.loader_module!r})"
+            )
+        return python_model
+
+    def get_raw_model(self) -> Any:
+        """The underlying model object (e.g. the scikit-learn estimator)."""
+        if hasattr(self._model_impl, "get_raw_model"):
+            return self._model_impl.get_raw_model()
+        raise NotImplementedError("This model implementation has no get_raw_model()")
+
+    def __repr__(self) -> str:
+        info: dict[str, Any] = {}
+        if self._model_meta.run_id is not None:
+            info["run_id"] = self._model_meta.run_id
+        if self._model_meta.artifact_path is not None:
+            info["artifact_path"] = self._model_meta.artifact_path
+        info["flavor"] = self.loader_module
+        return yaml.safe_dump({"fsregistry.pyfunc.loaded_model": info}, default_flow_style=False)
+
+
+def _loader(loader_module: str) -> Callable[..., Any]:
+    target = _LOADERS.get(loader_module)
+    if target is None and loader_module.startswith("mlflow."):
+        supported = sorted(k for k in _LOADERS if k.startswith("mlflow."))
+        raise InvalidParameterValue(
+            f"Unsupported model flavor: loader_module {loader_module!r}. fsregistry loads "
+            f"{supported} models; load this one with MLflow"
+        )
+    module = importlib.import_module(target or loader_module)
+    load: Callable[..., Any] = module._load_pyfunc
+    return load
+
+
+def _warn_python_version(model_version: str | None) -> None:
+    if model_version is None:
+        return
+    if model_version.split(".")[:2] != PYTHON_VERSION.split(".")[:2]:
+        _logger.warning(
+            "The model was saved with Python %s; this is Python %s, which may not load it",
+            model_version,
+            PYTHON_VERSION,
+        )
+
+
+def add_code_to_path(local_path: str, conf: dict[str, Any], code_key: str = CODE) -> None:
+    """Prepend the model's ``code/`` directory to sys.path (as MLflow does)."""
+    code = conf.get(code_key)
+    if code:
+        path = os.path.join(local_path, str(code))
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+
+def prepare_local_model(
+    model_uri: str,
+    dst_path: str | None,
+    verify: bool,
+    expected_digest: str | None,
+) -> tuple[str, Model]:
+    """Get the model files locally, verify their hashes, read MLmodel: the common load start."""
+    from fsregistry.models.cache import local_model_dir
+    from fsregistry.models.hashes import verify_local_model
+
+    local, _ = local_model_dir(model_uri, dst_path=dst_path)
+    if verify or expected_digest is not None:
+        verify_local_model(local, expected_digest=expected_digest, where=model_uri)
+    return local, Model.load(local)
+
+
+def load_model(
+    model_uri: str,
+    suppress_warnings: bool = False,
+    dst_path: str | None = None,
+    model_config: dict[str, Any] | str | None = None,
+    *,
+    verify: bool = True,
+    expected_digest: str | None = None,
+) -> PyFuncModel:
+    """Load a model as a :class:`PyFuncModel` from any model URI.
+
+    ``verify`` checks the files against the hashes recorded at save time before any code runs
+    (models without a manifest, i.e. written by MLflow, are loaded unchecked);
+    ``expected_digest`` (``ModelInfo.files_digest``) also pins the manifest itself.
+    """
+    local, meta = prepare_local_model(model_uri, dst_path, verify, expected_digest)
+    conf = meta.flavors.get(FLAVOR_NAME)
+    if conf is None:
+        raise ResourceDoesNotExist(
+            f'Model at {model_uri!r} does not have the "{FLAVOR_NAME}" flavor '
+            f"(flavors: {sorted(meta.flavors)})"
+        )
+    if not isinstance(conf.get(MAIN), str):
+        raise InvalidParameterValue(f"Model at {model_uri!r} has no loader_module")
+    if not suppress_warnings:
+        _warn_python_version(conf.get(PY_VERSION))
+    add_code_to_path(local, conf)
+    data_path = os.path.join(local, str(conf[DATA])) if DATA in conf else local
+    if isinstance(model_config, str):
+        with open(model_config, encoding="utf-8") as f:
+            model_config = yaml.safe_load(f)
+    if model_config is not None and not isinstance(model_config, dict):
+        raise InvalidParameterValue(
+            f"model_config must be a dict or a YAML file path, got {model_config!r}"
+        )
+    config = {**(conf.get("model_config") or {}), **(model_config or {})}
+    load = _loader(conf[MAIN])
+    if "model_config" in inspect.signature(load).parameters:
+        impl = load(data_path, model_config=config or None)
+    else:
+        impl = load(data_path)
+    model = PyFuncModel(meta, impl, predict_fn=conf.get("predict_fn", "predict"))
+    if meta.saved_input_example_info is not None:
+        try:
+            model.input_example = meta.load_input_example(local)
+        except (InvalidParameterValue, ResourceDoesNotExist, OSError, ValueError) as exc:
+            _logger.debug("Could not load the input example of %s: %s", model_uri, exc)
+    return model
+
+
+def load_pyfunc(model_uri: str, suppress_warnings: bool = False) -> PyFuncModel:
+    """Deprecated MLflow alias of :func:`load_model`."""
+    import warnings
+
+    warnings.warn("load_pyfunc is deprecated; use load_model", FutureWarning, stacklevel=2)
+    return load_model(model_uri, suppress_warnings=suppress_warnings)
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    loader_module: str | None = None,
+    data_path: str | None = None,
+    code_paths: Sequence[str] | None = None,
+    conda_env: dict[str, Any] | str | None = None,
+    mlflow_model: Model | None = None,
+    python_model: PythonModel | Callable[[Any], Any] | None = None,
+    artifacts: dict[str, str] | None = None,
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    extra_pip_requirements: Sequence[str] | str | None = None,
+    metadata: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | None = None,
+) -> None:
+    """Save a custom model (``python_model``) or a model with its own ``loader_module``.
+
+    ``python_model`` is a :class:`PythonModel` (or a function of the input) pickled with
+    cloudpickle; ``artifacts`` (name -> local path or URI) are copied into the model and given
+    back as local paths in ``context.artifacts``; ``code_paths`` are copied to ``code/`` and
+    put on ``sys.path`` when loading. With ``loader_module``, ``data_path`` is copied into the
+    model and ``<loader_module>._load_pyfunc(<data>)`` is called at load time.
+    """
+    import pickle
+    import shutil
+
+    import cloudpickle
+
+    from fsregistry.models import saving
+    from fsregistry.models.environment import pinned
+    from fsregistry.pyfunc import model as custom
+
+    if (python_model is None) == (loader_module is None):
+        raise InvalidParameterValue("Give exactly one of python_model and loader_module")
+    if python_model is not None:
+        if not isinstance(python_model, PythonModel) and not callable(python_model):
+            raise InvalidParameterValue(
+                "python_model must be a PythonModel instance or a function, got "
+                f"{type(python_model).__name__}"
+            )
+        if data_path is not None:
+            raise InvalidParameterValue("data_path goes with loader_module, not python_model")
+        if not isinstance(python_model, PythonModel) and not hasattr(python_model, "predict"):
+            python_model = custom._FunctionPythonModel(python_model)
+    elif artifacts is not None:
+        raise InvalidParameterValue("artifacts go with python_model, not loader_module")
+    if data_path is not None and not os.path.exists(data_path):
+        raise InvalidParameterValue(f"data_path {data_path!r} does not exist")
+    artifacts = custom.check_artifacts(artifacts)
+    codes = saving.check_code_paths(code_paths)
+    saving.check_env_arguments(conda_env, pip_requirements, extra_pip_requirements)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidParameterValue(f"metadata must be a dict, got {type(metadata).__name__}")
+    mlflow_model = mlflow_model if mlflow_model is not None else Model()
+    if metadata is not None:
+        mlflow_model.metadata = metadata
+    with saving.ModelDirWriter(path) as model_dir:
+        code_dir = saving.copy_code_paths(codes, model_dir)
+        scan: list[str] = []
+        defaults: list[str] = []
+        flavor_conf: dict[str, Any] = {}
+        if python_model is not None:
+            saved = custom.save_artifacts(artifacts, model_dir) if artifacts else {}
+            try:
+                with open(os.path.join(model_dir, custom.PYTHON_MODEL_FILE), "wb") as f:
+                    cloudpickle.dump(python_model, f)
+            except (TypeError, AttributeError, ValueError, pickle.PicklingError) as exc:
+                raise InvalidParameterValue(
+                    f"Could not pickle the python_model with cloudpickle: {exc}"
+                ) from exc
+            context = PythonModelContext(
+                {k: os.path.join(model_dir, *v["path"].split("/")) for k, v in saved.items()},
+                model_config,
+            )
+            wrapper = custom._PythonModelWrapper(python_model, context)
+
+            def predict(data: Any, params: dict[str, Any] | None) -> Any:
+                if hasattr(wrapper.python_model, "load_context"):
+                    wrapper.python_model.load_context(context)
+                return wrapper.predict(data, params)
+
+            flavor_conf[custom.CONFIG_KEY_CLOUDPICKLE_VERSION] = cloudpickle.__version__
+            flavor_conf[custom.CONFIG_KEY_PYTHON_MODEL] = custom.PYTHON_MODEL_FILE
+            if saved:
+                flavor_conf[custom.CONFIG_KEY_ARTIFACTS] = saved
+            flavor_conf["streamable"] = False
+            scan.append(custom.PYTHON_MODEL_FILE)
+            defaults.append(pinned("cloudpickle"))
+            saving.save_example_and_signature(
+                model_dir, mlflow_model, input_example, signature, predict
+            )
+            add_to_model(
+                mlflow_model,
+                loader_module=custom.LOADER_MODULE,
+                code=code_dir,
+                conda_env="conda.yaml",
+                python_env="python_env.yaml",
+                model_config=model_config,
+                **flavor_conf,
+            )
+        else:
+            data_rel = None
+            if data_path is not None:
+                data_rel = os.path.basename(os.path.abspath(data_path))
+                target = os.path.join(model_dir, data_rel)
+                if os.path.isdir(data_path):
+                    shutil.copytree(data_path, target)
+                else:
+                    shutil.copy2(data_path, target)
+            saving.save_example_and_signature(
+                model_dir, mlflow_model, input_example, signature, None
+            )
+            add_to_model(
+                mlflow_model,
+                loader_module=str(loader_module),
+                data=data_rel,
+                code=code_dir,
+                conda_env="conda.yaml",
+                python_env="python_env.yaml",
+                model_config=model_config,
+            )
+        saving.finish_model_dir(
+            model_dir,
+            mlflow_model,
+            scan_files=scan,
+            default_requirements=defaults,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+        )
+
+
+def log_model(
+    name: str | None = None,
+    loader_module: str | None = None,
+    data_path: str | None = None,
+    code_paths: Sequence[str] | None = None,
+    conda_env: dict[str, Any] | str | None = None,
+    python_model: PythonModel | Callable[[Any], Any] | None = None,
+    artifacts: dict[str, str] | None = None,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    extra_pip_requirements: Sequence[str] | str | None = None,
+    metadata: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | None = None,
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+) -> ModelInfo:
+    """Save a custom model (see :func:`save_model`) into the active run's artifacts.
+
+    Returns a :class:`~fsregistry.models.ModelInfo` whose ``model_uri`` is
+    ``runs:/<run_id>/<name>``; with ``registered_model_name`` the model is also registered
+    (``ModelInfo.registered_model_version``) and ``tags`` are set on that version.
+    """
+    return Model.log(
+        name=name,
+        artifact_path=artifact_path,
+        flavor=sys.modules[__name__],
+        registered_model_name=registered_model_name,
+        metadata=metadata,
+        run_id=run_id,
+        tags=tags,
+        loader_module=loader_module,
+        data_path=data_path,
+        code_paths=code_paths,
+        conda_env=conda_env,
+        python_model=python_model,
+        artifacts=artifacts,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        model_config=model_config,
+    )
+
+
+__all__ = [
+    "FLAVOR_NAME",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "add_to_model",
+    "get_model_dependencies",
+    "load_model",
+    "load_pyfunc",
+    "log_model",
+    "save_model",
+]

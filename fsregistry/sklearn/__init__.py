@@ -1,0 +1,371 @@
+"""``mlflow.sklearn`` for fsregistry: save, log and load scikit-learn models.
+
+Models are written in MLflow's sklearn flavor (``pickled_model``, ``sklearn_version``,
+``serialization_format``, ``code``, ``skops_trusted_types``) plus the ``python_function``
+flavor with ``loader_module: mlflow.sklearn``, so MLflow 2.22 and 3.x load them with
+``mlflow.sklearn.load_model`` and ``mlflow.pyfunc.load_model``.
+
+Serialization formats: ``cloudpickle`` (default: every MLflow version reads it), ``pickle``,
+and ``skops`` (MLflow 3's default; needs ``pip install skops``; MLflow 2.x cannot read it).
+All three are read, whichever MLflow or fsregistry wrote them.
+
+**Security**: reading ``pickle``/``cloudpickle`` runs code from the store. ``skops`` rebuilds
+only allow-listed types (plus the model's ``skops_trusted_types``) and is the safer choice;
+with any format the model's files are checked against the hashes recorded when it was saved
+before they are read (``verify=True``), see :mod:`fsregistry.models`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.models.model import Model, ModelInfo
+from fsregistry.models.signature import ModelSignature
+
+_logger = logging.getLogger(__name__)
+
+FLAVOR_NAME = "sklearn"
+SERIALIZATION_FORMAT_PICKLE = "pickle"
+SERIALIZATION_FORMAT_CLOUDPICKLE = "cloudpickle"
+SERIALIZATION_FORMAT_SKOPS = "skops"
+SUPPORTED_SERIALIZATION_FORMATS = (
+    SERIALIZATION_FORMAT_PICKLE,
+    SERIALIZATION_FORMAT_CLOUDPICKLE,
+    SERIALIZATION_FORMAT_SKOPS,
+)
+DEFAULT_SERIALIZATION_FORMAT = SERIALIZATION_FORMAT_CLOUDPICKLE
+_PICKLE_FILE = "model.pkl"
+_SKOPS_FILE = "model.skops"
+
+
+def get_default_pip_requirements(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> list[str]:
+    """Pinned scikit-learn (and cloudpickle / skops when that format is used)."""
+    from fsregistry.models.environment import pinned
+
+    reqs = [pinned("scikit-learn")]
+    if include_cloudpickle:
+        reqs.append(pinned("cloudpickle"))
+    if include_skops:
+        reqs.append(pinned("skops"))
+    return reqs
+
+
+def get_default_conda_env(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> dict[str, Any]:
+    from fsregistry.models.environment import conda_env
+
+    return conda_env(get_default_pip_requirements(include_cloudpickle, include_skops))
+
+
+def _import_skops() -> Any:
+    try:
+        import skops.io
+    except ImportError:
+        raise InvalidParameterValue(
+            "The skops serialization format needs the skops package: pip install skops "
+            "(or fsregistry[skops])"
+        ) from None
+    return skops.io
+
+
+def _check_trusted_types(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+        raise InvalidParameterValue(
+            f"skops_trusted_types must be a list of type names, got {value!r}"
+        )
+    return list(value)
+
+
+def _dump(sk_model: Any, path: str, fmt: str, trusted: list[str] | None) -> None:
+    if fmt == SERIALIZATION_FORMAT_SKOPS:
+        sio = _import_skops()
+        try:
+            sio.dump(sk_model, path)
+        except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
+            raise InvalidParameterValue(
+                "The model cannot be saved with skops (it supports top-level classes and "
+                f"functions only): {exc}. Use serialization_format='cloudpickle' instead."
+            ) from exc
+        untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(trusted or []))
+        if untrusted:
+            raise InvalidParameterValue(
+                f"The saved model references types skops does not trust by default: {untrusted}. "
+                "If loading them is safe, pass them as skops_trusted_types=[...]."
+            )
+        return
+    import cloudpickle
+
+    lib: Any = pickle if fmt == SERIALIZATION_FORMAT_PICKLE else cloudpickle
+    try:
+        with open(path, "wb") as f:
+            lib.dump(sk_model, f, protocol=pickle.DEFAULT_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise InvalidParameterValue(
+            f"Pickling the model {type(sk_model).__name__} with {fmt} failed: {exc}"
+        ) from exc
+
+
+def save_model(
+    sk_model: Any,
+    path: str | os.PathLike[str],
+    conda_env: dict[str, Any] | str | None = None,
+    code_paths: Sequence[str] | None = None,
+    mlflow_model: Model | None = None,
+    serialization_format: str = DEFAULT_SERIALIZATION_FORMAT,
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    extra_pip_requirements: Sequence[str] | str | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+) -> None:
+    """Save a scikit-learn model as an MLflow model directory at ``path`` (new or empty).
+
+    Without ``signature``, one is inferred from ``input_example`` by predicting on it.
+    ``pyfunc_predict_fn`` names the method pyfunc's ``predict`` calls (``predict``,
+    ``predict_proba``, ``predict_log_proba``, ``predict_joint_log_proba``, ``score``).
+    """
+    from fsregistry import pyfunc
+    from fsregistry.models import saving
+
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidParameterValue(
+            f"Unrecognized serialization format {serialization_format!r}: expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
+    if serialization_format == SERIALIZATION_FORMAT_SKOPS:
+        _import_skops()
+    allowed_fns = (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "predict_joint_log_proba",
+        "score",
+    )
+    if pyfunc_predict_fn not in allowed_fns:
+        raise InvalidParameterValue(
+            f"Invalid pyfunc_predict_fn {pyfunc_predict_fn!r}: expected one of {list(allowed_fns)}"
+        )
+    trusted = _check_trusted_types(skops_trusted_types)
+    codes = saving.check_code_paths(code_paths)
+    saving.check_env_arguments(conda_env, pip_requirements, extra_pip_requirements)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidParameterValue(f"metadata must be a dict, got {type(metadata).__name__}")
+    import sklearn
+
+    if serialization_format != SERIALIZATION_FORMAT_SKOPS:
+        _logger.info(
+            "Saving the scikit-learn model with %s: loading it runs code from the store. "
+            "serialization_format='skops' is the safer format.",
+            serialization_format,
+        )
+    mlflow_model = mlflow_model if mlflow_model is not None else Model()
+    if metadata is not None:
+        mlflow_model.metadata = metadata
+    with saving.ModelDirWriter(path) as model_dir:
+        code_dir = saving.copy_code_paths(codes, model_dir)
+        wrapper = _SklearnModelWrapper(sk_model)
+        fn = getattr(sk_model, pyfunc_predict_fn, None)
+        saving.save_example_and_signature(
+            model_dir,
+            mlflow_model,
+            input_example,
+            signature,
+            (lambda data, params: fn(data)) if fn is not None else None,
+        )
+        data_file = (
+            _SKOPS_FILE if serialization_format == SERIALIZATION_FORMAT_SKOPS else _PICKLE_FILE
+        )
+        _dump(
+            wrapper.sklearn_model, os.path.join(model_dir, data_file), serialization_format, trusted
+        )
+        if fn is not None:
+            pyfunc.add_to_model(
+                mlflow_model,
+                loader_module="mlflow.sklearn",
+                model_path=data_file,
+                conda_env="conda.yaml",
+                python_env="python_env.yaml",
+                code=code_dir,
+                predict_fn=pyfunc_predict_fn,
+            )
+        else:
+            _logger.warning(
+                "The model has no %s method: no python_function flavor is written",
+                pyfunc_predict_fn,
+            )
+        mlflow_model.add_flavor(
+            FLAVOR_NAME,
+            pickled_model=data_file,
+            sklearn_version=sklearn.__version__,
+            serialization_format=serialization_format,
+            code=code_dir,
+            skops_trusted_types=trusted,
+        )
+        saving.finish_model_dir(
+            model_dir,
+            mlflow_model,
+            scan_files=[data_file],
+            default_requirements=get_default_pip_requirements(
+                serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE,
+                serialization_format == SERIALIZATION_FORMAT_SKOPS,
+            ),
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            conda_env=conda_env,
+        )
+
+
+def log_model(
+    sk_model: Any,
+    name: str | None = None,
+    conda_env: dict[str, Any] | str | None = None,
+    code_paths: Sequence[str] | None = None,
+    serialization_format: str = DEFAULT_SERIALIZATION_FORMAT,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    extra_pip_requirements: Sequence[str] | str | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+) -> ModelInfo:
+    """Log a scikit-learn model to the active run (started if none) under ``name``.
+
+    The model lands in ``<run artifact_uri>/<name>/``; the returned ``ModelInfo.model_uri`` is
+    ``runs:/<run_id>/<name>``. ``registered_model_name`` registers it in the same call.
+    ``artifact_path`` is the deprecated spelling of ``name`` (as in MLflow 3). ``tags`` go on
+    the registered model version (so they need ``registered_model_name``).
+    """
+    return Model.log(
+        name=name,
+        artifact_path=artifact_path,
+        flavor=sys.modules[__name__],
+        registered_model_name=registered_model_name,
+        metadata=metadata,
+        run_id=run_id,
+        tags=tags,
+        sk_model=sk_model,
+        conda_env=conda_env,
+        code_paths=code_paths,
+        serialization_format=serialization_format,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        pyfunc_predict_fn=pyfunc_predict_fn,
+        skops_trusted_types=skops_trusted_types,
+    )
+
+
+def _load_from_file(path: str, fmt: str, trusted: list[str] | None) -> Any:
+    if fmt not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidParameterValue(
+            f"Unrecognized serialization format {fmt!r}: expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
+    if fmt == SERIALIZATION_FORMAT_SKOPS:
+        sio = _import_skops()
+        return sio.load(path, trusted=trusted)
+    with open(path, "rb") as f:
+        if fmt == SERIALIZATION_FORMAT_PICKLE:
+            return pickle.load(f)
+        import cloudpickle
+
+        return cloudpickle.load(f)
+
+
+def load_model(
+    model_uri: str,
+    dst_path: str | None = None,
+    *,
+    verify: bool = True,
+    expected_digest: str | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+) -> Any:
+    """Load the scikit-learn estimator of the model at ``model_uri`` (any model URI).
+
+    Reads pickle, cloudpickle and skops models written by fsregistry or MLflow 2.x/3.x. Files
+    are checked against their recorded hashes first (``verify``); ``skops_trusted_types``
+    replaces the trusted-type list the model itself declares.
+    """
+    from fsregistry.pyfunc import add_code_to_path, prepare_local_model
+
+    local, meta = prepare_local_model(model_uri, dst_path, verify, expected_digest)
+    conf = meta.flavors.get(FLAVOR_NAME)
+    if conf is None:
+        raise InvalidParameterValue(
+            f"Model at {model_uri!r} has no sklearn flavor (flavors: {sorted(meta.flavors)})"
+        )
+    add_code_to_path(local, conf)
+    trusted = _check_trusted_types(
+        skops_trusted_types if skops_trusted_types is not None else conf.get("skops_trusted_types")
+    )
+    return _load_from_file(
+        os.path.join(local, *str(conf["pickled_model"]).split("/")),
+        conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE),
+        trusted,
+    )
+
+
+class _SklearnModelWrapper:
+    """pyfunc implementation: ``predict(data, params)`` on the estimator."""
+
+    def __init__(self, sklearn_model: Any) -> None:
+        self.sklearn_model = sklearn_model
+        for fn in ("predict_proba", "predict_log_proba", "predict_joint_log_proba", "score"):
+            method = getattr(sklearn_model, fn, None)
+            if method is not None:
+                setattr(self, fn, method)
+
+    def get_raw_model(self) -> Any:
+        return self.sklearn_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.sklearn_model.predict(data)
+
+
+def _load_pyfunc(path: str) -> _SklearnModelWrapper:
+    """pyfunc loader for ``loader_module: mlflow.sklearn`` (``path``: model dir or model file)."""
+    model_dir = os.path.dirname(path) if os.path.isfile(path) else path
+    meta = Model.load(model_dir)
+    conf = meta.flavors.get(FLAVOR_NAME) or {}
+    fmt = conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE)
+    trusted = _check_trusted_types(conf.get("skops_trusted_types"))
+    if not os.path.isfile(path):
+        pyfunc_conf = meta.flavors.get("python_function") or {}
+        rel = pyfunc_conf.get("model_path") or conf.get("pickled_model")
+        if not rel:
+            raise InvalidParameterValue(f"The sklearn model at {model_dir} names no model file")
+        path = os.path.join(model_dir, *str(rel).split("/"))
+    return _SklearnModelWrapper(_load_from_file(path, fmt, trusted))
+
+
+__all__ = [
+    "FLAVOR_NAME",
+    "SERIALIZATION_FORMAT_CLOUDPICKLE",
+    "SERIALIZATION_FORMAT_PICKLE",
+    "SERIALIZATION_FORMAT_SKOPS",
+    "SUPPORTED_SERIALIZATION_FORMATS",
+    "get_default_conda_env",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]

@@ -1,0 +1,160 @@
+"""Read-only access to MLflow 3 LoggedModels (``<exp>/models/<model_id>/meta.yaml``).
+
+MLflow 3 puts a logged model's files under its experiment, not under the run (spec §1.9,
+§1.10), so ``models:/<model_id>`` and ``runs:/<run_id>/<name>`` need to find that directory.
+This module only reads; fsregistry itself logs models the MLflow 2 way.
+
+It also knows how to follow a tree that was copied elsewhere: MLflow records absolute
+``file://`` URIs of where it wrote the tree, so :func:`relocate_file_uri` maps a URI that no
+longer exists onto the same place under the store being read, when that place exists.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from fsregistry import layout
+from fsregistry.exceptions import ResourceDoesNotExist
+from fsregistry.metafile import MalformedMetaFile, load_meta
+from fsregistry.storage import Storage
+
+# LoggedModel ``status`` integers (spec §1.9).
+_STATUS_NAMES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
+
+
+@dataclass(frozen=True)
+class LoggedModelInfo:
+    """What fsregistry needs of a LoggedModel: where its files are and where it came from."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    source_run_id: str | None
+    artifact_location: str
+    status: str
+    creation_timestamp: int | None
+    deleted: bool
+
+
+def _experiment_dirs(storage: Storage) -> list[str]:
+    dirs, _ = storage.list_dir("")
+    out = [d for d in dirs if d not in layout.RESERVED_ROOT_FOLDERS and not d.startswith(".")]
+    trash, _ = storage.list_dir(layout.TRASH)
+    out.extend(layout.experiment_dir(d, deleted=True) for d in trash)
+    return out
+
+
+def _info_from_meta(meta: dict[str, Any], storage: Storage) -> LoggedModelInfo:
+    status = meta.get("status")
+    status_name = _STATUS_NAMES.get(status, str(status)) if isinstance(status, int) else status
+    return LoggedModelInfo(
+        model_id=str(meta["model_id"]),
+        experiment_id=str(meta.get("experiment_id")),
+        name=str(meta.get("name")),
+        source_run_id=meta.get("source_run_id"),
+        artifact_location=relocate_file_uri(str(meta.get("artifact_location") or ""), storage),
+        status=str(status_name),
+        creation_timestamp=meta.get("creation_timestamp"),
+        deleted=meta.get("lifecycle_stage") == "deleted",
+    )
+
+
+def get_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
+    """The LoggedModel ``model_id`` in any experiment of the tracking store on ``storage``."""
+    if not model_id or "/" in model_id or model_id.startswith("."):
+        raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+    candidates = [layout.logged_model_meta(d, model_id) for d in _experiment_dirs(storage)]
+    for path, raw in storage.read_many(candidates).items():
+        try:
+            meta = load_meta(raw, storage.uri(path))
+        except MalformedMetaFile:
+            continue
+        if str(meta.get("model_id")) == model_id:
+            return _info_from_meta(meta, storage)
+    raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+
+
+def find_run_logged_model(
+    storage: Storage, exp_dir: str, run_id: str, name: str
+) -> LoggedModelInfo | None:
+    """The LoggedModel named ``name`` logged by run ``run_id`` (MLflow 3 ``runs:/`` lookup).
+
+    Several matches (the same name logged at several steps) resolve as MLflow does: the one
+    with the largest output ``step`` of the run, then the newest.
+    """
+    models_dir = f"{exp_dir}/{layout.MODELS}"
+    metas = [
+        f"{models_dir}/{info.path}"
+        for info in storage.walk(models_dir, prune=lambda rel: rel.count("/") >= 1)
+        if info.path.endswith(f"/{layout.META}")
+    ]
+    found: list[LoggedModelInfo] = []
+    for path, raw in storage.read_many(metas).items():
+        try:
+            meta = load_meta(raw, storage.uri(path))
+        except MalformedMetaFile:
+            continue
+        if meta.get("source_run_id") == run_id and meta.get("name") == name and "model_id" in meta:
+            info = _info_from_meta(meta, storage)
+            if not info.deleted:
+                found.append(info)
+    if len(found) <= 1:
+        return found[0] if found else None
+    outputs = storage.read_many(layout.run_output_meta(exp_dir, run_id, m.model_id) for m in found)
+
+    def rank(model: LoggedModelInfo) -> tuple[int, int]:
+        raw = outputs.get(layout.run_output_meta(exp_dir, run_id, model.model_id))
+        step = 0
+        if raw is not None:
+            try:
+                step = int(load_meta(raw, model.model_id).get("step") or 0)
+            except (MalformedMetaFile, TypeError, ValueError):
+                step = 0
+        return step, model.creation_timestamp or 0
+
+    return max(found, key=rank)
+
+
+# Path shapes, after the store root, of the places MLflow records absolute URIs of:
+# run artifacts, LoggedModel artifacts, experiments, and fsregistry's copied version files.
+def _store_suffix(parts: tuple[str, ...]) -> str | None:
+    for i, part in enumerate(parts):
+        rest = parts[i:]
+        if i > 0 and parts[i - 1] == layout.TRASH:
+            rest = parts[i - 1 :]  # a deleted experiment: .trash/<exp>/...
+        if part.isdigit():
+            tail = parts[i:]
+            if len(tail) >= 3 and tail[2] == "artifacts":
+                return "/".join(rest)  # <exp>/<run>/artifacts/...
+            if len(tail) >= 4 and tail[1] == layout.MODELS and tail[3] == "artifacts":
+                return "/".join(rest)  # <exp>/models/<model_id>/artifacts/...
+        if (
+            part == layout.MODELS
+            and len(rest) >= 4
+            and layout.parse_version_dir_name(rest[2]) is not None
+            and rest[3] == layout.VERSION_ARTIFACTS
+        ):
+            return "/".join(rest)  # models/<name>/version-N/artifacts/...
+    return None
+
+
+def relocate_file_uri(uri: str, storage: Storage) -> str:
+    """Map a stale absolute ``file://`` URI onto ``storage`` when the tree was copied.
+
+    Only a ``file:`` URI whose path no longer exists is changed, and only when its tail has
+    one of MLflow's layouts (run artifacts, LoggedModel artifacts, registry version files)
+    and that tail exists under ``storage``; everything else is returned unchanged.
+    """
+    if not uri.startswith("file:"):
+        return uri
+    local = unquote(urlparse(uri).path)
+    if os.path.exists(local):
+        return uri
+    suffix = _store_suffix(PurePosixPath(local).parts)
+    if suffix is None or not storage.exists(suffix):
+        return uri
+    return storage.uri(suffix)

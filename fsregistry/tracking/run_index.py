@@ -1,0 +1,157 @@
+"""Consolidated run summaries, so ``search_runs`` need not read every file of every run.
+
+Never the source of truth: the MLflow-layout files are. A summary is keyed by a fingerprint
+of the change tokens the listing reports for each of the run's files (local: size and mtime
+in ns; S3: ETag; GCS: generation), so any write to a run, by fsregistry, MLflow, an older
+fsregistry or a text editor, changes the fingerprint and the run is read again from its
+files. Summaries live in memory (per store object) and in hidden shard files
+``<experiment>/.fsreg-index-XX`` (256 per experiment at most), which MLflow ignores because
+they are files, not run directories. A shard that is unreadable is simply rebuilt.
+
+Two guards keep a summary from hiding a change:
+- a backend whose listing gives no change token never uses summaries;
+- a run with a file modified less than ``RACY_SECONDS`` before the listing is never summarised
+  (a second write within the filesystem's clock tick could keep size and mtime unchanged;
+  git calls this "racy" and handles it the same way).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fsregistry.entities import Metric
+from fsregistry.exceptions import FsRegistryException
+from fsregistry.storage import FileInfo, Storage
+from fsregistry.tracking.records import RunFiles
+
+_log = logging.getLogger(__name__)
+
+SHARD_PREFIX = ".fsreg-index-"
+RACY_SECONDS = 2.0
+_FORMAT = 1
+_HEX2 = re.compile(r"^[0-9a-f]{2}")
+
+
+def shard_name(run_id: str) -> str:
+    head = run_id[:2].lower()
+    if not _HEX2.match(head):
+        head = hashlib.sha1(run_id.encode()).hexdigest()[:2]
+    return f"{SHARD_PREFIX}{head}"
+
+
+def fingerprint(files: Iterable[FileInfo], listed_at: float) -> str | None:
+    """Fingerprint of a run's files, or None when a summary could hide a change."""
+    h = hashlib.sha1()
+    for info in sorted(files, key=lambda f: f.path):
+        if not info.token:
+            return None
+        if info.mtime is not None and listed_at - info.mtime < RACY_SECONDS:
+            return None
+        h.update(f"{info.path}\x00{info.token}\n".encode())
+    return h.hexdigest()
+
+
+def encode_run(files: RunFiles) -> dict[str, Any]:
+    return {
+        "meta": files.meta,
+        "params": files.params,
+        "tags": files.tags,
+        "inputs": files.inputs,
+        "metrics": {
+            k: [m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest]
+            for k, m in files.metrics.items()
+        },
+    }
+
+
+def decode_run(data: Mapping[str, Any]) -> RunFiles:
+    metrics = {
+        k: Metric(k, float(v[0]), int(v[1]), int(v[2]), v[3], v[4])
+        for k, v in data["metrics"].items()
+    }
+    return RunFiles(
+        meta=dict(data["meta"]),
+        metrics=metrics,
+        params=dict(data["params"]),
+        tags=dict(data["tags"]),
+        inputs=list(data["inputs"]),
+    )
+
+
+@dataclass
+class ExperimentIndex:
+    """This process's view of one experiment's summaries."""
+
+    runs: dict[str, tuple[str, RunFiles]] = field(default_factory=dict)  # id -> (fp, files)
+    shard_tokens: dict[str, str] = field(default_factory=dict)  # shard -> token decoded
+
+    def lookup(self, run_id: str, fp: str | None) -> RunFiles | None:
+        entry = self.runs.get(run_id)
+        return entry[1] if fp is not None and entry is not None and entry[0] == fp else None
+
+    def load_shards(self, storage: Storage, exp_dir: str, shards: Mapping[str, FileInfo]) -> None:
+        """Decode the shard files that changed since this process last read them."""
+        changed = [n for n, info in shards.items() if self.shard_tokens.get(n) != info.token]
+        if not changed:
+            return
+        contents = storage.read_many(f"{exp_dir}/{n}" for n in changed)
+        for name in changed:
+            raw = contents.get(f"{exp_dir}/{name}")
+            if raw is None:
+                continue
+            entries = _decode_shard(raw, f"{exp_dir}/{name}")
+            for run_id, entry in entries.items():
+                known = self.runs.get(run_id)
+                if known is None or known[0] != entry["fp"]:
+                    try:
+                        self.runs[run_id] = (entry["fp"], decode_run(entry["run"]))
+                    except (KeyError, TypeError, ValueError, IndexError):
+                        continue  # a damaged entry is just not used
+            self.shard_tokens[name] = shards[name].token
+
+    def persist(
+        self, storage: Storage, exp_dir: str, run_ids: Iterable[str], live: set[str]
+    ) -> None:
+        """Write new summaries into their shards (compare-and-swap, best effort).
+
+        Entries of runs that no longer exist are dropped on the way. A failure only costs
+        speed (the next search reads those runs again), so it is logged, not raised.
+        """
+        by_shard: dict[str, list[str]] = {}
+        for run_id in run_ids:
+            by_shard.setdefault(shard_name(run_id), []).append(run_id)
+        for name, ids in by_shard.items():
+            path = f"{exp_dir}/{name}"
+            fresh = {r: {"fp": self.runs[r][0], "run": encode_run(self.runs[r][1])} for r in ids}
+
+            def merge(old: bytes | None, fresh: dict[str, Any] = fresh, where: str = path) -> bytes:
+                entries = _decode_shard(old, where) if old else {}
+                entries = {r: e for r, e in entries.items() if r in live}
+                entries.update(fresh)
+                doc = {"format": _FORMAT, "runs": entries}
+                return json.dumps(doc, separators=(",", ":"), default=str).encode("utf-8")
+
+            try:
+                storage.update(path, merge)
+            except (FsRegistryException, OSError) as e:
+                _log.warning("Could not update run index %s: %s", storage.uri(path), e)
+
+
+def _decode_shard(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        _log.warning("Ignoring unreadable run index %s; it will be rebuilt", where)
+        return {}
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        return {}
+    runs = doc.get("runs")
+    if not isinstance(runs, dict):
+        return {}
+    return {r: e for r, e in runs.items() if isinstance(e, dict) and "fp" in e and "run" in e}

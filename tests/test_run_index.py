@@ -1,0 +1,156 @@
+"""Run summaries speed up search but never hide a change made by anyone else.
+
+Each test warms this process's summaries and the shard files, then changes run files the way
+MLflow (or a person) would, bypassing fsregistry, and searches again from the warm process.
+On local disk the files are first aged past the "racy" window, so the cached path, not the
+racy guard, is what gets tested.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsregistry import Client
+from fsregistry.entities import Metric, Param, RunTag
+from fsregistry.tracking import run_index
+
+
+def _age_tree(root: str, seconds: float = 100.0) -> None:
+    then = time.time() - seconds
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(dirpath, name), (then, then))
+
+
+@pytest.fixture
+def warm(
+    store_url: str, backend: str, store_fs: tuple[Any, str]
+) -> tuple[Client, str, list[str], Any, str]:
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("indexed")
+    run_ids = []
+    for i in range(4):
+        run_id = client.create_run(exp_id, run_name=f"r{i}").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("m", float(i), 1, 0)],
+            params=[Param("p", i)],
+            tags=[RunTag("t", "aaa")],
+        )
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    fs, root = store_fs
+    if backend == "local":
+        _age_tree(root)
+    first = client.search_runs([exp_id])
+    assert len(first) == 4
+    shards = [
+        p
+        for p in fs.find(f"{root}/{exp_id}")
+        if os.path.basename(p).startswith(run_index.SHARD_PREFIX)
+    ]
+    assert shards, "the first search should persist summaries"
+    index = client.store._indexes[exp_id]
+    assert set(index.runs) == set(run_ids)  # all summarised (nothing racy after aging)
+    return client, exp_id, run_ids, fs, root
+
+
+def _write_like_mlflow(fs: Any, path: str, data: bytes, backend: str, age: bool) -> None:
+    fs.pipe_file(path, data)
+    if backend == "local" and age:
+        then = time.time() - 50  # old, but not the mtime the summary saw
+        os.utime(path, (then, then))
+
+
+CHANGES = {
+    # MLflow appends a metric line in place
+    "metric-append": ("metrics/m", lambda old: old + b"5 9.0 3\n"),
+    # MLflow overwrites a tag in place; same length, so only the mtime/ETag tells
+    "tag-same-length": ("tags/t", lambda old: b"bbb"),
+    # MLflow rewrites meta.yaml in place (e.g. a status change)
+    "meta-rewrite": ("meta.yaml", lambda old: old.replace(b"status: 3", b"status: 4")),
+}
+
+
+@pytest.mark.parametrize("age", [False, True], ids=["just-written", "aged"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_external_changes_are_seen(
+    warm: tuple[Client, str, list[str], Any, str], backend: str, age: bool, change: str
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    rel, edit = CHANGES[change]
+    path = f"{root}/{exp_id}/{run_ids[0]}/{rel}"
+    _write_like_mlflow(fs, path, edit(fs.cat_file(path)), backend, age)
+    run = {r.info.run_id: r for r in client.search_runs([exp_id])}[run_ids[0]]
+    if change == "metric-append":
+        assert run.data.metrics["m"] == 9.0
+        assert [r.info.run_id for r in client.search_runs([exp_id], "metrics.m > 5")] == [
+            run_ids[0]
+        ]
+    elif change == "tag-same-length":
+        assert run.data.tags["t"] == "bbb"
+        assert [r.info.run_id for r in client.search_runs([exp_id], "tags.t = 'bbb'")] == [
+            run_ids[0]
+        ]
+    else:
+        assert run.info.status == "FAILED"
+
+
+def test_new_param_file_is_seen(
+    warm: tuple[Client, str, list[str], Any, str], backend: str
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    _write_like_mlflow(fs, f"{root}/{exp_id}/{run_ids[0]}/params/new", b"v", backend, True)
+    run = {r.info.run_id: r for r in client.search_runs([exp_id])}[run_ids[0]]
+    assert run.data.params["new"] == "v"
+
+
+def test_removed_run_disappears_and_new_run_appears(
+    warm: tuple[Client, str, list[str], Any, str],
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    fs.rm(f"{root}/{exp_id}/{run_ids[1]}", recursive=True)
+    new_id = Client(tracking_uri=client.tracking_uri).create_run(exp_id).info.run_id
+    got = {r.info.run_id for r in client.search_runs([exp_id])}
+    assert got == (set(run_ids) - {run_ids[1]}) | {new_id}
+
+
+def test_damaged_shards_are_ignored(warm: tuple[Client, str, list[str], Any, str]) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    for path in fs.find(f"{root}/{exp_id}"):
+        if os.path.basename(path).startswith(run_index.SHARD_PREFIX):
+            fs.pipe_file(path, b"{not json")
+    fresh = Client(tracking_uri=client.tracking_uri)
+    fresh.store._indexes.clear()  # a new process: only the damaged shards to go on
+    got = {r.info.run_id: r.data.params["p"] for r in fresh.search_runs([exp_id])}
+    assert got == {rid: str(i) for i, rid in enumerate(run_ids)}
+
+
+def test_a_new_process_uses_the_shards(
+    warm: tuple[Client, str, list[str], Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, exp_id, _, _, _ = warm
+    store = client.store
+    store._indexes.clear()
+    read_runs = []
+    original = store._read_runs
+    monkeypatch.setattr(
+        store,
+        "_read_runs",
+        lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
+    )
+    assert len(store.search_runs([exp_id])) == 4
+    assert read_runs == []  # everything came from the shard files
+
+
+def test_racy_files_are_never_summarised(tmp_path: Path) -> None:
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("fresh")
+    run_id = client.create_run(exp_id).info.run_id
+    client.search_runs([exp_id])
+    assert run_id not in client.store._indexes[exp_id].runs  # written < 2 s ago
