@@ -107,3 +107,34 @@ def test_cli_and_package_import_stay_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert "Usage" in fsreg("--help").stdout
+
+
+def test_registry_commands(populated: tuple[str, str, list[str]]) -> None:
+    url, _, run_ids = populated
+    client = Client(tracking_uri=url)
+    client.log_text(run_ids[1], "not really a model", "model/MLmodel")
+    out = fsreg("register", f"runs:/{run_ids[1]}/model", "churn", "-t", url)
+    assert "Registered churn version 1" in out.stdout
+    client.create_model_version("churn", f"runs:/{run_ids[2]}/model", run_id=run_ids[2])
+    assert (
+        "churn@champion -> version 2"
+        in fsreg("alias", "set", "churn", "champion", "2", "-t", url).stdout
+    )
+    models = fsreg_json("ls", "models", "-t", url)
+    assert [(m["name"], m["aliases"]) for m in models] == [("churn", {"champion": "2"})]
+    versions = fsreg_json("ls", "versions", "churn", "-t", url)
+    assert [(v["version"], v["aliases"], v["run_id"]) for v in versions] == [
+        ("2", ["champion"], run_ids[2]),
+        ("1", [], run_ids[1]),
+    ]
+    assert fsreg_json("ls", "aliases", "churn", "-t", url) == [
+        {"alias": "champion", "version": "2"}
+    ]
+    shown = fsreg_json("show", "version", "churn", "1", "-t", url)
+    assert shown["run"]["run_id"] == run_ids[1] and shown["run"]["params"] == {"lr": "0.1"}
+    assert shown["download_uri"].endswith(f"/{run_ids[1]}/artifacts/model")
+    assert fsreg_json("show", "model", "churn", "-t", url)["aliases"] == {"champion": "2"}
+    bad = fsreg("alias", "set", "churn", "latest", "1", "-t", url, check=False)
+    assert bad.returncode == 1 and "'latest'" in bad.stderr and "Traceback" not in bad.stderr
+    fsreg("alias", "delete", "churn", "champion", "-t", url)
+    assert fsreg_json("ls", "aliases", "churn", "-t", url) == []

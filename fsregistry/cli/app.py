@@ -22,6 +22,8 @@ from typing import Annotated, Any
 
 import typer
 
+from fsregistry.cli import registry_commands
+from fsregistry.cli.common import JsonFlag, TrackingUri, fmt, json_number, make_client
 from fsregistry.cli.output import print_json, print_kv, print_table
 from fsregistry.exceptions import FsRegistryException
 
@@ -31,22 +33,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-ls_app = typer.Typer(help="List experiments, runs or artifacts.", no_args_is_help=True)
+ls_app = typer.Typer(
+    help="List experiments, runs, artifacts, models, versions, aliases.", no_args_is_help=True
+)
 show_app = typer.Typer(help="Show everything known about one item.", no_args_is_help=True)
 app.add_typer(ls_app, name="ls")
 app.add_typer(show_app, name="show")
-
-TrackingUri = Annotated[
-    str | None,
-    typer.Option(
-        "--tracking-uri", "-t", help="Store path or URL (default: $FSREG_TRACKING_URI or ./mlruns)."
-    ),
-]
-RegistryUri = Annotated[
-    str | None,
-    typer.Option("--registry-uri", help="Registry store (default: the tracking store)."),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+registry_commands.register(ls_app, show_app, app)
 
 
 @dataclass
@@ -62,12 +55,6 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state.debug = debug
-
-
-def _client(tracking_uri: str | None, registry_uri: str | None = None) -> Any:
-    from fsregistry.client import Client
-
-    return Client(tracking_uri=tracking_uri, registry_uri=registry_uri)
 
 
 def _experiment_dict(e: Any) -> dict[str, Any]:
@@ -93,15 +80,10 @@ def _run_dict(r: Any) -> dict[str, Any]:
         "end_time": i.end_time,
         "lifecycle_stage": i.lifecycle_stage,
         "artifact_uri": i.artifact_uri,
-        "metrics": {k: _json_number(v) for k, v in r.data.metrics.items()},
+        "metrics": {k: json_number(v) for k, v in r.data.metrics.items()},
         "params": r.data.params,
         "tags": r.data.tags,
     }
-
-
-def _json_number(value: float) -> float | str:
-    # JSON has no NaN/Infinity; strings keep the output parseable by any JSON reader.
-    return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
 
 
 def _resolve_experiment_ids(client: Any, experiment: list[str] | None) -> list[str]:
@@ -129,7 +111,7 @@ def ls_experiments(
     as_json: JsonFlag = False,
 ) -> None:
     """List experiments."""
-    client = _client(tracking_uri)
+    client = make_client(tracking_uri)
     exps = client.search_experiments(
         view_type="ALL" if all else "ACTIVE_ONLY",
         max_results=max,
@@ -169,7 +151,7 @@ def ls_runs(
     as_json: JsonFlag = False,
 ) -> None:
     """List runs with their latest metrics."""
-    client = _client(tracking_uri)
+    client = make_client(tracking_uri)
     runs = client.search_runs(
         _resolve_experiment_ids(client, experiment),
         filter or "",
@@ -190,7 +172,7 @@ def ls_runs(
                 r["run_name"],
                 r["experiment_id"],
                 r["status"],
-                *[_fmt(r["metrics"].get(k)) for k in metric_keys],
+                *[fmt(r["metrics"].get(k)) for k in metric_keys],
             ]
             for r in rows
         ],
@@ -207,14 +189,14 @@ def ls_artifacts(
     as_json: JsonFlag = False,
 ) -> None:
     """List a run's artifacts (one directory level)."""
-    files = _client(tracking_uri).list_artifacts(run_id, path)
+    files = make_client(tracking_uri).list_artifacts(run_id, path)
     rows = [{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files]
     if as_json:
         print_json(rows)
         return
     print_table(
         ["Path", "Size"],
-        [[r["path"] + ("/" if r["is_dir"] else ""), _fmt(r["file_size"])] for r in rows],
+        [[r["path"] + ("/" if r["is_dir"] else ""), fmt(r["file_size"])] for r in rows],
     )
 
 
@@ -226,7 +208,7 @@ def show_experiment(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one experiment with its tags."""
-    client = _client(tracking_uri)
+    client = make_client(tracking_uri)
     exp = client.get_experiment_by_name(experiment) or client.get_experiment(experiment)
     data = _experiment_dict(exp)
     if as_json:
@@ -242,19 +224,11 @@ def show_run(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a run: info, params, latest metrics, tags."""
-    data = _run_dict(_client(tracking_uri).get_run(run_id))
+    data = _run_dict(make_client(tracking_uri).get_run(run_id))
     if as_json:
         print_json(data)
         return
     print_kv(data)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def main() -> None:

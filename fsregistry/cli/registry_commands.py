@@ -1,0 +1,252 @@
+"""``fsreg`` commands for the model registry: list, show and manage models and versions.
+
+JSON output (stable; keys may be added, never removed or renamed):
+- ``ls models``: list of ``{name, description, creation_timestamp, last_updated_timestamp,
+  tags, aliases, latest_versions: [{version, current_stage}]}``
+- ``ls versions``: list of ``{name, version, current_stage, status, source, run_id,
+  aliases, tags, description, creation_timestamp, last_updated_timestamp}``
+- ``ls aliases``: list of ``{alias, version}``
+- ``show model`` / ``show version``: one object shaped like the list items; ``show version``
+  adds ``download_uri`` and ``run`` (the source run's name, status, params and latest
+  metrics, or null) for lineage.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, json_number, make_client
+from fsregistry.cli.output import print_json, print_kv, print_table
+from fsregistry.exceptions import ResourceDoesNotExist
+
+ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
+Version = Annotated[str, typer.Argument(help="Version number.")]
+
+
+def _model_dict(m: Any) -> dict[str, Any]:
+    return {
+        "name": m.name,
+        "description": m.description,
+        "creation_timestamp": m.creation_timestamp,
+        "last_updated_timestamp": m.last_updated_timestamp,
+        "tags": m.tags,
+        "aliases": m.aliases,
+        "latest_versions": [
+            {"version": str(v.version), "current_stage": v.current_stage} for v in m.latest_versions
+        ],
+    }
+
+
+def _version_dict(v: Any) -> dict[str, Any]:
+    return {
+        "name": v.name,
+        "version": str(v.version),
+        "current_stage": v.current_stage,
+        "status": v.status,
+        "source": v.source,
+        "run_id": v.run_id,
+        "aliases": list(v.aliases),
+        "tags": v.tags,
+        "description": v.description,
+        "creation_timestamp": v.creation_timestamp,
+        "last_updated_timestamp": v.last_updated_timestamp,
+    }
+
+
+def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> None:
+    """Attach the registry commands to the CLI's ``ls``, ``show`` and top-level groups."""
+
+    @ls_app.command("models")
+    def ls_models(
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        filter: Annotated[
+            str | None, typer.Option("--filter", "-f", help="e.g. \"name LIKE 'churn%'\"")
+        ] = None,
+        order_by: Annotated[
+            list[str] | None, typer.Option("--order-by", help="e.g. 'name ASC'")
+        ] = None,
+        max: Annotated[int, typer.Option("--max", help="At most this many.")] = 100,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """List registered models with their aliases and latest versions."""
+        client = make_client(tracking_uri, registry_uri)
+        models = client.search_registered_models(filter, max, order_by)
+        rows = [_model_dict(m) for m in models]
+        if as_json:
+            print_json(rows)
+            return
+        print_table(
+            ["Name", "Latest", "Aliases", "Description"],
+            [
+                [
+                    r["name"],
+                    ",".join(v["version"] for v in r["latest_versions"]),
+                    ",".join(f"{a}={v}" for a, v in sorted(r["aliases"].items())),
+                    r["description"] or "",
+                ]
+                for r in rows
+            ],
+        )
+
+    @ls_app.command("versions")
+    def ls_versions(
+        name: Annotated[
+            str | None, typer.Argument(help="Model name (default: all models).")
+        ] = None,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        filter: Annotated[
+            str | None, typer.Option("--filter", "-f", help="e.g. \"tags.validated = 'yes'\"")
+        ] = None,
+        order_by: Annotated[
+            list[str] | None, typer.Option("--order-by", help="e.g. 'version_number DESC'")
+        ] = None,
+        max: Annotated[int, typer.Option("--max", help="At most this many.")] = 1000,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """List model versions (of one model, or all)."""
+        clauses = [f"name = '{_quote(name)}'"] if name else []
+        if filter:
+            clauses.append(filter)
+        client = make_client(tracking_uri, registry_uri)
+        order = order_by or (["version_number DESC"] if name else None)
+        versions = client.search_model_versions(" and ".join(clauses) or None, max, order)
+        rows = [_version_dict(v) for v in versions]
+        if as_json:
+            print_json(rows)
+            return
+        print_table(
+            ["Name", "Version", "Stage", "Aliases", "Run", "Source"],
+            [
+                [
+                    r["name"],
+                    r["version"],
+                    r["current_stage"],
+                    ",".join(r["aliases"]),
+                    r["run_id"] or "",
+                    r["source"] or "",
+                ]
+                for r in rows
+            ],
+        )
+
+    @ls_app.command("aliases")
+    def ls_aliases(
+        name: ModelName,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """List a model's aliases and the versions they point at."""
+        model = make_client(tracking_uri, registry_uri).get_registered_model(name)
+        rows = [{"alias": a, "version": str(v)} for a, v in sorted(model.aliases.items())]
+        if as_json:
+            print_json(rows)
+            return
+        print_table(["Alias", "Version"], [[r["alias"], r["version"]] for r in rows])
+
+    @show_app.command("model")
+    def show_model(
+        name: ModelName,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Show a registered model: description, tags, aliases, latest versions."""
+        data = _model_dict(make_client(tracking_uri, registry_uri).get_registered_model(name))
+        if as_json:
+            print_json(data)
+            return
+        print_kv(data)
+
+    @show_app.command("version")
+    def show_version(
+        name: ModelName,
+        version: Version,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Show a model version with its lineage back to the run that produced it."""
+        client = make_client(tracking_uri, registry_uri)
+        mv = client.get_model_version(name, version)
+        data = _version_dict(mv)
+        data["download_uri"] = client.get_model_version_download_uri(name, version)
+        data["run"] = None
+        if mv.run_id:
+            try:
+                run = client.get_run(mv.run_id)
+            except ResourceDoesNotExist:
+                pass  # the run lives in another tracking store: lineage stops at its id
+            else:
+                data["run"] = {
+                    "run_id": run.info.run_id,
+                    "run_name": run.info.run_name,
+                    "experiment_id": run.info.experiment_id,
+                    "status": run.info.status,
+                    "params": run.data.params,
+                    "metrics": {k: json_number(v) for k, v in run.data.metrics.items()},
+                }
+        if as_json:
+            print_json(data)
+            return
+        print_kv(data)
+
+    # -- manage -------------------------------------------------------------------------------
+    @app.command("register")
+    def register_cmd(
+        model_uri: Annotated[
+            str, typer.Argument(help="runs:/<run>/<path>, models:/..., or a path/URL.")
+        ],
+        name: ModelName,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Register a model URI as a new version of a model (created if needed)."""
+        from fsregistry import config
+        from fsregistry.registry.fluent import register_model
+
+        if tracking_uri:
+            config.set_tracking_uri(tracking_uri)
+        if registry_uri or tracking_uri:
+            config.set_registry_uri(registry_uri or tracking_uri or "")
+        mv = register_model(model_uri, name)
+        data = _version_dict(mv)
+        if as_json:
+            print_json(data)
+            return
+        print(f"Registered {name} version {mv.version}")
+
+    alias_app = typer.Typer(help="Set or delete model aliases.", no_args_is_help=True)
+    app.add_typer(alias_app, name="alias")
+
+    @alias_app.command("set")
+    def alias_set(
+        name: ModelName,
+        alias: Annotated[str, typer.Argument(help="Alias, e.g. champion.")],
+        version: Version,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Point an alias at a version."""
+        make_client(tracking_uri, registry_uri).set_registered_model_alias(name, alias, version)
+        print(f"{name}@{alias} -> version {version}")
+
+    @alias_app.command("delete")
+    def alias_delete(
+        name: ModelName,
+        alias: Annotated[str, typer.Argument(help="Alias to delete.")],
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Delete an alias."""
+        make_client(tracking_uri, registry_uri).delete_registered_model_alias(name, alias)
+        print(f"Deleted {name}@{alias}")
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")
