@@ -11,6 +11,7 @@ from fsregistry.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModel,
     Metric,
     PagedList,
     Param,
@@ -203,6 +204,12 @@ class Client:
         return self._store.search_runs(
             experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        """An MLflow 3 LoggedModel (read-only: fsregistry logs models the MLflow 2 way)."""
+        from fsregistry.tracking.logged_models import read_logged_model
+
+        return read_logged_model(self._store.storage, model_id)
 
     def flush(self) -> None:
         """Write metric lines still buffered for an object store (done at end_run anyway)."""

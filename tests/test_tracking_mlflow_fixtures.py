@@ -17,6 +17,7 @@ from fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
 from mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS
 
 from fsregistry import Client, ViewType
+from fsregistry.exceptions import ResourceDoesNotExist
 
 
 def _num(value: float) -> Any:
@@ -161,3 +162,25 @@ def test_search_runs_matches_mlflow(fixture_store: tuple[Client, dict[str, Any]]
         page_token=paging["page1_token"].encode(),
     )  # MLflow's bytes form
     assert [r.info.run_id for r in page2] == paging["page2_run_ids"]
+
+
+def test_logged_models_of_mlflow_3(fixture_store: tuple[Client, dict[str, Any]]) -> None:
+    client, expected = fixture_store
+    if not expected["mlflow_version"].startswith("3."):
+        assert not expected.get("logged_models")  # MLflow 2 logs models under the run
+        return
+    assert expected["logged_models"]
+    for want in expected["logged_models"]:
+        got = client.get_logged_model(want["model_id"])
+        assert (got.experiment_id, got.name, got.source_run_id, got.status) == (
+            want["experiment_id"],
+            want["name"],
+            want["source_run_id"],
+            want["status"],
+        )
+        assert got.params == want["params"]
+        assert got.tags == want["tags"]
+        assert got.artifact_location.startswith(client.store.storage.root_uri)
+        assert got.artifact_location.endswith(f"/models/{want['model_id']}/artifacts")
+    with pytest.raises(ResourceDoesNotExist):
+        client.get_logged_model("m-00000000000000000000000000000000")

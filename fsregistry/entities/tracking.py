@@ -206,3 +206,22 @@ class FileInfo:
     path: str
     is_dir: bool
     file_size: int | None = None
+
+
+@dataclass
+class LoggedModel:
+    """An MLflow 3 LoggedModel (``<experiment>/models/<model_id>/``), read-only here."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    model_type: str | None = None
+    source_run_id: str | None = None
+    status: str = "READY"
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: list[Metric] = field(default_factory=list)

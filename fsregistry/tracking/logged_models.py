@@ -18,9 +18,11 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from fsregistry import layout
+from fsregistry.entities import LoggedModel, Metric
 from fsregistry.exceptions import ResourceDoesNotExist
 from fsregistry.metafile import MalformedMetaFile, load_meta
 from fsregistry.storage import Storage
+from fsregistry.tracking import records
 
 # LoggedModel ``status`` integers (spec §1.9).
 _STATUS_NAMES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
@@ -76,6 +78,60 @@ def get_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
         if str(meta.get("model_id")) == model_id:
             return _info_from_meta(meta, storage)
     raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+
+
+def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
+    """The whole LoggedModel: its meta.yaml plus tags, params and latest metrics.
+
+    Metric files of logged models hold ``ts value step run_id [dataset digest]`` lines; the
+    latest value is kept per (key, dataset), as MLflow 3 reports them.
+    """
+    info = get_logged_model(storage, model_id)
+    exp_dir = layout.experiment_dir(info.experiment_id)
+    if not storage.exists(layout.logged_model_meta(exp_dir, model_id)):
+        exp_dir = layout.experiment_dir(info.experiment_id, deleted=True)
+    model_dir = layout.logged_model_meta(exp_dir, model_id).rsplit("/", 1)[0]
+    listing = [
+        f.path
+        for f in storage.walk(model_dir, prune=lambda rel: rel == "artifacts", sizes=False)
+        if f.path.split("/", 1)[0] in ("tags", "params", "metrics")
+    ]
+    contents = storage.read_many(f"{model_dir}/{p}" for p in listing)
+    meta = load_meta(storage.read(layout.logged_model_meta(exp_dir, model_id)), model_id)
+    model = LoggedModel(
+        model_id=info.model_id,
+        experiment_id=info.experiment_id,
+        name=info.name,
+        artifact_location=info.artifact_location,
+        creation_timestamp=info.creation_timestamp,
+        last_updated_timestamp=meta.get("last_updated_timestamp"),
+        model_type=meta.get("model_type"),
+        source_run_id=info.source_run_id,
+        status=info.status,
+        status_message=meta.get("status_message"),
+    )
+    for rel in listing:
+        raw = contents.get(f"{model_dir}/{rel}")
+        if raw is None:
+            continue
+        kind, _, key = rel.partition("/")
+        if kind == "tags":
+            model.tags[key] = records.decode_text(raw)
+        elif kind == "params":
+            model.params[key] = records.decode_text(raw)
+        else:
+            latest: dict[tuple[str | None, str | None], Metric] = {}
+            for m in records.parse_metric_lines(raw, key, storage.uri(f"{model_dir}/{rel}")):
+                group = (m.dataset_name, m.dataset_digest)
+                best = latest.get(group)
+                if best is None or (m.step, m.timestamp, m.value) > (
+                    best.step,
+                    best.timestamp,
+                    best.value,
+                ):
+                    latest[group] = m
+            model.metrics.extend(latest.values())
+    return model
 
 
 def find_run_logged_model(
