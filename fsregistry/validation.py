@@ -11,6 +11,7 @@ import math
 import numbers
 import posixpath
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fsregistry.exceptions import InvalidParameterValue
@@ -164,3 +165,19 @@ def validate_alias(alias: Any) -> str:
     if _VERSION_ALIAS_RE.match(alias):
         raise _fail(f"Invalid alias {alias!r}: names like 'v3' are reserved for versions")
     return alias
+
+
+def tag_items(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str, Any]]:
+    """Tags as a dict or as objects with ``.key``/``.value`` (MLflow accepts both)."""
+    if tags is None:
+        return []
+    if isinstance(tags, Mapping):
+        return list(tags.items())
+    if isinstance(tags, str | bytes):
+        raise InvalidParameterValue(f"Invalid tags {tags!r}: expected a dict")
+    items: list[tuple[str, Any]] = []
+    for t in tags:
+        if not hasattr(t, "key") or not hasattr(t, "value"):
+            raise InvalidParameterValue(f"Invalid tag {t!r}: expected a dict or tag objects")
+        items.append((t.key, t.value))
+    return items

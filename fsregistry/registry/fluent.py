@@ -7,7 +7,7 @@ from typing import Any
 from fsregistry import config
 from fsregistry.entities import ModelVersion
 from fsregistry.exceptions import InvalidParameterValue
-from fsregistry.registry.store import RegistryStore, tag_items
+from fsregistry.registry.store import RegistryStore
 from fsregistry.registry.uris import (
     is_models_uri,
     is_runs_uri,
@@ -16,6 +16,7 @@ from fsregistry.registry.uris import (
 )
 from fsregistry.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    tag_items,
     validate_model_name,
     validate_tag,
 )

@@ -110,6 +110,7 @@ from fsregistry.tracking.logged_models import relocate_file_uri
 from fsregistry.tracking.records import decode_text, now_ms
 from fsregistry.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    tag_items,
     validate_alias,
     validate_key,
     validate_model_name,
@@ -149,22 +150,6 @@ def version_number(version: Any) -> int:
     if number < 1:
         raise InvalidParameterValue(f"Invalid model version {version!r}: must be >= 1")
     return number
-
-
-def tag_items(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str, Any]]:
-    """Tags as a dict or as objects with ``.key``/``.value`` (MLflow accepts both)."""
-    if tags is None:
-        return []
-    if isinstance(tags, Mapping):
-        return list(tags.items())
-    if isinstance(tags, str | bytes):
-        raise InvalidParameterValue(f"Invalid tags {tags!r}: expected a dict")
-    items: list[tuple[str, Any]] = []
-    for t in tags:
-        if not hasattr(t, "key") or not hasattr(t, "value"):
-            raise InvalidParameterValue(f"Invalid tag {t!r}: expected a dict or tag objects")
-        items.append((t.key, t.value))
-    return items
 
 
 def _registry_tags(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str, str]]:
@@ -1384,4 +1369,4 @@ def _version_lookup(mv: ModelVersion) -> Callable[[str, str], Any]:
     return lookup
 
 
-__all__ = ["FSREG_KEY", "RegistryStore", "copy_file", "tag_items", "version_number"]
+__all__ = ["FSREG_KEY", "RegistryStore", "copy_file", "version_number"]

@@ -60,6 +60,7 @@ from fsregistry.validation import (
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_TAGS_PER_BATCH,
+    tag_items,
     validate_experiment_id,
     validate_experiment_name,
     validate_key,
@@ -220,8 +221,8 @@ class TrackingStore:
         tags: Mapping[str, Any] | Iterable[Any] | None = None,
     ) -> str:
         validate_experiment_name(name)
-        tag_items = _tag_items(tags)
-        for key, value in tag_items:
+        given_tags = tag_items(tags)
+        for key, value in given_tags:
             validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
         if artifact_location is not None:
             _check_artifact_location(artifact_location)
@@ -242,7 +243,7 @@ class TrackingStore:
                 if holder.get("name") == name:
                     raise _experiment_exists(name, None) from None
                 continue  # id held by a renamed experiment: try the next one for this name
-            for key, value in tag_items:
+            for key, value in given_tags:
                 self.storage.write(layout.experiment_tag(exp_id, key), str(value).encode())
             return exp_id
         raise InvalidState(f"Could not allocate an experiment id for {name!r}")
@@ -454,8 +455,7 @@ class TrackingStore:
         run_name: str | None = None,
     ) -> Run:
         experiment_id = validate_experiment_id(experiment_id)
-        tag_items = [validate_tag(k, v) for k, v in _tag_items(tags)]
-        tag_dict = dict(tag_items)
+        tag_dict = dict(validate_tag(k, v) for k, v in tag_items(tags))
         if run_name is not None and not isinstance(run_name, str):
             raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
         if run_name and RUN_NAME_TAG in tag_dict and tag_dict[RUN_NAME_TAG] != run_name:
@@ -887,20 +887,6 @@ def _experiment_lookup(exp: Experiment) -> Any:
         return getattr(exp, key, None)
 
     return lookup
-
-
-def _tag_items(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str, Any]]:
-    """Tags given as a dict, or a list of objects with .key/.value (MLflow accepts both)."""
-    if tags is None:
-        return []
-    if isinstance(tags, Mapping):
-        return list(tags.items())
-    items: list[tuple[str, Any]] = []
-    for t in tags:
-        if not hasattr(t, "key") or not hasattr(t, "value"):
-            raise InvalidParameterValue(f"Invalid tag {t!r}: expected a dict or RunTag objects")
-        items.append((t.key, t.value))
-    return items
 
 
 def _check_duplicate_params(params: Sequence[ParamEntity]) -> None:
