@@ -138,3 +138,72 @@ def test_registry_commands(populated: tuple[str, str, list[str]]) -> None:
     assert bad.returncode == 1 and "'latest'" in bad.stderr and "Traceback" not in bad.stderr
     fsreg("alias", "delete", "churn", "champion", "-t", url)
     assert fsreg_json("ls", "aliases", "churn", "-t", url) == []
+
+
+def test_manage_fetch_and_predict(store_url: str, tmp_path: Path) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    import fsregistry
+    import fsregistry.sklearn
+
+    frame = pd.DataFrame({"f1": [0.1, 0.9, 0.2, 0.8], "f2": [1.0, 0.0, 1.0, 0.0]})
+    model = LogisticRegression().fit(frame, [0, 1, 0, 1])
+    fsregistry.set_tracking_uri(store_url)
+    fsregistry.fluent._active_experiment_id = None
+    with fsregistry.start_run():
+        fsregistry.sklearn.log_model(
+            model, name="model", input_example=frame.head(2), registered_model_name="clf"
+        )
+        fsregistry.sklearn.log_model(model, name="model2", registered_model_name="clf")
+    url = store_url
+    fsreg("describe", "clf", "a classifier", "-t", url)
+    fsreg("describe", "clf", "first", "--version", "1", "-t", url)
+    fsreg("tag", "clf", "team", "ml", "-t", url)
+    fsreg("tag", "clf", "validated", "yes", "--version", "1", "-t", url)
+    fsreg("untag", "clf", "team", "-t", url)
+    fsreg("transition", "clf", "1", "Production", "-t", url)
+    fsreg("transition", "clf", "2", "production", "--archive-existing", "-t", url)
+    shown = fsreg_json("show", "model", "clf", "-t", url)
+    assert shown["description"] == "a classifier" and shown["tags"] == {}
+    versions = {v["version"]: v for v in fsreg_json("ls", "versions", "clf", "-t", url)}
+    assert (
+        versions["1"]["current_stage"] == "Archived"
+        and versions["2"]["current_stage"] == "Production"
+    )
+    assert versions["1"]["description"] == "first" and versions["1"]["tags"]["validated"] == "yes"
+
+    csv_in = tmp_path / "in.csv"
+    frame.to_csv(csv_in, index=False)
+    out = fsreg("predict", "-m", "models:/clf/Production", "-i", str(csv_in), "--tracking-uri", url)
+    assert json.loads(out.stdout) == {"predictions": model.predict(frame).tolist()}
+    out_file = tmp_path / "preds.json"
+    fsreg(
+        "predict",
+        "-m",
+        "models:/clf/1",
+        "-i",
+        str(csv_in),
+        "-o",
+        str(out_file),
+        "--tracking-uri",
+        url,
+    )
+    assert json.loads(out_file.read_text())["predictions"] == model.predict(frame).tolist()
+
+    dl = tmp_path / "dl"
+    dl.mkdir()
+    local = fsreg("artifacts", "download", "models:/clf/1", "-d", str(dl), "-t", url).stdout.strip()
+    assert (Path(local) / "MLmodel").is_file()
+
+    other = str(tmp_path / "other-store")
+    fsreg("copy", "models:/clf/2", "promoted", "--from", url, "-t", other)
+    assert [v["version"] for v in fsreg_json("ls", "versions", "promoted", "-t", other)] == ["1"]
+    fsreg("rename", "clf", "clf-renamed", "-t", url)
+    assert [m["name"] for m in fsreg_json("ls", "models", "-t", url)] == ["clf-renamed"]
+    fsreg("delete", "clf-renamed", "--version", "1", "--yes", "-t", url)
+    assert [v["version"] for v in fsreg_json("ls", "versions", "clf-renamed", "-t", url)] == ["2"]
+    refused = fsreg("delete", "clf-renamed", "-t", url, check=False)  # no --yes, no terminal
+    assert refused.returncode != 0
+    fsreg("delete", "clf-renamed", "--yes", "-t", url)
+    assert fsreg_json("ls", "models", "-t", url) == []

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fsregistry.cli import registry_commands
+from fsregistry.cli import manage_commands, registry_commands
 from fsregistry.cli.common import JsonFlag, TrackingUri, fmt, json_number, make_client
 from fsregistry.cli.output import print_json, print_kv, print_table
 from fsregistry.exceptions import FsRegistryException
@@ -40,6 +40,7 @@ show_app = typer.Typer(help="Show everything known about one item.", no_args_is_
 app.add_typer(ls_app, name="ls")
 app.add_typer(show_app, name="show")
 registry_commands.register(ls_app, show_app, app)
+manage_commands.register(app)
 
 
 @dataclass

@@ -1,0 +1,211 @@
+"""``fsreg`` commands that change a registry or fetch and use what is in a store.
+
+Everything the Python API can change in a registry can be done from a shell script:
+describe, tag and untag, transition, rename, delete and copy (register and alias are in
+``registry_commands``). ``artifacts download`` and ``predict`` fetch and use models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from fsregistry.cli.common import RegistryUri, TrackingUri, make_client
+
+ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
+VersionOpt = Annotated[
+    str | None,
+    typer.Option("--version", "-v", help="A version of the model (default: the model itself)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the management and fetch commands to the top-level CLI."""
+
+    @app.command("describe")
+    def describe(
+        name: ModelName,
+        description: Annotated[str, typer.Argument(help="New description ('' clears it).")],
+        version: VersionOpt = None,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Set the description of a model, or of one version with --version."""
+        client = make_client(tracking_uri, registry_uri)
+        if version is None:
+            client.update_registered_model(name, description)
+            print(f"Described {name}")
+        else:
+            client.update_model_version(name, version, description)
+            print(f"Described {name} version {version}")
+
+    @app.command("tag")
+    def tag(
+        name: ModelName,
+        key: Annotated[str, typer.Argument(help="Tag key.")],
+        value: Annotated[str, typer.Argument(help="Tag value.")],
+        version: VersionOpt = None,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Set a tag on a model, or on one version with --version."""
+        client = make_client(tracking_uri, registry_uri)
+        if version is None:
+            client.set_registered_model_tag(name, key, value)
+        else:
+            client.set_model_version_tag(name, version, key, value)
+        print(f"Tagged {name}{'' if version is None else ' version ' + version}: {key}={value}")
+
+    @app.command("untag")
+    def untag(
+        name: ModelName,
+        key: Annotated[str, typer.Argument(help="Tag key to delete.")],
+        version: VersionOpt = None,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Delete a tag from a model, or from one version with --version."""
+        client = make_client(tracking_uri, registry_uri)
+        if version is None:
+            client.delete_registered_model_tag(name, key)
+        else:
+            client.delete_model_version_tag(name, version, key)
+        print(f"Untagged {name}{'' if version is None else ' version ' + version}: {key}")
+
+    @app.command("transition")
+    def transition(
+        name: ModelName,
+        version: Annotated[str, typer.Argument(help="Version number.")],
+        stage: Annotated[str, typer.Argument(help="None, Staging, Production or Archived.")],
+        archive_existing: Annotated[
+            bool, typer.Option("--archive-existing", help="Archive other versions in that stage.")
+        ] = False,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Move a version to a stage (MLflow's deprecated but still used stages)."""
+        mv = make_client(tracking_uri, registry_uri).transition_model_version_stage(
+            name, version, stage, archive_existing_versions=archive_existing
+        )
+        print(f"{name} version {mv.version} -> {mv.current_stage}")
+
+    @app.command("rename")
+    def rename(
+        name: ModelName,
+        new_name: Annotated[str, typer.Argument(help="New model name.")],
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Rename a model, keeping its versions, tags and aliases."""
+        make_client(tracking_uri, registry_uri).rename_registered_model(name, new_name)
+        print(f"Renamed {name} -> {new_name}")
+
+    @app.command("delete")
+    def delete(
+        name: ModelName,
+        version: VersionOpt = None,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
+        ] = False,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Delete a model (all versions), or one version with --version."""
+        what = name if version is None else f"{name} version {version}"
+        if not yes and not typer.confirm(f"Delete {what}?"):
+            raise typer.Exit(1)
+        client = make_client(tracking_uri, registry_uri)
+        if version is None:
+            client.delete_registered_model(name)
+        else:
+            client.delete_model_version(name, version)
+        print(f"Deleted {what}")
+
+    @app.command("copy")
+    def copy(
+        src_model_uri: Annotated[
+            str,
+            typer.Argument(help="Source version, e.g. models:/churn/3 or models:/churn@champion."),
+        ],
+        dst_name: Annotated[
+            str, typer.Argument(help="Model to add the copy to (created if needed).")
+        ],
+        src_registry_uri: Annotated[
+            str | None,
+            typer.Option(
+                "--from", help="Registry holding the source (default: the destination's)."
+            ),
+        ] = None,
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Copy a version into a model; with --from, from another store (files copied)."""
+        mv = make_client(tracking_uri, registry_uri).copy_model_version(
+            src_model_uri, dst_name, src_registry_uri=src_registry_uri
+        )
+        print(f"Copied {src_model_uri} -> {dst_name} version {mv.version}")
+
+    artifacts_app = typer.Typer(help="Fetch artifacts.", no_args_is_help=True)
+    app.add_typer(artifacts_app, name="artifacts")
+
+    @artifacts_app.command("download")
+    def artifacts_download(
+        uri: Annotated[
+            str, typer.Argument(help="runs:/<run>/<path>, models:/..., or a store URL.")
+        ],
+        dst: Annotated[
+            str, typer.Option("--dst", "-d", help="Existing directory to download into.")
+        ] = ".",
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Download a file or directory; prints where it went."""
+        from fsregistry import config
+        from fsregistry.artifacts import download_artifacts
+
+        if tracking_uri:
+            config.set_tracking_uri(tracking_uri)
+        if registry_uri or tracking_uri:
+            config.set_registry_uri(registry_uri or tracking_uri or "")
+        print(download_artifacts(artifact_uri=uri, dst_path=dst))
+
+    @app.command("predict")
+    def predict(
+        model_uri: Annotated[
+            str, typer.Option("--model-uri", "-m", help="Model URI, e.g. models:/churn@champion.")
+        ],
+        input_path: Annotated[
+            str, typer.Option("--input-path", "-i", help="Input file (.json or .csv).")
+        ],
+        output_path: Annotated[
+            str | None,
+            typer.Option("--output-path", "-o", help="Write predictions here (default: stdout)."),
+        ] = None,
+        content_type: Annotated[
+            str | None,
+            typer.Option("--content-type", "-t", help="json or csv (default: from the file name)."),
+        ] = None,
+        tracking_uri: Annotated[
+            str | None, typer.Option("--tracking-uri", help="Tracking store.")
+        ] = None,
+        registry_uri: RegistryUri = None,
+    ) -> None:
+        """Predict with a model in the current Python environment; prints JSON predictions
+        (``{"predictions": [...]}``) unless --output-path is given."""
+        from fsregistry import config
+        from fsregistry.models import predict as run_predict
+
+        if tracking_uri:
+            config.set_tracking_uri(tracking_uri)
+        if registry_uri or tracking_uri:
+            config.set_registry_uri(registry_uri or tracking_uri or "")
+        kind = content_type or ("csv" if input_path.lower().endswith(".csv") else "json")
+        if kind not in ("json", "csv"):
+            raise typer.BadParameter(f"content type {kind!r}: expected json or csv")
+        run_predict(
+            model_uri,
+            input_path=input_path,
+            content_type="csv" if kind == "csv" else "json",
+            output_path=output_path,
+        )
