@@ -1,0 +1,862 @@
+"""One benchmark workload in a fresh process, for one tool: ``python workload.py SPEC.json``.
+
+Runs unchanged in fsregistry's venv (``"tool": "fsreg"``) and in MLflow's venv (``"tool":
+"mlflow"``): the two clients share MlflowClient's method names, so one script drives both.
+It imports only the standard library, :mod:`datagen` and the tool under test.
+
+Prints one JSON document as its last stdout line::
+
+    {"ok": true, "ops": {NAME: {"seconds": s, "calls": n, "requests": {...}, ...}},
+     "answers": {NAME: ...}, "peak_rss_mb": m, ...}
+
+``answers`` are what the tool returned (run indices, versions, metric values); the driver
+checks them against :mod:`datagen`, so a fast wrong answer shows. ``requests`` (S3/GCS only)
+are the HTTP requests the counting proxy saw during that operation (``bench/proxy.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import urllib.request
+import uuid
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datagen as dg
+
+# -- tool adapter ---------------------------------------------------------------------------
+
+
+class Tool:
+    """The tool under test: a client and its entity classes."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.name: str = spec["tool"]
+        uri = spec["uri"]
+        if self.name == "fsreg":
+            import fsregistry
+            from fsregistry import entities
+
+            self.client: Any = fsregistry.Client(tracking_uri=uri, registry_uri=uri)
+            self.module: Any = fsregistry
+        elif self.name == "mlflow":
+            import mlflow
+            from mlflow import entities
+
+            self.client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+            self.module = mlflow
+        else:
+            raise ValueError(f"unknown tool {self.name!r}")
+        self.Metric = entities.Metric
+        self.Param = entities.Param
+        self.RunTag = entities.RunTag
+        self.ViewType = entities.ViewType
+        self.version: str = getattr(self.module, "__version__", "?")
+
+    def has_registry(self) -> tuple[bool, str]:
+        if self.name == "mlflow":
+            return True, ""
+        import importlib.util
+
+        if importlib.util.find_spec("fsregistry.registry") is None:
+            return False, "fsregistry.registry does not exist yet"
+        if importlib.util.find_spec("fsregistry.registry.store") is None:
+            return False, "fsregistry/registry/store.py does not exist yet"
+        needed = (
+            "create_registered_model",
+            "create_model_version",
+            "set_registered_model_alias",
+            "get_model_version_by_alias",
+            "search_model_versions",
+            "search_registered_models",
+        )
+        missing = [m for m in needed if not hasattr(self.client, m)]
+        if missing:
+            return False, "fsregistry.Client lacks " + ", ".join(missing)
+        return True, ""
+
+    def experiment_id(self, name: str) -> str:
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return str(exp.experiment_id)
+        return str(self.client.create_experiment(name))
+
+
+# -- request counting -----------------------------------------------------------------------
+
+
+class Requests:
+    """Totals from the counting proxy (``None`` off buckets)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+
+    def snap(self) -> dict[str, int] | None:
+        if not self.url:
+            return None
+        with urllib.request.urlopen(self.url, timeout=30) as resp:
+            data = json.loads(resp.read())
+        out = {"total": int(data["total"])}
+        out.update({k: int(v) for k, v in data["by_kind"].items()})
+        return out
+
+    @staticmethod
+    def delta(a: dict[str, int] | None, b: dict[str, int] | None) -> dict[str, int] | None:
+        if a is None or b is None:
+            return None
+        return {k: b.get(k, 0) - a.get(k, 0) for k in set(a) | set(b) if b.get(k, 0) != a.get(k, 0)}
+
+    @staticmethod
+    def add(acc: dict[str, int] | None, d: dict[str, int] | None) -> dict[str, int] | None:
+        if d is None:
+            return acc
+        acc = dict(acc or {})
+        for k, v in d.items():
+            acc[k] = acc.get(k, 0) + v
+        return acc
+
+
+class Recorder:
+    """Times operations and counts their requests; the proxy is read outside the timing."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.requests = Requests(spec.get("proxy"))
+        self.ops: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, Any] = {}
+        self.deadline: float | None = spec.get("deadline")
+        self.essential: set[str] | None = set(spec["essential"]) if "essential" in spec else None
+        self.skipped: dict[str, str] = {}
+
+    def allowed(self, name: str) -> bool:
+        """Whether op ``name`` runs: essential ops always, others only before the deadline."""
+        if self.deadline is None or self.essential is None or name in self.essential:
+            return True
+        if time.time() < self.deadline:
+            return True
+        self.skipped[name] = "time budget"
+        return False
+
+    def run(self, name: str, fn: Callable[[], Any], calls: int = 1) -> Any:
+        before = self.requests.snap()
+        t0 = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - t0
+        after = self.requests.snap()
+        self.ops[name] = {"seconds": seconds, "calls": calls}
+        req = Requests.delta(before, after)
+        if req is not None:
+            self.ops[name]["requests"] = req
+        return result
+
+    def loop(
+        self,
+        name: str,
+        items: list[Any],
+        fn: Callable[[Any], Any],
+        cap_seconds: float | None = None,
+    ) -> list[Any]:
+        """``fn(item)`` for each item, timed per call (stops early after ``cap_seconds``)."""
+        before = self.requests.snap()
+        times: list[float] = []
+        out: list[Any] = []
+        for item in items:
+            t0 = time.perf_counter()
+            out.append(fn(item))
+            times.append(time.perf_counter() - t0)
+            if cap_seconds is not None and sum(times) > cap_seconds:
+                break
+        after = self.requests.snap()
+        self.ops[name] = _loop_stats(times, len(items))
+        req = Requests.delta(before, after)
+        if req is not None:
+            self.ops[name]["requests"] = req
+        return out
+
+
+def _loop_stats(times: list[float], planned: int) -> dict[str, Any]:
+    stats: dict[str, Any] = {
+        "seconds": sum(times),
+        "calls": len(times),
+        "mean_ms": 1000 * statistics.fmean(times) if times else None,
+        "median_ms": 1000 * statistics.median(times) if times else None,
+    }
+    if len(times) < planned:
+        stats["partial"] = f"stopped after {len(times)} of {planned} calls (time cap)"
+    return stats
+
+
+def _version(mv: Any) -> int:
+    return int(mv.version)
+
+
+def _pages(
+    fetch: Callable[[Any], Any], cap_seconds: float | None = None
+) -> tuple[list[Any], int, bool]:
+    """Every page of a paged search: (items, number of calls, complete?)."""
+    items: list[Any] = []
+    token = None
+    calls = 0
+    t0 = time.perf_counter()
+    while True:
+        page = fetch(token)
+        calls += 1
+        items.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return items, calls, True
+        if cap_seconds is not None and time.perf_counter() - t0 > cap_seconds:
+            return items, calls, False
+
+
+# -- A: writes ------------------------------------------------------------------------------
+
+
+def workload_write(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    c = tool.client
+    out: dict[str, Any] = {}
+    start, count = spec["start"], spec["count"]
+    if count:
+        exp_id = tool.experiment_id(spec["experiment"])
+        out["experiment_id"] = exp_id
+        ids: dict[str, str] = {}
+        per_run: list[float] = []
+        split = {"create_run": 0.0, "log_batch": 0.0, "set_terminated": 0.0}
+        split_req: dict[str, dict[str, int] | None] = dict.fromkeys(split)
+        counted = rec.requests.url is not None and spec.get("count_split", True)
+
+        def step(name: str, fn: Callable[[], Any], timing: dict[str, float]) -> Any:
+            before = rec.requests.snap() if counted else None
+            t0 = time.perf_counter()
+            result = fn()
+            timing[name] = time.perf_counter() - t0
+            if counted:
+                delta = Requests.delta(before, rec.requests.snap())
+                split_req[name] = Requests.add(split_req[name], delta)
+            return result
+
+        for i in range(start, start + count):
+            m = [tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(i)]
+            p = [tool.Param(k, v) for k, v in dg.params(i).items()]
+            t = [tool.RunTag(k, v) for k, v in dg.tags(i).items()]
+            timing: dict[str, float] = {}
+            run = step("create_run", partial(c.create_run, exp_id, run_name=dg.run_name(i)), timing)
+            run_id = str(run.info.run_id)
+            step("log_batch", partial(c.log_batch, run_id, metrics=m, params=p, tags=t), timing)
+            step("set_terminated", partial(c.set_terminated, run_id), timing)
+            for name, dt in timing.items():
+                split[name] += dt
+            total = sum(timing.values())
+            per_run.append(total)
+            ids[dg.run_name(i)] = run_id
+        rec.ops["write_runs"] = _loop_stats(per_run, count)
+        half = per_run[len(per_run) // 2 :]
+        rec.ops["write_runs"]["second_half_mean_ms"] = 1000 * statistics.fmean(half)
+        for step, seconds in split.items():
+            rec.ops[step] = {"seconds": seconds, "calls": count, "mean_ms": 1000 * seconds / count}
+            if split_req[step] is not None:
+                rec.ops[step]["requests"] = split_req[step]
+        if spec.get("ids_out"):
+            Path(spec["ids_out"]).write_text(json.dumps(ids))
+        if spec.get("bulk_load"):
+            # MLflow SQLite: the remaining runs are bulk-inserted, untimed (see sqlite_load).
+            load = {**spec, **spec["bulk_load"], "ids_file": spec["ids_out"]}
+            load["template"] = dg.run_name(start)
+            workload_sqlite_load(tool, rec, load)
+
+    # Single log_metric calls: runs x calls, each call timed.
+    n_single, calls = spec.get("single_runs", 0), spec.get("single_calls", 0)
+    if n_single and calls:
+        exp2 = tool.experiment_id(spec["experiment"] + "-single")
+        latencies: list[float] = []
+        end_times: list[float] = []
+        histories: dict[str, Any] = {}
+        before = rec.requests.snap()
+        single_ids = []
+        for j in range(n_single):
+            run_id = c.create_run(exp2, run_name=dg.single_run_name(j)).info.run_id
+            single_ids.append(run_id)
+            for s in range(calls):
+                t0 = time.perf_counter()
+                c.log_metric(run_id, dg.SINGLE_KEY, dg.single_value(j, s), dg.BASE_TS + s, s)
+                latencies.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            c.set_terminated(run_id)
+            end_times.append(time.perf_counter() - t0)
+        after = rec.requests.snap()
+        rec.ops["log_metric"] = _loop_stats(latencies, n_single * calls)
+        rec.ops["log_metric_end_run"] = _loop_stats(end_times, n_single)
+        req = Requests.delta(before, after)
+        if req is not None:
+            rec.ops["log_metric"]["requests"] = req
+        for j in dg.sample(n_single, 10):
+            hist = c.get_metric_history(single_ids[j], dg.SINGLE_KEY)
+            histories[str(j)] = [[h.step, h.value, h.timestamp] for h in hist]
+        rec.answers["single_history"] = {"calls": calls, "runs": histories}
+
+    # One run, many log_metric calls, then end_run: what buffering saves on a bucket.
+    big = spec.get("big_calls", 0)
+    if big:
+        exp2 = tool.experiment_id(spec["experiment"] + "-single")
+        run_id = c.create_run(exp2, run_name="big-0").info.run_id
+
+        def log_all() -> None:
+            for s in range(big):
+                c.log_metric(run_id, dg.SINGLE_KEY, dg.single_value(0, s), dg.BASE_TS + s, s)
+
+        rec.run("log_metric_many", log_all, calls=big)
+        rec.run("log_metric_many_end_run", lambda: c.set_terminated(run_id))
+        hist = c.get_metric_history(run_id, dg.SINGLE_KEY)
+        rec.answers["big_history"] = {
+            "calls": big,
+            "points": [[h.step, h.value, h.timestamp] for h in hist],
+        }
+    return out
+
+
+# -- B: searches ----------------------------------------------------------------------------
+
+
+def _indices(runs: list[Any]) -> list[int]:
+    return [dg.run_index(r.info.run_name) for r in runs]
+
+
+def workload_search(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    c = tool.client
+    exp = [spec["experiment_id"]]
+    active = tool.ViewType.ACTIVE_ONLY
+    cap = spec.get("cap_seconds")
+
+    def search(
+        filter_string: str = "", max_results: int = 1000, order_by: Any = None, token: Any = None
+    ) -> Any:
+        return c.search_runs(
+            exp,
+            filter_string=filter_string,
+            run_view_type=active,
+            max_results=max_results,
+            order_by=order_by,
+            page_token=token,
+        )
+
+    def all_paged() -> dict[str, Any]:
+        items, calls, complete = _pages(lambda tok: search(max_results=1000, token=tok), cap)
+        return {"indices": _indices(items), "calls": calls, "complete": complete}
+
+    searches: dict[str, Callable[[], Any]] = {
+        "filter": lambda: {"indices": _indices(search(dg.FILTER, max_results=50_000))},
+        "top10": lambda: {"indices": _indices(search(max_results=10, order_by=[dg.ORDER_BY]))},
+        "top1000": lambda: {"indices": _indices(search(max_results=1000, order_by=[dg.ORDER_BY]))},
+        "all_paged": all_paged,
+    }
+    for name in spec["ops"]:
+        if not rec.allowed(name):
+            continue
+        base = name.removesuffix("_again")
+        if base in searches:
+            answer = rec.run(name, searches[base])
+            if base == "all_paged":
+                rec.ops[name]["calls"] = answer["calls"]
+                if not answer["complete"]:
+                    rec.ops[name]["partial"] = f"stopped after {answer['calls']} pages (time cap)"
+            rec.answers[name] = answer
+        elif name in ("get_run", "history"):
+            ids = json.loads(Path(spec["ids_file"]).read_text())
+            picks = dg.sample(spec["n_runs"], spec.get("sample", 200))
+            pairs = [(i, ids[dg.run_name(i)]) for i in picks]
+            if name == "get_run":
+
+                def get(pair: tuple[int, str]) -> Any:
+                    run = c.get_run(pair[1])
+                    return {
+                        "index": pair[0],
+                        "name": run.info.run_name,
+                        "params": dict(run.data.params),
+                        "tags": {
+                            k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")
+                        },
+                        "metrics": dict(run.data.metrics),
+                    }
+
+                rec.answers[name] = rec.loop(name, pairs, get, cap)
+            else:
+
+                def hist(pair: tuple[int, str]) -> Any:
+                    points = c.get_metric_history(pair[1], "m0")
+                    return [pair[0], [[h.step, h.value, h.timestamp] for h in points]]
+
+                rec.answers[name] = rec.loop(name, pairs, hist, cap)
+        else:
+            raise ValueError(f"unknown search op {name!r}")
+    return {}
+
+
+# -- C: registry ----------------------------------------------------------------------------
+
+
+def _populate_mlflow_file_versions(tool: Tool, first: int, last: int) -> None:
+    """Versions ``first..last`` written with MLflow file store's own meta writer, O(1) each.
+
+    MLflow's ``create_model_version`` re-reads every version to find the next number, so
+    creating 1,000 versions through the API takes tens of minutes; only the versions whose
+    creation is timed go through it.
+    """
+    from mlflow.store.model_registry.file_store import FileModelVersion
+    from mlflow.utils.file_utils import mkdir
+
+    store = tool.client._get_registry_client().store
+    now = int(time.time() * 1000)
+    for v in range(first, last + 1):
+        src = dg.version_source(v)
+        mv = FileModelVersion(
+            name=dg.MODEL,
+            version=v,
+            creation_timestamp=now,
+            last_updated_timestamp=now,
+            description=None,
+            current_stage="None",
+            source=src,
+            run_id=None,
+            run_link=None,
+            tags=[],
+            aliases=[],
+            storage_location=src,
+        )
+        d = store._get_model_version_dir(dg.MODEL, v)
+        mkdir(d)
+        store._save_model_version_as_meta_file(mv, meta_dir=d, overwrite=False)
+
+
+def workload_registry(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    ok, why = tool.has_registry()
+    if not ok:
+        return {"available": False, "reason": why}
+    c = tool.client
+    n = spec["versions"]
+    head = min(spec.get("timed_head", 10), n)
+    tail = min(spec.get("timed_tail", 10), max(n - head, 0))
+    populate = spec.get("populate", "api")
+    c.create_registered_model(dg.MODEL)
+    created: dict[int, int] = {}
+
+    def create(v: int) -> int:
+        got = _version(c.create_model_version(dg.MODEL, dg.version_source(v), run_id=None))
+        created[v] = got
+        return got
+
+    rec.loop("create_version_first", list(range(1, head + 1)), create)
+    middle = list(range(head + 1, n - tail + 1))
+    if middle:
+        if populate == "mlflow-file-internal":
+            _populate_mlflow_file_versions(tool, middle[0], middle[-1])
+            created.update({v: v for v in middle})
+        else:
+            rec.loop("create_version_middle", middle, create)
+    rec.loop("create_version_last", list(range(n - tail + 1, n + 1)), create)
+    rec.answers["created_versions"] = [[v, created[v]] for v in sorted(created)]
+
+    # Alias: set 5 times (the last one points at version n // 2), then read it back 5 times.
+    targets = [max(1, (n * k) // 5) for k in range(1, 5)] + [max(1, n // 2)]
+    rec.loop(
+        "set_alias",
+        targets,
+        lambda v: c.set_registered_model_alias(dg.MODEL, dg.ALIAS, str(v)),
+    )
+    got = rec.loop(
+        "get_by_alias",
+        list(range(20)),
+        lambda _: _version(c.get_model_version_by_alias(dg.MODEL, dg.ALIAS)),
+    )
+    rec.answers["alias"] = {"expected": max(1, n // 2), "got": got}
+
+    def search_versions() -> list[list[Any]]:
+        items, _calls, _ = _pages(
+            lambda tok: c.search_model_versions(f"name='{dg.MODEL}'", page_token=tok)
+        )
+        return [[_version(mv), mv.source] for mv in items]
+
+    rec.answers["search_versions"] = rec.run("search_versions", search_versions)
+    rec.answers["search_versions_n"] = n
+
+    m = spec["models"]
+    rec.loop(
+        "create_registered_model",
+        list(range(m)),
+        lambda j: c.create_registered_model(dg.registered_model_name(j)),
+    )
+
+    def search_models() -> list[str]:
+        items, _calls, _ = _pages(
+            lambda tok: c.search_registered_models(
+                filter_string="name LIKE 'rm-%'", max_results=1000, page_token=tok
+            )
+        )
+        return [rm.name for rm in items]
+
+    rec.answers["search_models"] = rec.run("search_registered_models", search_models)
+    rec.answers["search_models_n"] = m
+    return {"available": True}
+
+
+# -- D: concurrent registration -------------------------------------------------------------
+
+
+def workload_concurrent(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    ok, why = tool.has_registry()
+    if not ok:
+        return {"available": False, "reason": why}
+    c = tool.client
+    c.create_registered_model(dg.CONCURRENT_MODEL)
+    workdir = Path(spec["workdir"])
+    workdir.mkdir(parents=True, exist_ok=True)
+    go = workdir / "go"
+    procs = []
+    for w in range(spec["processes"]):
+        child = dict(spec, workload="register_worker", worker=w, go=str(go))
+        child_spec = workdir / f"worker-{w}.json"
+        child_spec.write_text(json.dumps(child))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), str(child_spec)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+            )
+        )
+    # Start everyone at once, after they have all imported and connected.
+    deadline = time.time() + 300
+    while len(list(workdir.glob("ready-*"))) < len(procs):
+        if time.time() > deadline or any(p.poll() is not None for p in procs):
+            break
+        time.sleep(0.02)
+    before = rec.requests.snap()
+    t_go = time.time()
+    go.write_text("go")
+    results = []
+    peak = 0.0
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=1800)
+        lines = [line for line in stdout.decode(errors="replace").splitlines() if line.strip()]
+        try:
+            res = json.loads(lines[-1])
+        except (IndexError, ValueError):
+            res = {"ok": False, "error": stderr.decode(errors="replace")[-2000:]}
+        results.append(res)
+        peak = max(peak, float(res.get("peak_rss_mb") or 0))
+    t_end = max([r.get("finished", t_go) for r in results] + [t_go])
+    after = rec.requests.snap()
+    total = spec["processes"] * spec["per_process"]
+    rec.ops["concurrent_register"] = {
+        "seconds": t_end - t_go,
+        "calls": total,
+        "versions_per_s": total / (t_end - t_go) if t_end > t_go else None,
+    }
+    req = Requests.delta(before, after)
+    if req is not None:
+        rec.ops["concurrent_register"]["requests"] = req
+    items, _calls, _ = _pages(
+        lambda tok: c.search_model_versions(f"name='{dg.CONCURRENT_MODEL}'", page_token=tok)
+    )
+    rec.answers["concurrent"] = {
+        "processes": spec["processes"],
+        "per_process": spec["per_process"],
+        "workers": [
+            {"versions": r.get("versions", []), "errors": r.get("errors", []), "ok": r.get("ok")}
+            for r in results
+        ],
+        "found": [[_version(mv), mv.source] for mv in items],
+    }
+    return {"available": True, "workers_peak_rss_mb": peak}
+
+
+def workload_register_worker(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    c = tool.client
+    w = spec["worker"]
+    go = Path(spec["go"])
+    (go.parent / f"ready-{w}").write_text("ready")
+    while not go.exists():
+        time.sleep(0.005)
+    versions: list[list[Any]] = []
+    errors: list[str] = []
+    for j in range(spec["per_process"]):
+        try:
+            mv = c.create_model_version(dg.CONCURRENT_MODEL, dg.worker_source(w, j), run_id=None)
+            versions.append([_version(mv), dg.worker_source(w, j)])
+        except Exception as e:  # MLflow's stores may fail under concurrency: that is a result
+            errors.append(f"{type(e).__name__}: {str(e)[:300]}")
+    return {"versions": versions, "errors": errors, "finished": time.time()}
+
+
+# -- population helpers ---------------------------------------------------------------------
+
+
+def workload_sqlite_load(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    """Bulk-insert runs ``start..start+count-1`` into MLflow's SQLite store.
+
+    Writing 2,000 runs through MLflow's SQLite store takes several minutes (one commit per
+    metric batch), so only the first runs go through the API (timed); the rest are copied
+    from one of them row by row, with the generated values, in one transaction.
+    """
+    import sqlite3
+
+    db = spec["uri"].removeprefix("sqlite:///")
+    conn = sqlite3.connect(db)
+    ids = json.loads(Path(spec["ids_file"]).read_text())
+    template = ids[spec["template"]]
+    cur = conn.execute("SELECT * FROM runs WHERE run_uuid = ?", (template,))
+    cols = [d[0] for d in cur.description]
+    row = dict(zip(cols, cur.fetchone(), strict=True))
+    sys_tags = [
+        (k, v)
+        for k, v in conn.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (template,))
+        if k.startswith("mlflow.") and k != "mlflow.runName"
+    ]
+    now = int(time.time() * 1000)
+    runs, tags, params, metrics, latest = [], [], [], [], []
+    for i in range(spec["start"], spec["start"] + spec["count"]):
+        run_id = uuid.uuid5(uuid.NAMESPACE_OID, f"fsreg-bench-sqlite-{i}").hex
+        r = dict(row)
+        r.update(
+            run_uuid=run_id,
+            name=dg.run_name(i),
+            start_time=now + i,
+            end_time=now + i + 1,
+            status="FINISHED",
+            lifecycle_stage="active",
+            artifact_uri=str(row["artifact_uri"]).replace(template, run_id),
+        )
+        runs.append(tuple(r[c] for c in cols))
+        tags.extend((k, v, run_id) for k, v in sys_tags)
+        tags.append(("mlflow.runName", dg.run_name(i), run_id))
+        tags.extend((k, v, run_id) for k, v in dg.tags(i).items())
+        params.extend((k, v, run_id) for k, v in dg.params(i).items())
+        metrics.extend((k, v, ts, run_id, s, 0) for k, v, ts, s in dg.metric_points(i))
+        latest.extend(
+            (k, v, dg.metric_timestamp(i, dg.N_STEPS - 1), dg.N_STEPS - 1, 0, run_id)
+            for k, v in dg.latest_metrics(i).items()
+        )
+        ids[dg.run_name(i)] = run_id
+    with conn:
+        conn.executemany(
+            f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", runs
+        )
+        conn.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)", tags)
+        conn.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)", params)
+        conn.executemany(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            metrics,
+        )
+        conn.executemany(
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            latest,
+        )
+    conn.close()
+    Path(spec["ids_file"]).write_text(json.dumps(ids))
+    return {}
+
+
+# -- fast population of a large local experiment (scale line) ----------------------------------
+
+
+def _tree_files(
+    i: int, run_id: str, exp_id: str, artifact_location: str, user: str
+) -> dict[str, bytes]:
+    """The files fsregistry's API writes for batch run ``i``, built with its own formatters."""
+    from fsregistry.entities import LifecycleStage, RunInfo, RunStatus
+    from fsregistry.metafile import dump_meta
+    from fsregistry.tracking import records
+
+    now = int(time.time() * 1000)
+    info = RunInfo(
+        run_id=run_id,
+        experiment_id=exp_id,
+        user_id=user,
+        status=RunStatus.FINISHED,
+        start_time=now,
+        end_time=now,
+        lifecycle_stage=LifecycleStage.ACTIVE,
+        artifact_uri=f"{artifact_location}/{run_id}/artifacts",
+        run_name=dg.run_name(i),
+    )
+    files = {"meta.yaml": dump_meta(records.run_meta(info))}
+    files.update({f"params/{k}": v.encode() for k, v in dg.params(i).items()})
+    files["tags/mlflow.runName"] = dg.run_name(i).encode()
+    files.update({f"tags/{k}": v.encode() for k, v in dg.tags(i).items()})
+    lines: dict[str, bytearray] = {}
+    for k, v, ts, step in dg.metric_points(i):
+        lines.setdefault(f"metrics/{k}", bytearray()).extend(
+            records.format_metric_line(v, ts, step)
+        )
+    files.update({k: bytes(v) for k, v in lines.items()})
+    return files
+
+
+def _check_tree_files(tool: Tool) -> None:
+    """Refuse to generate unless the generated files equal what the API writes for a run."""
+    import tempfile
+
+    from fsregistry import Client
+
+    with tempfile.TemporaryDirectory(prefix="fsreg-bench-treegen-") as tmp:
+        c = Client(tracking_uri=tmp)
+        exp_id = str(c.create_experiment("check"))
+        run = c.create_run(exp_id, run_name=dg.run_name(7))
+        run_id = run.info.run_id
+        c.log_batch(
+            run_id,
+            metrics=[tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(7)],
+            params=[tool.Param(k, v) for k, v in dg.params(7).items()],
+            tags=[tool.RunTag(k, v) for k, v in dg.tags(7).items()],
+        )
+        c.set_terminated(run_id)
+        base = Path(tmp) / exp_id / run_id
+        written = {
+            str(p.relative_to(base)): p.read_bytes()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        }
+        location = c.get_experiment(exp_id).artifact_location
+        made = _tree_files(7, run_id, exp_id, location, run.info.user_id)
+        if set(written) != set(made):
+            raise RuntimeError(
+                f"tree generator is stale: API wrote {sorted(set(written) ^ set(made))}"
+            )
+        for rel, data in made.items():
+            if rel != "meta.yaml" and written[rel] != data:
+                raise RuntimeError(f"tree generator is stale: {rel} differs from the API's")
+        dirs = sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_dir())
+        if dirs != sorted(["artifacts", "metrics", "params", "tags"]):
+            raise RuntimeError(f"tree generator is stale: API made directories {dirs}")
+
+
+def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    """Write runs ``start..start+count-1`` as plain files, the bytes fsregistry's API writes.
+
+    fsregistry's search index is built by readers, never by writers, so a generated tree is
+    what any store written by MLflow or by another fsregistry process looks like.
+    """
+    import getpass
+
+    _check_tree_files(tool)
+    exp_id = tool.experiment_id(spec["experiment"])
+    exp = tool.client.get_experiment(exp_id)
+    root = Path(spec["uri"]) / exp_id
+    user = getpass.getuser()
+    ids: dict[str, str] = {}
+
+    def generate() -> None:
+        for i in range(spec["start"], spec["start"] + spec["count"]):
+            run_id = uuid.uuid4().hex
+            run_dir = root / run_id
+            for sub in ("artifacts", "metrics", "params", "tags"):
+                (run_dir / sub).mkdir(parents=True)
+            for rel, data in _tree_files(i, run_id, exp_id, exp.artifact_location, user).items():
+                with open(run_dir / rel, "wb") as f:
+                    f.write(data)
+            ids[dg.run_name(i)] = run_id
+
+    rec.run("generate", generate, calls=spec["count"])
+    Path(spec["ids_out"]).write_text(json.dumps(ids))
+    return {"experiment_id": exp_id}
+
+
+# -- the physical floor: listing the tree -----------------------------------------------------
+
+
+def workload_floor(tool: Tool | None, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    """Time to merely list (and, on local disk, read) every file of one experiment."""
+    if spec["kind"] == "local":
+        root = spec["path"]
+
+        def walk() -> list[str]:
+            files: list[str] = []
+            stack = [root]
+            while stack:
+                with os.scandir(stack.pop()) as it:
+                    for entry in it:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            files.append(entry.path)
+            return files
+
+        files = rec.run("list_tree", walk)
+        rec.ops["list_tree"]["files"] = len(files)
+
+        def read_all() -> int:
+            size = 0
+            for f in files:
+                with open(f, "rb") as fh:
+                    size += len(fh.read())
+            return size
+
+        rec.run("read_tree", read_all)
+        return {}
+    if spec["kind"] == "s3":
+        import s3fs
+
+        fs: Any = s3fs.S3FileSystem(
+            endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+            skip_instance_cache=True,
+            use_listings_cache=False,
+        )
+    else:
+        import gcsfs
+
+        fs = gcsfs.GCSFileSystem(token="anon", skip_instance_cache=True, use_listings_cache=False)
+    found = rec.run("list_tree", lambda: fs.find(spec["path"]))
+    rec.ops["list_tree"]["files"] = len(found)
+    return {}
+
+
+WORKLOADS: dict[str, Callable[[Tool, Recorder, dict[str, Any]], dict[str, Any]]] = {
+    "write": workload_write,
+    "search": workload_search,
+    "registry": workload_registry,
+    "concurrent": workload_concurrent,
+    "register_worker": workload_register_worker,
+    "sqlite_load": workload_sqlite_load,
+    "floor": workload_floor,
+    "treegen": workload_treegen,
+}
+
+
+def main() -> int:
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    t_import = time.perf_counter()
+    out: dict[str, Any] = {"workload": spec["workload"], "tool": spec["tool"]}
+    try:
+        tool = Tool(spec) if spec["tool"] != "none" else None
+        out["import_and_connect_s"] = time.perf_counter() - t_import
+        out["tool_version"] = tool.version if tool else None
+        rec = Recorder(spec)
+        out.update(WORKLOADS[spec["workload"]](tool, rec, spec) or {})  # type: ignore[arg-type]
+        if tool is not None and tool.name == "fsreg":
+            tool.client.flush()
+        out["ops"] = rec.ops
+        out["answers"] = rec.answers
+        out["skipped"] = rec.skipped
+        out["ok"] = True
+    except Exception as e:
+        out["ok"] = False
+        out["error"] = f"{type(e).__name__}: {e}"
+        out["traceback"] = traceback.format_exc()[-4000:]
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sys.stdout.flush()
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
