@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fsregistry.cli import manage_commands, registry_commands
+from fsregistry.cli import manage_commands, models_commands, registry_commands
 from fsregistry.cli.common import JsonFlag, TrackingUri, fmt, json_number, make_client
 from fsregistry.cli.output import print_json, print_kv, print_table
 from fsregistry.exceptions import FsRegistryException
@@ -41,6 +41,7 @@ app.add_typer(ls_app, name="ls")
 app.add_typer(show_app, name="show")
 registry_commands.register(ls_app, show_app, app)
 manage_commands.register(app)
+models_commands.register(app)
 
 
 @dataclass

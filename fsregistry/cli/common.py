@@ -25,6 +25,17 @@ def make_client(tracking_uri: str | None, registry_uri: str | None = None) -> An
     return Client(tracking_uri=tracking_uri, registry_uri=registry_uri)
 
 
+def use_stores(tracking_uri: str | None, registry_uri: str | None = None) -> None:
+    """Point the fluent API (``fsregistry.register_model``, ``load_model``, ...) at the stores
+    given on the command line; the registry follows the tracking store unless given."""
+    from fsregistry import config
+
+    if tracking_uri:
+        config.set_tracking_uri(tracking_uri)
+    if registry_uri or tracking_uri:
+        config.set_registry_uri(registry_uri or tracking_uri or "")
+
+
 def json_number(value: float) -> float | str:
     # JSON has no NaN/Infinity; strings keep the output parseable by any JSON reader.
     return value if value == value and value not in (float("inf"), float("-inf")) else str(value)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fsregistry.cli.common import RegistryUri, TrackingUri, make_client
+from fsregistry.cli.common import RegistryUri, TrackingUri, make_client, use_stores
 
 ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
 VersionOpt = Annotated[
@@ -161,13 +161,9 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Download a file or directory; prints where it went."""
-        from fsregistry import config
         from fsregistry.artifacts import download_artifacts
 
-        if tracking_uri:
-            config.set_tracking_uri(tracking_uri)
-        if registry_uri or tracking_uri:
-            config.set_registry_uri(registry_uri or tracking_uri or "")
+        use_stores(tracking_uri, registry_uri)
         print(download_artifacts(artifact_uri=uri, dst_path=dst))
 
     @app.command("predict")
@@ -193,13 +189,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Predict with a model in the current Python environment; prints JSON predictions
         (``{"predictions": [...]}``) unless --output-path is given."""
-        from fsregistry import config
         from fsregistry.models import predict as run_predict
 
-        if tracking_uri:
-            config.set_tracking_uri(tracking_uri)
-        if registry_uri or tracking_uri:
-            config.set_registry_uri(registry_uri or tracking_uri or "")
+        use_stores(tracking_uri, registry_uri)
         kind = content_type or ("csv" if input_path.lower().endswith(".csv") else "json")
         if kind not in ("json", "csv"):
             raise typer.BadParameter(f"content type {kind!r}: expected json or csv")

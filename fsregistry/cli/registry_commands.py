@@ -17,7 +17,14 @@ from typing import Annotated, Any
 
 import typer
 
-from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, json_number, make_client
+from fsregistry.cli.common import (
+    JsonFlag,
+    RegistryUri,
+    TrackingUri,
+    json_number,
+    make_client,
+    use_stores,
+)
 from fsregistry.cli.output import print_json, print_kv, print_table
 from fsregistry.exceptions import ResourceDoesNotExist
 
@@ -207,13 +214,9 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """Register a model URI as a new version of a model (created if needed)."""
-        from fsregistry import config
         from fsregistry.registry.fluent import register_model
 
-        if tracking_uri:
-            config.set_tracking_uri(tracking_uri)
-        if registry_uri or tracking_uri:
-            config.set_registry_uri(registry_uri or tracking_uri or "")
+        use_stores(tracking_uri, registry_uri)
         mv = register_model(model_uri, name)
         data = _version_dict(mv)
         if as_json:

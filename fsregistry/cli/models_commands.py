@@ -1,0 +1,17 @@
+"""``fsreg models``: serve a model over HTTP, package it for Docker, prepare its environment."""
+
+from __future__ import annotations
+
+import typer
+
+from fsregistry.cli import env_commands, serve_commands
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the ``models`` group to the top-level CLI."""
+    models_app = typer.Typer(
+        help="Serve, package and prepare environments for models.", no_args_is_help=True
+    )
+    app.add_typer(models_app, name="models")
+    serve_commands.register(models_app)
+    env_commands.register(models_app)
