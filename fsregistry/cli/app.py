@@ -22,7 +22,12 @@ from typing import Annotated, Any
 
 import typer
 
-from fsregistry.cli import manage_commands, models_commands, registry_commands
+from fsregistry.cli import (
+    health_commands,
+    manage_commands,
+    models_commands,
+    registry_commands,
+)
 from fsregistry.cli.common import JsonFlag, TrackingUri, fmt, json_number, make_client
 from fsregistry.cli.output import print_json, print_kv, print_table
 from fsregistry.exceptions import FsRegistryException
@@ -42,6 +47,7 @@ app.add_typer(show_app, name="show")
 registry_commands.register(ls_app, show_app, app)
 manage_commands.register(app)
 models_commands.register(app)
+health_commands.register(app)
 
 
 @dataclass
