@@ -148,6 +148,76 @@ def test_a_new_process_uses_the_shards(
     assert read_runs == []  # everything came from the shard files
 
 
+def _spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Run ids the store reads from their files (not from summaries) from now on."""
+    store = client.store
+    store._indexes.clear()  # a new process: only the files and shards to go on
+    read_runs: list[str] = []
+    original = store._read_runs
+    monkeypatch.setattr(
+        store,
+        "_read_runs",
+        lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
+    )
+    return read_runs
+
+
+def _ended_runs(client: Client, exp_id: str, count: int) -> list[str]:
+    run_ids = []
+    for i in range(count):
+        run_id = client.create_run(exp_id, run_name=f"r{i}").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("m", float(i), 1, 0)],
+            params=[Param("p", i)],
+            tags=[RunTag("t", "aaa")],
+        )
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    return run_ids
+
+
+def test_the_writer_summarises_a_run_when_it_ends(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = Client(tracking_uri=store_url)
+    exp_id = writer.create_experiment("ended")
+    ended = _ended_runs(writer, exp_id, 3)
+    running = writer.create_run(exp_id).info.run_id  # not ended: nobody summarised it
+    reader = Client(tracking_uri=store_url)
+    read_runs = _spy_reads(reader, monkeypatch)
+    runs = {r.info.run_id: r for r in reader.search_runs([exp_id])}
+    assert set(runs) == {*ended, running}
+    assert read_runs == [running]  # the ended runs came from the writer's summaries
+    for i, run_id in enumerate(ended):
+        assert runs[run_id].data.params == {"p": str(i)}
+        assert runs[run_id].data.metrics == {"m": float(i)}
+        assert runs[run_id].info.status == "FINISHED"
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_after_end_run_is_seen_by_a_new_process(
+    store_url: str, store_fs: tuple[Any, str], backend: str, change: str
+) -> None:
+    writer = Client(tracking_uri=store_url)
+    exp_id = writer.create_experiment("changed")
+    run_ids = _ended_runs(writer, exp_id, 2)
+    fs, root = store_fs
+    rel, edit = CHANGES[change]
+    path = f"{root}/{exp_id}/{run_ids[0]}/{rel}"
+    # Right after end_run, without aging: the writer's summary is as fresh as it gets.
+    _write_like_mlflow(fs, path, edit(fs.cat_file(path)), backend, age=False)
+    reader = Client(tracking_uri=store_url)
+    reader.store._indexes.clear()
+    run = {r.info.run_id: r for r in reader.search_runs([exp_id])}[run_ids[0]]
+    if change == "metric-append":
+        assert run.data.metrics["m"] == 9.0
+    elif change == "tag-same-length":
+        assert run.data.tags["t"] == "bbb"
+    else:
+        assert run.info.status == "FAILED"
+
+
 def test_racy_files_are_never_summarised(tmp_path: Path) -> None:
     client = Client(tracking_uri=str(tmp_path / "mlruns"))
     exp_id = client.create_experiment("fresh")

@@ -1,18 +1,29 @@
 """Consolidated run summaries, so ``search_runs`` need not read every file of every run.
 
 Never the source of truth: the MLflow-layout files are. A summary is keyed by a fingerprint
-of the change tokens the listing reports for each of the run's files (local: size and mtime
-in ns; S3: ETag; GCS: generation), so any write to a run, by fsregistry, MLflow, an older
-fsregistry or a text editor, changes the fingerprint and the run is read again from its
+of the change tokens the listing reports for each of the run's files (local: size, mtime in
+ns and inode; S3: ETag; GCS: generation), so any write to a run, by fsregistry, MLflow, an
+older fsregistry or a text editor, changes the fingerprint and the run is read again from its
 files. Summaries live in memory (per store object) and in hidden shard files
 ``<experiment>/.fsreg-index-XX`` (256 per experiment at most), which MLflow ignores because
 they are files, not run directories. A shard that is unreadable is simply rebuilt.
 
+Who writes them: the process that ends a run (``set_terminated``) summarises it, so a reader
+in a fresh process finds finished runs summarised and reads 256 shards at most instead of
+every file (on a bucket: a few hundred requests instead of ~40 per run). Readers summarise
+what they had to read anyway (runs written by MLflow, by hand, still running, or changed
+after they ended), so a tree written by other tools becomes fast after one search.
+
 Two guards keep a summary from hiding a change:
 - a backend whose listing gives no change token never uses summaries;
-- a run with a file modified less than ``RACY_SECONDS`` before the listing is never summarised
-  (a second write within the filesystem's clock tick could keep size and mtime unchanged;
-  git calls this "racy" and handles it the same way).
+- a reader never summarises a run with a file modified less than ``RACY_SECONDS`` before its
+  listing (``is_racy``): a second in-place write of the same size within the filesystem's clock tick would
+  keep the token unchanged (git calls this "racy" and handles it the same way). The writer
+  that ends a run summarises right after its own writes, which is safe against fsregistry
+  writers because they never rewrite a file in place with the same size (they replace files
+  atomically, which changes the inode, or append, which changes the size); the one change it
+  could miss is a same-size in-place rewrite by another program within one clock tick (a few
+  ms) of ``end_run``.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ _log = logging.getLogger(__name__)
 
 SHARD_PREFIX = ".fsreg-index-"
 RACY_SECONDS = 2.0
-_FORMAT = 1
+_FORMAT = 2
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 
 
@@ -45,16 +56,31 @@ def shard_name(run_id: str) -> str:
     return f"{SHARD_PREFIX}{head}"
 
 
-def fingerprint(files: Iterable[FileInfo], listed_at: float) -> str | None:
-    """Fingerprint of a run's files, or None when a summary could hide a change."""
-    h = hashlib.sha1()
-    for info in sorted(files, key=lambda f: f.path):
+def fingerprint(files: Iterable[FileInfo], strip: int = 0) -> str | None:
+    """Fingerprint of a run's files, or None when the backend gives no change tokens.
+
+    ``strip`` characters are cut from the front of each path (the ``<run_id>/`` of an
+    experiment-wide listing), so a run listed on its own and within its experiment get the
+    same fingerprint.
+    """
+    lines = []
+    for info in files:
         if not info.token:
             return None
-        if info.mtime is not None and listed_at - info.mtime < RACY_SECONDS:
-            return None
-        h.update(f"{info.path}\x00{info.token}\n".encode())
-    return h.hexdigest()
+        lines.append(f"{info.path[strip:]}\x00{info.token}")
+    lines.sort()
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
+
+
+def is_racy(files: Iterable[FileInfo], listed_at: float) -> bool:
+    """Whether a file changed so shortly before the listing that a further same-size write in
+    the same clock tick could go unseen: such a run is read, but not summarised by a reader.
+
+    Only the summary's builder needs this check: whether a later reader's listing is close to
+    a write does not matter, since a token-preserving change can only follow the listing the
+    summary was built from.
+    """
+    return any(f.mtime is not None and listed_at - f.mtime < RACY_SECONDS for f in files)
 
 
 def encode_run(files: RunFiles) -> dict[str, Any]:
@@ -116,12 +142,13 @@ class ExperimentIndex:
             self.shard_tokens[name] = shards[name].token
 
     def persist(
-        self, storage: Storage, exp_dir: str, run_ids: Iterable[str], live: set[str]
+        self, storage: Storage, exp_dir: str, run_ids: Iterable[str], live: set[str] | None
     ) -> None:
-        """Write new summaries into their shards (compare-and-swap, best effort).
+        """Write these runs' summaries into their shards (compare-and-swap, best effort).
 
-        Entries of runs that no longer exist are dropped on the way. A failure only costs
-        speed (the next search reads those runs again), so it is logged, not raised.
+        With ``live`` (the runs a full listing found), entries of runs that no longer exist
+        are dropped on the way. A failure only costs speed (the next search reads those runs
+        again), so it is logged, not raised.
         """
         by_shard: dict[str, list[str]] = {}
         for run_id in run_ids:
@@ -132,7 +159,8 @@ class ExperimentIndex:
 
             def merge(old: bytes | None, fresh: dict[str, Any] = fresh, where: str = path) -> bytes:
                 entries = _decode_shard(old, where) if old else {}
-                entries = {r: e for r, e in entries.items() if r in live}
+                if live is not None:
+                    entries = {r: e for r, e in entries.items() if r in live}
                 entries.update(fresh)
                 doc = {"format": _FORMAT, "runs": entries}
                 return json.dumps(doc, separators=(",", ":"), default=str).encode("utf-8")

@@ -558,6 +558,8 @@ class TrackingStore:
         if run_status is not None and RunStatus.is_terminated(RunStatus.from_any(run_status)):
             self._flush_run_metrics(run_id)
         meta = self._update_run_meta(exp_dir, run_id, **changes)
+        if "status" in changes and RunStatus.is_terminated(RunStatus.from_any(run_status)):
+            self._summarise_run(exp_dir, run_id)
         return records.run_info_from_meta(
             meta, self._relocate(str(meta.get("artifact_uri")), str(meta["experiment_id"]), run_id)
         )
@@ -734,20 +736,26 @@ class TrackingStore:
         files are unchanged and one bulk read for the rest (see ``run_index``)."""
         listed_at = time.time()
         listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir, sizes=True)
+        # Paths stay relative to the experiment ("<run>/params/p"): a listing holds tens of
+        # thousands of files, and rewriting each one's path costs more than the search.
         per_run: dict[str, list[FileInfo]] = {}
         shards: dict[str, FileInfo] = {}
+        reserved = layout.RESERVED_EXPERIMENT_FOLDERS
         for info in listing:
-            head, _, rest = info.path.partition("/")
-            if not rest:
+            head, sep, rest = info.path.partition("/")
+            if not sep:
                 if head.startswith(run_index.SHARD_PREFIX):
                     shards[head] = info
-                continue
-            if head in layout.RESERVED_EXPERIMENT_FOLDERS:
-                continue
-            if rest == layout.META or rest.split("/", 1)[0] in _RUN_DATA_DIRS:
-                per_run.setdefault(head, []).append(info._replace(path=rest))
+            elif head not in reserved and (
+                rest == layout.META or rest.partition("/")[0] in _RUN_DATA_DIRS
+            ):
+                bucket = per_run.get(head)
+                if bucket is None:
+                    per_run[head] = [info]
+                else:
+                    bucket.append(info)
         index = self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
-        fps = {r: run_index.fingerprint(infos, listed_at) for r, infos in per_run.items()}
+        fps = {r: run_index.fingerprint(infos, strip=len(r) + 1) for r, infos in per_run.items()}
         found: dict[str, records.RunFiles] = {}
         for run_id, fp in fps.items():
             cached = index.lookup(run_id, fp)
@@ -759,12 +767,16 @@ class TrackingStore:
                 cached = None if run_id in found else index.lookup(run_id, fp)
                 if cached is not None:
                     found[run_id] = cached
-        stale = [r for r in per_run if r not in found]
-        found.update(self._read_runs(exp_dir, {r: per_run[r] for r in stale}))
+        stale = {r: per_run[r] for r in per_run if r not in found}
+        found.update(self._read_runs(exp_dir, stale))
         summarised = []
         for run_id in stale:
             fp = fps[run_id]
-            if fp is not None and run_id in found:
+            if (
+                fp is not None
+                and run_id in found
+                and not run_index.is_racy(stale[run_id], listed_at)
+            ):
                 index.runs[run_id] = (fp, found[run_id])
                 summarised.append(run_id)
         if summarised:
@@ -781,18 +793,21 @@ class TrackingStore:
     def _read_runs(
         self, exp_dir: str, per_run: Mapping[str, list[FileInfo]]
     ) -> dict[str, records.RunFiles]:
-        """Decode runs from their files (one bulk read); runs that are not valid are left out."""
-        paths = [f"{exp_dir}/{r}/{i.path}" for r, infos in per_run.items() for i in infos]
-        contents = self.storage.read_many(paths)
+        """Decode runs from their files (one bulk read); runs that are not valid are left out.
+        ``per_run`` holds each run's files with paths relative to ``exp_dir``."""
+        contents = self.storage.read_many(
+            f"{exp_dir}/{i.path}" for infos in per_run.values() for i in infos
+        )
         out: dict[str, records.RunFiles] = {}
         for run_id, infos in per_run.items():
             meta_raw = contents.get(f"{exp_dir}/{run_id}/{layout.META}")
             if meta_raw is None:
                 continue  # a run directory without meta.yaml is not a run
+            strip = len(run_id) + 1
             files = {
-                i.path: contents[f"{exp_dir}/{run_id}/{i.path}"]
+                i.path[strip:]: contents[f"{exp_dir}/{i.path}"]
                 for i in infos
-                if i.path != layout.META and f"{exp_dir}/{run_id}/{i.path}" in contents
+                if i.path[strip:] != layout.META and f"{exp_dir}/{i.path}" in contents
             }
             try:
                 run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files)
@@ -802,6 +817,25 @@ class TrackingStore:
                 continue
             out[run_id] = run_files
         return out
+
+    def _summarise_run(self, exp_dir: str, run_id: str) -> None:
+        """Record a run that just ended in its experiment's index (see ``run_index``), so the
+        next reader in any process finds it summarised instead of reading its files."""
+        if not self.storage.capabilities.compare_and_swap:
+            return  # shards cannot be updated safely here; readers read the files
+        listing = self.storage.walk(exp_dir + "/" + run_id, prune=_prune_run_dir, sizes=True)
+        infos = [
+            FileInfo(f"{run_id}/{i.path}", i.size, i.token, i.mtime)
+            for i in listing
+            if i.path == layout.META or i.path.partition("/")[0] in _RUN_DATA_DIRS
+        ]
+        fp = run_index.fingerprint(infos, strip=len(run_id) + 1)
+        files = self._read_runs(exp_dir, {run_id: infos}).get(run_id)
+        if fp is None or files is None:
+            return
+        index = self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
+        index.runs[run_id] = (fp, files)
+        index.persist(self.storage, exp_dir, [run_id], None)
 
     def search_runs(
         self,
