@@ -1,11 +1,17 @@
 """``meta.yaml`` bytes <-> dicts, written exactly as MLflow writes them.
 
-PyYAML safe dump, block style, sorted keys, unicode kept, UTF-8. Reading uses the C loader
-when PyYAML has it: search reads thousands of these.
+PyYAML safe dump, block style, sorted keys, unicode kept, UTF-8.
+
+Reading is on the hot path (a registry search parses one file per version, a cold run search
+one per run), and PyYAML's constructor costs ~1 ms per file even with the C parser. Files in
+the shape MLflow and fsregistry write (flat ``key: scalar`` lines, one nested level, ``[]``
+and ``{}``) go through a small exact reader of that subset of YAML; anything else, or any
+doubt, goes to PyYAML (the C loader when libyaml is there), so results are always PyYAML's.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -27,10 +33,86 @@ def dump_meta(data: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
+# Plain scalars that YAML 1.1 (PyYAML) reads as strings: they start with a letter, "/" or
+# "_" (numbers, floats, dates, ".inf" and the like start otherwise) and hold no character with
+# a meaning in YAML syntax; the bool and null words are excluded by name.
+_PLAIN = re.compile(r"[A-Za-z/_][A-Za-z0-9_./:@+-]*\Z")
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: (.*))?\Z")
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+# Hex ids (run ids, digests) may start with a digit; letters and digits alone never make a
+# YAML 1.1 number unless the token is all digits or has a 0x/0b prefix.
+_DIGIT_WORD = re.compile(r"(?!0[xXbB])[0-9][0-9A-Za-z]*[A-Za-z][0-9A-Za-z]*\Z")
+_QUOTED = re.compile(r"'((?:[^'\n]|'')*)'\Z")
+_WORDS: dict[str, Any] = {
+    **{w: True for w in ("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
+    **{w: False for w in ("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
+    **{w: None for w in ("null", "Null", "NULL", "~")},
+}
+_NO_VALUE = object()
+
+
+def _scalar(text: str) -> Any:
+    """The value PyYAML gives ``text``, or ``_NO_VALUE`` when unsure."""
+    if text in _WORDS:
+        return _WORDS[text]
+    if _INT.match(text):
+        return int(text)
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    quoted = _QUOTED.match(text)
+    if quoted:
+        return quoted.group(1).replace("''", "'")
+    if (_PLAIN.match(text) and not text.endswith(":")) or _DIGIT_WORD.match(text):
+        return text
+    return _NO_VALUE
+
+
+def _load_simple(text: str) -> dict[str, Any] | None:
+    """Parse the flat shape MLflow writes, or None to let PyYAML decide."""
+    out: dict[str, Any] = {}
+    nested: dict[str, Any] | None = None
+    empty_blocks: set[str] = set()  # "key:" lines with nothing below are null in YAML
+    for line in text.split("\n"):
+        if not line:
+            continue
+        inner = line.startswith("  ")
+        m = _KEY_LINE.match(line[2:] if inner else line)
+        if m is None or m.group(1) in _WORDS:  # "yes:" or "null:" are not string keys
+            return None
+        key, value = m.group(1), m.group(2)
+        parsed = _NO_VALUE if value is None else _scalar(value)
+        if inner:
+            if nested is None or parsed is _NO_VALUE:
+                return None
+            nested[key] = parsed
+            continue
+        empty_blocks.discard(key)
+        if value is None:
+            nested = out[key] = {}
+            empty_blocks.add(key)
+            continue
+        if parsed is _NO_VALUE:
+            return None
+        nested = None
+        out[key] = parsed
+    for key in empty_blocks:
+        if not out[key]:
+            out[key] = None
+    return out
+
+
 def load_meta(raw: bytes, where: str) -> dict[str, Any]:
     """Parse a meta.yaml; ``where`` names the file in errors."""
     if not raw.strip():
         raise MalformedMetaFile(f"Malformed meta file {where}: empty")
+    try:
+        simple = _load_simple(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise MalformedMetaFile(f"Malformed meta file {where}: {e}") from e
+    if simple:
+        return simple
     try:
         data = yaml.load(raw.decode("utf-8"), Loader=_Loader)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
