@@ -46,8 +46,12 @@ def run_metric(exp_dir: str, run_id: str, key: str) -> str:
     return f"{exp_dir}/{run_id}/metrics/{key}"
 
 
+def run_params_dir(exp_dir: str, run_id: str) -> str:
+    return f"{exp_dir}/{run_id}/params"
+
+
 def run_param(exp_dir: str, run_id: str, key: str) -> str:
-    return f"{exp_dir}/{run_id}/params/{key}"
+    return f"{run_params_dir(exp_dir, run_id)}/{key}"
 
 
 def run_tag(exp_dir: str, run_id: str, key: str) -> str:

@@ -182,10 +182,14 @@ def test_bad_input_writes_nothing(client: Client, store_url: str) -> None:
     exp_id = client.create_experiment("bad")
     run_id = client.create_run(exp_id).info.run_id
     client.log_param(run_id, "kept", "1")
+    client.log_param(run_id, "nested/kept", "1")
     before = client.get_run(run_id).data
     bad_batches = [
         {"params": [Param("ok", 1), Param("../escape", 2)]},
         {"params": [Param("ok", 1), Param("kept", "2")]},  # conflicting param
+        # a larger batch (checked with one listing): conflicts found, at any depth
+        {"params": [Param("ok", 1), Param("ok2", 1), Param("kept", "2")]},
+        {"params": [Param("ok", 1), Param("ok2", 1), Param("nested/kept", "2")]},
         {"metrics": [Metric("fine", 1.0, 1, 0), Metric("x", "NaN-string", 1, 0)]},  # type: ignore[arg-type]
         {"tags": [RunTag("ok", "v"), RunTag("/abs", "v")]},
         {"tags": [RunTag("ok", "v"), RunTag("t", "x" * 9000)]},
@@ -200,6 +204,9 @@ def test_bad_input_writes_nothing(client: Client, store_url: str) -> None:
     after = client.get_run(run_id).data
     assert after.params == before.params and after.metrics == before.metrics
     assert after.tags == before.tags
+    # the same values again, with a new one: fine
+    client.log_batch(run_id, params=[Param("kept", "1"), Param("nested/kept", 1), Param("n", 2)])
+    assert client.get_run(run_id).data.params == {**before.params, "n": "2"}
     for bad_name in ("", "   ", "x" * 600):
         with pytest.raises(InvalidParameterValue):
             client.create_experiment(bad_name)
