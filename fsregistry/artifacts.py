@@ -15,7 +15,7 @@ from fsregistry import config
 from fsregistry.entities import FileInfo
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.registry import uris
-from fsregistry.tracking.artifact_repo import ArtifactRepository
+from fsregistry.tracking.artifact_repo import ArtifactRepository, DownloadProgress
 
 
 def parse_runs_uri(uri: str) -> tuple[str, str]:
@@ -52,10 +52,14 @@ def download_artifacts(
     artifact_path: str | None = None,
     dst_path: str | None = None,
     tracking_uri: str | None = None,
+    progress: DownloadProgress | None = None,
 ) -> str:
-    """Download a file or directory; returns the local path (in a temp dir if no dst_path)."""
+    """Download a file or directory; returns the local path (in a temp dir if no dst_path).
+
+    ``progress`` (fsregistry only, not in MLflow) follows the bytes, e.g. for a progress bar.
+    """
     repo, path = _resolve(artifact_uri, run_id, artifact_path, tracking_uri)
-    return repo.download_artifacts(path or None, dst_path)
+    return repo.download_artifacts(path or None, dst_path, progress=progress)
 
 
 def list_artifacts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -406,3 +407,14 @@ def test_metrics_on_object_stores_are_batched(client: Client, backend: str) -> N
     if backend != "local":
         writes_and_reads = storage.requests - before  # type: ignore[attr-defined]
         assert writes_and_reads <= 50, writes_and_reads
+
+
+def test_search_skips_a_run_with_an_unreadable_file(
+    client: Client, store_fs: tuple[Any, str]
+) -> None:
+    exp_id = client.create_experiment("damaged")
+    good = client.create_run(exp_id).info.run_id
+    bad = client.create_run(exp_id).info.run_id
+    fs, root = store_fs
+    fs.pipe_file(f"{root}/{exp_id}/{bad}/tags/t", b"\xff\xfe not utf-8")
+    assert [r.info.run_id for r in client.search_runs([exp_id])] == [good]

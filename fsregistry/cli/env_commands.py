@@ -1,9 +1,58 @@
-"""``fsreg models`` commands (being written)."""
+"""``fsreg models prepare-env``: build (once) the isolated environment of a model.
+
+JSON output (``--json``): ``{path, python, env_hash}``.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from typing import Annotated
+
 import typer
+
+from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, use_stores
+
+
+def log_progress_to_stderr() -> None:
+    # Building an environment takes a while: say what is happening, on stderr so stdout stays
+    # the environment path (or JSON) for scripts.
+    logger = logging.getLogger("fsregistry.envs")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def register(models_app: typer.Typer) -> None:
     """Attach this module's commands to the ``models`` group."""
+
+    @models_app.command("prepare-env")
+    def prepare_env(
+        model_uri: Annotated[
+            str,
+            typer.Option("--model-uri", "-m", help="Model URI, e.g. models:/churn@champion."),
+        ],
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Create the model's isolated virtualenv from its python_env.yaml / requirements.txt
+        (reused when it exists, in $FSREG_ENV_ROOT, default ~/.cache/fsregistry/envs) and print
+        its path. pip follows its usual settings: offline sites set PIP_INDEX_URL (their index)
+        or PIP_NO_INDEX=1 and PIP_FIND_LINKS=/wheel/dir, or the same keys in pip.conf."""
+        from fsregistry.envs import prepare_env as build
+
+        use_stores(tracking_uri, registry_uri)
+        log_progress_to_stderr()
+        env = build(model_uri)
+        if as_json:
+            print(
+                json.dumps(
+                    {"path": str(env.root), "python": str(env.python), "env_hash": env.env_hash}
+                )
+            )
+        else:
+            print(env.root)

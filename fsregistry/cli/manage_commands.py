@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from fsregistry.cli.common import RegistryUri, TrackingUri, make_client, use_stores
+from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, make_client, use_stores
+from fsregistry.cli.output import print_json
 
 ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
 VersionOpt = Annotated[
@@ -157,14 +158,29 @@ def register(app: typer.Typer) -> None:
         dst: Annotated[
             str, typer.Option("--dst", "-d", help="Existing directory to download into.")
         ] = ".",
+        progress: Annotated[
+            bool | None,
+            typer.Option(
+                "--progress/--no-progress",
+                help="Progress bar on stderr (default: for downloads over 10 MB to a terminal).",
+            ),
+        ] = None,
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
+        as_json: JsonFlag = False,
     ) -> None:
-        """Download a file or directory; prints where it went."""
+        """Download a file or directory; prints where it went (--json: {"local_path": ...})."""
         from fsregistry.artifacts import download_artifacts
+        from fsregistry.cli.download_progress import DownloadBar
 
         use_stores(tracking_uri, registry_uri)
-        print(download_artifacts(artifact_uri=uri, dst_path=dst))
+        show = False if as_json and progress is None else progress
+        with DownloadBar(uri.rstrip("/").rsplit("/", 1)[-1], show) as bar:
+            local_path = download_artifacts(artifact_uri=uri, dst_path=dst, progress=bar)
+        if as_json:
+            print_json({"local_path": local_path})
+        else:
+            print(local_path)
 
     @app.command("predict")
     def predict(
@@ -186,18 +202,36 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--tracking-uri", help="Tracking store.")
         ] = None,
         registry_uri: RegistryUri = None,
+        env_manager: Annotated[
+            str,
+            typer.Option(
+                "--env-manager",
+                help="local: this Python environment; virtualenv: the model's own environment "
+                "(built once from its python_env.yaml, see 'fsreg models prepare-env').",
+            ),
+        ] = "local",
     ) -> None:
-        """Predict with a model in the current Python environment; prints JSON predictions
-        (``{"predictions": [...]}``) unless --output-path is given."""
+        """Predict with a model, in the current Python environment or (--env-manager
+        virtualenv) in the model's own; prints JSON predictions (``{"predictions": [...]}``)
+        unless --output-path is given."""
         from fsregistry.models import predict as run_predict
 
+        if env_manager not in ("local", "virtualenv"):
+            raise typer.BadParameter(
+                f"{env_manager!r}: expected local or virtualenv", param_hint="--env-manager"
+            )
         use_stores(tracking_uri, registry_uri)
         kind = content_type or ("csv" if input_path.lower().endswith(".csv") else "json")
         if kind not in ("json", "csv"):
             raise typer.BadParameter(f"content type {kind!r}: expected json or csv")
+        if env_manager == "virtualenv":
+            from fsregistry.cli.env_commands import log_progress_to_stderr
+
+            log_progress_to_stderr()
         run_predict(
             model_uri,
             input_path=input_path,
             content_type="csv" if kind == "csv" else "json",
             output_path=output_path,
+            env_manager=env_manager,
         )

@@ -58,8 +58,8 @@ class Versioned:
 class FileInfo(NamedTuple):
     """One file found by a recursive listing; ``path`` is relative to the listed prefix.
 
-    ``token`` changes whenever the file's content may have changed (local: size and mtime in
-    ns; S3: ETag; GCS: generation); empty when the backend cannot tell. ``mtime`` (local
+    ``token`` changes whenever the file's content may have changed (local: size, mtime in ns
+    and inode; S3: ETag; GCS: generation); empty when the backend cannot tell. ``mtime`` (local
     disk only, seconds) lets callers spot changes finer than the filesystem's clock.
     A tuple, not a dataclass: listings create one per file, tens of thousands per search.
     """
@@ -182,8 +182,14 @@ class Storage(ABC):
         """Upload a local file (streamed, any size) to ``path``, replacing it."""
 
     @abstractmethod
-    def get_file(self, path: str, local_path: str) -> None:
-        """Download ``path`` (streamed, any size) to a local file."""
+    def get_file(
+        self, path: str, local_path: str, callback: Callable[[int], None] | None = None
+    ) -> None:
+        """Download ``path`` (streamed, any size) to a local file.
+
+        ``callback(n)``, if given, is called with the size of each chunk once it is written,
+        so a progress bar can follow a large download; the bytes written are the same.
+        """
 
     # -- guarded operations built on the primitives ------------------------------------------
     def create(self, path: str, data: bytes) -> None:

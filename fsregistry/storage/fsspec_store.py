@@ -39,6 +39,18 @@ def _change_token(info: dict[str, Any]) -> str:
     return ""
 
 
+def _byte_callback(report: Callable[[int], None]) -> Any:
+    """An fsspec transfer callback forwarding each chunk's size to ``report``."""
+    from fsspec.callbacks import Callback
+
+    class ByteCallback(Callback):  # type: ignore[misc]
+        def relative_update(self, inc: int = 1) -> None:
+            super().relative_update(inc)
+            report(inc)
+
+    return ByteCallback()
+
+
 def _pruned(rel: str, prune: Callable[[str], bool]) -> bool:
     parts = rel.split("/")[:-1]
     return any(prune("/".join(parts[: i + 1])) for i in range(len(parts)))
@@ -171,8 +183,13 @@ class FsspecStorage(Storage):
     def put_file(self, local_path: str, path: str) -> None:
         self.fs.put_file(local_path, self._full(path))
 
-    def get_file(self, path: str, local_path: str) -> None:
-        self.fs.get_file(self._full(path), local_path)
+    def get_file(
+        self, path: str, local_path: str, callback: Callable[[int], None] | None = None
+    ) -> None:
+        if callback is None:
+            self.fs.get_file(self._full(path), local_path)
+        else:
+            self.fs.get_file(self._full(path), local_path, callback=_byte_callback(callback))
 
 
 class MemoryStorage(FsspecStorage):

@@ -20,8 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-from filelock import FileLock
+from typing import TYPE_CHECKING
 
 from fsregistry.storage.base import (
     Capabilities,
@@ -36,6 +35,7 @@ from fsregistry.storage.base import (
 _BULK_THREADS = 4
 _THREADED_BATCH = 512
 _LOCK_TIMEOUT_S = 60.0
+_COPY_CHUNK = 1024 * 1024  # get_file with a progress callback: one report per MiB
 
 
 # Our own bookkeeping files; listings hide them so they never show up as tags or artifacts.
@@ -50,6 +50,10 @@ def is_internal_name(name: str) -> bool:
 def _tmp_name(target: str) -> str:
     head, tail = os.path.split(target)
     return os.path.join(head, f".{tail}.fsreg-tmp-{uuid.uuid4().hex}")
+
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 
 class LocalStorage(Storage):
@@ -129,7 +133,11 @@ class LocalStorage(Storage):
     ) -> list[FileInfo]:
         base = self._abs(path)
         out: list[FileInfo] = []
+        add = out.append
+        internal = _INTERNAL_NAME.match
         stack = [("", base)]
+        # The hottest loop of a search (one pass per file of an experiment): names are bound
+        # locally and the internal-name regex runs only on dot files.
         while stack:
             rel, full = stack.pop()
             try:
@@ -138,17 +146,25 @@ class LocalStorage(Storage):
                 continue
             with it:
                 for entry in it:
-                    child = f"{rel}/{entry.name}" if rel else entry.name
+                    name = entry.name
+                    child = f"{rel}/{name}" if rel else name
                     if entry.is_dir(follow_symlinks=False):
                         if prune is None or not prune(child):
                             stack.append((child, entry.path))
-                    elif not is_internal_name(entry.name):
-                        if sizes:
-                            st = entry.stat()
-                            token = f"{st.st_size}-{st.st_mtime_ns}"
-                            out.append(FileInfo(child, st.st_size, token, st.st_mtime))
-                        else:
-                            out.append(FileInfo(child, 0))
+                    elif name[0] == "." and internal(name):
+                        continue
+                    elif sizes:
+                        st = entry.stat()
+                        # The inode makes an atomic replace visible even when size and mtime
+                        # (one clock tick) come out the same.
+                        size = st.st_size
+                        add(
+                            FileInfo(
+                                child, size, f"{size}-{st.st_mtime_ns}-{st.st_ino}", st.st_mtime
+                            )
+                        )
+                    else:
+                        add(FileInfo(child, 0))
         return out
 
     # -- writes ---------------------------------------------------------------------------
@@ -185,7 +201,10 @@ class LocalStorage(Storage):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def _lock(self, target: str) -> FileLock:
+    def _lock(self, target: str) -> BaseFileLock:
+        # Imported here: filelock costs ~30 ms at import, which read-only commands never need.
+        from filelock import FileLock
+
         head, tail = os.path.split(target)
         os.makedirs(head, exist_ok=True)
         return FileLock(os.path.join(head, f".{tail}.fsreg-lock"), timeout=_LOCK_TIMEOUT_S)
@@ -244,5 +263,13 @@ class LocalStorage(Storage):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def get_file(self, path: str, local_path: str) -> None:
-        shutil.copyfile(self._abs(path), local_path)
+    def get_file(
+        self, path: str, local_path: str, callback: Callable[[int], None] | None = None
+    ) -> None:
+        if callback is None:
+            shutil.copyfile(self._abs(path), local_path)
+            return
+        with open(self._abs(path), "rb") as src, open(local_path, "wb") as dst:
+            while chunk := src.read(_COPY_CHUNK):
+                dst.write(chunk)
+                callback(len(chunk))

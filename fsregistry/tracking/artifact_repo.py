@@ -8,11 +8,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Any
+from typing import Any, Protocol
 
 from fsregistry.entities import FileInfo
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.storage import Storage, check_path, join, open_storage
+
+
+class DownloadProgress(Protocol):
+    """Follows a download: the total size (None if unknown) first, then each chunk's size."""
+
+    def start(self, total_bytes: int | None) -> None: ...
+
+    def advance(self, nbytes: int) -> None: ...
 
 
 def _artifact_path(path: str | None) -> str:
@@ -104,26 +112,37 @@ class ArtifactRepository:
             ) from None
 
     def download_artifacts(
-        self, artifact_path: str | None = None, dst_path: str | None = None
+        self,
+        artifact_path: str | None = None,
+        dst_path: str | None = None,
+        progress: DownloadProgress | None = None,
     ) -> str:
-        """Copy a file or directory to ``dst_path`` (a new temp dir if None); returns its path."""
+        """Copy a file or directory to ``dst_path`` (a new temp dir if None); returns its path.
+
+        ``progress`` is told the total size before the first byte moves, then each chunk.
+        """
         src = _artifact_path(artifact_path)
         dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="fsreg-")
         if dst_path and not os.path.isdir(dst_root):
             raise InvalidParameterValue(f"Destination {dst_path!r} is not an existing directory")
+        advance = progress.advance if progress is not None else None
         files = self.storage.walk(src)
         if files:  # a directory
+            if progress is not None:
+                progress.start(sum(f.size for f in files))
             target = os.path.join(dst_root, *src.split("/")) if src else dst_root
             for info in files:
                 local = os.path.join(target, *info.path.split("/"))
                 os.makedirs(os.path.dirname(local), exist_ok=True)
-                self.storage.get_file(join(src, info.path), local)
+                self.storage.get_file(join(src, info.path), local, callback=advance)
             os.makedirs(target, exist_ok=True)
             return target
         if src and self.storage.exists(src):
             local = os.path.join(dst_root, *src.split("/"))
             os.makedirs(os.path.dirname(local), exist_ok=True)
-            self.storage.get_file(src, local)
+            if progress is not None:
+                progress.start(self._file_size(src))
+            self.storage.get_file(src, local, callback=advance)
             return local
         if not src or self.storage.list_dir(src)[0]:
             target = os.path.join(dst_root, *src.split("/")) if src else dst_root
@@ -132,3 +151,11 @@ class ArtifactRepository:
         raise ResourceDoesNotExist(
             f"Artifact {artifact_path!r} not found under {self.artifact_uri}"
         )
+
+    def _file_size(self, path: str) -> int | None:
+        """Size of one file from a listing of its directory (sub-directories pruned)."""
+        parent, _, name = path.rpartition("/")
+        for info in self.storage.walk(parent, prune=lambda _dir: True):
+            if info.path == name:
+                return info.size
+        return None

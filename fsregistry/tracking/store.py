@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -72,6 +73,7 @@ from fsregistry.validation import (
 
 RUN_NAME_TAG = "mlflow.runName"
 _ID_DIGITS = 18
+_log = logging.getLogger(__name__)
 _RUN_LEVEL_PRUNE = frozenset({"artifacts"})
 _RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs"})
 
@@ -818,7 +820,9 @@ class TrackingStore:
             }
             try:
                 run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files)
-            except MalformedMetaFile:
+            except (MalformedMetaFile, UnicodeDecodeError) as e:
+                # One damaged run must not break every search; `fsreg doctor` names it.
+                _log.warning("Skipping run %s: %s", self.storage.uri(f"{exp_dir}/{run_id}"), e)
                 continue
             if str(run_files.meta.get("run_id") or run_files.meta.get("run_uuid")) != run_id:
                 continue

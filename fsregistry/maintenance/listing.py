@@ -1,0 +1,47 @@
+"""One listing of a whole store, as ``doctor`` needs it.
+
+Object stores: one recursive listing through the storage layer. Local disk: one directory
+walk that, unlike :meth:`Storage.walk`, also reports what only exists there: directories
+(which can be empty) and fsregistry's own lock and temp files, which listings hide from
+everyone else (see :mod:`fsregistry.maintenance.local_disk`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fsregistry.maintenance import local_disk
+from fsregistry.storage import Storage
+from fsregistry.storage.local import LocalStorage
+
+
+@dataclass
+class StoreListing:
+    """Store-relative paths of every file and directory under the root."""
+
+    files: set[str] = field(default_factory=set)
+    dirs: set[str] = field(default_factory=set)
+    # Local disk only: fsregistry's ``.<name>.fsreg-lock`` / ``.<name>.fsreg-tmp-<hex>`` files.
+    internal: set[str] = field(default_factory=set)
+
+    def hollow_dirs(self) -> set[str]:
+        """Directories with no file at all below them (only on local disk can they exist)."""
+        full: set[str] = set()
+        for path in self.files | self.internal:
+            parts = path.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                full.add("/".join(parts[:i]))
+        return self.dirs - full
+
+
+def list_store(storage: Storage) -> StoreListing:
+    if isinstance(storage, LocalStorage):
+        files, dirs, internal = local_disk.scan(storage.root)
+        return StoreListing(files, dirs, internal)
+    listing = StoreListing()
+    for info in storage.walk("", sizes=False):
+        listing.files.add(info.path)
+        parts = info.path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            listing.dirs.add("/".join(parts[:i]))
+    return listing
