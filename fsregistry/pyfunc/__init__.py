@@ -448,6 +448,56 @@ def log_model(
     )
 
 
+def spark_udf(
+    spark: Any,
+    model_uri: str,
+    result_type: Any = None,
+    env_manager: str | None = None,
+    params: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
+    prebuilt_env_uri: str | None = None,
+    model_config: dict[str, Any] | str | None = None,
+) -> Any:
+    """A Spark pandas UDF that scores the model on DataFrame columns (``mlflow.pyfunc.spark_udf``).
+
+    Needs ``pip install 'fsregistry[spark]'`` (pyspark, pyarrow). The driver resolves
+    ``model_uri`` (``models:/name@alias``, ``models:/name/3``, ``runs:/...``, a path,
+    ``s3://``/``gs://``) once and reads only the model's MLmodel; each executor Python worker
+    loads the model from its store location once and reuses it for every batch, pinned to the
+    hash manifest the driver saw.
+
+    Calling the UDF: ``udf()`` passes the columns named in the model's input signature;
+    ``udf("a", "b")`` passes those columns under their names; ``udf(struct(...))`` passes the
+    struct's fields under their names; Column expressions are matched to the signature's inputs
+    by position (ordinals ``"0"``, ``"1"``... without a signature), as in MLflow.
+
+    ``result_type`` is a pyspark DataType or DDL string: ``int``, ``long``, ``float``,
+    ``double``, ``boolean``, ``string`` (the leftmost prediction column that fits),
+    ``array<...>`` of those (all fitting columns of each row, or each row's list), one more
+    level of ``array``, or a struct of those (prediction columns by field name). Without it,
+    the type comes from the model's output schema, else ``double``.
+
+    ``env_manager`` must be ``"local"`` (the default): executors score in their own Python
+    environment. ``extra_env`` sets environment variables on executors while they load and
+    score (e.g. storage credentials); the driver's ``AWS_ENDPOINT_URL``,
+    ``AWS_ENDPOINT_URL_S3`` and ``STORAGE_EMULATOR_HOST`` are forwarded automatically.
+    ``params`` are checked against the model's params schema and passed to every ``predict``;
+    ``model_config`` overrides the model's config when executors load it.
+    """
+    from fsregistry.pyfunc.spark import spark_udf as build
+
+    return build(
+        spark,
+        model_uri,
+        result_type=result_type,
+        env_manager=env_manager,
+        params=params,
+        extra_env=extra_env,
+        prebuilt_env_uri=prebuilt_env_uri,
+        model_config=model_config,
+    )
+
+
 __all__ = [
     "FLAVOR_NAME",
     "PyFuncModel",
@@ -459,4 +509,5 @@ __all__ = [
     "load_pyfunc",
     "log_model",
     "save_model",
+    "spark_udf",
 ]

@@ -1,0 +1,757 @@
+"""Score a model on Spark DataFrames: ``fsregistry.pyfunc.spark_udf`` (MLflow's
+``mlflow.pyfunc.spark_udf``).
+
+The driver resolves the model URI once (``models:/name@alias``, ``runs:/...``, a path, a bucket
+URI) to the model's concrete location and reads only its ``MLmodel`` and hash manifest; the UDF
+carries that location, the manifest digest and a few environment variables, never the model
+itself and never the registry. Each executor Python worker loads the model from the location the
+first time it scores a batch and keeps it for the life of the process (Spark reuses Python
+workers, ``spark.python.worker.reuse``), so a model is loaded once per worker, not per batch or
+per task. Executors load with ``expected_digest`` pinned to the manifest the driver saw, so every
+executor scores exactly the model the driver resolved, checked before anything is unpickled.
+
+Where the files come from on executors:
+
+* a bucket (``s3://``, ``gs://``): executors read it directly (one download per machine, into
+  the model cache, see :mod:`fsregistry.models.cache`). They need credentials for it from their
+  own environment (instance role, ``spark.executorEnv.*``) or from ``extra_env``. The
+  driver's endpoint settings (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3``,
+  ``STORAGE_EMULATOR_HOST``), which are not secrets, go with the UDF so executors reach the
+  endpoint the location was resolved against; credentials never do unless given in
+  ``extra_env``.
+* a local path: in local mode (``local``/``local[n]``) executors share the driver's disk and
+  read it in place; on a cluster the driver zips the model once and ships it with
+  ``SparkContext.addArchive``, as MLflow does.
+
+This module imports pyspark and pyarrow; ``fsregistry.pyfunc.spark_udf`` imports it only when
+called (``pip install 'fsregistry[spark]'``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import numbers
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Tuple, Union  # noqa: UP035  (pyspark reads typing.Tuple/Union hints)
+
+import numpy as np
+import pandas as pd
+
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.models.cache import (
+    MLMODEL_FILE_NAME,
+    local_path_or_none,
+    read_model_file,
+    resolve_location,
+)
+from fsregistry.models.hashes import HASHES_FILE, manifest_digest
+from fsregistry.models.model import Model
+from fsregistry.models.schema import Array, ColSpec, DataType, Schema, TensorSpec
+
+SPARK_EXTRA_HINT = "pip install 'fsregistry[spark]'"
+
+try:
+    import pyarrow  # noqa: F401  (pandas UDFs exchange batches as Arrow)
+    from pyspark.sql import Column, SparkSession
+    from pyspark.sql import types as T
+    from pyspark.sql.functions import col, struct
+    from pyspark.sql.pandas.functions import pandas_udf
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        f"fsregistry.pyfunc.spark_udf needs PySpark and PyArrow ({exc}): {SPARK_EXTRA_HINT}"
+    ) from exc
+
+_logger = logging.getLogger(__name__)
+
+LOCAL_ENV_MANAGER = "local"
+_OTHER_ENV_MANAGERS = ("virtualenv", "conda", "uv")
+
+#: Endpoint settings the storage layer reads; forwarded from the driver (never credentials).
+FORWARDED_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "STORAGE_EMULATOR_HOST")
+
+_PRIMITIVES: dict[type[T.DataType], str] = {
+    T.IntegerType: "int32",
+    T.LongType: "int64",
+    T.FloatType: "float32",
+    T.DoubleType: "float64",
+    T.BooleanType: "bool",
+    T.StringType: "str",
+}
+_SUPPORTED_TYPES_TEXT = (
+    "int, long, float, double, boolean, string; array<one of those>; "
+    "array<array<one of those>>; struct<name: any of the above, ...> "
+    "(as a pyspark DataType or a DDL string such as 'double', 'array<double>', "
+    "'label string, score double')"
+)
+_SCHEMA_TO_SPARK: dict[DataType, T.DataType] = {
+    DataType.boolean: T.BooleanType(),
+    DataType.integer: T.IntegerType(),
+    DataType.long: T.LongType(),
+    DataType.float: T.FloatType(),
+    DataType.double: T.DoubleType(),
+    DataType.string: T.StringType(),
+}
+
+
+# -- result types (driver) ---------------------------------------------------------------------
+
+
+def _is_primitive(t: T.DataType) -> bool:
+    return type(t) in _PRIMITIVES
+
+
+def _is_supported_value_type(t: T.DataType) -> bool:
+    if _is_primitive(t):
+        return True
+    if isinstance(t, T.ArrayType):
+        inner = t.elementType
+        if isinstance(inner, T.ArrayType):
+            inner = inner.elementType
+        return _is_primitive(inner)
+    return False
+
+
+def _is_supported(t: T.DataType) -> bool:
+    if isinstance(t, T.StructType):
+        return len(t.fields) > 0 and all(_is_supported_value_type(f.dataType) for f in t.fields)
+    return _is_supported_value_type(t)
+
+
+def parse_result_type(result_type: T.DataType | str) -> T.DataType:
+    """``result_type`` (a pyspark DataType or a DDL string) as a supported pyspark DataType."""
+    if isinstance(result_type, str):
+        text = result_type.strip()
+        if text.lower() == "bool":  # MLflow accepts "bool" as well as "boolean"
+            text = "boolean"
+        try:
+            parsed = T._parse_datatype_string(text)
+        except Exception as exc:  # pyspark raises ParseException or a Py4J/Connect error
+            raise InvalidParameterValue(
+                f"Invalid spark_udf result_type {result_type!r}: not a Spark type ({exc}). "
+                f"Supported: {_SUPPORTED_TYPES_TEXT}"
+            ) from None
+    elif isinstance(result_type, T.DataType):
+        parsed = result_type
+    else:
+        raise InvalidParameterValue(
+            f"Invalid spark_udf result_type {result_type!r}: expected a pyspark DataType or a "
+            f"DDL string. Supported: {_SUPPORTED_TYPES_TEXT}"
+        )
+    if not _is_supported(parsed):
+        raise InvalidParameterValue(
+            f"Unsupported spark_udf result_type {parsed.simpleString()!r} "
+            f"(from {result_type!r}). Supported: {_SUPPORTED_TYPES_TEXT}"
+        )
+    return parsed
+
+
+def _spark_type_of(t: Any) -> T.DataType | None:
+    if isinstance(t, DataType):
+        return _SCHEMA_TO_SPARK.get(t)
+    if isinstance(t, Array):
+        inner = _spark_type_of(t.dtype)
+        return None if inner is None else T.ArrayType(inner)
+    return None
+
+
+def _tensor_type(spec: TensorSpec) -> T.DataType | None:
+    kind, wide = spec.type.kind, spec.type.itemsize > 4
+    base: T.DataType | None = None
+    if kind == "b":
+        base = T.BooleanType()
+    elif kind == "f":
+        base = T.DoubleType() if wide else T.FloatType()
+    elif kind == "i":
+        base = T.LongType() if wide else T.IntegerType()
+    elif kind in ("U", "O"):
+        base = T.StringType()
+    if base is None:
+        return None
+    dims = len(spec.shape) - 1  # the first dimension is the batch
+    if dims <= 0:
+        return base
+    if dims == 1:
+        return T.ArrayType(base)
+    if dims == 2:
+        return T.ArrayType(T.ArrayType(base))
+    return None
+
+
+def infer_result_type(output_schema: Schema | None) -> T.DataType:
+    """The Spark type of a model's predictions from its output schema (``double`` without one)."""
+    if output_schema is None or len(output_schema.inputs) == 0:
+        _logger.warning(
+            "spark_udf: no result_type given and the model has no output schema; "
+            "result_type is 'double'"
+        )
+        return T.DoubleType()
+    specs = list(output_schema.inputs)
+    inferred: T.DataType | None
+    if output_schema.is_tensor_spec():
+        inferred = _tensor_type(specs[0]) if len(specs) == 1 else None  # type: ignore[arg-type]
+    elif len(specs) == 1:
+        inferred = _spark_type_of(specs[0].type)
+    elif output_schema.has_input_names():
+        fields: list[T.StructField] = []
+        for spec in specs:
+            assert isinstance(spec, ColSpec)
+            t = _spark_type_of(spec.type)
+            if t is None:
+                fields = []
+                break
+            fields.append(T.StructField(str(spec.name), t))
+        inferred = T.StructType(fields) if fields else None
+    else:
+        inferred = None
+    if inferred is None or not _is_supported(inferred):
+        raise InvalidParameterValue(
+            f"spark_udf cannot derive a Spark result type from the model's output schema "
+            f"{output_schema!r}; pass result_type ({_SUPPORTED_TYPES_TEXT})"
+        )
+    return inferred
+
+
+# -- converting predictions (executors) --------------------------------------------------------
+
+
+def _is_list_like(value: Any) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray, pd.Series))
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
+def _pylist(series: pd.Series) -> list[Any]:
+    """Values as Python objects, nulls (None, NaN, pd.NA) as None."""
+    return [None if _is_null(v) else v for v in series.tolist()]
+
+
+def _predictions_frame(predictions: Any) -> pd.DataFrame:
+    """Predictions as a DataFrame: the columns of a 2-D result, or one column of cells."""
+    if isinstance(predictions, pd.DataFrame):
+        return predictions.reset_index(drop=True)
+    if isinstance(predictions, pd.Series):
+        return predictions.reset_index(drop=True).to_frame()
+    if isinstance(predictions, Mapping):
+        return pd.DataFrame({k: list(v) for k, v in predictions.items()})
+    if isinstance(predictions, np.ndarray):
+        if predictions.ndim == 1:
+            return pd.DataFrame({0: predictions})
+        if predictions.ndim == 2:
+            return pd.DataFrame(predictions)
+        return pd.DataFrame({0: pd.Series(list(predictions), dtype=object)})
+    if isinstance(predictions, (list, tuple)):
+        # Kept as objects: typed later, so [1, None] stays integers with a null.
+        return pd.DataFrame({0: pd.Series(list(predictions), dtype=object)})
+    raise InvalidParameterValue(
+        f"spark_udf cannot convert predictions of type {type(predictions).__name__} "
+        "(expected a DataFrame, Series, numpy array, list or dict)"
+    )
+
+
+def _describe(frame: pd.DataFrame) -> str:
+    return "{" + ", ".join(f"{c!r}: {frame[c].dtype}" for c in frame.columns) + "}"
+
+
+def _typed(series: pd.Series) -> pd.Series:
+    """An object column of Python scalars (a PythonModel's lists) with the dtype pandas would
+    give it, so numbers with gaps (None) are numbers, not objects."""
+    if series.dtype != object:
+        return series
+    present = [v for v in series if not _is_null(v)]
+    if not present or any(_is_list_like(v) for v in present):
+        return series
+    if all(isinstance(v, (bool, np.bool_)) for v in present):
+        return series.astype("boolean")
+    if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) for v in present):
+        return series
+    if all(isinstance(v, numbers.Integral) for v in present):
+        return pd.Series([None if _is_null(v) else int(v) for v in series], dtype="Int64")
+    return pd.Series([np.nan if _is_null(v) else float(v) for v in series], dtype="float64")
+
+
+def _as_primitive(series: pd.Series, t: T.DataType) -> pd.Series | None:
+    """``series`` as values of the Spark primitive type ``t``, or None when they do not fit:
+    numbers fit float/double, integers fit int/long when in range, booleans fit boolean, and
+    anything fits string (nulls stay null)."""
+    kind = type(t)
+    if kind is T.StringType:
+        return pd.Series([None if _is_null(v) else str(v) for v in series], dtype=object)
+    series = _typed(series)
+    dtype = series.dtype
+    has_nulls = bool(series.isna().any())
+    if kind is T.BooleanType:
+        if not pd.api.types.is_bool_dtype(dtype):
+            return None
+        return series.astype("boolean" if has_nulls else bool)
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        return None
+    if kind in (T.FloatType, T.DoubleType):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values.astype(np.dtype(_PRIMITIVES[kind])))
+    if not pd.api.types.is_integer_dtype(dtype):
+        return None
+    bounds = np.iinfo(_PRIMITIVES[kind])
+    present = series.dropna()
+    if len(present) and (int(present.min()) < bounds.min or int(present.max()) > bounds.max):
+        return None  # e.g. values beyond int32 for "int"
+    if has_nulls:
+        return series.astype("Int32" if kind is T.IntegerType else "Int64")
+    return series.astype(np.dtype(_PRIMITIVES[kind]))
+
+
+def _leftmost(frame: pd.DataFrame, t: T.DataType) -> pd.Series:
+    for column in frame.columns:
+        converted = _as_primitive(frame[column], t)
+        if converted is not None:
+            return converted.reset_index(drop=True)
+    raise InvalidParameterValue(
+        f"spark_udf: no column of the model's predictions {_describe(frame)} fits the result "
+        f"type {t.simpleString()!r}; declare a result_type that matches the predictions"
+    )
+
+
+def _cell_array(cell: Any, t: T.ArrayType, row: int, where: str) -> list[Any] | None:
+    """One prediction cell (a list or array) as a list of ``t``'s elements; null stays null."""
+    if _is_null(cell):
+        return None
+    if not _is_list_like(cell):
+        raise InvalidParameterValue(
+            f"spark_udf: {where}, row {row}, is {cell!r}, not a list, so it cannot be a "
+            f"{t.simpleString()!r}"
+        )
+    values = list(cell)
+    inner = t.elementType
+    if isinstance(inner, T.ArrayType):
+        return [_cell_array(v, inner, row, where) for v in values]
+    if not values:
+        return []
+    converted = _as_primitive(pd.Series(values, dtype=object), inner)
+    if converted is None:
+        raise InvalidParameterValue(
+            f"spark_udf: {where}, row {row}, is {cell!r}, whose values do not fit "
+            f"{inner.simpleString()!r}"
+        )
+    return _pylist(converted)
+
+
+def _array_column(frame: pd.DataFrame, t: T.ArrayType, where: str) -> pd.Series:
+    first = frame.iloc[:, 0] if len(frame.columns) else pd.Series([], dtype=object)
+    if any(_is_list_like(v) for v in first) or isinstance(t.elementType, T.ArrayType):
+        if len(frame.columns) != 1:
+            raise InvalidParameterValue(
+                f"spark_udf: {where} {_describe(frame)} should be one column of lists for "
+                f"the result type {t.simpleString()!r}"
+            )
+        return pd.Series([_cell_array(v, t, i, where) for i, v in enumerate(first)], dtype=object)
+    # A 2-D result (predict_proba, several output columns): each row's fitting columns.
+    kept = [_as_primitive(frame[name], t.elementType) for name in frame.columns]
+    columns = [c for c in kept if c is not None]
+    if not columns:
+        raise InvalidParameterValue(
+            f"spark_udf: no column of {where} {_describe(frame)} fits the result type "
+            f"{t.simpleString()!r}"
+        )
+    if all(c.dtype != object and not c.isna().any() for c in columns):
+        rows = np.column_stack([c.to_numpy() for c in columns]).tolist()  # fast: no nulls
+    else:
+        rows = [list(row) for row in zip(*(_pylist(c) for c in columns), strict=True)]
+    return pd.Series(rows, dtype=object)
+
+
+def _field_column(frame: pd.DataFrame, name: str, t: T.DataType) -> pd.Series:
+    by_name = {str(c): c for c in frame.columns}
+    if name not in by_name:
+        raise InvalidParameterValue(
+            f"spark_udf: the model's predictions {_describe(frame)} have no column {name!r} "
+            "for the struct field of that name"
+        )
+    where = f"prediction column {name!r}"
+    single = frame[[by_name[name]]]
+    if isinstance(t, T.ArrayType):
+        return _array_column(single, t, where)
+    converted = _as_primitive(single.iloc[:, 0], t)
+    if converted is None:
+        raise InvalidParameterValue(
+            f"spark_udf: {where} ({single.iloc[:, 0].dtype}) does not fit the struct field "
+            f"type {t.simpleString()!r}"
+        )
+    return converted.reset_index(drop=True)
+
+
+def to_spark_values(
+    predictions: Any, result_type: T.DataType, rows: int
+) -> pd.Series | pd.DataFrame:
+    """One batch's predictions as what a pandas UDF returning ``result_type`` yields."""
+    frame = _predictions_frame(predictions)
+    if len(frame) != rows:
+        raise InvalidParameterValue(
+            f"spark_udf: the model returned {len(frame)} predictions for a batch of {rows} rows"
+        )
+    if isinstance(result_type, T.StructType):
+        return pd.DataFrame(
+            {f.name: _field_column(frame, f.name, f.dataType) for f in result_type.fields}
+        )
+    if isinstance(result_type, T.ArrayType):
+        return _array_column(frame, result_type, "the model's predictions")
+    return _leftmost(frame, result_type)
+
+
+def _empty_result(result_type: T.DataType) -> pd.Series | pd.DataFrame:
+    if isinstance(result_type, T.StructType):
+        return pd.DataFrame({f.name: pd.Series([], dtype=object) for f in result_type.fields})
+    return pd.Series([], dtype=object)
+
+
+def input_frame(args: Sequence[pd.Series | pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:
+    """The model input for one batch: a struct argument as is, or the column arguments named
+    by the signature's inputs in order (ordinals ``"0"``, ``"1"``... without a signature)."""
+    if len(args) == 1 and isinstance(args[0], pd.DataFrame):
+        return args[0]
+    if any(isinstance(a, pd.DataFrame) for a in args):
+        raise InvalidParameterValue(
+            f"spark_udf: a struct argument must be the only argument, got {len(args)} arguments"
+        )
+    if names and len(args) > len(names):
+        raise InvalidParameterValue(
+            f"spark_udf: got {len(args)} columns but the model's signature has "
+            f"{len(names)} inputs {list(names)}"
+        )
+    labels = list(names[: len(args)]) if names else [str(i) for i in range(len(args))]
+    return pd.DataFrame(
+        {label: a.reset_index(drop=True) for label, a in zip(labels, args, strict=True)}
+    )
+
+
+# -- the model on executors --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Everything an executor needs to load the model: no registry, no driver state."""
+
+    location: str  # absolute local path or bucket URI of the model directory
+    fingerprint: str  # manifest digest, else sha256 of MLmodel: this exact model
+    digest: str | None  # manifest digest to pin when loading (None: model without manifest)
+    archive: str | None = None  # SparkFiles name of the shipped zip (local model, cluster)
+    model_config: str | None = None  # JSON
+    env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.archive or self.location, self.fingerprint, self.model_config)
+
+
+_loaded: dict[tuple[str, str, str | None], Any] = {}
+_loaded_pid = os.getpid()
+_loaded_lock = threading.Lock()
+
+
+def executor_model(source: ModelSource) -> Any:
+    """The loaded PyFuncModel for ``source``: loaded on first use in this process, then kept."""
+    global _loaded_pid
+    with _loaded_lock:
+        if _loaded_pid != os.getpid():  # a forked child must load its own copy
+            _loaded.clear()
+            _loaded_pid = os.getpid()
+        model = _loaded.get(source.key)
+        if model is None:
+            model = _load(source)
+            _loaded[source.key] = model
+        return model
+
+
+def _load(source: ModelSource) -> Any:
+    from fsregistry.pyfunc import load_model
+
+    path = source.location
+    if source.archive is not None:
+        from pyspark import SparkFiles
+
+        path = SparkFiles.get(source.archive)
+    config = json.loads(source.model_config) if source.model_config else None
+    _logger.info("spark_udf: loading %s in process %d", path, os.getpid())
+    return load_model(path, model_config=config, expected_digest=source.digest)
+
+
+@contextlib.contextmanager
+def _environment(env: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """Set ``env`` while a task runs, then put back what the worker process had."""
+    saved = {k: os.environ.get(k) for k, _ in env}
+    os.environ.update(dict(env))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _predict_batches(
+    source: ModelSource,
+    result_type: T.DataType,
+    input_names: Sequence[str],
+    params: dict[str, Any] | None,
+) -> Any:
+    """The pandas UDF body (iterator of batches): load once, then predict batch by batch."""
+
+    def predict_batches(
+        batches: Iterator[tuple[pd.Series | pd.DataFrame, ...]],
+    ) -> Iterator[pd.Series | pd.DataFrame]:
+        with _environment(source.env):
+            model = executor_model(source)
+            for batch in batches:
+                args = batch if isinstance(batch, tuple) else (batch,)
+                rows = len(args[0])
+                if rows == 0:
+                    yield _empty_result(result_type)
+                    continue
+                frame = input_frame(args, input_names)
+                yield to_spark_values(model.predict(frame, params=params), result_type, rows)
+
+    # pyspark reads the UDF kind from these hints, and only in typing's spelling.
+    returns = pd.DataFrame if isinstance(result_type, T.StructType) else pd.Series
+    predict_batches.__annotations__ = {
+        "batches": Iterator[Tuple[Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
+        "return": Iterator[returns],  # type: ignore[valid-type]
+    }
+    return predict_batches
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+def _check_env_manager(env_manager: str | None, prebuilt_env_uri: str | None) -> None:
+    if env_manager is None or env_manager == LOCAL_ENV_MANAGER:
+        if prebuilt_env_uri is not None:
+            raise InvalidParameterValue(
+                f"spark_udf: prebuilt_env_uri={prebuilt_env_uri!r} needs a restored model "
+                "environment, which fsregistry's spark_udf does not build; executors score in "
+                "their own Python environment (env_manager='local')"
+            )
+        return
+    if env_manager in _OTHER_ENV_MANAGERS:
+        raise InvalidParameterValue(
+            f"spark_udf: env_manager={env_manager!r} is not supported: fsregistry's spark_udf "
+            "scores in the executors' own Python environment (env_manager='local'); install "
+            "the model's requirements (fsregistry.pyfunc.get_model_dependencies) on the "
+            "executors"
+        )
+    raise InvalidParameterValue(
+        f"spark_udf: unknown env_manager {env_manager!r}; expected 'local' "
+        f"({', '.join(repr(m) for m in _OTHER_ENV_MANAGERS)} are MLflow's and not supported)"
+    )
+
+
+def _check_extra_env(extra_env: Mapping[str, str] | None) -> dict[str, str]:
+    if extra_env is None:
+        return {}
+    if not isinstance(extra_env, Mapping):
+        raise InvalidParameterValue(
+            f"spark_udf: extra_env must be a dict of str to str, got {type(extra_env).__name__}"
+        )
+    for key, value in extra_env.items():
+        if not isinstance(key, str) or not key or "=" in key or "\x00" in key:
+            raise InvalidParameterValue(f"spark_udf: invalid extra_env variable name {key!r}")
+        if not isinstance(value, str) or "\x00" in value:
+            raise InvalidParameterValue(
+                f"spark_udf: extra_env[{key!r}] must be a string, got {value!r}"
+            )
+    return dict(extra_env)
+
+
+def _model_config_json(model_config: dict[str, Any] | str | None) -> str | None:
+    if model_config is None:
+        return None
+    if isinstance(model_config, str):
+        import yaml
+
+        try:
+            with open(model_config, encoding="utf-8") as f:
+                model_config = yaml.safe_load(f)
+        except OSError as exc:
+            raise InvalidParameterValue(
+                f"spark_udf: cannot read model_config file {model_config!r}: {exc}"
+            ) from None
+    if not isinstance(model_config, dict):
+        raise InvalidParameterValue(
+            f"spark_udf: model_config must be a dict or a YAML file path, got {model_config!r}"
+        )
+    try:
+        return json.dumps(model_config, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterValue(
+            f"spark_udf: model_config must be JSON-serializable to reach executors: {exc}"
+        ) from None
+
+
+def _executors_share_driver_disk(spark: SparkSession) -> bool:
+    """True in local mode, where executors are threads of the driver's JVM."""
+    master = str(spark.conf.get("spark.master", "") or "")
+    return master == "local" or master.startswith("local[")
+
+
+_shipped: dict[tuple[str, str], str] = {}
+_ship_lock = threading.Lock()
+
+
+def _ship_local_model(spark: SparkSession, path: str, fingerprint: str) -> str:
+    """Zip a driver-local model once and add it to the Spark job (``addArchive``); returns the
+    name executors find it under with ``SparkFiles.get``."""
+    from pyspark.errors import PySparkException
+
+    try:
+        context = spark.sparkContext
+    except PySparkException as exc:  # Spark Connect: no SparkContext on the client
+        raise InvalidParameterValue(
+            f"spark_udf: the model at {path} is on the driver's disk and this Spark session "
+            f"cannot ship files to executors ({exc}); log the model to a bucket store "
+            "(s3://, gs://) that the executors can read"
+        ) from None
+    name = "fsreg-model-" + hashlib.sha256(f"{path}\0{fingerprint}".encode()).hexdigest()[:24]
+    key = (str(context.applicationId), name)
+    with _ship_lock:
+        if key in _shipped:
+            return _shipped[key]
+        staging = tempfile.mkdtemp(prefix="fsreg-spark-")
+        # Spark serves the file from here for as long as the application runs.
+        atexit.register(shutil.rmtree, staging, True)
+        archive = shutil.make_archive(os.path.join(staging, name), "zip", root_dir=path)
+        context.addArchive(archive)
+        _shipped[key] = os.path.basename(archive)
+        return _shipped[key]
+
+
+def _quoted(name: str) -> Column:
+    return col("`" + name.replace("`", "``") + "`")
+
+
+def spark_udf(
+    spark: SparkSession,
+    model_uri: str,
+    result_type: T.DataType | str | None = None,
+    env_manager: str | None = None,
+    params: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
+    prebuilt_env_uri: str | None = None,
+    model_config: dict[str, Any] | str | None = None,
+) -> Any:
+    """See :func:`fsregistry.pyfunc.spark_udf`."""
+    from fsregistry.models.enforcement import enforce_params_schema
+    from fsregistry.pyfunc import FLAVOR_NAME
+
+    _check_env_manager(env_manager, prebuilt_env_uri)
+    extra = _check_extra_env(extra_env)
+    config_json = _model_config_json(model_config)
+    location = resolve_location(model_uri)
+    local = local_path_or_none(location)
+    if local is not None:
+        location = local  # absolute: executors do not share the driver's working directory
+    mlmodel = read_model_file(model_uri, MLMODEL_FILE_NAME, location=location)
+    meta = Model.from_yaml(mlmodel, f"MLmodel of {model_uri}")
+    if FLAVOR_NAME not in meta.flavors:
+        raise ResourceDoesNotExist(
+            f'Model at {model_uri!r} does not have the "{FLAVOR_NAME}" flavor '
+            f"(flavors: {sorted(meta.flavors)}), so spark_udf cannot score it"
+        )
+    try:
+        digest: str | None = manifest_digest(
+            read_model_file(model_uri, HASHES_FILE, location=location)
+        )
+    except ResourceDoesNotExist:
+        digest = None  # written by MLflow: no manifest to pin
+    fingerprint = digest or "sha256:" + hashlib.sha256(mlmodel).hexdigest()
+    spark_type = (
+        infer_result_type(meta.get_output_schema())
+        if result_type is None
+        else parse_result_type(result_type)
+    )
+    params = enforce_params_schema(params, meta.get_params_schema())
+    archive = None
+    if local is not None and not _executors_share_driver_disk(spark):
+        archive = _ship_local_model(spark, local, fingerprint)
+    env = {k: os.environ[k] for k in FORWARDED_ENV_VARS if os.environ.get(k)}
+    env.update(extra)
+    source = ModelSource(
+        location=location,
+        fingerprint=fingerprint,
+        digest=digest,
+        archive=archive,
+        model_config=config_json,
+        env=tuple(sorted(env.items())),
+    )
+    input_schema = meta.get_input_schema()
+    names: list[str] = []
+    required: list[str] = []
+    optional: list[str] = []
+    if input_schema is not None and input_schema.has_input_names():
+        names = [str(n) for n in input_schema.input_names()]
+        required = [str(n) for n in input_schema.required_input_names()]
+        optional = [str(n) for n in input_schema.optional_input_names()]
+    batches_udf = pandas_udf(  # type: ignore[call-overload]
+        _predict_batches(source, spark_type, names, params), returnType=spark_type
+    )
+
+    @functools.wraps(batches_udf)
+    def predict(*cols: Column | str) -> Column:
+        for c in cols:
+            if not isinstance(c, (str, Column)):
+                raise InvalidParameterValue(
+                    f"spark_udf: arguments must be column names or Columns, got {c!r}"
+                )
+        if not cols:
+            if not names:
+                raise InvalidParameterValue(
+                    f"spark_udf: no columns given and the model at {model_uri!r} has no "
+                    "signature with input names to take them from; call it with columns, "
+                    "e.g. udf('a', 'b') or udf(struct('a', 'b'))"
+                )
+            if optional:
+                raise InvalidParameterValue(
+                    f"spark_udf: no columns given and the model's signature has optional "
+                    f"inputs {optional}; pass the columns to use"
+                )
+            return batches_udf(struct(*[_quoted(n) for n in names]))  # type: ignore[no-any-return]
+        given = [c for c in cols if isinstance(c, str)]
+        if len(given) == len(cols) and (not names or all(c in names for c in given)):
+            # Column names: the model gets them under those names, in any order.
+            missing = [n for n in required if n not in given]
+            if missing:
+                raise InvalidParameterValue(
+                    f"spark_udf: the model needs the columns {missing}, which were not "
+                    f"given (given: {given})"
+                )
+            return batches_udf(struct(*[_quoted(n) for n in given]))  # type: ignore[no-any-return]
+        if names:
+            if len(cols) > len(names):
+                raise InvalidParameterValue(
+                    f"spark_udf: got {len(cols)} columns but the model's signature has "
+                    f"{len(names)} inputs {names}"
+                )
+            missing = [n for n in required if n not in names[: len(cols)]]
+            if missing and len(cols) > 1:  # a single Column may be a struct of them all
+                raise InvalidParameterValue(
+                    f"spark_udf: the model needs the inputs {missing}, which were not given "
+                    f"(columns passed as Columns are matched to the signature {names} by "
+                    f"position; got {len(cols)})"
+                )
+        spark_cols = [_quoted(c) if isinstance(c, str) else c for c in cols]
+        return batches_udf(*spark_cols)  # type: ignore[no-any-return]
+
+    predict.metadata = meta  # type: ignore[attr-defined]
+    return predict
