@@ -26,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,8 @@ import verify  # noqa: E402
 from mlflow_venv import MLFLOW_VERSION, bench_mlflow_env, bench_mlflow_python  # noqa: E402
 
 TOOLS = ("fsreg", "mlflow-file", "mlflow-sqlite")
+RUNS_BUCKET = "fsreg-bench-runs"  # the searched experiment, preloaded
+WRITES_BUCKET = "fsreg-bench"  # API-written lines: writes, registry
 BACKENDS = ("local", "s3", "gcs")
 SEARCHES = ("filter", "top10", "top1000", "all_paged")
 
@@ -52,8 +56,9 @@ class Sizes:
     runs: int = 2000  # A+B: batch runs in the searched experiment
     single_runs: int = 200  # A: runs x single log_metric calls
     single_calls: int = 50
-    sqlite_api_runs: int = 100  # A on MLflow SQLite: runs written (and timed) through the API
+    mlflow_api_runs: int = 100  # A on MLflow's stores: runs written (and timed) through the API
     sqlite_single_runs: int = 20  # A on MLflow SQLite: runs of single log_metric calls
+    mlflow_file_single_runs: int = 40  # A on MLflow's file store: runs of single log_metric calls
     sample: int = 200  # B: get_run / get_metric_history calls
     versions: int = 1000  # C: versions of one model
     timed_versions: int = 5  # C: creations timed at the start and at the end (median)
@@ -64,7 +69,8 @@ class Sizes:
     scale: int = 20000  # scale line: runs (0: no scale line)
     scale_timed: int = 1000  # scale line: last runs written single-process, timed
     populate_procs: int = 2  # untimed population: writer processes
-    bucket_runs: int = 100  # S3/GCS: runs searched
+    bucket_runs: int = 2000  # S3: runs searched (generated, preloaded, summarised)
+    gcs_runs: int = 100  # GCS: runs searched (fake-gcs-server loads objects in O(n^2))
     bucket_timed: int = 20  # S3/GCS: runs written single-process, timed and counted
     bucket_single_runs: int = 20  # S3/GCS: runs x single_calls log_metric
     bucket_big_calls: int = 10000  # S3/GCS: log_metric calls on one run, then end_run
@@ -72,7 +78,6 @@ class Sizes:
     bucket_per_proc: int = 5  # S3/GCS: D with procs x this (conflict retries are slow there)
     bucket_models: int = 20
     bucket_sample: int = 20
-    bucket_populate_procs: int = 4
     cap_seconds: float | None = 120.0  # loops (paging, get_run x N) stop after this long
 
 
@@ -80,8 +85,9 @@ SMOKE = Sizes(
     runs=20,
     single_runs=3,
     single_calls=5,
-    sqlite_api_runs=4,
+    mlflow_api_runs=4,
     sqlite_single_runs=2,
+    mlflow_file_single_runs=2,
     sample=5,
     versions=12,
     timed_versions=3,
@@ -91,7 +97,8 @@ SMOKE = Sizes(
     cold_reps=1,
     scale=40,
     scale_timed=5,
-    bucket_runs=8,
+    bucket_runs=20,
+    gcs_runs=20,
     bucket_timed=3,
     bucket_single_runs=2,
     bucket_big_calls=100,
@@ -99,7 +106,6 @@ SMOKE = Sizes(
     bucket_models=3,
     bucket_per_proc=2,
     bucket_sample=3,
-    bucket_populate_procs=2,
     cap_seconds=None,
 )
 
@@ -127,13 +133,18 @@ class Bench:
             "scale_populate": args.scale_populate,
         }
         self._n = 0
+        # Optional lines run after every essential one, cheapest first, while the budget lasts:
+        # (expected seconds, what, run). Cleanups (emulators kept for them) run at the very end.
+        self.deferred: list[tuple[float, str, Callable[[], None]]] = []
+        self.cleanups: list[Callable[[], None]] = []
 
     # -- plumbing ---------------------------------------------------------------------------
     def log(self, msg: str) -> None:
         print(f"[{time.time() - self.t0:6.0f}s] {msg}", file=sys.stderr, flush=True)
 
-    def over_budget(self) -> bool:
-        return time.time() > self.deadline
+    def over_budget(self, expected: float = 0.0) -> bool:
+        """Whether the budget is spent, or would be by something expected to take this long."""
+        return time.time() + expected > self.deadline
 
     def skip(self, backend: str, what: str, why: str) -> None:
         self.results["skipped"].append({"backend": backend, "what": what, "why": why})
@@ -331,27 +342,53 @@ class Bench:
             self.store(backend, tool, f"B point reads @ {at}", r)
             self.verify_search(backend, tool, r, n, at)
             return
-        for kind in kinds:
-            label = f"B {kind} @ {at}"
-            if kind in optional and self.over_budget():
-                self.skip(backend, f"{tool} {label}", "time budget")
-                continue
-            spec = {**base, "ops": [kind, f"{kind}_again"]}
+
+        def line(label: str, spec: dict[str, Any]) -> None:
             r = self.run(backend, tool, "search", label, spec, env, cwd)
             self.verify_search(backend, tool, r, n, at)
+
+        one_search = 0.0  # wall time of an essential search line: the estimate for the others
+        for kind in kinds:
+            label = f"B {kind} @ {at}"
+            spec = {**base, "ops": [kind, f"{kind}_again"]}
+            if kind in optional:
+                # Paging lists the experiment once per page: one search line per page.
+                pages = max(1, -(-n // 1000)) if kind == "all_paged" else 1
+                self.defer(
+                    one_search * pages, backend, f"{tool} {label}", partial(line, label, spec)
+                )
+                continue
+            t0 = time.perf_counter()
+            line(label, spec)
+            one_search = time.perf_counter() - t0
         if point_reads:
             label = f"B point reads @ {at}"
-            if point_reads_optional and self.over_budget():
-                self.skip(backend, f"{tool} {label}", "time budget")
-                return
             spec = {
                 **base,
                 "ops": ["get_run", "history"],
                 "ids_file": str(ids_file),
                 "sample": sample,
             }
-            r = self.run(backend, tool, "search", label, spec, env, cwd)
-            self.verify_search(backend, tool, r, n, at)
+            if point_reads_optional:
+                self.defer(one_search / 2, backend, f"{tool} {label}", partial(line, label, spec))
+            else:
+                line(label, spec)
+
+    def defer(self, expected: float, backend: str, what: str, run: Callable[[], None]) -> None:
+        """Run an optional line after the essential ones, if the budget still allows it."""
+
+        def attempt() -> None:
+            if self.over_budget(expected):
+                self.skip(backend, what, "time budget")
+            else:
+                run()
+
+        self.deferred.append((expected, what, attempt))
+
+    def run_deferred(self) -> None:
+        for _expected, _what, attempt in sorted(self.deferred, key=lambda d: d[0]):
+            attempt()
+        self.deferred.clear()
 
     def local(self) -> None:
         s = self.sizes
@@ -376,11 +413,16 @@ class Bench:
                 "single_calls": s.single_calls,
                 "ids_out": str(ids),
             }
+            k = min(s.mlflow_api_runs, s.runs)
             if tool == "mlflow-sqlite":
-                k = min(s.sqlite_api_runs, s.runs)
+                # The first runs through the API (timed), the rest bulk-inserted (untimed).
                 spec.update(count=k, single_runs=s.sqlite_single_runs)
                 if s.runs > k:
                     spec["bulk_load"] = {"start": k, "count": s.runs - k}
+            elif tool == "mlflow-file":
+                # One run in `api_every` through the API (timed), the others as files in its
+                # layout (untimed): its create_run slows down as the experiment fills.
+                spec.update(single_runs=s.mlflow_file_single_runs, api_every=max(1, s.runs // k))
             w = self.run("local", tool, "write", f"A @ {at}", spec, cwd=home)
             if not w.get("ok"):
                 continue
@@ -573,80 +615,100 @@ class Bench:
             optional=("top1000", "all_paged"),
             point_reads_optional=True,
         )
-        self.run(
-            "local",
-            "none",
-            "floor",
-            f"floor @ {at}",
-            {"kind": "local", "path": str(Path(uri) / exp_id)},
-        )
+        # Only the listing is reported at scale (reading 800,000 files adds ~20 s).
+        floor = {"kind": "local", "path": str(Path(uri) / exp_id), "read": False}
+        self.run("local", "none", "floor", f"floor @ {at}", floor)
 
     # -- S3 / GCS ---------------------------------------------------------------------------
     def bucket(self, kind: str) -> None:
+        """Writes on a small API-written bucket; searches on a large preloaded one.
+
+        Writing thousands of runs through the API on an emulator takes far too long, so the
+        searched experiment is generated as files (the bytes fsregistry's API writes),
+        preloaded into the emulator before it serves, then summarised in its run index as
+        fsregistry's writers would have (``workload.py``: ``buckettree``, ``bucketindex``,
+        both checked against the API on the same emulator first).
+        """
         from emulators import start_gcs_server, start_s3_server
 
         s = self.sizes
-        self.log(f"{kind}: starting emulator and counting proxy")
-        emu = start_s3_server() if kind == "s3" else start_gcs_server()
-        proxy: subprocess.Popen[bytes] | None = None
-        try:
-            bucket_url = emu.make_bucket("fsreg-bench")
-            proxy, proxy_url = _start_proxy(kind, emu.url, self.workdir)
-            env = dict(emu.env)
-            if kind == "s3":
-                env["AWS_ENDPOINT_URL"] = proxy_url
-                env["AWS_ENDPOINT_URL_S3"] = proxy_url
-            else:
-                env["STORAGE_EMULATOR_HOST"] = proxy_url
-            count_url = proxy_url + "/__bench__/counts"
-            uri = f"{bucket_url}/mlruns"
-            n, w = s.bucket_runs, min(s.bucket_timed, s.bucket_runs)
-            at = f"{n:,} runs"
-            ids = self.workdir / f"{kind}-ids.json"
-            spec = {
-                "uri": uri,
+        n = s.bucket_runs if kind == "s3" else s.gcs_runs
+        at = f"{n:,} runs"
+        self.results.setdefault("bucket_runs", {})[kind] = n
+        proto = "s3" if kind == "s3" else "gs"
+        runs_uri = f"{proto}://{RUNS_BUCKET}/mlruns"
+        preload = self.workdir / f"{kind}-preload"
+        ids = self.workdir / f"{kind}-ids.json"
+        tree = self.workdir / f"{kind}-tree.json"
+        gen = self.run(
+            kind,
+            "fsreg",
+            "buckettree",
+            f"generate @ {at}",
+            {
+                "uri": str(preload / RUNS_BUCKET / "mlruns"),
                 "experiment": "bench",
-                "start": 0,
-                "count": w,
-                "single_runs": s.bucket_single_runs,
-                "single_calls": s.single_calls,
-                "big_calls": s.bucket_big_calls,
-                "ids_out": str(self.workdir / f"{kind}-ids-timed.json"),
-                "proxy": count_url,
-            }
-            r = self.run(kind, "fsreg", "write", f"A @ {w:,} runs", spec, env)
-            if not r.get("ok"):
-                return
+                "count": n,
+                "ids_out": str(ids),
+                "tree_out": str(tree),
+            },
+            env={"FSREG_ARTIFACT_ROOT": runs_uri},
+        )
+        if not gen.get("ok"):
+            return
+        self.log(f"{kind}: starting emulator (preloading {at}) and counting proxy")
+        t0 = time.perf_counter()
+        emu = (start_s3_server if kind == "s3" else start_gcs_server)(timeout=3600, preload=preload)
+        self.results.setdefault("preload_s", {})[kind] = time.perf_counter() - t0
+        proxy: subprocess.Popen[bytes] | None = None
+
+        def stop() -> None:
+            if proxy is not None:
+                proxy.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proxy.wait(10)
+            emu.stop()
+
+        # Kept running for the optional lines deferred to the end of the benchmark.
+        self.cleanups.append(stop)
+        bucket_url = emu.make_bucket(WRITES_BUCKET)
+        proxy, proxy_url = _start_proxy(kind, emu.url, self.workdir)
+        env = dict(emu.env)
+        if kind == "s3":
+            env["AWS_ENDPOINT_URL"] = proxy_url
+            env["AWS_ENDPOINT_URL_S3"] = proxy_url
+        else:
+            env["STORAGE_EMULATOR_HOST"] = proxy_url
+        count_url = proxy_url + "/__bench__/counts"
+        uri = f"{bucket_url}/mlruns"
+        w = s.bucket_timed
+        spec = {
+            "uri": uri,
+            "experiment": "bench",
+            "start": 0,
+            "count": w,
+            "single_runs": s.bucket_single_runs,
+            "single_calls": s.single_calls,
+            "big_calls": s.bucket_big_calls,
+            "ids_out": str(self.workdir / f"{kind}-ids-timed.json"),
+            "proxy": count_url,
+        }
+        r = self.run(kind, "fsreg", "write", f"A @ {w:,} runs", spec, env)
+        if r.get("ok"):
             self.verify_write(kind, "fsreg", r)
-            exp_id = r["experiment_id"]
-            parts = [self.workdir / f"{kind}-ids-timed.json"]
-            if n > w:
-                p = s.bucket_populate_procs
-                bounds = [w + (n - w) * k // p for k in range(p + 1)]
-                specs = [
-                    {
-                        "uri": uri,
-                        "experiment": "bench",
-                        "start": bounds[k],
-                        "count": bounds[k + 1] - bounds[k],
-                        "ids_out": str(self.workdir / f"{kind}-ids-{k}.json"),
-                    }
-                    for k in range(p)
-                    if bounds[k + 1] > bounds[k]
-                ]
-                results = self.run_parallel(kind, "fsreg", "write", f"populate @ {at}", specs, env)
-                if not all(x.get("ok") for x in results):
-                    return
-                parts += [Path(sp["ids_out"]) for sp in specs]
-            merged: dict[str, str] = {}
-            for part in parts:
-                merged.update(json.loads(part.read_text()))
-            ids.write_text(json.dumps(merged))
+        index = {
+            "uri": runs_uri,
+            "tree_file": str(tree),
+            "ids_file": str(ids),
+            "proxy": count_url,
+        }
+        r = self.run(kind, "fsreg", "bucketindex", f"index @ {at}", index, env)
+        if r.get("ok"):
             self.searches(
                 kind,
                 "fsreg",
-                uri,
-                exp_id,
+                runs_uri,
+                r["experiment_id"],
                 n,
                 ids,
                 at,
@@ -654,17 +716,9 @@ class Bench:
                 extra={"proxy": count_url},
                 env=env,
                 kinds=("filter", "top10", "all_paged"),
+                optional=("top10", "all_paged"),
             )
-            root = uri.split("://", 1)[1]
-            floor = {"kind": kind, "path": f"{root}/{exp_id}", "proxy": count_url}
-            self.run(kind, "none", "floor", f"floor @ {at}", floor, env)
-            self.registry(kind, {"fsreg": uri}, env, {"proxy": count_url})
-        finally:
-            if proxy is not None:
-                proxy.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proxy.wait(10)
-            emu.stop()
+        self.registry(kind, {"fsreg": uri}, env, {"proxy": count_url})
 
     # -- machine ----------------------------------------------------------------------------
     def describe_machine(self) -> None:
@@ -729,7 +783,10 @@ class Bench:
                     self.bucket(kind)
             if "local" in self.args.backends and self.sizes.scale:
                 self.scale()
+            self.run_deferred()
         finally:
+            for stop in reversed(self.cleanups):
+                stop()
             self.results["meta"]["duration_s"] = time.time() - self.t0
             self.results["meta"]["load_end"] = _loadavg()
             if not self.args.keep:
@@ -888,7 +945,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--scale", type=int, default=None, help="runs of the scale line (0: none; default 20000)"
     )
     parser.add_argument(
-        "--bucket-runs", type=int, default=None, help="runs searched on S3/GCS (default 200)"
+        "--bucket-runs", type=int, default=None, help="runs searched on S3 (default 2000)"
+    )
+    parser.add_argument(
+        "--gcs-runs",
+        type=int,
+        default=None,
+        help="runs searched on GCS (default 100: fake-gcs-server's load time grows with the "
+        "square of the object count, about an hour for 2,000 runs)",
     )
     parser.add_argument(
         "--versions", type=int, default=None, help="versions in workload C (default 1000)"
@@ -933,6 +997,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": args.runs,
             "scale": args.scale,
             "bucket_runs": args.bucket_runs,
+            "gcs_runs": args.gcs_runs,
             "versions": args.versions,
         }.items()
         if v is not None

@@ -89,7 +89,14 @@ class Tool:
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
             return str(exp.experiment_id)
-        return str(self.client.create_experiment(name))
+        try:
+            return str(self.client.create_experiment(name))
+        except Exception:
+            # Parallel writers: another process may have created it since we looked.
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return str(exp.experiment_id)
 
 
 # -- request counting -----------------------------------------------------------------------
@@ -225,9 +232,9 @@ def workload_write(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str,
     c = tool.client
     out: dict[str, Any] = {}
     start, count = spec["start"], spec["count"]
+    exp_id = tool.experiment_id(spec["experiment"])
+    out["experiment_id"] = exp_id
     if count:
-        exp_id = tool.experiment_id(spec["experiment"])
-        out["experiment_id"] = exp_id
         ids: dict[str, str] = {}
         per_run: list[float] = []
         split = {"create_run": 0.0, "log_batch": 0.0, "set_terminated": 0.0}
@@ -244,7 +251,18 @@ def workload_write(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str,
                 split_req[name] = Requests.add(split_req[name], delta)
             return result
 
+        # MLflow's file store: one run in `every` through the API (timed), the others written
+        # as files in its layout (untimed), so the timed runs meet every experiment size on
+        # the way to `count` runs (its create_run slows down as the experiment fills).
+        every = int(spec.get("api_every", 1))
+        write_files: Callable[[int], str] | None = None
         for i in range(start, start + count):
+            if (i - start) % every:
+                if write_files is None:
+                    first = dg.run_name(start)
+                    write_files = _mlflow_file_writer(tool, exp_id, ids[first], start)
+                ids[dg.run_name(i)] = write_files(i)
+                continue
             m = [tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(i)]
             p = [tool.Param(k, v) for k, v in dg.params(i).items()]
             t = [tool.RunTag(k, v) for k, v in dg.tags(i).items()]
@@ -258,11 +276,12 @@ def workload_write(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str,
             total = sum(timing.values())
             per_run.append(total)
             ids[dg.run_name(i)] = run_id
-        rec.ops["write_runs"] = _loop_stats(per_run, count)
+        timed = len(per_run)
+        rec.ops["write_runs"] = _loop_stats(per_run, timed)
         half = per_run[len(per_run) // 2 :]
         rec.ops["write_runs"]["second_half_mean_ms"] = 1000 * statistics.fmean(half)
         for step, seconds in split.items():
-            rec.ops[step] = {"seconds": seconds, "calls": count, "mean_ms": 1000 * seconds / count}
+            rec.ops[step] = {"seconds": seconds, "calls": timed, "mean_ms": 1000 * seconds / timed}
             if split_req[step] is not None:
                 rec.ops[step]["requests"] = split_req[step]
         if spec.get("ids_out"):
@@ -666,11 +685,119 @@ def workload_sqlite_load(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dic
     return {}
 
 
+def _mlflow_run_files(
+    i: int, run_id: str, exp_id: str, artifact_location: str, user: str, start: int, end: int
+) -> dict[str, bytes]:
+    """The files MLflow's file store writes for batch run ``i`` once it has ended (its meta
+    dict from its own ``_make_persisted_run_info_dict``, dumped by its own yaml writer)."""
+    import tempfile
+
+    from mlflow.entities import RunInfo
+    from mlflow.store.tracking.file_store import _make_persisted_run_info_dict
+    from mlflow.utils.uri import append_to_uri_path
+    from mlflow.utils.yaml_utils import write_yaml
+
+    info = RunInfo(
+        run_id=run_id,
+        run_name=dg.run_name(i),
+        experiment_id=exp_id,
+        artifact_uri=append_to_uri_path(artifact_location, run_id, "artifacts"),
+        user_id=user,
+        status="FINISHED",
+        start_time=start,
+        end_time=end,
+        lifecycle_stage="active",
+    )
+    with tempfile.TemporaryDirectory(prefix="fsreg-bench-mlmeta-") as tmp:
+        write_yaml(tmp, "meta.yaml", _make_persisted_run_info_dict(info))
+        files = {"meta.yaml": Path(tmp, "meta.yaml").read_bytes()}
+    files.update({f"params/{k}": v.encode() for k, v in dg.params(i).items()})
+    files["tags/mlflow.runName"] = dg.run_name(i).encode()
+    files.update({f"tags/{k}": v.encode() for k, v in dg.tags(i).items()})
+    lines: dict[str, list[str]] = {}
+    for k, v, ts, step in dg.metric_points(i):
+        lines.setdefault(f"metrics/{k}", []).append(f"{ts} {v} {step}\n")
+    files.update({k: "".join(v).encode() for k, v in lines.items()})
+    return files
+
+
+_MLFLOW_RUN_DIRS = ("artifacts", "metrics", "params", "tags")
+
+
+def _check_mlflow_run_files(run_dir: Path, i: int, exp_id: str, location: str) -> str:
+    """Refuse to generate unless the generator reproduces what MLflow's API wrote for run
+    ``i`` at ``run_dir``: same files and directories, params/tags/metrics byte-identical,
+    meta.yaml equal once parsed. Returns the API's user id (the generator reuses it)."""
+    from mlflow.utils.yaml_utils import read_yaml
+
+    api_meta = read_yaml(str(run_dir), "meta.yaml")
+    written = {
+        str(p.relative_to(run_dir)): p.read_bytes() for p in run_dir.rglob("*") if p.is_file()
+    }
+    made = _mlflow_run_files(
+        i,
+        run_dir.name,
+        exp_id,
+        location,
+        api_meta["user_id"],
+        api_meta["start_time"],
+        api_meta["end_time"],
+    )
+    if set(written) != set(made):
+        diff = sorted(set(written) ^ set(made))
+        raise RuntimeError(f"MLflow run generator is stale: files differ from its API's: {diff}")
+    for rel, data in made.items():
+        if rel != "meta.yaml" and written[rel] != data:
+            raise RuntimeError(f"MLflow run generator is stale: {rel} differs from its API's")
+    import yaml
+
+    if yaml.safe_load(made["meta.yaml"]) != api_meta:
+        raise RuntimeError(
+            "MLflow run generator is stale: meta.yaml differs from its API's: "
+            f"{yaml.safe_load(made['meta.yaml'])} != {api_meta}"
+        )
+    dirs = sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_dir())
+    if dirs != sorted(_MLFLOW_RUN_DIRS):
+        raise RuntimeError(f"MLflow run generator is stale: its API made directories {dirs}")
+    return str(api_meta["user_id"])
+
+
+def _mlflow_file_writer(
+    tool: Tool, exp_id: str, template_id: str, template_i: int
+) -> Callable[[int], str]:
+    """A function writing batch run ``i`` into MLflow's file store as files, without its API
+    (returns the new run's id), once the generator has been checked against what its API
+    wrote for run ``template_i`` (``template_id``)."""
+    store = tool.client._tracking_client.store
+    exp_dir = Path(store._get_experiment_path(exp_id, assert_exists=True))
+    location = tool.client.get_experiment(exp_id).artifact_location
+    user = _check_mlflow_run_files(exp_dir / template_id, template_i, exp_id, location)
+
+    def write(i: int) -> str:
+        run_id = uuid.uuid4().hex
+        run_dir = exp_dir / run_id
+        for sub in _MLFLOW_RUN_DIRS:
+            (run_dir / sub).mkdir(parents=True)
+        now = int(time.time() * 1000)
+        for rel, data in _mlflow_run_files(i, run_id, exp_id, location, user, now, now).items():
+            with open(run_dir / rel, "wb") as f:
+                f.write(data)
+        return run_id
+
+    return write
+
+
 # -- fast population of a large local experiment (scale line) ----------------------------------
 
 
 def _tree_files(
-    i: int, run_id: str, exp_id: str, artifact_location: str, user: str
+    i: int,
+    run_id: str,
+    exp_id: str,
+    artifact_location: str,
+    user: str,
+    start: int | None = None,
+    end: int | None = None,
 ) -> dict[str, bytes]:
     """The files fsregistry's API writes for batch run ``i``, built with its own formatters."""
     from fsregistry.entities import LifecycleStage, RunInfo, RunStatus
@@ -683,8 +810,8 @@ def _tree_files(
         experiment_id=exp_id,
         user_id=user,
         status=RunStatus.FINISHED,
-        start_time=now,
-        end_time=now,
+        start_time=now if start is None else start,
+        end_time=now if end is None else end,
         lifecycle_stage=LifecycleStage.ACTIVE,
         artifact_uri=f"{artifact_location}/{run_id}/artifacts",
         run_name=dg.run_name(i),
@@ -740,20 +867,75 @@ def _check_tree_files(tool: Tool) -> None:
             raise RuntimeError(f"tree generator is stale: API made directories {dirs}")
 
 
-def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
-    """Write runs ``start..start+count-1`` as plain files, the bytes fsregistry's API writes.
+_RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs"})
 
-    fsregistry's search index is built by readers, never by writers, so a generated tree is
-    what any store written by MLflow or by another fsregistry process looks like.
+
+def _runs_of_listing(listing: list[Any]) -> dict[str, list[Any]]:
+    """A listing of an experiment (paths ``<run>/...``) grouped by run, keeping the files a
+    reader fingerprints: meta.yaml and the metrics/params/tags/inputs files. This is what
+    ``TrackingStore._load_experiment_runs`` does; the checks below compare the result with
+    what fsregistry's writer recorded, so a drift shows."""
+    from fsregistry import layout
+
+    per_run: dict[str, list[Any]] = {}
+    for info in listing:
+        head, sep, rest = info.path.partition("/")
+        if (
+            sep
+            and head not in layout.RESERVED_EXPERIMENT_FOLDERS
+            and (rest == layout.META or rest.partition("/")[0] in _RUN_DATA_DIRS)
+        ):
+            per_run.setdefault(head, []).append(info)
+    return per_run
+
+
+def _summary(
+    run_id: str, infos: list[Any], files: dict[str, bytes], where: str, etags: bool
+) -> tuple[str, Any]:
+    """(fingerprint, parsed run) of one run for fsregistry's run index, from its listing
+    entries and the bytes the generator made for it. The listing must show exactly those
+    files with those sizes (and, on S3, those MD5 ETags), or the bucket is not what the
+    generator wrote and summarising it would hide that."""
+    import hashlib
+
+    from fsregistry import layout
+    from fsregistry.tracking import records, run_index
+
+    strip = len(run_id) + 1
+    listed = {info.path[strip:]: info for info in infos}
+    if set(listed) != set(files):
+        raise RuntimeError(f"{where}: listed files {sorted(set(listed) ^ set(files))} differ")
+    for rel, info in listed.items():
+        data = files[rel]
+        if info.size != len(data) or (
+            etags and info.token.strip('"') != hashlib.md5(data).hexdigest()
+        ):
+            raise RuntimeError(f"{where}/{rel}: stored object differs from the generated bytes")
+    fp = run_index.fingerprint(infos, strip=strip)
+    if fp is None:
+        raise RuntimeError(f"{where}: the listing gives no change tokens; nothing to summarise")
+    body = {rel: data for rel, data in files.items() if rel != layout.META}
+    return fp, records.parse_run_files(files[layout.META], where, body)
+
+
+def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    """Write runs ``start..start+count-1`` as plain files, the bytes fsregistry's API writes,
+    and their summaries in the experiment's run index, as the process that ends a run does
+    (``TrackingStore._summarise_run``: list the run, fingerprint, parse, merge into shards).
     """
     import getpass
+
+    from fsregistry.storage import open_storage
+    from fsregistry.tracking import run_index
 
     _check_tree_files(tool)
     exp_id = tool.experiment_id(spec["experiment"])
     exp = tool.client.get_experiment(exp_id)
+    storage = open_storage(spec["uri"])
     root = Path(spec["uri"]) / exp_id
     user = getpass.getuser()
     ids: dict[str, str] = {}
+    index = run_index.ExperimentIndex()
 
     def generate() -> None:
         for i in range(spec["start"], spec["start"] + spec["count"]):
@@ -761,14 +943,172 @@ def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[st
             run_dir = root / run_id
             for sub in ("artifacts", "metrics", "params", "tags"):
                 (run_dir / sub).mkdir(parents=True)
-            for rel, data in _tree_files(i, run_id, exp_id, exp.artifact_location, user).items():
+            files = _tree_files(i, run_id, exp_id, exp.artifact_location, user)
+            for rel, data in files.items():
                 with open(run_dir / rel, "wb") as f:
+                    f.write(data)
+            ids[dg.run_name(i)] = run_id
+            listing = storage.walk(f"{exp_id}/{run_id}", sizes=True)
+            infos = _runs_of_listing(
+                [info._replace(path=f"{run_id}/{info.path}") for info in listing]
+            ).get(run_id, [])
+            index.runs[run_id] = _summary(run_id, infos, files, f"{exp_id}/{run_id}", False)
+
+    rec.run("generate", generate, calls=spec["count"])
+    if spec.get("summaries", True):
+        rec.run("summaries", lambda: index.persist(storage, exp_id, list(index.runs), None))
+    Path(spec["ids_out"]).write_text(json.dumps(ids))
+    return {"experiment_id": exp_id}
+
+
+# -- a large experiment in a bucket: generated, preloaded into the emulator, then summarised ----
+
+
+def workload_buckettree(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    """Write runs ``0..count-1`` of a bucket store as local files ``<dir>/<bucket>/<key>``, for
+    the emulator to preload (``tests/emulators.py``): the bytes fsregistry's API writes there.
+
+    ``spec["uri"]`` is the local directory standing for the bucket store's root; the driver
+    sets ``FSREG_ARTIFACT_ROOT`` to the bucket store's URL, so the experiment made here
+    records the artifact location an experiment created on the bucket would.
+    ``bucketindex`` later checks all of it against the API on the running emulator.
+    """
+    import getpass
+
+    _check_tree_files(tool)
+    exp_id = tool.experiment_id(spec["experiment"])
+    location = tool.client.get_experiment(exp_id).artifact_location
+    root = Path(spec["uri"]) / exp_id
+    user = getpass.getuser()
+    base = int(time.time() * 1000)
+    ids: dict[str, str] = {}
+
+    def generate() -> None:
+        for i in range(spec["count"]):
+            run_id = uuid.uuid4().hex
+            for rel, data in _tree_files(
+                i, run_id, exp_id, location, user, base + i, base + i
+            ).items():
+                path = root / run_id / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "wb") as f:
                     f.write(data)
             ids[dg.run_name(i)] = run_id
 
     rec.run("generate", generate, calls=spec["count"])
+    # Only experiments' meta.yaml and the generated runs may become objects (no lock files).
+    parts = [p.relative_to(spec["uri"]).parts for p in Path(spec["uri"]).rglob("*") if p.is_file()]
+    junk = [
+        "/".join(x)
+        for x in parts
+        if not (len(x) == 2 and x[1] == "meta.yaml") and not (len(x) > 2 and x[0] == exp_id)
+    ]
+    if junk:
+        raise RuntimeError(f"unexpected files in the generated bucket tree: {junk[:5]}")
     Path(spec["ids_out"]).write_text(json.dumps(ids))
+    tree = {"experiment_id": exp_id, "artifact_location": location, "user": user, "base": base}
+    Path(spec["tree_out"]).write_text(json.dumps(tree))
     return {"experiment_id": exp_id}
+
+
+def _check_bucket_summaries(tool: Tool, storage: Any, tree: dict[str, Any], etags: bool) -> None:
+    """Refuse to summarise a preloaded bucket unless the generator agrees with fsregistry's
+    writer on this bucket: one run written through the API (create_run, log_batch,
+    set_terminated) must have, in its experiment's index, the fingerprint and the encoded run
+    the generator computes for it; its files must be the generator's bytes; an experiment
+    created on the bucket must record what a generated one records."""
+    import tempfile
+
+    from fsregistry import layout
+    from fsregistry.config import tracking_store
+    from fsregistry.metafile import load_meta
+    from fsregistry.tracking import run_index
+
+    c = tool.client
+    found = c.get_experiment_by_name("bench")
+    if found is None or str(found.experiment_id) != tree["experiment_id"]:
+        raise RuntimeError(f"preloaded experiment 'bench' not found as {tree['experiment_id']}")
+    if found.artifact_location != tree["artifact_location"]:
+        raise RuntimeError(
+            f"preloaded experiment records {found.artifact_location!r}, "
+            f"the API reports {tree['artifact_location']!r}"
+        )
+    exp_id = tool.experiment_id("bench-check")
+    run = c.create_run(exp_id, run_name=dg.run_name(7))
+    run_id = run.info.run_id
+    c.log_batch(
+        run_id,
+        metrics=[tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(7)],
+        params=[tool.Param(k, v) for k, v in dg.params(7).items()],
+        tags=[tool.RunTag(k, v) for k, v in dg.tags(7).items()],
+    )
+    c.set_terminated(run_id)
+    c.flush()
+    shard = json.loads(storage.read(f"{exp_id}/{run_index.shard_name(run_id)}"))
+    entry = shard["runs"].get(run_id)
+    if entry is None:
+        raise RuntimeError("fsregistry's writer left no summary for the check run")
+    meta = load_meta(storage.read(f"{exp_id}/{run_id}/{layout.META}"), run_id)
+    if meta["user_id"] != tree["user"]:
+        raise RuntimeError(f"API writes user {meta['user_id']!r}, generator {tree['user']!r}")
+    location = c.get_experiment(exp_id).artifact_location
+    files = _tree_files(
+        7, run_id, exp_id, location, tree["user"], meta["start_time"], meta["end_time"]
+    )
+    written = storage.read_many(f"{exp_id}/{run_id}/{rel}" for rel in files)
+    for rel, data in files.items():
+        if written.get(f"{exp_id}/{run_id}/{rel}") != data:
+            raise RuntimeError(f"bucket tree generator is stale: {rel} differs from the API's")
+    infos = _runs_of_listing(storage.walk(exp_id, sizes=True)).get(run_id, [])
+    fp, parsed = _summary(run_id, infos, files, f"{exp_id}/{run_id}", etags)
+    made = json.loads(json.dumps(run_index.encode_run(parsed), default=str))
+    if fp != entry["fp"]:
+        raise RuntimeError("run index generator is stale: fingerprint differs from the writer's")
+    if made != entry["run"]:
+        raise RuntimeError(
+            f"run index generator is stale: encoded run differs from the writer's: "
+            f"{made} != {entry['run']}"
+        )
+    # An experiment made off the bucket (as the generator does) records what the API records.
+    with tempfile.TemporaryDirectory(prefix="fsreg-bench-expcheck-") as tmp:
+        local = tracking_store(tmp)
+        local.artifact_root = tool.client.store.artifact_root
+        local_id = local.create_experiment("bench-check")
+        ours = load_meta((Path(tmp) / local_id / layout.META).read_bytes(), "generated")
+    theirs = load_meta(storage.read(f"{exp_id}/{layout.META}"), "bucket")
+    times = ("creation_time", "last_update_time")
+    if {k: v for k, v in ours.items() if k not in times} != {
+        k: v for k, v in theirs.items() if k not in times
+    }:
+        raise RuntimeError(f"experiment generator is stale: {ours} != {theirs}")
+
+
+def workload_bucketindex(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
+    """Summarise every run of a preloaded bucket experiment in its run index, as fsregistry's
+    writers would have when each run ended: list the experiment once, fingerprint each run
+    from the listing, parse the generator's bytes, write the shards (256 at most)."""
+    from fsregistry.storage import open_storage
+    from fsregistry.tracking import run_index
+
+    tree = json.loads(Path(spec["tree_file"]).read_text())
+    ids = json.loads(Path(spec["ids_file"]).read_text())
+    storage = open_storage(spec["uri"])
+    etags = spec["uri"].startswith("s3://")
+    rec.run("check", lambda: _check_bucket_summaries(tool, storage, tree, etags))
+    exp_id = tree["experiment_id"]
+    listing = rec.run("list", lambda: storage.walk(exp_id, sizes=True))
+    per_run = _runs_of_listing(listing)
+    if set(per_run) != set(ids.values()):
+        raise RuntimeError(f"bucket holds {len(per_run)} runs, the generator wrote {len(ids)}")
+    index = run_index.ExperimentIndex()
+    for name, run_id in ids.items():
+        i = dg.run_index(name)
+        t = tree["base"] + i
+        files = _tree_files(i, run_id, exp_id, tree["artifact_location"], tree["user"], t, t)
+        index.runs[run_id] = _summary(run_id, per_run[run_id], files, f"{exp_id}/{run_id}", etags)
+    rec.run("persist", lambda: index.persist(storage, exp_id, list(index.runs), None))
+    shards = {run_index.shard_name(r) for r in index.runs}
+    return {"experiment_id": exp_id, "objects": len(listing), "shards": len(shards)}
 
 
 # -- the physical floor: listing the tree -----------------------------------------------------
@@ -793,6 +1133,8 @@ def workload_floor(tool: Tool | None, rec: Recorder, spec: dict[str, Any]) -> di
 
         files = rec.run("list_tree", walk)
         rec.ops["list_tree"]["files"] = len(files)
+        if not spec.get("read", True):
+            return {}
 
         def read_all() -> int:
             size = 0
@@ -829,6 +1171,8 @@ WORKLOADS: dict[str, Callable[[Tool, Recorder, dict[str, Any]], dict[str, Any]]]
     "sqlite_load": workload_sqlite_load,
     "floor": workload_floor,
     "treegen": workload_treegen,
+    "buckettree": workload_buckettree,
+    "bucketindex": workload_bucketindex,
 }
 
 

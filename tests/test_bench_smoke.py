@@ -1,8 +1,9 @@
 """The benchmark harness (``bench/run.py``) in smoke mode, so it cannot rot.
 
 Tiny sizes, every workload and tool (fsregistry, MLflow file store, MLflow SQLite store), on
-local disk and on a bucket emulator behind the counting proxy. Asserts only that it completes
-and that every answer matched the data written: no timing asserts.
+local disk and on both bucket emulators behind the counting proxy (including the preloaded,
+summarised search experiment). Asserts only that it completes and that every answer matched
+the data written: no timing asserts.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ def test_bench_smoke(tmp_path: Path) -> None:
             sys.executable,
             str(ROOT / "bench" / "run.py"),
             "--smoke",
-            "--backends",
-            "local,gcs",
             "--json",
             str(results),
             "--out",
@@ -53,14 +52,19 @@ def test_bench_smoke(tmp_path: Path) -> None:
     tools = {c["tool"] for c in checks if c["ok"]}
     assert {"fsreg", "mlflow-file", "mlflow-sqlite"} <= tools
     backends = set(data["runs"])
-    assert {"local", "gcs"} <= backends
+    assert {"local", "s3", "gcs"} <= backends
     # Every workload ran for fsregistry (registry lines when the registry exists).
     local = data["runs"]["local"]["fsreg"]
     assert any(label.startswith("A @") for label in local)
     assert any(label.startswith("B ") for label in local)
-    # Request counts came through the proxy for the bucket.
-    gcs_write = next(
-        r for label, r in data["runs"]["gcs"]["fsreg"].items() if label.startswith("A @")
-    )
-    assert gcs_write["ops"]["log_batch"]["requests"]["total"] > 0
+    for kind in ("s3", "gcs"):
+        runs = data["runs"][kind]["fsreg"]
+        # Request counts came through the proxy for the bucket.
+        write = next(r for label, r in runs.items() if label.startswith("A @"))
+        assert write["ops"]["log_batch"]["requests"]["total"] > 0
+        # The preloaded experiment was checked against the API and summarised, then searched.
+        index = next(r for label, r in runs.items() if label.startswith("index @"))
+        assert index["ok"] and index["shards"] > 0, index
+        searched = {c["what"].split(" @ ")[0] for c in checks if c["backend"] == kind}
+        assert {"filter", "filter_again", "top10", "all_paged", "get_run"} <= searched
     assert "Verification" in report.read_text()
