@@ -27,14 +27,9 @@ def _age_tree(root: str, seconds: float = 100.0) -> None:
             os.utime(os.path.join(dirpath, name), (then, then))
 
 
-@pytest.fixture
-def warm(
-    store_url: str, backend: str, store_fs: tuple[Any, str]
-) -> tuple[Client, str, list[str], Any, str]:
-    client = Client(tracking_uri=store_url)
-    exp_id = client.create_experiment("indexed")
+def _ended_runs(client: Client, exp_id: str, count: int) -> list[str]:
     run_ids = []
-    for i in range(4):
+    for i in range(count):
         run_id = client.create_run(exp_id, run_name=f"r{i}").info.run_id
         client.log_batch(
             run_id,
@@ -44,6 +39,16 @@ def warm(
         )
         client.set_terminated(run_id)
         run_ids.append(run_id)
+    return run_ids
+
+
+@pytest.fixture
+def warm(
+    store_url: str, backend: str, store_fs: tuple[Any, str]
+) -> tuple[Client, str, list[str], Any, str]:
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("indexed")
+    run_ids = _ended_runs(client, exp_id, 4)
     fs, root = store_fs
     if backend == "local":
         _age_tree(root)
@@ -160,21 +165,6 @@ def _spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
     )
     return read_runs
-
-
-def _ended_runs(client: Client, exp_id: str, count: int) -> list[str]:
-    run_ids = []
-    for i in range(count):
-        run_id = client.create_run(exp_id, run_name=f"r{i}").info.run_id
-        client.log_batch(
-            run_id,
-            metrics=[Metric("m", float(i), 1, 0)],
-            params=[Param("p", i)],
-            tags=[RunTag("t", "aaa")],
-        )
-        client.set_terminated(run_id)
-        run_ids.append(run_id)
-    return run_ids
 
 
 def test_the_writer_summarises_a_run_when_it_ends(
