@@ -214,3 +214,134 @@ def test_racy_files_are_never_summarised(tmp_path: Path) -> None:
     run_id = client.create_run(exp_id).info.run_id
     client.search_runs([exp_id])
     assert run_id not in client.store._indexes[exp_id].runs  # written < 2 s ago
+
+
+# -- searches that check only the files they need (local disk), and return the rest fresh ----
+def _edit(fs: Any, path: str, data: bytes, backend: str) -> None:
+    _write_like_mlflow(fs, path, data, backend, age=True)
+
+
+def test_order_by_a_metric_appended_in_place_reorders(
+    warm: tuple[Client, str, list[str], Any, str], backend: str
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    top = client.search_runs([exp_id], order_by=["metrics.m DESC"], max_results=1)
+    assert [r.info.run_id for r in top] == [run_ids[3]]
+    path = f"{root}/{exp_id}/{run_ids[0]}/metrics/m"
+    _edit(fs, path, fs.cat_file(path) + b"5 99.0 7\n", backend)
+    for reader in (client, Client(tracking_uri=client.tracking_uri)):
+        top = reader.search_runs([exp_id], order_by=["metrics.m DESC"], max_results=1)
+        assert [r.info.run_id for r in top] == [run_ids[0]]
+        assert top[0].data.metrics["m"] == 99.0
+
+
+def test_files_the_filter_does_not_name_are_fresh_in_returned_runs(
+    warm: tuple[Client, str, list[str], Any, str], backend: str
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    run_dir = f"{root}/{exp_id}/{run_ids[2]}"
+    _edit(fs, f"{run_dir}/tags/t", b"zzz", backend)  # same length, in place
+    _edit(fs, f"{run_dir}/tags/added", b"by hand", backend)
+    fs.rm(f"{run_dir}/params/p")
+    for reader in (client, Client(tracking_uri=client.tracking_uri)):
+        (run,) = reader.search_runs([exp_id], "metrics.m = 2")
+        assert run.info.run_id == run_ids[2]
+        assert run.data.tags["t"] == "zzz" and run.data.tags["added"] == "by hand"
+        assert "p" not in run.data.params
+
+
+def test_files_the_filter_names_decide_membership(
+    warm: tuple[Client, str, list[str], Any, str], backend: str
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    exp_dir = f"{root}/{exp_id}"
+    fs.rm(f"{exp_dir}/{run_ids[1]}/metrics/m")  # m gone: no longer matches m >= 0
+    _edit(fs, f"{exp_dir}/{run_ids[2]}/params/q", b"new", backend)  # a param it never had
+    for reader in (client, Client(tracking_uri=client.tracking_uri)):
+        got = {r.info.run_id for r in reader.search_runs([exp_id], "metrics.m >= 0")}
+        assert got == set(run_ids) - {run_ids[1]}
+        got = [r.info.run_id for r in reader.search_runs([exp_id], "params.q = 'new'")]
+        assert got == [run_ids[2]]
+
+
+def test_run_name_from_the_tag_when_meta_has_none(
+    warm: tuple[Client, str, list[str], Any, str], backend: str
+) -> None:
+    """Older trees keep the name only in the mlflow.runName tag; a hand edit of that tag must
+    show in a run_name filter (the tag decides the attribute there)."""
+    client, exp_id, run_ids, fs, root = warm
+    run_dir = f"{root}/{exp_id}/{run_ids[0]}"
+    meta = fs.cat_file(f"{run_dir}/meta.yaml")
+    _edit(fs, f"{run_dir}/meta.yaml", meta.replace(b"run_name: r0", b"run_name: ''"), backend)
+    assert [r.info.run_id for r in client.search_runs([exp_id], "run_name = 'r0'")] == [run_ids[0]]
+    _edit(fs, f"{run_dir}/tags/mlflow.runName", b"renamed", backend)
+    for reader in (client, Client(tracking_uri=client.tracking_uri)):
+        (run,) = reader.search_runs([exp_id], "attributes.run_name = 'renamed'")
+        assert run.info.run_id == run_ids[0] and run.info.run_name == "renamed"
+        assert reader.search_runs([exp_id], "run_name = 'r0'") == []
+
+
+def test_lifecycle_change_in_meta_is_seen(
+    warm: tuple[Client, str, list[str], Any, str], backend: str
+) -> None:
+    client, exp_id, run_ids, fs, root = warm
+    path = f"{root}/{exp_id}/{run_ids[3]}/meta.yaml"
+    _edit(
+        fs,
+        path,
+        fs.cat_file(path).replace(b"lifecycle_stage: active", b"lifecycle_stage: deleted"),
+        backend,
+    )
+    for reader in (client, Client(tracking_uri=client.tracking_uri)):
+        active = {r.info.run_id for r in reader.search_runs([exp_id], "metrics.m >= 0")}
+        assert active == set(run_ids[:3])
+        deleted = reader.search_runs([exp_id], "metrics.m >= 0", run_view_type="DELETED_ONLY")
+        assert [r.info.run_id for r in deleted] == [run_ids[3]]
+
+
+def test_keys_that_name_no_file_match_nothing(
+    warm: tuple[Client, str, list[str], Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, exp_id, run_ids, _, _ = warm
+    nested = Client(tracking_uri=client.tracking_uri)
+    nested.log_metric(run_ids[0], "a/b", 1.0)
+    assert [r.info.run_id for r in client.search_runs([exp_id], "metrics.`a/b` > 0")] == [
+        run_ids[0]
+    ]
+    # "a" is a directory, "a//b" and "a/" are not canonical paths: no run has such a metric.
+    for key in ("a", "a//b", "a/"):
+        assert client.search_runs([exp_id], f"metrics.`{key}` > 0") == []
+    read_runs = _spy_reads(client, monkeypatch)
+    client.search_runs([exp_id])  # loads the summaries into the fresh index
+    read_runs.clear()
+    for key in ("a", "a//b", "a/"):
+        assert client.search_runs([exp_id], f"metrics.`{key}` > 0") == []
+    assert read_runs == []  # no run looked changed: nothing was read again
+
+
+def test_a_repeated_search_lists_only_the_runs_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On local disk, a search checks the named files of every run but lists (and checks
+    every file of) only the runs on its page."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("page")
+    run_ids = _ended_runs(client, exp_id, 6)
+    _age_tree(str(tmp_path / "mlruns"))
+    client.search_runs([exp_id])
+    store = client.store
+    walked: list[str] = []
+    original = store.storage.walk
+    monkeypatch.setattr(
+        store.storage,
+        "walk",
+        lambda path, *a, **k: walked.append(path.rsplit("/", 1)[-1]) or original(path, *a, **k),
+    )
+    top = store.search_runs([exp_id], order_by=["metrics.m DESC"], max_results=2)
+    assert [r.info.run_id for r in top] == [run_ids[5], run_ids[4]]
+    assert sorted(walked) == sorted(run_ids[4:])
+    walked.clear()
+    fresh = Client(tracking_uri=client.tracking_uri).store
+    monkeypatch.setattr(fresh.storage, "walk", store.storage.walk)
+    assert [r.info.run_id for r in fresh.search_runs([exp_id], "params.p = '1'")] == [run_ids[1]]
+    assert walked == [run_ids[1]]

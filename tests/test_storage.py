@@ -115,6 +115,26 @@ def test_walk_list_dir_and_prune(storage: Storage) -> None:
     assert storage.walk("does/not/exist") == []
 
 
+def test_tokens_match_the_listing_and_follow_every_write(storage: Storage) -> None:
+    for p in ("e/r1/meta.yaml", "e/r1/metrics/a/b", "e/r1/.hidden-name"):
+        storage.write(p, b"x")
+    listed = {f"e/{f.path}": f.token for f in storage.walk("e")}
+    asked = [*listed, "e/r1/missing", "e/r1/metrics/a", "e/nothing/here", "e/r1/meta.yaml/x"]
+    tokens = storage.tokens(asked)
+    # Missing files, directories and paths below a file are left out; the rest agree.
+    assert tokens == listed and all(tokens.values())
+    storage.write("e/r1/meta.yaml", b"y")  # same size, rewritten
+    assert storage.tokens(["e/r1/meta.yaml"])["e/r1/meta.yaml"] != tokens["e/r1/meta.yaml"]
+    storage.delete("e/r1/metrics/a/b")
+    assert storage.tokens(["e/r1/metrics/a/b"]) == {}
+
+
+def test_tokens_refuse_paths_that_escape(storage: Storage) -> None:
+    for bad in ("../x", "a/../../x", "/abs", "a\x00b"):
+        with pytest.raises(InvalidParameterValue):
+            storage.tokens([bad])
+
+
 def test_delete_and_move_tree(storage: Storage) -> None:
     storage.write("src/a", b"1")
     storage.write("src/sub/b", b"2")
@@ -180,6 +200,28 @@ def test_memory_backend_is_atomic_in_process() -> None:
 def test_bad_store_urls(url: str) -> None:
     with pytest.raises(InvalidParameterValue):
         open_storage(url)
+
+
+def test_bulk_reads_use_threads_only_on_network_filesystems(tmp_path: Path) -> None:
+    from fsregistry.storage.local import _on_network_filesystem
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/vda / ext4 rw 0 0\n"
+        "server:/export /mnt/shared nfs4 rw 0 0\n"
+        "/dev/vdb /mnt/shared/local ext4 rw 0 0\n"
+        "s3fs /mnt/bucket fuse.s3fs rw 0 0\n"
+        "tmpfs /mnt/with\\040space tmpfs rw 0 0\n"
+    )
+    where = str(mounts)
+    assert not _on_network_filesystem("/home/me/mlruns", where)
+    assert _on_network_filesystem("/mnt/shared/team/mlruns", where)
+    assert _on_network_filesystem("/mnt/shared", where)
+    assert not _on_network_filesystem("/mnt/shared/local/mlruns", where)  # longest mount wins
+    assert not _on_network_filesystem("/mnt/sharedx/mlruns", where)  # not a path prefix
+    assert _on_network_filesystem("/mnt/bucket/mlruns", where)
+    assert not _on_network_filesystem("/mnt/with space/mlruns", where)
+    assert _on_network_filesystem("/home/me/mlruns", str(tmp_path / "unreadable"))
 
 
 def test_local_lock_and_temp_files_are_hidden(tmp_path: Path) -> None:

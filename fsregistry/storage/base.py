@@ -39,12 +39,16 @@ class Capabilities:
     append: ``append`` adds bytes without rewriting the file (local files only).
     directories: empty directories exist on their own (local files); on object stores a
         "directory" is only a key prefix.
+    cheap_stat: asking for one named file's change token costs a system call, not a network
+        round trip, so checking a few named files of many directories beats listing every
+        file of the tree (local disk); on object stores one listing is cheaper.
     """
 
     atomic_create: bool
     compare_and_swap: bool
     append: bool
     directories: bool
+    cheap_stat: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,14 @@ class Storage(ABC):
     @abstractmethod
     def exists(self, path: str) -> bool:
         """Whether a file or a non-empty directory/prefix exists at ``path``."""
+
+    @abstractmethod
+    def tokens(self, paths: Iterable[str]) -> dict[str, str]:
+        """Change tokens of named files, the same ones ``walk(sizes=True)`` reports.
+
+        Missing paths and directories are left out; an empty token means the backend cannot
+        tell. Lets a reader check a few files it cares about without listing the whole tree.
+        """
 
     @abstractmethod
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:

@@ -108,6 +108,17 @@ class FsspecStorage(Storage):
     def exists(self, path: str) -> bool:
         return bool(self.fs.exists(self._full(path)))
 
+    def tokens(self, paths: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for p in paths:
+            try:
+                info = self.fs.info(self._full(p))
+            except FileNotFoundError:
+                continue
+            if info.get("type") != "directory":
+                out[p] = _change_token(info)
+        return out
+
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         full = self._full(path)
         try:
@@ -266,6 +277,23 @@ class ObjectStorage(FsspecStorage):
             return await asyncio.gather(*(one(p) for p in paths))
 
         return {p: d for p, d in self._run(all_()) if d is not None}
+
+    def tokens(self, paths: Iterable[str]) -> dict[str, str]:
+        fulls = {p: self._full(p) for p in paths}
+        sem = asyncio.Semaphore(BULK_CONCURRENCY)
+
+        async def one(p: str) -> tuple[str, str | None]:
+            async with sem:
+                try:
+                    info = await self.fs._info(fulls[p])
+                except FileNotFoundError:
+                    return p, None
+                return p, None if info.get("type") == "directory" else _change_token(info)
+
+        async def all_() -> list[tuple[str, str | None]]:
+            return await asyncio.gather(*(one(p) for p in fulls))
+
+        return {p: t for p, t in self._run(all_()) if t is not None}
 
     def write(self, path: str, data: bytes) -> None:
         self._run(self._put(path, data, None))

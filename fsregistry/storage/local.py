@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from fsregistry.storage.base import (
@@ -34,6 +35,12 @@ from fsregistry.storage.base import (
 
 _BULK_THREADS = 4
 _THREADED_BATCH = 512
+# Filesystems where each open/read waits on the network: there, threads overlap the round
+# trips. On a local filesystem reads come from the page cache and threads only contend for
+# the GIL (measured: 84,000 small files, 2.9 s in one thread, 4.9 s in four).
+_NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "lustre", "afs", "beegfs"}
+)
 _LOCK_TIMEOUT_S = 60.0
 _COPY_CHUNK = 1024 * 1024  # get_file with a progress callback: one report per MiB
 
@@ -45,6 +52,47 @@ _INTERNAL_NAME = re.compile(r"^\..+\.fsreg-(lock|tmp-[0-9a-f]{32})$")
 def is_internal_name(name: str) -> bool:
     """Whether a file name is one of fsregistry's lock or temp files."""
     return name[:1] == "." and _INTERNAL_NAME.match(name) is not None
+
+
+def _plain(path: str) -> bool:
+    """Whether ``path`` needs no check_path: no empty, "." or ".." segment, no leading or
+    trailing slash or dot, no backslash or NUL (hot loops skip check_path for such paths; the
+    others, hidden files included, take the careful way)."""
+    return not (
+        not path
+        or "//" in path
+        or "/./" in path
+        or "/../" in path
+        or "\\" in path
+        or "\x00" in path
+        or path[0] in "/."
+        or path[-1] in "/."
+    )
+
+
+def _on_network_filesystem(path: str, mounts_file: str = "/proc/self/mounts") -> bool:
+    """Whether ``path`` is on a network filesystem (or a FUSE mount, such as a bucket mount),
+    from the longest matching mount point in /proc/self/mounts; True where that cannot be
+    read, as threads cost little there compared to serial round trips."""
+    try:
+        with open(mounts_file, encoding="utf-8", errors="replace") as f:
+            mounts = [line.split()[1:3] for line in f if len(line.split()) > 2]
+    except OSError:
+        return True
+    real = os.path.realpath(path)
+    best, kind = "", ""
+    for point, fstype in mounts:
+        point = point.replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fstype
+    return kind in _NETWORK_FILESYSTEMS or kind.startswith("fuse")
+
+
+def _change_token(st: os.stat_result) -> str:
+    # The inode makes an atomic replace visible even when size and mtime (one clock tick)
+    # come out the same.
+    return f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}"
 
 
 def _tmp_name(target: str) -> str:
@@ -60,12 +108,13 @@ class LocalStorage(Storage):
     """A directory on a POSIX filesystem."""
 
     capabilities = Capabilities(
-        atomic_create=True, compare_and_swap=True, append=True, directories=True
+        atomic_create=True, compare_and_swap=True, append=True, directories=True, cheap_stat=True
     )
     protocol = "file"
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
+        self._threaded_reads: bool | None = None  # decided on the first bulk read
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
@@ -85,10 +134,12 @@ class LocalStorage(Storage):
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
-        if len(paths) < _THREADED_BATCH:
+        if self._threaded_reads is None:
+            self._threaded_reads = _on_network_filesystem(self.root)
+        if len(paths) < _THREADED_BATCH or not self._threaded_reads:
             return self._read_chunk(paths)
-        # open/read release the GIL, so a few threads overlap the syscalls (and NFS round
-        # trips); one chunk per thread, because a future per file costs more than the read.
+        # open/read release the GIL, so a few threads overlap the network round trips; one
+        # chunk per thread, because a future per file costs more than the read.
         size = -(-len(paths) // _BULK_THREADS)
         chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
         out: dict[str, bytes] = {}
@@ -113,6 +164,21 @@ class LocalStorage(Storage):
 
     def exists(self, path: str) -> bool:
         return os.path.exists(self._abs(path))
+
+    def tokens(self, paths: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        root = self.root + os.sep
+        plain = _plain
+        stat = os.stat
+        is_file = S_ISREG
+        for p in paths:
+            try:
+                st = stat(root + p if plain(p) else self._abs(p))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if is_file(st.st_mode):
+                out[p] = _change_token(st)
+        return out
 
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         dirs: list[str] = []
@@ -155,14 +221,7 @@ class LocalStorage(Storage):
                         continue
                     elif sizes:
                         st = entry.stat()
-                        # The inode makes an atomic replace visible even when size and mtime
-                        # (one clock tick) come out the same.
-                        size = st.st_size
-                        add(
-                            FileInfo(
-                                child, size, f"{size}-{st.st_mtime_ns}-{st.st_ino}", st.st_mtime
-                            )
-                        )
+                        add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
                     else:
                         add(FileInfo(child, 0))
         return out

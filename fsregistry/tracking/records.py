@@ -7,9 +7,9 @@ single-run reads decode files the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from fsregistry.entities import (
     Dataset,
@@ -27,6 +27,9 @@ from fsregistry.entities import (
 from fsregistry.metafile import MalformedMetaFile, load_meta
 from fsregistry.validation import format_metric_value
 
+# A search lookup ``(entity, key) -> value`` (fsregistry.search.evaluate.Lookup).
+Lookup: TypeAlias = Callable[[str, str], Any]
+RUN_NAME_TAG = "mlflow.runName"
 SOURCE_TYPE_LOCAL = 4  # MLflow's legacy SourceType.LOCAL, still written into run meta
 
 
@@ -153,16 +156,34 @@ def run_meta(info: RunInfo, deleted_time: int | None = None) -> dict[str, Any]:
     return meta
 
 
+# How each RunInfo attribute comes out of ``meta.yaml``: one table for building runs and for
+# searching summaries without building them, so both see the same values.
+_META_ATTRIBUTES: Mapping[str, Callable[[Mapping[str, Any]], Any]] = {
+    "experiment_id": lambda m: str(m["experiment_id"]),
+    "user_id": lambda m: str(m.get("user_id") or ""),
+    "status": lambda m: RunStatus.from_any(m.get("status")),
+    "start_time": lambda m: int(m.get("start_time") or 0),
+    "end_time": lambda m: _opt_int(m.get("end_time")),
+    "lifecycle_stage": lambda m: str(m.get("lifecycle_stage") or LifecycleStage.ACTIVE),
+}
+
+
+def meta_attribute(meta: Mapping[str, Any], key: str) -> Any:
+    """One RunInfo attribute read from a run's ``meta.yaml`` (see ``run_info_from_meta``)."""
+    return _META_ATTRIBUTES[key](meta)
+
+
 def run_info_from_meta(meta: Mapping[str, Any], artifact_uri: str | None = None) -> RunInfo:
     run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
+    attr = _META_ATTRIBUTES
     return RunInfo(
         run_id=run_id,
-        experiment_id=str(meta["experiment_id"]),
-        user_id=str(meta.get("user_id") or ""),
-        status=RunStatus.from_any(meta.get("status")),
-        start_time=int(meta.get("start_time") or 0),
-        end_time=_opt_int(meta.get("end_time")),
-        lifecycle_stage=str(meta.get("lifecycle_stage") or LifecycleStage.ACTIVE),
+        experiment_id=attr["experiment_id"](meta),
+        user_id=attr["user_id"](meta),
+        status=attr["status"](meta),
+        start_time=attr["start_time"](meta),
+        end_time=attr["end_time"](meta),
+        lifecycle_stage=attr["lifecycle_stage"](meta),
         artifact_uri=artifact_uri if artifact_uri is not None else str(meta["artifact_uri"]),
         run_name=str(meta.get("run_name") or ""),
     )
@@ -183,10 +204,11 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
     info = run_info_from_meta(files.meta, artifact_uri)
     tags = dict(files.tags)
     # run_name in meta and the mlflow.runName tag are one value; MLflow keeps them in step.
-    if info.run_name and "mlflow.runName" not in tags:
-        tags["mlflow.runName"] = info.run_name
-    elif not info.run_name and "mlflow.runName" in tags:
-        info.run_name = tags["mlflow.runName"]
+    # (files_lookup answers searches the same way without building the run.)
+    if info.run_name and RUN_NAME_TAG not in tags:
+        tags[RUN_NAME_TAG] = info.run_name
+    elif not info.run_name and RUN_NAME_TAG in tags:
+        info.run_name = tags[RUN_NAME_TAG]
     latest: dict[str, float] = {}
     metric_objs: list[Metric] = []
     for key, m in files.metrics.items():
@@ -215,6 +237,40 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
         )
     data = RunData(metrics=latest, params=dict(files.params), tags=tags, metric_objs=metric_objs)
     return Run(info=info, data=data, inputs=inputs)
+
+
+def files_lookup(run_id: str, files: RunFiles, built: Callable[[], Lookup]) -> Lookup:
+    """Search lookup ``(entity, key) -> value`` over a run's decoded files: the values the
+    run's lookup gives once :func:`build_run` has made it, without making it, because a
+    search filters and sorts thousands of runs and returns a page of them.
+
+    ``built()`` gives the built run's lookup, for what needs more than the files (the
+    relocated artifact URI, datasets).
+    """
+    meta = files.meta
+
+    def lookup(entity: str, key: str) -> Any:
+        if entity == "metric":
+            metric = files.metrics.get(key)
+            return None if metric is None else metric.value
+        if entity == "param":
+            return files.params.get(key)
+        if entity == "tag":
+            value = files.tags.get(key)
+            if value is None and key == RUN_NAME_TAG:
+                return str(meta.get("run_name") or "") or None
+            return value
+        if entity == "dataset" or key == "artifact_uri":
+            return built()(entity, key)
+        if key in _META_ATTRIBUTES:
+            return _META_ATTRIBUTES[key](meta)
+        if key == "run_id":
+            return run_id
+        if key == "run_name":
+            return str(meta.get("run_name") or "") or files.tags.get(RUN_NAME_TAG, "")
+        return None
+
+    return lookup
 
 
 def dataset_context(dataset_input: DatasetInput) -> str | None:

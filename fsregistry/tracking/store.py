@@ -56,7 +56,9 @@ from fsregistry.search import (
 from fsregistry.storage import FileInfo, Storage
 from fsregistry.tracking import records, run_index
 from fsregistry.tracking.metric_buffer import MetricBuffer
+from fsregistry.tracking.run_index import recorded_token
 from fsregistry.tracking.run_names import random_run_name
+from fsregistry.tracking.search_rows import SearchRow, files_needed
 from fsregistry.validation import (
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
     MAX_METRICS_PER_BATCH,
@@ -71,7 +73,7 @@ from fsregistry.validation import (
     validate_tag,
 )
 
-RUN_NAME_TAG = "mlflow.runName"
+RUN_NAME_TAG = records.RUN_NAME_TAG
 _ID_DIGITS = 18
 _log = logging.getLogger(__name__)
 _RUN_LEVEL_PRUNE = frozenset({"artifacts"})
@@ -740,21 +742,25 @@ class TrackingStore:
     # ======================================================================================
     # search
     # ======================================================================================
-    def _load_experiment_runs(self, exp_dir: str) -> list[Run]:
-        """Every run of one experiment: one recursive listing, then summaries for runs whose
-        files are unchanged and one bulk read for the rest (see ``run_index``)."""
+    def _index(self, exp_dir: str) -> run_index.ExperimentIndex:
+        return self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
+
+    def _listed_rows(self, exp_dir: str) -> list[SearchRow]:
+        """Every run of one experiment from one recursive listing: summaries for the runs
+        whose files all kept their tokens, one bulk read for the rest (see ``run_index``).
+        The way on object stores, where a listing returns a thousand tokens per request."""
         listed_at = time.time()
         listing = self.storage.walk(exp_dir, prune=_prune_experiment_dir, sizes=True)
         # Paths stay relative to the experiment ("<run>/params/p"): a listing holds tens of
         # thousands of files, and rewriting each one's path costs more than the search.
         per_run: dict[str, list[FileInfo]] = {}
-        shards: dict[str, FileInfo] = {}
+        shards: dict[str, str] = {}
         reserved = layout.RESERVED_EXPERIMENT_FOLDERS
         for info in listing:
             head, sep, rest = info.path.partition("/")
             if not sep:
                 if head.startswith(run_index.SHARD_PREFIX):
-                    shards[head] = info
+                    shards[head] = info.token
             elif head not in reserved and (
                 rest == layout.META or rest.partition("/")[0] in _RUN_DATA_DIRS
             ):
@@ -763,41 +769,145 @@ class TrackingStore:
                     per_run[head] = [info]
                 else:
                     bucket.append(info)
-        index = self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
-        fps = {r: run_index.fingerprint(infos, strip=len(r) + 1) for r, infos in per_run.items()}
+        index = self._index(exp_dir)
+        tokens = {r: run_index.tokens_of(infos, strip=len(r) + 1) for r, infos in per_run.items()}
         found: dict[str, records.RunFiles] = {}
-        for run_id, fp in fps.items():
-            cached = index.lookup(run_id, fp)
+        for run_id, toks in tokens.items():
+            cached = index.lookup(run_id, toks)
             if cached is not None:
                 found[run_id] = cached
         if len(found) < len(per_run) and shards:
             index.load_shards(self.storage, exp_dir, shards)
-            for run_id, fp in fps.items():
-                cached = None if run_id in found else index.lookup(run_id, fp)
+            for run_id, toks in tokens.items():
+                cached = None if run_id in found else index.lookup(run_id, toks)
                 if cached is not None:
                     found[run_id] = cached
         stale = {r: per_run[r] for r in per_run if r not in found}
-        found.update(self._read_runs(exp_dir, stale))
-        summarised = []
-        for run_id in stale:
-            fp = fps[run_id]
-            if (
-                fp is not None
-                and run_id in found
-                and not run_index.is_racy(stale[run_id], listed_at)
-            ):
-                index.runs[run_id] = (fp, found[run_id])
-                summarised.append(run_id)
-        if summarised:
-            index.persist(self.storage, exp_dir, summarised, set(per_run))
-        parsed = [(r, found[r]) for r in per_run if r in found]
-        dataset_ids = [str(i.get("source_id")) for _, f in parsed for i in f.inputs]
-        datasets = self._datasets(exp_dir, dataset_ids) if dataset_ids else {}
-        runs = [self._build_run(exp_dir, run_id, f, datasets) for run_id, f in parsed]
+        found.update(self._read_and_summarise(exp_dir, stale, listed_at, set(per_run)))
+        return [SearchRow(exp_dir, r, found[r], None) for r in per_run if r in found]
+
+    def _checked_rows(self, exp_dir: str, needed: Sequence[str]) -> list[SearchRow]:
+        """Every run of one experiment, checking only the files a search needs (``needed``,
+        run-relative) against the summaries: the way on local disk, where one stat is a
+        system call and listing every file of an experiment costs a stat per file.
+
+        Runs whose needed files kept their tokens come from their summary, marked unchecked
+        (their other files are checked when they are returned, see ``_complete``); the rest
+        are listed and read."""
+        dirs, names = self.storage.list_dir(exp_dir)
+        run_ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
+        index = self._index(exp_dir)
+        shards = [f"{exp_dir}/{n}" for n in names if n.startswith(run_index.SHARD_PREFIX)]
+        if shards:
+            cut = len(exp_dir) + 1
+            shard_tokens = self.storage.tokens(shards)
+            index.load_shards(self.storage, exp_dir, {p[cut:]: t for p, t in shard_tokens.items()})
+        summaries = index.runs
+        known = [r for r in run_ids if r in summaries]
+        current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
+        rows: list[SearchRow] = []
+        stale: list[str] = []
+        for run_id in run_ids:
+            entry = summaries.get(run_id)
+            if entry is None:
+                stale.append(run_id)
+                continue
+            prefix = f"{exp_dir}/{run_id}/"
+            recorded = entry.tokens
+            for rel in needed:
+                if current.get(prefix + rel) != recorded_token(recorded, rel):
+                    stale.append(run_id)
+                    break
+            else:
+                rows.append(SearchRow(exp_dir, run_id, entry.files, recorded))
+        if stale:
+            listed_at = time.time()
+            listed = {r: self._list_run(exp_dir, r) for r in stale}
+            found = self._read_and_summarise(exp_dir, listed, listed_at, set(run_ids))
+            rows.extend(SearchRow(exp_dir, r, found[r], None) for r in stale if r in found)
+        return rows
+
+    def _complete(self, rows: Sequence[SearchRow]) -> list[Run]:
+        """The runs behind a page of search rows: rows not yet checked file by file are
+        listed, and read again where any file changed since their summary."""
+        files_of: dict[int, records.RunFiles] = {}
+        recheck: dict[str, dict[str, list[FileInfo]]] = {}  # exp dir -> run -> listing
+        listed_at = time.time()
+        for i, row in enumerate(rows):
+            if row.unchecked is None:
+                files_of[i] = row.files
+                continue
+            listing = self._list_run(row.exp_dir, row.run_id, relative=True)
+            if run_index.tokens_of(listing) == row.unchecked:
+                files_of[i] = row.files
+            else:
+                recheck.setdefault(row.exp_dir, {})[row.run_id] = self._from_experiment(
+                    row.run_id, listing
+                )
+        fresh = {
+            (exp_dir, run_id): files
+            for exp_dir, listed in recheck.items()
+            for run_id, files in self._read_and_summarise(exp_dir, listed, listed_at).items()
+        }
+        for i, row in enumerate(rows):
+            if i not in files_of and (row.exp_dir, row.run_id) in fresh:
+                files_of[i] = fresh[row.exp_dir, row.run_id]
+        by_exp: dict[str, list[str]] = {}
+        for i, row in enumerate(rows):
+            if i in files_of:
+                by_exp.setdefault(row.exp_dir, []).extend(
+                    str(r.get("source_id")) for r in files_of[i].inputs
+                )
+        datasets = {e: self._datasets(e, ids) if ids else {} for e, ids in by_exp.items()}
+        runs = []
+        for i, row in enumerate(rows):
+            if i in files_of:  # a run deleted since the page was chosen is left out
+                runs.append(
+                    self._build_run(row.exp_dir, row.run_id, files_of[i], datasets[row.exp_dir])
+                )
         with self._run_dirs_lock:
-            for run in runs:
-                self._run_dirs[run.info.run_id] = exp_dir
+            for i, row in enumerate(rows):
+                if i in files_of:
+                    self._run_dirs[row.run_id] = row.exp_dir
         return runs
+
+    def _list_run(self, exp_dir: str, run_id: str, relative: bool = False) -> list[FileInfo]:
+        """One run's data files with their tokens, paths relative to the experiment (or, with
+        ``relative``, to the run)."""
+        listing = self.storage.walk(f"{exp_dir}/{run_id}", prune=_prune_run_dir, sizes=True)
+        data = _RUN_DATA_DIRS
+        own = [i for i in listing if i.path == layout.META or i.path.partition("/")[0] in data]
+        return own if relative else self._from_experiment(run_id, own)
+
+    @staticmethod
+    def _from_experiment(run_id: str, listing: Iterable[FileInfo]) -> list[FileInfo]:
+        return [FileInfo(f"{run_id}/{i.path}", i.size, i.token, i.mtime) for i in listing]
+
+    def _read_and_summarise(
+        self,
+        exp_dir: str,
+        per_run: Mapping[str, list[FileInfo]],
+        listed_at: float,
+        live: set[str] | None = None,
+    ) -> dict[str, records.RunFiles]:
+        """Read runs from their files and record them in the experiment's index, unless a
+        file changed too shortly before ``listed_at`` (``run_index.is_racy``). ``live``: every
+        run of the experiment, when known, so shards drop runs that are gone."""
+        if not per_run:
+            return {}
+        found = self._read_runs(exp_dir, per_run)
+        index = self._index(exp_dir)
+        summarised = []
+        for run_id, infos in per_run.items():
+            files = found.get(run_id)
+            tokens = run_index.tokens_of(infos, strip=len(run_id) + 1)
+            if files is None or tokens is None or run_index.is_racy(infos, listed_at):
+                continue
+            index.runs[run_id] = run_index.Summary(tokens, files)
+            summarised.append(run_id)
+        if summarised:
+            index.persist(self.storage, exp_dir, summarised, live)
+        return found
 
     def _read_runs(
         self, exp_dir: str, per_run: Mapping[str, list[FileInfo]]
@@ -831,21 +941,17 @@ class TrackingStore:
 
     def _summarise_run(self, exp_dir: str, run_id: str) -> None:
         """Record a run that just ended in its experiment's index (see ``run_index``), so the
-        next reader in any process finds it summarised instead of reading its files."""
+        next reader in any process finds it summarised instead of reading its files. Skips the
+        racy guard: see the module docstring of ``run_index`` for why this writer may."""
         if not self.storage.capabilities.compare_and_swap:
             return  # shards cannot be updated safely here; readers read the files
-        listing = self.storage.walk(exp_dir + "/" + run_id, prune=_prune_run_dir, sizes=True)
-        infos = [
-            FileInfo(f"{run_id}/{i.path}", i.size, i.token, i.mtime)
-            for i in listing
-            if i.path == layout.META or i.path.partition("/")[0] in _RUN_DATA_DIRS
-        ]
-        fp = run_index.fingerprint(infos, strip=len(run_id) + 1)
+        infos = self._list_run(exp_dir, run_id)
+        tokens = run_index.tokens_of(infos, strip=len(run_id) + 1)
         files = self._read_runs(exp_dir, {run_id: infos}).get(run_id)
-        if fp is None or files is None:
+        if tokens is None or files is None:
             return
-        index = self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
-        index.runs[run_id] = (fp, files)
+        index = self._index(exp_dir)
+        index.runs[run_id] = run_index.Summary(tokens, files)
         index.persist(self.storage, exp_dir, [run_id], None)
 
     def search_runs(
@@ -868,19 +974,45 @@ class TrackingStore:
         clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
         self.flush()
         stages = ViewType.stages(view)
-        runs: list[Run] = []
+        needed = (
+            files_needed(comparisons, clauses) if self.storage.capabilities.cheap_stat else None
+        )
+        rows: list[SearchRow] = []
         for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
             try:
                 exp_dir, _ = self._find_experiment_dir(exp_id)
             except ResourceDoesNotExist:
                 continue  # MLflow returns no runs for an unknown experiment id
-            runs.extend(
-                r for r in self._load_experiment_runs(exp_dir) if r.info.lifecycle_stage in stages
-            )
-        runs = [r for r in runs if matches(comparisons, run_lookup(r))]
-        runs = sort_rows(runs, clauses, run_lookup)
-        page, token = paginate(runs, max_results, page_token)
-        return PagedList(page, token)
+            if needed is None:
+                rows.extend(self._listed_rows(exp_dir))
+            else:
+                rows.extend(self._checked_rows(exp_dir, needed))
+        lookup_of = self._row_lookup
+        rows = [
+            r
+            for r in rows
+            if lookup_of(r)("attribute", "lifecycle_stage") in stages
+            and matches(comparisons, lookup_of(r))
+        ]
+        rows = sort_rows(rows, clauses, lookup_of)
+        page, token = paginate(rows, max_results, page_token)
+        return PagedList(self._complete(page), token)
+
+    def _row_lookup(self, row: SearchRow) -> Any:
+        """Search lookup over a row's files; builds the run only for what needs it."""
+        if row.lookup is None:
+            built: list[Any] = []
+
+            def build() -> Any:
+                if not built:
+                    ids = [str(r.get("source_id")) for r in row.files.inputs]
+                    datasets = self._datasets(row.exp_dir, ids) if ids else {}
+                    run = self._build_run(row.exp_dir, row.run_id, row.files, datasets)
+                    built.append(run_lookup(run))
+                return built[0]
+
+            row.lookup = records.files_lookup(row.run_id, row.files, build)
+        return row.lookup
 
 
 # ==========================================================================================

@@ -1,0 +1,72 @@
+"""What a run search works on before it returns runs: rows of decoded files, and the files
+that decide whether and where a run appears in the answer.
+
+A search filters and sorts every run of its experiments but returns only a page of them, so
+it decides on summaries checked against a few files per run and builds :class:`Run` objects
+(checking all their files) only for the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fsregistry import layout
+from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.search.filter import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderClause
+from fsregistry.storage import check_path
+from fsregistry.tracking.records import RUN_NAME_TAG, Lookup, RunFiles
+
+_KIND_DIRS = {METRIC: "metrics", PARAM: "params", TAG: "tags"}
+
+
+@dataclass(slots=True)
+class SearchRow:
+    """One run as a search sees it.
+
+    ``unchecked`` holds the summary's tokens when only the files a search needs were checked
+    against it; the run's other files are compared with them before it is returned. None when
+    every file was listed in this search.
+    """
+
+    exp_dir: str
+    run_id: str
+    files: RunFiles
+    unchecked: str | None
+    lookup: Lookup | None = None
+
+
+def files_needed(
+    comparisons: Sequence[Comparison], clauses: Sequence[OrderClause]
+) -> tuple[str, ...] | None:
+    """Run-relative paths of the files that decide whether and where a run is in the answer of
+    a search with these filter terms and order clauses; None when they cannot be named (a
+    dataset filter reads the run's inputs and the experiment's datasets).
+
+    ``meta.yaml`` always decides (lifecycle stage, default order). A key that is not a
+    canonical relative path names no file a listing could report, so its value is None in
+    every run whatever is on disk, and no file needs checking for it.
+    """
+    needed = {layout.META: None}
+    terms: list[Comparison | OrderClause] = [*comparisons, *clauses]
+    for term in terms:
+        if term.entity == DATASET:
+            return None
+        if term.entity == ATTRIBUTE:
+            if term.key == "run_name":
+                needed[f"tags/{RUN_NAME_TAG}"] = None
+            continue
+        folder = _KIND_DIRS.get(term.entity)
+        if folder is not None and _is_canonical(term.key):
+            needed[f"{folder}/{term.key}"] = None
+    return tuple(needed)
+
+
+def _is_canonical(key: str) -> bool:
+    try:
+        return check_path(key) == key
+    except InvalidParameterValue:
+        return False
+
+
+__all__ = ["SearchRow", "files_needed"]

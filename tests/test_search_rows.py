@@ -1,0 +1,112 @@
+"""A search decides on a run's decoded files; it must see exactly what the built run shows."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from fsregistry.entities import Metric
+from fsregistry.search import effective_order, parse_filter, parse_order_by
+from fsregistry.tracking import records
+from fsregistry.tracking.search_rows import files_needed
+from fsregistry.tracking.store import run_lookup
+
+RUN_ID = "0123456789abcdef0123456789abcdef"
+NAMES = [None, "", "from-meta"]
+TAG_NAMES = [None, "", "from-tag"]
+STATUSES = [None, 1, 3, "FINISHED", " killed ", "4"]
+TIMES: list[Any] = [None, 0, 1_700_000_000_000, "1700000000001"]
+KEYS = [
+    ("metric", "m"),
+    ("metric", "missing"),
+    ("param", "p"),
+    ("param", "missing"),
+    ("tag", "t"),
+    ("tag", records.RUN_NAME_TAG),
+    ("tag", "missing"),
+    *(
+        ("attribute", k)
+        for k in (
+            "run_id",
+            "run_name",
+            "status",
+            "user_id",
+            "artifact_uri",
+            "start_time",
+            "end_time",
+            "lifecycle_stage",
+            "experiment_id",
+            "not_an_attribute",
+        )
+    ),
+]
+
+
+def _files(meta_name: Any, tag_name: Any, status: Any, start: Any, end: Any) -> records.RunFiles:
+    meta: dict[str, Any] = {
+        "run_id": RUN_ID,
+        "experiment_id": 12,
+        "artifact_uri": f"s3://bucket/12/{RUN_ID}/artifacts",
+        "status": status,
+        "start_time": start,
+        "end_time": end,
+    }
+    if meta_name is not None:
+        meta["run_name"] = meta_name
+    if start is None:
+        meta.pop("start_time")
+        meta["user_id"] = None
+        meta["lifecycle_stage"] = "deleted"
+    tags = {"t": "x"}
+    if tag_name is not None:
+        tags[records.RUN_NAME_TAG] = tag_name
+    return records.RunFiles(
+        meta=meta,
+        metrics={"m": Metric("m", 0.5, 3, 2)},
+        params={"p": "1"},
+        tags=tags,
+    )
+
+
+@pytest.mark.parametrize(
+    ("meta_name", "tag_name", "status", "start", "end"),
+    list(itertools.product(NAMES, TAG_NAMES, STATUSES, TIMES, [None, 5])),
+)
+def test_files_lookup_agrees_with_the_built_run(
+    meta_name: Any, tag_name: Any, status: Any, start: Any, end: Any
+) -> None:
+    files = _files(meta_name, tag_name, status, start, end)
+    uri = str(files.meta["artifact_uri"])
+    built = run_lookup(records.build_run(files, uri, {}))
+    calls = []
+
+    def build() -> Any:
+        calls.append(1)
+        return built
+
+    lookup = records.files_lookup(RUN_ID, files, build)
+    for entity, key in KEYS:
+        assert lookup(entity, key) == built(entity, key), (entity, key)
+    assert len(calls) == 1  # only artifact_uri needed the built run
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "order_by", "needed"),
+    [
+        (None, None, ("meta.yaml",)),
+        ("metrics.m0 > 0.5 and params.p0 = 'x'", None, ("meta.yaml", "metrics/m0", "params/p0")),
+        (None, ["metrics.m1 DESC", "tags.t"], ("meta.yaml", "metrics/m1", "tags/t")),
+        ("attributes.run_name = 'a'", None, ("meta.yaml", "tags/mlflow.runName")),
+        ("tags.`mlflow.runName` = 'a'", None, ("meta.yaml", "tags/mlflow.runName")),
+        ("metrics.`a/b` > 0 and status = 'FINISHED'", ["start_time"], ("meta.yaml", "metrics/a/b")),
+        ("metrics.`a//b` > 0 and params.`a/` = '1'", None, ("meta.yaml",)),
+        ("params.`../x` = '1'", None, ("meta.yaml",)),
+        ("datasets.name = 'd'", None, None),
+    ],
+)
+def test_files_needed(filter_string: str | None, order_by: Any, needed: Any) -> None:
+    comparisons = parse_filter(filter_string, "runs")
+    clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
+    assert files_needed(comparisons, clauses) == needed
