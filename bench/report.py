@@ -806,7 +806,10 @@ def render(data: dict[str, Any]) -> str:
             "",
             "Ratios are MLflow's time divided by fsregistry's (higher: fsregistry faster). "
             "“floor: list tree” is the time to merely list (and list+read) every file of the "
-            "experiment in a fresh process: what any reader of this layout pays at least. "
+            "experiment in a fresh process: what a reader pays that checks every file for changes "
+            "(MLflow's file store reads them all). fsregistry's local searches check only the files "
+            "that decide the answer (meta.yaml and the keys filtered or sorted on) for each run, "
+            "then every file of the runs they return, so they can come in under it. "
             "“Cold” is a fresh process; the first search after the writes (the filter line) also pays "
             "for whatever fsregistry builds for later searches (its run-index shards), later cold "
             "lines find it built. “Repeated” is the same call again in that process.",
