@@ -465,7 +465,9 @@ def _install_fast_listing() -> None:
         start = len(prefix)
         names: list[str] = []
         folders: set[str] = set()
-        for name in dict.keys(store):
+        # Walk a snapshot, as moto does: the server is threaded, and a PUT of a new key during
+        # the walk would otherwise end it with "dictionary changed size during iteration".
+        for name in list(dict.keys(store)):
             if not name.startswith(prefix):
                 continue
             if delimiter:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -12,9 +14,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import emulators
 import fsspec
 import pytest
-from emulators import Emulator, start_gcs_server
+from emulators import Emulator, start_gcs_server, start_s3_server
 from fixture_trees import copy_fixture_tree, fixture_dir, load_expected
 from mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS, MlflowEnvError, MlflowPython, run_mlflow
 
@@ -277,3 +280,277 @@ def test_expected_json_is_strict_json() -> None:
     for version in MLFLOW_VERSIONS:
         text = (fixture_dir(version) / "expected.json").read_text(encoding="utf-8")
         json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+
+
+# -- moto listing: the preloaded S3 server's fast ListObjectsV2 against moto's own -------------
+
+
+def _listing_key_names() -> list[str]:
+    """235 key names chosen to trip up a listing that is not moto's.
+
+    Runs whose names share prefixes (``r1``, ``r10``, ``r1x``, ``r1.5``), keys equal to a
+    prefix of other keys (``a`` and ``a/b``, ``e/r1`` and ``e/r1/...``), characters sorting
+    just before and after the delimiter (`` !-.`` < ``/`` < ``0``), a directory marker
+    (``e/r2/``), an empty segment (``a//b``), hidden index files, spaces and non-ASCII names
+    (one of them written both NFC and NFD).
+    """
+    names = [
+        "a", "a/", "a/b", "a/b/c", "a//b", "a.b", "a b", "ab",
+        "e", "e/", "e/r1", "e/r1 x", "e/r1!", "e/r1-x", "e/r1.json", "e/r2/",
+        "e/.fsreg-index-ab", "e/r1/.fsreg-index-ab", "e/r1/.fsreg-index-ab/inner",
+        "e/r1/métrics/ä", "e/r1/m/x", "e/r1/mm", "e/r1/m",
+        "with space/x y.txt", ".hidden", "ü/ñ.txt", "日本/語.txt", "😀", "z\u00e9", "ze\u0301", "~",
+    ]  # fmt: skip
+    for run in ("r0", "r1", "r2", "r3", "r9", "r10", "r11", "r1x", "r1.5", "r100", "r2x", "s"):
+        names += [f"e/{run}/metrics/m{i}" for i in range(12)]
+        names += [f"e/{run}/params/p {i}" for i in range(3)]
+        names += [f"e/{run}/meta.yaml", f"e/{run}/tags/mlflow.runName"]
+    return names
+
+
+def _build_listing_bucket(backend: Any, versioned: bool) -> Any:
+    """A bucket of moto ``backend`` holding ``_listing_key_names()``, then overwrites, deletes.
+
+    Versioned, it also holds several versions of some keys, delete markers hiding others (one
+    hides the only key under ``gone/``), and an older version made current again.
+    """
+    name = f"listing-{uuid.uuid4().hex[:16]}"
+    backend.create_bucket(name, "us-east-1")
+    if versioned:
+        backend.put_bucket_versioning(name, "Enabled")
+    for i, key in enumerate(_listing_key_names()):
+        backend.put_object(name, key, f"body {i}".encode(), disable_notification=True)
+    for key in ("a", "e/r1/metrics/m3", "gone/x"):
+        backend.put_object(name, key, b"second version", disable_notification=True)
+    newest = backend.put_object(name, "e/r3/meta.yaml", b"newest", disable_notification=True)
+    for key in ("e/r2/meta.yaml", "gone/x", "e/r1/m"):
+        backend.delete_object(name, key)
+    if versioned:
+        backend.delete_object(name, "e/r3/meta.yaml", version_id=newest.version_id)
+        assert type(backend.get_bucket(name).keys["gone/x"]).__name__ == "FakeDeleteMarker"
+    return backend.get_bucket(name)
+
+
+def _stock_and_fast_listing() -> tuple[Any, Any]:
+    """(moto's ``S3Backend.list_objects_v2``, the one ``_install_fast_listing`` installs).
+
+    The patch is installed only long enough to pick its function up, then moto is restored:
+    nothing else in this test process lists through it.
+    """
+    from moto.core import serialize
+    from moto.s3.models import S3Backend
+
+    stock = S3Backend.list_objects_v2
+    assert stock.__module__ == "moto.s3.models", "moto's listing is already patched"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S3Backend, "list_objects_v2", stock)
+        mp.setattr(serialize, "parse_to_aware_datetime", serialize.parse_to_aware_datetime)
+        emulators._install_fast_listing()
+        fast = S3Backend.list_objects_v2
+    assert fast is not stock
+    assert S3Backend.list_objects_v2 is stock
+    return stock, fast
+
+
+def _entry(entry: Any) -> tuple[Any, ...]:
+    """A listing entry as comparable data: a common prefix, or which version of which key."""
+    from moto.s3.models import FakeKey
+
+    if isinstance(entry, str):
+        return ("prefix", entry)
+    assert isinstance(entry, FakeKey), f"listing returned {entry!r}"
+    return ("key", entry.name, entry.version_id, entry.etag, entry.size)
+
+
+Page = tuple[list[tuple[Any, ...]], bool, str | None]
+
+
+def _all_pages(
+    list_v2: Any,
+    backend: Any,
+    bucket: Any,
+    prefix: str | None,
+    delimiter: str | None,
+    start_after: str | None,
+    max_keys: int,
+) -> list[Page]:
+    """Every page of one listing: (entries, is_truncated, next continuation token) each.
+
+    Follows the continuation tokens as a client does (repeating StartAfter, as boto's
+    paginator does, which the token overrides).
+    """
+    pages: list[Page] = []
+    token = None
+    for _ in range(len(bucket.keys) + 2):
+        keys, truncated, token = list_v2(
+            backend, bucket, prefix, delimiter, token, start_after, max_keys
+        )
+        pages.append(([_entry(e) for e in keys], truncated, token))
+        if not truncated:
+            return pages
+    raise AssertionError(f"listing did not end after {len(pages)} pages: {pages[-3:]}")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "versioned"),
+    [(p, False) for p in ("", "e/", "e/r1", "e/r1/", "a", "nope/")]
+    + [(p, True) for p in (None, "e/r1")],
+)
+def test_fast_moto_listing_pages_equal_moto_listing(prefix: str | None, versioned: bool) -> None:
+    """Preloaded S3 servers list through ``_install_fast_listing``: same pages as moto's own.
+
+    Every page of every listing of a grid (prefix x delimiter x StartAfter x MaxKeys), on a
+    plain bucket as the benchmark uses and on a versioned one (delete markers, old versions).
+    """
+    from moto.s3.models import S3Backend
+
+    stock, fast = _stock_and_fast_listing()
+    backend = S3Backend("us-east-1", "123456789012")
+    try:
+        bucket = _build_listing_bucket(backend, versioned)
+        for delimiter in (None, "/", "/m"):
+            for start_after in (None, "e/r1/", "e/r1/metrics/m3", "~~"):
+                whole = _all_pages(stock, backend, bucket, prefix, delimiter, start_after, 10**6)
+                assert len(whole) == 1
+                for max_keys in (0, 1, 2, 7, 1000):
+                    args = (backend, bucket, prefix, delimiter, start_after, max_keys)
+                    expected = _all_pages(stock, *args)
+                    assert _all_pages(fast, *args) == expected, (
+                        f"prefix={prefix!r} delimiter={delimiter!r} "
+                        f"start_after={start_after!r} max_keys={max_keys}"
+                    )
+                    if max_keys:  # the grid compares real pages: they add up to the answer
+                        assert [e for page in expected for e in page[0]] == whole[0][0]
+                if start_after is None:
+                    assert whole[0][0] or prefix == "nope/", "nothing listed: a vacuous grid"
+        # A continuation token the server never issued goes to moto's own code: same outcome.
+        outcomes: list[Any] = []
+        for list_v2 in (stock, fast):
+            try:
+                outcomes.append(list_v2(backend, bucket, prefix, "/", "unknown", None, 2))
+            except Exception as exc:  # moto's own failure, compared below
+                outcomes.append(type(exc))
+        assert outcomes[0] == outcomes[1]
+    finally:
+        backend.reset()
+
+
+def test_fast_moto_listing_survives_a_write_during_the_listing() -> None:
+    """The server is threaded, so a PUT of a new key can land while a listing walks the bucket.
+
+    Moto walks a copy of the bucket's key table; a walk over the live table fails with
+    "dictionary changed size during iteration" (an HTTP 500, retried by the client). The
+    write is made deterministic: a key name whose ``startswith`` (called by the listing on
+    every name) writes a new key.
+    """
+    from moto.s3.models import S3Backend
+
+    stock, fast = _stock_and_fast_listing()
+    backend = S3Backend("us-east-1", "123456789012")
+    try:
+        bucket = _build_listing_bucket(backend, versioned=False)
+        new_key = "e/written-during-the-listing"
+        armed: list[bool] = []
+        fired: list[str] = []
+
+        class KeyNameThatWrites(str):
+            def startswith(self, *args: Any) -> bool:
+                if armed and not fired:
+                    fired.append(new_key)
+                    backend.put_object(bucket.name, new_key, b"x", disable_notification=True)
+                return super().startswith(*args)
+
+        versions = dict.pop(bucket.keys, "e/r1/meta.yaml")
+        dict.__setitem__(bucket.keys, KeyNameThatWrites("e/r1/meta.yaml"), versions)
+        before = _all_pages(stock, backend, bucket, "e/", None, None, 1000)
+        armed.append(True)
+        assert _all_pages(fast, backend, bucket, "e/", None, None, 1000) == before
+        assert fired, "the key name's hook did not run: the test proves nothing"
+        after = _all_pages(stock, backend, bucket, "e/", None, None, 1000)
+        assert ("key", new_key) in {entry[:2] for entry in after[0][0]}
+    finally:
+        backend.reset()
+
+
+# -- emulators started with preload=DIR ----------------------------------------------------------
+
+
+def _write_preload_tree(root: Path) -> dict[str, dict[str, bytes]]:
+    """Write ``root/<bucket>/<key>`` files; return ``{bucket: {key: body}}``."""
+    binary = bytes(range(256)) * 3 + b"\x00\r\n\xff"
+    trees: dict[str, dict[str, bytes]] = {
+        "preload-runs": {
+            "empty": b"",
+            "bin/blob.bin": binary,
+            "with space/ü ñ.txt": "héllo ✓\n".encode(),
+            "e/.fsreg-index-ab": b'{"runs": []}\n',
+            "e/meta.yaml": b"name: e\n",
+            **{
+                f"e/r{r}/metrics/m{m}": f"{r} {m} 0.5\n".encode() * (m + 1)
+                for r in (1, 2, 10)
+                for m in range(4)
+            },
+            **{f"e/r{r}/meta.yaml": f"run_id: r{r}\n".encode() for r in (1, 2, 10)},
+        },
+        "preload-models": {
+            "models/m/meta.yaml": b"name: m\n",
+            "models/m/version-1/meta.yaml": b"version: 1\n",
+            "models/m/version-1/model.pkl": binary[::-1],
+        },
+    }
+    for bucket, objects in trees.items():
+        for key, body in objects.items():
+            path = root / bucket / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+    return trees
+
+
+def _raw_listing(fs: Any, kind: str, bucket: str) -> list[tuple[str, int, str]]:
+    """(key, size, MD5 as the API gives it) of every object, in pages of 5 as the API sends them."""
+    listed: list[tuple[str, int, str]] = []
+    token: str | None = None
+    while True:
+        if kind == "s3":
+            kwargs = {"ContinuationToken": token} if token else {}
+            page = fs.call_s3("list_objects_v2", Bucket=bucket, MaxKeys=5, **kwargs)
+            listed += [(o["Key"], o["Size"], o["ETag"]) for o in page.get("Contents", [])]
+            token = page.get("NextContinuationToken") if page["IsTruncated"] else None
+        else:
+            kwargs = {"pageToken": token} if token else {}
+            page = fs.call("GET", "b/{}/o", bucket, json_out=True, maxResults=5, **kwargs)
+            listed += [(o["name"], int(o["size"]), o["md5Hash"]) for o in page.get("items", [])]
+            token = page.get("nextPageToken")
+        if token is None:
+            return listed
+
+
+@pytest.mark.parametrize("kind", ["s3", "gcs"])
+def test_preloaded_emulator_serves_the_tree(kind: str, tmp_path: Path) -> None:
+    """``start_*_server(preload=DIR)``: every file is an object with its bytes, once."""
+    trees = _write_preload_tree(tmp_path / "preload")
+    start = start_s3_server if kind == "s3" else start_gcs_server
+    with start(preload=tmp_path / "preload") as emu:
+        fs = emu.filesystem()
+        for bucket, objects in trees.items():
+            digests = {key: hashlib.md5(body).digest() for key, body in objects.items()}
+            if kind == "s3":
+                checksums = {key: f'"{d.hex()}"' for key, d in digests.items()}
+            else:
+                checksums = {key: base64.b64encode(d).decode() for key, d in digests.items()}
+            assert _raw_listing(fs, kind, bucket) == [
+                (key, len(objects[key]), checksums[key]) for key in sorted(objects)
+            ]
+            paths = {f"{bucket}/{key}": body for key, body in objects.items()}
+            assert fs.cat(list(paths)) == paths
+            assert sorted(fs.find(bucket)) == sorted(paths)
+        # One level through the delimiter: common prefixes next to objects.
+        assert sorted(fs.ls("preload-runs/e", detail=False)) == [
+            f"preload-runs/e/{name}" for name in (".fsreg-index-ab", "meta.yaml", "r1", "r10", "r2")
+        ]
+        for key in ("preload-runs/empty", "preload-runs/e/r10/meta.yaml"):
+            with pytest.raises(FileExistsError):
+                fs.pipe_file(key, b"overwritten", mode="create")
+            assert fs.cat_file(key) == trees["preload-runs"][key.split("/", 1)[1]]
+        fs.pipe_file("preload-runs/e/r10/new", b"new", mode="create")
+        assert fs.cat_file("preload-runs/e/r10/new") == b"new"
