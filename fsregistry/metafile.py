@@ -12,23 +12,31 @@ doubt, goes to PyYAML (the C loader when libyaml is there), so results are alway
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from fsregistry.exceptions import FsRegistryException
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C speed when libyaml is there
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 class MalformedMetaFile(FsRegistryException):
     """A ``meta.yaml`` is empty, not YAML, or not a mapping."""
 
 
+def _yaml() -> ModuleType:
+    # Imported on first need (~30 ms): a read-only command whose files all take the fast
+    # path below (``fsreg ls models``) never needs it.
+    import yaml
+
+    return yaml
+
+
 def dump_meta(data: dict[str, Any]) -> bytes:
+    yaml = _yaml()
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # C speed when libyaml is there
     text: str = yaml.dump(
-        data, Dumper=_Dumper, default_flow_style=False, allow_unicode=True, sort_keys=True
+        data, Dumper=dumper, default_flow_style=False, allow_unicode=True, sort_keys=True
     )
     return text.encode("utf-8")
 
@@ -39,9 +47,12 @@ def dump_meta(data: dict[str, Any]) -> bytes:
 _PLAIN = re.compile(r"[A-Za-z/_][A-Za-z0-9_./:@+-]*\Z")
 _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: (.*))?\Z")
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
-# Hex ids (run ids, digests) may start with a digit; letters and digits alone never make a
-# YAML 1.1 number unless the token is all digits or has a 0x/0b prefix.
-_DIGIT_WORD = re.compile(r"(?!0[xXbB])[0-9][0-9A-Za-z]*[A-Za-z][0-9A-Za-z]*\Z")
+# Hex ids (run ids, digests, nonces) may start with a digit; letters and digits alone never
+# make a YAML 1.1 number unless the token is all digits, or 0b + binary digits, or 0x + hex
+# digits (PyYAML's int patterns; "0b4a", "0xzz" or "0X1F" stay strings).
+_DIGIT_WORD = re.compile(
+    r"(?!0b[01]+\Z)(?!0x[0-9a-fA-F]+\Z)[0-9][0-9A-Za-z]*[A-Za-z][0-9A-Za-z]*\Z"
+)
 _QUOTED = re.compile(r"'((?:[^'\n]|'')*)'\Z")
 _WORDS: dict[str, Any] = {
     **{w: True for w in ("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
@@ -113,8 +124,10 @@ def load_meta(raw: bytes, where: str) -> dict[str, Any]:
         raise MalformedMetaFile(f"Malformed meta file {where}: {e}") from e
     if simple:
         return simple
+    yaml = _yaml()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_Loader)
+        data = yaml.load(raw.decode("utf-8"), Loader=loader)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise MalformedMetaFile(f"Malformed meta file {where}: {e}") from e
     if not isinstance(data, dict):

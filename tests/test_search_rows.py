@@ -11,7 +11,7 @@ from fsregistry.entities import Metric
 from fsregistry.search import effective_order, parse_filter, parse_order_by
 from fsregistry.tracking import records
 from fsregistry.tracking.search_rows import files_needed
-from fsregistry.tracking.store import run_lookup
+from fsregistry.tracking.store import _RUN_ATTRIBUTES, run_lookup
 
 RUN_ID = "0123456789abcdef0123456789abcdef"
 NAMES = [None, "", "from-meta"]
@@ -26,21 +26,7 @@ KEYS = [
     ("tag", "t"),
     ("tag", records.RUN_NAME_TAG),
     ("tag", "missing"),
-    *(
-        ("attribute", k)
-        for k in (
-            "run_id",
-            "run_name",
-            "status",
-            "user_id",
-            "artifact_uri",
-            "start_time",
-            "end_time",
-            "lifecycle_stage",
-            "experiment_id",
-            "not_an_attribute",
-        )
-    ),
+    *(("attribute", k) for k in (*_RUN_ATTRIBUTES, "not_an_attribute")),
 ]
 
 

@@ -5,244 +5,46 @@ Every command takes ``--tracking-uri`` / ``--registry-uri`` (else ``FSREG_TRACKI
 Errors print one line and exit 1; ``--debug`` shows the traceback. Nothing here imports
 pandas, and s3fs/gcsfs load only when the store is on S3/GCS.
 
-JSON output (stable; new keys may be added, none removed or renamed):
-- ``ls experiments``: list of ``{experiment_id, name, lifecycle_stage, artifact_location,
-  creation_time, last_update_time, tags}``
-- ``ls runs``: list of ``{run_id, run_name, experiment_id, status, start_time, end_time,
-  lifecycle_stage, artifact_uri, metrics, params, tags}``
-- ``ls artifacts``: list of ``{path, is_dir, file_size}``
-- ``show experiment`` / ``show run``: one object of the same shape as the list items
+The commands live in :mod:`fsregistry.cli.commands` (typer), loaded on first use of ``app``:
+a plain ``fsreg ls models`` runs without typer at all (:mod:`fsregistry.cli.quick`). Their
+JSON output is documented in :mod:`fsregistry.cli.tracking_commands` (experiments, runs,
+artifacts) and :mod:`fsregistry.cli.registry_commands` (models, versions, aliases).
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from fsregistry.cli import (
-    health_commands,
-    manage_commands,
-    models_commands,
-    registry_commands,
-)
-from fsregistry.cli.common import JsonFlag, TrackingUri, fmt, json_number, make_client
-from fsregistry.cli.output import print_json, print_kv, print_table
+from fsregistry.cli import quick
+from fsregistry.cli.state import state
 from fsregistry.exceptions import FsRegistryException
 
-app = typer.Typer(
-    name="fsreg",
-    help="Browse and manage MLflow-layout stores on local disk, S3 and GCS. No server.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-ls_app = typer.Typer(
-    help="List experiments, runs, artifacts, models, versions, aliases.", no_args_is_help=True
-)
-show_app = typer.Typer(help="Show everything known about one item.", no_args_is_help=True)
-app.add_typer(ls_app, name="ls")
-app.add_typer(show_app, name="show")
-registry_commands.register(ls_app, show_app, app)
-manage_commands.register(app)
-models_commands.register(app)
-health_commands.register(app)
+if TYPE_CHECKING:
+    import typer
+
+    app: typer.Typer
 
 
-@dataclass
-class _State:
-    debug: bool = False
+def __getattr__(name: str) -> Any:
+    # ``from fsregistry.cli.app import app`` keeps working; typer loads only then.
+    if name == "app":
+        from fsregistry.cli.commands import app
 
-
-_state = _State()
-
-
-@app.callback()
-def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-) -> None:
-    _state.debug = debug
-
-
-def _experiment_dict(e: Any) -> dict[str, Any]:
-    return {
-        "experiment_id": e.experiment_id,
-        "name": e.name,
-        "lifecycle_stage": e.lifecycle_stage,
-        "artifact_location": e.artifact_location,
-        "creation_time": e.creation_time,
-        "last_update_time": e.last_update_time,
-        "tags": e.tags,
-    }
-
-
-def _run_dict(r: Any) -> dict[str, Any]:
-    i = r.info
-    return {
-        "run_id": i.run_id,
-        "run_name": i.run_name,
-        "experiment_id": i.experiment_id,
-        "status": i.status,
-        "start_time": i.start_time,
-        "end_time": i.end_time,
-        "lifecycle_stage": i.lifecycle_stage,
-        "artifact_uri": i.artifact_uri,
-        "metrics": {k: json_number(v) for k, v in r.data.metrics.items()},
-        "params": r.data.params,
-        "tags": r.data.tags,
-    }
-
-
-def _resolve_experiment_ids(client: Any, experiment: list[str] | None) -> list[str]:
-    if not experiment:
-        return [e.experiment_id for e in client.search_experiments(max_results=50000)]
-    ids = []
-    for ref in experiment:
-        exp = client.get_experiment_by_name(ref)
-        ids.append(exp.experiment_id if exp is not None else ref)
-    return ids
-
-
-# -- ls ---------------------------------------------------------------------------------------
-@ls_app.command("experiments")
-def ls_experiments(
-    tracking_uri: TrackingUri = None,
-    filter: Annotated[
-        str | None, typer.Option("--filter", "-f", help="e.g. \"tags.team = 'ml'\"")
-    ] = None,
-    order_by: Annotated[
-        list[str] | None, typer.Option("--order-by", help="e.g. 'name ASC'")
-    ] = None,
-    max: Annotated[int, typer.Option("--max", help="At most this many.")] = 1000,
-    all: Annotated[bool, typer.Option("--all", help="Include deleted experiments.")] = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """List experiments."""
-    client = make_client(tracking_uri)
-    exps = client.search_experiments(
-        view_type="ALL" if all else "ACTIVE_ONLY",
-        max_results=max,
-        filter_string=filter,
-        order_by=order_by,
-    )
-    rows = [_experiment_dict(e) for e in exps]
-    if as_json:
-        print_json(rows)
-        return
-    print_table(
-        ["ID", "Name", "Stage", "Artifact location"],
-        [
-            [r["experiment_id"], r["name"], r["lifecycle_stage"], r["artifact_location"]]
-            for r in rows
-        ],
-    )
-
-
-@ls_app.command("runs")
-def ls_runs(
-    tracking_uri: TrackingUri = None,
-    experiment: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--experiment", "-e", help="Experiment name or id (repeatable; default: all)."
-        ),
-    ] = None,
-    filter: Annotated[
-        str | None, typer.Option("--filter", "-f", help="e.g. \"params.lr = '0.1'\"")
-    ] = None,
-    order_by: Annotated[
-        list[str] | None, typer.Option("--order-by", help="e.g. 'metrics.loss ASC'")
-    ] = None,
-    max: Annotated[int, typer.Option("--max", help="At most this many.")] = 100,
-    all: Annotated[bool, typer.Option("--all", help="Include deleted runs.")] = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """List runs with their latest metrics."""
-    client = make_client(tracking_uri)
-    runs = client.search_runs(
-        _resolve_experiment_ids(client, experiment),
-        filter or "",
-        "ALL" if all else "ACTIVE_ONLY",
-        max,
-        order_by,
-    )
-    rows = [_run_dict(r) for r in runs]
-    if as_json:
-        print_json(rows)
-        return
-    metric_keys = sorted({k for r in rows for k in r["metrics"]})[:4]
-    print_table(
-        ["Run ID", "Name", "Exp", "Status", *metric_keys],
-        [
-            [
-                r["run_id"],
-                r["run_name"],
-                r["experiment_id"],
-                r["status"],
-                *[fmt(r["metrics"].get(k)) for k in metric_keys],
-            ]
-            for r in rows
-        ],
-    )
-
-
-@ls_app.command("artifacts")
-def ls_artifacts(
-    run_id: Annotated[str, typer.Argument(help="Run whose artifacts to list.")],
-    path: Annotated[
-        str | None, typer.Argument(help="Directory inside the run's artifacts.")
-    ] = None,
-    tracking_uri: TrackingUri = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """List a run's artifacts (one directory level)."""
-    files = make_client(tracking_uri).list_artifacts(run_id, path)
-    rows = [{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files]
-    if as_json:
-        print_json(rows)
-        return
-    print_table(
-        ["Path", "Size"],
-        [[r["path"] + ("/" if r["is_dir"] else ""), fmt(r["file_size"])] for r in rows],
-    )
-
-
-# -- show -------------------------------------------------------------------------------------
-@show_app.command("experiment")
-def show_experiment(
-    experiment: Annotated[str, typer.Argument(help="Experiment name or id.")],
-    tracking_uri: TrackingUri = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Show one experiment with its tags."""
-    client = make_client(tracking_uri)
-    exp = client.get_experiment_by_name(experiment) or client.get_experiment(experiment)
-    data = _experiment_dict(exp)
-    if as_json:
-        print_json(data)
-        return
-    print_kv(data)
-
-
-@show_app.command("run")
-def show_run(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
-    tracking_uri: TrackingUri = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Show a run: info, params, latest metrics, tags."""
-    data = _run_dict(make_client(tracking_uri).get_run(run_id))
-    if as_json:
-        print_json(data)
-        return
-    print_kv(data)
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console entry point: one-line errors, exit code 1 (2 for usage errors)."""
     # Typer prints usage errors itself and exits 2; our own errors come through here.
     try:
+        fast = quick.parse(sys.argv[1:])
+        if fast is not None:
+            quick.run(fast, _set_debug)
+            return
+        from fsregistry.cli.commands import app
+
         app()
     except FsRegistryException as e:
         _fail(e, f"error: {e.message} [{e.error_code}]")
@@ -250,8 +52,12 @@ def main() -> None:
         _fail(e, f"error: {e}")
 
 
+def _set_debug(debug: bool) -> None:
+    state.debug = debug
+
+
 def _fail(exc: BaseException, line: str) -> None:
-    if _state.debug:
+    if state.debug:
         raise exc
     print(line, file=sys.stderr)
     sys.exit(1)

@@ -13,7 +13,7 @@ JSON output (stable; keys may be added, never removed or renamed):
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -26,40 +26,11 @@ from fsregistry.cli.common import (
     use_stores,
 )
 from fsregistry.cli.output import print_json, print_kv, print_table
+from fsregistry.cli.registry_listing import list_models, model_dict, version_dict
 from fsregistry.exceptions import ResourceDoesNotExist
 
 ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
 Version = Annotated[str, typer.Argument(help="Version number.")]
-
-
-def _model_dict(m: Any) -> dict[str, Any]:
-    return {
-        "name": m.name,
-        "description": m.description,
-        "creation_timestamp": m.creation_timestamp,
-        "last_updated_timestamp": m.last_updated_timestamp,
-        "tags": m.tags,
-        "aliases": m.aliases,
-        "latest_versions": [
-            {"version": str(v.version), "current_stage": v.current_stage} for v in m.latest_versions
-        ],
-    }
-
-
-def _version_dict(v: Any) -> dict[str, Any]:
-    return {
-        "name": v.name,
-        "version": str(v.version),
-        "current_stage": v.current_stage,
-        "status": v.status,
-        "source": v.source,
-        "run_id": v.run_id,
-        "aliases": list(v.aliases),
-        "tags": v.tags,
-        "description": v.description,
-        "creation_timestamp": v.creation_timestamp,
-        "last_updated_timestamp": v.last_updated_timestamp,
-    }
 
 
 def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> None:
@@ -79,24 +50,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """List registered models with their aliases and latest versions."""
-        client = make_client(tracking_uri, registry_uri)
-        models = client.search_registered_models(filter, max, order_by)
-        rows = [_model_dict(m) for m in models]
-        if as_json:
-            print_json(rows)
-            return
-        print_table(
-            ["Name", "Latest", "Aliases", "Description"],
-            [
-                [
-                    r["name"],
-                    ",".join(v["version"] for v in r["latest_versions"]),
-                    ",".join(f"{a}={v}" for a, v in sorted(r["aliases"].items())),
-                    r["description"] or "",
-                ]
-                for r in rows
-            ],
-        )
+        list_models(tracking_uri, registry_uri, filter, order_by, max, as_json)
 
     @ls_app.command("versions")
     def ls_versions(
@@ -121,7 +75,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         client = make_client(tracking_uri, registry_uri)
         order = order_by or (["version_number DESC"] if name else None)
         versions = client.search_model_versions(" and ".join(clauses) or None, max, order)
-        rows = [_version_dict(v) for v in versions]
+        rows = [version_dict(v) for v in versions]
         if as_json:
             print_json(rows)
             return
@@ -163,7 +117,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """Show a registered model: description, tags, aliases, latest versions."""
-        data = _model_dict(make_client(tracking_uri, registry_uri).get_registered_model(name))
+        data = model_dict(make_client(tracking_uri, registry_uri).get_registered_model(name))
         if as_json:
             print_json(data)
             return
@@ -180,7 +134,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         """Show a model version with its lineage back to the run that produced it."""
         client = make_client(tracking_uri, registry_uri)
         mv = client.get_model_version(name, version)
-        data = _version_dict(mv)
+        data = version_dict(mv)
         data["download_uri"] = client.get_model_version_download_uri(name, version)
         data["run"] = None
         if mv.run_id:
@@ -218,7 +172,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
 
         use_stores(tracking_uri, registry_uri)
         mv = register_model(model_uri, name)
-        data = _version_dict(mv)
+        data = version_dict(mv)
         if as_json:
             print_json(data)
             return

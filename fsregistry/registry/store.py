@@ -35,6 +35,15 @@ How writes stay correct with many writers and no server
   re-reads the owner: if a later archiving transition took the stage over, it archives its own
   version. Whatever the interleaving, exactly the latest archiving transition's version stays.
 
+Reading
+-------
+A read lists the files it needs once and takes each file's decoded content from the registry
+index (:mod:`fsregistry.registry.model_index`) while the listing reports the same change
+token for it, reading only the others: the MLflow-layout files stay the only source of truth,
+whoever wrote them. A filter on ``name = 'x'`` (or ``name IN (...)``) lists only those models.
+Listing registered models on local disk checks a model the index knows with one directory
+listing and one stat per version, and reads version tags only for the latest versions shown.
+
 Rename
 ------
 MLflow lists every directory under ``models/`` as a registered model, so the new name cannot
@@ -62,12 +71,13 @@ be prepared in place on local disk without MLflow seeing it. What a reader sees:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsregistry import layout
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
@@ -88,15 +98,13 @@ from fsregistry.exceptions import (
     ResourceDoesNotExist,
 )
 from fsregistry.metafile import MalformedMetaFile, dump_meta, load_meta
-from fsregistry.registry.uris import (
-    ModelUri,
-    is_models_uri,
-    parse_models_uri,
-)
+from fsregistry.registry.model_index import SHARD_PREFIX, ListedFile, RegistryIndex
 from fsregistry.search import (
+    ATTRIBUTE,
     PROMPT_TAG_KEY,
     TAG,
     Comparison,
+    OrderClause,
     check_max_results,
     effective_order,
     matches,
@@ -106,7 +114,6 @@ from fsregistry.search import (
     sort_rows,
 )
 from fsregistry.storage import ConflictError, Storage, Versioned
-from fsregistry.tracking.logged_models import relocate_file_uri
 from fsregistry.tracking.records import decode_text, now_ms
 from fsregistry.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
@@ -118,6 +125,9 @@ from fsregistry.validation import (
     validate_tag,
     validate_value_length,
 )
+
+if TYPE_CHECKING:
+    from fsregistry.registry.uris import ModelUri
 
 # Our bookkeeping key in meta.yaml files (MLflow ignores unknown keys).
 FSREG_KEY = "fsregistry"
@@ -219,7 +229,8 @@ class _ModelFiles:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> version text
     versions: dict[int, dict[str, Any]] = field(default_factory=dict)
-    version_tags: dict[int, dict[str, str]] = field(default_factory=dict)
+    # None: not listed (``_scan_without_version_tags``); ``_version_tags`` reads them
+    version_tags: dict[int, dict[str, str]] | None = field(default_factory=dict)
 
     def live_versions(self) -> dict[int, dict[str, Any]]:
         return {v: m for v, m in self.versions.items() if not _is_deleted(m)}
@@ -237,6 +248,50 @@ def _prune_model_dir(rel: str) -> bool:
     return rest.split("/", 1)[0] != "tags"
 
 
+def _is_model_file(rel: str) -> bool:
+    """Inside ``models/<name>``: a file the registry reads (meta.yaml files, tags, aliases)."""
+    if rel == layout.META:
+        return True
+    head, _, rest = rel.partition("/")
+    if head in ("tags", "aliases"):
+        return True
+    if layout.parse_version_dir_name(head) is None:
+        return False
+    return rest == layout.META or rest.startswith("tags/")
+
+
+def _assemble(
+    files: Iterable[ListedFile], contents: Mapping[tuple[str, str], Any]
+) -> dict[str, _ModelFiles]:
+    """Models from their listed files' decoded contents (a model needs its meta.yaml)."""
+    files = list(files)
+    out: dict[str, _ModelFiles] = {}
+    for f in files:
+        if f.rel == layout.META:
+            meta = contents.get((f.model, f.rel))
+            if isinstance(meta, dict):
+                out[f.model] = _ModelFiles(f.model, meta)
+    for f in files:
+        entry = out.get(f.model)
+        value = contents.get((f.model, f.rel))
+        if entry is None or value is None or f.rel == layout.META:
+            continue
+        head, _, rest = f.rel.partition("/")
+        if head == "tags":
+            entry.tags[rest] = value
+        elif head == "aliases":
+            entry.aliases[rest] = value.strip()
+        else:
+            number = layout.parse_version_dir_name(head)
+            assert number is not None
+            if rest == layout.META:
+                if isinstance(value, dict):
+                    entry.versions[number] = value
+            elif entry.version_tags is not None:
+                entry.version_tags.setdefault(number, {})[rest.partition("/")[2]] = value
+    return out
+
+
 def _prune_models_root(rel: str) -> bool:
     _, _, rest = rel.partition("/")
     return bool(rest) and _prune_model_dir(rest)
@@ -250,6 +305,7 @@ class RegistryStore:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self._index = RegistryIndex(storage, self._decode)
 
     def __repr__(self) -> str:
         return f"RegistryStore({self.storage.root_uri!r})"
@@ -259,7 +315,7 @@ class RegistryStore:
     # ======================================================================================
     def _parse(self, path: str, raw: bytes) -> dict[str, Any] | None:
         try:
-            return load_meta(raw, self.storage.uri(path))
+            return load_meta(raw, path)  # the message names no URI: it is never shown
         except MalformedMetaFile:
             return None
 
@@ -299,61 +355,107 @@ class RegistryStore:
             raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
         return found
 
+    def _decode(self, path: str, raw: bytes) -> Any:
+        """A listed file's content: a meta.yaml parsed (None if malformed), else its text."""
+        rel = path.split("/", 2)[2]  # models/<name>/<rel>; model names hold no "/"
+        head, _, rest = rel.partition("/")
+        if rel == layout.META or (
+            rest == layout.META and layout.parse_version_dir_name(head) is not None
+        ):
+            return self._parse(path, raw)
+        return decode_text(raw)
+
     def _scan(self, name: str | None) -> dict[str, _ModelFiles]:
-        """Every file of one model (or of all models): one listing, one bulk read."""
+        """Every file of one model (or of all models): one listing, then the contents of the
+        files the index does not hold at their listed token (one bulk read)."""
+        listed_at = time.time()  # before listing: a file changed during it counts as racy
+        shard_tokens: dict[str, str] | None = None
         if name is None:
-            base, listing = layout.MODELS, self.storage.walk(layout.MODELS, _prune_models_root)
-            rels = [(f.path.partition("/")[0], f.path.partition("/")[2]) for f in listing]
+            files: list[ListedFile] = []
+            shard_tokens = {}
+            for f in self.storage.walk(layout.MODELS, _prune_models_root):
+                model, _, rel = f.path.partition("/")
+                if not rel:
+                    if model.startswith(SHARD_PREFIX):
+                        shard_tokens[model] = f.token
+                elif _is_model_file(rel):
+                    files.append(ListedFile(model, rel, f.token, f.mtime))
+            models: set[str] = {f.model for f in files}
         else:
-            base = layout.registered_model_dir(name)
-            listing = self.storage.walk(base, _prune_model_dir)
-            rels = [(name, f.path) for f in listing]
-        wanted: list[tuple[str, str]] = []
-        for model, rel in rels:
-            parts = rel.split("/")
-            if (
-                rel == layout.META
-                or parts[0] in ("tags", "aliases")
-                or (
-                    layout.parse_version_dir_name(parts[0]) is not None
-                    and (parts[1:] == [layout.META] or (len(parts) > 2 and parts[1] == "tags"))
-                )
-            ):
-                wanted.append((model, rel))
+            files = self._walk_model(name)
+            models = {name}
+        contents = self._index.contents(
+            files, models, listed_at, complete=name is None, shard_tokens=shard_tokens
+        )
+        return _assemble(files, contents)
 
-        def full(model: str, rel: str) -> str:
-            return f"{base}/{rel}" if name is not None else f"{base}/{model}/{rel}"
+    def _walk_model(self, name: str) -> list[ListedFile]:
+        base = layout.registered_model_dir(name)
+        return [
+            ListedFile(name, f.path, f.token, f.mtime)
+            for f in self.storage.walk(base, _prune_model_dir)
+            if _is_model_file(f.path)
+        ]
 
-        contents = self.storage.read_many(full(m, r) for m, r in wanted)
-        models: dict[str, _ModelFiles] = {}
-        for model, rel in wanted:
-            raw = contents.get(full(model, rel))
-            if raw is None or rel != layout.META:
-                continue
-            meta = self._parse(full(model, rel), raw)
-            if meta is not None:
-                models[model] = _ModelFiles(model, meta)
-        for model, rel in wanted:
-            raw = contents.get(full(model, rel))
-            entry = models.get(model)
-            if raw is None or entry is None or rel == layout.META:
-                continue
-            head, _, rest = rel.partition("/")
-            if head == "tags":
-                entry.tags[rest] = decode_text(raw)
-            elif head == "aliases":
-                entry.aliases[rest] = decode_text(raw).strip()
-            else:
-                number = layout.parse_version_dir_name(head)
-                assert number is not None
-                if rest == layout.META:
-                    meta = self._parse(full(model, rel), raw)
-                    if meta is not None:
-                        entry.versions[number] = meta
-                else:
-                    entry.version_tags.setdefault(number, {})[rest.partition("/")[2]] = decode_text(
-                        raw
+    def _scan_without_version_tags(self) -> dict[str, _ModelFiles]:
+        """All models, their version tags left out (``_version_tags`` reads them when needed):
+        what listing registered models needs.
+
+        On local disk, where a stat is a system call, a model whose meta.yaml files the index
+        holds at their current tokens is checked with one listing of its directory and one
+        stat per version instead of one listing per version directory; a model with any other
+        file (or a stale one) is listed and read in full, as ``_scan`` does."""
+        if not self.storage.capabilities.cheap_stat:
+            return self._scan(None)
+        dirs, names = self.storage.list_dir(layout.MODELS)
+        shards = {n for n in names if n.startswith(SHARD_PREFIX)}
+        self._index.load_shards(shards, None)
+        if sum(1 for d in dirs if self._index.knows(d)) <= len(dirs) // 2:
+            return self._scan(None)  # mostly unknown (a first look): one listing is cheaper
+        listed: dict[str, list[ListedFile]] = {}
+        metas: list[str] = []
+        for model in dirs:
+            base = layout.registered_model_dir(model)
+            subdirs, model_files = self.storage.list_dir(base)
+            files = listed[model] = []
+            if layout.META in model_files:
+                metas.append(f"{base}/{layout.META}")
+            if "tags" in model_files or "aliases" in model_files:
+                files.append(ListedFile(model, "tags", "", None))  # odd: never known, so read
+            for sub in subdirs:
+                if sub in ("tags", "aliases"):
+                    files.extend(
+                        ListedFile(model, f"{sub}/{f.path}", f.token, f.mtime)
+                        for f in self.storage.walk(f"{base}/{sub}")
                     )
+                elif layout.parse_version_dir_name(sub) is not None:
+                    metas.append(f"{base}/{sub}/{layout.META}")
+        cut = len(layout.MODELS) + 1
+        for path, token in self.storage.tokens(metas).items():
+            model, _, rel = path[cut:].partition("/")
+            listed[model].append(ListedFile(model, rel, token, None))
+        contents: dict[tuple[str, str], Any] = {}
+        found: list[ListedFile] = []
+        checked: set[str] = set()
+        unknown: list[str] = []
+        for model, files in listed.items():
+            cached = [self._index.lookup(model, f.rel, f.token) for f in files]
+            if all(entry is not None for entry in cached):
+                for f, entry in zip(files, cached, strict=True):
+                    contents[(model, f.rel)] = entry[1] if entry is not None else None
+                found.extend(files)
+                checked.add(model)
+            else:
+                unknown.append(model)
+        if unknown:
+            # Something new or changed: those models are listed and read in full.
+            listed_at = time.time()
+            walked = [f for model in unknown for f in self._walk_model(model)]
+            contents.update(self._index.contents(walked, unknown, listed_at))
+            found.extend(walked)
+        models = _assemble(found, contents)
+        for name in checked & models.keys():
+            models[name].version_tags = None  # not listed: read for the versions shown
         return models
 
     def _load(self, name: str) -> _ModelFiles:
@@ -363,8 +465,18 @@ class RegistryStore:
             raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
         return model
 
-    def _visible_models(self) -> list[_ModelFiles]:
-        models = self._scan(None)
+    def _visible_models(
+        self, names: Iterable[str] | None = None, version_tags: bool = True
+    ) -> list[_ModelFiles]:
+        """The registered models readers see: all, or those of ``names`` (invalid names are
+        simply not models); ``version_tags=False`` may leave version tags unread."""
+        if names is None:
+            models = self._scan(None) if version_tags else self._scan_without_version_tags()
+        else:
+            models = {}
+            for name in names:
+                with contextlib.suppress(InvalidParameterValue):
+                    models.update(self._scan(validate_model_name(name)))
 
         def partner(other: str) -> Any:
             entry = models.get(other)
@@ -400,9 +512,14 @@ class RegistryStore:
             model_id=meta.get("model_id"),
         )
 
+    def _tags_of(self, model: _ModelFiles, number: int) -> dict[str, str] | None:
+        if model.version_tags is None:
+            return self._version_tags(model.name, number)
+        return model.version_tags.get(number)
+
     def _versions_of(self, model: _ModelFiles) -> list[ModelVersion]:
         return [
-            self._version_entity(model.name, n, meta, model.version_tags.get(n), model.aliases)
+            self._version_entity(model.name, n, meta, self._tags_of(model, n), model.aliases)
             for n, meta in sorted(model.live_versions().items())
         ]
 
@@ -420,15 +537,32 @@ class RegistryStore:
         return sorted(best.values(), key=lambda mv: int(mv.version))
 
     def _model_entity(self, model: _ModelFiles) -> RegisteredModel:
-        versions = self._versions_of(model)
-        live = {mv.version for mv in versions}
+        # Only the latest version of each stage becomes an entity: a model may have thousands.
+        latest: dict[str, int] = {}
+        live: set[str] = set()
+        for number, version_meta in model.versions.items():
+            if _is_deleted(version_meta):
+                continue
+            live.add(str(number))
+            stage = str(version_meta.get("current_stage") or STAGE_NONE)
+            if stage in ALL_STAGES and latest.get(stage, 0) < number:
+                latest[stage] = number
         meta = model.meta
         return RegisteredModel(
             name=model.name,
             creation_timestamp=meta.get("creation_timestamp"),
             last_updated_timestamp=meta.get("last_updated_timestamp"),
             description=meta.get("description"),
-            latest_versions=self._latest_per_stage(versions, ALL_STAGES),
+            latest_versions=[
+                self._version_entity(
+                    model.name,
+                    n,
+                    model.versions[n],
+                    self._tags_of(model, n),
+                    model.aliases,
+                )
+                for n in sorted(latest.values())
+            ],
             tags=dict(model.tags),
             # An alias whose version is gone (deleted concurrently with setting it) is not shown.
             aliases={a: v for a, v in sorted(model.aliases.items()) if v in live},
@@ -668,10 +802,11 @@ class RegistryStore:
     ) -> PagedList[RegisteredModel]:
         check_max_results(max_results, "registered_models")
         comparisons = [*parse_filter(filter_string, "registered_models"), _NOT_A_PROMPT]
-        clauses = effective_order(
-            parse_order_by(order_by, "registered_models"), "registered_models"
+        clauses = _distinct(
+            effective_order(parse_order_by(order_by, "registered_models"), "registered_models")
         )
-        models = [self._model_entity(m) for m in self._visible_models()]
+        visible = self._visible_models(_pinned_names(comparisons), version_tags=False)
+        models = [self._model_entity(m) for m in visible]
         hits = [m for m in models if matches(comparisons, _model_lookup(m))]
         page, token = paginate(sort_rows(hits, clauses, _model_lookup), max_results, page_token)
         return PagedList(page, token)
@@ -855,13 +990,15 @@ class RegistryStore:
         number = self._start_version(name, meta)
         for _ in range(_MAX_CLAIM_PROBES):
             version_meta = _with_fs(build(number), nonce=nonce)
+            path = layout.model_version_meta(name, number)
+            data = dump_meta(version_meta)
             try:
-                self.storage.create(
-                    layout.model_version_meta(name, number), dump_meta(version_meta)
-                )
+                self.storage.create(path, data)
             except FileExistsError:
                 number += 1  # taken (by anyone, deleted or not): the next one
                 continue
+            # A search right after (in this process) need not read it back.
+            self._index.remember_written(path, data, functools.partial(self._parse, path, data))
             return number, version_meta
         raise InvalidState(f"Could not claim a version number for model {name!r}")
 
@@ -950,6 +1087,7 @@ class RegistryStore:
     ) -> tuple[str, str | None]:
         """(storage_location, run_id) as MLflow computes them at creation (spec §2.2)."""
         from fsregistry import config
+        from fsregistry.registry.uris import is_models_uri, parse_models_uri
         from fsregistry.tracking.logged_models import get_logged_model
 
         location = source
@@ -982,12 +1120,27 @@ class RegistryStore:
         number = version_number(version)
         self._model_meta(name)
         meta = self._live_version_meta(name, number)
+        tags = self._version_tags(name, number)
+        return self._version_entity(name, number, meta, tags, self._aliases(name))
+
+    def _version_tags(self, name: str, number: int) -> dict[str, str]:
+        """One version's tags: one listing, and reads of the tags the index does not hold."""
         tags_dir = layout.model_version_tags(name, number)
-        paths = [f"{tags_dir}/{f.path}" for f in self.storage.walk(tags_dir)]
-        aliases = self._aliases(name)
-        contents = self.storage.read_many(paths)
-        tags = {p[len(tags_dir) + 1 :]: decode_text(raw) for p, raw in contents.items()}
-        return self._version_entity(name, number, meta, tags, aliases)
+        rel_dir = f"{layout.version_dir_name(number)}/tags"
+        known: dict[str, str] = {}
+        listed: list[str] = []
+        for f in self.storage.walk(tags_dir):
+            listed.append(f.path)
+            entry = self._index.lookup(name, f"{rel_dir}/{f.path}", f.token)
+            if entry is not None and isinstance(entry[1], str):
+                known[f.path] = entry[1]
+        missing = [key for key in listed if key not in known]
+        contents = self.storage.read_many(f"{tags_dir}/{key}" for key in missing)
+        for key in missing:
+            raw = contents.get(f"{tags_dir}/{key}")
+            if raw is not None:
+                known[key] = decode_text(raw)
+        return {key: known[key] for key in listed if key in known}
 
     def _aliases(self, name: str) -> dict[str, str]:
         base = layout.registered_model_aliases(name)
@@ -1039,6 +1192,8 @@ class RegistryStore:
         location = meta.get("storage_location") or meta.get("source")
         if not location:
             raise InvalidState(f"Model version {name}/{version} records no location")
+        from fsregistry.tracking.logged_models import relocate_file_uri
+
         return relocate_file_uri(str(location), self.storage)
 
     def get_latest_versions(
@@ -1096,8 +1251,11 @@ class RegistryStore:
     ) -> PagedList[ModelVersion]:
         check_max_results(max_results, "model_versions")
         comparisons = [*parse_filter(filter_string, "model_versions"), _NOT_A_PROMPT]
-        clauses = effective_order(parse_order_by(order_by, "model_versions"), "model_versions")
-        versions = [mv for m in self._visible_models() for mv in self._versions_of(m)]
+        clauses = _distinct(
+            effective_order(parse_order_by(order_by, "model_versions"), "model_versions")
+        )
+        models = self._visible_models(_pinned_names(comparisons))
+        versions = [mv for m in models for mv in self._versions_of(m)]
         hits = [mv for mv in versions if matches(comparisons, _version_lookup(mv))]
         page, token = paginate(sort_rows(hits, clauses, _version_lookup), max_results, page_token)
         return PagedList(page, token)
@@ -1333,6 +1491,8 @@ def copy_file(src: Storage, src_path: str, dst: Storage, dst_path: str, size: in
     if size <= _IN_MEMORY_COPY_BYTES:
         dst.write(dst_path, src.read(src_path))
         return
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix="fsreg-copy-")
     os.close(fd)
     try:
@@ -1340,6 +1500,35 @@ def copy_file(src: Storage, src_path: str, dst: Storage, dst_path: str, size: in
         dst.put_file(tmp, dst_path)
     finally:
         os.unlink(tmp)
+
+
+def _distinct(clauses: Sequence[OrderClause]) -> list[OrderClause]:
+    """``clauses`` without repeats of a key already sorted on (the tie-breakers repeat the
+    default order): rows equal on a key are equal on it again, whatever the direction."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for clause in clauses:
+        if (clause.entity, clause.key) not in seen:
+            seen.add((clause.entity, clause.key))
+            out.append(clause)
+    return out
+
+
+def _pinned_names(comparisons: Iterable[Comparison]) -> set[str] | None:
+    """The only model names a filter can match (``name = 'x'``, ``name IN (...)``), or None
+    when it does not pin them; a search then reads those models alone."""
+    names: set[str] | None = None
+    for c in comparisons:
+        if c.entity != ATTRIBUTE or c.key != "name":
+            continue
+        if c.op == "=" and isinstance(c.value, str):
+            allowed = {c.value}
+        elif c.op == "IN" and isinstance(c.value, tuple):
+            allowed = set(c.value)
+        else:
+            continue
+        names = allowed if names is None else names & allowed
+    return names
 
 
 def _model_lookup(model: RegisteredModel) -> Callable[[str, str], Any]:

@@ -24,6 +24,7 @@ from fsregistry.storage.base import (
     Storage,
     Versioned,
     check_path,
+    is_racy,
     join,
 )
 from fsregistry.storage.local import LocalStorage
@@ -35,6 +36,7 @@ __all__ = [
     "Storage",
     "Versioned",
     "check_path",
+    "is_racy",
     "is_store_url",
     "join",
     "open_storage",

@@ -24,6 +24,10 @@ from fsregistry.exceptions import (
 
 # Read-modify-write rounds before giving up; each lost round means another writer landed.
 UPDATE_ATTEMPTS = 64
+# A file modified this shortly before a listing may be rewritten within the same clock tick
+# with the same size, leaving its change token as it was (git calls such files "racy"):
+# caches built from a listing never keep what they decoded from such a file.
+RACY_SECONDS = 2.0
 
 
 class ConflictError(Exception):
@@ -72,6 +76,12 @@ class FileInfo(NamedTuple):
     size: int
     token: str = ""
     mtime: float | None = None
+
+
+def is_racy(mtime: float | None, listed_at: float) -> bool:
+    """Whether a file with this mtime (None: the backend gives none) is too recent, at a
+    listing made at ``listed_at``, for a cache to keep what was decoded from it."""
+    return mtime is not None and listed_at - mtime < RACY_SECONDS
 
 
 def content_token(data: bytes) -> str:

@@ -19,9 +19,9 @@ after they ended), so a tree written by other tools becomes fast after one searc
 
 Two guards keep a summary from hiding a change:
 - a backend whose listing gives no change token never uses summaries;
-- a reader never summarises a run with a file modified less than ``RACY_SECONDS`` before its
-  listing (``is_racy``): a second in-place write of the same size within the filesystem's clock tick would
-  keep the token unchanged (git calls this "racy" and handles it the same way). The writer
+- a reader never summarises a run with a file modified less than
+  ``fsregistry.storage.RACY_SECONDS`` before its listing (``is_racy``): a second in-place
+  write of the same size within the filesystem's clock tick would keep the token unchanged (git calls this "racy" and handles it the same way). The writer
   that ends a run summarises right after its own writes, which is safe against fsregistry
   writers because they never rewrite a file in place with the same size (they replace files
   atomically, which changes the inode, or append, which changes the size); the one change it
@@ -42,12 +42,12 @@ from typing import Any, NamedTuple
 from fsregistry.entities import Metric
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import FileInfo, Storage
+from fsregistry.storage import is_racy as storage_is_racy
 from fsregistry.tracking.records import RunFiles
 
 _log = logging.getLogger(__name__)
 
 SHARD_PREFIX = ".fsreg-index-"
-RACY_SECONDS = 2.0
 _FORMAT = 3
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 
@@ -98,7 +98,7 @@ def is_racy(files: Iterable[FileInfo], listed_at: float) -> bool:
     a write does not matter, since a token-preserving change can only follow the listing the
     summary was built from.
     """
-    return any(f.mtime is not None and listed_at - f.mtime < RACY_SECONDS for f in files)
+    return any(storage_is_racy(f.mtime, listed_at) for f in files)
 
 
 def encode_run(files: RunFiles) -> dict[str, Any]:

@@ -1,0 +1,388 @@
+"""Decoded registry files, so a registry search need not read and parse every file.
+
+Never the source of truth: the MLflow-layout files under ``models/`` are. Every decoded file
+(a ``meta.yaml`` parsed, a tag or alias file as text) is kept with the change token the
+listing reported for it (local: size, mtime in ns and inode; S3: ETag; GCS: generation), and
+is used only while a fresh listing reports that same token for that same path. Any write, by
+fsregistry, MLflow, an older fsregistry or a text editor, changes the token, so the file is
+read again; a file that disappeared is not listed, so it is not used.
+
+Where decoded files live:
+
+- in memory, per store object (one per store URI and process, ``config.registry_store``);
+- on local disk, also in hidden shard files ``models/.fsreg-registry-index-<x>`` (16 at most,
+  models spread by a hash of their name), so a fresh process (``fsreg ls models``) parses a
+  few JSON files instead of one YAML file per version. MLflow lists only the directories of
+  ``models/`` as registered models, so it never sees them, and model names cannot start with
+  a dot, so no model can collide with them. A shard that is unreadable is simply rebuilt.
+  Object stores keep no shards: writing them would add requests to searches.
+
+Who writes shards: a reader that had to read files anyway (a tree written by MLflow, by
+hand, by an older fsregistry, or changed since the last search) records what it decoded, so
+the next fresh process finds it; writers add nothing to their own requests. A process that
+creates a version remembers the meta.yaml it wrote (local disk only, where the change token
+costs one stat), so its own searches right after need not read it back.
+
+Guards that keep a cached answer from hiding a change:
+- a backend whose listing gives no change token never uses the cache;
+- a file modified less than ``fsregistry.storage.RACY_SECONDS`` before the listing is read,
+  but never cached: a second same-size in-place write within the filesystem's clock tick would keep the token
+  unchanged (the run index's rule, git's "racy" files);
+- the version meta.yaml a writer remembers is read back and compared with what it wrote right
+  after taking its token, so a replacement by another process in between is never attributed
+  to our bytes. What it could miss is a same-size in-place rewrite by another program within
+  one clock tick of the creation (fsregistry itself always replaces files, which changes the
+  inode), the same residual the run index accepts for ``end_run``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from fsregistry import layout
+from fsregistry.exceptions import FsRegistryException
+from fsregistry.storage import Storage
+from fsregistry.storage import is_racy as _is_racy_mtime
+
+SHARD_PREFIX = ".fsreg-registry-index-"
+SHARDS = 16
+_FORMAT = 2
+
+# (change token, decoded content) of one file
+Entry = tuple[str, Any]
+
+
+def _debug(message: str, *args: Any) -> None:
+    # A failure here only costs speed: logged for whoever asks, never raised. logging loads
+    # only then (~10 ms that ``fsreg ls models`` does not need).
+    import logging
+
+    logging.getLogger(__name__).debug(message, *args)
+
+
+def shard_name(model: str) -> str:
+    """The shard file (in ``models/``) holding ``model``'s decoded files."""
+    return f"{SHARD_PREFIX}{zlib.crc32(model.encode('utf-8')) % SHARDS:x}"
+
+
+def shard_path(shard: str) -> str:
+    return f"{layout.MODELS}/{shard}"
+
+
+class ListedFile(NamedTuple):
+    """One file of a model as a listing reported it; ``rel`` is relative to ``models/<model>``."""
+
+    model: str
+    rel: str
+    token: str
+    mtime: float | None
+
+    @property
+    def path(self) -> str:
+        return f"{layout.MODELS}/{self.model}/{self.rel}"
+
+
+def is_racy(file: ListedFile, listed_at: float) -> bool:
+    return _is_racy_mtime(file.mtime, listed_at)
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` survives a JSON round trip unchanged (PyYAML can also give dates,
+    bytes, sets and non-string keys, which are then kept in memory only)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_plain(v) for k, v in value.items())
+    return False
+
+
+class RegistryIndex:
+    """One store's decoded registry files (see the module docstring)."""
+
+    def __init__(self, storage: Storage, decode: Callable[[str, bytes], Any]) -> None:
+        self.storage = storage
+        self._decode = decode  # (store-relative path, bytes) -> decoded content
+        self._keeps_shards = storage.capabilities.cheap_stat
+        self._memory: dict[str, dict[str, Entry]] = {}  # model -> rel -> entry
+        self._stored: dict[str, StoredModel] = {}  # what the shards hold, as last read
+        self._shard_tokens: dict[str, str] = {}  # shard -> token of the version read
+        self._lock = threading.Lock()
+
+    # -- reading ------------------------------------------------------------------------------
+    def contents(
+        self,
+        files: Sequence[ListedFile],
+        models: Collection[str],
+        listed_at: float,
+        *,
+        complete: bool = False,
+        shard_tokens: Mapping[str, str] | None = None,
+    ) -> dict[tuple[str, str], Any]:
+        """Decoded content of each listed file, ``{(model, rel): content}``; files gone since
+        the listing are left out.
+
+        ``files`` must be everything listed for ``models`` (one listing taken at
+        ``listed_at``); ``complete``: ``models`` are all the models there are.
+        ``shard_tokens``: the shard files' tokens when the listing covered them.
+        """
+        if self._keeps_shards:
+            shards = {shard_name(m) for m in models}
+            if complete and shard_tokens is not None:
+                shards.update(shard_tokens)  # shards of deleted models are cleaned up too
+            self.load_shards(shards, shard_tokens)
+        found: dict[tuple[str, str], Any] = {}
+        kept: dict[str, dict[str, Entry]] = {m: {} for m in models}
+        missing: list[ListedFile] = []
+        for f in files:
+            entry = self.lookup(f.model, f.rel, f.token)
+            if entry is None:
+                missing.append(f)
+            else:
+                found[(f.model, f.rel)] = entry[1]
+                kept.setdefault(f.model, {})[f.rel] = entry
+        if missing:
+            contents = self.storage.read_many(f.path for f in missing)
+            for f in missing:
+                raw = contents.get(f.path)
+                if raw is None:
+                    continue  # gone since the listing
+                value = found[(f.model, f.rel)] = self._decode(f.path, raw)
+                if f.token and not is_racy(f, listed_at):
+                    kept.setdefault(f.model, {})[f.rel] = (f.token, value)
+        with self._lock:
+            if complete:
+                self._memory = kept
+            else:
+                self._memory.update(kept)
+        if self._keeps_shards:
+            racy = {(f.model, f.rel) for f in files if is_racy(f, listed_at)}
+            read = {f.model for f in missing if f.rel in kept.get(f.model, {})}
+            fresh = {
+                m: {r: e for r, e in entries.items() if (m, r) not in racy}
+                for m, entries in kept.items()
+            }
+            self._persist(fresh, read, complete)
+        return found
+
+    def lookup(self, model: str, rel: str, token: str) -> Entry | None:
+        """What this process or the shards hold for a file at this token (shards as last
+        loaded), or None."""
+        if not token:
+            return None
+        entry = self._memory.get(model, {}).get(rel)
+        if entry is not None and entry[0] == token:
+            return entry
+        stored = self._stored.get(model)
+        entry = None if stored is None else stored.entry(rel, token)
+        if entry is not None:
+            self._memory.setdefault(model, {})[rel] = entry  # decoded once per process
+        return entry
+
+    def knows(self, model: str) -> bool:
+        """Whether this process or the shards hold anything of ``model``."""
+        return bool(self._memory.get(model) or self._stored.get(model))
+
+    def remember_written(self, path: str, data: bytes, decoded: Callable[[], Any]) -> None:
+        """Remember a file this process just wrote with ``data`` (``decoded()`` gives its
+        content), where its token costs a stat; a file someone else replaced meanwhile is not
+        remembered (its bytes differ: ours carry a nonce)."""
+        if not self.storage.capabilities.cheap_stat:
+            return
+        model, _, rel = path[len(layout.MODELS) + 1 :].partition("/")
+        token = self.storage.tokens([path]).get(path)
+        if not token:
+            return
+        try:
+            if self.storage.read(path) != data:
+                return
+        except FileNotFoundError:
+            return
+        entry = (token, decoded())
+        with self._lock:
+            # In place, not copied: registering must not cost more as versions accumulate.
+            self._memory.setdefault(model, {})[rel] = entry
+
+    # -- keeping ------------------------------------------------------------------------------
+    def load_shards(self, shards: Collection[str], known: Mapping[str, str] | None) -> None:
+        """Read the shards that changed since this process last read them (local disk only).
+
+        ``known``: the shard files' tokens, when a listing gave them; else they are asked for.
+        """
+        if not self._keeps_shards or not shards:
+            return
+        if known is None:
+            tokens = self.storage.tokens(shard_path(s) for s in sorted(shards))
+            known = {p.rpartition("/")[2]: t for p, t in tokens.items()}
+        changed = [s for s in shards if not known.get(s) or self._shard_tokens.get(s) != known[s]]
+        changed = [s for s in changed if known.get(s) or s in self._shard_tokens]
+        if not changed:
+            return
+        present = [s for s in changed if known.get(s)]
+        contents = self.storage.read_many(shard_path(s) for s in present) if present else {}
+        with self._lock:
+            by_shard: dict[str, list[str]] = {}
+            for model in self._stored:
+                by_shard.setdefault(shard_name(model), []).append(model)
+            for shard in changed:
+                doc = _decode_shard(contents.get(shard_path(shard)), shard)
+                for model in by_shard.get(shard, []):
+                    if model not in doc:
+                        del self._stored[model]
+                self._stored.update(doc)
+                if shard_path(shard) in contents:
+                    self._shard_tokens[shard] = known[shard]
+                else:
+                    self._shard_tokens.pop(shard, None)
+
+    def _persist(
+        self, fresh: Mapping[str, dict[str, Entry]], read: Collection[str], complete: bool
+    ) -> None:
+        """Write into the shards the models whose files had to be read (``read``: the next
+        process need not read them again) or whose shard entry went stale; best effort: a
+        failure costs speed, never an answer.
+
+        A model served entirely from memory is left alone even where its shard lacks some of
+        it (files still racy when last read, versions this process created): rewriting a
+        large model's shard on every search would cost more than it saves; the next reader
+        that has to read them records them."""
+        dirty: dict[str, dict[str, dict[str, Entry] | None]] = {}
+        for model, entries in fresh.items():
+            stored = self._stored.get(model)
+            held = stored.tokens() if stored is not None else {}
+            stale = any(entries.get(rel, ("",))[0] != token for rel, token in held.items())
+            if not stale and model not in read:
+                continue
+            # What a shard holds came from JSON: only new entries need the (slow) check.
+            plain = {
+                rel: e for rel, e in entries.items() if held.get(rel) == e[0] or is_plain(e[1])
+            }
+            if held != _tokens(plain):
+                dirty.setdefault(shard_name(model), {})[model] = plain or None
+        if complete:
+            with self._lock:
+                known = list(self._stored)
+            for model in known:
+                if model not in fresh:
+                    dirty.setdefault(shard_name(model), {})[model] = None
+        for shard, changes in sorted(dirty.items()):
+            path = shard_path(shard)
+
+            def merge(
+                old: bytes | None,
+                changes: dict[str, dict[str, Entry] | None] = changes,
+                shard: str = shard,
+            ) -> bytes:
+                doc: dict[str, Any] = {
+                    m: stored.encoded() for m, stored in _decode_shard(old, shard).items()
+                }
+                for model, entries in changes.items():
+                    if entries is None:
+                        doc.pop(model, None)
+                    else:
+                        doc[model] = _encode_model(entries)
+                if complete:
+                    doc = {m: e for m, e in doc.items() if m in fresh}
+                return json.dumps(
+                    {"format": _FORMAT, "models": dict(sorted(doc.items()))},
+                    separators=(",", ":"),
+                    ensure_ascii=False,
+                ).encode("utf-8")
+
+            try:
+                self.storage.update(path, merge)
+            except (FsRegistryException, OSError) as e:
+                _debug("Could not update registry index %s: %s", self.storage.uri(path), e)
+                continue
+            with self._lock:
+                self._shard_tokens.pop(shard, None)  # read back next time: others may write too
+
+
+class StoredModel(NamedTuple):
+    """One model's decoded files as a shard holds them: the dict contents keep their keys
+    once per model (``keys``), so a shard is smaller and faster to decode; a row is
+    ``[token, index into keys or -1, values of the dict or the content itself]``. Rows are
+    checked when used: a damaged one is just not used."""
+
+    keys: list[Any]
+    rows: dict[str, Any]
+
+    def entry(self, rel: str, token: str) -> Entry | None:
+        row = self.rows.get(rel)
+        if type(row) is not list or len(row) != 3 or row[0] != token or not token:
+            return None
+        index, value = row[1], row[2]
+        if index == -1:
+            return (token, value)
+        keys = self.keys[index] if type(index) is int and 0 <= index < len(self.keys) else None
+        if type(keys) is not list or type(value) is not list or len(keys) != len(value):
+            return None
+        return (token, dict(zip(keys, value, strict=False)))  # lengths checked above
+
+    def tokens(self) -> dict[str, str]:
+        return {
+            rel: row[0]
+            for rel, row in self.rows.items()
+            if isinstance(row, list) and len(row) == 3 and isinstance(row[0], str) and row[0]
+        }
+
+    def encoded(self) -> dict[str, Any]:
+        return {"keys": self.keys, "rows": self.rows}
+
+
+def _encode_model(entries: Mapping[str, Entry]) -> dict[str, Any]:
+    keys: dict[tuple[str, ...], int] = {}
+    rows: dict[str, Any] = {}
+    for rel, (token, value) in sorted(entries.items()):
+        if isinstance(value, dict):
+            index = keys.setdefault(tuple(value), len(keys))
+            rows[rel] = [token, index, list(value.values())]
+        else:
+            rows[rel] = [token, -1, value]
+    return {"keys": [list(k) for k in keys], "rows": rows}
+
+
+def _tokens(entries: Mapping[str, Entry]) -> dict[str, str]:
+    return {rel: e[0] for rel, e in entries.items()}
+
+
+def _decode_shard(raw: bytes | None, shard: str) -> dict[str, StoredModel]:
+    """A shard's models; an unreadable or foreign shard holds nothing (it is rebuilt by the
+    next reader that has to read), and so does a malformed model."""
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        _debug("Ignoring unreadable registry index %s; it will be rebuilt", shard)
+        return {}
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        return {}
+    models = doc.get("models")
+    if not isinstance(models, dict):
+        return {}
+    out: dict[str, StoredModel] = {}
+    for model, stored in models.items():
+        if not isinstance(stored, dict) or shard_name(model) != shard:
+            continue
+        keys, rows = stored.get("keys"), stored.get("rows")
+        if isinstance(keys, list) and isinstance(rows, dict):
+            out[model] = StoredModel(keys, rows)
+    return out
+
+
+__all__ = [
+    "SHARDS",
+    "SHARD_PREFIX",
+    "ListedFile",
+    "RegistryIndex",
+    "is_plain",
+    "is_racy",
+    "shard_name",
+    "shard_path",
+]
