@@ -9,7 +9,6 @@ operation that needs a guarantee a backend cannot give raises
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
@@ -86,6 +85,8 @@ def is_racy(mtime: float | None, listed_at: float) -> bool:
 
 def content_token(data: bytes) -> str:
     """Version token derived from content, for backends without native versions."""
+    import hashlib  # not at module level: CLI start-up time (every command loads this)
+
     return hashlib.sha256(data).hexdigest()
 
 

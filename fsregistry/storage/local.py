@@ -15,10 +15,7 @@ import contextlib
 import errno
 import os
 import re
-import shutil
-import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
@@ -97,7 +94,7 @@ def _change_token(st: os.stat_result) -> str:
 
 def _tmp_name(target: str) -> str:
     head, tail = os.path.split(target)
-    return os.path.join(head, f".{tail}.fsreg-tmp-{uuid.uuid4().hex}")
+    return os.path.join(head, f".{tail}.fsreg-tmp-{os.urandom(16).hex()}")
 
 
 if TYPE_CHECKING:
@@ -143,6 +140,9 @@ class LocalStorage(Storage):
         size = -(-len(paths) // _BULK_THREADS)
         chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
         out: dict[str, bytes] = {}
+        # Imported here: concurrent.futures loads logging, and every CLI call loads this module.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(_BULK_THREADS) as pool:
             for part in pool.map(self._read_chunk, chunks):
                 out.update(part)
@@ -297,6 +297,8 @@ class LocalStorage(Storage):
     def delete_tree(self, path: str) -> None:
         target = self._abs(path)
         if os.path.isdir(target):
+            import shutil  # not at module level: CLI start-up time
+
             shutil.rmtree(target)
         else:
             self.delete(path)
@@ -315,6 +317,8 @@ class LocalStorage(Storage):
         target = self._abs(path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = _tmp_name(target)
+        import shutil  # not at module level: CLI start-up time
+
         try:
             shutil.copyfile(local_path, tmp)
             os.replace(tmp, target)
@@ -326,6 +330,8 @@ class LocalStorage(Storage):
         self, path: str, local_path: str, callback: Callable[[int], None] | None = None
     ) -> None:
         if callback is None:
+            import shutil  # not at module level: CLI start-up time
+
             shutil.copyfile(self._abs(path), local_path)
             return
         with open(self._abs(path), "rb") as src, open(local_path, "wb") as dst:
