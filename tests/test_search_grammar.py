@@ -1100,6 +1100,15 @@ def test_numbers_descending_with_nan_and_none_still_last() -> None:
     ]
 
 
+def test_equal_numbers_keep_their_order_in_either_direction() -> None:
+    """Zero and negative zero are equal; infinities are ordinary numbers (descending keys are
+    negated numbers, so these are the edge cases)."""
+    values = [0.0, -0.0, -math.inf, 0, math.inf, -0.0]
+    rows = [{"id": i, "metric.m": v} for i, v in enumerate(values)]
+    assert _sorted_ids(rows, [OrderClause("metric", "m", True)]) == [2, 0, 1, 3, 5, 4]
+    assert _sorted_ids(rows, [OrderClause("metric", "m", False)]) == [4, 0, 1, 3, 5, 2]
+
+
 def test_strings_sort_as_strings() -> None:
     rows = [{"id": i, "param.p": v} for i, v in enumerate(["9", "10", "b", "B", None, "a"])]
     assert _sorted_ids(rows, [OrderClause("param", "p", True)]) == [1, 0, 3, 5, 2, 4]
