@@ -838,15 +838,8 @@ def _check_tree_files(tool: Tool) -> None:
     with tempfile.TemporaryDirectory(prefix="fsreg-bench-treegen-") as tmp:
         c = Client(tracking_uri=tmp)
         exp_id = str(c.create_experiment("check"))
-        run = c.create_run(exp_id, run_name=dg.run_name(7))
+        run = _write_check_run(tool, c, exp_id)
         run_id = run.info.run_id
-        c.log_batch(
-            run_id,
-            metrics=[tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(7)],
-            params=[tool.Param(k, v) for k, v in dg.params(7).items()],
-            tags=[tool.RunTag(k, v) for k, v in dg.tags(7).items()],
-        )
-        c.set_terminated(run_id)
         base = Path(tmp) / exp_id / run_id
         written = {
             str(p.relative_to(base)): p.read_bytes()
@@ -868,6 +861,21 @@ def _check_tree_files(tool: Tool) -> None:
 
 
 _RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs"})
+
+
+def _write_check_run(tool: Tool, client: Any, exp_id: str) -> Any:
+    """Write batch run 7 through the API (create_run, log_batch, set_terminated): what the
+    file generators are checked against. Returns the run as create_run returned it."""
+    run = client.create_run(exp_id, run_name=dg.run_name(7))
+    run_id = run.info.run_id
+    client.log_batch(
+        run_id,
+        metrics=[tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(7)],
+        params=[tool.Param(k, v) for k, v in dg.params(7).items()],
+        tags=[tool.RunTag(k, v) for k, v in dg.tags(7).items()],
+    )
+    client.set_terminated(run_id)
+    return run
 
 
 def _runs_of_listing(listing: list[Any]) -> dict[str, list[Any]]:
@@ -1035,15 +1043,7 @@ def _check_bucket_summaries(tool: Tool, storage: Any, tree: dict[str, Any], etag
             f"the API reports {tree['artifact_location']!r}"
         )
     exp_id = tool.experiment_id("bench-check")
-    run = c.create_run(exp_id, run_name=dg.run_name(7))
-    run_id = run.info.run_id
-    c.log_batch(
-        run_id,
-        metrics=[tool.Metric(k, v, ts, s) for k, v, ts, s in dg.metric_points(7)],
-        params=[tool.Param(k, v) for k, v in dg.params(7).items()],
-        tags=[tool.RunTag(k, v) for k, v in dg.tags(7).items()],
-    )
-    c.set_terminated(run_id)
+    run_id = _write_check_run(tool, c, exp_id).info.run_id
     c.flush()
     shard = json.loads(storage.read(f"{exp_id}/{run_index.shard_name(run_id)}"))
     entry = shard["runs"].get(run_id)

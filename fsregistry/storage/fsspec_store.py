@@ -262,38 +262,37 @@ class ObjectStorage(FsspecStorage):
         data, token = self._run(self._get(path))
         return Versioned(data, token)
 
-    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
-        paths = list(paths)
+    def _fetch_many(
+        self, paths: Iterable[str], fetch: Callable[[str], Awaitable[T | None]]
+    ) -> dict[str, T]:
+        """``fetch(path)`` for many paths at once (at most BULK_CONCURRENCY in flight); paths
+        it finds missing (FileNotFoundError) or answers None for are left out."""
         sem = asyncio.Semaphore(BULK_CONCURRENCY)
 
-        async def one(p: str) -> tuple[str, bytes | None]:
+        async def one(p: str) -> tuple[str, T | None]:
             async with sem:
                 try:
-                    return p, (await self._get(p))[0]
+                    return p, await fetch(p)
                 except FileNotFoundError:
                     return p, None
 
-        async def all_() -> list[tuple[str, bytes | None]]:
-            return await asyncio.gather(*(one(p) for p in paths))
+        async def all_() -> list[tuple[str, T | None]]:
+            return await asyncio.gather(*(one(p) for p in dict.fromkeys(paths)))
 
-        return {p: d for p, d in self._run(all_()) if d is not None}
+        return {p: v for p, v in self._run(all_()) if v is not None}
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
+        async def body(p: str) -> bytes:
+            return (await self._get(p))[0]
+
+        return self._fetch_many(paths, body)
 
     def tokens(self, paths: Iterable[str]) -> dict[str, str]:
-        fulls = {p: self._full(p) for p in paths}
-        sem = asyncio.Semaphore(BULK_CONCURRENCY)
+        async def token(p: str) -> str | None:
+            info = await self.fs._info(self._full(p))
+            return None if info.get("type") == "directory" else _change_token(info)
 
-        async def one(p: str) -> tuple[str, str | None]:
-            async with sem:
-                try:
-                    info = await self.fs._info(fulls[p])
-                except FileNotFoundError:
-                    return p, None
-                return p, None if info.get("type") == "directory" else _change_token(info)
-
-        async def all_() -> list[tuple[str, str | None]]:
-            return await asyncio.gather(*(one(p) for p in fulls))
-
-        return {p: t for p, t in self._run(all_()) if t is not None}
+        return self._fetch_many(paths, token)
 
     def write(self, path: str, data: bytes) -> None:
         self._run(self._put(path, data, None))

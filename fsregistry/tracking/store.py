@@ -887,12 +887,13 @@ class TrackingStore:
         self,
         exp_dir: str,
         per_run: Mapping[str, list[FileInfo]],
-        listed_at: float,
+        listed_at: float | None,
         live: set[str] | None = None,
     ) -> dict[str, records.RunFiles]:
         """Read runs from their files and record them in the experiment's index, unless a
-        file changed too shortly before ``listed_at`` (``run_index.is_racy``). ``live``: every
-        run of the experiment, when known, so shards drop runs that are gone."""
+        file changed too shortly before ``listed_at`` (``run_index.is_racy``; None: no such
+        guard, for the writer that ends a run). ``live``: every run of the experiment, when
+        known, so shards drop runs that are gone."""
         if not per_run:
             return {}
         found = self._read_runs(exp_dir, per_run)
@@ -901,7 +902,9 @@ class TrackingStore:
         for run_id, infos in per_run.items():
             files = found.get(run_id)
             tokens = run_index.tokens_of(infos, strip=len(run_id) + 1)
-            if files is None or tokens is None or run_index.is_racy(infos, listed_at):
+            if files is None or tokens is None:
+                continue
+            if listed_at is not None and run_index.is_racy(infos, listed_at):
                 continue
             index.runs[run_id] = run_index.Summary(tokens, files)
             summarised.append(run_id)
@@ -945,14 +948,7 @@ class TrackingStore:
         racy guard: see the module docstring of ``run_index`` for why this writer may."""
         if not self.storage.capabilities.compare_and_swap:
             return  # shards cannot be updated safely here; readers read the files
-        infos = self._list_run(exp_dir, run_id)
-        tokens = run_index.tokens_of(infos, strip=len(run_id) + 1)
-        files = self._read_runs(exp_dir, {run_id: infos}).get(run_id)
-        if tokens is None or files is None:
-            return
-        index = self._index(exp_dir)
-        index.runs[run_id] = run_index.Summary(tokens, files)
-        index.persist(self.storage, exp_dir, [run_id], None)
+        self._read_and_summarise(exp_dir, {run_id: self._list_run(exp_dir, run_id)}, None)
 
     def search_runs(
         self,
