@@ -860,6 +860,10 @@ def render(data: dict[str, Any]) -> str:
                 f"### Cold start (E) — median of {s.get('cold_reps')} runs, peak RSS in brackets",
                 "",
                 *cs,
+                "",
+                "Both sides run with their modules' bytecode compiled, as an installed package has "
+                "it: MLflow's venv got it from pip, fsregistry's checkout gets it from `compileall` "
+                "before these lines.",
             ]
         if s.get("scale") and any(
             k.endswith(f"@ {s['scale']:,} runs") for k in res.runs.get("local", {}).get("fsreg", {})

@@ -26,10 +26,10 @@ from fsregistry.exceptions import (
     InvalidParameterValue,
     ResourceDoesNotExist,
 )
+from fsregistry.metafile import now_ms
 from fsregistry.registry.store import RegistryStore
 from fsregistry.registry.uris import is_models_uri, parse_models_uri, resolve_model_uri
 from fsregistry.tracking.artifact_repo import ArtifactRepository
-from fsregistry.tracking.records import now_ms
 from fsregistry.tracking.store import TrackingStore
 from fsregistry.validation import validate_model_name
 

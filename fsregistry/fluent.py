@@ -31,7 +31,7 @@ from fsregistry.entities import (
     ViewType,
 )
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
-from fsregistry.tracking.records import now_ms
+from fsregistry.metafile import now_ms
 
 if TYPE_CHECKING:
     import pandas

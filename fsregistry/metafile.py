@@ -12,12 +12,23 @@ doubt, goes to PyYAML (the C loader when libyaml is there), so results are alway
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.exceptions import FsRegistryException
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+
+def now_ms() -> int:
+    """Now as MLflow's files record times: milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+def decode_text(raw: bytes) -> str:
+    """Param and tag files: UTF-8 text without a trailing newline (kept verbatim)."""
+    return raw.decode("utf-8")
 
 
 class MalformedMetaFile(FsRegistryException):

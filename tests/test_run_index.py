@@ -8,6 +8,7 @@ racy guard, is what gets tested.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -345,3 +346,39 @@ def test_a_repeated_search_lists_only_the_runs_it_returns(
     monkeypatch.setattr(fresh.storage, "walk", store.storage.walk)
     assert [r.info.run_id for r in fresh.search_runs([exp_id], "params.p = '1'")] == [run_ids[1]]
     assert walked == [run_ids[1]]
+
+
+def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path: Path) -> None:
+    """A search over tens of thousands of runs must not set off full garbage collections:
+    it makes no reference cycles (which only a full collection frees), and the summaries it
+    keeps are made of values the collector stops tracking, so a collection, when it comes,
+    does not walk every cached run. Counts objects, not time."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("gc")
+    _ended_runs(client, exp_id, 5)
+    _age_tree(str(tmp_path / "mlruns"))
+    searches: list[dict[str, Any]] = [
+        {},
+        {"filter_string": "metrics.m > 1 and params.p != 'x'", "order_by": ["tags.t"]},
+        {"filter_string": "attributes.artifact_uri LIKE '%artifacts'"},  # builds runs
+        {"order_by": ["metrics.m DESC"], "max_results": 2},
+    ]
+    for kwargs in searches:
+        client.search_runs([exp_id], **kwargs)  # warm: summaries and built-run paths loaded
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for kwargs in searches:
+            assert client.search_runs([exp_id], **kwargs)
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
+    summaries = client.store._indexes[exp_id].runs.values()
+    assert len(summaries) == 5
+    for summary in summaries:
+        files = summary.files
+        for part in (files.meta, files.metrics, files.params, files.tags, files.inputs):
+            assert not gc.is_tracked(part), part
+        assert all(not gc.is_tracked(m) for m in files.metrics.values())

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from fsregistry.entities import Metric
 from fsregistry.search import effective_order, parse_filter, parse_order_by
 from fsregistry.tracking import records
 from fsregistry.tracking.search_rows import files_needed
@@ -50,7 +49,7 @@ def _files(meta_name: Any, tag_name: Any, status: Any, start: Any, end: Any) -> 
         tags[records.RUN_NAME_TAG] = tag_name
     return records.RunFiles(
         meta=meta,
-        metrics={"m": Metric("m", 0.5, 3, 2)},
+        metrics={"m": (0.5, 3, 2, None, None)},
         params={"p": "1"},
         tags=tags,
     )
@@ -60,22 +59,20 @@ def _files(meta_name: Any, tag_name: Any, status: Any, start: Any, end: Any) -> 
     ("meta_name", "tag_name", "status", "start", "end"),
     list(itertools.product(NAMES, TAG_NAMES, STATUSES, TIMES, [None, 5])),
 )
-def test_files_lookup_agrees_with_the_built_run(
+def test_files_value_agrees_with_the_built_run(
     meta_name: Any, tag_name: Any, status: Any, start: Any, end: Any
 ) -> None:
     files = _files(meta_name, tag_name, status, start, end)
     uri = str(files.meta["artifact_uri"])
     built = run_lookup(records.build_run(files, uri, {}))
-    calls = []
-
-    def build() -> Any:
-        calls.append(1)
-        return built
-
-    lookup = records.files_lookup(RUN_ID, files, build)
+    needs_run = []
     for entity, key in KEYS:
-        assert lookup(entity, key) == built(entity, key), (entity, key)
-    assert len(calls) == 1  # only artifact_uri needed the built run
+        value = records.files_value(RUN_ID, files, entity, key)
+        if value is records.NEEDS_RUN:
+            needs_run.append(key)
+        else:
+            assert value == built(entity, key), (entity, key)
+    assert needs_run == ["artifact_uri"]  # only the relocated artifact URI needs the run
 
 
 @pytest.mark.parametrize(

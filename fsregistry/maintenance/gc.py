@@ -50,12 +50,11 @@ from fsregistry.exceptions import (
     ResourceDoesNotExist,
 )
 from fsregistry.maintenance import local_disk
-from fsregistry.metafile import MalformedMetaFile, load_meta
+from fsregistry.metafile import MalformedMetaFile, load_meta, now_ms
 from fsregistry.storage import Storage, is_store_url, open_storage
 from fsregistry.storage import local_path_of as _local_path_of
 from fsregistry.storage.local import LocalStorage
 from fsregistry.tracking.logged_models import relocate_file_uri
-from fsregistry.tracking.records import now_ms
 from fsregistry.tracking.run_index import shard_name
 from fsregistry.validation import validate_experiment_id, validate_run_id
 

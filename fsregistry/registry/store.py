@@ -74,7 +74,6 @@ import contextlib
 import functools
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -97,7 +96,7 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
-from fsregistry.metafile import MalformedMetaFile, dump_meta, load_meta
+from fsregistry.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
 from fsregistry.registry.model_index import SHARD_PREFIX, ListedFile, RegistryIndex
 from fsregistry.search import (
     ATTRIBUTE,
@@ -114,7 +113,6 @@ from fsregistry.search import (
     sort_rows,
 )
 from fsregistry.storage import ConflictError, Storage, Versioned
-from fsregistry.tracking.records import decode_text, now_ms
 from fsregistry.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
     tag_items,
@@ -217,7 +215,7 @@ def _with_fs(meta: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def _nonce() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # not uuid4: importing uuid costs fsreg's start more
 
 
 @dataclass

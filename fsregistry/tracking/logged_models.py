@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 from fsregistry import layout
 from fsregistry.entities import LoggedModel, Metric
 from fsregistry.exceptions import ResourceDoesNotExist
-from fsregistry.metafile import MalformedMetaFile, load_meta
+from fsregistry.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.storage import Storage
 from fsregistry.tracking import records
 
@@ -116,9 +116,9 @@ def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
             continue
         kind, _, key = rel.partition("/")
         if kind == "tags":
-            model.tags[key] = records.decode_text(raw)
+            model.tags[key] = decode_text(raw)
         elif kind == "params":
-            model.params[key] = records.decode_text(raw)
+            model.params[key] = decode_text(raw)
         else:
             latest: dict[tuple[str | None, str | None], Metric] = {}
             for m in records.parse_metric_lines(raw, key, storage.uri(f"{model_dir}/{rel}")):

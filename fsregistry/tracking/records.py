@@ -6,10 +6,9 @@ single-run reads decode files the same way.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from fsregistry.entities import (
     Dataset,
@@ -24,22 +23,13 @@ from fsregistry.entities import (
     RunInputs,
     RunStatus,
 )
-from fsregistry.metafile import MalformedMetaFile, load_meta
+from fsregistry.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.validation import format_metric_value
 
 # A search lookup ``(entity, key) -> value`` (fsregistry.search.evaluate.Lookup).
 Lookup: TypeAlias = Callable[[str, str], Any]
 RUN_NAME_TAG = "mlflow.runName"
 SOURCE_TYPE_LOCAL = 4  # MLflow's legacy SourceType.LOCAL, still written into run meta
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def decode_text(raw: bytes) -> str:
-    """Param and tag files: UTF-8 text without a trailing newline (kept verbatim)."""
-    return raw.decode("utf-8")
 
 
 # -- metrics ------------------------------------------------------------------------------
@@ -79,11 +69,18 @@ def parse_metric_lines(raw: bytes, key: str, where: str) -> list[Metric]:
     return out
 
 
-def latest_metric_line(raw: bytes, key: str, where: str) -> Metric | None:
+LatestMetric: TypeAlias = tuple[float, int, int, str | None, str | None]
+"""A run's current value of one metric as :class:`RunFiles` holds it: ``(value, timestamp,
+step, dataset_name, dataset_digest)``. A tuple of plain values rather than a Metric, since the
+garbage collector stops tracking such tuples, and summaries keep ten per run for tens of
+thousands of runs (each tracked object costs time in every full collection)."""
+
+
+def latest_metric_line(raw: bytes, where: str) -> LatestMetric | None:
     """MLflow's current value of a metric: the line maximising ``(step, timestamp, value)``.
 
     Compared as Python tuples, as MLflow does, so NaN ties resolve the same way. Only the
-    winning line becomes a Metric: search reads thousands of these files.
+    winning line is kept: search reads thousands of these files.
     """
     best: tuple[int, int, float] | None = None
     best_parts: list[str] = []
@@ -99,10 +96,9 @@ def latest_metric_line(raw: bytes, key: str, where: str) -> Metric | None:
             best, best_parts = candidate, parts
     if best is None:
         return None
-    metric = Metric(key=key, value=best[2], timestamp=best[1], step=best[0])
     if len(best_parts) == 5:
-        metric.dataset_name, metric.dataset_digest = best_parts[3], best_parts[4]
-    return metric
+        return (best[2], best[1], best[0], best_parts[3], best_parts[4])
+    return (best[2], best[1], best[0], None, None)
 
 
 # -- experiments --------------------------------------------------------------------------
@@ -189,31 +185,42 @@ def run_info_from_meta(meta: Mapping[str, Any], artifact_uri: str | None = None)
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class RunFiles:
-    """The decoded files of one run directory, gathered by a listing and a bulk read."""
+    """The decoded files of one run directory, gathered by a listing and a bulk read.
+
+    Read-only once made, and made of values the garbage collector need not track (strings,
+    numbers, tuples of them; see ``LatestMetric``, ``plain_meta``): run summaries keep one
+    per run in memory.
+    """
 
     meta: dict[str, Any]
-    metrics: dict[str, Metric] = field(default_factory=dict)  # latest value per key
+    metrics: dict[str, LatestMetric] = field(default_factory=dict)  # latest value per key
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    inputs: list[dict[str, Any]] = field(default_factory=list)
+    inputs: tuple[dict[str, Any], ...] = ()
+
+
+def plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's ``meta.yaml`` mapping with its lists as tuples (MLflow writes ``tags: []``,
+    never read back): a dict holding a list stays tracked by the garbage collector."""
+    return {k: tuple(v) if type(v) is list else v for k, v in meta.items()}
 
 
 def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[str, Any]]) -> Run:
     info = run_info_from_meta(files.meta, artifact_uri)
     tags = dict(files.tags)
     # run_name in meta and the mlflow.runName tag are one value; MLflow keeps them in step.
-    # (files_lookup answers searches the same way without building the run.)
+    # (files_value answers searches the same way without building the run.)
     if info.run_name and RUN_NAME_TAG not in tags:
         tags[RUN_NAME_TAG] = info.run_name
     elif not info.run_name and RUN_NAME_TAG in tags:
         info.run_name = tags[RUN_NAME_TAG]
     latest: dict[str, float] = {}
     metric_objs: list[Metric] = []
-    for key, m in files.metrics.items():
-        latest[key] = m.value
-        metric_objs.append(m)
+    for key, (value, timestamp, step, dataset_name, dataset_digest) in files.metrics.items():
+        latest[key] = value
+        metric_objs.append(Metric(key, value, timestamp, step, dataset_name, dataset_digest))
     inputs = RunInputs()
     for record in files.inputs:
         if record.get("source_type") != "DATASET":
@@ -239,38 +246,37 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
     return Run(info=info, data=data, inputs=inputs)
 
 
-def files_lookup(run_id: str, files: RunFiles, built: Callable[[], Lookup]) -> Lookup:
-    """Search lookup ``(entity, key) -> value`` over a run's decoded files: the values the
-    run's lookup gives once :func:`build_run` has made it, without making it, because a
-    search filters and sorts thousands of runs and returns a page of them.
+NEEDS_RUN: Final = object()
+"""What :func:`files_value` gives where only the built run knows the answer."""
 
-    ``built()`` gives the built run's lookup, for what needs more than the files (the
-    relocated artifact URI, datasets).
+
+def files_value(run_id: str, files: RunFiles, entity: str, key: str) -> Any:
+    """What the search lookup ``(entity, key)`` of the run these files make gives, without
+    making it: a search filters and sorts thousands of runs and returns a page of them.
+
+    :data:`NEEDS_RUN` where the answer needs the built run (the relocated artifact URI,
+    datasets): the caller builds it (:func:`build_run`) and asks its lookup.
     """
+    if entity == "metric":
+        metric = files.metrics.get(key)
+        return None if metric is None else metric[0]
+    if entity == "param":
+        return files.params.get(key)
     meta = files.meta
-
-    def lookup(entity: str, key: str) -> Any:
-        if entity == "metric":
-            metric = files.metrics.get(key)
-            return None if metric is None else metric.value
-        if entity == "param":
-            return files.params.get(key)
-        if entity == "tag":
-            value = files.tags.get(key)
-            if value is None and key == RUN_NAME_TAG:
-                return str(meta.get("run_name") or "") or None
-            return value
-        if entity == "dataset" or key == "artifact_uri":
-            return built()(entity, key)
-        if key in _META_ATTRIBUTES:
-            return _META_ATTRIBUTES[key](meta)
-        if key == "run_id":
-            return run_id
-        if key == "run_name":
-            return str(meta.get("run_name") or "") or files.tags.get(RUN_NAME_TAG, "")
-        return None
-
-    return lookup
+    if entity == "tag":
+        value = files.tags.get(key)
+        if value is None and key == RUN_NAME_TAG:
+            return str(meta.get("run_name") or "") or None
+        return value
+    if entity == "dataset" or key == "artifact_uri":
+        return NEEDS_RUN
+    if key in _META_ATTRIBUTES:
+        return _META_ATTRIBUTES[key](meta)
+    if key == "run_id":
+        return run_id
+    if key == "run_name":
+        return str(meta.get("run_name") or "") or files.tags.get(RUN_NAME_TAG, "")
+    return None
 
 
 def dataset_context(dataset_input: DatasetInput) -> str | None:
@@ -286,11 +292,12 @@ def parse_run_files(
     files: Mapping[str, bytes],
 ) -> RunFiles:
     """Decode a run from ``meta.yaml`` bytes and ``{run-relative path: bytes}``."""
-    parsed = RunFiles(meta=load_meta(meta_raw, meta_where))
+    parsed = RunFiles(meta=plain_meta(load_meta(meta_raw, meta_where)))
+    inputs = []
     for rel, raw in files.items():
         kind, _, key = rel.partition("/")
         if kind == "metrics":
-            latest = latest_metric_line(raw, key, f"{meta_where}/{rel}")
+            latest = latest_metric_line(raw, f"{meta_where}/{rel}")
             if latest is not None:
                 parsed.metrics[key] = latest
         elif kind == "params":
@@ -298,7 +305,8 @@ def parse_run_files(
         elif kind == "tags":
             parsed.tags[key] = decode_text(raw)
         elif kind == "inputs" and rel.endswith("/meta.yaml"):
-            parsed.inputs.append(load_meta(raw, rel))
+            inputs.append(load_meta(raw, rel))
+    parsed.inputs = tuple(inputs)
     return parsed
 
 

@@ -39,11 +39,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from fsregistry.entities import Metric
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import FileInfo, Storage
 from fsregistry.storage import is_racy as storage_is_racy
-from fsregistry.tracking.records import RunFiles
+from fsregistry.tracking.records import LatestMetric, RunFiles, plain_meta
 
 _log = logging.getLogger(__name__)
 
@@ -107,25 +106,28 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
         "params": files.params,
         "tags": files.tags,
         "inputs": files.inputs,
-        "metrics": {
-            k: [m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest]
-            for k, m in files.metrics.items()
-        },
+        "metrics": files.metrics,
     }
 
 
 def decode_run(data: Mapping[str, Any]) -> RunFiles:
-    metrics = {
-        k: Metric(k, float(v[0]), int(v[1]), int(v[2]), v[3], v[4])
+    metrics: dict[str, LatestMetric] = {
+        k: (float(v[0]), int(v[1]), int(v[2]), _opt_str(v[3]), _opt_str(v[4]))
         for k, v in data["metrics"].items()
     }
     return RunFiles(
-        meta=dict(data["meta"]),
+        meta=plain_meta(data["meta"]),
         metrics=metrics,
         params=dict(data["params"]),
         tags=dict(data["tags"]),
-        inputs=list(data["inputs"]),
+        inputs=tuple(data["inputs"]),
     )
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise TypeError(f"not a string: {value!r}")
 
 
 class Summary(NamedTuple):

@@ -9,7 +9,7 @@ it decides on summaries checked against a few files per run and builds :class:`R
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fsregistry import layout
 from fsregistry.exceptions import InvalidParameterValue
@@ -22,18 +22,50 @@ _KIND_DIRS = {METRIC: "metrics", PARAM: "params", TAG: "tags"}
 
 @dataclass(slots=True)
 class SearchRow:
-    """One run as a search sees it.
+    """One run of the page a search returns.
 
     ``unchecked`` holds the summary's tokens when only the files a search needs were checked
     against it; the run's other files are compared with them before it is returned. None when
-    every file was listed in this search.
+    every file was listed in this search. ``built``: the lookup of the run built from the
+    files, when the search needed it (``records.files_value``).
     """
 
     exp_dir: str
     run_id: str
     files: RunFiles
     unchecked: str | None
-    lookup: Lookup | None = None
+    built: Lookup | None = None
+
+
+@dataclass(slots=True)
+class Candidates:
+    """Every run a search filters and sorts, column by column, a run being an index.
+
+    Columns rather than an object per run: a search keeps tens of thousands of runs alive
+    while it filters and sorts them, and that many new tracked objects set off a full
+    garbage collection (of every cached summary too) in each search. Sort keys and indices
+    are plain values the collector does not track.
+    """
+
+    exp_dirs: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
+    files: list[RunFiles] = field(default_factory=list)
+    unchecked: list[str | None] = field(default_factory=list)
+    built: dict[int, Lookup] = field(default_factory=dict)  # see SearchRow.built
+
+    def add(self, exp_dir: str, run_id: str, files: RunFiles, unchecked: str | None) -> None:
+        self.exp_dirs.append(exp_dir)
+        self.run_ids.append(run_id)
+        self.files.append(files)
+        self.unchecked.append(unchecked)
+
+    def __len__(self) -> int:
+        return len(self.run_ids)
+
+    def row(self, i: int) -> SearchRow:
+        return SearchRow(
+            self.exp_dirs[i], self.run_ids[i], self.files[i], self.unchecked[i], self.built.get(i)
+        )
 
 
 def files_needed(
@@ -69,4 +101,4 @@ def _is_canonical(key: str) -> bool:
         return False
 
 
-__all__ = ["SearchRow", "files_needed"]
+__all__ = ["Candidates", "SearchRow", "files_needed"]

@@ -12,6 +12,7 @@ this writes and the other way round. What differs is how it writes and reads:
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 import hashlib
 import logging
@@ -43,7 +44,7 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
-from fsregistry.metafile import MalformedMetaFile, dump_meta, load_meta
+from fsregistry.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
 from fsregistry.search import (
     check_max_results,
     effective_order,
@@ -58,7 +59,7 @@ from fsregistry.tracking import records, run_index
 from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_index import recorded_token
 from fsregistry.tracking.run_names import random_run_name
-from fsregistry.tracking.search_rows import SearchRow, files_needed
+from fsregistry.tracking.search_rows import Candidates, SearchRow, files_needed
 from fsregistry.validation import (
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
     MAX_METRICS_PER_BATCH,
@@ -166,7 +167,7 @@ class TrackingStore:
                 paths[f"{tags_dir}/{info.path}"] = (exp, info.path)
         for path, raw in self.storage.read_many(paths).items():
             exp, key = paths[path]
-            exp.tags[key] = records.decode_text(raw)
+            exp.tags[key] = decode_text(raw)
 
     @staticmethod
     def _exp_dir_of(exp: Experiment) -> str:
@@ -195,7 +196,7 @@ class TrackingStore:
             layout.DEFAULT_EXPERIMENT_ID,
             layout.DEFAULT_EXPERIMENT_NAME,
             f"{self.artifact_root}/{layout.DEFAULT_EXPERIMENT_ID}",
-            records.now_ms(),
+            now_ms(),
         )
         with contextlib.suppress(FileExistsError):  # another process made it first: same result
             self.storage.create(layout.experiment_meta("0"), dump_meta(meta))
@@ -239,7 +240,7 @@ class TrackingStore:
             if self.storage.exists(layout.experiment_meta(layout.experiment_dir(exp_id, True))):
                 continue
             location = (artifact_location or f"{self.artifact_root}/{exp_id}").rstrip("/")
-            meta = records.experiment_meta(exp_id, name, location, records.now_ms())
+            meta = records.experiment_meta(exp_id, name, location, now_ms())
             try:
                 self.storage.create(layout.experiment_meta(exp_id), dump_meta(meta))
             except FileExistsError:
@@ -286,7 +287,7 @@ class TrackingStore:
                 raise ResourceDoesNotExist(f"Experiment meta {self.storage.uri(path)} vanished")
             meta = load_meta(old, path)
             meta.update(changes)
-            meta["last_update_time"] = records.now_ms()
+            meta["last_update_time"] = now_ms()
             return dump_meta(meta)
 
         self.storage.update(path, change)
@@ -308,7 +309,7 @@ class TrackingStore:
         exp_dir, _meta = self._find_experiment_dir(experiment_id)
         if exp_dir != layout.experiment_dir(experiment_id):
             raise InvalidState(f"Experiment {experiment_id} is already deleted")
-        now = records.now_ms()
+        now = now_ms()
         for run_id in self._run_ids_in(exp_dir):
             self._update_run_meta(
                 exp_dir,
@@ -482,7 +483,7 @@ class TrackingStore:
             experiment_id=experiment_id,
             user_id=user_id if user_id is not None else _default_user(),
             status=RunStatus.RUNNING,
-            start_time=start_time if start_time is not None else records.now_ms(),
+            start_time=start_time if start_time is not None else now_ms(),
             end_time=None,
             lifecycle_stage=LifecycleStage.ACTIVE,
             artifact_uri=f"{artifact_location}/{run_id}/artifacts",
@@ -574,14 +575,14 @@ class TrackingStore:
         return self.update_run_info(
             run_id,
             run_status=status,
-            end_time=end_time if end_time is not None else records.now_ms(),
+            end_time=end_time if end_time is not None else now_ms(),
         )
 
     def delete_run(self, run_id: str) -> None:
         self._active_checked.pop(run_id, None)
         exp_dir, _ = self._locate_run(run_id)
         self._update_run_meta(
-            exp_dir, run_id, lifecycle_stage=LifecycleStage.DELETED, deleted_time=records.now_ms()
+            exp_dir, run_id, lifecycle_stage=LifecycleStage.DELETED, deleted_time=now_ms()
         )
 
     def restore_run(self, run_id: str) -> None:
@@ -677,7 +678,7 @@ class TrackingStore:
         paths = {layout.run_param(exp_dir, run_id, k): k for k in params}
         for path, raw in self.storage.read_many(paths).items():
             key = paths[path]
-            old = records.decode_text(raw)
+            old = decode_text(raw)
             if old != params[key]:
                 raise InvalidParameterValue(
                     f"Changing param values is not allowed. Param with key='{key}' was already "
@@ -745,7 +746,7 @@ class TrackingStore:
     def _index(self, exp_dir: str) -> run_index.ExperimentIndex:
         return self._indexes.setdefault(exp_dir, run_index.ExperimentIndex())
 
-    def _listed_rows(self, exp_dir: str) -> list[SearchRow]:
+    def _listed_rows(self, exp_dir: str, into: Candidates) -> None:
         """Every run of one experiment from one recursive listing: summaries for the runs
         whose files all kept their tokens, one bulk read for the rest (see ``run_index``).
         The way on object stores, where a listing returns a thousand tokens per request."""
@@ -784,9 +785,11 @@ class TrackingStore:
                     found[run_id] = cached
         stale = {r: per_run[r] for r in per_run if r not in found}
         found.update(self._read_and_summarise(exp_dir, stale, listed_at, set(per_run)))
-        return [SearchRow(exp_dir, r, found[r], None) for r in per_run if r in found]
+        for r in per_run:
+            if r in found:
+                into.add(exp_dir, r, found[r], None)
 
-    def _checked_rows(self, exp_dir: str, needed: Sequence[str]) -> list[SearchRow]:
+    def _checked_rows(self, exp_dir: str, needed: Sequence[str], into: Candidates) -> None:
         """Every run of one experiment, checking only the files a search needs (``needed``,
         run-relative) against the summaries: the way on local disk, where one stat is a
         system call and listing every file of an experiment costs a stat per file.
@@ -805,7 +808,6 @@ class TrackingStore:
         summaries = index.runs
         known = [r for r in run_ids if r in summaries]
         current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
-        rows: list[SearchRow] = []
         stale: list[str] = []
         for run_id in run_ids:
             entry = summaries.get(run_id)
@@ -819,13 +821,14 @@ class TrackingStore:
                     stale.append(run_id)
                     break
             else:
-                rows.append(SearchRow(exp_dir, run_id, entry.files, recorded))
+                into.add(exp_dir, run_id, entry.files, recorded)
         if stale:
             listed_at = time.time()
             listed = {r: self._list_run(exp_dir, r) for r in stale}
             found = self._read_and_summarise(exp_dir, listed, listed_at, set(run_ids))
-            rows.extend(SearchRow(exp_dir, r, found[r], None) for r in stale if r in found)
-        return rows
+            for r in stale:
+                if r in found:
+                    into.add(exp_dir, r, found[r], None)
 
     def _complete(self, rows: Sequence[SearchRow]) -> list[Run]:
         """The runs behind a page of search rows: rows not yet checked file by file are
@@ -973,42 +976,43 @@ class TrackingStore:
         needed = (
             files_needed(comparisons, clauses) if self.storage.capabilities.cheap_stat else None
         )
-        rows: list[SearchRow] = []
+        found = Candidates()
         for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
             try:
                 exp_dir, _ = self._find_experiment_dir(exp_id)
             except ResourceDoesNotExist:
                 continue  # MLflow returns no runs for an unknown experiment id
             if needed is None:
-                rows.extend(self._listed_rows(exp_dir))
+                self._listed_rows(exp_dir, found)
             else:
-                rows.extend(self._checked_rows(exp_dir, needed))
-        lookup_of = self._row_lookup
-        rows = [
-            r
-            for r in rows
-            if lookup_of(r)("attribute", "lifecycle_stage") in stages
-            and matches(comparisons, lookup_of(r))
+                self._checked_rows(exp_dir, needed, found)
+
+        def lookup_of(i: int) -> Any:  # made per use: see Candidates
+            return functools.partial(self._candidate_value, found, i)
+
+        kept = [
+            i
+            for i in range(len(found))
+            if lookup_of(i)("attribute", "lifecycle_stage") in stages
+            and matches(comparisons, lookup_of(i))
         ]
-        rows = sort_rows(rows, clauses, lookup_of)
-        page, token = paginate(rows, max_results, page_token)
-        return PagedList(self._complete(page), token)
+        page, token = paginate(sort_rows(kept, clauses, lookup_of), max_results, page_token)
+        return PagedList(self._complete([found.row(i) for i in page]), token)
 
-    def _row_lookup(self, row: SearchRow) -> Any:
-        """Search lookup over a row's files; builds the run only for what needs it."""
-        if row.lookup is None:
-            built: list[Any] = []
-
-            def build() -> Any:
-                if not built:
-                    ids = [str(r.get("source_id")) for r in row.files.inputs]
-                    datasets = self._datasets(row.exp_dir, ids) if ids else {}
-                    run = self._build_run(row.exp_dir, row.run_id, row.files, datasets)
-                    built.append(run_lookup(run))
-                return built[0]
-
-            row.lookup = records.files_lookup(row.run_id, row.files, build)
-        return row.lookup
+    def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:
+        """Search lookup over one candidate run's files (the built run where they do not
+        tell, see ``records.files_value``)."""
+        files = found.files[i]
+        value = records.files_value(found.run_ids[i], files, entity, key)
+        if value is not records.NEEDS_RUN:
+            return value
+        built = found.built.get(i)
+        if built is None:
+            exp_dir, run_id = found.exp_dirs[i], found.run_ids[i]
+            ids = [str(r.get("source_id")) for r in files.inputs]
+            datasets = self._datasets(exp_dir, ids) if ids else {}
+            built = found.built[i] = run_lookup(self._build_run(exp_dir, run_id, files, datasets))
+        return built(entity, key)
 
 
 # ==========================================================================================
