@@ -111,23 +111,28 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
 
 
 def decode_run(data: Mapping[str, Any]) -> RunFiles:
-    metrics: dict[str, LatestMetric] = {
-        k: (float(v[0]), int(v[1]), int(v[2]), _opt_str(v[3]), _opt_str(v[4]))
-        for k, v in data["metrics"].items()
-    }
+    """A run from its shard entry (fresh from ``json.loads``, so its dicts are taken as they
+    are). Raises TypeError or ValueError on an entry no writer makes."""
+    metrics: dict[str, LatestMetric] = {}
+    for key, (value, timestamp, step, dataset_name, dataset_digest) in data["metrics"].items():
+        if (
+            type(timestamp) is not int
+            or type(step) is not int
+            or not (dataset_name is None or type(dataset_name) is str)
+            or not (dataset_digest is None or type(dataset_digest) is str)
+        ):
+            raise TypeError(f"damaged metric entry {key!r}")
+        metrics[key] = (float(value), timestamp, step, dataset_name, dataset_digest)
+    params, tags = data["params"], data["tags"]
+    if type(params) is not dict or type(tags) is not dict:
+        raise TypeError("damaged params or tags")
     return RunFiles(
         meta=plain_meta(data["meta"]),
         metrics=metrics,
-        params=dict(data["params"]),
-        tags=dict(data["tags"]),
+        params=params,
+        tags=tags,
         inputs=tuple(data["inputs"]),
     )
-
-
-def _opt_str(value: Any) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    raise TypeError(f"not a string: {value!r}")
 
 
 class Summary(NamedTuple):
