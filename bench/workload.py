@@ -1045,8 +1045,8 @@ def _check_bucket_summaries(tool: Tool, storage: Any, tree: dict[str, Any], etag
     exp_id = tool.experiment_id("bench-check")
     run_id = _write_check_run(tool, c, exp_id).info.run_id
     c.flush()
-    shard = json.loads(storage.read(f"{exp_id}/{run_index.shard_name(run_id)}"))
-    entry = shard["runs"].get(run_id)
+    shard = run_index.decode_shard(storage.read(f"{exp_id}/{run_index.shard_name(run_id)}"))
+    entry = (shard or {}).get(run_id)
     if entry is None:
         raise RuntimeError("fsregistry's writer left no summary for the check run")
     meta = load_meta(storage.read(f"{exp_id}/{run_id}/{layout.META}"), run_id)

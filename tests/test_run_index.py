@@ -9,6 +9,7 @@ racy guard, is what gets tested.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import time
 import types
@@ -391,3 +392,60 @@ def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path:
 def _defined_in_fsregistry(obj: Any) -> bool:
     module = obj.__module__ if isinstance(obj, types.FunctionType) else type(obj).__module__
     return str(module).startswith("fsregistry")
+
+
+def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("lines")
+    exp_dir = tmp_path / "mlruns" / exp_id
+    run_ids = _ended_runs(client, exp_id, 3)
+    index = client.store._indexes[exp_id]
+    one = run_index.shard_name(run_ids[0])
+    monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)  # all in one shard
+    index.persist(client.store.storage, exp_id, run_ids, None)
+    lines = (exp_dir / one).read_bytes().split(b"\n")
+    assert lines[0] == b'{"format":4}' and lines[-1] == b""
+    assert [json.loads(line.partition(b"\t")[0]) for line in lines[1:-1]] == run_ids
+    others = [line for line in lines[1:-1] if json.loads(line.partition(b"\t")[0]) != run_ids[1]]
+    index.persist(client.store.storage, exp_id, [run_ids[1]], set(run_ids))
+    after = (exp_dir / one).read_bytes().split(b"\n")
+    assert after[1:3] == others  # the other runs' lines are copied byte for byte
+    decoded = run_index.decode_shard((exp_dir / one).read_bytes())
+    assert decoded is not None and set(decoded) == set(run_ids)
+    index.persist(client.store.storage, exp_id, [run_ids[1]], {run_ids[1]})  # others gone
+    decoded = run_index.decode_shard((exp_dir / one).read_bytes())
+    assert decoded is not None and set(decoded) == {run_ids[1]}
+
+
+def test_old_format_and_damaged_lines_are_read_from_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("formats")
+    run_ids = _ended_runs(client, exp_id, 6)
+    _age_tree(str(tmp_path / "mlruns"))
+    client.search_runs([exp_id])  # summarised again at the aged tokens
+    exp_dir = tmp_path / "mlruns" / exp_id
+    shards = sorted(p for p in exp_dir.iterdir() if p.name.startswith(run_index.SHARD_PREFIX))
+    old_format, damaged = shards[0], shards[-1]
+    # An older fsregistry's shard: one JSON document, format 3.
+    entries = run_index.decode_shard(old_format.read_bytes())
+    assert entries
+    old_format.write_bytes(json.dumps({"format": 3, "runs": entries}).encode())
+    assert run_index.decode_shard(old_format.read_bytes()) == {}
+    # A damaged line: that run only is read from its files.
+    raw = damaged.read_bytes().split(b"\n")
+    broken_run = json.loads(raw[1].partition(b"\t")[0])
+    damaged.write_bytes(b"\n".join([raw[0], raw[1][:-5], *raw[2:]]))
+    decoded = run_index.decode_shard(damaged.read_bytes())
+    assert decoded is not None and broken_run not in decoded
+    assert run_index.decode_shard(b"{not json") is None
+    read_runs = _spy_reads(client, monkeypatch)
+    got = {r.info.run_id: r.data.params["p"] for r in client.search_runs([exp_id])}
+    assert got == {rid: str(i) for i, rid in enumerate(run_ids)}
+    assert set(read_runs) == set(entries) | {broken_run}
+    # Those runs were summarised again, in the current format.
+    rewritten = run_index.decode_shard(old_format.read_bytes())
+    assert rewritten is not None and set(rewritten) == set(entries)

@@ -51,7 +51,6 @@ rename copies, pending versions) is left out.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -67,7 +66,7 @@ from fsregistry.registry.store import FSREG_KEY, STALE_RENAME_MS, RegistryStore
 from fsregistry.storage import Storage
 from fsregistry.storage.local import LocalStorage
 from fsregistry.tracking.records import parse_metric_lines
-from fsregistry.tracking.run_index import SHARD_PREFIX, shard_name
+from fsregistry.tracking.run_index import SHARD_PREFIX, decode_shard, shard_name
 
 ERROR = "error"
 WARNING = "warning"
@@ -389,11 +388,7 @@ class _Scan:
         raw = self.contents.get(path)
         if raw is None:
             return
-        try:
-            doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            doc = None
-        if not isinstance(doc, dict):
+        if decode_shard(raw) is None:
             self._add(
                 "corrupt_index",
                 path,
