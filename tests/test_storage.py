@@ -231,3 +231,36 @@ def test_local_lock_and_temp_files_are_hidden(tmp_path: Path) -> None:
     assert any(p.name.endswith(".fsreg-lock") for p in (tmp_path / "d").iterdir())
     assert [f.path for f in storage.walk("d")] == ["meta.yaml"]
     assert storage.list_dir("d") == ([], ["meta.yaml"])
+
+
+def test_tokens_on_network_filesystems_come_from_an_open_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On NFS, stat may answer from attributes cached for up to a minute; open revalidates
+    them (close-to-open), so change tokens there are taken through an open descriptor. The
+    tokens are the same either way: only where they come from differs."""
+    from fsregistry.storage import local
+
+    plain = local.LocalStorage(tmp_path)
+    plain.write("r/meta.yaml", b"a")
+    plain.append("r/metrics/m", b"1 0.5 0\n")
+    os.mkfifo(tmp_path / "r" / "pipe")  # must not block the open
+    expected_walk = plain.walk("r")
+    expected_tokens = plain.tokens(["r/meta.yaml", "r/metrics/m", "r/pipe", "r/none"])
+    assert set(expected_tokens) == {"r/meta.yaml", "r/metrics/m"}
+
+    opened: list[str] = []
+    fresh_stat = local._fresh_stat
+    monkeypatch.setattr(local, "_fresh_stat", lambda p: opened.append(p) or fresh_stat(p))
+    network = local.LocalStorage(tmp_path)
+    network._on_network = True
+    assert network.walk("r") == expected_walk
+    assert network.tokens(["r/meta.yaml", "r/metrics/m", "r/pipe", "r/none"]) == expected_tokens
+    walked = ["r/meta.yaml", "r/metrics/m", "r/pipe"]
+    asked = ["r/meta.yaml", "r/metrics/m", "r/pipe", "r/none"]  # a FIFO or a missing file: no token
+    assert sorted(os.path.relpath(p, tmp_path) for p in opened) == sorted(walked + asked)
+    opened.clear()
+    local_disk = local.LocalStorage(tmp_path)
+    local_disk._on_network = False
+    assert local_disk.tokens(["r/meta.yaml"]) == {"r/meta.yaml": expected_tokens["r/meta.yaml"]}
+    assert opened == []

@@ -38,6 +38,8 @@ _THREADED_BATCH = 512
 _NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "lustre", "afs", "beegfs"}
 )
+# A FIFO in the tree must not block the open of _fresh_stat.
+_OPEN_FOR_STAT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _LOCK_TIMEOUT_S = 60.0
 _COPY_CHUNK = 1024 * 1024  # get_file with a progress callback: one report per MiB
 
@@ -86,6 +88,21 @@ def _on_network_filesystem(path: str, mounts_file: str = "/proc/self/mounts") ->
     return kind in _NETWORK_FILESYSTEMS or kind.startswith("fuse")
 
 
+def _fresh_stat(path: str) -> os.stat_result:
+    """A file's attributes through an open descriptor, for network filesystems: there stat may
+    answer from attributes the client cached (NFS: up to ``acregmax``, a minute by default),
+    while open asks the server (close-to-open consistency), so a change another machine made
+    before its write returned is seen, as a reader of the file would see it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _OPEN_FOR_STAT)
+    except PermissionError:
+        return os.stat(path)  # unreadable: its attributes as cached, the best there is
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
 def _change_token(st: os.stat_result) -> str:
     # The inode makes an atomic replace visible even when size and mtime (one clock tick)
     # come out the same.
@@ -111,7 +128,7 @@ class LocalStorage(Storage):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
-        self._threaded_reads: bool | None = None  # decided on the first bulk read
+        self._on_network: bool | None = None  # decided on first need (see _network)
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
@@ -119,6 +136,13 @@ class LocalStorage(Storage):
     @property
     def root_uri(self) -> str:
         return Path(self.root).as_uri()
+
+    def _network(self) -> bool:
+        """Whether the root is on a network filesystem: bulk reads use threads there, and
+        change tokens come from :func:`_fresh_stat`."""
+        if self._on_network is None:
+            self._on_network = _on_network_filesystem(self.root)
+        return self._on_network
 
     def _abs(self, path: str) -> str:
         path = check_path(path)
@@ -131,9 +155,7 @@ class LocalStorage(Storage):
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
-        if self._threaded_reads is None:
-            self._threaded_reads = _on_network_filesystem(self.root)
-        if len(paths) < _THREADED_BATCH or not self._threaded_reads:
+        if len(paths) < _THREADED_BATCH or not self._network():
             return self._read_chunk(paths)
         # open/read release the GIL, so a few threads overlap the network round trips; one
         # chunk per thread, because a future per file costs more than the read.
@@ -169,7 +191,7 @@ class LocalStorage(Storage):
         out: dict[str, str] = {}
         root = self.root + os.sep
         plain = _plain
-        stat = os.stat
+        stat = _fresh_stat if self._network() else os.stat
         is_file = S_ISREG
         for p in paths:
             try:
@@ -201,6 +223,7 @@ class LocalStorage(Storage):
         out: list[FileInfo] = []
         add = out.append
         internal = _INTERNAL_NAME.match
+        fresh = self._network()
         stack = [("", base)]
         # The hottest loop of a search (one pass per file of an experiment): names are bound
         # locally and the internal-name regex runs only on dot files.
@@ -220,7 +243,7 @@ class LocalStorage(Storage):
                     elif name[0] == "." and internal(name):
                         continue
                     elif sizes:
-                        st = entry.stat()
+                        st = _fresh_stat(entry.path) if fresh else entry.stat()
                         add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
                     else:
                         add(FileInfo(child, 0))
