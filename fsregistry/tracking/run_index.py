@@ -54,7 +54,7 @@ _log = logging.getLogger(__name__)
 
 SHARD_PREFIX = ".fsreg-index-"
 _FORMAT = 4
-_HEADER = b'{"format":4}'
+_HEADER = json.dumps({"format": _FORMAT}, separators=(",", ":")).encode("ascii")
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 
 
@@ -176,7 +176,8 @@ class ExperimentIndex:
                 continue
             entries = decode_shard(raw)
             if entries is None:
-                _log.warning("Ignoring unreadable run index %s; it will be rebuilt", name)
+                where = storage.uri(f"{exp_dir}/{name}")
+                _log.warning("Ignoring unreadable run index %s; it will be rebuilt", where)
                 entries = {}
             for run_id, entry in entries.items():
                 tokens = entry["tok"]
@@ -231,7 +232,7 @@ def decode_shard(raw: bytes) -> dict[str, dict[str, Any]] | None:
         # tab or newline): one parse, twice as fast as a parse per line.
         whole = body.rstrip(b"\n").replace(b"\n", b",").replace(b"\t", b":")
         parsed = list(json.loads(b"{" + whole + b"}").items())
-    except (ValueError, UnicodeDecodeError, AttributeError):
+    except (ValueError, UnicodeDecodeError):
         parsed = []  # a damaged line: each line on its own, the damaged one left out
         for line in body.split(b"\n"):
             key, _, value = line.partition(b"\t")

@@ -26,15 +26,13 @@ class SearchRow:
 
     ``unchecked`` holds the summary's tokens when only the files a search needs were checked
     against it; the run's other files are compared with them before it is returned. None when
-    every file was listed in this search. ``built``: the lookup of the run built from the
-    files, when the search needed it (``records.files_value``).
+    every file was listed in this search.
     """
 
     exp_dir: str
     run_id: str
     files: RunFiles
     unchecked: str | None
-    built: Lookup | None = None
 
 
 @dataclass(slots=True)
@@ -51,7 +49,9 @@ class Candidates:
     run_ids: list[str] = field(default_factory=list)
     files: list[RunFiles] = field(default_factory=list)
     unchecked: list[str | None] = field(default_factory=list)
-    built: dict[int, Lookup] = field(default_factory=dict)  # see SearchRow.built
+    # The lookup of the run built from a candidate's files, for the keys only a built run
+    # answers (``records.files_value``), made once per search.
+    built: dict[int, Lookup] = field(default_factory=dict)
 
     def add(self, exp_dir: str, run_id: str, files: RunFiles, unchecked: str | None) -> None:
         self.exp_dirs.append(exp_dir)
@@ -63,9 +63,7 @@ class Candidates:
         return len(self.run_ids)
 
     def row(self, i: int) -> SearchRow:
-        return SearchRow(
-            self.exp_dirs[i], self.run_ids[i], self.files[i], self.unchecked[i], self.built.get(i)
-        )
+        return SearchRow(self.exp_dirs[i], self.run_ids[i], self.files[i], self.unchecked[i])
 
 
 def files_needed(
