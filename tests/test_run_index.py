@@ -3,7 +3,9 @@
 Each test warms this process's summaries and the shard files, then changes run files the way
 MLflow (or a person) would, bypassing fsregistry, and searches again from the warm process.
 On local disk the files are first aged past the "racy" window, so the cached path, not the
-racy guard, is what gets tested.
+racy guard, is what gets tested; there (on Linux) the warm search also leaves every run
+vouched for by the change feed (``storage.changes``), so the same tests prove that the feed
+reports each change.
 """
 
 from __future__ import annotations
@@ -11,38 +13,17 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 import time
 import types
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runs_support import age_tree, ended_runs
 
 from fsregistry import Client
-from fsregistry.entities import Metric, Param, RunTag
 from fsregistry.tracking import run_index
-
-
-def _age_tree(root: str, seconds: float = 100.0) -> None:
-    then = time.time() - seconds
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            os.utime(os.path.join(dirpath, name), (then, then))
-
-
-def _ended_runs(client: Client, exp_id: str, count: int) -> list[str]:
-    run_ids = []
-    for i in range(count):
-        run_id = client.create_run(exp_id, run_name=f"r{i}").info.run_id
-        client.log_batch(
-            run_id,
-            metrics=[Metric("m", float(i), 1, 0)],
-            params=[Param("p", i)],
-            tags=[RunTag("t", "aaa")],
-        )
-        client.set_terminated(run_id)
-        run_ids.append(run_id)
-    return run_ids
 
 
 @pytest.fixture
@@ -51,10 +32,10 @@ def warm(
 ) -> tuple[Client, str, list[str], Any, str]:
     client = Client(tracking_uri=store_url)
     exp_id = client.create_experiment("indexed")
-    run_ids = _ended_runs(client, exp_id, 4)
+    run_ids = ended_runs(client, exp_id, 4)
     fs, root = store_fs
     if backend == "local":
-        _age_tree(root)
+        age_tree(root)
     first = client.search_runs([exp_id])
     assert len(first) == 4
     shards = [
@@ -65,6 +46,8 @@ def warm(
     assert shards, "the first search should persist summaries"
     index = client.store._indexes[exp_id]
     assert set(index.runs) == set(run_ids)  # all summarised (nothing racy after aging)
+    if backend == "local" and sys.platform == "linux":
+        assert set(index.verified) == set(run_ids)  # what follows goes through the feed
     return client, exp_id, run_ids, fs, root
 
 
@@ -175,7 +158,7 @@ def test_the_writer_summarises_a_run_when_it_ends(
 ) -> None:
     writer = Client(tracking_uri=store_url)
     exp_id = writer.create_experiment("ended")
-    ended = _ended_runs(writer, exp_id, 3)
+    ended = ended_runs(writer, exp_id, 3)
     running = writer.create_run(exp_id).info.run_id  # not ended: nobody summarised it
     reader = Client(tracking_uri=store_url)
     read_runs = _spy_reads(reader, monkeypatch)
@@ -194,7 +177,7 @@ def test_a_change_after_end_run_is_seen_by_a_new_process(
 ) -> None:
     writer = Client(tracking_uri=store_url)
     exp_id = writer.create_experiment("changed")
-    run_ids = _ended_runs(writer, exp_id, 2)
+    run_ids = ended_runs(writer, exp_id, 2)
     fs, root = store_fs
     rel, edit = CHANGES[change]
     path = f"{root}/{exp_id}/{run_ids[0]}/{rel}"
@@ -325,12 +308,13 @@ def test_keys_that_name_no_file_match_nothing(
 def test_a_repeated_search_lists_only_the_runs_it_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On local disk, a search checks the named files of every run but lists (and checks
-    every file of) only the runs on its page."""
+    """On local disk without a change feed, a search checks the named files of every run but
+    lists (and checks every file of) only the runs on its page."""
+    monkeypatch.setenv("FSREG_CHANGE_FEED", "0")
     client = Client(tracking_uri=str(tmp_path / "mlruns"))
     exp_id = client.create_experiment("page")
-    run_ids = _ended_runs(client, exp_id, 6)
-    _age_tree(str(tmp_path / "mlruns"))
+    run_ids = ended_runs(client, exp_id, 6)
+    age_tree(str(tmp_path / "mlruns"))
     client.search_runs([exp_id])
     store = client.store
     walked: list[str] = []
@@ -357,8 +341,8 @@ def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path:
     does not walk every cached run. Counts objects, not time."""
     client = Client(tracking_uri=str(tmp_path / "mlruns"))
     exp_id = client.create_experiment("gc")
-    _ended_runs(client, exp_id, 5)
-    _age_tree(str(tmp_path / "mlruns"))
+    ended_runs(client, exp_id, 5)
+    age_tree(str(tmp_path / "mlruns"))
     searches: list[dict[str, Any]] = [
         {},
         {"filter_string": "metrics.m > 1 and params.p != 'x'", "order_by": ["tags.t"]},
@@ -395,54 +379,61 @@ def _defined_in_fsregistry(obj: Any) -> bool:
 
 
 def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, store_fs: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    fs, root = store_fs
+    client = Client(tracking_uri=store_url)
     exp_id = client.create_experiment("lines")
-    exp_dir = tmp_path / "mlruns" / exp_id
-    run_ids = _ended_runs(client, exp_id, 3)
+    run_ids = ended_runs(client, exp_id, 3)
     index = client.store._indexes[exp_id]
     one = run_index.shard_name(run_ids[0])
+    shard = f"{root}/{exp_id}/{one}"
     monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)  # all in one shard
     index.persist(client.store.storage, exp_id, run_ids, None)
-    lines = (exp_dir / one).read_bytes().split(b"\n")
+    lines = fs.cat_file(shard).split(b"\n")
     assert lines[0] == b'{"format":4}' and lines[-1] == b""
     assert [json.loads(line.partition(b"\t")[0]) for line in lines[1:-1]] == run_ids
     others = [line for line in lines[1:-1] if json.loads(line.partition(b"\t")[0]) != run_ids[1]]
     # Valid JSON no encoder of ours writes: survives only if the lines are copied, not re-encoded.
     others = [line.replace(b'{"tok":', b'{ "tok" :', 1) for line in others]
-    (exp_dir / one).write_bytes(b"\n".join([lines[0], *others, b""]))
+    fs.pipe_file(shard, b"\n".join([lines[0], *others, b""]))
     index.persist(client.store.storage, exp_id, [run_ids[1]], set(run_ids))
-    after = (exp_dir / one).read_bytes().split(b"\n")
+    after = fs.cat_file(shard).split(b"\n")
     assert after[1:3] == others  # the other runs' lines are copied byte for byte
-    decoded = run_index.decode_shard((exp_dir / one).read_bytes())
+    decoded = run_index.decode_shard(fs.cat_file(shard))
     assert decoded is not None and set(decoded) == set(run_ids)
     index.persist(client.store.storage, exp_id, [run_ids[1]], {run_ids[1]})  # others gone
-    decoded = run_index.decode_shard((exp_dir / one).read_bytes())
+    decoded = run_index.decode_shard(fs.cat_file(shard))
     assert decoded is not None and set(decoded) == {run_ids[1]}
 
 
 def test_old_format_and_damaged_lines_are_read_from_the_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, store_fs: tuple[Any, str], backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    fs, root = store_fs
+    client = Client(tracking_uri=store_url)
     exp_id = client.create_experiment("formats")
-    run_ids = _ended_runs(client, exp_id, 6)
-    _age_tree(str(tmp_path / "mlruns"))
+    run_ids = ended_runs(client, exp_id, 6)
+    if backend == "local":
+        age_tree(root)
     client.search_runs([exp_id])  # summarised again at the aged tokens
-    exp_dir = tmp_path / "mlruns" / exp_id
-    shards = sorted(p for p in exp_dir.iterdir() if p.name.startswith(run_index.SHARD_PREFIX))
+    shards = sorted(
+        p
+        for p in fs.find(f"{root}/{exp_id}")
+        if os.path.basename(p).startswith(run_index.SHARD_PREFIX)
+    )
+    assert len(shards) > 1
     old_format, damaged = shards[0], shards[-1]
     # An older fsregistry's shard: one JSON document, format 3.
-    entries = run_index.decode_shard(old_format.read_bytes())
+    entries = run_index.decode_shard(fs.cat_file(old_format))
     assert entries
-    old_format.write_bytes(json.dumps({"format": 3, "runs": entries}).encode())
-    assert run_index.decode_shard(old_format.read_bytes()) == {}
+    fs.pipe_file(old_format, json.dumps({"format": 3, "runs": entries}).encode())
+    assert run_index.decode_shard(fs.cat_file(old_format)) == {}
     # A damaged line: that run only is read from its files.
-    raw = damaged.read_bytes().split(b"\n")
+    raw = fs.cat_file(damaged).split(b"\n")
     broken_run = json.loads(raw[1].partition(b"\t")[0])
-    damaged.write_bytes(b"\n".join([raw[0], raw[1][:-5], *raw[2:]]))
-    decoded = run_index.decode_shard(damaged.read_bytes())
+    fs.pipe_file(damaged, b"\n".join([raw[0], raw[1][:-5], *raw[2:]]))
+    decoded = run_index.decode_shard(fs.cat_file(damaged))
     assert decoded is not None and broken_run not in decoded
     assert run_index.decode_shard(b"{not json") is None
     read_runs = _spy_reads(client, monkeypatch)
@@ -450,5 +441,5 @@ def test_old_format_and_damaged_lines_are_read_from_the_files(
     assert got == {rid: str(i) for i, rid in enumerate(run_ids)}
     assert set(read_runs) == set(entries) | {broken_run}
     # Those runs were summarised again, in the current format.
-    rewritten = run_index.decode_shard(old_format.read_bytes())
+    rewritten = run_index.decode_shard(fs.cat_file(old_format))
     assert rewritten is not None and set(rewritten) == set(entries)

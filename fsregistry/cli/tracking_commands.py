@@ -17,6 +17,7 @@ import typer
 
 from fsregistry.cli.common import JsonFlag, TrackingUri, fmt, json_number, make_client
 from fsregistry.cli.output import print_json, print_kv, print_table
+from fsregistry.storage import changes
 
 
 def _experiment_dict(e: Any) -> dict[str, Any]:
@@ -110,6 +111,7 @@ def ls_runs(
     as_json: JsonFlag = False,
 ) -> None:
     """List runs with their latest metrics."""
+    changes.turn_off()  # one search per command: watching would cost more than it saves
     client = make_client(tracking_uri)
     runs = client.search_runs(
         _resolve_experiment_ids(client, experiment),

@@ -13,13 +13,16 @@ import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from fsregistry.exceptions import (
     ConcurrentUpdateError,
     InvalidParameterValue,
     UnsupportedOperation,
 )
+
+if TYPE_CHECKING:
+    from fsregistry.storage.changes import ChangeFeed
 
 # Read-modify-write rounds before giving up; each lost round means another writer landed.
 UPDATE_ATTEMPTS = 64
@@ -151,6 +154,12 @@ class Storage(ABC):
         Missing paths and directories are left out; an empty token means the backend cannot
         tell. Lets a reader check a few files it cares about without listing the whole tree.
         """
+
+    def change_feed(self) -> ChangeFeed | None:
+        """A feed of the changes the kernel sees under this root (see
+        :mod:`fsregistry.storage.changes`), or None where there is none to be trusted: then
+        a reader checks files with :meth:`tokens`."""
+        return None
 
     @abstractmethod
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:

@@ -29,6 +29,7 @@ from fsregistry.storage.base import (
     check_path,
     content_token,
 )
+from fsregistry.storage.changes import LOCAL_FILESYSTEMS, ChangeFeed, change_feed
 
 _BULK_THREADS = 4
 _THREADED_BATCH = 512
@@ -69,15 +70,14 @@ def _plain(path: str) -> bool:
     )
 
 
-def _on_network_filesystem(path: str, mounts_file: str = "/proc/self/mounts") -> bool:
-    """Whether ``path`` is on a network filesystem (or a FUSE mount, such as a bucket mount),
-    from the longest matching mount point in /proc/self/mounts; True where that cannot be
-    read, as threads cost little there compared to serial round trips."""
+def _filesystem_type(path: str, mounts_file: str = "/proc/self/mounts") -> str | None:
+    """The type of the filesystem ``path`` is on, from the longest matching mount point in
+    /proc/self/mounts; None where that cannot be read (not Linux)."""
     try:
         with open(mounts_file, encoding="utf-8", errors="replace") as f:
             mounts = [line.split()[1:3] for line in f if len(line.split()) > 2]
     except OSError:
-        return True
+        return None
     real = os.path.realpath(path)
     best, kind = "", ""
     for point, fstype in mounts:
@@ -85,7 +85,15 @@ def _on_network_filesystem(path: str, mounts_file: str = "/proc/self/mounts") ->
         inside = real == point or real.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= len(best):
             best, kind = point, fstype
-    return kind in _NETWORK_FILESYSTEMS or kind.startswith("fuse")
+    return kind
+
+
+def _on_network_filesystem(path: str, mounts_file: str = "/proc/self/mounts") -> bool:
+    """Whether ``path`` is on a network filesystem (or a FUSE mount, such as a bucket mount);
+    True where that cannot be told, as threads cost little there compared to serial round
+    trips, and opening a file to stat it costs little compared to a stale answer."""
+    kind = _filesystem_type(path, mounts_file)
+    return kind is None or kind in _NETWORK_FILESYSTEMS or kind.startswith("fuse")
 
 
 def _fresh_stat(path: str) -> os.stat_result:
@@ -129,6 +137,7 @@ class LocalStorage(Storage):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self._on_network: bool | None = None  # decided on first need (see _network)
+        self._kernel_sees_all: bool | None = None  # likewise (see change_feed)
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
@@ -143,6 +152,11 @@ class LocalStorage(Storage):
         if self._on_network is None:
             self._on_network = _on_network_filesystem(self.root)
         return self._on_network
+
+    def change_feed(self) -> ChangeFeed | None:
+        if self._kernel_sees_all is None:
+            self._kernel_sees_all = _filesystem_type(self.root) in LOCAL_FILESYSTEMS
+        return change_feed(self.root) if self._kernel_sees_all else None
 
     def _abs(self, path: str) -> str:
         path = check_path(path)

@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import FileInfo, Storage
 from fsregistry.storage import is_racy as storage_is_racy
+from fsregistry.storage.changes import ChangeFeed, Stamp
 from fsregistry.tracking.records import LatestMetric, RunFiles, plain_meta
 
 _log = logging.getLogger(__name__)
@@ -142,11 +143,31 @@ def decode_run(data: Mapping[str, Any]) -> RunFiles:
     )
 
 
+def run_dirs(paths: Iterable[str]) -> set[str]:
+    """Every directory the run-relative ``paths`` lie in, below the run directory itself
+    (``metrics/train/loss`` -> ``metrics``, ``metrics/train``)."""
+    dirs: set[str] = set()
+    for path in paths:
+        head = path.rpartition("/")[0]
+        while head and head not in dirs:
+            dirs.add(head)
+            head = head.rpartition("/")[0]
+    return dirs
+
+
+def recorded_paths(tokens: str) -> list[str]:
+    """The run-relative paths ``tokens`` (from :func:`tokens_of`) records."""
+    return [entry.partition(">")[0] for entry in tokens.split("|") if entry]
+
+
 class Summary(NamedTuple):
     """One run as decoded from its files, and the change token of each file it came from."""
 
     tokens: str  # see tokens_of
     files: RunFiles
+
+
+Verified = tuple[str, tuple[str, ...] | None, Stamp]
 
 
 @dataclass
@@ -155,6 +176,17 @@ class ExperimentIndex:
 
     runs: dict[str, Summary] = field(default_factory=dict)
     shard_tokens: dict[str, str] = field(default_factory=dict)  # shard -> token decoded
+    # What a change feed vouches for (``storage.change_feed``): run -> (the tokens of the
+    # summary that was verified, the run-relative files verified or None for all of them,
+    # the stamp taken before verifying). Holds until the feed reports a change in the run.
+    verified: dict[str, Verified] = field(default_factory=dict)
+
+    def vouched(self, feed: ChangeFeed, run_id: str, summary: Summary) -> Verified | None:
+        """What the feed still vouches for about this summary of the run, if anything."""
+        entry = self.verified.get(run_id)
+        if entry is None or entry[0] != summary.tokens or not feed.unchanged(entry[2]):
+            return None
+        return entry
 
     def lookup(self, run_id: str, tokens: str | None) -> RunFiles | None:
         """The run's summary if it was built from exactly these files at these versions."""

@@ -55,6 +55,7 @@ from fsregistry.search import (
     sort_rows,
 )
 from fsregistry.storage import FileInfo, Storage
+from fsregistry.storage.changes import ChangeFeed, Stamp
 from fsregistry.tracking import records, run_index
 from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_index import recorded_token
@@ -79,6 +80,9 @@ _ID_DIGITS = 18
 _log = logging.getLogger(__name__)
 _RUN_LEVEL_PRUNE = frozenset({"artifacts"})
 _RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs"})
+# What makes the change feed vouch for a whole run: the stamp taken before its listing, the
+# directories watched then, and the directories the listing went through.
+Vouch = tuple[Stamp, set[str], set[str]]
 
 
 def _name_experiment_id(name: str, attempt: int) -> str:
@@ -89,7 +93,9 @@ def _name_experiment_id(name: str, attempt: int) -> str:
 
 
 def _prune_run_dir(rel: str) -> bool:
-    return rel in _RUN_LEVEL_PRUNE
+    # Only the data directories hold what a run is made of (artifacts/, MLflow 3's outputs/
+    # and anything else are not listed).
+    return "/" not in rel and rel not in _RUN_DATA_DIRS
 
 
 def _prune_experiment_dir(rel: str) -> bool:
@@ -796,7 +802,9 @@ class TrackingStore:
 
         Runs whose needed files kept their tokens come from their summary, marked unchecked
         (their other files are checked when they are returned, see ``_complete``); the rest
-        are listed and read."""
+        are listed and read. Where the storage has a change feed, a run it vouches for needs
+        no check at all, and every run checked here is watched before its check so that the
+        next search can skip it."""
         dirs, names = self.storage.list_dir(exp_dir)
         run_ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
         index = self._index(exp_dir)
@@ -806,13 +814,40 @@ class TrackingStore:
             shard_tokens = self.storage.tokens(shards)
             index.load_shards(self.storage, exp_dir, {p[cut:]: t for p, t in shard_tokens.items()})
         summaries = index.runs
-        known = [r for r in run_ids if r in summaries]
+        needed = tuple(needed)
+        feed = self.storage.change_feed()
+        vouched: dict[str, str | None] = {}  # run -> tokens left to check (None: none)
+        partly: dict[str, run_index.Verified] = {}  # vouched for other files than these
+        stamps: dict[str, Stamp] = {}
+        if feed is not None:
+            feed.poll()
+            for run_id in run_ids:
+                entry = summaries.get(run_id)
+                held = None if entry is None else index.vouched(feed, run_id, entry)
+                if held is None:
+                    continue
+                if held[1] is None:
+                    vouched[run_id] = None
+                elif all(rel in held[1] for rel in needed):
+                    vouched[run_id] = held[0]
+                else:
+                    partly[run_id] = held
+            subdirs = sorted(run_index.run_dirs(needed))
+            cut = len(exp_dir) + 1
+            watched = feed.watch(
+                {f"{exp_dir}/{r}": subdirs for r in run_ids if r in summaries and r not in vouched}
+            )
+            stamps = {top[cut:]: stamp for top, stamp in watched.items()}
+        known = [r for r in run_ids if r in summaries and r not in vouched]
         current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
         stale: list[str] = []
         for run_id in run_ids:
             entry = summaries.get(run_id)
             if entry is None:
                 stale.append(run_id)
+                continue
+            if run_id in vouched:
+                into.add(exp_dir, run_id, entry.files, vouched[run_id])
                 continue
             prefix = f"{exp_dir}/{run_id}/"
             recorded = entry.tokens
@@ -822,35 +857,97 @@ class TrackingStore:
                     break
             else:
                 into.add(exp_dir, run_id, entry.files, recorded)
+                stamp = stamps.get(run_id)
+                if stamp is not None:
+                    index.verified[run_id] = _widened(partly.get(run_id), recorded, needed, stamp)
         if stale:
+            stale_stamps = self._watch_runs(
+                feed, exp_dir, {r: summaries[r].tokens if r in summaries else None for r in stale}
+            )
             listed_at = time.time()
-            listed = {r: self._list_run(exp_dir, r) for r in stale}
-            found = self._read_and_summarise(exp_dir, listed, listed_at, set(run_ids))
+            seen: dict[str, set[str]] = {r: set() for r in stale}
+            listed = {r: self._list_run(exp_dir, r, seen=seen[r]) for r in stale}
+            vouches = {r: (*stale_stamps[r], seen[r]) for r in stale_stamps}
+            found = self._read_and_summarise(exp_dir, listed, listed_at, set(run_ids), vouches)
             for r in stale:
                 if r in found:
                     into.add(exp_dir, r, found[r], None)
+
+    def _watch_runs(
+        self, feed: ChangeFeed | None, exp_dir: str, runs: Mapping[str, str | None]
+    ) -> dict[str, tuple[Stamp, set[str]]]:
+        """Watch runs (``{run id: tokens of its summary, or None}``) before they are listed
+        in full: their data directories, and every directory their summary names where it
+        may name nested ones (``train/loss``). With the directories watched, a listing that
+        goes through no other directory verifies the whole run (``_vouch_for``)."""
+        if feed is None or not runs:
+            return {}
+        plain = sorted(_RUN_DATA_DIRS)
+        dirs: dict[str, list[str]] = {}
+        for run_id, tokens in runs.items():
+            # Only the directories the summary names: one made since shows up as a creation in
+            # the run directory, or in the listing (which then vouches for nothing). Each path
+            # of a run without nested directories has one "/" at most (tokens hold none), so
+            # only a run with as many "/" as entries may have nested ones.
+            if tokens is None:
+                dirs[run_id] = plain
+            elif tokens.count("/") < tokens.count("|") - 1:
+                dirs[run_id] = [d for d in plain if f"|{d}/" in tokens]
+            else:
+                dirs[run_id] = sorted(run_index.run_dirs(run_index.recorded_paths(tokens)))
+        watched = feed.watch({f"{exp_dir}/{r}": d for r, d in dirs.items()})
+        cut = len(exp_dir) + 1
+        return {top[cut:]: (stamp, set(dirs[top[cut:]])) for top, stamp in watched.items()}
+
+    @staticmethod
+    def _vouch_for(
+        index: run_index.ExperimentIndex, run_id: str, tokens: str, vouch: Vouch | None
+    ) -> None:
+        """Record that the feed vouches for the whole run as listed (``vouch``: the stamp and
+        directories from ``_watch_runs``, and the directories the listing went through), if
+        every directory the listing went through was watched before it."""
+        if vouch is not None and vouch[2] <= vouch[1]:
+            index.verified[run_id] = (tokens, None, vouch[0])
 
     def _complete(self, rows: Sequence[SearchRow]) -> list[Run]:
         """The runs behind a page of search rows: rows not yet checked file by file are
         listed, and read again where any file changed since their summary."""
         files_of: dict[int, records.RunFiles] = {}
         recheck: dict[str, dict[str, list[FileInfo]]] = {}  # exp dir -> run -> listing
+        feed = self.storage.change_feed()
+        watched: dict[str, dict[str, tuple[Stamp, set[str]]]] = {}
+        vouches: dict[str, dict[str, Vouch]] = {}
+        if feed is not None:
+            feed.poll()
+            for row in rows:
+                if row.unchecked is not None:
+                    watched.setdefault(row.exp_dir, {}).update(
+                        self._watch_runs(feed, row.exp_dir, {row.run_id: row.unchecked})
+                    )
         listed_at = time.time()
         for i, row in enumerate(rows):
             if row.unchecked is None:
                 files_of[i] = row.files
                 continue
-            listing = self._list_run(row.exp_dir, row.run_id, relative=True)
+            seen: set[str] = set()
+            listing = self._list_run(row.exp_dir, row.run_id, relative=True, seen=seen)
+            held = watched.get(row.exp_dir, {}).get(row.run_id)
+            vouch = None if held is None else (*held, seen)
             if run_index.tokens_of(listing) == row.unchecked:
                 files_of[i] = row.files
+                self._vouch_for(self._index(row.exp_dir), row.run_id, row.unchecked, vouch)
             else:
                 recheck.setdefault(row.exp_dir, {})[row.run_id] = self._from_experiment(
                     row.run_id, listing
                 )
+                if vouch is not None:
+                    vouches.setdefault(row.exp_dir, {})[row.run_id] = vouch
         fresh = {
             (exp_dir, run_id): files
             for exp_dir, listed in recheck.items()
-            for run_id, files in self._read_and_summarise(exp_dir, listed, listed_at).items()
+            for run_id, files in self._read_and_summarise(
+                exp_dir, listed, listed_at, None, vouches.get(exp_dir)
+            ).items()
         }
         for i, row in enumerate(rows):
             if i not in files_of and (row.exp_dir, row.run_id) in fresh:
@@ -874,10 +971,22 @@ class TrackingStore:
                     self._run_dirs[row.run_id] = row.exp_dir
         return runs
 
-    def _list_run(self, exp_dir: str, run_id: str, relative: bool = False) -> list[FileInfo]:
+    def _list_run(
+        self, exp_dir: str, run_id: str, relative: bool = False, seen: set[str] | None = None
+    ) -> list[FileInfo]:
         """One run's data files with their tokens, paths relative to the experiment (or, with
-        ``relative``, to the run)."""
-        listing = self.storage.walk(f"{exp_dir}/{run_id}", prune=_prune_run_dir, sizes=True)
+        ``relative``, to the run). ``seen`` collects the directories the listing went
+        through, run-relative."""
+        prune = _prune_run_dir
+        if seen is not None:
+
+            def prune(rel: str, add: Any = seen.add) -> bool:
+                if _prune_run_dir(rel):
+                    return True
+                add(rel)
+                return False
+
+        listing = self.storage.walk(f"{exp_dir}/{run_id}", prune=prune, sizes=True)
         data = _RUN_DATA_DIRS
         own = [i for i in listing if i.path == layout.META or i.path.partition("/")[0] in data]
         return own if relative else self._from_experiment(run_id, own)
@@ -892,11 +1001,13 @@ class TrackingStore:
         per_run: Mapping[str, list[FileInfo]],
         listed_at: float | None,
         live: set[str] | None = None,
+        vouches: Mapping[str, Vouch] | None = None,
     ) -> dict[str, records.RunFiles]:
         """Read runs from their files and record them in the experiment's index, unless a
         file changed too shortly before ``listed_at`` (``run_index.is_racy``; None: no such
         guard, for the writer that ends a run). ``live``: every run of the experiment, when
-        known, so shards drop runs that are gone."""
+        known, so shards drop runs that are gone. ``vouches``: for runs watched before they
+        were listed, what the change feed is to vouch for (``_vouch_for``)."""
         if not per_run:
             return {}
         found = self._read_runs(exp_dir, per_run)
@@ -910,6 +1021,8 @@ class TrackingStore:
             if listed_at is not None and run_index.is_racy(infos, listed_at):
                 continue
             index.runs[run_id] = run_index.Summary(tokens, files)
+            if vouches:
+                self._vouch_for(index, run_id, tokens, vouches.get(run_id))
             summarised.append(run_id)
         if summarised:
             index.persist(self.storage, exp_dir, summarised, live)
@@ -1029,6 +1142,20 @@ _RUN_ATTRIBUTES = (
     "lifecycle_stage",
     "experiment_id",
 )
+
+
+def _widened(
+    held: run_index.Verified | None, tokens: str, files: tuple[str, ...], stamp: Stamp
+) -> run_index.Verified:
+    """What the feed vouches for once ``files`` of a run are verified under ``stamp``, where
+    it still vouched for other files of the same summary (``held``): all of them, under one
+    stamp of both stamps' watches from the older one's serial (so searches that need
+    different files do not take turns replacing each other's record)."""
+    if held is None or held[2][0] != stamp[0]:
+        return (tokens, files, stamp)
+    old = held[2]
+    merged: Stamp = (stamp[0], min(old[1], stamp[1]), tuple(sorted({*old[2], *stamp[2]})))
+    return (tokens, tuple(sorted({*(held[1] or ()), *files})), merged)
 
 
 def run_lookup(run: Run) -> Any:

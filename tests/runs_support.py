@@ -1,0 +1,35 @@
+"""Runs for the tests of search summaries and the change feed: ended runs to search, and
+file times pushed into the past, as on a tree copied in with its times kept."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from fsregistry import Client
+from fsregistry.entities import Metric, Param, RunTag
+
+
+def age_tree(root: str | os.PathLike[str], seconds: float = 100.0) -> None:
+    """Set every file's times ``seconds`` back: past the racy window, so the cached path, not
+    the racy guard, is what a test exercises."""
+    then = time.time() - seconds
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(dirpath, name), (then, then))
+
+
+def ended_runs(client: Client, exp_id: str, count: int, metric: str = "m") -> list[str]:
+    """``count`` ended runs: run i has metric ``metric`` = i, param p = i and tag t = aaa."""
+    run_ids = []
+    for i in range(count):
+        run_id = client.create_run(exp_id, run_name=f"r{i}").info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric(metric, float(i), 1, 0)],
+            params=[Param("p", i)],
+            tags=[RunTag("t", "aaa")],
+        )
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    return run_ids
