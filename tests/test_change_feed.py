@@ -15,6 +15,7 @@ import pytest
 from runs_support import age_tree, ended_runs
 
 from fsregistry import Client
+from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.storage import changes
 from fsregistry.storage.local import LocalStorage
 
@@ -113,9 +114,20 @@ def test_missing_directories_and_a_spent_budget_give_no_stamp(
         (tmp_path / name).mkdir()
     feed = _feed(tmp_path)
     assert feed.watch({"nothing-here": []}) == {}
+    held = feed.watch({"c": []})["c"]
     inotify = feed._inotify
     monkeypatch.setattr(inotify, "budget", len(inotify.watches))  # every watch spent
+    calls: list[bytes] = []
+    add_watch = inotify._add_watch
+    monkeypatch.setattr(
+        inotify,
+        "_add_watch",
+        lambda fd, path, mask: calls.append(path) or add_watch(fd, path, mask),
+    )
     assert feed.watch({"a": [], "b": []}) == {}
+    assert calls == [], "a spent budget refuses new watches without asking the kernel"
+    again = feed.watch({"c": []})["c"]  # a directory already watched can still be stamped
+    assert again[2] == held[2]
 
 
 def test_a_forked_child_gets_its_own_feed(tmp_path: Path) -> None:
@@ -146,6 +158,12 @@ def test_turned_off_and_on_network_filesystems_there_is_no_feed(
     assert LocalStorage(tmp_path).change_feed() is not None
     monkeypatch.setenv("FSREG_CHANGE_FEED", "0")
     assert LocalStorage(tmp_path).change_feed() is None
+    monkeypatch.setenv("FSREG_CHANGE_FEED", "lots")
+    with pytest.raises(InvalidParameterValue, match="FSREG_CHANGE_FEED='lots'"):
+        LocalStorage(tmp_path).change_feed()
+    monkeypatch.setenv("FSREG_CHANGE_FEED", "12345")
+    feed = LocalStorage(tmp_path).change_feed()
+    assert feed is not None and feed._inotify.budget == 12345
     monkeypatch.delenv("FSREG_CHANGE_FEED")
     monkeypatch.setattr("fsregistry.storage.local._filesystem_type", lambda path: "nfs4")
     assert LocalStorage(tmp_path).change_feed() is None
@@ -236,18 +254,19 @@ def test_nested_metric_directories_are_watched(tmp_path: Path) -> None:
 
 
 def test_runs_beyond_the_budget_are_checked_as_before(
-    warm: tuple[Client, str, list[str], Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, exp_id, run_ids, exp_dir = warm
-    fresh = Client(tracking_uri=client.tracking_uri)
-    feed = fresh.store.storage.change_feed()
-    assert feed is not None
-    monkeypatch.setattr(feed._inotify, "budget", 0)  # nothing more may be watched
-    feed._inotify.watches.clear()  # and what was, was another store's
-    fresh.store._indexes.clear()
-    assert len(fresh.search_runs([exp_id])) == 4
-    checked = _spy_checks(fresh, monkeypatch)
-    (exp_dir / run_ids[2] / "tags" / "t").write_text("ccc")
-    runs = {r.info.run_id: r for r in fresh.search_runs([exp_id])}
-    assert runs[run_ids[2]].data.tags["t"] == "ccc"
+    monkeypatch.setenv("FSREG_CHANGE_FEED", "1")  # one watch: less than any run needs
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("unwatched")
+    run_ids = ended_runs(client, exp_id, 3)
+    age_tree(tmp_path / "mlruns")
+    for _ in range(2):
+        assert len(client.search_runs([exp_id])) == 3
+    assert client.store._indexes[exp_id].verified == {}
+    checked = _spy_checks(client, monkeypatch)
+    assert len(client.search_runs([exp_id])) == 3
     assert checked, "without watches, runs are checked file by file"
+    (tmp_path / "mlruns" / exp_id / run_ids[2] / "tags" / "t").write_text("ccc")
+    runs = {r.info.run_id: r for r in client.search_runs([exp_id])}
+    assert runs[run_ids[2]].data.tags["t"] == "ccc"

@@ -19,8 +19,9 @@ directory above a watched one (the experiment, the store root, their parents) vo
 stamp too, since the watched directories would no longer be the ones at the store's paths.
 
 Watches are a per-user kernel budget (``fs.inotify.max_user_watches``) that editors and build
-tools share: the feed uses at most a quarter of it, and runs beyond that are checked with
-``stat`` as before. ``FSREG_CHANGE_FEED=0`` turns the feed off.
+tools share: the feed uses at most a quarter of it (``FSREG_CHANGE_FEED=<n>`` sets another
+number of watches, ``0`` turns the feed off), and runs beyond that are checked with ``stat``
+as before.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from fsregistry.exceptions import InvalidParameterValue
 
 Stamp = tuple[int, int, tuple[int, ...]]
 """What :meth:`ChangeFeed.watch` returns: the inotify instance, its serial number then, and the
@@ -95,19 +98,27 @@ class _Inotify:
         self._add_watch = libc.inotify_add_watch
         self._add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
         self._add_watch.restype = ctypes.c_int
-        self.budget = budget
+        self.default_budget = self.budget = budget
         self.lock = threading.Lock()
         self.serial = 1
         self.floor = 1  # stamps older than this are void (overflow, a moved ancestor)
         self.changed: dict[int, int] = {}  # watch -> serial of its last event
         self.watches: set[int] = set()
+        self.kernel_full = False  # the kernel refused a watch: the budget is what we hold
+        # Where watches were added (hashes, to keep it small): once the budget is spent, only
+        # these are asked for again (they may hold a watch still; any other path would be a
+        # new one, and a collision only costs the two system calls).
+        self.paths: set[int] = set()
         self.anchors: set[int] = set()  # watches of directories above the watched ones
         self.anchored: set[bytes] = set()  # their paths, since the last void-all
 
-    def add(self, path: bytes, mask: int) -> int:
+    def add(self, path: bytes, mask: int, limit: int | None = None) -> int:
         """A watch on the directory ``path`` (its existing watch, if any), or ``MISSING``, or
-        ``REFUSED`` (the budget is spent, no permission to read it, ...)."""
-        fresh = len(self.watches) >= self.budget
+        ``REFUSED`` (the budget, or ``limit`` watches, spent; no permission to read it...)."""
+        cap = self.budget if limit is None else min(self.budget, limit)
+        full = len(self.watches) >= cap
+        if full and hash(path) not in self.paths:
+            return REFUSED  # most likely a new watch: spare the two system calls
         wd: int = self._add_watch(self.fd, path, mask | _IN_ONLYDIR | _IN_MASK_ADD)
         if wd < 0:
             err = _errno()
@@ -115,12 +126,14 @@ class _Inotify:
                 return MISSING
             if err == errno.ENOSPC:  # the user's whole budget is spent, by others too
                 self.budget = len(self.watches)
+                self.kernel_full = True
             return REFUSED
         if wd not in self.watches:
-            if fresh:  # over our budget: give it back
+            if full:  # over our budget: give it back
                 self._libc.inotify_rm_watch(self.fd, wd)
                 return REFUSED
             self.watches.add(wd)
+            self.paths.add(hash(path))
         return wd
 
     def poll(self) -> None:
@@ -183,16 +196,18 @@ class ChangeFeed:
         with self._inotify.lock:
             self._inotify.poll()
 
-    def watch(self, dirs: Mapping[str, Sequence[str]]) -> dict[str, Stamp]:
+    def watch(self, dirs: Mapping[str, Sequence[str]], leave: float = 0.0) -> dict[str, Stamp]:
         """Watch each directory ``top`` of ``dirs`` (store-relative) and those of its
         subdirectories ``dirs[top]`` that exist (one whose absence was verified shows up
         later as a creation in its parent). The stamps of the tops watched so; one left out
-        is missing, or the budget is spent: verify it with ``stat`` instead."""
+        is missing, or the budget is spent: verify it with ``stat`` instead. ``leave``: the
+        share of the budget to leave to other calls (those that save more per watch)."""
         ino = self._inotify
         root = self._root
         out: dict[str, Stamp] = {}
         with ino.lock:
             serial, number = ino.serial, ino.number
+            limit = int(ino.budget * (1.0 - leave))
             parents: set[bytes] = set()
             for top, subdirs in dirs.items():
                 full = root + _encode(top)
@@ -201,18 +216,21 @@ class ChangeFeed:
                     if not ino.anchor(parent):
                         continue
                     parents.add(parent)
-                wd = ino.add(full, _CONTENT)
-                if wd < 0:
+                wd = ino.add(full, _CONTENT, limit)
+                if wd == MISSING:
                     continue
                 wds = [wd]
                 for name in subdirs:
-                    wd = ino.add(full + b"/" + _encode(name), _CONTENT)
+                    if wd == REFUSED:
+                        break
+                    wd = ino.add(full + b"/" + _encode(name), _CONTENT, limit)
                     if wd >= 0:
                         wds.append(wd)
-                    elif wd == REFUSED:
-                        break
-                else:
-                    out[top] = (number, serial, tuple(wds))
+                if wd == REFUSED:
+                    if len(ino.watches) >= min(limit, ino.budget):
+                        break  # the budget is spent: the rest are checked with stat
+                    continue
+                out[top] = (number, serial, tuple(wds))
         return out
 
     def unchanged(self, stamp: Stamp) -> bool:
@@ -245,7 +263,21 @@ def _errno() -> int:
     return ctypes.get_errno()
 
 
-def _budget() -> int:
+def _setting() -> int | None:
+    """``FSREG_CHANGE_FEED``: unset or empty for the default budget (None), ``0`` for no
+    feed, or the number of watches the process may hold."""
+    raw = os.environ.get("FSREG_CHANGE_FEED", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidParameterValue(
+            f"Invalid FSREG_CHANGE_FEED={raw!r}: expected 0 (no change feed) or a number of "
+            "inotify watches (unset: a quarter of fs.inotify.max_user_watches)"
+        )
+    return int(raw)
+
+
+def _default_budget() -> int:
     try:
         with open(_WATCHES_FILE, encoding="ascii") as f:
             limit = int(f.read().strip())
@@ -259,11 +291,8 @@ def change_feed(root: str) -> ChangeFeed | None:
     ``FSREG_CHANGE_FEED=0``, or no inotify instance to be had (the caller checks that the
     root is on one of :data:`LOCAL_FILESYSTEMS`)."""
     global _instance, _unavailable
-    if (
-        _turned_off
-        or sys.platform != "linux"
-        or os.environ.get("FSREG_CHANGE_FEED", "1").strip() == "0"
-    ):
+    budget = _setting()
+    if _turned_off or sys.platform != "linux" or budget == 0:
         return None
     with _state_lock:
         if _instance is None and not _unavailable:
@@ -274,9 +303,13 @@ def change_feed(root: str) -> ChangeFeed | None:
             if fd < 0:
                 _unavailable = True  # out of instances (EMFILE): stat, as everywhere else
                 return None
-            _instance = _Inotify(fd, libc, _budget())
+            _instance = _Inotify(fd, libc, _default_budget())
         inotify = _instance
-    return None if inotify is None else ChangeFeed(root, inotify)
+    if inotify is None:
+        return None
+    if not inotify.kernel_full:
+        inotify.budget = inotify.default_budget if budget is None else budget
+    return ChangeFeed(root, inotify)
 
 
 def turn_off() -> None:

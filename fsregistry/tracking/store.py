@@ -828,14 +828,16 @@ class TrackingStore:
                     continue
                 if held[1] is None:
                     vouched[run_id] = None
-                elif all(rel in held[1] for rel in needed):
+                elif held[1] == needed or all(rel in held[1] for rel in needed):
                     vouched[run_id] = held[0]
                 else:
                     partly[run_id] = held
             subdirs = sorted(run_index.run_dirs(needed))
             cut = len(exp_dir) + 1
+            # A quarter of the budget is left to whole runs, which a watch saves more for.
             watched = feed.watch(
-                {f"{exp_dir}/{r}": subdirs for r in run_ids if r in summaries and r not in vouched}
+                {f"{exp_dir}/{r}": subdirs for r in run_ids if r in summaries and r not in vouched},
+                leave=0.25,
             )
             stamps = {top[cut:]: stamp for top, stamp in watched.items()}
         known = [r for r in run_ids if r in summaries and r not in vouched]
