@@ -812,7 +812,10 @@ def render(data: dict[str, Any]) -> str:
             "then every file of the runs they return, so they can come in under it. "
             "“Cold” is a fresh process; the first search after the writes (the filter line) also pays "
             "for whatever fsregistry builds for later searches (its run-index shards), later cold "
-            "lines find it built. “Repeated” is the same call again in that process.",
+            "lines find it built. “Repeated” is the same call again in that process. On Linux, "
+            "fsregistry's cold searches also watch the directories of the runs they check (inotify, "
+            "up to a quarter of the user's watch limit), so the repeated search re-checks no file "
+            "unless the kernel reported a change.",
         ]
         api_runs = min(s.get("mlflow_api_runs", s.get("sqlite_api_runs", 0)), s.get("runs", 0))
         runs = s.get("runs", 0)
