@@ -270,3 +270,31 @@ def test_runs_beyond_the_budget_are_checked_as_before(
     (tmp_path / "mlruns" / exp_id / run_ids[2] / "tags" / "t").write_text("ccc")
     runs = {r.info.run_id: r for r in client.search_runs([exp_id])}
     assert runs[run_ids[2]].data.tags["t"] == "ccc"
+
+
+def test_runs_and_experiments_linked_from_elsewhere_are_not_watched_through(
+    tmp_path: Path,
+) -> None:
+    """A symbolic link may lead to a network filesystem, whose changes make no event here:
+    what is behind one is checked with stat in every search."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    linked_exp = client.create_experiment("linked")
+    plain_exp = client.create_experiment("plain")
+    in_linked = ended_runs(client, linked_exp, 2)
+    in_plain = ended_runs(client, plain_exp, 3)
+    store = tmp_path / "mlruns"
+    os.rename(store / linked_exp, tmp_path / "elsewhere-exp")
+    os.symlink(tmp_path / "elsewhere-exp", store / linked_exp)
+    os.rename(store / plain_exp / in_plain[0], tmp_path / "elsewhere-run")
+    os.symlink(tmp_path / "elsewhere-run", store / plain_exp / in_plain[0])
+    age_tree(tmp_path / "elsewhere-exp")
+    age_tree(tmp_path / "elsewhere-run")
+    age_tree(store)
+    for _ in range(2):
+        assert len(client.search_runs([linked_exp, plain_exp])) == 5
+    assert client.store._indexes[linked_exp].verified == {}
+    assert set(client.store._indexes[plain_exp].verified) == set(in_plain[1:])
+    (tmp_path / "elsewhere-exp" / in_linked[1] / "tags" / "t").write_text("bbb")
+    (tmp_path / "elsewhere-run" / "tags" / "t").write_text("ccc")
+    got = {r.info.run_id: r.data.tags["t"] for r in client.search_runs([linked_exp, plain_exp])}
+    assert got[in_linked[1]] == "bbb" and got[in_plain[0]] == "ccc"

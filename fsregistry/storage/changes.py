@@ -13,7 +13,8 @@ are verified, so a change either happened before the verification (which sees it
 the stamp (whose event voids the stamp at the next poll).
 
 Where the kernel does not see every write, there is no feed: network filesystems (another
-machine's writes make no event here), FUSE and overlay mounts, and every platform but Linux.
+machine's writes make no event here), FUSE and overlay mounts, every platform but Linux, and
+whatever lies behind a symbolic link inside the store (it may lead to such a filesystem).
 The kernel cuts the queue when it overflows: then every stamp is void. Moving or deleting any
 directory above a watched one (the experiment, the store root, their parents) voids every
 stamp too, since the watched directories would no longer be the ones at the store's paths.
@@ -55,6 +56,7 @@ _IN_UNMOUNT = 0x2000
 _IN_Q_OVERFLOW = 0x4000
 _IN_IGNORED = 0x8000
 _IN_ONLYDIR = 0x01000000
+_IN_DONT_FOLLOW = 0x02000000
 _IN_MASK_ADD = 0x20000000
 # Everything that can change a file's content, its change token or the set of files; never
 # opens or reads, which every search makes.
@@ -79,7 +81,7 @@ LOCAL_FILESYSTEMS = frozenset(
     {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "zfs", "bcachefs", "jfs"}
 )
 MISSING = -1  # what _Inotify.add returns for a directory that is not there
-REFUSED = -2  # ... and for one it may not watch (budget, permission)
+REFUSED = -2  # ... and for one it may not watch (budget, permission, not a directory)
 _WATCHES_FILE = "/proc/sys/fs/inotify/max_user_watches"
 _DEFAULT_MAX_WATCHES = 8192  # the kernel's default before 5.11
 
@@ -122,8 +124,9 @@ class _Inotify:
         wd: int = self._add_watch(self.fd, path, mask | _IN_ONLYDIR | _IN_MASK_ADD)
         if wd < 0:
             err = _errno()
-            if err in (errno.ENOENT, errno.ENOTDIR):
+            if err == errno.ENOENT:
                 return MISSING
+            # ENOTDIR: not a directory, or a symbolic link (never watched through): REFUSED.
             if err == errno.ENOSPC:  # the user's whole budget is spent, by others too
                 self.budget = len(self.watches)
                 self.kernel_full = True
@@ -164,10 +167,13 @@ class _Inotify:
                 self.watches.discard(wd)
                 self.anchors.discard(wd)
 
-    def anchor(self, path: bytes) -> bool:
-        """Watch ``path`` and every directory above it for their own move or deletion."""
+    def anchor(self, path: bytes, root: bytes) -> bool:
+        """Watch ``path`` and every directory above it for their own move or deletion; the
+        ones below ``root`` only if they are directories, not symbolic links (see
+        :meth:`ChangeFeed.watch`)."""
         while path not in self.anchored:
-            wd = self.add(path, _SELF)
+            inside = len(path) > len(root) and path.startswith(root)
+            wd = self.add(path, _SELF | _IN_DONT_FOLLOW if inside else _SELF)
             if wd < 0:
                 return False
             self.anchors.add(wd)
@@ -201,7 +207,11 @@ class ChangeFeed:
         subdirectories ``dirs[top]`` that exist (one whose absence was verified shows up
         later as a creation in its parent). The stamps of the tops watched so; one left out
         is missing, or the budget is spent: verify it with ``stat`` instead. ``leave``: the
-        share of the budget to leave to other calls (those that save more per watch)."""
+        share of the budget to leave to other calls (those that save more per watch).
+
+        A symbolic link inside the root (an experiment or run linked from elsewhere, maybe
+        from a network filesystem whose changes make no event here) is never watched
+        through: a top under one, or a subdirectory that is one, gets no stamp."""
         ino = self._inotify
         root = self._root
         out: dict[str, Stamp] = {}
@@ -213,17 +223,17 @@ class ChangeFeed:
                 full = root + _encode(top)
                 parent = full.rpartition(b"/")[0]
                 if parent not in parents:
-                    if not ino.anchor(parent):
+                    if not ino.anchor(parent, root):
                         continue
                     parents.add(parent)
-                wd = ino.add(full, _CONTENT, limit)
+                wd = ino.add(full, _CONTENT | _IN_DONT_FOLLOW, limit)
                 if wd == MISSING:
                     continue
                 wds = [wd]
                 for name in subdirs:
                     if wd == REFUSED:
                         break
-                    wd = ino.add(full + b"/" + _encode(name), _CONTENT, limit)
+                    wd = ino.add(full + b"/" + _encode(name), _CONTENT | _IN_DONT_FOLLOW, limit)
                     if wd >= 0:
                         wds.append(wd)
                 if wd == REFUSED:
