@@ -921,11 +921,12 @@ class TrackingStore:
         vouches: dict[str, dict[str, Vouch]] = {}
         if feed is not None:
             feed.poll()
+            unchecked: dict[str, dict[str, str]] = {}  # exp dir -> run -> summary tokens
             for row in rows:
                 if row.unchecked is not None:
-                    watched.setdefault(row.exp_dir, {}).update(
-                        self._watch_runs(feed, row.exp_dir, {row.run_id: row.unchecked})
-                    )
+                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked
+            for exp_dir, tokens in unchecked.items():
+                watched[exp_dir] = self._watch_runs(feed, exp_dir, tokens)
         listed_at = time.time()
         for i, row in enumerate(rows):
             if row.unchecked is None:
