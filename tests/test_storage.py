@@ -203,7 +203,10 @@ def test_bad_store_urls(url: str) -> None:
 
 
 def test_bulk_reads_use_threads_only_on_network_filesystems(tmp_path: Path) -> None:
-    from fsregistry.storage.local import _on_network_filesystem
+    from fsregistry.storage.local import _filesystem_type, _is_network
+
+    def _on_network_filesystem(path: str, mounts_file: str) -> bool:
+        return _is_network(_filesystem_type(path, mounts_file))
 
     mounts = tmp_path / "mounts"
     mounts.write_text(

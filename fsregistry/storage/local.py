@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -88,11 +89,11 @@ def _filesystem_type(path: str, mounts_file: str = "/proc/self/mounts") -> str |
     return kind
 
 
-def _on_network_filesystem(path: str, mounts_file: str = "/proc/self/mounts") -> bool:
-    """Whether ``path`` is on a network filesystem (or a FUSE mount, such as a bucket mount);
-    True where that cannot be told, as threads cost little there compared to serial round
-    trips, and opening a file to stat it costs little compared to a stale answer."""
-    kind = _filesystem_type(path, mounts_file)
+def _is_network(kind: str | None) -> bool:
+    """Whether a filesystem of this type (``_filesystem_type``) is a network filesystem (or a
+    FUSE mount, such as a bucket mount); True where the type is unknown, as threads cost
+    little there compared to serial round trips, and opening a file to stat it costs little
+    compared to a stale answer."""
     return kind is None or kind in _NETWORK_FILESYSTEMS or kind.startswith("fuse")
 
 
@@ -137,7 +138,6 @@ class LocalStorage(Storage):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self._on_network: bool | None = None  # decided on first need (see _network)
-        self._kernel_sees_all: bool | None = None  # likewise (see change_feed)
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
@@ -150,13 +150,16 @@ class LocalStorage(Storage):
         """Whether the root is on a network filesystem: bulk reads use threads there, and
         change tokens come from :func:`_fresh_stat`."""
         if self._on_network is None:
-            self._on_network = _on_network_filesystem(self.root)
+            self._on_network = _is_network(self._filesystem)
         return self._on_network
 
+    @functools.cached_property
+    def _filesystem(self) -> str | None:
+        """The type of the root's filesystem, read once (see ``_filesystem_type``)."""
+        return _filesystem_type(self.root)
+
     def change_feed(self) -> ChangeFeed | None:
-        if self._kernel_sees_all is None:
-            self._kernel_sees_all = _filesystem_type(self.root) in LOCAL_FILESYSTEMS
-        return change_feed(self.root) if self._kernel_sees_all else None
+        return change_feed(self.root) if self._filesystem in LOCAL_FILESYSTEMS else None
 
     def _abs(self, path: str) -> str:
         path = check_path(path)

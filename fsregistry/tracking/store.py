@@ -832,15 +832,13 @@ class TrackingStore:
                     vouched[run_id] = held[0]
                 else:
                     partly[run_id] = held
+        known = [r for r in run_ids if r in summaries and r not in vouched]
+        if feed is not None:
             subdirs = sorted(run_index.run_dirs(needed))
             cut = len(exp_dir) + 1
             # A quarter of the budget is left to whole runs, which a watch saves more for.
-            watched = feed.watch(
-                {f"{exp_dir}/{r}": subdirs for r in run_ids if r in summaries and r not in vouched},
-                leave=0.25,
-            )
+            watched = feed.watch({f"{exp_dir}/{r}": subdirs for r in known}, leave=0.25)
             stamps = {top[cut:]: stamp for top, stamp in watched.items()}
-        known = [r for r in run_ids if r in summaries and r not in vouched]
         current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
         stale: list[str] = []
         for run_id in run_ids:
@@ -919,8 +917,7 @@ class TrackingStore:
         feed = self.storage.change_feed()
         watched: dict[str, dict[str, tuple[Stamp, set[str]]]] = {}
         vouches: dict[str, dict[str, Vouch]] = {}
-        if feed is not None:
-            feed.poll()
+        if feed is not None:  # (no poll: nothing here asks whether a stamp still holds)
             unchecked: dict[str, dict[str, str]] = {}  # exp dir -> run -> summary tokens
             for row in rows:
                 if row.unchecked is not None:
