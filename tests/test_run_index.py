@@ -334,6 +334,66 @@ def test_a_repeated_search_lists_only_the_runs_it_returns(
     assert walked == [run_ids[1]]
 
 
+def _count_sorts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each search sorts from now on (none: it reused a kept order)."""
+    from fsregistry.tracking import store as store_module
+
+    sorted_rows: list[int] = []
+    original = store_module.sort_rows
+
+    def counting(rows: Any, *a: Any, **k: Any) -> Any:
+        sorted_rows.append(len(rows))
+        return original(rows, *a, **k)
+
+    monkeypatch.setattr(store_module, "sort_rows", counting)
+    return sorted_rows
+
+
+def test_pages_reuse_the_order_until_a_run_changes(
+    warm: tuple[Client, str, list[str], Any, str],
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paging sorts once; a change between pages (here a metric appended in place by another
+    program) is still seen by the next page, exactly as a fresh process pages."""
+    client, exp_id, run_ids, fs, root = warm
+    sorts = _count_sorts(monkeypatch)
+
+    def page(reader: Client, token: str | None = None) -> tuple[list[str], str | None]:
+        got = reader.search_runs(
+            [exp_id], order_by=["metrics.m DESC"], max_results=2, page_token=token
+        )
+        return [r.info.run_id for r in got], got.token
+
+    first, token = page(client)
+    assert first == [run_ids[3], run_ids[2]] and token is not None
+    assert page(client, token)[0] == [run_ids[1], run_ids[0]]
+    assert page(client)[0] == first
+    assert sorts == [4], "the same runs, unchanged: sorted once for every page"
+    path = f"{root}/{exp_id}/{run_ids[0]}/metrics/m"
+    _edit(fs, path, fs.cat_file(path) + b"5 99.0 7\n", backend)
+    second, _ = page(client, token)
+    assert second == [run_ids[2], run_ids[1]]  # m: r0 = 99 now leads, so r2 moves down
+    assert sorts == [4, 4], "a run changed: sorted again"
+    assert second == page(Client(tracking_uri=client.tracking_uri), token)[0]
+    other = client.search_runs([exp_id], "metrics.m >= 1", order_by=["metrics.m ASC"])
+    assert [r.info.run_id for r in other] == [run_ids[1], run_ids[2], run_ids[3], run_ids[0]]
+    assert sorts[-1] == 4, "another query is sorted on its own"
+
+
+def test_an_order_that_needs_built_runs_is_not_kept(
+    warm: tuple[Client, str, list[str], Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The artifact URI comes from the store's location, not the run's files alone: a search
+    ordered on it sorts every time."""
+    client, exp_id, _, _, _ = warm
+    sorts = _count_sorts(monkeypatch)
+    for _ in range(2):
+        got = client.search_runs([exp_id], order_by=["attributes.artifact_uri ASC"])
+        assert len(got) == 4
+    assert sorts == [4, 4]
+
+
 def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path: Path) -> None:
     """A search over tens of thousands of runs must not set off full garbage collections:
     it makes no reference cycles (which only a full collection frees), and the summaries it

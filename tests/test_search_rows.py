@@ -9,7 +9,7 @@ import pytest
 
 from fsregistry.search import effective_order, parse_filter, parse_order_by
 from fsregistry.tracking import records
-from fsregistry.tracking.search_rows import files_needed
+from fsregistry.tracking.search_rows import Answers, Candidates, files_needed
 from fsregistry.tracking.store import _RUN_ATTRIBUTES, run_lookup
 
 RUN_ID = "0123456789abcdef0123456789abcdef"
@@ -93,3 +93,28 @@ def test_files_needed(filter_string: str | None, order_by: Any, needed: Any) -> 
     comparisons = parse_filter(filter_string, "runs")
     clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
     assert files_needed(comparisons, clauses) == needed
+
+
+def test_answers_are_kept_for_the_same_candidates_only() -> None:
+    def candidates(*runs: tuple[str, records.RunFiles]) -> Candidates:
+        found = Candidates()
+        for run_id, files in runs:
+            found.add("exp", run_id, files, None)
+        return found
+
+    a, b = _files("a", None, 3, 1, 2), _files("b", None, 3, 1, 2)
+    answers = Answers(size=2)
+    answers.put("q1", candidates(("r1", a), ("r2", b)), [1, 0])
+    assert answers.get("q1", candidates(("r1", a), ("r2", b))) == [1, 0]
+    assert answers.get("q2", candidates(("r1", a), ("r2", b))) is None
+    assert answers.get("q1", candidates(("r2", b), ("r1", a))) is None  # other runs in place
+    assert answers.get("q1", candidates(("r1", a), ("r2", a))) is None  # r2's files changed
+    assert answers.get("q1", candidates(("r1", a))) is None  # a run gone
+    answers.put("q2", candidates(("r1", a)), [0])
+    answers.put("q3", candidates(("r1", a)), [0])
+    assert answers.get("q1", candidates(("r1", a), ("r2", b))) is None  # the oldest dropped
+    assert answers.get("q3", candidates(("r1", a))) == [0]
+    built = candidates(("r1", a))
+    built.built[0] = lambda entity, key: None
+    answers.put("q4", built, [0])
+    assert answers.get("q4", candidates(("r1", a))) is None, "built runs have other sources"

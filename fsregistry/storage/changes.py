@@ -250,6 +250,8 @@ class ChangeFeed:
         ino = self._inotify
         if number != ino.number or serial < ino.floor:
             return False
+        if serial == ino.serial:
+            return True  # no poll has found an event since the stamp was taken
         get = ino.changed.get
         return all(get(wd, 0) <= serial for wd in wds)
 

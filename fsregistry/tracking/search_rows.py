@@ -8,7 +8,8 @@ it decides on summaries checked against a few files per run and builds :class:`R
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 from fsregistry import layout
@@ -66,6 +67,52 @@ class Candidates:
         return SearchRow(self.exp_dirs[i], self.run_ids[i], self.files[i], self.unchecked[i])
 
 
+@dataclass(slots=True)
+class _Answer:
+    candidates: Candidates
+    order: list[int]
+
+
+class Answers:
+    """The filtered, sorted order of a process's recent searches, each reused by a search
+    whose candidates are exactly the same runs with the same decoded files.
+
+    Paging through 20,000 runs by 1,000 is twenty searches: each checks every run again (the
+    files decide what a page holds), but sorting the same runs twenty times would cost more
+    than checking them. Nothing here is trusted on its own: the candidates of each search are
+    checked as usual and compared with the ones the order was made from, and an order that
+    needed a built run (datasets, artifact URIs) is not kept, since those have other sources.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._held: dict[Hashable, _Answer] = {}
+        self._lock = threading.Lock()  # a store may search from several threads
+
+    def get(self, query: Hashable, found: Candidates) -> list[int] | None:
+        """The order kept for ``query`` if it was made from the same candidates as ``found``."""
+        with self._lock:
+            held = self._held.get(query)
+        if held is None:
+            return None
+        old = held.candidates
+        # Lists compare item by identity first, so an unchanged run costs no deep comparison.
+        if old.run_ids != found.run_ids or old.files != found.files:
+            return None
+        if old.exp_dirs != found.exp_dirs:
+            return None
+        return held.order
+
+    def put(self, query: Hashable, found: Candidates, order: list[int]) -> None:
+        if found.built:
+            return
+        with self._lock:
+            self._held.pop(query, None)
+            if len(self._held) >= self._size:
+                del self._held[next(iter(self._held))]
+            self._held[query] = _Answer(found, order)
+
+
 def files_needed(
     comparisons: Sequence[Comparison], clauses: Sequence[OrderClause]
 ) -> tuple[str, ...] | None:
@@ -99,4 +146,4 @@ def _is_canonical(key: str) -> bool:
         return False
 
 
-__all__ = ["Candidates", "SearchRow", "files_needed"]
+__all__ = ["Answers", "Candidates", "SearchRow", "files_needed"]

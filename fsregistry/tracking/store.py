@@ -60,7 +60,7 @@ from fsregistry.tracking import records, run_index
 from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_index import recorded_token
 from fsregistry.tracking.run_names import random_run_name
-from fsregistry.tracking.search_rows import Candidates, SearchRow, files_needed
+from fsregistry.tracking.search_rows import Answers, Candidates, SearchRow, files_needed
 from fsregistry.validation import (
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
     MAX_METRICS_PER_BATCH,
@@ -120,6 +120,7 @@ class TrackingStore:
         self._run_dirs_lock = threading.Lock()
         self._relocations: dict[str, str] = {}  # recorded file:// experiment URI -> actual
         self._indexes: dict[str, run_index.ExperimentIndex] = {}  # exp dir -> run summaries
+        self._answers = Answers()
         # Object stores cannot append: metric lines are buffered and flushed in batches, and
         # the "run is active" check is trusted for one flush interval instead of costing a
         # GET per log_metric call (local disk checks every call; it is a cheap read there).
@@ -1090,11 +1091,13 @@ class TrackingStore:
             files_needed(comparisons, clauses) if self.storage.capabilities.cheap_stat else None
         )
         found = Candidates()
+        exp_dirs = []
         for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
             try:
                 exp_dir, _ = self._find_experiment_dir(exp_id)
             except ResourceDoesNotExist:
                 continue  # MLflow returns no runs for an unknown experiment id
+            exp_dirs.append(exp_dir)
             if needed is None:
                 self._listed_rows(exp_dir, found)
             else:
@@ -1103,13 +1106,18 @@ class TrackingStore:
         def lookup_of(i: int) -> Any:  # made per use: see Candidates
             return functools.partial(self._candidate_value, found, i)
 
-        kept = [
-            i
-            for i in range(len(found))
-            if lookup_of(i)("attribute", "lifecycle_stage") in stages
-            and matches(comparisons, lookup_of(i))
-        ]
-        page, token = paginate(sort_rows(kept, clauses, lookup_of), max_results, page_token)
+        query = (tuple(exp_dirs), stages, tuple(comparisons), tuple(clauses))
+        order = self._answers.get(query, found)
+        if order is None:
+            kept = [
+                i
+                for i in range(len(found))
+                if lookup_of(i)("attribute", "lifecycle_stage") in stages
+                and matches(comparisons, lookup_of(i))
+            ]
+            order = sort_rows(kept, clauses, lookup_of)
+            self._answers.put(query, found, order)
+        page, token = paginate(order, max_results, page_token)
         return PagedList(self._complete([found.row(i) for i in page]), token)
 
     def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:
