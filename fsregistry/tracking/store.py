@@ -822,11 +822,7 @@ class TrackingStore:
         stamps: dict[str, Stamp] = {}
         if feed is not None:
             feed.poll()
-            for run_id in run_ids:
-                entry = summaries.get(run_id)
-                held = None if entry is None else index.vouched(feed, run_id, entry)
-                if held is None:
-                    continue
+            for run_id, held in index.vouched(feed, run_ids).items():
                 if held[1] is None:
                     vouched[run_id] = None
                 elif held[1] == needed or all(rel in held[1] for rel in needed):
