@@ -433,6 +433,38 @@ def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path:
         assert all(not gc.is_tracked(m) for m in files.metrics.values())
 
 
+def test_the_collector_is_paused_only_while_shards_are_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoding shards pauses the cyclic collector (each full collection would walk every run
+    decoded so far), and leaves it as it found it: on, or off when something else turned it
+    off."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("paused")
+    ended_runs(client, exp_id, 3)
+    age_tree(str(tmp_path / "mlruns"))
+    seen: list[bool] = []
+    decode = run_index.decode_shard
+
+    def spy(raw: bytes) -> Any:
+        seen.append(gc.isenabled())
+        return decode(raw)
+
+    monkeypatch.setattr(run_index, "decode_shard", spy)
+    assert gc.isenabled()
+    for collector_on in (True, False):
+        fresh = Client(tracking_uri=client.tracking_uri)
+        fresh.store._indexes.clear()  # a new process: the summaries come from the shards
+        if not collector_on:
+            gc.disable()
+        try:
+            assert len(fresh.search_runs([exp_id])) == 3
+            assert gc.isenabled() is collector_on
+        finally:
+            gc.enable()
+    assert seen and not any(seen), "the collector ran while shards were decoded"
+
+
 def _defined_in_fsregistry(obj: Any) -> bool:
     module = obj.__module__ if isinstance(obj, types.FunctionType) else type(obj).__module__
     return str(module).startswith("fsregistry")

@@ -397,11 +397,7 @@ class TrackingStore:
     def _run_files(self, exp_dir: str, run_id: str, meta_raw: bytes) -> records.RunFiles:
         run_dir = layout.run_dir(exp_dir, run_id)
         listing = self.storage.walk(run_dir, prune=_prune_run_dir, sizes=False)
-        wanted = [
-            f.path
-            for f in listing
-            if f.path.split("/", 1)[0] in ("metrics", "params", "tags", "inputs")
-        ]
+        wanted = [f.path for f in listing if f.path.partition("/")[0] in _RUN_DATA_DIRS]
         contents = self.storage.read_many(f"{run_dir}/{p}" for p in wanted)
         by_rel = {p: contents[f"{run_dir}/{p}"] for p in wanted if f"{run_dir}/{p}" in contents}
         return records.parse_run_files(meta_raw, self.storage.uri(run_dir), by_rel)
