@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import threading
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.storage.base import (
@@ -73,6 +72,10 @@ def local_path_of(url: str) -> str | None:
     if scheme == "":
         return os.path.abspath(os.path.expanduser(url))
     if scheme == "file":
+        # Imported here: urllib.parse (with ipaddress) is a tenth of `fsreg ls models`'s
+        # imports, and plain paths, the common case, never need it.
+        from urllib.parse import unquote, urlparse
+
         parsed = urlparse(url)
         if parsed.netloc not in ("", "localhost"):
             raise InvalidParameterValue(f"Unsupported file URI {url!r}: remote host given")

@@ -17,7 +17,6 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
@@ -144,6 +143,8 @@ class LocalStorage(Storage):
 
     @property
     def root_uri(self) -> str:
+        from pathlib import Path  # not at module level: CLI start-up time
+
         return Path(self.root).as_uri()
 
     def _network(self) -> bool:
