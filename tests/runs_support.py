@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from fsregistry import Client
 from fsregistry.entities import Metric, Param, RunTag
 
@@ -33,3 +35,18 @@ def ended_runs(client: Client, exp_id: str, count: int, metric: str = "m") -> li
         client.set_terminated(run_id)
         run_ids.append(run_id)
     return run_ids
+
+
+def spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Run ids the store reads from their files (not from summaries) from now on, in what is
+    as good as a new process: only the files and the shards to go on."""
+    store = client.store
+    store._indexes.clear()
+    read_runs: list[str] = []
+    original = store._read_runs
+    monkeypatch.setattr(
+        store,
+        "_read_runs",
+        lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
+    )
+    return read_runs

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import age_tree, ended_runs
+from runs_support import age_tree, ended_runs, spy_reads
 
 from fsregistry import Client
 from fsregistry.tracking import run_index
@@ -139,20 +139,6 @@ def test_a_new_process_uses_the_shards(
     assert read_runs == []  # everything came from the shard files
 
 
-def _spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Run ids the store reads from their files (not from summaries) from now on."""
-    store = client.store
-    store._indexes.clear()  # a new process: only the files and shards to go on
-    read_runs: list[str] = []
-    original = store._read_runs
-    monkeypatch.setattr(
-        store,
-        "_read_runs",
-        lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
-    )
-    return read_runs
-
-
 def test_the_writer_summarises_a_run_when_it_ends(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,7 +147,7 @@ def test_the_writer_summarises_a_run_when_it_ends(
     ended = ended_runs(writer, exp_id, 3)
     running = writer.create_run(exp_id).info.run_id  # not ended: nobody summarised it
     reader = Client(tracking_uri=store_url)
-    read_runs = _spy_reads(reader, monkeypatch)
+    read_runs = spy_reads(reader, monkeypatch)
     runs = {r.info.run_id: r for r in reader.search_runs([exp_id])}
     assert set(runs) == {*ended, running}
     assert read_runs == [running]  # the ended runs came from the writer's summaries
@@ -297,7 +283,7 @@ def test_keys_that_name_no_file_match_nothing(
     # "a" is a directory, "a//b" and "a/" are not canonical paths: no run has such a metric.
     for key in ("a", "a//b", "a/"):
         assert client.search_runs([exp_id], f"metrics.`{key}` > 0") == []
-    read_runs = _spy_reads(client, monkeypatch)
+    read_runs = spy_reads(client, monkeypatch)
     client.search_runs([exp_id])  # loads the summaries into the fresh index
     read_runs.clear()
     for key in ("a", "a//b", "a/"):
@@ -499,6 +485,73 @@ def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
     assert decoded is not None and set(decoded) == {run_ids[1]}
 
 
+def test_a_run_ended_again_is_summarised_again_and_its_last_line_counts(
+    store_url: str,
+    store_fs: tuple[Any, str],
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer that ends a run appends its line on a local disk (the shard's other lines
+    are not rewritten) and replaces it on a bucket; either way a new process reads the run's
+    latest summary, not the earlier one, from the shard."""
+    fs, root = store_fs
+    writer = Client(tracking_uri=store_url)
+    exp_id = writer.create_experiment("again")
+    (run_id,) = ended_runs(writer, exp_id, 1)
+    shard = f"{root}/{exp_id}/{run_index.shard_name(run_id)}"
+    before = fs.cat_file(shard)
+    writer.set_tag(run_id, "t", "changed after the end")
+    writer.set_terminated(run_id, "FAILED")
+    after = fs.cat_file(shard)
+    if backend == "local":
+        assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
+    else:
+        assert after.count(b"\n") == before.count(b"\n")  # replaced in place
+    reader = Client(tracking_uri=store_url)
+    read_runs = spy_reads(reader, monkeypatch)
+    (run,) = reader.search_runs([exp_id], run_view_type="ALL")
+    assert read_runs == [], "the latest summary came from the shard"
+    assert run.data.tags["t"] == "changed after the end" and run.info.status == "FAILED"
+
+
+def test_a_line_still_being_appended_is_left_out(tmp_path: Path) -> None:
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("partial")
+    (run_id,) = ended_runs(client, exp_id, 1)
+    shard = tmp_path / "mlruns" / exp_id / run_index.shard_name(run_id)
+    whole = shard.read_bytes()
+    other = json.dumps("f" * 32).encode()
+    shard.write_bytes(whole + other + b'\t{"tok":"|meta.yaml>1-2-3|","run":{"me')
+    decoded = run_index.decode_shard(shard.read_bytes())
+    assert decoded is not None and set(decoded) == {run_id}
+    merged = run_index._merge_shard(shard.read_bytes(), {}, None)
+    assert merged == whole  # the unfinished line is not copied into a rewrite
+
+
+def test_a_shard_of_mostly_stale_lines_is_compacted_by_its_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("compact")
+    run_ids = ended_runs(client, exp_id, 2)
+    one = run_index.shard_name(run_ids[0])
+    monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)  # both in one shard
+    index = client.store._indexes[exp_id]
+    storage = client.store.storage
+    shard = tmp_path / "mlruns" / exp_id / one
+    shard.unlink()
+    for _ in range(20):  # each run ended over and over: 40 lines for 2 runs
+        for run_id in run_ids:
+            index.append(storage, exp_id, run_id)
+    assert shard.read_bytes().count(b"\n") == 41
+    fresh = run_index.ExperimentIndex()
+    fresh.load_shards(storage, exp_id, {one: "unseen"})
+    assert set(fresh.runs) == set(run_ids)
+    lines = shard.read_bytes().split(b"\n")
+    assert len(lines) == 4 and lines[-1] == b""  # header, one line per run
+    assert {json.loads(line.partition(b"\t")[0]) for line in lines[1:3]} == set(run_ids)
+
+
 def test_old_format_and_damaged_lines_are_read_from_the_files(
     store_url: str, store_fs: tuple[Any, str], backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -528,7 +581,7 @@ def test_old_format_and_damaged_lines_are_read_from_the_files(
     decoded = run_index.decode_shard(fs.cat_file(damaged))
     assert decoded is not None and broken_run not in decoded
     assert run_index.decode_shard(b"{not json") is None
-    read_runs = _spy_reads(client, monkeypatch)
+    read_runs = spy_reads(client, monkeypatch)
     got = {r.info.run_id: r.data.params["p"] for r in client.search_runs([exp_id])}
     assert got == {rid: str(i) for i, rid in enumerate(run_ids)}
     assert set(read_runs) == set(entries) | {broken_run}

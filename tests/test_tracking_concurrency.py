@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from runs_support import spy_reads
 
 from fsregistry import Client
 
@@ -48,6 +49,18 @@ def _log_worker(url: str, run_id: str, worker: int, start_at: float, out: Any) -
     client.set_tag(run_id, f"t{worker}", worker)
     client.flush()
     out.put(worker)
+
+
+def _end_runs_worker(url: str, exp_id: str, n: int, start_at: float, out: Any) -> None:
+    client = Client(tracking_uri=url)
+    _wait_until(start_at)
+    run_ids = []
+    for i in range(n):
+        run_id = client.create_run(exp_id).info.run_id
+        client.log_param(run_id, "i", i)
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    out.put(run_ids)
 
 
 def _run_all(target: Any, args_for: Any, n: int = WORKERS) -> list[Any]:
@@ -99,3 +112,23 @@ def test_concurrent_logging_to_one_run_loses_nothing(store_url: str) -> None:
         assert [m.step for m in client.get_metric_history(run_id, f"own_{w}")] == list(range(20))
         assert run.data.params[f"p{w}"] == str(w)
         assert run.data.tags[f"t{w}"] == str(w)
+
+
+@pytest.mark.slow
+def test_runs_ended_at_once_are_all_summarised(
+    store_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers ending runs at once share shards (90 runs in 256 shards): on a local disk each
+    appends its line, and a new process finds every run summarised; on a bucket a writer that
+    loses a compare-and-swap race leaves its run to be read from its files. Either way every
+    run is found, as written."""
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("ended-at-once")
+    made = _run_all(_end_runs_worker, lambda i: (store_url, exp_id, 15))
+    expected = {r: i for batch in made for i, r in enumerate(batch)}
+    reader = Client(tracking_uri=store_url)
+    read_runs = spy_reads(reader, monkeypatch)
+    found = {r.info.run_id: r for r in reader.search_runs([exp_id], max_results=1000)}
+    assert {r: int(run.data.params["i"]) for r, run in found.items()} == expected
+    if backend == "local":
+        assert read_runs == [], "every run came from its writer's line"

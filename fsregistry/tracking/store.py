@@ -1017,7 +1017,12 @@ class TrackingStore:
             if vouches:
                 self._vouch_for(index, run_id, tokens, vouches.get(run_id))
             summarised.append(run_id)
-        if summarised:
+        if not summarised:
+            return found
+        if listed_at is None and self.storage.capabilities.append:
+            for run_id in summarised:  # the writer that ends a run: see run_index.append
+                index.append(self.storage, exp_dir, run_id)
+        else:
             index.persist(self.storage, exp_dir, summarised, live)
         return found
 
@@ -1055,7 +1060,8 @@ class TrackingStore:
         """Record a run that just ended in its experiment's index (see ``run_index``), so the
         next reader in any process finds it summarised instead of reading its files. Skips the
         racy guard: see the module docstring of ``run_index`` for why this writer may."""
-        if not self.storage.capabilities.compare_and_swap:
+        capabilities = self.storage.capabilities
+        if not (capabilities.append or capabilities.compare_and_swap):
             return  # shards cannot be updated safely here; readers read the files
         self._read_and_summarise(exp_dir, {run_id: self._list_run(exp_dir, run_id)}, None)
 
