@@ -815,7 +815,8 @@ def render(data: dict[str, Any]) -> str:
             "lines find it built. “Repeated” is the same call again in that process. On Linux, "
             "fsregistry's cold searches also watch the directories of the runs they check (inotify, "
             "up to a quarter of the user's watch limit), so the repeated search re-checks no file "
-            "unless the kernel reported a change.",
+            "unless the kernel reported a change; a process also reuses a query's sorted order "
+            "while the runs it checked are unchanged, so paging sorts once.",
         ]
         api_runs = min(s.get("mlflow_api_runs", s.get("sqlite_api_runs", 0)), s.get("runs", 0))
         runs = s.get("runs", 0)

@@ -928,9 +928,9 @@ def _summary(
 
 def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
     """Write runs ``start..start+count-1`` as plain files, the bytes fsregistry's API writes,
-    and their summaries in the experiment's run index, as the process that ends a run does
-    (``TrackingStore._summarise_run``: list the run, record its tokens, parse, merge into
-    shards).
+    and their summaries in the experiment's run index, as the processes that end runs leave it
+    (``TrackingStore._summarise_run``: list the run, record its tokens, parse, add its line to
+    its shard; written here in bulk, one line per run).
     """
     import getpass
 
