@@ -82,9 +82,10 @@ class Answers:
     than checking them. Nothing here is trusted on its own: the candidates of each search are
     checked as usual and compared with the ones the order was made from, and an order that
     needed a built run (datasets, artifact URIs) is not kept, since those have other sources.
+    A few queries only: each keeps its candidates' decoded files alive until it is replaced.
     """
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 4) -> None:
         self._size = size
         self._held: dict[Hashable, _Answer] = {}
         self._lock = threading.Lock()  # a store may search from several threads
