@@ -550,6 +550,11 @@ def test_a_shard_of_mostly_stale_lines_is_compacted_by_its_reader(
     lines = shard.read_bytes().split(b"\n")
     assert len(lines) == 4 and lines[-1] == b""  # header, one line per run
     assert {json.loads(line.partition(b"\t")[0]) for line in lines[1:3]} == set(run_ids)
+    # A shard another version of fsregistry writes (another format) is never rewritten.
+    other_version = b'{"format":99}\n' + b"".join(b'"r%d"\t{}\n' % i for i in range(40))
+    shard.write_bytes(other_version)
+    run_index.ExperimentIndex().load_shards(storage, exp_id, {one: "unseen"})
+    assert shard.read_bytes() == other_version
 
 
 def test_old_format_and_damaged_lines_are_read_from_the_files(

@@ -227,7 +227,10 @@ class ExperimentIndex:
                     where = storage.uri(f"{exp_dir}/{name}")
                     _log.warning("Ignoring unreadable run index %s; it will be rebuilt", where)
                     entries = {}
-                elif raw.count(b"\n") - 1 - len(entries) > max(_STALE_LINES, len(entries)):
+                elif (
+                    raw.startswith(_HEADER + b"\n")  # never another version's shard
+                    and raw.count(b"\n") - 1 - len(entries) > max(_STALE_LINES, len(entries))
+                ):
                     compact.append(name)  # mostly lines of runs summarised again since
                 for run_id, entry in entries.items():
                     tokens = entry["tok"]
