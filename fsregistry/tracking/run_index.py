@@ -309,7 +309,8 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while shards are decoded. Decoding makes
     millions of containers and no reference cycle, and each full collection it sets off walks
     every object decoded so far: at 20,000 runs, five of them, a sixth of the decode. A
-    collector another thread turned off stays off."""
+    collector that is off when decoding starts (the program's choice, or another thread
+    decoding) is left off."""
     if not gc.isenabled():
         yield
         return
