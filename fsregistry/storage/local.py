@@ -136,7 +136,6 @@ class LocalStorage(Storage):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
-        self._on_network: bool | None = None  # decided on first need (see _network)
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
@@ -150,9 +149,7 @@ class LocalStorage(Storage):
     def _network(self) -> bool:
         """Whether the root is on a network filesystem: bulk reads use threads there, and
         change tokens come from :func:`_fresh_stat`."""
-        if self._on_network is None:
-            self._on_network = _is_network(self._filesystem)
-        return self._on_network
+        return _is_network(self._filesystem)
 
     @functools.cached_property
     def _filesystem(self) -> str | None:
