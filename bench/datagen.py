@@ -108,6 +108,27 @@ def order_key(i: int) -> float:
     return u01(i, 1, N_STEPS - 1)
 
 
+# The run-relative files that decide whether and where a run is in each search's answer: its
+# meta.yaml (lifecycle stage; start time, the default order) and the keys filtered or sorted on.
+DECIDING_FILES = {
+    "filter": ("meta.yaml", "metrics/m0", "params/p0"),
+    "top10": ("meta.yaml", "metrics/m1"),
+    "top1000": ("meta.yaml", "metrics/m1"),
+    "all_paged": ("meta.yaml",),
+}
+
+
+def expected_runs(kind: str, n_runs: int) -> list[int]:
+    """The runs search ``kind`` (a key of :data:`DECIDING_FILES`) returns, in its order."""
+    if kind == "filter":
+        return expected_filter(range(n_runs))
+    if kind in ("top10", "top1000"):
+        return expected_order(range(n_runs), 10 if kind == "top10" else 1000)
+    if kind == "all_paged":
+        return list(range(n_runs))
+    raise ValueError(kind)
+
+
 def sample(n_runs: int, count: int) -> list[int]:
     """``count`` run indices spread evenly over ``range(n_runs)``."""
     count = min(count, n_runs)

@@ -111,6 +111,7 @@ class Row:
     missing: dict[str, str] = field(default_factory=dict)  # tool -> why there is no value
     marks: dict[str, str] = field(default_factory=dict)  # tool -> suffix (footnote, ✗ wrong)
     floor: str = ""
+    check: str = ""  # the least the search must stat (see workload._check_floors)
     min_ratio: dict[str, float] = field(default_factory=dict)  # tool -> required tool/fsreg
     self_bound: tuple[float | None, float, str] | None = None  # (value, bound, text)
     target: str = ""
@@ -169,6 +170,10 @@ def local_table(res: Results, tools: list[str], at: str, n_runs: int) -> list[st
         floor_text = f"{fmt_time(lt['seconds'])} (+read: {fmt_time(lt['seconds'] + rt['seconds'])})"
         floor_files = lt["files"]
 
+    def check_text(kind: str) -> str:
+        o = (floor or {}).get("ops", {}).get(f"check_{kind}")
+        return f"{fmt_time(o['seconds'])} ({o['files']:,} stats)" if o else ""
+
     def write_row(op: str, title: str, key: str, total: bool = False) -> Row:
         row = Row(title, {})
         for t in tools:
@@ -220,6 +225,7 @@ def local_table(res: Results, tools: list[str], at: str, n_runs: int) -> list[st
                 f"B: {title}{suffix}, {'repeated, nothing changed' if again else 'cold (fresh process)'}",
                 {},
                 floor=floor_text,
+                check=check_text(kind),
             )
             for t in tools:
                 row.values[t] = res.value("local", t, label, op)
@@ -337,14 +343,14 @@ def render_rows(rows: list[Row], tools: list[str], floor: bool) -> list[str]:
     head = ["operation", *[TOOL_TITLES[t] for t in tools]]
     head += [f"{TOOL_TITLES[t].removeprefix('MLflow ')}/fsreg" for t in tools if t != "fsreg"]
     if floor:
-        head.append("floor: list tree")
+        head += ["floor: check", "floor: list tree"]
     head += ["target", "met?"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r.op, *[_cell(r, t) for t in tools]]
         cells += [fmt_ratio(_ratio(r, t)) for t in tools if t != "fsreg"]
         if floor:
-            cells.append(r.floor)
+            cells += [r.check, r.floor]
         cells += [r.target or "—", _met(r)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -479,6 +485,16 @@ def scale_table(res: Results, small: int, big: int) -> list[str]:
         factor,
         None,
     )
+    for kind, title in SEARCH_TITLES.items():
+        ca = res.op("local", "none", f"floor @ {at_s}", f"check_{kind}")
+        cb = res.op("local", "none", f"floor @ {at_b}", f"check_{kind}")
+        line(
+            f"floor: check for {title.removeprefix('search_runs ')}",
+            ca and ca["seconds"],
+            cb and cb["seconds"],
+            factor,
+            None,
+        )
     return lines
 
 
@@ -806,13 +822,19 @@ def render(data: dict[str, Any]) -> str:
             "",
             "Ratios are MLflow's time divided by fsregistry's (higher: fsregistry faster). "
             "“floor: list tree” is the time to merely list (and list+read) every file of the "
-            "experiment in a fresh process: what a reader pays that checks every file for changes "
-            "(MLflow's file store reads them all). fsregistry's local searches check only the files "
-            "that decide the answer (meta.yaml and the keys filtered or sorted on) for each run, "
-            "then every file of the runs they return, so they can come in under it. "
-            "“Cold” is a fresh process; the first search after the writes (the filter line) also pays "
-            "for whatever fsregistry builds for later searches (its run-index shards), later cold "
-            "lines find it built. “Repeated” is the same call again in that process (on local disk, "
+            "experiment in a fresh process, without a stat: what a reader pays that checks every "
+            "file for changes, before any stat (MLflow's file store reads them all). "
+            "“floor: check” is, per search, the time to stat (in a plain loop, nothing read or "
+            "parsed) exactly the files a cold search must check when it trusts nothing another "
+            "process may have changed since: the files that decide the answer (meta.yaml and the "
+            "keys filtered or sorted on) of every run, and every file of each run returned. "
+            "fsregistry's cold local searches check exactly those, so no design that detects "
+            "every writer's change (MLflow's, an editor's) without a server comes in under it on "
+            "this disk; where a target asks for less time than that floor, the target cannot be "
+            "met. "
+            "“Cold” is a fresh process; fsregistry's writers summarised each run as they ended it "
+            "(its run-index shards), so every cold line reads those. "
+            "“Repeated” is the same call again in that process (on local disk, "
             "3 more times, median), for each tool. On Linux, "
             "fsregistry's cold searches also watch the directories of the runs they check (inotify, "
             "up to a quarter of the user's watch limit), so the repeated search re-checks no file "

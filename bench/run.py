@@ -440,7 +440,12 @@ class Bench:
             exp_id = w["experiment_id"]
             self.searches("local", tool, uri, exp_id, s.runs, ids, at, s.sample, cwd=home)
             if tool == "fsreg":
-                floor = {"kind": "local", "path": str(Path(uri) / exp_id)}
+                floor = {
+                    "kind": "local",
+                    "path": str(Path(uri) / exp_id),
+                    "ids_file": str(ids),
+                    "n_runs": s.runs,
+                }
                 self.run("local", "none", "floor", f"floor @ {at}", floor)
                 self.results.setdefault("experiment_ids", {})["local"] = exp_id
 
@@ -634,7 +639,13 @@ class Bench:
             point_reads_optional=True,
         )
         # Only the listing is reported at scale (reading 800,000 files adds ~20 s).
-        floor = {"kind": "local", "path": str(Path(uri) / exp_id), "read": False}
+        floor = {
+            "kind": "local",
+            "path": str(Path(uri) / exp_id),
+            "read": False,
+            "ids_file": str(ids),
+            "n_runs": n,
+        }
         self.run("local", "none", "floor", f"floor @ {at}", floor)
 
     # -- S3 / GCS ---------------------------------------------------------------------------

@@ -38,12 +38,11 @@ def search_answer(op: str, answer: Any, n_runs: int) -> Result:
     base = op.removesuffix("_again")
     got: list[int] = answer["indices"]
     if base == "filter":
-        expected = dg.expected_filter(range(n_runs))
+        expected = dg.expected_runs(base, n_runs)
         ok = sorted(got) == expected
         return ok, (f"{len(got)} runs match" if ok else _set_diff(got, expected))
     if base in ("top10", "top1000"):
-        k = 10 if base == "top10" else 1000
-        expected = dg.expected_order(range(n_runs), k)
+        expected = dg.expected_runs(base, n_runs)
         # Equal sort keys may come back in either order; compare keys position by position.
         ok = len(got) == len(expected) and [dg.order_key(i) for i in got] == [
             dg.order_key(i) for i in expected
@@ -56,7 +55,7 @@ def search_answer(op: str, answer: Any, n_runs: int) -> Result:
         return False, f"right runs, wrong order from position {first}"
     if base == "all_paged":
         if answer.get("complete", True):
-            expected = list(range(n_runs))
+            expected = dg.expected_runs(base, n_runs)
             ok = sorted(got) == expected
             return ok, (
                 f"{len(got)} runs in {answer['calls']} pages" if ok else _set_diff(got, expected)

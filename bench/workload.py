@@ -1125,8 +1125,47 @@ def workload_bucketindex(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dic
 # -- the physical floor: listing the tree -----------------------------------------------------
 
 
+def _check_floors(rec: Recorder, root: str, spec: dict[str, Any]) -> None:
+    """For each search, the time to stat what a reader must check when it trusts nothing it
+    did not see in this process (another process, MLflow or an editor may have written any
+    file): the files that decide the answer (``dg.DECIDING_FILES``) of every run, and every
+    file of each run it returns. No reading, no parsing, no sorting: the least such a search
+    costs on this disk, whatever it keeps elsewhere, since a change to any of those files
+    changes the answer."""
+    ids = json.loads(Path(spec["ids_file"]).read_text())
+    n = spec["n_runs"]
+    run_ids = [ids[dg.run_name(i)] for i in range(n)]
+    runs = set(run_ids)  # the experiment's other entries (index files) are not runs
+    for kind, deciding in dg.DECIDING_FILES.items():
+        returned = {run_ids[i] for i in dg.expected_runs(kind, n)}
+
+        def check(deciding: tuple[str, ...] = deciding, returned: set[str] = returned) -> int:
+            stats = 0
+            for name in os.listdir(root):
+                run = f"{root}/{name}"
+                if name in returned:
+                    stack = [run]
+                    while stack:
+                        with os.scandir(stack.pop()) as it:
+                            for entry in it:
+                                if entry.is_dir(follow_symlinks=False):
+                                    stack.append(entry.path)
+                                else:
+                                    entry.stat()
+                                    stats += 1
+                elif name in runs:
+                    for rel in deciding:
+                        os.stat(f"{run}/{rel}")
+                        stats += 1
+            return stats
+
+        stats = rec.run(f"check_{kind}", check)
+        rec.ops[f"check_{kind}"].update(files=stats, returned=len(returned))
+
+
 def workload_floor(tool: Tool | None, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
-    """Time to merely list (and, on local disk, read) every file of one experiment."""
+    """Time to merely list (and, on local disk, read) every file of one experiment, and the
+    least each search must stat (``_check_floors``)."""
     if spec["kind"] == "local":
         root = spec["path"]
 
@@ -1144,6 +1183,8 @@ def workload_floor(tool: Tool | None, rec: Recorder, spec: dict[str, Any]) -> di
 
         files = rec.run("list_tree", walk)
         rec.ops["list_tree"]["files"] = len(files)
+        if "ids_file" in spec:
+            _check_floors(rec, root, spec)
         if not spec.get("read", True):
             return {}
 
