@@ -1125,6 +1125,22 @@ def workload_bucketindex(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dic
 # -- the physical floor: listing the tree -----------------------------------------------------
 
 
+def _files_below(top: str, stat: bool = False) -> list[str]:
+    """Every file below ``top`` (scandir only, or with a stat of each)."""
+    files: list[str] = []
+    stack = [top]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    if stat:
+                        entry.stat()
+                    files.append(entry.path)
+    return files
+
+
 def _check_floors(rec: Recorder, root: str, spec: dict[str, Any]) -> None:
     """For each search, the time to stat what a reader must check when it trusts nothing it
     did not see in this process (another process, MLflow or an editor may have written any
@@ -1144,15 +1160,7 @@ def _check_floors(rec: Recorder, root: str, spec: dict[str, Any]) -> None:
             for name in os.listdir(root):
                 run = f"{root}/{name}"
                 if name in returned:
-                    stack = [run]
-                    while stack:
-                        with os.scandir(stack.pop()) as it:
-                            for entry in it:
-                                if entry.is_dir(follow_symlinks=False):
-                                    stack.append(entry.path)
-                                else:
-                                    entry.stat()
-                                    stats += 1
+                    stats += len(_files_below(run, stat=True))
                 elif name in runs:
                     for rel in deciding:
                         os.stat(f"{run}/{rel}")
@@ -1169,19 +1177,7 @@ def workload_floor(tool: Tool | None, rec: Recorder, spec: dict[str, Any]) -> di
     if spec["kind"] == "local":
         root = spec["path"]
 
-        def walk() -> list[str]:
-            files: list[str] = []
-            stack = [root]
-            while stack:
-                with os.scandir(stack.pop()) as it:
-                    for entry in it:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        else:
-                            files.append(entry.path)
-            return files
-
-        files = rec.run("list_tree", walk)
+        files = rec.run("list_tree", lambda: _files_below(root))
         rec.ops["list_tree"]["files"] = len(files)
         if "ids_file" in spec:
             _check_floors(rec, root, spec)
