@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,8 @@ import pytest
 
 import fsregistry
 from fsregistry import Client, ViewType
-from fsregistry.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+from fsregistry.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunData, RunTag
+from fsregistry.entities import tracking as tracking_entities
 from fsregistry.exceptions import (
     InvalidParameterValue,
     InvalidState,
@@ -177,6 +180,62 @@ def test_log_batch_and_nested_keys(client: Client) -> None:
     assert run.data.metrics == {"m/a": 19.0}
     assert run.data.tags["t/x"] == "y"
     assert len(client.get_metric_history(run_id, "m/a")) == 20
+
+
+def test_metric_objects_are_the_latest_points_made_on_first_use(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run.data.metric_objs`` holds each metric's latest point (timestamp, step),
+    from ``get_run`` and ``search_runs`` alike. A search makes them only when asked: it may
+    return thousands of runs, and each object is one more for the garbage collector."""
+    exp_id = client.create_experiment("points")
+    run_id = client.create_run(exp_id).info.run_id
+    client.log_metric(run_id, "loss", 1.0, timestamp=10, step=0)
+    client.log_metric(run_id, "loss", 0.5, timestamp=20, step=1)
+    client.log_batch(run_id, metrics=[Metric("acc", 0.9, 30, 2)])
+    client.set_terminated(run_id)
+    expected = [Metric("acc", 0.9, 30, 2), Metric("loss", 0.5, 20, 1)]
+    made: list[tuple[Any, ...]] = []
+
+    def counted(*args: Any) -> Metric:
+        made.append(args)
+        return Metric(*args)
+
+    monkeypatch.setattr(tracking_entities, "Metric", counted)
+    for fresh in (False, True):  # summaries of this process, then read back from the shards
+        reader = Client(tracking_uri=client.tracking_uri) if fresh else client
+        (found,) = reader.search_runs([exp_id])
+        assert found.data.metrics == {"acc": 0.9, "loss": 0.5}
+        assert made == []
+        assert sorted(found.data.metric_objs, key=lambda m: m.key) == expected
+        assert len(made) == 2
+        assert found.data.metric_objs is found.data.metric_objs  # made once
+        assert len(made) == 2
+        made.clear()
+    monkeypatch.undo()  # pickling finds classes by name
+    got = client.get_run(run_id)
+    assert sorted(got.data.metric_objs, key=lambda m: m.key) == expected
+    assert got == pickle.loads(pickle.dumps(got))
+    assert "metric_objs=[Metric(" in repr(got.data)
+
+
+def test_run_data_compares_and_copies_like_a_dataclass() -> None:
+    points = [Metric("m", 1.0, 5, 0)]
+    data = RunData({"m": 1.0}, {"p": "x"}, {"t": "y"}, points)
+    assert data == RunData({"m": 1.0}, {"p": "x"}, {"t": "y"}, [Metric("m", 1.0, 5, 0)])
+    assert data != RunData({"m": 1.0}, {"p": "x"}, {"t": "y"}, [])
+    assert data != RunData({"m": 2.0}, {"p": "x"}, {"t": "y"}, points)
+    assert data != ("not", "run data")
+    assert RunData() == RunData(metrics={}, params={}, tags={}, metric_objs=[])
+    lazy = RunData.from_latest({"m": (1.0, 5, 0, None, None)}, {"p": "x"}, {"t": "y"})
+    assert lazy == data and data == lazy
+    assert pickle.loads(pickle.dumps(lazy)) == data
+    copied = copy.deepcopy(lazy)
+    assert copied == data and copied.metric_objs is not lazy.metric_objs
+    lazy.metric_objs = []
+    assert lazy.metric_objs == [] and lazy != data
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(data)
 
 
 def test_bad_input_writes_nothing(client: Client, store_url: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 from fsregistry.exceptions import InvalidParameterValue
 
@@ -155,14 +156,80 @@ class RunInfo:
         return self.run_id
 
 
-@dataclass
-class RunData:
-    """Latest metric values, params and tags of a run, as dicts keyed by name."""
+LatestMetric: TypeAlias = tuple[float, int, int, str | None, str | None]
+"""A run's current value of one metric: ``(value, timestamp, step, dataset_name,
+dataset_digest)``. A tuple of plain values rather than a :class:`Metric`, since the garbage
+collector stops tracking such tuples, and run summaries keep ten per run for tens of thousands
+of runs (each tracked object costs time in every full collection)."""
 
-    metrics: dict[str, float] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    metric_objs: list[Metric] = field(default_factory=list)
+
+class RunData:
+    """Latest metric values, params and tags of a run, as dicts keyed by name, and
+    ``metric_objs``: each latest value as a :class:`Metric` (with its step and timestamp).
+
+    Made like a dataclass of those four fields (equality, repr), except that a run read from
+    the store makes its ``metric_objs`` on first use (:meth:`from_latest`): a search returns
+    thousands of runs, each metric object is one more object to allocate and for the garbage
+    collector to track, and few callers look at them.
+    """
+
+    __slots__ = ("_latest", "_metric_objs", "metrics", "params", "tags")
+
+    def __init__(
+        self,
+        metrics: dict[str, float] | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        metric_objs: list[Metric] | None = None,
+    ) -> None:
+        self.metrics = {} if metrics is None else metrics
+        self.params = {} if params is None else params
+        self.tags = {} if tags is None else tags
+        self._metric_objs: list[Metric] | None = [] if metric_objs is None else metric_objs
+        self._latest: Mapping[str, LatestMetric] | None = None
+
+    @classmethod
+    def from_latest(
+        cls, latest: Mapping[str, LatestMetric], params: dict[str, str], tags: dict[str, str]
+    ) -> RunData:
+        """Run data whose metrics are ``latest`` (kept, never changed: it may be shared)."""
+        data = cls({key: point[0] for key, point in latest.items()}, params, tags)
+        data._metric_objs, data._latest = None, latest
+        return data
+
+    @property
+    def metric_objs(self) -> list[Metric]:
+        if self._metric_objs is None:
+            self._metric_objs = [Metric(key, *point) for key, point in (self._latest or {}).items()]
+        return self._metric_objs
+
+    @metric_objs.setter
+    def metric_objs(self, value: list[Metric]) -> None:
+        self._metric_objs = value
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.metrics, self.params, self.tags, self.metric_objs)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunData) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        metrics, params, tags, metric_objs = self._fields()
+        return (
+            f"RunData(metrics={metrics!r}, params={params!r}, tags={tags!r}, "
+            f"metric_objs={metric_objs!r})"
+        )
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._fields()
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.metrics, self.params, self.tags, self._metric_objs = state
+        self._latest = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from fsregistry.entities import (
     RunInputs,
     RunStatus,
 )
+from fsregistry.entities.tracking import LatestMetric
 from fsregistry.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.validation import format_metric_value
 
@@ -67,13 +68,6 @@ def parse_metric_lines(raw: bytes, key: str, where: str) -> list[Metric]:
             raise MalformedMetaFile(f"Malformed metric file {where}, line {lineno}: {line!r}")
         out.append(metric)
     return out
-
-
-LatestMetric: TypeAlias = tuple[float, int, int, str | None, str | None]
-"""A run's current value of one metric as :class:`RunFiles` holds it: ``(value, timestamp,
-step, dataset_name, dataset_digest)``. A tuple of plain values rather than a Metric, since the
-garbage collector stops tracking such tuples, and summaries keep ten per run for tens of
-thousands of runs (each tracked object costs time in every full collection)."""
 
 
 def latest_metric_line(raw: bytes, where: str) -> LatestMetric | None:
@@ -216,11 +210,6 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
         tags[RUN_NAME_TAG] = info.run_name
     elif not info.run_name and RUN_NAME_TAG in tags:
         info.run_name = tags[RUN_NAME_TAG]
-    latest: dict[str, float] = {}
-    metric_objs: list[Metric] = []
-    for key, (value, timestamp, step, dataset_name, dataset_digest) in files.metrics.items():
-        latest[key] = value
-        metric_objs.append(Metric(key, value, timestamp, step, dataset_name, dataset_digest))
     inputs = RunInputs()
     for record in files.inputs:
         if record.get("source_type") != "DATASET":
@@ -242,7 +231,7 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
                 tags=[InputTag(str(k), str(v)) for k, v in input_tags.items()],
             )
         )
-    data = RunData(metrics=latest, params=dict(files.params), tags=tags, metric_objs=metric_objs)
+    data = RunData.from_latest(files.metrics, dict(files.params), tags)
     return Run(info=info, data=data, inputs=inputs)
 
 

@@ -48,11 +48,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from fsregistry.entities.tracking import LatestMetric
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import FileInfo, Storage
 from fsregistry.storage import is_racy as storage_is_racy
 from fsregistry.storage.changes import ChangeFeed, Stamp
-from fsregistry.tracking.records import LatestMetric, RunFiles, plain_meta
+from fsregistry.tracking.records import RunFiles, plain_meta
 
 _log = logging.getLogger(__name__)
 
