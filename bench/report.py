@@ -781,6 +781,22 @@ def cold_start_table(res: Results) -> list[str]:
     return lines
 
 
+def _io_text(meta: dict[str, Any]) -> str:
+    """Disk pressure at the start and end (Linux PSI), and any wait for an earlier run's
+    scratch directory to be deleted first."""
+    start, end = meta.get("io_pressure_start"), meta.get("io_pressure_end")
+    text = ""
+    if start is not None or end is not None:
+        text = (
+            f"; tasks waited for the disk {start}% of the minute before the start, "
+            f"{end}% of the minute before the end"
+        )
+    waited = meta.get("waited_for_deletions_s")
+    if waited:
+        text += f"; the run first waited {waited} s for an earlier run's scratch directory to be deleted"
+    return text
+
+
 def render(data: dict[str, Any]) -> str:
     res = Results(data)
     s = res.sizes
@@ -796,8 +812,9 @@ def render(data: dict[str, Any]) -> str:
         "Machine: "
         + f"{meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, {meta.get('ram_gb', '?')} GB RAM, "
         f"{meta.get('os', '?')}, scratch on {meta.get('filesystem', '?')}; load average {meta.get('load_start')} at the "
-        f"start, {meta.get('load_end')} at the end (other jobs share the machine), so times are indicative and "
-        "request counts exact.",
+        f"start, {meta.get('load_end')} at the end (other jobs share the machine)"
+        + _io_text(meta)
+        + ", so times are indicative and request counts exact.",
         "",
         "Versions: "
         + ", ".join(f"{k} {v}" for k, v in pk.items())

@@ -56,6 +56,8 @@ WRITES_BUCKET = "fsreg-bench"  # API-written lines: writes, registry
 BACKENDS = ("local", "s3", "gcs")
 SEARCHES = ("filter", "top10", "top1000", "all_paged")
 LOCAL_REPEATS = 3  # repeated local searches: the median of this many calls
+SCRATCH_PREFIX = "fsreg-bench-"
+_DELETING = ".deleting"  # suffix of a scratch directory being deleted (_remove_later)
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,15 @@ class Bench:
     def __init__(self, args: argparse.Namespace, sizes: Sizes) -> None:
         self.args = args
         self.sizes = sizes
+        self.waited_s = _wait_for_deletions(
+            Path(args.workdir or tempfile.gettempdir()),
+            lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
         self.t0 = time.time()
         # Optional lines (repeats at scale, extra bucket searches) start only before this.
         self.deadline = self.t0 + args.budget_minutes * 60 - 90
         self.tools: list[str] = args.tools
-        self.workdir = Path(tempfile.mkdtemp(prefix="fsreg-bench-", dir=args.workdir))
+        self.workdir = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=args.workdir))
         self.fsreg_python = sys.executable
         self.mlflow_python: str | None = None
         self.results: dict[str, Any] = {
@@ -762,6 +768,8 @@ class Bench:
             "git": _git_describe(),
             "command": " ".join(["python", "bench/run.py", *sys.argv[1:]]),
             "load_start": _loadavg(),
+            "io_pressure_start": _io_pressure(),
+            "waited_for_deletions_s": round(self.waited_s),
         }
         from importlib.metadata import PackageNotFoundError, version
 
@@ -818,6 +826,7 @@ class Bench:
                 stop()
             self.results["meta"]["duration_s"] = time.time() - self.t0
             self.results["meta"]["load_end"] = _loadavg()
+            self.results["meta"]["io_pressure_end"] = _io_pressure()
             if not self.args.keep:
                 # Hundreds of thousands of small files: delete in the background.
                 _remove_later(self.workdir)
@@ -844,11 +853,50 @@ def _loadavg() -> list[float] | None:
         return None
 
 
+def _io_pressure() -> float | None:
+    """The share of the last minute in which some task waited for the disk (Linux PSI,
+    ``/proc/pressure/io``, "some avg60"), in percent; None where the kernel does not tell."""
+    try:
+        with open("/proc/pressure/io", encoding="ascii") as f:
+            first = f.readline().split()
+    except OSError:
+        return None
+    fields = dict(item.split("=", 1) for item in first[1:] if "=" in item)
+    try:
+        return float(fields["avg60"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _wait_for_deletions(parent: Path, log: Callable[[str], None]) -> float:
+    """Wait (10 minutes at most) while an earlier run's scratch directory is still being
+    deleted in ``parent`` (``_remove_later``): deleting hundreds of thousands of small files
+    keeps the disk busy for minutes, and a run started meanwhile times its writes against
+    it. Returns the seconds waited."""
+    start = time.time()
+    said = False
+    while time.time() - start < 600:
+        pending = sorted(parent.glob(f"{SCRATCH_PREFIX}*{_DELETING}"))
+        if not pending:
+            break
+        if not said:
+            log(f"waiting for the deletion of {pending[0]} (an earlier run's scratch directory)")
+            said = True
+        time.sleep(2)
+    return time.time() - start
+
+
 def _remove_later(path: Path) -> None:
-    """Delete ``path`` in a detached process, so the command returns now."""
+    """Delete ``path`` in a detached process, so the command returns now. It is renamed
+    first, so that the next run knows to wait until it is gone (``_wait_for_deletions``)."""
+    doomed = path.with_name(path.name + _DELETING)
+    try:
+        path.rename(doomed)
+    except OSError:
+        doomed = path
     if shutil.which("rm"):
         subprocess.Popen(
-            ["rm", "-rf", str(path)],
+            ["rm", "-rf", str(doomed)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
