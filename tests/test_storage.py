@@ -36,6 +36,26 @@ def test_read_many_skips_missing(storage: Storage) -> None:
     assert got == {p: str(i).encode() for i, p in enumerate(paths)}
 
 
+def test_files_of_any_size_round_trip(storage: Storage) -> None:
+    """Whole files come back, however many reads they take (local disk reads a first block
+    of 64 KiB, then larger ones), through every way in."""
+    sizes = {"empty": 0, "small": 7, "block": 64 * 1024, "over": 64 * 1024 + 1, "big": 3_000_001}
+    blobs = {name: os.urandom(n) for name, n in sizes.items()}
+    for name, blob in blobs.items():
+        storage.write(f"w/{name}", blob)
+        storage.create(f"c/{name}", blob)
+        if storage.capabilities.append:
+            storage.append(f"a/{name}", blob)
+            storage.append(f"a/{name}", blob)
+    for name, blob in blobs.items():
+        assert storage.read(f"w/{name}") == blob, name
+        assert storage.read(f"c/{name}") == blob, name
+        if storage.capabilities.append:
+            assert storage.read(f"a/{name}") == blob + blob, name
+    got = storage.read_many(f"w/{name}" for name in blobs)
+    assert got == {f"w/{name}": blob for name, blob in blobs.items()}
+
+
 def test_create_is_exclusive_and_idempotent_for_same_bytes(storage: Storage) -> None:
     storage.create("v/meta.yaml", b"token-1")
     with pytest.raises(FileExistsError):
@@ -234,6 +254,34 @@ def test_local_lock_and_temp_files_are_hidden(tmp_path: Path) -> None:
     assert any(p.name.endswith(".fsreg-lock") for p in (tmp_path / "d").iterdir())
     assert [f.path for f in storage.walk("d")] == ["meta.yaml"]
     assert storage.list_dir("d") == ([], ["meta.yaml"])
+
+
+def test_local_writes_that_fail_leave_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails (a full disk here) leaves neither the file nor its temp file, and
+    a file where a directory should be is an error that writes nothing."""
+    from fsregistry.storage import local
+
+    storage = local.LocalStorage(tmp_path)
+    storage.write("d/kept", b"old")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(local.os, "write", full)
+    for write in (storage.write, storage.create):
+        with pytest.raises(OSError, match="No space left"):
+            write("d/new", b"x" * 100)
+        with pytest.raises(OSError, match="No space left"):
+            write("d/kept", b"new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["kept"]
+    assert storage.read("d/kept") == b"old"
+    for write in (storage.write, storage.create, storage.append):
+        with pytest.raises((FileExistsError, NotADirectoryError), match="kept"):
+            write("d/kept/under", b"x")
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["kept"]
 
 
 def test_tokens_on_network_filesystems_come_from_an_open_file(

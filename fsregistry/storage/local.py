@@ -41,6 +41,10 @@ _NETWORK_FILESYSTEMS = frozenset(
 )
 # A FIFO in the tree must not block the open of _fresh_stat.
 _OPEN_FOR_STAT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FOR_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit in one
 _LOCK_TIMEOUT_S = 60.0
 _COPY_CHUNK = 1024 * 1024  # get_file with a progress callback: one report per MiB
 
@@ -111,6 +115,39 @@ def _fresh_stat(path: str) -> os.stat_result:
         os.close(fd)
 
 
+def _read_file(path: str) -> bytes:
+    """A whole file, read through its descriptor: a buffered ``open().read()`` makes two
+    objects and three more system calls (fstat, ioctl, seek) per file, and searches and
+    summaries read files by the thousand."""
+    fd = os.open(path, _OPEN_FOR_READ)
+    try:
+        chunks = []
+        size = _READ_BLOCK
+        while chunk := os.read(fd, size):
+            chunks.append(chunk)
+            size = _COPY_CHUNK
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _open_making_dirs(path: str, flags: int) -> int:
+    """``os.open(path, flags)``, making the missing directories above ``path`` first where
+    that is why it failed (asked only then: most writes go to directories that exist)."""
+    try:
+        return os.open(path, flags, 0o666)
+    except (FileNotFoundError, NotADirectoryError):
+        os.makedirs(os.path.dirname(path), exist_ok=True)  # a file in the way raises here
+        return os.open(path, flags, 0o666)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (``os.write`` may write part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _change_token(st: os.stat_result) -> str:
     # The inode makes an atomic replace visible even when size and mtime (one clock tick)
     # come out the same.
@@ -165,8 +202,7 @@ class LocalStorage(Storage):
 
     # -- reads ----------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
-        with open(self._abs(path), "rb") as f:
-            return f.read()
+        return _read_file(self._abs(path))
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
@@ -189,8 +225,7 @@ class LocalStorage(Storage):
         out: dict[str, bytes] = {}
         for p in paths:
             try:
-                with open(self._abs(p), "rb") as f:
-                    out[p] = f.read()
+                out[p] = _read_file(self._abs(p))
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 continue
         return out
@@ -266,10 +301,18 @@ class LocalStorage(Storage):
 
     # -- writes ---------------------------------------------------------------------------
     def _write_tmp(self, target: str, data: bytes) -> str:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        """``data`` in a new temp file next to ``target`` (its directories made if missing);
+        the temp file is removed again if the write fails."""
         tmp = _tmp_name(target)
-        with open(tmp, "wb") as f:
-            f.write(data)
+        fd = _open_making_dirs(tmp, _OPEN_NEW)
+        try:
+            _write_all(fd, data)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        os.close(fd)
         return tmp
 
     def write(self, path: str, data: bytes) -> None:
@@ -319,12 +362,10 @@ class LocalStorage(Storage):
             self.write(path, data)
 
     def append(self, path: str, data: bytes) -> None:
-        target = self._abs(path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
         # O_APPEND makes each small write land whole at the end, even with other writers.
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        fd = _open_making_dirs(self._abs(path), _OPEN_FOR_APPEND)
         try:
-            os.write(fd, data)
+            _write_all(fd, data)
         finally:
             os.close(fd)
 
