@@ -284,6 +284,28 @@ def test_local_writes_that_fail_leave_no_file(
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["kept"]
 
 
+def test_local_create_without_hard_links_is_still_exclusive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the filesystem refuses hard links (some FUSE and SMB mounts), create falls back
+    to an exclusive open of the target: one claim wins, and no temp file is left."""
+    import errno
+
+    from fsregistry.storage import local
+
+    def refused(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(local.os, "link", refused)
+    storage = local.LocalStorage(tmp_path)
+    storage.create("v/1/meta.yaml", b"claim-a")
+    with pytest.raises(FileExistsError):
+        storage.create("v/1/meta.yaml", b"claim-b")
+    storage.create("v/1/meta.yaml", b"claim-a")  # a retried claim that already landed
+    assert storage.read("v/1/meta.yaml") == b"claim-a"
+    assert [p.name for p in (tmp_path / "v" / "1").iterdir()] == ["meta.yaml"]
+
+
 def test_tokens_on_network_filesystems_come_from_an_open_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

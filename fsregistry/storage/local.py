@@ -335,8 +335,11 @@ class LocalStorage(Storage):
                 raise  # includes FileExistsError, the expected "taken" answer
             # Filesystems without hard links: O_EXCL is still exclusive, though a reader
             # may briefly see the file empty.
-            with open(target, "xb") as f:
-                f.write(data)
+            fd = os.open(target, _OPEN_NEW, 0o666)
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -353,8 +356,7 @@ class LocalStorage(Storage):
         target = self._abs(path)
         with self._lock(target):
             try:
-                with open(target, "rb") as f:
-                    current: str | None = content_token(f.read())
+                current: str | None = content_token(_read_file(target))
             except FileNotFoundError:
                 current = None
             if current != token:
