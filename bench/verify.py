@@ -163,6 +163,8 @@ def concurrent_answer(answer: dict[str, Any]) -> Result:
     found_sources = sorted(s for _, s in found)
     expected_sources = sorted(dg.worker_source(w, j) for w in range(procs) for j in range(per))
     problems = []
+    if answer.get("store_error"):
+        problems.append(f"the store could not be read afterwards ({answer['store_error'][:200]})")
     if errors:
         problems.append(f"{len(errors)} calls failed (e.g. {errors[0][:160]})")
     if sorted(claimed) != list(range(1, total + 1)):

@@ -592,10 +592,15 @@ def workload_concurrent(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict
     req = Requests.delta(before, after)
     if req is not None:
         rec.ops["concurrent_register"]["requests"] = req
-    items, _calls, _ = _pages(
-        lambda tok: c.search_model_versions(f"name='{dg.CONCURRENT_MODEL}'", page_token=tok)
-    )
+    store_error = None
+    try:
+        items, _calls, _ = _pages(
+            lambda tok: c.search_model_versions(f"name='{dg.CONCURRENT_MODEL}'", page_token=tok)
+        )
+    except Exception as e:  # a store left unreadable by the race (MLflow's file store) is a result
+        items, store_error = [], f"{type(e).__name__}: {str(e)[:300]}"
     rec.answers["concurrent"] = {
+        "store_error": store_error,
         "processes": spec["processes"],
         "per_process": spec["per_process"],
         "workers": [
