@@ -41,9 +41,11 @@ _NETWORK_FILESYSTEMS = frozenset(
 )
 # A FIFO in the tree must not block the open of _fresh_stat.
 _OPEN_FOR_STAT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_OPEN_FOR_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-_OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+# Descriptors are not inherited by child processes, and bytes are bytes on every platform.
+_PLAIN = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_OPEN_FOR_READ = os.O_RDONLY | _PLAIN
+_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _PLAIN
+_OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _PLAIN
 _READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit in one
 _LOCK_TIMEOUT_S = 60.0
 _COPY_CHUNK = 1024 * 1024  # get_file with a progress callback: one report per MiB
