@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -304,6 +305,21 @@ def test_local_create_without_hard_links_is_still_exclusive(
     storage.create("v/1/meta.yaml", b"claim-a")  # a retried claim that already landed
     assert storage.read("v/1/meta.yaml") == b"claim-a"
     assert [p.name for p in (tmp_path / "v" / "1").iterdir()] == ["meta.yaml"]
+    # A claim whose bytes cannot be written (a full disk) leaves no partial file either.
+    writes = 0
+    write = os.write
+
+    def full_on_second(fd: int, data: Any) -> int:
+        nonlocal writes
+        writes += 1
+        if writes == 2:  # the first write is the temp file's, the second the target's
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(fd, data)
+
+    monkeypatch.setattr(local.os, "write", full_on_second)
+    with pytest.raises(OSError, match="No space left"):
+        storage.create("v/2/meta.yaml", b"claim-c")
+    assert list((tmp_path / "v" / "2").iterdir()) == []
 
 
 def test_tokens_on_network_filesystems_come_from_an_open_file(

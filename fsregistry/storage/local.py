@@ -39,16 +39,17 @@ _THREADED_BATCH = 512
 _NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "lustre", "afs", "beegfs"}
 )
-# A FIFO in the tree must not block the open of _fresh_stat.
-_OPEN_FOR_STAT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 # Descriptors are not inherited by child processes, and bytes are bytes on every platform.
 _PLAIN = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _OPEN_FOR_READ = os.O_RDONLY | _PLAIN
+# A FIFO in the tree must not block the open of _fresh_stat.
+_OPEN_FOR_STAT = _OPEN_FOR_READ | getattr(os, "O_NONBLOCK", 0)
 _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _PLAIN
 _OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _PLAIN
 _READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit in one
 _LOCK_TIMEOUT_S = 60.0
-_COPY_CHUNK = 1024 * 1024  # get_file with a progress callback: one report per MiB
+# Large copies and reads go by this much (get_file with a progress callback: a report per MiB).
+_COPY_CHUNK = 1024 * 1024
 
 
 # Our own bookkeeping files; listings hide them so they never show up as tags or artifacts.
@@ -108,7 +109,7 @@ def _fresh_stat(path: str) -> os.stat_result:
     while open asks the server (close-to-open consistency), so a change another machine made
     before its write returned is seen, as a reader of the file would see it."""
     try:
-        fd = os.open(path, os.O_RDONLY | _OPEN_FOR_STAT)
+        fd = os.open(path, _OPEN_FOR_STAT)
     except PermissionError:
         return os.stat(path)  # unreadable: its attributes as cached, the best there is
     try:
@@ -141,6 +142,20 @@ def _open_making_dirs(path: str, flags: int) -> int:
     except (FileNotFoundError, NotADirectoryError):
         os.makedirs(os.path.dirname(path), exist_ok=True)  # a file in the way raises here
         return os.open(path, flags, 0o666)
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """``data`` in a file made for it (``O_EXCL``; its directories made if missing), which is
+    removed again if the write fails: no partial file is left behind."""
+    fd = _open_making_dirs(path, _OPEN_NEW)
+    try:
+        _write_all(fd, data)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+    os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -303,18 +318,9 @@ class LocalStorage(Storage):
 
     # -- writes ---------------------------------------------------------------------------
     def _write_tmp(self, target: str, data: bytes) -> str:
-        """``data`` in a new temp file next to ``target`` (its directories made if missing);
-        the temp file is removed again if the write fails."""
+        """``data`` in a new temp file next to ``target`` (see ``_write_new``)."""
         tmp = _tmp_name(target)
-        fd = _open_making_dirs(tmp, _OPEN_NEW)
-        try:
-            _write_all(fd, data)
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        os.close(fd)
+        _write_new(tmp, data)
         return tmp
 
     def write(self, path: str, data: bytes) -> None:
@@ -337,11 +343,7 @@ class LocalStorage(Storage):
                 raise  # includes FileExistsError, the expected "taken" answer
             # Filesystems without hard links: O_EXCL is still exclusive, though a reader
             # may briefly see the file empty.
-            fd = os.open(target, _OPEN_NEW, 0o666)
-            try:
-                _write_all(fd, data)
-            finally:
-                os.close(fd)
+            _write_new(target, data)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
