@@ -161,7 +161,7 @@ def main() -> int:
     ns = p.parse_args()
     import pandas as pd
 
-    from fsregistry.models.predict import predictions_to_json
+    from fsregistry.pyfunc.predict import predictions_to_json
 
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="fsreg-bench-serving-") as tmp_dir:

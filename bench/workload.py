@@ -816,7 +816,7 @@ def _tree_files(
 ) -> dict[str, bytes]:
     """The files fsregistry's API writes for batch run ``i``, built with its own formatters."""
     from fsregistry.entities import LifecycleStage, RunInfo, RunStatus
-    from fsregistry.metafile import dump_meta
+    from fsregistry.mlruns.metafile import dump_meta
     from fsregistry.tracking import records
 
     now = int(time.time() * 1000)
@@ -898,7 +898,7 @@ def _runs_of_listing(listing: list[Any]) -> dict[str, list[Any]]:
     reader records tokens of: meta.yaml and the metrics/params/tags/inputs files. This is what
     ``TrackingStore._listed_rows`` does; the checks below compare the result with
     what fsregistry's writer recorded, so a drift shows."""
-    from fsregistry import layout
+    from fsregistry.mlruns import layout
 
     per_run: dict[str, list[Any]] = {}
     for info in listing:
@@ -921,7 +921,7 @@ def _summary(
     generator wrote and summarising it would hide that."""
     import hashlib
 
-    from fsregistry import layout
+    from fsregistry.mlruns import layout
     from fsregistry.tracking import records, run_index
 
     strip = len(run_id) + 1
@@ -1043,9 +1043,9 @@ def _check_bucket_summaries(tool: Tool, storage: Any, tree: dict[str, Any], etag
     created on the bucket must record what a generated one records."""
     import tempfile
 
-    from fsregistry import layout
     from fsregistry.config import tracking_store
-    from fsregistry.metafile import load_meta
+    from fsregistry.mlruns import layout
+    from fsregistry.mlruns.metafile import load_meta
     from fsregistry.tracking import run_index
 
     c = tool.client

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         log_param,
         log_params,
         log_text,
+        register_model,
         search_experiments,
         search_runs,
         set_experiment,
@@ -52,9 +53,8 @@ if TYPE_CHECKING:
         set_tracking_uri,
         start_run,
     )
-    from fsregistry.registry.fluent import register_model
 
-__version__ = "0.1.0"
+from fsregistry.package import __version__
 
 # Everything loads on first use, as ``mlflow`` does for its flavors: ``fsreg --help`` and
 # ``fsreg ls models`` import only what they touch, and the flavors and model APIs
@@ -66,7 +66,7 @@ _EXPORTS: dict[str, str] = {
     "ViewType": "fsregistry.entities",
     "FsRegistryException": "fsregistry.exceptions",
     "MlflowException": "fsregistry.exceptions",
-    "register_model": "fsregistry.registry.fluent",
+    "register_model": "fsregistry.fluent",
     "ActiveRun": "fsregistry.fluent",
     "active_run": "fsregistry.fluent",
     "create_experiment": "fsregistry.fluent",

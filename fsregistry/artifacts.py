@@ -2,7 +2,7 @@
 
 Accepted URIs: ``runs:/<run_id>/<path>`` (run artifacts, or the MLflow 3 LoggedModel the run
 logged under that name), ``models:/...`` (registered versions by number, alias, stage or
-``latest``, and LoggedModels by id; see :mod:`fsregistry.registry.uris`), and store URLs
+``latest``, and LoggedModels by id; see :mod:`fsregistry.uris`), and store URLs
 (local paths, ``file://``, ``s3://``, ``gs://``).
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fsregistry import config
+from fsregistry import config, uris
 from fsregistry.entities import FileInfo
 from fsregistry.exceptions import InvalidParameterValue
-from fsregistry.registry import uris
-from fsregistry.tracking.artifact_repo import ArtifactRepository, DownloadProgress
+from fsregistry.storage.artifact_repo import ArtifactRepository, DownloadProgress
 
 
 def parse_runs_uri(uri: str) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,12 +27,13 @@ from fsregistry.exceptions import (
     InvalidParameterValue,
     ResourceDoesNotExist,
 )
-from fsregistry.metafile import now_ms
-from fsregistry.registry.store import RegistryStore
-from fsregistry.registry.uris import is_models_uri, parse_models_uri, resolve_model_uri
-from fsregistry.tracking.artifact_repo import ArtifactRepository
+from fsregistry.mlruns.metafile import now_ms
+from fsregistry.mlruns.uris import is_models_uri, parse_models_uri
+from fsregistry.mlruns.validation import validate_model_name
+from fsregistry.registry.store import RegistryStore, SourceLocator
+from fsregistry.storage.artifact_repo import ArtifactRepository
 from fsregistry.tracking.store import TrackingStore
-from fsregistry.validation import validate_model_name
+from fsregistry.uris import resolve_model_uri, version_location
 
 PARENT_RUN_ID_TAG = "mlflow.parentRunId"
 
@@ -50,11 +52,7 @@ class Client:
         storage_options: dict[str, Any] | None = None,
     ) -> None:
         self._tracking_uri = os.fspath(tracking_uri) if tracking_uri else config.get_tracking_uri()
-        self._registry_uri = (
-            os.fspath(registry_uri)
-            if registry_uri
-            else (config.get_registry_uri() if tracking_uri is None else self._tracking_uri)
-        )
+        self._registry_uri = config.registry_uri_for(self._tracking_uri, registry_uri)
         self._storage_options = storage_options
         self._store = config.tracking_store(self._tracking_uri, storage_options)
 
@@ -309,7 +307,13 @@ class Client:
             run_link=run_link,
             description=description,
             model_id=model_id,
-            tracking_uri=self._tracking_uri,
+            locate=self._locator(),
+        )
+
+    def _locator(self) -> SourceLocator:
+        """Resolves a new version's source against this client's tracking store and registry."""
+        return functools.partial(
+            version_location, tracking_uri=self._tracking_uri, registry=self.registry_store
         )
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
@@ -457,7 +461,7 @@ class Client:
                 run_link=src_mv.run_link,
                 description=src_mv.description,
                 model_id=src_mv.model_id,
-                tracking_uri=self._tracking_uri,
+                locate=self._locator(),
             )
         provenance = {
             "fsregistry.copied_from": f"models:/{src_mv.name}/{src_mv.version}",

@@ -7,8 +7,10 @@ MLflow's business, not ours), then ``./mlruns``. The registry URI defaults to th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.storage import is_store_url, open_storage
@@ -55,19 +57,53 @@ def set_registry_uri(uri: str | os.PathLike[str]) -> None:
 
 
 def get_registry_uri() -> str:
+    """The process registry URI (``mlflow.get_registry_uri``): see :func:`registry_uri_for`."""
     return registry_uri_for(None)
 
 
-def registry_uri_for(tracking_uri: str | None) -> str:
-    """The registry URI that goes with ``tracking_uri``: the one set explicitly
-    (``set_registry_uri``, ``FSREG_REGISTRY_URI``, ``MLFLOW_REGISTRY_URI``), else that tracking
-    URI (else the process tracking URI), as MLflow defaults the registry to tracking."""
+def registry_uri_for(
+    tracking_uri: str | os.PathLike[str] | None,
+    registry_uri: str | os.PathLike[str] | None = None,
+) -> str:
+    """The one rule for which registry goes with a tracking URI, MLflow's
+    ``_resolve_registry_uri``: ``registry_uri`` when given, else the process setting
+    (``set_registry_uri``, ``FSREG_REGISTRY_URI``, ``MLFLOW_REGISTRY_URI``), else
+    ``tracking_uri``, else the process tracking URI. ``Client``, every ``fsreg`` command and
+    :mod:`fsregistry.uris` decide it here, so ``-t A`` with ``FSREG_REGISTRY_URI=B`` reads the
+    registry at B everywhere, as ``MlflowClient(tracking_uri=A)`` does."""
+    if registry_uri:
+        return os.fspath(registry_uri)
     return (
         _registry_uri
         or _from_env("FSREG_REGISTRY_URI", "MLFLOW_REGISTRY_URI")
-        or tracking_uri
+        or (os.fspath(tracking_uri) if tracking_uri else None)
         or get_tracking_uri()
     )
+
+
+def reset() -> None:
+    """Forget ``set_tracking_uri`` and ``set_registry_uri``: the environment variables and
+    ``./mlruns`` apply again. Store objects already made are kept (they may hold buffered
+    metrics); a later call for a URI gets the same object."""
+    global _tracking_uri, _registry_uri
+    _tracking_uri = _registry_uri = None
+
+
+@contextlib.contextmanager
+def using(
+    tracking_uri: str | os.PathLike[str] | None = None,
+    registry_uri: str | os.PathLike[str] | None = None,
+) -> Iterator[None]:
+    """Within the block, the process settings are exactly these (None: unset, so the
+    environment variables and defaults apply); the previous settings come back after it."""
+    global _tracking_uri, _registry_uri
+    saved = _tracking_uri, _registry_uri
+    _tracking_uri = os.fspath(tracking_uri) if tracking_uri else None
+    _registry_uri = os.fspath(registry_uri) if registry_uri else None
+    try:
+        yield
+    finally:
+        _tracking_uri, _registry_uri = saved
 
 
 def artifact_root_from_env() -> str | None:

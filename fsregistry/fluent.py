@@ -7,6 +7,7 @@ stack is per thread, as in MLflow; the active experiment is per process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -24,6 +25,7 @@ from fsregistry.entities import (
     Experiment,
     InputTag,
     Metric,
+    ModelVersion,
     Param,
     Run,
     RunStatus,
@@ -31,7 +33,14 @@ from fsregistry.entities import (
     ViewType,
 )
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
-from fsregistry.metafile import now_ms
+from fsregistry.mlruns.metafile import now_ms
+from fsregistry.mlruns.validation import (
+    MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    tag_items,
+    validate_model_name,
+    validate_tag,
+)
+from fsregistry.uris import version_location, version_source
 
 if TYPE_CHECKING:
     import pandas
@@ -290,7 +299,9 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     _client().set_terminated(run.info.run_id, RunStatus.from_any(status), now_ms())
 
 
-def _active_run_id(run_id: str | None = None) -> str:
+def run_id_or_active(run_id: str | None = None) -> str:
+    """``run_id`` if given, else the active run's id, starting a run when none is active
+    (what MLflow's fluent logging calls do); used by the flavors' ``log_model``."""
     if run_id:
         return run_id
     current = active_run()
@@ -308,14 +319,14 @@ def delete_run(run_id: str) -> None:
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    _client().log_param(_active_run_id(), key, value)
+    _client().log_param(run_id_or_active(), key, value)
     return value
 
 
 def log_params(
     params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
-    _client().log_batch(_active_run_id(run_id), params=[Param(k, v) for k, v in params.items()])
+    _client().log_batch(run_id_or_active(run_id), params=[Param(k, v) for k, v in params.items()])
 
 
 def log_metric(
@@ -326,7 +337,7 @@ def log_metric(
     timestamp: int | None = None,
     run_id: str | None = None,
 ) -> None:
-    _client().log_metric(_active_run_id(run_id), key, value, timestamp, step)
+    _client().log_metric(run_id_or_active(run_id), key, value, timestamp, step)
 
 
 def log_metrics(
@@ -338,21 +349,21 @@ def log_metrics(
 ) -> None:
     ts = timestamp if timestamp is not None else now_ms()
     _client().log_batch(
-        _active_run_id(run_id),
+        run_id_or_active(run_id),
         metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()],
     )
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    _client().set_tag(_active_run_id(), key, value)
+    _client().set_tag(run_id_or_active(), key, value)
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
-    _client().log_batch(_active_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
+    _client().log_batch(run_id_or_active(), tags=[RunTag(k, v) for k, v in tags.items()])
 
 
 def delete_tag(key: str) -> None:
-    _client().delete_tag(_active_run_id(), key)
+    _client().delete_tag(run_id_or_active(), key)
 
 
 def log_input(
@@ -361,32 +372,32 @@ def log_input(
     input_tags = [InputTag(k, v) for k, v in (tags or {}).items()]
     if context is not None:
         input_tags.append(InputTag("mlflow.data.context", context))
-    _client().log_inputs(_active_run_id(), [DatasetInput(dataset, input_tags)])
+    _client().log_inputs(run_id_or_active(), [DatasetInput(dataset, input_tags)])
 
 
 # -- artifacts --------------------------------------------------------------------------------
 def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
-    _client().log_artifact(_active_run_id(run_id), local_path, artifact_path)
+    _client().log_artifact(run_id_or_active(run_id), local_path, artifact_path)
 
 
 def log_artifacts(
     local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
-    _client().log_artifacts(_active_run_id(run_id), local_dir, artifact_path)
+    _client().log_artifacts(run_id_or_active(run_id), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
-    _client().log_text(_active_run_id(run_id), text, artifact_file)
+    _client().log_text(run_id_or_active(run_id), text, artifact_file)
 
 
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
-    _client().log_dict(_active_run_id(run_id), dictionary, artifact_file)
+    _client().log_dict(run_id_or_active(run_id), dictionary, artifact_file)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
-    uri = _client().get_run(_active_run_id()).info.artifact_uri
+    uri = _client().get_run(run_id_or_active()).info.artifact_uri
     return f"{uri}/{artifact_path.lstrip('/')}" if artifact_path else uri
 
 
@@ -462,3 +473,42 @@ def runs_to_pandas(runs: Sequence[Run]) -> pandas.DataFrame:
     for col in ("start_time", "end_time"):
         df[col] = pandas.to_datetime(df[col], unit="ms", utc=True)
     return df
+
+
+# MLflow's default; the file store registers synchronously, so there is nothing to wait for.
+DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
+
+
+def register_model(
+    model_uri: str,
+    name: str,
+    await_registration_for: int | None = DEFAULT_AWAIT_MAX_SLEEP_SECONDS,
+    *,
+    tags: dict[str, Any] | None = None,
+) -> ModelVersion:
+    """Create a new version of registered model ``name`` (created if missing) from
+    ``model_uri`` (``runs:/``, ``models:/``, a path or a bucket URL), in the process's
+    registry (:func:`fsregistry.set_registry_uri`, default: the tracking store).
+
+    Safe when several processes register the same new model at once: they all reuse the one
+    that got created, and each gets its own version number. Differs from MLflow: nothing to
+    await, versions are READY when this returns.
+    """
+    del await_registration_for  # versions are READY when this returns
+    validate_model_name(name)
+    for key, value in tag_items(tags):
+        validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
+    tracking_uri = config.get_tracking_uri()
+    registry = config.registry_store(config.registry_uri_for(tracking_uri))
+    source, run_id, model_id = version_source(
+        model_uri, tracking_uri=tracking_uri, registry=registry
+    )
+    registry.ensure_registered_model(name)
+    return registry.create_model_version(
+        name,
+        source,
+        run_id=run_id,
+        tags=tags,
+        model_id=model_id,
+        locate=functools.partial(version_location, tracking_uri=tracking_uri, registry=registry),
+    )

@@ -130,3 +130,13 @@ def mlflow_python(request: pytest.FixtureRequest) -> MlflowPython:
     """A real MLflow (2.x and 3.x) in its own cached virtualenv; see ``MlflowPython``."""
     version: str = request.param
     return mlflow_python_env(version)
+
+
+@pytest.fixture(autouse=True)
+def _process_store_settings() -> Iterator[None]:
+    """Each test starts with no ``set_tracking_uri``/``set_registry_uri`` and leaves none
+    behind: with MLflow's registry rule a process setting applies to every ``Client``."""
+    from fsregistry import config
+
+    with config.using():
+        yield

@@ -22,7 +22,7 @@ from fsspec.implementations.local import LocalFileSystem
 from fsregistry import Client
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.maintenance import diagnose, execute_gc, plan_gc, repair
-from fsregistry.metafile import dump_meta, load_meta
+from fsregistry.mlruns.metafile import dump_meta, load_meta
 from fsregistry.storage import open_storage
 
 FSREG = shutil.which("fsreg", path=os.path.dirname(sys.executable)) or "fsreg"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fsregistry import config
+from fsregistry import Client, MlflowException, config
+from fsregistry.uris import resolve_model_uri
 
 
 @pytest.fixture(autouse=True)
@@ -18,9 +26,8 @@ def clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "MLFLOW_REGISTRY_URI",
     ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(config, "_tracking_uri", None)
-    monkeypatch.setattr(config, "_registry_uri", None)
-    yield
+    with config.using():
+        yield
 
 
 def test_default_is_local_mlruns() -> None:
@@ -52,3 +59,74 @@ def test_explicit_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.get_registry_uri() == "s3://reg/models"
     config.set_registry_uri("/explicit-registry")
     assert config.get_registry_uri() == "/explicit-registry"
+
+
+# -- which registry goes with a tracking URI: one rule for Python and the CLI ----------------
+def _two_stores(tmp_path: Path) -> tuple[str, str]:
+    """Stores A and B, each a tracking store with a registry holding one model of its own."""
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    for url, name in ((a, "in-a"), (b, "in-b")):
+        client = Client(tracking_uri=url, registry_uri=url)
+        client.create_registered_model(name)
+        client.create_model_version(name, str(tmp_path / "model"))
+    return a, b
+
+
+def test_registry_uri_precedence_is_mlflows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow's ``_resolve_registry_uri``: explicit argument, then ``set_registry_uri`` /
+    the registry environment variables, then the tracking URI given, then the process one."""
+    a, b = _two_stores(tmp_path)
+    assert Client(tracking_uri=a).registry_uri == a
+    assert config.registry_uri_for(a) == a
+    assert config.registry_uri_for(None) == "./mlruns"
+    for var in ("MLFLOW_REGISTRY_URI", "FSREG_REGISTRY_URI"):
+        with monkeypatch.context() as m:
+            m.setenv(var, b)
+            assert config.registry_uri_for(a) == b
+            assert Client(tracking_uri=a).registry_uri == b
+            assert Client(tracking_uri=a).search_registered_models()[0].name == "in-b"
+            assert Client(tracking_uri=a, registry_uri=a).registry_uri == a
+            # The resolver reads the same registry as the client.
+            assert resolve_model_uri("models:/in-b/1", tracking_uri=a) == str(tmp_path / "model")
+            with pytest.raises(MlflowException, match="in-a"):
+                resolve_model_uri("models:/in-a/1", tracking_uri=a)
+    with config.using(registry_uri=b):
+        assert Client(tracking_uri=a).registry_uri == b
+        assert config.get_registry_uri() == b
+    assert config.get_registry_uri() == "./mlruns"  # using() restored the settings
+
+
+def test_cli_commands_use_the_same_registry_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = _two_stores(tmp_path)
+    fsreg = shutil.which("fsreg", path=os.path.dirname(sys.executable)) or "fsreg"
+
+    def run(*args: str, registry_env: str | None = b) -> Any:
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_REGISTRY_URI")}
+        env.pop("FSREG_TRACKING_URI", None)
+        env.pop("MLFLOW_TRACKING_URI", None)
+        if registry_env:
+            env["FSREG_REGISTRY_URI"] = registry_env
+        proc = subprocess.run(
+            [fsreg, *args, "--json"], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    names = lambda rows: sorted(r["name"] for r in rows)  # noqa: E731
+    # ls models has a fast path of its own; ls versions goes through typer and the Client.
+    assert names(run("ls", "models", "-t", a)) == ["in-b"]
+    assert names(run("ls", "models", "-t", a, "--registry-uri", a)) == ["in-a"]
+    assert names(run("ls", "models", "-t", a, registry_env=None)) == ["in-a"]
+    assert [v["name"] for v in run("ls", "versions", "in-b", "-t", a)] == ["in-b"]
+    assert run("doctor", "-t", a)["stores"] == [
+        Client(tracking_uri=a).store.storage.root_uri,
+        Client(tracking_uri=b).store.storage.root_uri,
+    ]
+    registered = run("register", str(tmp_path / "model"), "in-b", "-t", a)
+    assert int(registered["version"]) == 2
+    assert len(Client(tracking_uri=b).search_model_versions("name = 'in-b'")) == 2
+    assert len(Client(tracking_uri=a, registry_uri=a).search_model_versions("name='in-a'")) == 1

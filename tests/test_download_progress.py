@@ -14,7 +14,7 @@ from pathlib import Path
 from fsregistry import Client
 from fsregistry.artifacts import download_artifacts
 from fsregistry.storage import open_storage
-from fsregistry.tracking.artifact_repo import ArtifactRepository
+from fsregistry.storage.artifact_repo import ArtifactRepository
 
 FSREG = shutil.which("fsreg", path=os.path.dirname(sys.executable)) or "fsreg"
 

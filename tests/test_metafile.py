@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fsregistry.metafile import MalformedMetaFile, _load_simple, dump_meta, load_meta
+from fsregistry.mlruns.metafile import MalformedMetaFile, _load_simple, dump_meta, load_meta
 
 FIXTURES = Path(__file__).parent.parent / "mlruns_fixture"
 

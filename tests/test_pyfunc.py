@@ -111,7 +111,7 @@ def test_custom_model_tamper_check(tracking: str) -> None:
     with fsregistry.start_run():
         info = pyfunc.log_model(name="nc", python_model=NoContext())
     location = f"{fsregistry.get_run(info.run_id or '').info.artifact_uri}/nc"
-    from fsregistry.tracking.artifact_repo import ArtifactRepository
+    from fsregistry.storage.artifact_repo import ArtifactRepository
 
     ArtifactRepository(location).write_bytes("python_model.pkl", b"cos\nsystem\n(S'true'\ntR.")
     with pytest.raises(ModelIntegrityError, match=r"python_model\.pkl"):

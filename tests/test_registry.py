@@ -17,7 +17,7 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
-from fsregistry.registry.uris import resolve_model_uri
+from fsregistry.uris import resolve_model_uri
 
 
 @pytest.fixture
@@ -28,11 +28,8 @@ def client(store_url: str) -> Client:
 @pytest.fixture
 def process_uris(store_url: str) -> Iterator[str]:
     """Point the process-wide tracking (and so registry) URI at this test's store."""
-    fsregistry.set_tracking_uri(store_url)
-    fsregistry.config._registry_uri = None
-    yield store_url
-    fsregistry.config._tracking_uri = None
-    fsregistry.config._registry_uri = None
+    with fsregistry.config.using(tracking_uri=store_url):
+        yield store_url
 
 
 def snapshot(store_fs: tuple[Any, str]) -> dict[str, bytes]:
@@ -281,8 +278,7 @@ def test_registry_uri_apart_from_tracking(tmp_path: Path, store_url: str) -> Non
         local = artifacts.download_artifacts("models:/apart/1", dst_path=str(tmp_path))
         assert Path(local, "MLmodel").exists()
     finally:
-        fsregistry.config._tracking_uri = None
-        fsregistry.config._registry_uri = None
+        fsregistry.config.reset()
 
 
 # -- rename ------------------------------------------------------------------------------------

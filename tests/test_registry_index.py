@@ -22,7 +22,7 @@ import yaml
 from mlflow_env import MlflowPython
 
 from fsregistry import Client
-from fsregistry.metafile import _load_simple
+from fsregistry.mlruns.metafile import _load_simple
 from fsregistry.registry import model_index
 from fsregistry.registry.store import RegistryStore
 from fsregistry.storage import LocalStorage, open_storage

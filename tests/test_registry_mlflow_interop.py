@@ -19,7 +19,7 @@ from mlflow_env import MLFLOW_VERSIONS, MlflowPython
 
 from fsregistry import Client, artifacts
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
-from fsregistry.registry.uris import resolve_model_uri
+from fsregistry.uris import resolve_model_uri
 
 
 def _model_dir(tmp_path: Path, marker: str) -> Path:
@@ -230,11 +230,8 @@ def test_model_uris_of_mlflow3_logged_models(store_url: str, backend: str) -> No
     # register_model of a 3.x runs:/ URI records models:/<model_id>, as MLflow 3 does.
     import fsregistry
 
-    fsregistry.set_tracking_uri(url)
-    try:
+    with fsregistry.config.using(tracking_uri=url):
         mv = fsregistry.register_model(f"runs:/{alpha}/model", "from-run")
-    finally:
-        fsregistry.config._tracking_uri = None
     model_id = next(m["model_id"] for m in expected["logged_models"] if m["source_run_id"] == alpha)
     assert (mv.source, mv.model_id, mv.run_id) == (f"models:/{model_id}", model_id, alpha)
     loc = client.get_model_version_download_uri("from-run", 1)

@@ -15,7 +15,7 @@ AUTO_MIN_BYTES = 10 * 1024 * 1024
 
 
 class DownloadBar:
-    """A :class:`~fsregistry.tracking.artifact_repo.DownloadProgress` drawn with rich.
+    """A :class:`~fsregistry.storage.artifact_repo.DownloadProgress` drawn with rich.
 
     ``show``: True always draws the bar, False never, None decides when the size is known.
     Use as a context manager so the bar is closed even when the download fails.

@@ -52,7 +52,7 @@ def _stores(tracking_uri: str | None, registry_uri: str | None) -> list[tuple[st
     from fsregistry.storage import open_storage
 
     tracking = tracking_uri or config.get_tracking_uri()
-    registry = registry_uri or config.registry_uri_for(tracking)
+    registry = config.registry_uri_for(tracking, registry_uri)
     out: list[tuple[str, Storage]] = []
     for url in (tracking, registry):
         storage = open_storage(url)

@@ -168,7 +168,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """Register a model URI as a new version of a model (created if needed)."""
-        from fsregistry.registry.fluent import register_model
+        from fsregistry.fluent import register_model
 
         use_stores(tracking_uri, registry_uri)
         mv = register_model(model_uri, name)

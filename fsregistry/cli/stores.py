@@ -22,27 +22,26 @@ def registry_store(tracking_uri: str | None, registry_uri: str | None = None) ->
     """The registry store ``make_client(tracking_uri, registry_uri)`` would use, without
     loading the client and the tracking store (``fsreg ls models`` needs neither).
 
-    The URIs resolve as ``Client`` resolves them, and the tracking URI is opened too, so a
-    bad ``--tracking-uri`` fails the same way as through the client.
+    The URIs resolve as ``Client`` resolves them (:func:`fsregistry.config.registry_uri_for`),
+    and the tracking URI is opened too, so a bad ``--tracking-uri`` fails the same way as
+    through the client.
     """
     from fsregistry import config
     from fsregistry.storage import open_storage
 
     tracking = os.fspath(tracking_uri) if tracking_uri else config.get_tracking_uri()
-    if registry_uri:
-        registry = os.fspath(registry_uri)
-    else:
-        registry = config.get_registry_uri() if tracking_uri is None else tracking
     open_storage(tracking)
-    return config.registry_store(registry)
+    return config.registry_store(config.registry_uri_for(tracking, registry_uri))
 
 
 def use_stores(tracking_uri: str | None, registry_uri: str | None = None) -> None:
     """Point the fluent API (``fsregistry.register_model``, ``load_model``, ...) at the stores
-    given on the command line; the registry follows the tracking store unless given."""
+    given on the command line; the registry then resolves by
+    :func:`fsregistry.config.registry_uri_for` (``--registry-uri``, else
+    ``FSREG_REGISTRY_URI``/``MLFLOW_REGISTRY_URI``, else the tracking store)."""
     from fsregistry import config
 
     if tracking_uri:
         config.set_tracking_uri(tracking_uri)
-    if registry_uri or tracking_uri:
-        config.set_registry_uri(registry_uri or tracking_uri or "")
+    if registry_uri:
+        config.set_registry_uri(registry_uri)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
 from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.storage.artifact_repo import FileInfo as FileInfo
 
 
 class LifecycleStage:
@@ -264,15 +265,6 @@ class Run:
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
-
-
-@dataclass
-class FileInfo:
-    """One entry of an artifact listing; ``path`` is relative to the artifact root."""
-
-    path: str
-    is_dir: bool
-    file_size: int | None = None
 
 
 @dataclass

@@ -41,7 +41,7 @@ LOCKS_DIR = ".locks"
 _TAIL_LINES = 25
 # What loading and scoring any model imports (also compiles their bytecode once).
 _IMPORT_CHECK = (
-    "import fsregistry.pyfunc, fsregistry.models.predict, fsregistry.envs.predict_runner, "
+    "import fsregistry.pyfunc, fsregistry.pyfunc.predict, fsregistry.envs.predict_runner, "
     "fsregistry.models.input_example, pandas, numpy, cloudpickle, yaml"
 )
 # Variables that would make the environment's Python or pip look outside the environment.

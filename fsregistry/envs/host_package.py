@@ -24,25 +24,10 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from fsregistry.package import package_dir, package_files
+
 CODE_DIR = "fsregistry-code"
 PTH_FILE = "fsregistry.pth"
-_SKIP_DIRS = frozenset({"__pycache__"})
-_SKIP_SUFFIXES = (".pyc", ".pyo")
-
-
-def package_dir() -> Path:
-    """Directory of the running ``fsregistry`` package."""
-    import fsregistry
-
-    return Path(fsregistry.__file__).resolve().parent
-
-
-def _package_files(root: Path) -> list[Path]:
-    files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        files += [Path(dirpath, f) for f in sorted(filenames) if not f.endswith(_SKIP_SUFFIXES)]
-    return files
 
 
 @cache
@@ -51,7 +36,7 @@ def package_digest() -> str:
     per process: the code a process runs does not change under it)."""
     root = package_dir()
     h = hashlib.sha256()
-    for path in _package_files(root):
+    for path in package_files(root):
         h.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -78,11 +63,11 @@ def install_code(env_dir: Path, site_packages: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
         try:
-            shutil.copytree(
-                package_dir(),
-                tmp / "fsregistry",
-                ignore=shutil.ignore_patterns(*_SKIP_DIRS, *(f"*{s}" for s in _SKIP_SUFFIXES)),
-            )
+            root = package_dir()
+            for path in package_files(root):
+                dest = tmp / "fsregistry" / path.relative_to(root)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
             if target.exists():  # a copy interrupted after the rename: replace it
                 shutil.rmtree(target)
             os.rename(tmp, target)

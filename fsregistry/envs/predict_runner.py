@@ -1,4 +1,4 @@
-"""Run ``fsregistry.models.predict`` inside a model environment.
+"""Run :func:`fsregistry.pyfunc.predict.predict_local` inside a model environment.
 
 The host writes the input to a file, runs ``<env python> -m fsregistry.envs.predict_runner``
 on the local model directory, and reads the ``{"predictions": ...}`` JSON back from an output
@@ -102,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--error-file", required=True)
     parser.add_argument("--no-verify", action="store_true")
     args = parser.parse_args(argv)
-    from fsregistry.models.predict import predict
+    from fsregistry.pyfunc.predict import predict_local
 
     try:
-        predict(
+        predict_local(
             args.model_dir,
             input_path=args.input,
             content_type=args.content_type,

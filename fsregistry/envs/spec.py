@@ -44,7 +44,7 @@ _logger = logging.getLogger(__name__)
 #: Bump when the layout or the build procedure of environments changes (part of the hash).
 ENV_FORMAT = 1
 
-#: Distributions ``fsregistry.pyfunc.load_model`` + ``fsregistry.models.predict`` import to
+#: Distributions ``fsregistry.pyfunc.load_model`` + ``fsregistry.pyfunc.predict`` import to
 #: load a model from a local directory and score it (s3fs/gcsfs and typer are not needed: the
 #: host downloads the model and passes a local directory).
 LOADER_PACKAGES = ("pyyaml", "filelock", "fsspec", "cloudpickle", "pandas")
@@ -282,7 +282,7 @@ def _localize(line: str, model_dir: str) -> tuple[str, str | None]:
 
 def read_env_spec(model_dir: str, extras: Sequence[str] = ()) -> EnvSpec:
     """The :class:`EnvSpec` of the model in local directory ``model_dir``."""
-    from fsregistry import __version__
+    from fsregistry.package import __version__
 
     extra_reqs = validate_extras(extras)
     python, build, model_reqs, constraints = _source_of_model(model_dir)

@@ -56,12 +56,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fsregistry import layout
 from fsregistry.entities.registry import STAGE_DELETED_INTERNAL, ModelVersionStatus
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.maintenance import local_disk
 from fsregistry.maintenance.listing import StoreListing, list_store
-from fsregistry.metafile import MalformedMetaFile, load_meta
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta
 from fsregistry.registry.store import FSREG_KEY, STALE_RENAME_MS, RegistryStore
 from fsregistry.storage import Storage
 from fsregistry.storage.local import LocalStorage

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from fsregistry import layout
 from fsregistry.entities.registry import STAGE_DELETED_INTERNAL
 from fsregistry.exceptions import (
     FsRegistryException,
@@ -50,13 +49,14 @@ from fsregistry.exceptions import (
     ResourceDoesNotExist,
 )
 from fsregistry.maintenance import local_disk
-from fsregistry.metafile import MalformedMetaFile, load_meta, now_ms
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta, now_ms
+from fsregistry.mlruns.validation import validate_experiment_id, validate_run_id
 from fsregistry.storage import Storage, is_store_url, open_storage
 from fsregistry.storage import local_path_of as _local_path_of
 from fsregistry.storage.local import LocalStorage
 from fsregistry.tracking.logged_models import relocate_file_uri
 from fsregistry.tracking.run_index import shard_name
-from fsregistry.validation import validate_experiment_id, validate_run_id
 
 DELETED = "deleted"
 

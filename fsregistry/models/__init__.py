@@ -28,7 +28,8 @@ models from stores you trust as much as your own code. To make the safer path ea
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from fsregistry.models.enforcement import SchemaEnforcementError, validate_schema
 from fsregistry.models.environment import get_model_dependencies, update_model_requirements
@@ -36,10 +37,8 @@ from fsregistry.models.hashes import ModelIntegrityError
 from fsregistry.models.input_example import (
     convert_input_example_to_serving_input,
     load_serving_example,
-    validate_serving_input,
 )
 from fsregistry.models.model import Model, ModelInfo, get_model_info
-from fsregistry.models.predict import predict
 from fsregistry.models.schema import (
     AnyType,
     Array,
@@ -54,6 +53,25 @@ from fsregistry.models.schema import (
     TensorSpec,
 )
 from fsregistry.models.signature import ModelSignature, infer_signature, set_signature
+
+if TYPE_CHECKING:
+    from fsregistry.envs.predict import predict
+    from fsregistry.pyfunc.predict import validate_serving_input
+
+# ``mlflow.models`` also names functions that score a model, which live on the floors above
+# this format package (pyfunc, envs); they load on first use, never at import.
+_ABOVE = {
+    "predict": "fsregistry.envs.predict",
+    "validate_serving_input": "fsregistry.pyfunc.predict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ABOVE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 #: What ``input_example=`` accepts (DataFrame, ndarray, dict, list, scalar, sparse matrix,
 #: or a ``(data, params)`` tuple).

@@ -27,8 +27,8 @@ from pathlib import Path
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models.hashes import HASHES_FILE
 from fsregistry.storage import join
+from fsregistry.storage.artifact_repo import ArtifactRepository
 from fsregistry.storage.base import FileInfo
-from fsregistry.tracking.artifact_repo import ArtifactRepository
 
 MLMODEL_FILE_NAME = "MLmodel"
 
@@ -46,7 +46,7 @@ def resolve_location(model_uri: str) -> str:
         raise InvalidParameterValue(f"Invalid model URI {model_uri!r}: expected a non-empty string")
     model_uri = os.fspath(model_uri)
     try:
-        from fsregistry.registry.uris import resolve_model_uri
+        from fsregistry.uris import resolve_model_uri
     except ImportError:
         return _resolve_without_registry(model_uri)
     resolved: str = resolve_model_uri(model_uri)

@@ -472,13 +472,3 @@ def parse_csv_input(source: Any, schema: Schema | None = None) -> Any:
         return pd.read_csv(source, dtype={k: v for k, v in dtypes.items() if v is not object})
     except (ValueError, TypeError, pd.errors.ParserError) as exc:
         raise InvalidInputError(f"Failed to parse the input as CSV: {exc}") from None
-
-
-def validate_serving_input(model_uri: str, serving_input: str | dict[str, Any]) -> Any:
-    """Load the model, parse a serving request body against its signature, predict; returns
-    the predictions (raises on any mismatch), like ``mlflow.models.validate_serving_input``."""
-    from fsregistry.pyfunc import load_model
-
-    model = load_model(model_uri)
-    data, params = parse_serving_input(serving_input, model.metadata.get_input_schema())
-    return model.predict(data, params=params)

@@ -24,7 +24,6 @@ from fsregistry.exceptions import (
     InvalidParameterValue,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
-    UnsupportedOperation,
 )
 from fsregistry.models.cache import MLMODEL_FILE_NAME
 from fsregistry.models.hashes import (
@@ -196,8 +195,8 @@ def finish_model_dir(
     """Write MLmodel, environment files and the hash manifest; returns the manifest digest."""
     import yaml
 
-    from fsregistry import __version__
     from fsregistry.models import environment as env
+    from fsregistry.package import __version__
 
     mlflow_model.extra.setdefault("fsregistry_version", __version__)
     mlflow_model.model_size_bytes = dir_size(model_dir)
@@ -251,9 +250,9 @@ def log_model_dir(
     **kwargs: Any,
 ) -> ModelInfo:
     from fsregistry.client import Client
-    from fsregistry.fluent import _active_run_id
+    from fsregistry.fluent import run_id_or_active
     from fsregistry.models.model import LOG_MODEL_HISTORY_TAG, MODEL_DIGEST_TAG_PREFIX
-    from fsregistry.tracking.artifact_repo import ArtifactRepository
+    from fsregistry.storage.artifact_repo import ArtifactRepository
 
     if registered_model_name is not None and (
         not isinstance(registered_model_name, str) or not registered_model_name.strip()
@@ -269,7 +268,7 @@ def log_model_dir(
             "registered model version and need a dict and registered_model_name"
         )
     client = Client()
-    run_id = _active_run_id(run_id)
+    run_id = run_id_or_active(run_id)
     run = client.get_run(run_id)
     model_location = f"{run.info.artifact_uri.rstrip('/')}/{name}"
     repo = ArtifactRepository(model_location)
@@ -302,14 +301,8 @@ def log_model_dir(
     info = mlflow_model.get_model_info()
     info.files_digest = digest
     if registered_model_name is not None:
-        import fsregistry
+        from fsregistry.fluent import register_model
 
-        register_model: Callable[..., Any] | None = getattr(fsregistry, "register_model", None)
-        if register_model is None:
-            raise UnsupportedOperation(
-                f"Cannot register {info.model_uri!r} as {registered_model_name!r}: "
-                "fsregistry.register_model is not available in this installation"
-            )
         version_tags = dict(tags or {})
         version_tags.setdefault("fsreg.model_digest", digest)
         mv = register_model(info.model_uri, registered_model_name, tags=version_tags)
@@ -319,7 +312,7 @@ def log_model_dir(
 
 def rewrite_model_files(location: str, files: Mapping[str, bytes]) -> None:
     """Replace files of a stored model and update its hash manifest (if it has one)."""
-    from fsregistry.tracking.artifact_repo import ArtifactRepository
+    from fsregistry.storage.artifact_repo import ArtifactRepository
 
     repo = ArtifactRepository(location)
     try:

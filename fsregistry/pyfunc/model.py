@@ -134,7 +134,7 @@ def _stage_artifact(uri: str, staging: str) -> str:
         else:
             shutil.copy2(local, target)
         return target
-    from fsregistry.tracking.artifact_repo import ArtifactRepository
+    from fsregistry.storage.artifact_repo import ArtifactRepository
 
     parent, _, name = uri.rstrip("/").rpartition("/")
     if not name or "://" not in parent + "/":

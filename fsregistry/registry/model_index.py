@@ -43,8 +43,8 @@ import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from fsregistry import layout
 from fsregistry.exceptions import FsRegistryException
+from fsregistry.mlruns import layout
 from fsregistry.storage import Storage
 from fsregistry.storage import is_racy as _is_racy_mtime
 

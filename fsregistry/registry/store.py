@@ -76,9 +76,8 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from fsregistry import layout
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
 from fsregistry.entities.registry import (
     ACTIVE_STAGES,
@@ -96,7 +95,18 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
-from fsregistry.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
+from fsregistry.mlruns.validation import (
+    MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    tag_items,
+    validate_alias,
+    validate_key,
+    validate_model_name,
+    validate_run_id,
+    validate_tag,
+    validate_value_length,
+)
 from fsregistry.registry.model_index import SHARD_PREFIX, ListedFile, RegistryIndex
 from fsregistry.search import (
     ATTRIBUTE,
@@ -113,19 +123,21 @@ from fsregistry.search import (
     sort_rows,
 )
 from fsregistry.storage import ConflictError, Storage, Versioned
-from fsregistry.validation import (
-    MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
-    tag_items,
-    validate_alias,
-    validate_key,
-    validate_model_name,
-    validate_run_id,
-    validate_tag,
-    validate_value_length,
-)
 
 if TYPE_CHECKING:
-    from fsregistry.registry.uris import ModelUri
+    from fsregistry.mlruns.uris import ModelUri
+
+
+class VersionLocation(NamedTuple):
+    """Where a new version's files are (``storage_location``) and the run it came from."""
+
+    storage_location: str
+    run_id: str | None
+
+
+#: ``(source, run_id, model_id) -> VersionLocation``, supplied by the caller of
+#: :meth:`RegistryStore.create_model_version` (the store never resolves model URIs itself).
+SourceLocator = Callable[[str, "str | None", "str | None"], VersionLocation]
 
 # Our bookkeeping key in meta.yaml files (MLflow ignores unknown keys).
 FSREG_KEY = "fsregistry"
@@ -1040,10 +1052,12 @@ class RegistryStore:
         description: str | None = None,
         model_id: str | None = None,
         *,
-        tracking_uri: str | None = None,
+        locate: SourceLocator | None = None,
     ) -> ModelVersion:
-        """MLflow's ``create_model_version``; ``tracking_uri`` is where ``models:/<model_id>``
-        sources and ``model_id`` are looked up (default: the process tracking URI)."""
+        """MLflow's ``create_model_version``. ``locate`` is given by the layer above
+        (:func:`fsregistry.uris.version_location`): it turns ``source`` into the version's
+        storage location and lineage run, after the model is known to exist. Without it the
+        source must already be a location, not a ``models:/`` URI."""
         validate_model_name(name)
         if not isinstance(source, str) or not source.strip():
             raise InvalidParameterValue(f"Invalid model version source {source!r}")
@@ -1054,7 +1068,14 @@ class RegistryStore:
         run_link = _optional_text(run_link, "run_link")
         model_id = _optional_text(model_id, "model_id")
         current = self._model_meta(name)  # a missing model fails before resolving anything
-        storage_location, run_id = self._resolve_source(source, run_id, model_id, tracking_uri)
+        if locate is not None:
+            storage_location, run_id = locate(source, run_id, model_id)
+        elif source.startswith("models:"):
+            raise InvalidParameterValue(
+                f"Unable to fetch model from model URI source {source!r}: no resolver given"
+            )
+        else:
+            storage_location = source
         now = now_ms()
 
         def build(number: int) -> dict[str, Any]:
@@ -1079,40 +1100,6 @@ class RegistryStore:
             return meta
 
         return self.register_version(name, build, items, current)
-
-    def _resolve_source(
-        self, source: str, run_id: str | None, model_id: str | None, tracking_uri: str | None
-    ) -> tuple[str, str | None]:
-        """(storage_location, run_id) as MLflow computes them at creation (spec §2.2)."""
-        from fsregistry import config
-        from fsregistry.registry.uris import is_models_uri, parse_models_uri
-        from fsregistry.tracking.logged_models import get_logged_model
-
-        location = source
-        if is_models_uri(source):
-            try:
-                parsed = parse_models_uri(source)
-                if parsed.model_id is not None:
-                    storage = config.tracking_store(tracking_uri).storage
-                    logged = get_logged_model(storage, parsed.model_id)
-                    location = logged.artifact_location
-                    run_id = run_id or logged.source_run_id
-                else:
-                    assert parsed.name is not None
-                    number = self.version_for_uri(parsed)
-                    location = self.get_model_version_download_uri(parsed.name, number)
-                    if parsed.sub_path:
-                        location = f"{location.rstrip('/')}/{parsed.sub_path}"
-            except (ResourceDoesNotExist, InvalidParameterValue) as e:
-                raise InvalidParameterValue(
-                    f"Unable to fetch model from model URI source {source!r}: {e}"
-                ) from e
-        if model_id is not None and not run_id:
-            storage = config.tracking_store(tracking_uri).storage
-            # Lineage only: a model id from another store must not block the registration.
-            with contextlib.suppress(ResourceDoesNotExist):
-                run_id = get_logged_model(storage, model_id).source_run_id
-        return location, run_id
 
     def get_model_version(self, name: str, version: Any) -> ModelVersion:
         number = version_number(version)
@@ -1405,7 +1392,7 @@ class RegistryStore:
         The version is PENDING_REGISTRATION while its files are copied, then READY (or
         FAILED_REGISTRATION with the error as status_message).
         """
-        from fsregistry.tracking.artifact_repo import ArtifactRepository
+        from fsregistry.storage.artifact_repo import ArtifactRepository
 
         validate_model_name(name)
         items = _registry_tags({**src.tags, **provenance})

@@ -121,7 +121,7 @@ class ScoringApp:
             )
         if timeout_seconds <= 0:
             raise InvalidParameterValue(f"timeout_seconds must be positive, got {timeout_seconds}")
-        from fsregistry import __version__
+        from fsregistry.package import __version__
 
         self.model = model
         self.max_request_bytes = max_request_bytes

@@ -3,7 +3,7 @@ framework: content type in, status + content type + body out.
 
 Request bodies are parsed by :mod:`fsregistry.models.input_example` (the same parser as
 ``fsreg predict`` and ``validate_serving_input``), predictions are written by
-:func:`fsregistry.models.predict.predictions_to_json`. What this module adds is the HTTP side,
+:func:`fsregistry.pyfunc.predict.predictions_to_json`. What this module adds is the HTTP side,
 with MLflow's status codes and bodies:
 
 * ``application/json`` or ``text/csv`` (optionally ``; charset=utf-8``); another charset, an
@@ -149,7 +149,7 @@ def invoke(model: Any, body: bytes, content_type: str | None) -> Reply:
 
     Synchronous and CPU-bound: the server runs it in a worker thread.
     """
-    from fsregistry.models.predict import predictions_to_json
+    from fsregistry.pyfunc.predict import predictions_to_json
 
     checked = check_content_type(content_type)
     if isinstance(checked, Reply):

@@ -20,26 +20,11 @@ import zipfile
 from pathlib import Path
 
 from fsregistry.exceptions import InvalidState
+from fsregistry.package import package_dir, package_files
 
-_SKIP_DIRS = frozenset({"__pycache__"})
-_SKIP_SUFFIXES = (".pyc", ".pyo")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 _EXTRA_MARKER = re.compile(r"\bextra\s*==")
 _DEFAULT_ENTRY_POINTS = "[console_scripts]\nfsreg = fsregistry.cli.app:main\n"
-
-
-def _package_dir() -> Path:
-    import fsregistry
-
-    return Path(fsregistry.__file__).resolve().parent
-
-
-def _package_files(root: Path) -> list[Path]:
-    files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        files += [Path(dirpath, f) for f in sorted(filenames) if not f.endswith(_SKIP_SUFFIXES)]
-    return files
 
 
 def _distribution() -> importlib.metadata.Distribution:
@@ -96,11 +81,11 @@ def build_wheel(dest_dir: str | os.PathLike[str]) -> Path:
     ``dest_dir`` (an existing directory); returns its path."""
     dist = _distribution()
     version = dist.version
-    root = _package_dir()
+    root = package_dir()
     dist_info = f"fsregistry-{version}.dist-info"
     entries: list[tuple[str, bytes]] = [
         (f"fsregistry/{p.relative_to(root).as_posix()}", p.read_bytes())
-        for p in _package_files(root)
+        for p in package_files(root)
     ]
     entry_points = dist.read_text("entry_points.txt") or _DEFAULT_ENTRY_POINTS
     entries += [

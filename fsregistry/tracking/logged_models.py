@@ -17,10 +17,10 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from fsregistry import layout
 from fsregistry.entities import LoggedModel, Metric
 from fsregistry.exceptions import ResourceDoesNotExist
-from fsregistry.metafile import MalformedMetaFile, decode_text, load_meta
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.storage import Storage
 from fsregistry.tracking import records
 

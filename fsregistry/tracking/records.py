@@ -24,8 +24,8 @@ from fsregistry.entities import (
     RunStatus,
 )
 from fsregistry.entities.tracking import LatestMetric
-from fsregistry.metafile import MalformedMetaFile, decode_text, load_meta
-from fsregistry.validation import format_metric_value
+from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
+from fsregistry.mlruns.validation import format_metric_value
 
 # A search lookup ``(entity, key) -> value`` (fsregistry.search.evaluate.Lookup).
 Lookup: TypeAlias = Callable[[str, str], Any]

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-from fsregistry import layout
 from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.mlruns import layout
 from fsregistry.search.filter import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderClause
 from fsregistry.storage import check_path
 from fsregistry.tracking.records import RUN_NAME_TAG, Lookup, RunFiles

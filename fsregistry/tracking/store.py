@@ -25,7 +25,6 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from fsregistry import layout
 from fsregistry.entities import (
     Experiment,
     LifecycleStage,
@@ -44,7 +43,21 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
-from fsregistry.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
+from fsregistry.mlruns.validation import (
+    MAX_EXPERIMENT_TAG_VAL_LENGTH,
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_TAGS_PER_BATCH,
+    tag_items,
+    validate_experiment_id,
+    validate_experiment_name,
+    validate_key,
+    validate_metric,
+    validate_param,
+    validate_run_id,
+    validate_tag,
+)
 from fsregistry.search import (
     check_max_results,
     effective_order,
@@ -61,19 +74,6 @@ from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_index import recorded_token
 from fsregistry.tracking.run_names import random_run_name
 from fsregistry.tracking.search_rows import Answers, Candidates, SearchRow, files_needed
-from fsregistry.validation import (
-    MAX_EXPERIMENT_TAG_VAL_LENGTH,
-    MAX_METRICS_PER_BATCH,
-    MAX_PARAMS_TAGS_PER_BATCH,
-    tag_items,
-    validate_experiment_id,
-    validate_experiment_name,
-    validate_key,
-    validate_metric,
-    validate_param,
-    validate_run_id,
-    validate_tag,
-)
 
 RUN_NAME_TAG = records.RUN_NAME_TAG
 _ID_DIGITS = 18

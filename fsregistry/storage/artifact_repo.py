@@ -8,11 +8,21 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fsregistry.entities import FileInfo
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.storage import Storage, check_path, join, open_storage
+
+
+@dataclass
+class FileInfo:
+    """MLflow's ``FileInfo`` entity (re-exported by :mod:`fsregistry.entities`): one entry of an
+    artifact listing; ``path`` is relative to the artifact root."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None = None
 
 
 class DownloadProgress(Protocol):

@@ -1,42 +1,21 @@
-"""``fsregistry.models.predict``: score a model on JSON or CSV input, in this environment or in
-the model's own virtualenv (``env_manager="virtualenv"``, see :mod:`fsregistry.envs`).
-
-The input goes through the same parsing as a scoring server request (``dataframe_split``,
-``dataframe_records``, ``instances``, ``inputs`` + ``params`` for JSON; a header row for CSV),
-the output is written as ``{"predictions": ...}`` JSON to ``output_path`` or stdout.
+"""``fsregistry.models.predict``: score a model on JSON or CSV input, in this environment
+(:func:`fsregistry.pyfunc.predict.predict_local`) or in the model's own virtualenv
+(``env_manager="virtualenv"``, built by :mod:`fsregistry.envs`), where
+:mod:`fsregistry.envs.predict_runner` runs the same local scoring with the environment's
+interpreter.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import sys
 from typing import Any, Literal
 
 from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.pyfunc.predict import csv_text, predict_local, write_output
 
 #: ``env_manager`` values :func:`predict` accepts.
 ENV_MANAGERS = (None, "local", "virtualenv")
-
-
-def _jsonable(predictions: Any) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(predictions, np.ndarray):
-        return predictions.tolist()
-    if isinstance(predictions, pd.DataFrame):
-        return predictions.to_dict(orient="records")
-    if isinstance(predictions, pd.Series):
-        return pd.DataFrame(predictions).to_dict(orient="records")
-    return predictions
-
-
-def predictions_to_json(predictions: Any) -> str:
-    from fsregistry.models.input_example import NumpyEncoder
-
-    return json.dumps({"predictions": _jsonable(predictions)}, cls=NumpyEncoder)
 
 
 def predict(
@@ -61,13 +40,6 @@ def predict(
     decoded from that JSON. ``"conda"`` and ``"uv"`` (MLflow's other managers) are not
     supported.
     """
-    from fsregistry.models.input_example import (
-        convert_input_example_to_serving_input,
-        parse_csv_input,
-        parse_serving_input,
-    )
-    from fsregistry.pyfunc import load_model
-
     if content_type not in ("json", "csv"):
         raise InvalidParameterValue(
             f"Unknown content_type {content_type!r}: expected 'json' or 'csv'"
@@ -90,46 +62,7 @@ def predict(
         return _predict_in_virtualenv(
             model_uri, input_data, input_path, content_type, output_path, verify
         )
-    model = load_model(model_uri, verify=verify)
-    schema = model.metadata.get_input_schema()
-    params = None
-    if content_type == "json":
-        if input_path is not None:
-            with open(input_path, encoding="utf-8") as f:
-                payload: Any = f.read()
-        else:
-            payload = convert_input_example_to_serving_input(input_data)
-        data, params = parse_serving_input(payload, schema)
-    else:
-        if input_path is not None:
-            data = parse_csv_input(os.fspath(input_path), schema)
-        else:
-            data = parse_csv_input(io.StringIO(_csv_text(input_data)), schema)
-    predictions = model.predict(data, params=params)
-    _write_output(predictions_to_json(predictions), output_path)
-    return predictions
-
-
-def _csv_text(input_data: Any) -> str:
-    import pandas as pd
-
-    if isinstance(input_data, str):
-        return input_data
-    if isinstance(input_data, list | dict | pd.DataFrame):
-        text: str = pd.DataFrame(input_data).to_csv(index=False)
-        return text
-    raise InvalidParameterValue(
-        "For content_type='csv', input_data must be CSV text, a list, a dict or a "
-        f"DataFrame, got {type(input_data).__name__}"
-    )
-
-
-def _write_output(text: str, output_path: str | os.PathLike[str] | None) -> None:
-    if output_path is None:
-        sys.stdout.write(text + "\n")
-    else:
-        with open(output_path, "w", encoding="utf-8") as f:
-            f.write(text)
+    return predict_local(model_uri, input_data, input_path, content_type, output_path, verify)
 
 
 def _predict_in_virtualenv(
@@ -155,7 +88,7 @@ def _predict_in_virtualenv(
             if content_type == "json":
                 payload = convert_input_example_to_serving_input(input_data) or ""
             else:
-                payload = _csv_text(input_data)
+                payload = csv_text(input_data)
             input_file = os.path.join(work, f"input.{content_type}")
             with open(input_file, "w", encoding="utf-8") as f:
                 f.write(payload)
@@ -176,5 +109,5 @@ def _predict_in_virtualenv(
         )
         with open(result_file, encoding="utf-8") as f:
             text = f.read()
-    _write_output(text, output_path)
+    write_output(text, output_path)
     return json.loads(text)["predictions"]

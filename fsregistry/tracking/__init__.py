@@ -1,0 +1,7 @@
+"""The tracking store: experiments, runs, params, metrics, tags, datasets and MLflow 3
+LoggedModels in MLflow's ``mlruns/`` layout, on any :class:`~fsregistry.storage.Storage`.
+
+:class:`~fsregistry.tracking.store.TrackingStore` is the facade ``fsregistry.Client`` calls;
+the modules beside it each hold one protocol (records, the run index, search rows, run
+names, the metric buffer, logged models).
+"""
