@@ -7,153 +7,136 @@ mirrors ``MlflowClient``. Stores are directories on local disk, S3 or GCS in MLf
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fsregistry import artifacts
-    from fsregistry import models as models
-    from fsregistry import pyfunc as pyfunc
-    from fsregistry import sklearn as sklearn
-    from fsregistry import types as types
-    from fsregistry.client import Client, MlflowClient
-    from fsregistry.entities import ViewType
-    from fsregistry.exceptions import FsRegistryException, MlflowException
-    from fsregistry.fluent import (
-        ActiveRun,
-        active_run,
-        create_experiment,
-        delete_experiment,
-        delete_run,
-        delete_tag,
-        end_run,
-        get_artifact_uri,
-        get_experiment,
-        get_experiment_by_name,
-        get_registry_uri,
-        get_run,
-        get_tracking_uri,
-        last_active_run,
-        log_artifact,
-        log_artifacts,
-        log_dict,
-        log_input,
-        log_metric,
-        log_metrics,
-        log_param,
-        log_params,
-        log_text,
-        register_model,
-        search_experiments,
-        search_runs,
-        set_experiment,
-        set_registry_uri,
-        set_tag,
-        set_tags,
-        set_tracking_uri,
-        start_run,
-    )
-
-from fsregistry.package import __version__
+from fsregistry.namespace import lazy_namespace
+from fsregistry.package import __version__ as __version__
 
 # Everything loads on first use, as ``mlflow`` does for its flavors: ``fsreg --help`` and
 # ``fsreg ls models`` import only what they touch, and the flavors and model APIs
 # (``fsregistry.sklearn``, ``fsregistry.pyfunc``) pull in pandas/numpy only when used.
-_SUBMODULES = frozenset({"artifacts", "models", "pyfunc", "sklearn", "types"})
-_EXPORTS: dict[str, str] = {
-    "Client": "fsregistry.client",
-    "MlflowClient": "fsregistry.client",
-    "ViewType": "fsregistry.entities",
-    "FsRegistryException": "fsregistry.exceptions",
-    "MlflowException": "fsregistry.exceptions",
-    "register_model": "fsregistry.fluent",
-    "ActiveRun": "fsregistry.fluent",
-    "active_run": "fsregistry.fluent",
-    "create_experiment": "fsregistry.fluent",
-    "delete_experiment": "fsregistry.fluent",
-    "delete_run": "fsregistry.fluent",
-    "delete_tag": "fsregistry.fluent",
-    "end_run": "fsregistry.fluent",
-    "get_artifact_uri": "fsregistry.fluent",
-    "get_experiment": "fsregistry.fluent",
-    "get_experiment_by_name": "fsregistry.fluent",
-    "get_registry_uri": "fsregistry.fluent",
-    "get_run": "fsregistry.fluent",
-    "get_tracking_uri": "fsregistry.fluent",
-    "last_active_run": "fsregistry.fluent",
-    "log_artifact": "fsregistry.fluent",
-    "log_artifacts": "fsregistry.fluent",
-    "log_dict": "fsregistry.fluent",
-    "log_input": "fsregistry.fluent",
-    "log_metric": "fsregistry.fluent",
-    "log_metrics": "fsregistry.fluent",
-    "log_param": "fsregistry.fluent",
-    "log_params": "fsregistry.fluent",
-    "log_text": "fsregistry.fluent",
-    "search_experiments": "fsregistry.fluent",
-    "search_runs": "fsregistry.fluent",
-    "set_experiment": "fsregistry.fluent",
-    "set_registry_uri": "fsregistry.fluent",
-    "set_tag": "fsregistry.fluent",
-    "set_tags": "fsregistry.fluent",
-    "set_tracking_uri": "fsregistry.fluent",
-    "start_run": "fsregistry.fluent",
-}
+# The block below is the one list of exported names (see fsregistry.namespace).
+if TYPE_CHECKING:
+    from fsregistry import (
+        artifacts as artifacts,
+    )
+    from fsregistry import (
+        models as models,
+    )
+    from fsregistry import (
+        pyfunc as pyfunc,
+    )
+    from fsregistry import (
+        sklearn as sklearn,
+    )
+    from fsregistry import (
+        types as types,
+    )
+    from fsregistry.client import Client as Client
+    from fsregistry.client import MlflowClient as MlflowClient
+    from fsregistry.entities import ViewType as ViewType
+    from fsregistry.exceptions import (
+        FsRegistryException as FsRegistryException,
+    )
+    from fsregistry.exceptions import (
+        MlflowException as MlflowException,
+    )
+    from fsregistry.fluent import (
+        ActiveRun as ActiveRun,
+    )
+    from fsregistry.fluent import (
+        active_run as active_run,
+    )
+    from fsregistry.fluent import (
+        create_experiment as create_experiment,
+    )
+    from fsregistry.fluent import (
+        delete_experiment as delete_experiment,
+    )
+    from fsregistry.fluent import (
+        delete_run as delete_run,
+    )
+    from fsregistry.fluent import (
+        delete_tag as delete_tag,
+    )
+    from fsregistry.fluent import (
+        end_run as end_run,
+    )
+    from fsregistry.fluent import (
+        get_artifact_uri as get_artifact_uri,
+    )
+    from fsregistry.fluent import (
+        get_experiment as get_experiment,
+    )
+    from fsregistry.fluent import (
+        get_experiment_by_name as get_experiment_by_name,
+    )
+    from fsregistry.fluent import (
+        get_registry_uri as get_registry_uri,
+    )
+    from fsregistry.fluent import (
+        get_run as get_run,
+    )
+    from fsregistry.fluent import (
+        get_tracking_uri as get_tracking_uri,
+    )
+    from fsregistry.fluent import (
+        last_active_run as last_active_run,
+    )
+    from fsregistry.fluent import (
+        log_artifact as log_artifact,
+    )
+    from fsregistry.fluent import (
+        log_artifacts as log_artifacts,
+    )
+    from fsregistry.fluent import (
+        log_dict as log_dict,
+    )
+    from fsregistry.fluent import (
+        log_input as log_input,
+    )
+    from fsregistry.fluent import (
+        log_metric as log_metric,
+    )
+    from fsregistry.fluent import (
+        log_metrics as log_metrics,
+    )
+    from fsregistry.fluent import (
+        log_param as log_param,
+    )
+    from fsregistry.fluent import (
+        log_params as log_params,
+    )
+    from fsregistry.fluent import (
+        log_text as log_text,
+    )
+    from fsregistry.fluent import (
+        register_model as register_model,
+    )
+    from fsregistry.fluent import (
+        search_experiments as search_experiments,
+    )
+    from fsregistry.fluent import (
+        search_runs as search_runs,
+    )
+    from fsregistry.fluent import (
+        set_experiment as set_experiment,
+    )
+    from fsregistry.fluent import (
+        set_registry_uri as set_registry_uri,
+    )
+    from fsregistry.fluent import (
+        set_tag as set_tag,
+    )
+    from fsregistry.fluent import (
+        set_tags as set_tags,
+    )
+    from fsregistry.fluent import (
+        set_tracking_uri as set_tracking_uri,
+    )
+    from fsregistry.fluent import (
+        start_run as start_run,
+    )
 
-
-def __getattr__(name: str) -> object:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"fsregistry.{name}")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})
-
-
-__all__ = [
-    "ActiveRun",
-    "Client",
-    "FsRegistryException",
-    "MlflowClient",
-    "MlflowException",
-    "ViewType",
-    "__version__",
-    "active_run",
-    "artifacts",
-    "create_experiment",
-    "delete_experiment",
-    "delete_run",
-    "delete_tag",
-    "end_run",
-    "get_artifact_uri",
-    "get_experiment",
-    "get_experiment_by_name",
-    "get_registry_uri",
-    "get_run",
-    "get_tracking_uri",
-    "last_active_run",
-    "log_artifact",
-    "log_artifacts",
-    "log_dict",
-    "log_input",
-    "log_metric",
-    "log_metrics",
-    "log_param",
-    "log_params",
-    "log_text",
-    "register_model",
-    "search_experiments",
-    "search_runs",
-    "set_experiment",
-    "set_registry_uri",
-    "set_tag",
-    "set_tags",
-    "set_tracking_uri",
-    "start_run",
-]
+__getattr__, __dir__, _names = lazy_namespace(__name__, __file__)
+__all__ = [*_names, "__version__"]

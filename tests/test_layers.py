@@ -4,9 +4,10 @@ function-level ones included), so a new upward import or cycle fails here.
 The floors, bottom-up (``docs/architecture.md``): a module may import its own floor and the
 floors below it, never above, and no two packages may import each other, directly or round a
 loop. One exception, by design: a public namespace ``__init__`` that loads its names lazily
-(a module ``__getattr__``, as ``fsregistry`` and ``fsregistry.models`` mirror ``mlflow`` and
-``mlflow.models``) may name higher floors in its ``if TYPE_CHECKING:`` block, for type
-checkers only; at run time it imports them on first attribute access, never at import.
+(:func:`fsregistry.namespace.lazy_namespace`, as ``fsregistry`` and ``fsregistry.models``
+mirror ``mlflow`` and ``mlflow.models``) may name higher floors in its ``if TYPE_CHECKING:``
+block, the list of its exports; at run time each loads on first attribute access, never at
+import.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PACKAGE = Path(fsregistry.__file__).parent
 #: Floor of each top-level module or package of ``fsregistry``, bottom-up.
 FLOORS: dict[str, int] = {
     "exceptions": 0,
+    "namespace": 0,
     "package": 0,
     "storage": 1,
     "mlruns": 2,
@@ -102,7 +104,11 @@ def package_imports() -> dict[str, set[tuple[str, str]]]:
         module, is_init = _module_name(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         lazy = is_init and any(
-            isinstance(n, ast.FunctionDef) and n.name == "__getattr__" for n in tree.body
+            isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Call)
+            and isinstance(n.value.func, ast.Name)
+            and n.value.func.id == "lazy_namespace"
+            for n in tree.body
         )
         for node in _imports(tree, lazy):
             for target in _targets(module, is_init, node):
@@ -197,3 +203,33 @@ def test_an_upward_import_is_seen(tmp_path: Path) -> None:
     ]
     assert found == ["fsregistry.config", "fsregistry.client.Client"]
     assert [_unit(t) for t in found] == ["config", "client"]
+
+
+def test_lazy_namespaces_export_what_they_list() -> None:
+    """Each name of a lazy namespace's block resolves to the object it names, and nothing
+    outside the block is exported by accident."""
+    import importlib
+
+    from fsregistry.namespace import exports
+
+    for package in ("fsregistry", "fsregistry.entities", "fsregistry.models"):
+        module = importlib.import_module(package)
+        assert module.__file__ is not None
+        table = exports(package, Path(module.__file__).read_text(encoding="utf-8"))
+        assert table, package
+        for name, export in table.items():
+            target = importlib.import_module(export.module)
+            expected = target if export.attr is None else getattr(target, export.attr)
+            assert getattr(module, name) is expected, (package, name)
+            assert name in module.__all__ and name in dir(module)
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            _ = module.nope
+
+
+def test_namespace_block_must_re_export_explicitly() -> None:
+    from fsregistry.namespace import exports
+
+    ok = "x = 1\nif TYPE_CHECKING:\n    from a.b import c as c\n    from p import m as m\n\ny = 2\n"
+    assert exports("p", ok) == {"c": ("a.b", "c"), "m": ("p.m", None)}
+    with pytest.raises(SyntaxError, match="'c as c'"):
+        exports("p", "if TYPE_CHECKING:\n    from a.b import c\n")

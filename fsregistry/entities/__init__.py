@@ -6,90 +6,80 @@ entities only, and defining the tracking dataclasses costs more than its listing
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fsregistry.namespace import lazy_namespace
 
 if TYPE_CHECKING:
-    from fsregistry.entities.paged_list import PagedList
+    from fsregistry.entities.paged_list import PagedList as PagedList
     from fsregistry.entities.registry import (
-        ModelVersion,
-        ModelVersionStatus,
-        ModelVersionTag,
-        RegisteredModel,
-        RegisteredModelAlias,
-        RegisteredModelTag,
+        ModelVersion as ModelVersion,
+    )
+    from fsregistry.entities.registry import (
+        ModelVersionStatus as ModelVersionStatus,
+    )
+    from fsregistry.entities.registry import (
+        ModelVersionTag as ModelVersionTag,
+    )
+    from fsregistry.entities.registry import (
+        RegisteredModel as RegisteredModel,
+    )
+    from fsregistry.entities.registry import (
+        RegisteredModelAlias as RegisteredModelAlias,
+    )
+    from fsregistry.entities.registry import (
+        RegisteredModelTag as RegisteredModelTag,
     )
     from fsregistry.entities.tracking import (
-        Dataset,
-        DatasetInput,
-        Experiment,
-        ExperimentTag,
-        FileInfo,
-        InputTag,
-        LifecycleStage,
-        LoggedModel,
-        Metric,
-        Param,
-        Run,
-        RunData,
-        RunInfo,
-        RunInputs,
-        RunStatus,
-        RunTag,
-        ViewType,
+        Dataset as Dataset,
+    )
+    from fsregistry.entities.tracking import (
+        DatasetInput as DatasetInput,
+    )
+    from fsregistry.entities.tracking import (
+        Experiment as Experiment,
+    )
+    from fsregistry.entities.tracking import (
+        ExperimentTag as ExperimentTag,
+    )
+    from fsregistry.entities.tracking import (
+        FileInfo as FileInfo,
+    )
+    from fsregistry.entities.tracking import (
+        InputTag as InputTag,
+    )
+    from fsregistry.entities.tracking import (
+        LifecycleStage as LifecycleStage,
+    )
+    from fsregistry.entities.tracking import (
+        LoggedModel as LoggedModel,
+    )
+    from fsregistry.entities.tracking import (
+        Metric as Metric,
+    )
+    from fsregistry.entities.tracking import (
+        Param as Param,
+    )
+    from fsregistry.entities.tracking import (
+        Run as Run,
+    )
+    from fsregistry.entities.tracking import (
+        RunData as RunData,
+    )
+    from fsregistry.entities.tracking import (
+        RunInfo as RunInfo,
+    )
+    from fsregistry.entities.tracking import (
+        RunInputs as RunInputs,
+    )
+    from fsregistry.entities.tracking import (
+        RunStatus as RunStatus,
+    )
+    from fsregistry.entities.tracking import (
+        RunTag as RunTag,
+    )
+    from fsregistry.entities.tracking import (
+        ViewType as ViewType,
     )
 
-_PAGED = ("PagedList",)
-_REGISTRY = (
-    "ModelVersion",
-    "ModelVersionStatus",
-    "ModelVersionTag",
-    "RegisteredModel",
-    "RegisteredModelAlias",
-    "RegisteredModelTag",
-)
-_SUBMODULE = {
-    **dict.fromkeys(_PAGED, "paged_list"),
-    **dict.fromkeys(_REGISTRY, "registry"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_SUBMODULE.get(name, 'tracking')}")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
-
-__all__ = [
-    "Dataset",
-    "DatasetInput",
-    "Experiment",
-    "ExperimentTag",
-    "FileInfo",
-    "InputTag",
-    "LifecycleStage",
-    "LoggedModel",
-    "Metric",
-    "ModelVersion",
-    "ModelVersionStatus",
-    "ModelVersionTag",
-    "PagedList",
-    "Param",
-    "RegisteredModel",
-    "RegisteredModelAlias",
-    "RegisteredModelTag",
-    "Run",
-    "RunData",
-    "RunInfo",
-    "RunInputs",
-    "RunStatus",
-    "RunTag",
-    "ViewType",
-]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, __file__)

@@ -28,7 +28,6 @@ models from stores you trust as much as your own code. To make the safer path ea
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.models.enforcement import SchemaEnforcementError, validate_schema
@@ -53,24 +52,15 @@ from fsregistry.models.schema import (
     TensorSpec,
 )
 from fsregistry.models.signature import ModelSignature, infer_signature, set_signature
-
-if TYPE_CHECKING:
-    from fsregistry.envs.predict import predict
-    from fsregistry.pyfunc.predict import validate_serving_input
+from fsregistry.namespace import lazy_namespace
 
 # ``mlflow.models`` also names functions that score a model, which live on the floors above
 # this format package (pyfunc, envs); they load on first use, never at import.
-_ABOVE = {
-    "predict": "fsregistry.envs.predict",
-    "validate_serving_input": "fsregistry.pyfunc.predict",
-}
+if TYPE_CHECKING:
+    from fsregistry.envs.predict import predict as predict
+    from fsregistry.pyfunc.predict import validate_serving_input as validate_serving_input
 
-
-def __getattr__(name: str) -> Any:
-    module = _ABOVE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__, _above = lazy_namespace(__name__, __file__)
 
 
 #: What ``input_example=`` accepts (DataFrame, ndarray, dict, list, scalar, sparse matrix,
@@ -137,10 +127,9 @@ __all__ = [
     "infer_pip_requirements",
     "infer_signature",
     "load_serving_example",
-    "predict",
     "set_signature",
     "update_model_requirements",
     "validate_schema",
-    "validate_serving_input",
     "verify_model",
+    *_above,
 ]
