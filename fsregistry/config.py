@@ -23,6 +23,7 @@ DEFAULT_TRACKING_URI = "./mlruns"
 
 _tracking_uri: str | None = None
 _registry_uri: str | None = None
+_require_model_hashes: bool | None = None
 _stores: dict[tuple[str, str | None], TrackingStore] = {}
 _registries: dict[tuple[str, str], RegistryStore] = {}
 _lock = threading.Lock()
@@ -81,12 +82,30 @@ def registry_uri_for(
     )
 
 
+def set_require_model_hashes(value: bool | None) -> None:
+    """Refuse to load a model that has no ``fsreg.hashes.json`` (one written by MLflow or
+    with its manifest deleted), instead of warning that its pickles are unverified; None
+    goes back to ``FSREG_REQUIRE_MODEL_HASHES``. Not in MLflow."""
+    global _require_model_hashes
+    _require_model_hashes = value
+
+
+def require_model_hashes() -> bool:
+    """Whether loaders refuse models without a hash manifest: the setting above, else the
+    environment variable ``FSREG_REQUIRE_MODEL_HASHES`` (``1``/``true``/``yes``)."""
+    if _require_model_hashes is not None:
+        return _require_model_hashes
+    value = os.environ.get("FSREG_REQUIRE_MODEL_HASHES", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def reset() -> None:
-    """Forget ``set_tracking_uri`` and ``set_registry_uri``: the environment variables and
-    ``./mlruns`` apply again. Store objects already made are kept (they may hold buffered
-    metrics); a later call for a URI gets the same object."""
-    global _tracking_uri, _registry_uri
+    """Forget ``set_tracking_uri``, ``set_registry_uri`` and ``set_require_model_hashes``:
+    the environment variables and ``./mlruns`` apply again. Store objects already made are
+    kept (they may hold buffered metrics); a later call for a URI gets the same object."""
+    global _tracking_uri, _registry_uri, _require_model_hashes
     _tracking_uri = _registry_uri = None
+    _require_model_hashes = None
 
 
 @contextlib.contextmanager
@@ -95,15 +114,17 @@ def using(
     registry_uri: str | os.PathLike[str] | None = None,
 ) -> Iterator[None]:
     """Within the block, the process settings are exactly these (None: unset, so the
-    environment variables and defaults apply); the previous settings come back after it."""
-    global _tracking_uri, _registry_uri
-    saved = _tracking_uri, _registry_uri
+    environment variables and defaults apply; ``set_require_model_hashes`` is unset too);
+    the previous settings come back after it."""
+    global _tracking_uri, _registry_uri, _require_model_hashes
+    saved = _tracking_uri, _registry_uri, _require_model_hashes
     _tracking_uri = os.fspath(tracking_uri) if tracking_uri else None
     _registry_uri = os.fspath(registry_uri) if registry_uri else None
+    _require_model_hashes = None
     try:
         yield
     finally:
-        _tracking_uri, _registry_uri = saved
+        _tracking_uri, _registry_uri, _require_model_hashes = saved
 
 
 def artifact_root_from_env() -> str | None:

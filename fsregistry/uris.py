@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from fsregistry import config
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
@@ -85,40 +85,66 @@ def locate_runs_uri(
     )
 
 
-def resolve_runs_uri_parts(uri: str, *, tracking_uri: str | None = None) -> tuple[str, str]:
-    """(base URI, path under it) of a ``runs:/`` URI: run artifacts, else a LoggedModel."""
-    target = locate_runs_uri(uri, tracking_uri=tracking_uri)
-    return target.base, target.path
+#: The version tag holding the manifest digest (``fsreg.hashes.json``) of the model files a
+#: version was registered with; loaders of ``models:/<name>/...`` check the files against it.
+MODEL_DIGEST_TAG = "fsreg.model_digest"
+
+
+class ResolvedModel(NamedTuple):
+    """Where a model URI points: the model ``location`` (URI of its directory), the ``path``
+    inside it ("" for the directory itself), and ``digest``, the manifest digest the registry
+    recorded for the version a ``models:/<name>/...`` URI named (None otherwise)."""
+
+    location: str
+    path: str = ""
+    digest: str | None = None
+
+    @property
+    def uri(self) -> str:
+        """``location`` joined with ``path``."""
+        return f"{self.location.rstrip('/')}/{self.path}" if self.path else self.location
+
+
+def resolve_model(
+    uri: str, *, tracking_uri: str | None = None, registry_uri: str | None = None
+) -> ResolvedModel:
+    """Resolve any accepted model URI (see module doc), reading each store once: an alias,
+    stage or ``latest`` is resolved to one version, whose location and recorded digest go
+    together even if the alias moves meanwhile."""
+    if not isinstance(uri, str) or not uri.strip():
+        raise InvalidParameterValue(f"Invalid model URI {uri!r}: expected a non-empty string")
+    if is_runs_uri(uri):
+        target = locate_runs_uri(uri, tracking_uri=tracking_uri)
+        return ResolvedModel(target.base, target.path)
+    if not is_models_uri(uri):
+        return ResolvedModel(uri)
+    parsed = parse_models_uri(uri)
+    if parsed.model_id is not None:
+        from fsregistry.tracking.logged_models import get_logged_model
+
+        storage = config.tracking_store(tracking_uri).storage
+        return ResolvedModel(get_logged_model(storage, parsed.model_id).artifact_location)
+    store = config.registry_store(config.registry_uri_for(tracking_uri, registry_uri))
+    assert parsed.name is not None
+    version = store.version_for_uri(parsed)
+    location = store.get_model_version_download_uri(parsed.name, version)
+    digest = store.get_model_version(parsed.name, version).tags.get(MODEL_DIGEST_TAG)
+    if is_models_uri(location) or is_runs_uri(location):
+        # A version whose recorded location is itself a model URI (hand-written registries):
+        # follow it once more.
+        inner = resolve_model(location, tracking_uri=tracking_uri, registry_uri=registry_uri)
+        return ResolvedModel(
+            inner.location, join(inner.path, parsed.sub_path), digest or inner.digest
+        )
+    return ResolvedModel(location, parsed.sub_path, digest)
 
 
 def resolve_model_uri_parts(
     uri: str, *, tracking_uri: str | None = None, registry_uri: str | None = None
 ) -> tuple[str, str]:
     """(model location URI, path inside it) for any accepted model URI (see module doc)."""
-    if not isinstance(uri, str) or not uri.strip():
-        raise InvalidParameterValue(f"Invalid model URI {uri!r}: expected a non-empty string")
-    if is_runs_uri(uri):
-        return resolve_runs_uri_parts(uri, tracking_uri=tracking_uri)
-    if not is_models_uri(uri):
-        return uri, ""
-    parsed = parse_models_uri(uri)
-    if parsed.model_id is not None:
-        from fsregistry.tracking.logged_models import get_logged_model
-
-        storage = config.tracking_store(tracking_uri).storage
-        return get_logged_model(storage, parsed.model_id).artifact_location, ""
-    store = config.registry_store(config.registry_uri_for(tracking_uri, registry_uri))
-    assert parsed.name is not None
-    version = store.version_for_uri(parsed)
-    location = store.get_model_version_download_uri(parsed.name, version)
-    if is_models_uri(location) or is_runs_uri(location):
-        # A version whose recorded location is itself a model URI (hand-written registries):
-        # follow it once more.
-        base, sub = resolve_model_uri_parts(
-            location, tracking_uri=tracking_uri, registry_uri=registry_uri
-        )
-        return base, join(sub, parsed.sub_path)
-    return location, parsed.sub_path
+    resolved = resolve_model(uri, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    return resolved.location, resolved.path
 
 
 def resolve_model_uri(
@@ -129,8 +155,7 @@ def resolve_model_uri(
     ``tracking_uri``/``registry_uri`` default to the process settings
     (:func:`fsregistry.set_tracking_uri`, :func:`fsregistry.set_registry_uri`).
     """
-    base, sub = resolve_model_uri_parts(uri, tracking_uri=tracking_uri, registry_uri=registry_uri)
-    return f"{base.rstrip('/')}/{sub}" if sub else base
+    return resolve_model(uri, tracking_uri=tracking_uri, registry_uri=registry_uri).uri
 
 
 def version_source(
@@ -205,16 +230,18 @@ def version_location(
 
 
 __all__ = [
+    "MODEL_DIGEST_TAG",
     "ModelUri",
+    "ResolvedModel",
     "RunsTarget",
     "is_models_uri",
     "is_runs_uri",
     "locate_runs_uri",
     "parse_models_uri",
     "parse_runs_uri",
+    "resolve_model",
     "resolve_model_uri",
     "resolve_model_uri_parts",
-    "resolve_runs_uri_parts",
     "version_location",
     "version_source",
 ]

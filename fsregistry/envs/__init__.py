@@ -90,5 +90,5 @@ def prepare_env(model_uri: str, *, extras: Sequence[str] = ()) -> ModelEnvironme
     from fsregistry.models.cache import local_model_dir
 
     validate_extras(extras)  # before any download
-    local, _ = local_model_dir(model_uri)
+    local = local_model_dir(model_uri).path
     return prepare_env_for_model_dir(local, extras=extras)

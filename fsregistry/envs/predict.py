@@ -80,8 +80,8 @@ def _predict_in_virtualenv(
     from fsregistry.envs import prepare_env_for_model_dir
     from fsregistry.envs.builder import subprocess_env
     from fsregistry.envs.predict_runner import run_in_env
-    from fsregistry.models.cache import local_model_dir
     from fsregistry.models.input_example import convert_input_example_to_serving_input
+    from fsregistry.pyfunc import fetch_verified_model
 
     with tempfile.TemporaryDirectory(prefix="fsreg-predict-") as work:
         if input_path is None:
@@ -94,7 +94,7 @@ def _predict_in_virtualenv(
                 f.write(payload)
         else:
             input_file = os.path.abspath(input_path)
-        local, _ = local_model_dir(model_uri)
+        local = fetch_verified_model(model_uri, verify=verify)
         env = prepare_env_for_model_dir(local)
         result_file = os.path.join(work, "predictions.json")
         run_in_env(

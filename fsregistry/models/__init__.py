@@ -78,8 +78,13 @@ def verify_model(model_uri: str, expected_digest: str | None = None) -> str | No
     from fsregistry.models.cache import local_model_dir
     from fsregistry.models.hashes import verify_local_model
 
-    local, _ = local_model_dir(model_uri)
-    return verify_local_model(local, expected_digest=expected_digest, where=model_uri)
+    local = local_model_dir(model_uri)
+    return verify_local_model(
+        local.path,
+        expected_digest=expected_digest,
+        registered_digest=local.registered_digest,
+        where=model_uri,
+    )
 
 
 def infer_pip_requirements(model_uri: str, flavor: str | None = None) -> list[str]:
@@ -94,7 +99,7 @@ def infer_pip_requirements(model_uri: str, flavor: str | None = None) -> list[st
     from fsregistry.models.environment import infer_pip_requirements as infer
     from fsregistry.models.hashes import local_files
 
-    local, _ = local_model_dir(model_uri)
+    local = local_model_dir(model_uri).path
     scan = [
         f
         for f in local_files(local)

@@ -23,12 +23,16 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models.hashes import HASHES_FILE
 from fsregistry.storage import join
 from fsregistry.storage.artifact_repo import ArtifactRepository
 from fsregistry.storage.base import FileInfo
+
+if TYPE_CHECKING:
+    from fsregistry.uris import ResolvedModel
 
 MLMODEL_FILE_NAME = "MLmodel"
 
@@ -40,33 +44,27 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "fsregistry" / "models"
 
 
+class LocalModel(NamedTuple):
+    """A model's files on local disk: ``path`` (the directory), the ``location`` they came
+    from, and ``registered_digest``, the manifest digest the registry recorded for the
+    version a ``models:/<name>/...`` URI named (None for any other URI, or none recorded)."""
+
+    path: str
+    location: str
+    registered_digest: str | None = None
+
+
 def resolve_location(model_uri: str) -> str:
     """Artifact URI of the model directory named by ``model_uri`` (any accepted form)."""
+    return _resolve(model_uri).uri
+
+
+def _resolve(model_uri: str) -> ResolvedModel:
     if not isinstance(model_uri, str) or not model_uri.strip():
         raise InvalidParameterValue(f"Invalid model URI {model_uri!r}: expected a non-empty string")
-    model_uri = os.fspath(model_uri)
-    try:
-        from fsregistry.uris import resolve_model_uri
-    except ImportError:
-        return _resolve_without_registry(model_uri)
-    resolved: str = resolve_model_uri(model_uri)
-    return resolved
+    from fsregistry.uris import resolve_model
 
-
-def _resolve_without_registry(model_uri: str) -> str:
-    if model_uri.startswith("runs:"):
-        from fsregistry import config
-        from fsregistry.artifacts import parse_runs_uri
-
-        run_id, path = parse_runs_uri(model_uri)
-        base = config.tracking_store().get_run(run_id).info.artifact_uri.rstrip("/")
-        return f"{base}/{path}" if path else base
-    if model_uri.startswith("models:"):
-        raise InvalidParameterValue(
-            f"Cannot resolve {model_uri!r}: the model registry (fsregistry.registry) is not "
-            "available"
-        )
-    return model_uri
+    return resolve_model(os.fspath(model_uri))
 
 
 def _repo(location: str) -> ArtifactRepository:
@@ -106,14 +104,18 @@ def _download(repo: ArtifactRepository, files: list[FileInfo], dst: str) -> None
 
 def local_model_dir(
     model_uri: str, *, dst_path: str | None = None, location: str | None = None
-) -> tuple[str, str]:
-    """``(local directory holding the model, resolved location)``.
+) -> LocalModel:
+    """The model's files in a local directory (and where they came from).
 
     With ``dst_path`` (an existing directory) the model is copied there, as MLflow's
     ``dst_path`` does; otherwise a local model is used in place and a remote one comes from
-    the download cache.
+    the download cache. ``location``, when the caller resolved the URI already, skips the
+    resolution (and so knows no registered digest).
     """
-    location = location or resolve_location(model_uri)
+    digest = None
+    if location is None:
+        resolved = _resolve(model_uri)
+        location, digest = resolved.uri, resolved.digest
     local = local_path_or_none(location)
     if local is not None and dst_path is None:
         if not os.path.isfile(os.path.join(local, MLMODEL_FILE_NAME)):
@@ -121,7 +123,7 @@ def local_model_dir(
                 f"No MLflow model at {model_uri!r}: {os.path.join(local, MLMODEL_FILE_NAME)} "
                 "does not exist"
             )
-        return local, location
+        return LocalModel(local, location, digest)
     repo = _repo(location)
     files = _listing(repo)
     names = {f.path for f in files}
@@ -135,7 +137,7 @@ def local_model_dir(
         target = os.path.join(os.path.abspath(dst_path), _last_segment(location))
         os.makedirs(target, exist_ok=True)
         _download(repo, files, target)
-        return target, location
+        return LocalModel(target, location, digest)
     key = hashlib.sha256()
     key.update(location.rstrip("/").encode("utf-8") + b"\0")
     for f in files:
@@ -146,7 +148,7 @@ def local_model_dir(
     root = cache_root()
     entry = root / key.hexdigest()[:40]
     if (entry / MLMODEL_FILE_NAME).is_file():
-        return str(entry), location
+        return LocalModel(str(entry), location, digest)
     root.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".partial-", dir=root)
     try:
@@ -160,7 +162,7 @@ def local_model_dir(
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
-    return str(entry), location
+    return LocalModel(str(entry), location, digest)
 
 
 def _last_segment(location: str) -> str:

@@ -8,8 +8,15 @@ cloudpickle or skops file is read. MLflow ignores the file, so models stay loada
 The digest of the manifest itself (:func:`manifest_digest`, also returned as
 ``ModelInfo.files_digest`` and recorded as the run tag ``fsreg.model_digest.<name>``) pins the
 whole model: pass it as ``expected_digest=`` to a loader to also detect a rewritten manifest.
-A model saved by MLflow has no manifest; it is loaded without a check unless a digest is
-required.
+When the model was logged with ``registered_model_name``, the registry version carries the
+digest too (tag ``fsreg.model_digest``), and loading ``models:/<name>/...`` checks the files
+against the registry's value: a registry and an artifact store may have different writers, so
+recomputing the manifest next to rewritten files does not pass.
+
+A model with no manifest (saved by MLflow, or with the manifest deleted) cannot be checked: it
+loads with a :class:`UnverifiedModelWarning` naming its pickle files, once per model and
+process, or is refused when ``FSREG_REQUIRE_MODEL_HASHES`` /
+:func:`fsregistry.config.set_require_model_hashes` asks for manifests.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 
 from fsregistry.exceptions import INVALID_STATE, FsRegistryException
@@ -26,12 +34,19 @@ HASHES_FILE = "fsreg.hashes.json"
 # ``registered_model_meta`` when a model is loaded through ``models:/``); never executed.
 IGNORED_FILES = frozenset({HASHES_FILE, "registered_model_meta"})
 _CHUNK = 1 << 20
+# Files that run code when loaded: pickles of any kind (cloudpickle writes .pkl too).
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".pck", ".joblib")
+_warned_unverified: set[str] = set()
 
 
 class ModelIntegrityError(FsRegistryException):
     """A model file differs from the hash recorded when the model was saved."""
 
     default_code = INVALID_STATE
+
+
+class UnverifiedModelWarning(UserWarning):
+    """A model with no hash manifest is being loaded: its pickles run unchecked."""
 
 
 def sha256_file(path: str) -> str:
@@ -97,12 +112,20 @@ def parse_manifest(data: bytes, where: str) -> dict[str, str]:
 
 
 def verify_local_model(
-    model_dir: str, *, expected_digest: str | None = None, where: str | None = None
+    model_dir: str,
+    *,
+    expected_digest: str | None = None,
+    registered_digest: str | None = None,
+    where: str | None = None,
+    require_manifest: bool | None = None,
 ) -> str | None:
     """Check a local model directory against its manifest; return the digest (None: no manifest).
 
     Raises :class:`ModelIntegrityError` listing every changed, missing or unexpected file, or
-    when ``expected_digest`` is given and the manifest is absent or different.
+    when ``expected_digest`` (the caller's) or ``registered_digest`` (the registry's) is given
+    and the manifest is absent or different. Without a manifest and nothing expected, warns
+    (:class:`UnverifiedModelWarning`) or, with ``require_manifest`` (default:
+    :func:`fsregistry.config.require_model_hashes`), refuses.
     """
     where = where or model_dir
     path = os.path.join(model_dir, HASHES_FILE)
@@ -112,6 +135,13 @@ def verify_local_model(
                 f"Model at {where} has no {HASHES_FILE}, so it cannot be checked against "
                 f"expected_digest={expected_digest!r}"
             )
+        if registered_digest is not None:
+            raise ModelIntegrityError(
+                f"Model at {where} has no {HASHES_FILE}, but the registry recorded the digest "
+                f"{registered_digest!r} when this version was registered: its files were "
+                "changed after registration. Nothing was loaded."
+            )
+        _unverified(model_dir, where, require_manifest)
         return None
     with open(path, "rb") as f:
         data = f.read()
@@ -120,6 +150,12 @@ def verify_local_model(
         raise ModelIntegrityError(
             f"Model at {where}: the recorded file hashes ({digest}) are not the expected "
             f"{expected_digest!r}; the model was changed after it was logged"
+        )
+    if registered_digest is not None and digest != _normalize_digest(registered_digest):
+        raise ModelIntegrityError(
+            f"Model at {where}: the file hashes ({digest}) are not the ones the registry "
+            f"recorded when this version was registered ({registered_digest!r}); the model "
+            "files were changed after registration. Nothing was loaded."
         )
     recorded = parse_manifest(data, where)
     actual_files = [f for f in local_files(model_dir) if f not in IGNORED_FILES]
@@ -139,6 +175,31 @@ def verify_local_model(
             "verify=False to load it anyway (loading a pickled model runs code from the store)."
         )
     return digest
+
+
+def _unverified(model_dir: str, where: str, require_manifest: bool | None) -> None:
+    """A model without a manifest: refuse it (strict mode) or warn once about its pickles."""
+    if require_manifest is None:
+        from fsregistry import config
+
+        require_manifest = config.require_model_hashes()
+    if require_manifest:
+        raise ModelIntegrityError(
+            f"Model at {where} has no {HASHES_FILE}, so its files cannot be verified, and "
+            "models without one are refused here (FSREG_REQUIRE_MODEL_HASHES or "
+            "fsregistry.config.set_require_model_hashes). Re-log it with fsregistry to load it."
+        )
+    pickles = [f for f in local_files(model_dir) if f.lower().endswith(PICKLE_SUFFIXES)]
+    if not pickles or where in _warned_unverified:
+        return
+    _warned_unverified.add(where)
+    warnings.warn(
+        f"Model at {where} has no {HASHES_FILE}: {', '.join(pickles)} will be unpickled "
+        "unverified, which runs any code they contain. Load only models from stores you trust, "
+        "or set FSREG_REQUIRE_MODEL_HASHES=1 to refuse such models.",
+        UnverifiedModelWarning,
+        stacklevel=4,
+    )
 
 
 def _normalize_digest(value: str) -> str:

@@ -194,6 +194,29 @@ def add_code_to_path(local_path: str, conf: dict[str, Any], code_key: str = CODE
             sys.path.insert(0, path)
 
 
+def fetch_verified_model(
+    model_uri: str,
+    dst_path: str | None = None,
+    verify: bool = True,
+    expected_digest: str | None = None,
+) -> str:
+    """The model's files in a local directory, checked (unless ``verify`` is False) against
+    their manifest, ``expected_digest`` and, for ``models:/<name>/...``, the digest the
+    registry recorded at registration: what every loader, server and environment runs on."""
+    from fsregistry.models.cache import local_model_dir
+    from fsregistry.models.hashes import verify_local_model
+
+    local = local_model_dir(model_uri, dst_path=dst_path)
+    if verify or expected_digest is not None:
+        verify_local_model(
+            local.path,
+            expected_digest=expected_digest,
+            registered_digest=local.registered_digest if verify else None,
+            where=model_uri,
+        )
+    return local.path
+
+
 def prepare_local_model(
     model_uri: str,
     dst_path: str | None,
@@ -201,12 +224,7 @@ def prepare_local_model(
     expected_digest: str | None,
 ) -> tuple[str, Model]:
     """Get the model files locally, verify their hashes, read MLmodel: the common load start."""
-    from fsregistry.models.cache import local_model_dir
-    from fsregistry.models.hashes import verify_local_model
-
-    local, _ = local_model_dir(model_uri, dst_path=dst_path)
-    if verify or expected_digest is not None:
-        verify_local_model(local, expected_digest=expected_digest, where=model_uri)
+    local = fetch_verified_model(model_uri, dst_path, verify, expected_digest)
     return local, Model.load(local)
 
 

@@ -210,7 +210,7 @@ def generate_build_context(
     _check_output_dir(target)
     if base_image is not None and (not base_image.strip() or any(c.isspace() for c in base_image)):
         raise InvalidParameterValue(f"Invalid base image {base_image!r}")
-    local_dir, _ = local_model_dir(model_uri)
+    local_dir = local_model_dir(model_uri).path
     python_version = model_python_version(local_dir)
     image = base_image or default_base_image(python_version)
     reqs, constraints = model_requirements(local_dir)

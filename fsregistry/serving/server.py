@@ -91,15 +91,14 @@ def _has(module: str) -> bool:
 
 def serve(model_uri: str, options: ServerOptions | None = None) -> None:
     """Serve the model at ``model_uri`` until interrupted (blocks; Ctrl-C or SIGTERM stops)."""
-    from fsregistry.models.cache import local_model_dir
-    from fsregistry.pyfunc import load_model
+    from fsregistry.pyfunc import fetch_verified_model, load_model
     from fsregistry.serving.app import ScoringApp
 
     options = options or ServerOptions()
     options.check()
     uvicorn = import_uvicorn()
-    local_dir, _ = local_model_dir(model_uri)
-    model = load_model(local_dir)
+    local_dir = fetch_verified_model(model_uri)
+    model = load_model(local_dir, verify=False)  # just verified
     # Worker processes (and anything they start) find the model and limits here.
     os.environ[MODEL_DIR_ENV] = local_dir
     os.environ[MAX_REQUEST_BYTES_ENV] = str(options.max_request_bytes)
@@ -138,13 +137,13 @@ def serve_in_virtualenv(model_uri: str, options: ServerOptions | None = None) ->
     """Build (or reuse) the model's virtualenv and replace this process by the server running
     in it (``<env python> -m fsregistry.serving``). The model is fetched here first, so the
     environment needs no access to the store."""
-    from fsregistry.models.cache import local_model_dir
+    from fsregistry.pyfunc import fetch_verified_model
 
     options = options or ServerOptions()
     options.check()
     from fsregistry.envs import prepare_env
 
-    local_dir, _ = local_model_dir(model_uri)
+    local_dir = fetch_verified_model(model_uri)
     env = prepare_env(local_dir, extras=SERVE_REQUIREMENTS)
     python = str(env.python)
     # -I: the current directory (a source checkout, say) must not shadow the environment's
