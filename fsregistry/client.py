@@ -43,6 +43,13 @@ class Client:
 
     ``tracking_uri``/``registry_uri`` default to the process settings
     (:func:`fsregistry.set_tracking_uri`, ``FSREG_TRACKING_URI``, ``./mlruns``).
+    ``storage_options`` (fsregistry only) go to the storage of both stores (artifact locations
+    are opened without them); MLflow 3's ``workspace_store_uri`` is not accepted.
+
+    Each method's docstring says where it differs from ``MlflowClient``. Throughout: writes
+    are synchronous; ``ModelVersion.version`` is a str (MLflow's file store returns an int);
+    MLflow's refusals of prompts (registered models tagged ``mlflow.prompt.is_prompt``) outside
+    searches, and its deprecation warnings for stages, are not mirrored.
     """
 
     def __init__(
@@ -58,14 +65,17 @@ class Client:
 
     @property
     def tracking_uri(self) -> str:
+        """The tracking store's URI: as given, else the process setting. Same as MlflowClient."""
         return self._tracking_uri
 
     @property
     def registry_uri(self) -> str:
+        """The registry's URI (MLflow's rule). fsregistry only: MlflowClient keeps it private."""
         return self._registry_uri
 
     @property
     def store(self) -> TrackingStore:
+        """The TrackingStore in use. fsregistry only: MlflowClient keeps its store private."""
         return self._store
 
     # -- experiments --------------------------------------------------------------------------
@@ -75,12 +85,19 @@ class Client:
         artifact_location: str | None = None,
         tags: Mapping[str, Any] | None = None,
     ) -> str:
+        """Create an experiment and return its id. Differs: the id is derived from the name.
+
+        So two processes creating one name at once end up with one experiment (MLflow draws a
+        random id).
+        """
         return self._store.create_experiment(name, artifact_location, tags)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
+        """An experiment by id. Same as MlflowClient."""
         return self._store.get_experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """An experiment by name (deleted ones too), or None. Same as MlflowClient."""
         return self._store.get_experiment_by_name(name)
 
     def search_experiments(
@@ -91,6 +108,7 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[Experiment]:
+        """A page of experiments. Same as MlflowClient, but ``max_results=None`` means 1000."""
         return self._store.search_experiments(
             view_type,
             1000 if max_results is None else max_results,
@@ -100,18 +118,37 @@ class Client:
         )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment. Differs in two error cases (see below).
+
+        Renaming to its current name does nothing (MLflow: RESOURCE_ALREADY_EXISTS); a deleted
+        experiment raises INVALID_STATE (MLflow: a plain Exception).
+        """
         self._store.rename_experiment(experiment_id, new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
+        """Delete an experiment and its runs (moved to .trash). Differs in error codes.
+
+        Deleting it again raises INVALID_STATE (MLflow: RESOURCE_DOES_NOT_EXIST); experiment 0
+        raises INVALID_PARAMETER_VALUE (MLflow: INTERNAL_ERROR).
+        """
         self._store.delete_experiment(experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
+        """Restore a deleted experiment and its runs. Differs: an active one is INVALID_STATE.
+
+        MLflow raises RESOURCE_DOES_NOT_EXIST for an experiment that is not deleted.
+        """
         self._store.restore_experiment(experiment_id)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set an experiment tag. Differs: a deleted experiment raises INVALID_STATE.
+
+        MLflow raises INVALID_PARAMETER_VALUE there.
+        """
         self._store.set_experiment_tag(experiment_id, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Delete an experiment tag. Differs: allowed on a deleted experiment (MLflow refuses)."""
         self._store.delete_experiment_tag(experiment_id, key)
 
     # -- runs ---------------------------------------------------------------------------------
@@ -122,19 +159,30 @@ class Client:
         tags: Mapping[str, Any] | None = None,
         run_name: str | None = None,
     ) -> Run:
+        """Start a run. Differs: with no ``mlflow.user`` tag, user_id is the OS login name.
+
+        MlflowClient records ``"unknown"`` there (``fsregistry.start_run`` sets the tag).
+        """
         user = (tags or {}).get("mlflow.user")
         return self._store.create_run(
             experiment_id, user_id=user, start_time=start_time, tags=tags, run_name=run_name
         )
 
     def get_run(self, run_id: str) -> Run:
+        """A run with its data and dataset inputs. Same as MlflowClient."""
         return self._store.get_run(run_id)
 
     def get_parent_run(self, run_id: str) -> Run | None:
+        """The run named by the ``mlflow.parentRunId`` tag, or None. Same as MlflowClient."""
         parent = self._store.get_run(run_id).data.tags.get(PARENT_RUN_ID_TAG)
         return self._store.get_run(parent) if parent else None
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        """Change a run's status and/or name. Differs: a terminal status also sets end_time.
+
+        MLflow keeps the recorded end_time. With neither argument MLflow returns without reading the
+        run; this still raises for a missing or deleted run.
+        """
         end_time = (
             now_ms() if status and RunStatus.is_terminated(RunStatus.from_any(status)) else None
         )
@@ -143,15 +191,19 @@ class Client:
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> RunInfo:
+        """End a run (FINISHED by default). Differs: returns the updated RunInfo (MLflow: None)."""
         return self._store.set_terminated(run_id, status or RunStatus.FINISHED, end_time)
 
     def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted (its files stay). Same as MlflowClient."""
         self._store.delete_run(run_id)
 
     def restore_run(self, run_id: str) -> None:
+        """Mark a deleted run active again. Same as MlflowClient."""
         self._store.restore_run(run_id)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Log a param (as ``str(value)``); returns ``value``. Differs: always synchronous."""
         self._store.log_param(run_id, key, value)
         return value
 
@@ -164,14 +216,21 @@ class Client:
         step: int | None = None,
         synchronous: bool | None = None,
     ) -> None:
+        """Log a metric. Differs: no dataset_name/dataset_digest/model_id; always synchronous.
+
+        ``synchronous`` is ignored. ``value`` must be a number (MLflow also converts 0-d arrays and
+        tensors). On S3/GCS the line is buffered briefly: see :meth:`flush`.
+        """
         self._store.log_metric(
             run_id, Metric(key, value, timestamp if timestamp is not None else now_ms(), step or 0)
         )
 
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        """Set a run tag (stored as ``str(value)``). Differs: always synchronous, returns None."""
         self._store.set_tag(run_id, key, value)
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a run tag. Same as MlflowClient."""
         self._store.delete_tag(run_id, key)
 
     def log_batch(
@@ -182,12 +241,20 @@ class Client:
         tags: Sequence[RunTag] = (),
         synchronous: bool | None = None,
     ) -> None:
+        """Log metrics, params and tags in one call. Differs: never split; always synchronous.
+
+        More than 10,000 metrics or 1,000 params and tags raise INVALID_PARAMETER_VALUE (MLflow
+        splits the batch into requests); an empty batch still checks the run; metrics get no
+        model_id from the active model; ``synchronous`` is ignored.
+        """
         self._store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
+        """Record dataset inputs of a run. Differs: no ``models`` argument (LoggedModel inputs)."""
         self._store.log_inputs(run_id, datasets or [])
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every logged value of one metric, in file order. Same as MlflowClient."""
         return self._store.get_metric_history(run_id, key)
 
     def search_runs(
@@ -199,6 +266,11 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[Run]:
+        """A page of runs matching a filter. Differs: ``experiment_ids`` must be a list.
+
+        A single id raises INVALID_PARAMETER_VALUE (MLflow wraps it in a list). Unknown ids give
+        no runs, as with MLflow.
+        """
         return self._store.search_runs(
             experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
@@ -210,7 +282,10 @@ class Client:
         return read_logged_model(self._store.storage, model_id)
 
     def flush(self) -> None:
-        """Write metric lines still buffered for an object store (done at end_run anyway)."""
+        """Write metric lines still buffered for an object store (done at end_run anyway).
+
+        fsregistry only: MlflowClient has no ``flush``; its file store writes each line at once.
+        """
         self._store.flush()
 
     # -- artifacts ----------------------------------------------------------------------------
@@ -220,25 +295,45 @@ class Client:
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
+        """Upload one local file to a run's artifacts. Differs: a directory raises.
+
+        INVALID_PARAMETER_VALUE; MLflow 3 uploads a directory as ``<artifact_path>/<dir name>``.
+        """
         self._artifacts(run_id).log_artifact(local_path, artifact_path)
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
+        """Upload a local directory's contents to a run's artifacts. Same as MlflowClient."""
         self._artifacts(run_id).log_artifacts(local_dir, artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Write ``text`` to a run artifact. Differs: a non-str is INVALID_PARAMETER_VALUE."""
         if not isinstance(text, str):
             raise InvalidParameterValue(f"log_text expects a str, got {type(text).__name__}")
         self._artifacts(run_id).log_text(text, artifact_file)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Write a dict as JSON (YAML for .yaml/.yml). Differs: non-JSON values raise TypeError.
+
+        MLflow writes ``str(value)`` for them; YAML is written with ``safe_dump`` and keeps
+        non-ASCII characters (MLflow escapes them).
+        """
         self._artifacts(run_id).log_dict(dictionary, artifact_file)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The entries directly under ``path`` of a run's artifacts. Differs: run files only.
+
+        MLflow 3 also lists the LoggedModel the run logged under the first component of ``path``.
+        """
         return self._artifacts(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Copy a run's artifact file or directory to a local path. Differs: see below.
+
+        ``dst_path`` must exist (MLflow 3 creates it), and only the run's own artifacts are read
+        (MLflow 3 also fetches the LoggedModel the run logged under ``path``).
+        """
         return self._artifacts(run_id).download_artifacts(path, dst_path)
 
     # -- model registry -----------------------------------------------------------------------
@@ -246,6 +341,7 @@ class Client:
     # int or str. The registry lives at ``registry_uri`` (default: the tracking store).
     @property
     def registry_store(self) -> RegistryStore:
+        """The RegistryStore at ``registry_uri``. fsregistry only (MlflowClient's is private)."""
         return config.registry_store(self._registry_uri, self._storage_options)
 
     def create_registered_model(
@@ -255,20 +351,25 @@ class Client:
         description: str | None = None,
         deployment_job_id: str | None = None,
     ) -> RegisteredModel:
+        """Create a registered model. Same as MlflowClient (``deployment_job_id`` is ignored)."""
         return self.registry_store.create_registered_model(name, tags, description)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
+        """A registered model with its latest versions, tags and aliases. Same as MlflowClient."""
         return self.registry_store.get_registered_model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a registered model. Differs: returns the renamed model (MLflow: None)."""
         return self.registry_store.rename_registered_model(name, new_name)
 
     def update_registered_model(
         self, name: str, description: str | None = None, deployment_job_id: str | None = None
     ) -> RegisteredModel:
+        """Set a model's description. Same as MlflowClient (``deployment_job_id`` is ignored)."""
         return self.registry_store.update_registered_model(name, description)
 
     def delete_registered_model(self, name: str) -> None:
+        """Delete a registered model with all its versions. Same as MlflowClient."""
         self.registry_store.delete_registered_model(name)
 
     def search_registered_models(
@@ -278,14 +379,17 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[RegisteredModel]:
+        """A page of registered models (prompts left out). Same as MlflowClient."""
         return self.registry_store.search_registered_models(
             filter_string, max_results, order_by, page_token
         )
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        """Set a registered model tag. Same as MlflowClient."""
         self.registry_store.set_registered_model_tag(name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Delete a registered model tag (a missing one is fine). Same as MlflowClient."""
         self.registry_store.delete_registered_model_tag(name, key)
 
     def create_model_version(
@@ -299,6 +403,12 @@ class Client:
         await_creation_for: int = 300,
         model_id: str | None = None,
     ) -> ModelVersion:
+        """Register a new version of a model from ``source``. Differs in error codes.
+
+        The version is READY on return, as with MLflow's file store (``await_creation_for`` is
+        ignored). A missing model raises RESOURCE_DOES_NOT_EXIST and an unresolvable ``models:/``
+        source INVALID_PARAMETER_VALUE (MLflow's file store: INTERNAL_ERROR for both).
+        """
         return self.registry_store.create_model_version(
             name,
             source,
@@ -317,14 +427,17 @@ class Client:
         )
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
+        """One version of a registered model. Same as MlflowClient."""
         return self.registry_store.get_model_version(name, version)
 
     def update_model_version(
         self, name: str, version: str | int, description: str | None = None
     ) -> ModelVersion:
+        """Set a version's description. Differs: ``description=None`` clears it (MLflow raises)."""
         return self.registry_store.update_model_version(name, version, description)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
+        """Delete a version; its number is not reused, its aliases go. Same as MlflowClient."""
         self.registry_store.delete_model_version(name, version)
 
     def _version_or_stage(
@@ -352,6 +465,10 @@ class Client:
         value: Any = None,
         stage: str | None = None,
     ) -> None:
+        """Tag a version, given by ``version`` or ``stage``. Differs in one error code.
+
+        A stage holding no version raises RESOURCE_DOES_NOT_EXIST (MLflow: INTERNAL_ERROR).
+        """
         if key is None:
             raise InvalidParameterValue("set_model_version_tag needs a tag key")
         number = self._version_or_stage(name, version, stage)
@@ -364,34 +481,46 @@ class Client:
         key: str | None = None,
         stage: str | None = None,
     ) -> None:
+        """Delete a version's tag, by ``version`` or ``stage``. Differs in one error code.
+
+        A stage holding no version raises RESOURCE_DOES_NOT_EXIST (MLflow: INTERNAL_ERROR).
+        """
         if key is None:
             raise InvalidParameterValue("delete_model_version_tag needs a tag key")
         number = self._version_or_stage(name, version, stage)
         self.registry_store.delete_model_version_tag(name, number, key)
 
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+        """Point an alias at a version. Same as MlflowClient."""
         self.registry_store.set_registered_model_alias(name, alias, version)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Remove an alias (a missing one is fine). Same as MlflowClient."""
         self.registry_store.delete_registered_model_alias(name, alias)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias points at (``latest``: the highest). Same as MlflowClient."""
         return self.registry_store.get_model_version_by_alias(name, alias)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
+        """The highest version in each of ``stages`` (default: all). Same as MlflowClient."""
         return self.registry_store.get_latest_versions(name, stages)
 
     def transition_model_version_stage(
         self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
+        """Move a version to a stage (optionally archiving others there). Same as MlflowClient."""
         return self.registry_store.transition_model_version_stage(
             name, version, stage, archive_existing_versions
         )
 
     def get_model_version_stages(self, name: str, version: str | int) -> list[str]:
-        """The stages a version can be moved to (MLflow's file store: all four)."""
+        """The stages a version can be moved to (MLflow's file store: all four).
+
+        Differs: a missing model or version raises RESOURCE_DOES_NOT_EXIST (MLflow does not look).
+        """
         self.registry_store.get_model_version(name, version)
         return list(ALL_STAGES)
 
@@ -402,11 +531,17 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[ModelVersion]:
+        """A page of model versions matching a filter. Same as MlflowClient."""
         return self.registry_store.search_model_versions(
             filter_string, max_results, order_by, page_token
         )
 
     def get_model_version_download_uri(self, name: str, version: str | int) -> str:
+        """Where a version's files are (storage_location, else source). Differs: see below.
+
+        A recorded ``file://`` path that no longer exists is mapped into this store when the tree
+        was copied here; a version recording neither raises INVALID_STATE.
+        """
         return self.registry_store.get_model_version_download_uri(name, version)
 
     def copy_model_version(
@@ -422,6 +557,10 @@ class Client:
         under ``models/<dst_name>/version-<N>/artifacts``, so the destination is
         self-contained: source and storage_location point there, tags
         ``fsregistry.copied_from`` / ``fsregistry.copied_from_registry`` record the origin.
+
+        Differs from MlflowClient (besides ``src_registry_uri``): a URI that is not
+        ``models:/`` raises INVALID_PARAMETER_VALUE and a missing source version
+        RESOURCE_DOES_NOT_EXIST (MLflow: INTERNAL_ERROR for both); nothing is printed.
         """
         if not is_models_uri(src_model_uri):
             raise InvalidParameterValue(
