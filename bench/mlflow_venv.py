@@ -1,6 +1,6 @@
 """The MLflow the benchmark compares against, in its own cached virtualenv.
 
-``mlflow-skinny`` (as in ``tests/mlflow_env.py``) plus ``sqlalchemy`` and ``alembic``, which
+``mlflow-skinny`` (as in ``fsreg_testing/mlflow_env.py``) plus ``sqlalchemy`` and ``alembic``, which
 MLflow's SQLite store needs and ``mlflow-skinny`` lacks. Kept apart from the test venvs
 (``$FSREG_MLFLOW_CACHE/bench-mlflow-<version>``): with SQLAlchemy installed, MLflow 3 may pick
 a different default store, which the compatibility tests must not see.
@@ -11,15 +11,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
-_TESTS = Path(__file__).resolve().parent.parent / "tests"
-if str(_TESTS) not in sys.path:
-    sys.path.insert(0, str(_TESTS))
-
-from mlflow_env import cache_root, mlflow_env  # noqa: E402
+from fsreg_testing.mlflow_env import cache_root, mlflow_env
 
 MLFLOW_VERSION = "3.17.2"
 REQUIREMENTS = [f"mlflow-skinny=={MLFLOW_VERSION}", "sqlalchemy>=2,<3", "alembic>=1.12,<2"]

@@ -32,17 +32,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+# This file's siblings: Python puts a script's directory first on sys.path (``python
+# bench/run.py``). fsreg_testing (imported by mlflow_venv) comes from the repository root,
+# which the editable install's .pth puts on sys.path.
+import report
+import verify
+from mlflow_venv import MLFLOW_VERSION, bench_mlflow_env, bench_mlflow_python
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-for _p in (BENCH, ROOT / "tests"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
 
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-
-import report  # noqa: E402
-import verify  # noqa: E402
-from mlflow_venv import MLFLOW_VERSION, bench_mlflow_env, bench_mlflow_python  # noqa: E402
 
 TOOLS = ("fsreg", "mlflow-file", "mlflow-sqlite")
 # What pip does to a wheel's modules when it installs them, done to this checkout's package.
@@ -674,7 +674,7 @@ class Bench:
         fsregistry's writers would have (``workload.py``: ``buckettree``, ``bucketindex``,
         both checked against the API on the same emulator first).
         """
-        from emulators import start_gcs_server, start_s3_server
+        from fsreg_testing.emulators import start_gcs_server, start_s3_server
 
         s = self.sizes
         n = s.bucket_runs if kind == "s3" else s.gcs_runs

@@ -31,7 +31,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Found beside this file: Python puts a script's directory first on sys.path, and this file
+# is always started as a script (``python bench/workload.py SPEC``), in MLflow's venv too,
+# where nothing else of this checkout is importable.
 import datagen as dg
 
 # -- tool adapter ---------------------------------------------------------------------------
@@ -990,7 +992,8 @@ def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[st
 
 def workload_buckettree(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
     """Write runs ``0..count-1`` of a bucket store as local files ``<dir>/<bucket>/<key>``, for
-    the emulator to preload (``tests/emulators.py``): the bytes fsregistry's API writes there.
+    the emulator to preload (``fsreg_testing/emulators.py``): the bytes fsregistry's API writes
+    there.
 
     ``spec["uri"]`` is the local directory standing for the bucket store's root; the driver
     sets ``FSREG_ARTIFACT_ROOT`` to the bucket store's URL, so the experiment made here

@@ -13,13 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 SAMPLE = 10  # registrations averaged at each end
@@ -78,7 +75,7 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=1000)
     parser.add_argument("--backends", default="local,s3,gcs")
     args = parser.parse_args()
-    from emulators import start_gcs_server, start_s3_server
+    from fsreg_testing.emulators import start_gcs_server, start_s3_server
 
     for backend in args.backends.split(","):
         if backend == "local":

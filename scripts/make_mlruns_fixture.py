@@ -4,13 +4,13 @@
 
 For each version this
 
-1. builds/reuses the MLflow venv (``tests/mlflow_env.py``),
+1. builds/reuses the MLflow venv (``fsreg_testing/mlflow_env.py``),
 2. runs MLflow in a scratch directory (``$TMPDIR/fsregistry-fixture-gen/mlflow-<version>/``) to
    write a store at ``.../mlruns`` (experiments, runs, metrics, datasets, artifacts, sklearn
    models, registered models — see ``GENERATE`` below and ``mlruns_fixture/README.md``),
 3. asks the same MLflow to read everything back and records its answers in ``expected.json``,
 4. copies the tree to ``mlruns_fixture/mlflow-<version>/mlruns/``, lists its empty
-   directories in ``empty_dirs.txt`` (git drops them; ``tests/fixture_trees.py`` recreates
+   directories in ``empty_dirs.txt`` (git drops them; ``fsreg_testing/fixture_trees.py`` recreates
    them) and deletes the scratch tree (``--keep`` keeps it).
 
 MLflow stores absolute ``file://`` URIs, so the copied tree still points at the scratch
@@ -29,11 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-
-from fixture_trees import EMPTY_DIRS_FILE, FIXTURE_ROOT, empty_dirs  # noqa: E402
-from mlflow_env import MLFLOW_VERSIONS, run_mlflow  # noqa: E402
+from fsreg_testing.fixture_trees import EMPTY_DIRS_FILE, FIXTURE_ROOT, empty_dirs
+from fsreg_testing.mlflow_env import MLFLOW_VERSIONS, run_mlflow
 
 #: The tiny deterministic training/prediction frame (f1 float, f2 int) and its labels.
 FRAME = {

@@ -16,13 +16,12 @@ Fixtures
     ``(filesystem, root_path)`` for looking at ``store_url`` directly, with no instance or
     listings cache.
 ``mlflow_python`` (parametrized: ``mlflow2``, ``mlflow3``; marked ``mlflow``)
-    A real MLflow in its own virtualenv (see ``tests/mlflow_env.py``).
+    A real MLflow in its own virtualenv (see ``fsreg_testing/mlflow_env.py``).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,16 +29,12 @@ from typing import Any
 
 import pytest
 
-_TESTS_DIR = Path(__file__).resolve().parent
-if str(_TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(_TESTS_DIR))
-
 # gcsfs reads this when it is first imported; its experimental default class does not suit
 # the emulator.
 os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 
-from emulators import Emulator, start_gcs_server, start_s3_server  # noqa: E402
-from mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS, MlflowPython, mlflow_python_env  # noqa: E402
+from fsreg_testing.emulators import Emulator, start_gcs_server, start_s3_server
+from fsreg_testing.mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS, MlflowPython, mlflow_python_env
 
 BACKENDS = ("local", "s3", "gcs")
 

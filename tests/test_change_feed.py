@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import age_tree, ended_runs
 
+from fsreg_testing.runs import age_tree, ended_runs
 from fsregistry import Client
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.storage import changes

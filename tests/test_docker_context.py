@@ -19,7 +19,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from models_support import FRAME, frame, trained_model
 from test_serving import (
     EXPECTED,
     FSREG,
@@ -31,6 +30,7 @@ from test_serving import (
 )
 
 import fsregistry
+from fsreg_testing.models import FRAME, frame, trained_model
 from fsregistry import sklearn as fsk
 from fsregistry.exceptions import FsRegistryException, InvalidParameterValue
 from fsregistry.models.cache import resolve_location

@@ -8,7 +8,7 @@ nowhere else (``fsreg-envtest-tiny``). All models share one requirement set, hen
 environment, built once per worker by two concurrent ``fsreg models prepare-env`` processes.
 """
 
-# Fixtures come from models_support (imported by name), so pytest's argument names shadow
+# Fixtures come from fsreg_testing.models (imported by name), so pytest's argument names shadow
 # them: that is how pytest fixtures are shared without a conftest.
 # ruff: noqa: F811
 
@@ -30,9 +30,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from models_support import model_cache, tracking  # noqa: F401 - fixtures
 
 import fsregistry
+from fsreg_testing.models import model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
 from fsregistry.envs import EnvironmentBuildError, ModelEnvironment, prepare_env
 from fsregistry.envs.builder import LOCKS_DIR, MARKER_FILE

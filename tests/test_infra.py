@@ -14,12 +14,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import emulators
 import fsspec
 import pytest
-from emulators import Emulator, start_gcs_server, start_s3_server
-from fixture_trees import copy_fixture_tree, fixture_dir, load_expected
-from mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS, MlflowEnvError, MlflowPython, run_mlflow
+
+from fsreg_testing import emulators
+from fsreg_testing.emulators import Emulator, start_gcs_server, start_s3_server
+from fsreg_testing.fixture_trees import copy_fixture_tree, fixture_dir, load_expected
+from fsreg_testing.mlflow_env import (
+    MLFLOW_IDS,
+    MLFLOW_VERSIONS,
+    MlflowEnvError,
+    MlflowPython,
+    run_mlflow,
+)
 
 EMULATORS = ("s3_emulator", "gcs_emulator")
 
@@ -131,7 +138,7 @@ def test_concurrent_conditional_creates_have_one_winner(emulator: Emulator, buck
 def test_moto_write_lock_wraps_the_real_methods() -> None:
     """The server process's lock must wrap moto's actual write entry points."""
     code = (
-        "import emulators\n"
+        "from fsreg_testing import emulators\n"
         "from moto.s3.responses import S3Response\n"
         "before = {n: getattr(S3Response, n) for n in ('put_object', '_key_response_post')}\n"
         "emulators._install_s3_write_lock()\n"
@@ -141,7 +148,7 @@ def test_moto_write_lock_wraps_the_real_methods() -> None:
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=Path(__file__).parent,
+        cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         timeout=120,

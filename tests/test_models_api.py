@@ -1,7 +1,7 @@
 """``fsregistry.models``: MLmodel, input examples and serving JSON, predict, set_signature,
 environment capture."""
 
-# Fixtures come from models_support (imported by name), so pytest's argument names shadow
+# Fixtures come from fsreg_testing.models (imported by name), so pytest's argument names shadow
 # them: that is how pytest fixtures are shared without a conftest.
 # ruff: noqa: F811
 
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from fixture_trees import FIXTURE_ROOT
-from models_support import frame, model_cache, tracking, trained_model  # noqa: F401 - fixtures
 
 import fsregistry
+from fsreg_testing.fixture_trees import FIXTURE_ROOT
+from fsreg_testing.models import frame, model_cache, tracking, trained_model  # noqa: F401 - fixtures
 from fsregistry import sklearn as fsk
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.models import (

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
-from mlflow_env import MLFLOW_VERSIONS
-from models_support import model_cache  # noqa: F401 - fixture
 
 import fsregistry
+from fsreg_testing.fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
+from fsreg_testing.mlflow_env import MLFLOW_VERSIONS
+from fsreg_testing.models import model_cache  # noqa: F401 - fixture
 from fsregistry import pyfunc
 from fsregistry import sklearn as fsk
 from fsregistry.models import get_model_info

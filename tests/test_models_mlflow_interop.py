@@ -8,7 +8,7 @@
   with the same predictions, signature and input example.
 """
 
-# Fixtures come from models_support (imported by name), so pytest's argument names shadow
+# Fixtures come from fsreg_testing.models (imported by name), so pytest's argument names shadow
 # them: that is how pytest fixtures are shared without a conftest.
 # ruff: noqa: F811
 
@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow_env import MlflowPython
-from models_support import (  # noqa: F401 - fixtures
+
+import fsregistry
+from fsreg_testing.mlflow_env import MlflowPython
+from fsreg_testing.models import (  # noqa: F401 - fixtures
     FRAME,
     LABELS,
     frame,
@@ -32,8 +34,6 @@ from models_support import (  # noqa: F401 - fixtures
     register,
     trained_model,
 )
-
-import fsregistry
 from fsregistry import pyfunc
 from fsregistry import sklearn as fsk
 from fsregistry.models import Model, get_model_info, infer_signature

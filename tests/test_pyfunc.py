@@ -1,7 +1,7 @@
 """``fsregistry.pyfunc``: custom Python models (artifacts, code_paths, params, load_context),
 on local disk, S3 and GCS."""
 
-# Fixtures come from models_support (imported by name), so pytest's argument names shadow
+# Fixtures come from fsreg_testing.models (imported by name), so pytest's argument names shadow
 # them: that is how pytest fixtures are shared without a conftest.
 # ruff: noqa: F811
 
@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from models_support import frame, model_cache, tracking  # noqa: F401 - fixtures
 
 import fsregistry
+from fsreg_testing.models import frame, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.models import ModelIntegrityError, infer_signature
@@ -142,8 +142,7 @@ def test_unsupported_flavor_is_a_clear_error(tmp_path: Path) -> None:
         pyfunc.load_model(str(model_dir))
     with pytest.raises(InvalidParameterValue, match="only available for custom"):
         sk = tmp_path / "sk"
-        from models_support import trained_model
-
+        from fsreg_testing.models import trained_model
         from fsregistry import sklearn as fsk
 
         fsk.save_model(trained_model(), sk)
@@ -151,8 +150,7 @@ def test_unsupported_flavor_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_sklearn_pyfunc_raw_model(tmp_path: Path) -> None:
-    from models_support import trained_model
-
+    from fsreg_testing.models import trained_model
     from fsregistry import sklearn as fsk
 
     model = trained_model()

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
-from mlflow_env import MlflowPython
 
+from fsreg_testing.mlflow_env import MlflowPython
 from fsregistry import Client
 from fsregistry.mlruns.metafile import _load_simple
 from fsregistry.registry import model_index

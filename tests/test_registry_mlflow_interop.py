@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
-from mlflow_env import MLFLOW_VERSIONS, MlflowPython
 
+from fsreg_testing.fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
+from fsreg_testing.mlflow_env import MLFLOW_VERSIONS, MlflowPython
 from fsregistry import Client, artifacts
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.uris import resolve_model_uri

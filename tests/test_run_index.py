@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import age_tree, ended_runs, spy_reads
 
+from fsreg_testing.runs import age_tree, ended_runs, spy_reads
 from fsregistry import Client
 from fsregistry.tracking import run_index
 

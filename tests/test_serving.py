@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 from conftest import new_bucket_name
-from models_support import FRAME, LABELS, frame, trained_model
 
 import fsregistry
+from fsreg_testing.models import FRAME, LABELS, frame, trained_model
 from fsregistry import Client
 from fsregistry import sklearn as fsk
 from fsregistry.fluent import _stack

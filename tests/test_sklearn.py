@@ -1,7 +1,7 @@
 """``fsregistry.sklearn``: save, log and load on local disk, S3 and GCS, every URI form,
 every serialization format, hash checks and the download cache."""
 
-# Fixtures come from models_support (imported by name), so pytest's argument names shadow
+# Fixtures come from fsreg_testing.models (imported by name), so pytest's argument names shadow
 # them: that is how pytest fixtures are shared without a conftest.
 # ruff: noqa: F811
 
@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from models_support import (  # noqa: F401 - fixtures
+
+import fsregistry
+from fsreg_testing.models import (  # noqa: F401 - fixtures
     LABELS,
     frame,
     local_tracking,
@@ -25,8 +27,6 @@ from models_support import (  # noqa: F401 - fixtures
     tracking,
     trained_model,
 )
-
-import fsregistry
 from fsregistry import pyfunc
 from fsregistry import sklearn as fsk
 from fsregistry.exceptions import InvalidParameterValue, ResourceAlreadyExists

@@ -11,7 +11,7 @@ master, a worker and an executor JVM of their own) in a subprocess: the driver-l
 shipped with ``addArchive`` and the bucket model is read from S3 by the executor.
 """
 
-# Fixtures come from models_support (imported by name), so pytest's argument names shadow
+# Fixtures come from fsreg_testing.models (imported by name), so pytest's argument names shadow
 # them: that is how pytest fixtures are shared without a conftest.
 # ruff: noqa: F811
 
@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from models_support import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
 
 import fsregistry
+from fsreg_testing.models import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.models import infer_signature

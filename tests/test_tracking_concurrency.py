@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 import pytest
-from runs_support import spy_reads
 
+from fsreg_testing.runs import spy_reads
 from fsregistry import Client
 
 WORKERS = 6

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
-from mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS
 
+from fsreg_testing.fixture_trees import copy_fixture_tree, load_expected, upload_fixture_tree
+from fsreg_testing.mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS
 from fsregistry import Client, ViewType
 from fsregistry.exceptions import ResourceDoesNotExist
 

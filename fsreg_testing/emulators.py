@@ -2,7 +2,7 @@
 
 Usable from pytest (see ``tests/conftest.py``) and from plain scripts::
 
-    from emulators import start_s3_server, start_gcs_server
+    from fsreg_testing.emulators import start_s3_server, start_gcs_server
 
     with start_s3_server() as s3:
         s3.make_bucket("my-bucket")
@@ -23,7 +23,7 @@ Both can start pre-loaded with objects (``preload=DIR``, laid out ``DIR/<bucket>
 buckets and objects exist before the first request, without uploading them over HTTP (the
 benchmark fills buckets with ~90,000 objects this way; uploads run at a few hundred per second).
 
-Run ``python tests/emulators.py s3|gcs`` to start one by hand; it prints its environment
+Run ``python fsreg_testing/emulators.py s3|gcs`` to start one by hand; it prints its environment
 variables and serves until interrupted.
 """
 
@@ -395,7 +395,7 @@ def _install_s3_write_lock() -> None:
         if original is None:
             raise EmulatorError(
                 f"moto's S3Response has no method {name!r}: the installed moto version "
-                "is not supported by tests/emulators.py"
+                "is not supported by fsreg_testing/emulators.py"
             )
 
         def make_locked(fn: Callable[..., Any]) -> Callable[..., Any]:

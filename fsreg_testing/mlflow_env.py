@@ -285,6 +285,6 @@ def mlflow_python_env(version: str) -> MlflowPython:
 
 
 if __name__ == "__main__":
-    # python tests/mlflow_env.py [VERSION ...]: build (or check) the venvs.
+    # python fsreg_testing/mlflow_env.py [VERSION ...]: build (or check) the venvs.
     for v in sys.argv[1:] or MLFLOW_VERSIONS:
         print(v, mlflow_python(v), flush=True)
