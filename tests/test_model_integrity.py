@@ -15,14 +15,14 @@ import warnings
 from pathlib import Path
 
 import pytest
-from models_support import (  # noqa: F401 - fixtures
+
+import fsregistry
+from fsreg_testing.models import (  # noqa: F401 - fixtures
     frame,
     model_cache,
     tracking,
     trained_model,
 )
-
-import fsregistry
 from fsregistry import config, pyfunc
 from fsregistry import sklearn as fsk
 from fsregistry.models import ModelIntegrityError, verify_model
