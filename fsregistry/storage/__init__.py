@@ -7,6 +7,11 @@ from the standard environment (``AWS_*``, ``AWS_ENDPOINT_URL[_S3]``,
 ``STORAGE_EMULATOR_HOST``, application-default credentials) or explicit
 ``storage_options``, passed to the fsspec filesystem unchanged. s3fs and gcsfs are imported
 only when such a URL is opened, which keeps ``import fsregistry`` and the CLI fast.
+
+s3fs and gcsfs are optional (``pip install 'fsregistry[s3]'``, ``'fsregistry[gcs]'``), as is
+the package behind any other fsspec protocol. :func:`_filesystem_class` is the one place a
+filesystem implementation is imported, so a missing one is always the same error: an
+:class:`InvalidParameterValue` naming what to install.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ __all__ = [
 
 _S3_PROTOCOLS = ("s3", "s3a")
 _GCS_PROTOCOLS = ("gs", "gcs")
+# What serves S3 and GCS stores, and the fsregistry extra that installs it (pyproject.toml).
+_EXTRAS = {"s3": ("S3", "s3fs", "s3"), "gs": ("GCS", "gcsfs", "gcs")}
 # Schemes that name a server or database, never a place on a filesystem.
 _NON_STORE_SCHEMES = ("http", "https", "databricks", "sqlite", "postgresql", "mysql", "mssql")
 
@@ -85,8 +92,49 @@ def local_path_of(url: str) -> str | None:
     return None
 
 
-def _open_s3(root: str, options: dict[str, Any]) -> Storage:
-    import s3fs
+def _filesystem_class(url: str, protocol: str) -> Any:
+    """The fsspec filesystem class that serves ``protocol``, imported now.
+
+    S3 and GCS always get s3fs's and gcsfs's own classes (their storage classes use those
+    clients' internals); any other protocol gets the class fsspec's registry names. If the
+    package is not installed the error names the command that installs it: the fsregistry
+    extra for S3 and GCS, otherwise the package fsspec says the protocol needs.
+    """
+    try:
+        if protocol in _S3_PROTOCOLS:
+            import s3fs
+
+            return s3fs.S3FileSystem
+        if protocol in _GCS_PROTOCOLS:
+            import gcsfs
+
+            return gcsfs.GCSFileSystem
+        import fsspec
+
+        return fsspec.get_filesystem_class(protocol)
+    except ImportError as e:
+        raise _missing_implementation(url, protocol, e) from e
+
+
+def _missing_implementation(url: str, protocol: str, error: ImportError) -> InvalidParameterValue:
+    if protocol in _EXTRAS:
+        service, package, extra = _EXTRAS[protocol]
+        return InvalidParameterValue(
+            f"Cannot open {url!r}: {service} stores need {package}, which could not be "
+            f"imported ({error}). Install it with: pip install 'fsregistry[{extra}]'"
+        )
+    from fsspec.registry import known_implementations
+
+    needs = known_implementations.get(protocol, {}).get("err")
+    what = needs or f"the fsspec implementation of {protocol}:// could not be imported"
+    # fsspec raises its "err" text from the import's own error: show that one as the detail.
+    cause = error.__cause__ if isinstance(error.__cause__, ImportError) else error
+    detail = "" if str(cause) == what else f" ({cause})"
+    return InvalidParameterValue(f"Cannot open {url!r}: {what}{detail}")
+
+
+def _open_s3(url: str, root: str, options: dict[str, Any]) -> Storage:
+    filesystem = _filesystem_class(url, "s3")
 
     from fsregistry.storage.s3 import S3Storage
 
@@ -100,13 +148,14 @@ def _open_s3(root: str, options: dict[str, Any]) -> Storage:
     if endpoint:
         opts["endpoint_url"] = endpoint
     opts.update(options)
-    return S3Storage(s3fs.S3FileSystem(**opts), root, "s3")
+    return S3Storage(filesystem(**opts), root, "s3")
 
 
-def _open_gcs(root: str, options: dict[str, Any]) -> Storage:
+def _open_gcs(url: str, root: str, options: dict[str, Any]) -> Storage:
     # Zonal-bucket support probes bucket metadata before writes: an extra request each.
+    # gcsfs reads this when it is first imported.
     os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    import gcsfs
+    filesystem = _filesystem_class(url, "gs")
 
     from fsregistry.storage.gcs import GCSStorage
 
@@ -114,15 +163,13 @@ def _open_gcs(root: str, options: dict[str, Any]) -> Storage:
     if os.environ.get("STORAGE_EMULATOR_HOST") and "token" not in options:
         opts["token"] = "anon"  # emulators take no credentials
     opts.update(options)
-    return GCSStorage(gcsfs.GCSFileSystem(**opts), root, "gs")
+    return GCSStorage(filesystem(**opts), root, "gs")
 
 
-def _open_fsspec(protocol: str, root: str, options: dict[str, Any]) -> Storage:
-    import fsspec
-
+def _open_fsspec(url: str, protocol: str, root: str, options: dict[str, Any]) -> Storage:
     from fsregistry.storage.fsspec_store import FsspecStorage, MemoryStorage
 
-    fs = fsspec.filesystem(protocol, **options)
+    fs = _filesystem_class(url, protocol)(**options)
     if protocol == "memory":
         return MemoryStorage(fs, "/" + root.lstrip("/"), protocol)
     return FsspecStorage(fs, root, protocol)
@@ -155,11 +202,11 @@ def open_storage(url: str, storage_options: dict[str, Any] | None = None) -> Sto
         protocol = protocol.lower()
         root = rest.strip("/")
         if protocol in _S3_PROTOCOLS:
-            storage = _open_s3(_require_bucket(url, root), options)
+            storage = _open_s3(url, _require_bucket(url, root), options)
         elif protocol in _GCS_PROTOCOLS:
-            storage = _open_gcs(_require_bucket(url, root), options)
+            storage = _open_gcs(url, _require_bucket(url, root), options)
         else:
-            storage = _open_fsspec(protocol, root, options)
+            storage = _open_fsspec(url, protocol, root, options)
     with _cache_lock:
         _cache.setdefault(key, storage)
     return storage
