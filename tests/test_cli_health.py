@@ -376,7 +376,15 @@ def test_gc_removes_artifacts_stored_apart(store_url: str, store_fs: tuple[Any, 
     set_meta(fs, run_meta_path(root, exp, shared), artifact_uri=f"{store_url}-artifacts/shared")
     put(fs, f"{root}-artifacts/shared/keep.txt", b"shared by others")
     assert fs.cat_file(f"{root}-artifacts/exp/{run}/artifacts/d/x.txt") == b"data"
-    done = fsreg_json("gc", "-t", store_url)
+    # Outside the store: kept unless asked for, and the plan says how to remove it.
+    planned = fsreg_json("gc", "-t", store_url, "--dry-run")
+    reasons = {k["id"]: k["reason"] for k in planned["kept"]}
+    assert "--delete-outside-artifacts" in reasons[f"{apart}/{run}/artifacts"]
+    assert {r["run_id"]: r["separate_artifacts"] for r in planned["runs"]} == {
+        run: None,
+        shared: None,
+    }
+    done = fsreg_json("gc", "-t", store_url, "--delete-outside-artifacts")
     by_id = {r["run_id"]: r for r in done["runs"]}
     assert by_id[run]["separate_artifacts"] == f"{apart}/{run}/artifacts"
     assert by_id[shared]["separate_artifacts"] is None
@@ -486,3 +494,52 @@ def test_doctor_and_gc_on_half_moved_experiments_and_odd_metadata(
     }
     with pytest.raises(FsRegistryException, match="interrupted delete or restore"):
         plan_gc(storage, experiment_ids=[both])
+
+
+def test_gc_keeps_artifacts_outside_the_store_unless_asked(
+    store_url: str, store_fs: tuple[Any, str]
+) -> None:
+    """A run whose meta.yaml names a directory outside the store (anyone who can write one
+    meta.yaml of a shared store can do that): gc removes the run, not that directory."""
+    fs, root = store_fs
+    client = Client(tracking_uri=store_url)
+    exp = client.create_experiment("e")
+    run = client.create_run(exp).info.run_id
+    client.delete_run(run)
+    victim = f"{root}-victim/{run}/artifacts"
+    put(fs, f"{victim}/precious.txt", b"not the store's")
+    set_meta(fs, run_meta_path(root, exp, run), artifact_uri=f"{store_url}-victim/{run}/artifacts")
+    done = fsreg_json("gc", "-t", store_url)
+    assert [r["run_id"] for r in done["runs"]] == [run]
+    assert [k["id"] for k in done["kept"]] == [f"{store_url}-victim/{run}/artifacts"]
+    assert fs.cat_file(f"{victim}/precious.txt") == b"not the store's"
+    assert not fs.exists(f"{root}/{exp}/{run}/meta.yaml")
+
+
+@pytest.mark.parametrize("where", ["run", "artifacts", "experiment"])
+def test_gc_never_deletes_through_a_symbolic_link(tmp_path: Path, where: str) -> None:
+    """A deleted run (or experiment) directory that is a link out of the store, or a run
+    whose artifacts directory is one: gc reports it and deletes nothing on either side."""
+    store = tmp_path / "mlruns"
+    client = Client(tracking_uri=str(store))
+    exp = client.create_experiment("e")
+    run = client.create_run(exp).info.run_id
+    client.log_text(run, "x", "d/a.txt")
+    client.delete_run(run)
+    if where == "experiment":
+        client.delete_experiment(exp)
+    client.flush()
+    outside = tmp_path / "outside"
+    exp_dir = store / ".trash" / exp if where == "experiment" else store / exp
+    moved = {"run": exp_dir / run, "artifacts": exp_dir / run / "artifacts", "experiment": exp_dir}
+    link = moved[where]
+    shutil.move(str(link), str(outside))
+    link.symlink_to(outside, target_is_directory=True)
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    assert before
+    proc = fsreg("gc", "-t", str(store), "--json", check=False)
+    assert proc.returncode == 1, proc.stderr
+    errors = json.loads(proc.stdout)["errors"]
+    assert len(errors) == 1 and "symbolic link" in errors[0]["reason"], errors
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+    assert link.is_symlink()

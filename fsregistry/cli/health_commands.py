@@ -163,6 +163,14 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")
         ] = False,
+        outside_artifacts: Annotated[
+            bool,
+            typer.Option(
+                "--delete-outside-artifacts",
+                help="Also remove artifact locations outside the store (MLflow's gc always "
+                "does; kept and listed otherwise).",
+            ),
+        ] = False,
         as_json: JsonFlag = False,
     ) -> None:
         """Permanently remove deleted runs and experiments, with their artifacts."""
@@ -177,6 +185,7 @@ def register(app: typer.Typer) -> None:
             run_ids=_split_ids(run_ids),
             experiment_ids=_split_ids(experiment_ids),
             registries=[s for _, s in stores],
+            outside_artifacts=outside_artifacts,
         )
         result = None if dry_run else execute_gc(storage, plan)
         if as_json:

@@ -25,7 +25,13 @@ Safety beyond MLflow's:
 - artifacts stored apart from the run (``artifact_uri`` elsewhere in the store or in another
   store) are removed only where the location is specific to the run
   (``.../<run_id>/artifacts``) and is not another store's run directory (a copied tree's
-  URIs still name the original); otherwise they are kept and listed.
+  URIs still name the original); otherwise they are kept and listed;
+- a location outside the store is removed only when asked (``outside_artifacts``,
+  ``fsreg gc --delete-outside-artifacts``): anyone who can write one ``meta.yaml`` of a shared
+  store could otherwise point an administrator's gc at any directory; the plan (and
+  ``--dry-run``) lists each such location as kept, with the option that removes it;
+- on local disk nothing is deleted through a symbolic link: a run or experiment directory
+  that is a link, or holds one to a directory, is left alone and reported.
 
 Interrupted, gc leaves a deleted run or experiment with fewer files, never something that
 looks active: every directory is emptied first and its ``meta.yaml`` (which says "deleted")
@@ -287,11 +293,13 @@ def plan_gc(
     experiment_ids: Sequence[str] | None = None,
     registries: Sequence[Storage] | None = None,
     now: int | None = None,
+    outside_artifacts: bool = False,
 ) -> GcPlan:
     """Decide what to remove; raises (having removed nothing) if a given id cannot go.
 
     ``registries``: registry stores whose live versions protect their files (default: the
-    registry inside ``storage`` itself).
+    registry inside ``storage`` itself). ``outside_artifacts``: also remove artifact
+    locations outside the store (MLflow's gc always does).
     """
     run_ids = [validate_run_id(r) for r in run_ids or []]
     experiment_ids = [validate_experiment_id(e) for e in experiment_ids or []]
@@ -300,7 +308,9 @@ def plan_gc(
     experiments = _read_experiments(storage)
     runs = _read_runs(storage, experiments.values())
     protected = _live_version_locations([storage] if registries is None else registries)
-    planner = _Planner(storage, older_than_ms, now, protected, explicit=not sweep)
+    planner = _Planner(
+        storage, older_than_ms, now, protected, explicit=not sweep, outside=outside_artifacts
+    )
     plan = GcPlan()
 
     chosen_exps: list[_Exp] = []
@@ -365,8 +375,10 @@ class _Planner:
         now: int,
         protected: list[tuple[str, str]],
         explicit: bool,
+        outside: bool,
     ) -> None:
         self.storage = storage
+        self.outside = outside
         self.older_than_ms = older_than_ms
         self.now = now
         self.protected = protected
@@ -498,7 +510,22 @@ class _Planner:
                 )
             )
             return None
+        if not self.outside and not self._in_store(uri):
+            self.kept.append(
+                Kept(
+                    "artifacts",
+                    uri,
+                    f"outside the store ({what} {item_id}); removed only with "
+                    "--delete-outside-artifacts",
+                )
+            )
+            return None
         return uri
+
+    def _in_store(self, uri: str) -> bool:
+        root = self.storage.root_uri.rstrip("/")
+        location = open_storage(uri).root_uri.rstrip("/")
+        return location == root or location.startswith(root + "/")
 
 
 # ==========================================================================================
@@ -517,6 +544,7 @@ def execute_gc(storage: Storage, plan: GcPlan) -> GcResult:
     for exp in plan.experiments:
         try:
             _check_still_deleted(storage, layout.experiment_meta(exp.path), "Experiment", exp)
+            _refuse_links(storage, exp.path)
             for run in exp.runs:
                 _remove_run(storage, run)
                 result.runs.append(run)
@@ -544,6 +572,7 @@ def _check_still_deleted(storage: Storage, meta_path: str, what: str, item: Any)
 
 def _remove_run(storage: Storage, run: GcRun) -> None:
     still_there = _check_still_deleted(storage, f"{run.path}/{layout.META}", "Run", run)
+    _refuse_links(storage, run.path)
     if still_there and run.separate_artifacts:
         open_storage(run.separate_artifacts).delete_tree("")
     _remove_dir_meta_last(storage, run.path)
@@ -554,10 +583,21 @@ def _remove_run(storage: Storage, run: GcRun) -> None:
         local_disk.remove_orphan_lock(storage.root, local_disk.lock_path(shard))
 
 
+def _refuse_links(storage: Storage, directory: str) -> tuple[list[str], list[str]]:
+    """``storage.list_dir(directory)``, after checking (local disk) that neither the directory,
+    nor a directory on its way or in it, is a symbolic link; raises before anything goes."""
+    dirs, files = storage.list_dir(directory)
+    if isinstance(storage, LocalStorage):
+        for path in (directory, *(f"{directory}/{d}" for d in dirs)):
+            storage.check_no_links(path)
+    return dirs, files
+
+
 def _remove_dir_meta_last(storage: Storage, directory: str) -> None:
     """Everything under ``directory``, its meta.yaml last: interrupted, the item still reads
-    as deleted rather than as a directory of stray files."""
-    dirs, files = storage.list_dir(directory)
+    as deleted rather than as a directory of stray files. On local disk nothing goes if the
+    directory, or a directory in it, is a symbolic link: gc never deletes through a link."""
+    dirs, files = _refuse_links(storage, directory)
     for d in dirs:
         storage.delete_tree(f"{directory}/{d}")
     for f in files:
