@@ -353,3 +353,31 @@ def test_tokens_on_network_filesystems_come_from_an_open_file(
     local_disk._filesystem = "ext4"
     assert local_disk.tokens(["r/meta.yaml"]) == {"r/meta.yaml": expected_tokens["r/meta.yaml"]}
     assert opened == []
+
+
+def test_reading_a_directory_is_reading_a_missing_file(storage: Storage) -> None:
+    """A path that is a directory (or goes through a file) holds no file: FileNotFoundError,
+    as an object store answers for a key that is only a prefix (never IsADirectoryError)."""
+    storage.write("d/inner.txt", b"x")
+    for path in ("d", "d/inner.txt/below"):
+        with pytest.raises(FileNotFoundError):
+            storage.read(path)
+        with pytest.raises(FileNotFoundError):
+            storage.read_versioned(path)
+        assert storage.read_many([path, "d/inner.txt"]) == {"d/inner.txt": b"x"}
+
+
+def test_local_check_no_links_names_the_link(tmp_path: Path) -> None:
+    from fsregistry.exceptions import InvalidState
+    from fsregistry.storage.local import LocalStorage
+
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    storage = LocalStorage(tmp_path / "store")
+    storage.write("a/b.txt", b"x")
+    (tmp_path / "store" / "a" / "link").symlink_to(outside, target_is_directory=True)
+    storage.check_no_links("a/b.txt")
+    storage.check_no_links("a/link", last=False)
+    for path in ("a/link", "a/link/sub", "a/link/sub/f"):
+        with pytest.raises(InvalidState, match="'a/link' is a symbolic link"):
+            storage.check_no_links(path)

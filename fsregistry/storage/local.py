@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
+from fsregistry.exceptions import InvalidState
 from fsregistry.storage.base import (
     Capabilities,
     ConflictError,
@@ -219,7 +220,12 @@ class LocalStorage(Storage):
 
     # -- reads ----------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
-        return _read_file(self._abs(path))
+        try:
+            return _read_file(self._abs(path))
+        except (IsADirectoryError, NotADirectoryError):
+            # No file there (a directory, or a file where a directory should be): missing, as
+            # an object store answers for a key that is only a prefix.
+            raise FileNotFoundError(errno.ENOENT, "No such file", path) from None
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
@@ -375,6 +381,22 @@ class LocalStorage(Storage):
         finally:
             os.close(fd)
 
+    def check_no_links(self, path: str, *, last: bool = True) -> None:
+        """Raise :class:`InvalidState` if ``path`` goes through a symbolic link below the root
+        (a directory on the way, and with ``last`` the entry itself). Maintenance calls it
+        before deleting: through a link it would delete outside the store, or elsewhere in
+        it. One ``lstat`` per path component."""
+        parts = path.split("/") if path else []
+        current = self.root
+        for i, part in enumerate(parts if last else parts[:-1]):
+            current = os.path.join(current, part)
+            if os.path.islink(current):
+                raise InvalidState(
+                    f"Not deleting {path!r} in {self.root}: "
+                    f"{'/'.join(parts[: i + 1])!r} is a symbolic link, and fsregistry never "
+                    "deletes through one"
+                )
+
     def delete(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._abs(path))
@@ -384,7 +406,7 @@ class LocalStorage(Storage):
         if os.path.isdir(target):
             import shutil  # not at module level: CLI start-up time
 
-            shutil.rmtree(target)
+            shutil.rmtree(target)  # removes links inside the tree, never what they point to
         else:
             self.delete(path)
 
