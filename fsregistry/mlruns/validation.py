@@ -151,6 +151,55 @@ def validate_model_name(name: Any) -> str:
     return name
 
 
+# Names Windows reserves for devices, with or without an extension ("CON", "nul.txt").
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+_WINDOWS_FORBIDDEN = '<>"|?*'
+# Files of the mlruns tree a model directory must never take the name of: ``models/`` sits
+# where experiment directories do, so ``models/meta.yaml`` would read as an experiment's.
+_RESERVED_MODEL_NAMES = frozenset({"meta.yaml"})
+
+
+def validate_new_model_name(value: Any) -> str:
+    """A name for a model being created or renamed: :func:`validate_model_name`, and a name
+    that round-trips through object stores, Windows and line-based listings: no control or
+    invisible formatting characters (newline, tab, right-to-left override...), none of
+    ``<>"|?*``, no Windows device name, no trailing dot or space. Existing models with such
+    names (written by MLflow) stay readable: lookups check only :func:`validate_model_name`."""
+    import unicodedata
+
+    name = validate_model_name(value)
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise _fail(
+                f"Invalid registered model name {name!r}: contains the control or invisible "
+                f"character U+{ord(ch):04X} ({unicodedata.name(ch, category)}), which listings "
+                "and other systems show differently or not at all"
+            )
+        if ch in _WINDOWS_FORBIDDEN:
+            raise _fail(
+                f"Invalid registered model name {name!r}: must not contain {ch!r} "
+                "(not allowed in file names on Windows)"
+            )
+    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        raise _fail(
+            f"Invalid registered model name {name!r}: a device name on Windows "
+            "(CON, PRN, AUX, NUL, COM1-9, LPT1-9)"
+        )
+    if name.endswith((".", " ")):
+        raise _fail(
+            f"Invalid registered model name {name!r}: must not end with a dot or a space "
+            "(Windows drops them)"
+        )
+    if name in _RESERVED_MODEL_NAMES:
+        raise _fail(f"Invalid registered model name {name!r}: reserved by the mlruns layout")
+    return name
+
+
 def validate_alias(alias: Any) -> str:
     if not isinstance(alias, str) or alias == "":
         raise _fail(f"Invalid alias {alias!r}: must be a non-empty string")
