@@ -31,6 +31,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from fsregistry.models import schema
 from fsregistry.models.enforcement import SchemaEnforcementError, validate_schema
 from fsregistry.models.environment import get_model_dependencies, update_model_requirements
 from fsregistry.models.hashes import ModelIntegrityError
@@ -39,19 +40,7 @@ from fsregistry.models.input_example import (
     load_serving_example,
 )
 from fsregistry.models.model import Model, ModelInfo, get_model_info
-from fsregistry.models.schema import (
-    AnyType,
-    Array,
-    ColSpec,
-    DataType,
-    Map,
-    Object,
-    ParamSchema,
-    ParamSpec,
-    Property,
-    Schema,
-    TensorSpec,
-)
+from fsregistry.models.schema import *  # noqa: F403  (the public schema types, one list)
 from fsregistry.models.signature import ModelSignature, infer_signature, set_signature
 
 if TYPE_CHECKING:
@@ -113,24 +102,13 @@ def infer_pip_requirements(model_uri: str, flavor: str | None = None) -> list[st
     return infer(local, scan)
 
 
-__all__ = [
-    "AnyType",
-    "Array",
-    "ColSpec",
-    "DataType",
-    "Map",
+__all__: list[str] = [
     "Model",
     "ModelInfo",
     "ModelInputExample",
     "ModelIntegrityError",
     "ModelSignature",
-    "Object",
-    "ParamSchema",
-    "ParamSpec",
-    "Property",
-    "Schema",
     "SchemaEnforcementError",
-    "TensorSpec",
     "convert_input_example_to_serving_input",
     "get_model_dependencies",
     "get_model_info",
@@ -144,3 +122,4 @@ __all__ = [
     "validate_serving_input",
     "verify_model",
 ]
+__all__ += schema.__all__
