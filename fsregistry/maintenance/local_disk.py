@@ -2,8 +2,10 @@
 
 :class:`~fsregistry.storage.local.LocalStorage` hides its bookkeeping files from every
 listing, so that they never show up as tags or artifacts; finding the ones an interrupted
-writer left behind takes a walk that sees them. Removing them has to be careful about live
-writers, which is why each removal below re-checks its condition at the last moment:
+writer left behind takes a walk that sees them. Their names, and that walk, are the storage
+layer's (:mod:`fsregistry.storage.local`), so what is recognised here is what it writes.
+Removing them has to be careful about live writers, which is why each removal below re-checks
+its condition at the last moment:
 
 - a temp file (``.<name>.fsreg-tmp-<32 hex>``) is removed only if it has not been modified
   for the given age (a live writer's temp file lives for milliseconds);
@@ -20,9 +22,7 @@ import errno
 import os
 import time
 
-from fsregistry.storage.local import is_internal_name
-
-LOCK_SUFFIX = ".fsreg-lock"
+from fsregistry.storage.local import is_internal_name, lock_name, locked_name, walk_tree
 
 
 def scan(root: str) -> tuple[set[str], set[str], set[str]]:
@@ -30,40 +30,32 @@ def scan(root: str) -> tuple[set[str], set[str], set[str]]:
     files: set[str] = set()
     dirs: set[str] = set()
     internal: set[str] = set()
-    stack = [("", root)]
-    while stack:
-        rel, full = stack.pop()
-        try:
-            it = os.scandir(full)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        with it:
-            for entry in it:
-                child = f"{rel}/{entry.name}" if rel else entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    dirs.add(child)
-                    stack.append((child, entry.path))
-                elif is_internal_name(entry.name):
-                    internal.add(child)
-                else:
-                    files.add(child)
+    for child, entry, is_dir in walk_tree(root):
+        if is_dir:
+            dirs.add(child)
+        elif is_internal_name(entry.name):
+            internal.add(child)
+        else:
+            files.add(child)
     return files, dirs, internal
 
 
 def is_lock_file(path: str) -> bool:
-    return path.endswith(LOCK_SUFFIX)
+    return locked_name(path.rpartition("/")[2]) is not None
 
 
 def lock_path(path: str) -> str:
     """``a/meta.yaml`` -> ``a/.meta.yaml.fsreg-lock``: where the lock guarding a file lives."""
     head, _, name = path.rpartition("/")
-    return f"{head}/.{name}{LOCK_SUFFIX}" if head else f".{name}{LOCK_SUFFIX}"
+    return f"{head}/{lock_name(name)}" if head else lock_name(name)
 
 
 def lock_target(path: str) -> str:
     """``a/.meta.yaml.fsreg-lock`` -> ``a/meta.yaml``: the file a lock file guards."""
     head, _, name = path.rpartition("/")
-    target = name[1 : -len(LOCK_SUFFIX)]
+    target = locked_name(name)
+    if target is None:
+        raise ValueError(f"{path!r} is not a lock file")
     return f"{head}/{target}" if head else target
 
 

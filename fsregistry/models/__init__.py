@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fsregistry.models import schema
 from fsregistry.models.enforcement import SchemaEnforcementError, validate_schema
 from fsregistry.models.environment import get_model_dependencies, update_model_requirements
 from fsregistry.models.hashes import ModelIntegrityError
@@ -38,19 +39,7 @@ from fsregistry.models.input_example import (
     load_serving_example,
 )
 from fsregistry.models.model import Model, ModelInfo, get_model_info
-from fsregistry.models.schema import (
-    AnyType,
-    Array,
-    ColSpec,
-    DataType,
-    Map,
-    Object,
-    ParamSchema,
-    ParamSpec,
-    Property,
-    Schema,
-    TensorSpec,
-)
+from fsregistry.models.schema import *  # noqa: F403  (the public schema types, one list)
 from fsregistry.models.signature import ModelSignature, infer_signature, set_signature
 from fsregistry.namespace import lazy_namespace
 
@@ -108,24 +97,13 @@ def infer_pip_requirements(model_uri: str, flavor: str | None = None) -> list[st
     return infer(local, scan)
 
 
-__all__ = [
-    "AnyType",
-    "Array",
-    "ColSpec",
-    "DataType",
-    "Map",
+__all__: list[str] = [
     "Model",
     "ModelInfo",
     "ModelInputExample",
     "ModelIntegrityError",
     "ModelSignature",
-    "Object",
-    "ParamSchema",
-    "ParamSpec",
-    "Property",
-    "Schema",
     "SchemaEnforcementError",
-    "TensorSpec",
     "convert_input_example_to_serving_input",
     "get_model_dependencies",
     "get_model_info",
@@ -138,3 +116,4 @@ __all__ = [
     "verify_model",
     *_above,
 ]
+__all__ += schema.__all__

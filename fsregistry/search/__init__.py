@@ -12,7 +12,17 @@ is read.
 """
 
 from fsregistry.search.evaluate import Lookup, compare, like_regex, matches, sort_rows
-from fsregistry.search.filter import (
+from fsregistry.search.filter import parse_filter
+from fsregistry.search.order import default_order, effective_order, parse_order_by, tie_breakers
+from fsregistry.search.paging import (
+    DEFAULT_MAX_RESULTS,
+    MAX_RESULTS_LIMIT,
+    check_max_results,
+    decode_page_token,
+    encode_page_token,
+    paginate,
+)
+from fsregistry.search.terms import (
     ATTRIBUTE,
     DATASET,
     KINDS,
@@ -27,19 +37,6 @@ from fsregistry.search.filter import (
     Comparison,
     Kind,
     OrderClause,
-    default_order,
-    effective_order,
-    parse_filter,
-    parse_order_by,
-    tie_breakers,
-)
-from fsregistry.search.paging import (
-    DEFAULT_MAX_RESULTS,
-    MAX_RESULTS_LIMIT,
-    check_max_results,
-    decode_page_token,
-    encode_page_token,
-    paginate,
 )
 
 __all__ = [

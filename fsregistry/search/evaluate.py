@@ -2,9 +2,9 @@
 
 Rows are opaque: callers hand in a *lookup* ``(entity, key) -> value`` per row, so the same
 code serves runs, experiments, registered models, model versions and logged models.
-Keys are the canonical ones produced by :mod:`fsregistry.search.filter` (``start_time`` for
-``created``, ``version_number`` for a model version's version, ``source_path`` for its
-source, ...). For entity ``"dataset"`` the lookup returns a list of dicts with keys ``name``,
+Keys are the canonical ones produced by :mod:`fsregistry.search.filter` and
+:mod:`fsregistry.search.order` (``start_time`` for ``created``, ``version_number`` for a model
+version's version, ``source_path`` for its source, ...). For entity ``"dataset"`` the lookup returns a list of dicts with keys ``name``,
 ``digest`` and ``context`` (one per dataset input; ``context`` may be None).
 """
 
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeAlias, TypeVar
 
-from fsregistry.search.filter import DATASET, Comparison, OrderClause
+from fsregistry.search.terms import DATASET, Comparison, OrderClause
 
 Lookup: TypeAlias = Callable[[str, str], Any]
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final, NoReturn, TypeVar
 
 from fsregistry.exceptions import InvalidParameterValue
-from fsregistry.search.filter import Kind
+from fsregistry.search.terms import Kind
 
 T = TypeVar("T")
 

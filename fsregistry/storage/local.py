@@ -16,7 +16,7 @@ import errno
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
@@ -53,13 +53,64 @@ _LOCK_TIMEOUT_S = 60.0
 _COPY_CHUNK = 1024 * 1024
 
 
-# Our own bookkeeping files; listings hide them so they never show up as tags or artifacts.
-_INTERNAL_NAME = re.compile(r"^\..+\.fsreg-(lock|tmp-[0-9a-f]{32})$")
+# Our own bookkeeping files, hidden siblings of the file they serve: ``.<name>.fsreg-lock``
+# guards ``<name>`` for compare-and-swap (and stays), ``.<name>.fsreg-tmp-<32 hex>`` is a write
+# in progress. Listings hide them so they never show up as tags or artifacts; ``fsreg doctor``
+# and ``fsreg gc`` find the ones an interrupted writer left with the same names.
+LOCK_SUFFIX = ".fsreg-lock"
+TEMP_INFIX = ".fsreg-tmp-"
+_INTERNAL_NAME = re.compile(
+    rf"^\..+({re.escape(LOCK_SUFFIX)}|{re.escape(TEMP_INFIX)}[0-9a-f]{{32}})$"
+)
 
 
 def is_internal_name(name: str) -> bool:
     """Whether a file name is one of fsregistry's lock or temp files."""
     return name[:1] == "." and _INTERNAL_NAME.match(name) is not None
+
+
+def lock_name(name: str) -> str:
+    """``meta.yaml`` -> ``.meta.yaml.fsreg-lock``: the lock file guarding a file."""
+    return f".{name}{LOCK_SUFFIX}"
+
+
+def locked_name(name: str) -> str | None:
+    """``.meta.yaml.fsreg-lock`` -> ``meta.yaml``: the file a lock file guards (None: ``name``
+    is not a lock file's)."""
+    if name[:1] != "." or not name.endswith(LOCK_SUFFIX) or len(name) <= len(LOCK_SUFFIX) + 1:
+        return None
+    return name[1 : -len(LOCK_SUFFIX)]
+
+
+def temp_name(name: str) -> str:
+    """``meta.yaml`` -> ``.meta.yaml.fsreg-tmp-<32 random hex>``: a new temp file's name."""
+    return f".{name}{TEMP_INFIX}{os.urandom(16).hex()}"
+
+
+def walk_tree(
+    base: str, prune: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, os.DirEntry[str], bool]]:
+    """Every entry below the directory ``base``, lock and temp files included, as
+    (``/``-separated path relative to ``base``, entry, whether it is a directory); symlinks are
+    not followed, and a directory whose path ``prune`` accepts is reported but not entered.
+    Directories that vanish or are not directories are skipped. The one recursive walk of a
+    local tree: :meth:`LocalStorage.walk` and maintenance's scan both use it."""
+    stack = [("", base)]
+    while stack:
+        rel, full = stack.pop()
+        try:
+            it = os.scandir(full)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with it:
+            for entry in it:
+                child = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if prune is None or not prune(child):
+                        stack.append((child, entry.path))
+                    yield child, entry, True
+                else:
+                    yield child, entry, False
 
 
 def _plain(path: str) -> bool:
@@ -174,7 +225,7 @@ def _change_token(st: os.stat_result) -> str:
 
 def _tmp_name(target: str) -> str:
     head, tail = os.path.split(target)
-    return os.path.join(head, f".{tail}.fsreg-tmp-{os.urandom(16).hex()}")
+    return os.path.join(head, temp_name(tail))
 
 
 if TYPE_CHECKING:
@@ -292,34 +343,23 @@ class LocalStorage(Storage):
     def walk(
         self, path: str, prune: Callable[[str], bool] | None = None, sizes: bool = True
     ) -> list[FileInfo]:
-        base = self._abs(path)
         out: list[FileInfo] = []
         add = out.append
         internal = _INTERNAL_NAME.match
         fresh = self._network()
-        stack = [("", base)]
         # The hottest loop of a search (one pass per file of an experiment): names are bound
         # locally and the internal-name regex runs only on dot files.
-        while stack:
-            rel, full = stack.pop()
-            try:
-                it = os.scandir(full)
-            except (FileNotFoundError, NotADirectoryError):
+        for child, entry, is_dir in walk_tree(self._abs(path), prune):
+            if is_dir:
                 continue
-            with it:
-                for entry in it:
-                    name = entry.name
-                    child = f"{rel}/{name}" if rel else name
-                    if entry.is_dir(follow_symlinks=False):
-                        if prune is None or not prune(child):
-                            stack.append((child, entry.path))
-                    elif name[0] == "." and internal(name):
-                        continue
-                    elif sizes:
-                        st = _fresh_stat(entry.path) if fresh else entry.stat()
-                        add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
-                    else:
-                        add(FileInfo(child, 0))
+            name = entry.name
+            if name[0] == "." and internal(name):
+                continue
+            if sizes:
+                st = _fresh_stat(entry.path) if fresh else entry.stat()
+                add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
+            else:
+                add(FileInfo(child, 0))
         return out
 
     # -- writes ---------------------------------------------------------------------------
@@ -360,7 +400,7 @@ class LocalStorage(Storage):
 
         head, tail = os.path.split(target)
         os.makedirs(head, exist_ok=True)
-        return FileLock(os.path.join(head, f".{tail}.fsreg-lock"), timeout=_LOCK_TIMEOUT_S)
+        return FileLock(os.path.join(head, lock_name(tail)), timeout=_LOCK_TIMEOUT_S)
 
     def _write_if_match(self, path: str, data: bytes, token: str | None) -> None:
         target = self._abs(path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.mlruns import layout
-from fsregistry.search.filter import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderClause
+from fsregistry.search.terms import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderClause
 from fsregistry.storage import check_path
 from fsregistry.tracking.records import RUN_NAME_TAG, Lookup, RunFiles
 

@@ -1,31 +1,8 @@
-"""``mlflow.types.schema`` for fsregistry (see :mod:`fsregistry.models.schema`)."""
+"""``mlflow.types.schema`` for fsregistry: the schema types, as :mod:`fsregistry.models.schema`
+lists them."""
 
-from fsregistry.models.schema import (
-    AnyType,
-    Array,
-    ColSpec,
-    DataType,
-    Map,
-    Object,
-    ParamSchema,
-    ParamSpec,
-    Property,
-    Schema,
-    SparkMLVector,
-    TensorSpec,
-)
+from fsregistry.models import schema
+from fsregistry.models.schema import *  # noqa: F403  (the public schema types, one list)
 
-__all__ = [
-    "AnyType",
-    "Array",
-    "ColSpec",
-    "DataType",
-    "Map",
-    "Object",
-    "ParamSchema",
-    "ParamSpec",
-    "Property",
-    "Schema",
-    "SparkMLVector",
-    "TensorSpec",
-]
+__all__: list[str] = []
+__all__ += schema.__all__
