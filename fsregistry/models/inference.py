@@ -59,7 +59,7 @@ def _tensor_shape(data: Any) -> tuple[int, ...]:
 
 
 def _is_none_or_nan(x: Any) -> bool:
-    from fsregistry.models.enforcement import _is_none_or_nan as impl
+    from fsregistry.models.values import _is_none_or_nan as impl
 
     return impl(x)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.models.datatypes import OBJECT_TYPE, DataType, Object, type_to_dict
+from fsregistry.models.values import validate_param_value
 
 
 class ParamSpec:
@@ -43,8 +44,6 @@ class ParamSpec:
         if resolved is DataType.binary:
             raise InvalidParameterValue(f"Param {self.name!r}: binary params are not supported")
         self.dtype: DataType | Object = resolved
-        from fsregistry.models.enforcement import validate_param_value
-
         self.default: Any = default
         self.default = validate_param_value(repr(self), default, self.dtype, self.shape)
 
