@@ -62,7 +62,9 @@ from fsregistry.maintenance import local_disk
 from fsregistry.maintenance.listing import StoreListing, list_store
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta
-from fsregistry.registry.store import FSREG_KEY, STALE_RENAME_MS, RegistryStore
+from fsregistry.registry.claims import STALE_RENAME_MS
+from fsregistry.registry.fields import FSREG_KEY
+from fsregistry.registry.store import RegistryStore
 from fsregistry.storage import Storage
 from fsregistry.storage.local import LocalStorage
 from fsregistry.tracking.records import parse_metric_lines
@@ -420,7 +422,7 @@ class _Scan:
 
     def _visible(self, name: str) -> bool:
         """Whether ``models/<name>`` is a registered model to readers (the registry store's
-        rename markers; see :mod:`fsregistry.registry.store`)."""
+        rename markers; see :mod:`fsregistry.registry.rename`)."""
         fs = self._model_fs(name)
         if fs is None or fs.get("renamed_to"):
             return False
