@@ -17,6 +17,7 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
+from fsregistry.registry.rename import Renames
 from fsregistry.uris import resolve_model_uri
 
 
@@ -347,7 +348,7 @@ def test_rename_interrupted_after_commit_shows_only_new(
     storage = store.storage
     if storage.capabilities.directories:
         monkeypatch.setattr(
-            type(store), "_finish_local_rename", lambda self, name: (_ for _ in ()).throw(Crash())
+            Renames, "finish_local_rename", lambda self, name: (_ for _ in ()).throw(Crash())
         )
     else:
         real = storage.write_if_match

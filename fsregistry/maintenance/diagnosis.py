@@ -32,7 +32,8 @@ from fsregistry.maintenance import local_disk
 from fsregistry.maintenance.listing import StoreListing, list_store
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta
-from fsregistry.registry.store import FSREG_KEY, STALE_RENAME_MS
+from fsregistry.registry.claims import STALE_RENAME_MS
+from fsregistry.registry.fields import FSREG_KEY
 from fsregistry.storage import Storage
 from fsregistry.storage.local import LocalStorage
 from fsregistry.tracking.records import parse_metric_lines
@@ -80,7 +81,7 @@ def diagnose(
 class RenameMarkers:
     """Which registered models readers see, from the registry store's rename bookkeeping in
     the models' ``meta.yaml`` files (``contents``: path -> bytes; see
-    :mod:`fsregistry.registry.store`)."""
+    :mod:`fsregistry.registry.rename`)."""
 
     def __init__(self, contents: Mapping[str, bytes], now: float) -> None:
         self.contents = contents
@@ -100,7 +101,7 @@ class RenameMarkers:
 
     def visible(self, name: str) -> bool:
         """Whether ``models/<name>`` is a registered model to readers (the registry store's
-        rename markers; see :mod:`fsregistry.registry.store`)."""
+        rename markers; see :mod:`fsregistry.registry.rename`)."""
         fs = self.bookkeeping(name)
         if fs is None or fs.get("renamed_to"):
             return False

@@ -52,8 +52,12 @@ SHARD_PREFIX = ".fsreg-registry-index-"
 SHARDS = 16
 _FORMAT = 2
 
-# (change token, decoded content) of one file
-Entry = tuple[str, Any]
+
+class Entry(NamedTuple):
+    """One decoded file: its content and the change token it was decoded at."""
+
+    token: str
+    value: Any
 
 
 def _debug(message: str, *args: Any) -> None:
@@ -144,7 +148,7 @@ class RegistryIndex:
             if entry is None:
                 missing.append(f)
             else:
-                found[(f.model, f.rel)] = entry[1]
+                found[(f.model, f.rel)] = entry.value
                 kept.setdefault(f.model, {})[f.rel] = entry
         if missing:
             contents = self.storage.read_many(f.path for f in missing)
@@ -154,7 +158,7 @@ class RegistryIndex:
                     continue  # gone since the listing
                 value = found[(f.model, f.rel)] = self._decode(f.path, raw)
                 if f.token and not is_racy(f, listed_at):
-                    kept.setdefault(f.model, {})[f.rel] = (f.token, value)
+                    kept.setdefault(f.model, {})[f.rel] = Entry(f.token, value)
         with self._lock:
             if complete:
                 self._memory = kept
@@ -176,7 +180,7 @@ class RegistryIndex:
         if not token:
             return None
         entry = self._memory.get(model, {}).get(rel)
-        if entry is not None and entry[0] == token:
+        if entry is not None and entry.token == token:
             return entry
         stored = self._stored.get(model)
         entry = None if stored is None else stored.entry(rel, token)
@@ -203,7 +207,7 @@ class RegistryIndex:
                 return
         except FileNotFoundError:
             return
-        entry = (token, decoded())
+        entry = Entry(token, decoded())
         with self._lock:
             # In place, not copied: registering must not cost more as versions accumulate.
             self._memory.setdefault(model, {})[rel] = entry
@@ -255,12 +259,14 @@ class RegistryIndex:
         for model, entries in fresh.items():
             stored = self._stored.get(model)
             held = stored.tokens() if stored is not None else {}
-            stale = any(entries.get(rel, ("",))[0] != token for rel, token in held.items())
+            stale = any(_token_at(entries, rel) != token for rel, token in held.items())
             if not stale and model not in read:
                 continue
             # What a shard holds came from JSON: only new entries need the (slow) check.
             plain = {
-                rel: e for rel, e in entries.items() if held.get(rel) == e[0] or is_plain(e[1])
+                rel: e
+                for rel, e in entries.items()
+                if held.get(rel) == e.token or is_plain(e.value)
             }
             if held != _tokens(plain):
                 dirty.setdefault(shard_name(model), {})[model] = plain or None
@@ -318,11 +324,11 @@ class StoredModel(NamedTuple):
             return None
         index, value = row[1], row[2]
         if index == -1:
-            return (token, value)
+            return Entry(token, value)
         keys = self.keys[index] if type(index) is int and 0 <= index < len(self.keys) else None
         if type(keys) is not list or type(value) is not list or len(keys) != len(value):
             return None
-        return (token, dict(zip(keys, value, strict=False)))  # lengths checked above
+        return Entry(token, dict(zip(keys, value, strict=False)))  # lengths checked above
 
     def tokens(self) -> dict[str, str]:
         return {
@@ -348,7 +354,13 @@ def _encode_model(entries: Mapping[str, Entry]) -> dict[str, Any]:
 
 
 def _tokens(entries: Mapping[str, Entry]) -> dict[str, str]:
-    return {rel: e[0] for rel, e in entries.items()}
+    return {rel: e.token for rel, e in entries.items()}
+
+
+def _token_at(entries: Mapping[str, Entry], rel: str) -> str:
+    """The token ``entries`` hold for ``rel``, or "" when they hold none."""
+    entry = entries.get(rel)
+    return "" if entry is None else entry.token
 
 
 def _decode_shard(raw: bytes | None, shard: str) -> dict[str, StoredModel]:
@@ -379,6 +391,7 @@ def _decode_shard(raw: bytes | None, shard: str) -> dict[str, StoredModel]:
 __all__ = [
     "SHARDS",
     "SHARD_PREFIX",
+    "Entry",
     "ListedFile",
     "RegistryIndex",
     "is_plain",

@@ -1,0 +1,299 @@
+"""Claims: creating registered models and numbering their versions, with many writers and no
+server.
+
+* **Registered model creation** is an atomic create of ``models/<name>/meta.yaml``; the loser
+  gets RESOURCE_ALREADY_EXISTS, as with MLflow. The file carries a per-call nonce, so two
+  creators at the same millisecond write different bytes and cannot both "succeed" (the
+  storage layer treats identical bytes as a retried request of the same caller). A name held
+  by an invisible leftover of an object-store rename (:mod:`fsregistry.registry.rename`) is
+  reclaimed by compare-and-swap when the marker is dead: a tombstone of a finished rename at
+  once, the retry of the same rename at once, any other marker after
+  :data:`STALE_RENAME_MS`; until then creating the name fails with RESOURCE_ALREADY_EXISTS
+  saying a rename is in progress.
+* **Version numbers** are claimed by an atomic create-if-absent of ``version-N/meta.yaml``
+  holding the complete metadata and a per-call nonce. A claim that finds the file taken
+  tries N+1, so contention is never an error. Numbering starts from a hint,
+  ``fsregistry.last_version`` in the registered model's meta.yaml, which every registration
+  raises by compare-and-swap; when the hint is missing (MLflow rewrote the file) the version
+  directories are listed once. Every number up to the hint is taken, so probing upward from
+  it leaves no gaps; soft-deleted versions keep their meta.yaml, so numbers are never reused
+  while the model exists. A registration costs three requests on S3/GCS (read the model's
+  meta.yaml, create the version, compare-and-swap the model's meta.yaml) whatever the number
+  of versions.
+* **A model deleted (or renamed away) while a version was claimed**: the registration fails
+  with RESOURCE_DOES_NOT_EXIST and removes the version it created, and the model directory
+  if the version recreated it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from fsregistry.entities import ModelVersion, RegisteredModel
+from fsregistry.entities.registry import STAGE_NONE, ModelVersionStatus
+from fsregistry.exceptions import (
+    ConcurrentUpdateError,
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import dump_meta, now_ms
+from fsregistry.mlruns.validation import validate_model_name, validate_run_id
+from fsregistry.registry.edits import Edits
+from fsregistry.registry.fields import (
+    FSREG_KEY,
+    bookkeeping,
+    nonce,
+    optional_text,
+    registry_tags,
+    with_bookkeeping,
+)
+from fsregistry.registry.queries import version_entity
+from fsregistry.registry.reading import MetaFile, RegistryFiles
+from fsregistry.storage import ConflictError
+
+
+class VersionLocation(NamedTuple):
+    """Where a new version's files are (``storage_location``) and the run it came from."""
+
+    storage_location: str
+    run_id: str | None
+
+
+#: ``(source, run_id, model_id) -> VersionLocation``, supplied by the caller of
+#: ``create_model_version`` (the store never resolves model URIs itself).
+SourceLocator = Callable[[str, "str | None", "str | None"], VersionLocation]
+
+#: A rename marker left by a crashed renamer blocks its name for this long before a creator
+#: may clear it; a live renamer finishes well within it.
+STALE_RENAME_MS = 5 * 60 * 1000
+# Safety net for a backend that reports every create as taken.
+_MAX_CLAIM_PROBES = 100_000
+
+
+class ClaimedVersion(NamedTuple):
+    """A version number this caller created, and the meta.yaml it created it with."""
+
+    number: int
+    meta: dict[str, Any]
+
+
+class Claims:
+    """Creates registered models and versions (see the module docstring)."""
+
+    def __init__(self, files: RegistryFiles, edits: Edits) -> None:
+        self.files = files
+        self.storage = files.storage
+        self.edits = edits
+
+    # -- registered models --------------------------------------------------------------------
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        validate_model_name(name)
+        items = registry_tags(tags)
+        description = optional_text(description, "description")
+        now = now_ms()
+        meta = {
+            "name": name,
+            "creation_timestamp": now,
+            "last_updated_timestamp": now,
+            "description": description,
+            # A nonce: two creators at the same millisecond must not both "succeed".
+            FSREG_KEY: {"nonce": nonce()},
+        }
+        self.claim_model_name(name, dump_meta(meta), rename_source=None)
+        for key, value in items:
+            self.storage.write(layout.registered_model_tag(name, key), value.encode("utf-8"))
+        return RegisteredModel(
+            name=name,
+            creation_timestamp=now,
+            last_updated_timestamp=now,
+            description=description,
+            tags=dict(items),
+        )
+
+    def ensure_registered_model(self, name: str) -> None:
+        """Create ``name`` unless it exists (``register_model`` and copies add a version to
+        an existing model; concurrent callers all end up using the one that was created)."""
+        try:
+            self.create_registered_model(name)
+        except ResourceAlreadyExists as exists:
+            try:
+                self.files.model_meta(name)
+            except ResourceDoesNotExist:
+                raise exists from None  # a rename leftover holds the name, not a model
+
+    def claim_model_name(self, name: str, data: bytes, rename_source: str | None) -> None:
+        """Create ``models/<name>/meta.yaml``; replace it only if it is a dead marker
+        (a tombstone, or a rename target whose rename never committed)."""
+        path = layout.registered_model_meta(name)
+        for _ in range(8):
+            try:
+                self.storage.create(path, data)
+                return
+            except FileExistsError:
+                pass
+            found = self.files.read_meta(path)
+            if found is None:
+                continue  # deleted in between: try the create again
+            meta, current = found
+            fs = bookkeeping(meta)
+            if self.files.is_visible(name, meta):
+                raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
+            # An invisible leftover of a rename. Reclaim it when it is ours to retry, or
+            # when it is so old that its renamer is surely gone.
+            own_retry = rename_source is not None and fs.get("rename_from") == rename_source
+            age = now_ms() - int(fs.get("rename_started") or 0)
+            if not own_retry and not fs.get("rename_done") and age < STALE_RENAME_MS:
+                raise ResourceAlreadyExists(
+                    f"Registered Model (name={name}) cannot be created yet: a rename "
+                    f"{'from' if fs.get('rename_from') else 'to'} "
+                    f"{fs.get('rename_from') or fs.get('renamed_to')!r} is in progress or was "
+                    "interrupted; retry later"
+                )
+            self.edits.delete_contents(name)
+            try:
+                self.storage.write_if_match(path, data, current.token)
+                return
+            except ConflictError:
+                continue
+        raise ConcurrentUpdateError(f"Could not claim registered model name {name!r}")
+
+    # -- version numbers ----------------------------------------------------------------------
+    def _start_version(self, name: str, meta: Mapping[str, Any]) -> int:
+        """First number to try: one past the hint, or past the highest directory listed."""
+        hint = bookkeeping(meta).get("last_version")
+        if isinstance(hint, int) and not isinstance(hint, bool) and hint >= 0:
+            return hint + 1
+        dirs, _ = self.storage.list_dir(layout.registered_model_dir(name))
+        numbers = [n for n in map(layout.parse_version_dir_name, dirs) if n is not None]
+        return max(numbers, default=0) + 1
+
+    def _claim_version(
+        self,
+        name: str,
+        build: Callable[[int], dict[str, Any]],
+        meta: Mapping[str, Any],
+    ) -> ClaimedVersion:
+        """Claim the next free version number with ``build(number)``'s meta.yaml."""
+        claim_nonce = nonce()
+        number = self._start_version(name, meta)
+        for _ in range(_MAX_CLAIM_PROBES):
+            version_meta = with_bookkeeping(build(number), nonce=claim_nonce)
+            path = layout.model_version_meta(name, number)
+            data = dump_meta(version_meta)
+            try:
+                self.storage.create(path, data)
+            except FileExistsError:
+                number += 1  # taken (by anyone, deleted or not): the next one
+                continue
+            # A search right after (in this process) need not read it back.
+            self.files.index.remember_written(
+                path, data, functools.partial(self.files.parse, path, data)
+            )
+            return ClaimedVersion(number, version_meta)
+        raise InvalidState(f"Could not claim a version number for model {name!r}")
+
+    def register_version(
+        self,
+        name: str,
+        build: Callable[[int], dict[str, Any]],
+        tags: Sequence[tuple[str, str]] = (),
+        current: MetaFile | None = None,
+    ) -> ModelVersion:
+        """Claim a version of ``name`` whose meta.yaml is ``build(number)``, write its tags and
+        bump the model. The caller has validated everything; ``current`` is the model's
+        meta.yaml if the caller just read it (one request less)."""
+        meta, known = current or self.files.model_meta(name)
+        number, version_meta = self._claim_version(name, build, meta)
+        for key, value in tags:
+            self.storage.write(layout.model_version_tag(name, number, key), value.encode("utf-8"))
+
+        def raise_hint(m: dict[str, Any]) -> dict[str, Any]:
+            hint = bookkeeping(m).get("last_version")
+            hint = hint if isinstance(hint, int) and not isinstance(hint, bool) else 0
+            return with_bookkeeping(m, last_version=max(hint, number))
+
+        try:
+            self.edits.touch(name, raise_hint, known)
+        except ResourceDoesNotExist:
+            # The model was deleted (or renamed away) while we claimed: do not leave the
+            # version behind as a directory without a model.
+            self.storage.delete_tree(layout.model_version_dir(name, number))
+            self.edits.drop_if_orphaned(name)
+            raise
+        return version_entity(name, number, version_meta, dict(tags), {})
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+        *,
+        locate: SourceLocator | None = None,
+    ) -> ModelVersion:
+        """MLflow's ``create_model_version``; ``locate`` as for
+        :meth:`fsregistry.registry.store.RegistryStore.create_model_version`."""
+        validate_model_name(name)
+        if not isinstance(source, str) or not source.strip():
+            raise InvalidParameterValue(f"Invalid model version source {source!r}")
+        if run_id is not None:
+            validate_run_id(run_id)
+        items = registry_tags(tags)
+        description = optional_text(description, "description")
+        run_link = optional_text(run_link, "run_link")
+        model_id = optional_text(model_id, "model_id")
+        current = self.files.model_meta(name)  # a missing model fails before resolving anything
+        if locate is not None:
+            storage_location, run_id = locate(source, run_id, model_id)
+        elif source.startswith("models:"):
+            raise InvalidParameterValue(
+                f"Unable to fetch model from model URI source {source!r}: no resolver given"
+            )
+        else:
+            storage_location = source
+        now = now_ms()
+
+        def build(number: int) -> dict[str, Any]:
+            meta: dict[str, Any] = {
+                "name": name,
+                "version": number,
+                "creation_timestamp": now,
+                "last_updated_timestamp": now,
+                "description": description,
+                "user_id": None,
+                "current_stage": STAGE_NONE,
+                "source": source,
+                "storage_location": storage_location,
+                "run_id": run_id,
+                "run_link": run_link,
+                "status": ModelVersionStatus.READY,
+                "status_message": None,
+            }
+            if model_id is not None:
+                # Only when known: MLflow 3 looks up every model_id key it reads.
+                meta["model_id"] = model_id
+            return meta
+
+        return self.register_version(name, build, items, current)
+
+
+__all__ = [
+    "STALE_RENAME_MS",
+    "ClaimedVersion",
+    "Claims",
+    "SourceLocator",
+    "VersionLocation",
+]

@@ -1,0 +1,294 @@
+"""Changes to existing registered models and versions: meta.yaml compare-and-swap, and one file
+per tag or alias.
+
+* **meta.yaml updates** (descriptions, stages, timestamps, fsregistry's bookkeeping) are
+  compare-and-swap (:meth:`Edits.touch` for a registered model, :meth:`Edits.update_version`
+  for a version); the change is applied again to what a conflicting writer left, so
+  concurrent changes to different fields all land. Only a file that keeps changing through
+  every retry (four rounds of the storage layer's attempts for a registered model) fails,
+  with ConcurrentUpdateError.
+* **Tags and aliases** are one file per key, written whole; deleting a missing one is not
+  an error (MLflow's behaviour).
+* Every change also bumps the registered model's ``last_updated_timestamp`` by
+  compare-and-swap, which doubles as a change counter for an object-store rename
+  (:mod:`fsregistry.registry.rename`): a rename that copied the model before the bump
+  copies it again. The bump is handed the model's meta.yaml as read before the change when
+  the caller has it, which saves a read when nobody wrote in between.
+* **A model deleted or renamed away meanwhile**: a tag or alias file written just then is
+  removed again, and so is the model directory the write recreated (MLflow treats every
+  directory under ``models/`` as a model and fails on one without meta.yaml).
+* **An unfinished local rename** (the model's meta.yaml still carries another name) is
+  finished by the next bump; how is the rename module's business, handed in as
+  ``finish_rename`` because it sits above this one.
+* **Deleting a version** is a soft delete (``Deleted_Internal``): its number stays taken
+  (:mod:`fsregistry.registry.claims`), and the aliases pointing at it are removed. An alias
+  set while its version is being deleted is removed by its setter if the version is gone
+  afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from fsregistry.entities import ModelVersion, RegisteredModel
+from fsregistry.entities.registry import STAGE_DELETED_INTERNAL
+from fsregistry.exceptions import (
+    ConcurrentUpdateError,
+    InvalidParameterValue,
+    ResourceDoesNotExist,
+)
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import decode_text, dump_meta, now_ms
+from fsregistry.mlruns.validation import (
+    MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    validate_alias,
+    validate_key,
+    validate_tag,
+)
+from fsregistry.registry.fields import (
+    bookkeeping,
+    is_deleted,
+    lookup_alias,
+    optional_text,
+    version_not_found,
+    version_number,
+    with_bookkeeping,
+)
+from fsregistry.registry.queries import Queries
+from fsregistry.registry.reading import RegistryFiles
+from fsregistry.storage import ConflictError, Versioned
+
+#: A change to a meta.yaml's content, applied inside a compare-and-swap (may run again).
+MetaChange = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Edits:
+    """Writes to registered models that exist (see the module docstring)."""
+
+    def __init__(
+        self, files: RegistryFiles, queries: Queries, finish_rename: Callable[[str], None]
+    ) -> None:
+        self.files = files
+        self.storage = files.storage
+        self.queries = queries
+        self._finish_rename = finish_rename
+
+    # -- compare-and-swap ---------------------------------------------------------------------
+    def touch(
+        self,
+        name: str,
+        change: MetaChange | None = None,
+        known: Versioned | None = None,
+    ) -> dict[str, Any]:
+        """Compare-and-swap the model's meta.yaml: bump ``last_updated_timestamp``, apply
+        ``change``. ``known`` (the bytes and token already read) saves a read when nobody
+        wrote in between. Raises ResourceDoesNotExist if the model is gone."""
+        path = layout.registered_model_meta(name)
+        result: dict[str, Any] = {}
+
+        def apply(old: bytes | None) -> bytes:
+            meta = None if old is None else self.files.parse(path, old)
+            if meta is None or not self.files.is_visible(name, meta):
+                raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
+            meta = dict(meta)
+            meta["last_updated_timestamp"] = max(
+                now_ms(), int(meta.get("last_updated_timestamp") or 0)
+            )
+            if bookkeeping(meta).get("rename_from"):
+                # The rename that made this model visible committed but did not finish.
+                meta = with_bookkeeping(meta, rename_from=None, rename_id=None, rename_started=None)
+            if change is not None:
+                meta = change(meta)
+            result.clear()
+            result.update(meta)
+            return dump_meta(meta)
+
+        if known is not None:
+            data = apply(known.data)
+            try:
+                self.storage.write_if_match(path, data, known.token)
+            except ConflictError:
+                pass
+            else:
+                return self._after_touch(name, result)
+        for _ in range(4):
+            try:
+                self.storage.update(path, apply)
+                return self._after_touch(name, result)
+            except ConcurrentUpdateError:
+                continue  # heavy contention on one model: keep going, it is not an error
+        raise ConcurrentUpdateError(f"Could not update {self.storage.uri(path)}: too contended")
+
+    def _after_touch(self, name: str, meta: dict[str, Any]) -> dict[str, Any]:
+        if meta.get("name") != name:
+            self._finish_rename(name)
+        return meta
+
+    def update_version(self, name: str, number: int, change: MetaChange) -> dict[str, Any]:
+        """Compare-and-swap one version's meta.yaml; ``change`` sees a live version only."""
+        path = layout.model_version_meta(name, number)
+        result: dict[str, Any] = {}
+
+        def apply(old: bytes | None) -> bytes:
+            meta = None if old is None else self.files.parse(path, old)
+            if meta is None or is_deleted(meta):
+                raise version_not_found(name, number)
+            meta = change(dict(meta))
+            result.clear()
+            result.update(meta)
+            return dump_meta(meta)
+
+        self.storage.update(path, apply)
+        return result
+
+    # -- files of a model ---------------------------------------------------------------------
+    def drop_if_orphaned(self, name: str) -> None:
+        """Remove ``models/<name>`` if a write recreated it after the model was deleted or
+        renamed (MLflow treats every directory under models/ as a model and fails on one
+        without meta.yaml)."""
+        if self.storage.exists(layout.registered_model_meta(name)):
+            return
+        if not self.storage.walk(layout.registered_model_dir(name)):
+            self.storage.delete_tree(layout.registered_model_dir(name))
+
+    def delete_contents(self, name: str) -> None:
+        """Delete everything of ``models/<name>`` except its meta.yaml."""
+        base = layout.registered_model_dir(name)
+        dirs, files = self.storage.list_dir(base)
+        for d in dirs:
+            self.storage.delete_tree(f"{base}/{d}")
+        for f in files:
+            if f != layout.META:
+                self.storage.delete(f"{base}/{f}")
+
+    def _write_key_file(self, name: str, path: str, data: bytes, known: Versioned) -> None:
+        """Write one tag/alias file, then bump the model; undo the file if the model vanished."""
+        try:
+            self.storage.write(path, data)
+        except (NotADirectoryError, IsADirectoryError) as e:
+            raise InvalidParameterValue(
+                f"Invalid key {path.rsplit('/', 1)[-1]!r}: it collides with an existing key "
+                "that is a prefix of it or that it is a prefix of"
+            ) from e
+        try:
+            self.touch(name, known=known)
+        except ResourceDoesNotExist:
+            self.storage.delete(path)
+            self.drop_if_orphaned(name)
+            raise
+
+    # -- registered models --------------------------------------------------------------------
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        description = optional_text(description, "description")
+        _, known = self.files.model_meta(name)
+
+        def change(meta: dict[str, Any]) -> dict[str, Any]:
+            meta["description"] = description
+            return meta
+
+        self.touch(name, change, known)
+        return self.queries.get_registered_model(name)
+
+    def delete_registered_model(self, name: str) -> None:
+        self.files.model_meta(name)
+        self.storage.delete_tree(layout.registered_model_dir(name))
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        key, text = validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
+        _, known = self.files.model_meta(name)
+        self._write_key_file(
+            name, layout.registered_model_tag(name, key), text.encode("utf-8"), known
+        )
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        validate_key(key, "tag key")
+        _, known = self.files.model_meta(name)
+        path = layout.registered_model_tag(name, key)
+        if self.storage.exists(path):  # MLflow: deleting a missing tag is not an error
+            self.storage.delete(path)
+            self.touch(name, known=known)
+
+    # -- model versions -----------------------------------------------------------------------
+    def update_model_version(
+        self, name: str, version: Any, description: str | None
+    ) -> ModelVersion:
+        number = version_number(version)
+        description = optional_text(description, "description")
+        _, known = self.files.model_meta(name)
+
+        def change(meta: dict[str, Any]) -> dict[str, Any]:
+            meta["description"] = description
+            meta["last_updated_timestamp"] = now_ms()
+            return meta
+
+        self.update_version(name, number, change)
+        self.touch(name, known=known)
+        return self.queries.get_model_version(name, number)
+
+    def delete_model_version(self, name: str, version: Any) -> None:
+        """Soft delete (``Deleted_Internal``): the number stays taken; aliases to it go."""
+        number = version_number(version)
+        _, known = self.files.model_meta(name)
+
+        def change(meta: dict[str, Any]) -> dict[str, Any]:
+            meta["current_stage"] = STAGE_DELETED_INTERNAL
+            meta["last_updated_timestamp"] = now_ms()
+            return meta
+
+        self.update_version(name, number, change)
+        self._remove_aliases_to(name, number)
+        self.touch(name, known=known)
+
+    def _remove_aliases_to(self, name: str, number: int) -> None:
+        for alias, target in self.files.aliases(name).items():
+            if target == str(number):
+                self.storage.delete(layout.registered_model_alias(name, alias))
+
+    def set_model_version_tag(self, name: str, version: Any, key: str, value: Any) -> None:
+        number = version_number(version)
+        key, text = validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
+        _, known = self.files.model_meta(name)
+        self.files.live_version_meta(name, number)
+        self._write_key_file(
+            name, layout.model_version_tag(name, number, key), text.encode("utf-8"), known
+        )
+
+    def delete_model_version_tag(self, name: str, version: Any, key: str) -> None:
+        number = version_number(version)
+        validate_key(key, "tag key")
+        _, known = self.files.model_meta(name)
+        self.files.live_version_meta(name, number)
+        path = layout.model_version_tag(name, number, key)
+        if self.storage.exists(path):
+            self.storage.delete(path)
+            self.touch(name, known=known)
+
+    # -- aliases ------------------------------------------------------------------------------
+    def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
+        validate_alias(alias)
+        number = version_number(version)
+        _, known = self.files.model_meta(name)
+        self.files.live_version_meta(name, number)
+        path = layout.registered_model_alias(name, alias)
+        self._write_key_file(name, path, str(number).encode("ascii"), known)
+        try:
+            self.files.live_version_meta(name, number)
+        except ResourceDoesNotExist:
+            # The version was deleted while we pointed the alias at it: undo ours.
+            with contextlib.suppress(FileNotFoundError):
+                if decode_text(self.storage.read(path)).strip() == str(number):
+                    self.storage.delete(path)
+            raise
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        alias = lookup_alias(alias)
+        _, known = self.files.model_meta(name)
+        path = layout.registered_model_alias(name, alias)
+        if self.storage.exists(path):
+            self.storage.delete(path)
+            self.touch(name, known=known)
+
+
+__all__ = ["Edits", "MetaChange"]
