@@ -23,7 +23,8 @@ from fsregistry.exceptions import FsRegistryException
 from fsregistry.maintenance import local_disk
 from fsregistry.maintenance.diagnosis import DEFAULT_MIN_AGE_S, Finding, RenameMarkers
 from fsregistry.mlruns import layout
-from fsregistry.registry.store import STALE_RENAME_MS, RegistryStore
+from fsregistry.registry.claims import STALE_RENAME_MS
+from fsregistry.registry.store import RegistryStore
 from fsregistry.storage import Storage
 from fsregistry.storage.local import LocalStorage
 
