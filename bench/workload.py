@@ -898,8 +898,8 @@ def _write_check_run(tool: Tool, client: Any, exp_id: str) -> Any:
 def _runs_of_listing(listing: list[Any]) -> dict[str, list[Any]]:
     """A listing of an experiment (paths ``<run>/...``) grouped by run, keeping the files a
     reader records tokens of: meta.yaml and the metrics/params/tags/inputs files. This is what
-    ``TrackingStore._listed_rows`` does; the checks below compare the result with
-    what fsregistry's writer recorded, so a drift shows."""
+    ``fsregistry.tracking.run_search.RunSearch._listed_rows`` does; the checks below compare
+    the result with what fsregistry's writer recorded, so a drift shows."""
     from fsregistry.mlruns import layout
 
     per_run: dict[str, list[Any]] = {}
@@ -946,7 +946,7 @@ def _summary(
 def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
     """Write runs ``start..start+count-1`` as plain files, the bytes fsregistry's API writes,
     and their summaries in the experiment's run index, as the processes that end runs leave it
-    (``TrackingStore._summarise_run``: list the run, record its tokens, parse, add its line to
+    (``RunReader.summarise_run``: list the run, record its tokens, parse, add its line to
     its shard; written here in bulk, one line per run).
     """
     import getpass

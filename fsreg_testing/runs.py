@@ -41,12 +41,12 @@ def spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Run ids the store reads from their files (not from summaries) from now on, in what is
     as good as a new process: only the files and the shards to go on."""
     store = client.store
-    store._indexes.clear()
+    store._reader.indexes.clear()
     read_runs: list[str] = []
-    original = store._read_runs
+    original = store._reader.read_runs
     monkeypatch.setattr(
-        store,
-        "_read_runs",
+        store._reader,
+        "read_runs",
         lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
     )
     return read_runs

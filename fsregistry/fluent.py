@@ -211,9 +211,9 @@ def _git_commit(start: Path) -> str | None:
 
 
 def _user() -> str:
-    from fsregistry.tracking.store import _default_user
+    from fsregistry.tracking.runs import default_user
 
-    return _default_user()
+    return default_user()
 
 
 def start_run(

@@ -217,7 +217,7 @@ def test_a_search_needing_other_files_checks_only_those(
     """The feed vouches for the files a search checked; another search checks its own."""
     client, exp_id, run_ids, exp_dir = warm
     fresh = Client(tracking_uri=client.tracking_uri)
-    fresh.store._indexes.clear()  # a new process: summaries from the shards, none vouched for
+    fresh.store._reader.indexes.clear()  # a new process: summaries from the shards, none vouched for
     assert len(fresh.search_runs([exp_id], "params.p = '1'")) == 1
     checked = _spy_checks(fresh, monkeypatch)
     assert len(fresh.search_runs([exp_id], "params.p = '2'")) == 1
@@ -263,7 +263,7 @@ def test_runs_beyond_the_budget_are_checked_as_before(
     age_tree(tmp_path / "mlruns")
     for _ in range(2):
         assert len(client.search_runs([exp_id])) == 3
-    assert client.store._indexes[exp_id].verified == {}
+    assert client.store._reader.indexes[exp_id].verified == {}
     checked = _spy_checks(client, monkeypatch)
     assert len(client.search_runs([exp_id])) == 3
     assert checked, "without watches, runs are checked file by file"
@@ -292,8 +292,8 @@ def test_runs_and_experiments_linked_from_elsewhere_are_not_watched_through(
     age_tree(store)
     for _ in range(2):
         assert len(client.search_runs([linked_exp, plain_exp])) == 5
-    assert client.store._indexes[linked_exp].verified == {}
-    assert set(client.store._indexes[plain_exp].verified) == set(in_plain[1:])
+    assert client.store._reader.indexes[linked_exp].verified == {}
+    assert set(client.store._reader.indexes[plain_exp].verified) == set(in_plain[1:])
     (tmp_path / "elsewhere-exp" / in_linked[1] / "tags" / "t").write_text("bbb")
     (tmp_path / "elsewhere-run" / "tags" / "t").write_text("ccc")
     got = {r.info.run_id: r.data.tags["t"] for r in client.search_runs([linked_exp, plain_exp])}

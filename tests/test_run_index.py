@@ -44,7 +44,7 @@ def warm(
         if os.path.basename(p).startswith(run_index.SHARD_PREFIX)
     ]
     assert shards, "the first search should persist summaries"
-    index = client.store._indexes[exp_id]
+    index = client.store._reader.indexes[exp_id]
     assert set(index.runs) == set(run_ids)  # all summarised (nothing racy after aging)
     if backend == "local" and sys.platform == "linux":
         assert set(index.verified) == set(run_ids)  # what follows goes through the feed
@@ -117,7 +117,7 @@ def test_damaged_shards_are_ignored(warm: tuple[Client, str, list[str], Any, str
         if os.path.basename(path).startswith(run_index.SHARD_PREFIX):
             fs.pipe_file(path, b"{not json")
     fresh = Client(tracking_uri=client.tracking_uri)
-    fresh.store._indexes.clear()  # a new process: only the damaged shards to go on
+    fresh.store._reader.indexes.clear()  # a new process: only the damaged shards to go on
     got = {r.info.run_id: r.data.params["p"] for r in fresh.search_runs([exp_id])}
     assert got == {rid: str(i) for i, rid in enumerate(run_ids)}
 
@@ -127,12 +127,12 @@ def test_a_new_process_uses_the_shards(
 ) -> None:
     client, exp_id, _, _, _ = warm
     store = client.store
-    store._indexes.clear()
+    store._reader.indexes.clear()
     read_runs = []
-    original = store._read_runs
+    original = store._reader.read_runs
     monkeypatch.setattr(
-        store,
-        "_read_runs",
+        store._reader,
+        "read_runs",
         lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
     )
     assert len(store.search_runs([exp_id])) == 4
@@ -170,7 +170,7 @@ def test_a_change_after_end_run_is_seen_by_a_new_process(
     # Right after end_run, without aging: the writer's summary is as fresh as it gets.
     _write_like_mlflow(fs, path, edit(fs.cat_file(path)), backend, age=False)
     reader = Client(tracking_uri=store_url)
-    reader.store._indexes.clear()
+    reader.store._reader.indexes.clear()
     run = {r.info.run_id: r for r in reader.search_runs([exp_id])}[run_ids[0]]
     if change == "metric-append":
         assert run.data.metrics["m"] == 9.0
@@ -185,7 +185,7 @@ def test_racy_files_are_never_summarised(tmp_path: Path) -> None:
     exp_id = client.create_experiment("fresh")
     run_id = client.create_run(exp_id).info.run_id
     client.search_runs([exp_id])
-    assert run_id not in client.store._indexes[exp_id].runs  # written < 2 s ago
+    assert run_id not in client.store._reader.indexes[exp_id].runs  # written < 2 s ago
 
 
 # -- searches that check only the files they need (local disk), and return the rest fresh ----
@@ -322,16 +322,16 @@ def test_a_repeated_search_lists_only_the_runs_it_returns(
 
 def _count_sorts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many rows each search sorts from now on (none: it reused a kept order)."""
-    from fsregistry.tracking import store as store_module
+    from fsregistry.tracking import run_search
 
     sorted_rows: list[int] = []
-    original = store_module.sort_rows
+    original = run_search.sort_rows
 
     def counting(rows: Any, *a: Any, **k: Any) -> Any:
         sorted_rows.append(len(rows))
         return original(rows, *a, **k)
 
-    monkeypatch.setattr(store_module, "sort_rows", counting)
+    monkeypatch.setattr(run_search, "sort_rows", counting)
     return sorted_rows
 
 
@@ -410,7 +410,7 @@ def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path:
         gc.set_debug(0)
         gc.garbage.clear()
     assert ours == []
-    summaries = client.store._indexes[exp_id].runs.values()
+    summaries = client.store._reader.indexes[exp_id].runs.values()
     assert len(summaries) == 5
     for summary in summaries:
         files = summary.files
@@ -440,7 +440,7 @@ def test_the_collector_is_paused_only_while_shards_are_decoded(
     assert gc.isenabled()
     for collector_on in (True, False):
         fresh = Client(tracking_uri=client.tracking_uri)
-        fresh.store._indexes.clear()  # a new process: the summaries come from the shards
+        fresh.store._reader.indexes.clear()  # a new process: the summaries come from the shards
         if not collector_on:
             gc.disable()
         try:
@@ -463,7 +463,7 @@ def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
     client = Client(tracking_uri=store_url)
     exp_id = client.create_experiment("lines")
     run_ids = ended_runs(client, exp_id, 3)
-    index = client.store._indexes[exp_id]
+    index = client.store._reader.indexes[exp_id]
     one = run_index.shard_name(run_ids[0])
     shard = f"{root}/{exp_id}/{one}"
     monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)  # all in one shard
@@ -536,7 +536,7 @@ def test_a_shard_of_mostly_stale_lines_is_compacted_by_its_reader(
     run_ids = ended_runs(client, exp_id, 2)
     one = run_index.shard_name(run_ids[0])
     monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)  # both in one shard
-    index = client.store._indexes[exp_id]
+    index = client.store._reader.indexes[exp_id]
     storage = client.store.storage
     shard = tmp_path / "mlruns" / exp_id / one
     shard.unlink()

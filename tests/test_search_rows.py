@@ -9,8 +9,8 @@ import pytest
 
 from fsregistry.search import effective_order, parse_filter, parse_order_by
 from fsregistry.tracking import records
+from fsregistry.tracking.run_search import _RUN_ATTRIBUTES, run_lookup
 from fsregistry.tracking.search_rows import Answers, Candidates, files_needed
-from fsregistry.tracking.store import _RUN_ATTRIBUTES, run_lookup
 
 RUN_ID = "0123456789abcdef0123456789abcdef"
 NAMES = [None, "", "from-meta"]

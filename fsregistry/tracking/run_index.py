@@ -173,7 +173,13 @@ class Summary(NamedTuple):
     files: RunFiles
 
 
-Verified = tuple[str, tuple[str, ...] | None, Stamp]
+class Verified(NamedTuple):
+    """What a change feed vouches for about one run (``fsregistry.tracking.vouches``), until
+    it reports a change in the run's directories."""
+
+    tokens: str  # of the summary that was verified
+    files: tuple[str, ...] | None  # the run-relative files verified; None: all of them
+    stamp: Stamp  # taken before verifying
 
 
 @dataclass
@@ -182,9 +188,7 @@ class ExperimentIndex:
 
     runs: dict[str, Summary] = field(default_factory=dict)
     shard_tokens: dict[str, str] = field(default_factory=dict)  # shard -> token decoded
-    # What a change feed vouches for (``storage.change_feed``): run -> (the tokens of the
-    # summary that was verified, the run-relative files verified or None for all of them,
-    # the stamp taken before verifying). Holds until the feed reports a change in the run.
+    # What a change feed vouches for (``storage.change_feed``), per run.
     verified: dict[str, Verified] = field(default_factory=dict)
 
     def vouched(self, feed: ChangeFeed, run_ids: Iterable[str]) -> dict[str, Verified]:
@@ -199,7 +203,7 @@ class ExperimentIndex:
                 continue
             summary = runs.get(run_id)
             # The same string object when vouched for this summary: compared by identity.
-            if summary is not None and entry[0] == summary.tokens and unchanged(entry[2]):
+            if summary is not None and entry.tokens == summary.tokens and unchanged(entry.stamp):
                 out[run_id] = entry
         return out
 

@@ -1,0 +1,359 @@
+"""Run search: which runs a search must look at, and how little it may read of each.
+
+A search filters and sorts every run of its experiments (its *candidates*,
+``search_rows.Candidates``) but returns one page, so it decides on summaries
+(``run_index``) checked against the files, and builds runs (checking all their files) only
+for the page (:meth:`RunSearch._complete`). Candidates are gathered one of two ways:
+
+- where a stat costs a request (object stores): one recursive listing per experiment gives
+  every file's change token; runs whose tokens all match their summary come from it, the
+  rest are read in one bulk read (:meth:`RunSearch._listed_rows`);
+- where a stat is a system call (local disk): only the files the search needs
+  (``search_rows.files_needed``: ``meta.yaml`` and the keys its filter and order name) are
+  checked against the summaries, and the page's runs are checked in full before they are
+  returned (:meth:`RunSearch._checked_rows`). With a change feed, runs it vouches for are
+  not checked at all (``vouches``).
+
+Runs that are read from their files are recorded as summaries on the way (``run_reader``).
+The filtered, sorted order of recent queries is kept (``search_rows.Answers``) and reused
+by a search whose candidates are the same runs with the same decoded files, so paging sorts
+once. Buffered metric lines are written before a search, so it sees them. A run deleted
+between the choice of the page and its completion is left out of the page. An unknown
+experiment id gives no runs, as in MLflow.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fsregistry.entities import PagedList, Run, ViewType
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.validation import validate_experiment_id
+from fsregistry.search import (
+    check_max_results,
+    effective_order,
+    matches,
+    paginate,
+    parse_filter,
+    parse_order_by,
+    sort_rows,
+)
+from fsregistry.storage import FileInfo
+from fsregistry.storage.changes import Stamp
+from fsregistry.tracking import records, run_index
+from fsregistry.tracking.experiments import Experiments
+from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_experiment_dir
+from fsregistry.tracking.run_index import recorded_token
+from fsregistry.tracking.run_reader import RunReader, from_experiment
+from fsregistry.tracking.runs import Runs
+from fsregistry.tracking.search_rows import Answers, Candidates, SearchRow, files_needed
+from fsregistry.tracking.vouches import (
+    Vouch,
+    Watch,
+    trusted,
+    vouch_for,
+    watch_needed,
+    watch_runs,
+    widened,
+)
+
+_RUN_ATTRIBUTES = (
+    "run_id",
+    "run_name",
+    "status",
+    "user_id",
+    "artifact_uri",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "experiment_id",
+)
+
+
+class RunSearch:
+    """``search_runs`` over one store."""
+
+    def __init__(
+        self, locations: Locations, experiments: Experiments, reader: RunReader, runs: Runs
+    ) -> None:
+        self._locations = locations
+        self._experiments = experiments
+        self._reader = reader
+        self._runs = runs
+        self.storage = locations.storage
+        self._answers = Answers()
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[Run]:
+        if isinstance(experiment_ids, str | int):
+            raise InvalidParameterValue(
+                f"experiment_ids must be a list, got {experiment_ids!r}; "
+                f"did you mean [{experiment_ids!r}]?"
+            )
+        view = ViewType.from_any(run_view_type)
+        check_max_results(max_results, "runs")
+        comparisons = parse_filter(filter_string, "runs")
+        clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
+        self._runs.flush()
+        stages = ViewType.stages(view)
+        needed = (
+            files_needed(comparisons, clauses) if self.storage.capabilities.cheap_stat else None
+        )
+        found = Candidates()
+        exp_dirs = []
+        for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
+            try:
+                exp_dir, _ = self._experiments.find_experiment_dir(exp_id)
+            except ResourceDoesNotExist:
+                continue  # MLflow returns no runs for an unknown experiment id
+            exp_dirs.append(exp_dir)
+            if needed is None:
+                self._listed_rows(exp_dir, found)
+            else:
+                self._checked_rows(exp_dir, needed, found)
+
+        def lookup_of(i: int) -> Any:  # made per use: see Candidates
+            return functools.partial(self._candidate_value, found, i)
+
+        query = (tuple(exp_dirs), stages, tuple(comparisons), tuple(clauses))
+        order = self._answers.get(query, found)
+        if order is None:
+            kept = [
+                i
+                for i in range(len(found))
+                if lookup_of(i)("attribute", "lifecycle_stage") in stages
+                and matches(comparisons, lookup_of(i))
+            ]
+            order = sort_rows(kept, clauses, lookup_of)
+            self._answers.put(query, found, order)
+        page, token = paginate(order, max_results, page_token)
+        return PagedList(self._complete([found.row(i) for i in page]), token)
+
+    def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:
+        """Search lookup over one candidate run's files (the built run where they do not
+        tell, see ``records.files_value``)."""
+        files = found.files[i]
+        value = records.files_value(found.run_ids[i], files, entity, key)
+        if value is not records.NEEDS_RUN:
+            return value
+        built = found.built.get(i)
+        if built is None:
+            exp_dir, run_id = found.exp_dirs[i], found.run_ids[i]
+            reader = self._reader
+            ids = [str(r.get("source_id")) for r in files.inputs]
+            datasets = reader.datasets(exp_dir, ids) if ids else {}
+            built = found.built[i] = run_lookup(reader.build_run(exp_dir, run_id, files, datasets))
+        return built(entity, key)
+
+    # -- candidates -------------------------------------------------------------------------
+    def _listed_rows(self, exp_dir: str, into: Candidates) -> None:
+        """Every run of one experiment from one recursive listing: summaries for the runs
+        whose files all kept their tokens, one bulk read for the rest (see ``run_index``).
+        The way on object stores, where a listing returns a thousand tokens per request."""
+        listed_at = time.time()
+        listing = self.storage.walk(exp_dir, prune=prune_experiment_dir, sizes=True)
+        # Paths stay relative to the experiment ("<run>/params/p"): a listing holds tens of
+        # thousands of files, and rewriting each one's path costs more than the search.
+        per_run: dict[str, list[FileInfo]] = {}
+        shards: dict[str, str] = {}
+        reserved = layout.RESERVED_EXPERIMENT_FOLDERS
+        for info in listing:
+            head, sep, rest = info.path.partition("/")
+            if not sep:
+                if head.startswith(run_index.SHARD_PREFIX):
+                    shards[head] = info.token
+            elif head not in reserved and (
+                rest == layout.META or rest.partition("/")[0] in RUN_DATA_DIRS
+            ):
+                bucket = per_run.get(head)
+                if bucket is None:
+                    per_run[head] = [info]
+                else:
+                    bucket.append(info)
+        index = self._reader.index(exp_dir)
+        tokens = {r: run_index.tokens_of(infos, strip=len(r) + 1) for r, infos in per_run.items()}
+        found: dict[str, records.RunFiles] = {}
+        for run_id, toks in tokens.items():
+            cached = index.lookup(run_id, toks)
+            if cached is not None:
+                found[run_id] = cached
+        if len(found) < len(per_run) and shards:
+            index.load_shards(self.storage, exp_dir, shards)
+            for run_id, toks in tokens.items():
+                cached = None if run_id in found else index.lookup(run_id, toks)
+                if cached is not None:
+                    found[run_id] = cached
+        stale = {r: per_run[r] for r in per_run if r not in found}
+        found.update(self._reader.read_and_summarise(exp_dir, stale, listed_at, set(per_run)))
+        for r in per_run:
+            if r in found:
+                into.add(exp_dir, r, found[r], None)
+
+    def _checked_rows(self, exp_dir: str, needed: Sequence[str], into: Candidates) -> None:
+        """Every run of one experiment, checking only the files a search needs (``needed``,
+        run-relative) against the summaries: the way on local disk, where one stat is a
+        system call and listing every file of an experiment costs a stat per file.
+
+        Runs whose needed files kept their tokens come from their summary, marked unchecked
+        (their other files are checked when they are returned, see ``_complete``); the rest
+        are listed and read. Where the storage has a change feed, a run it vouches for needs
+        no check at all, and every run checked here is watched before its check so that the
+        next search can skip it."""
+        dirs, names = self.storage.list_dir(exp_dir)
+        run_ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
+        reader = self._reader
+        index = reader.index(exp_dir)
+        shards = [f"{exp_dir}/{n}" for n in names if n.startswith(run_index.SHARD_PREFIX)]
+        if shards:
+            cut = len(exp_dir) + 1
+            shard_tokens = self.storage.tokens(shards)
+            index.load_shards(self.storage, exp_dir, {p[cut:]: t for p, t in shard_tokens.items()})
+        summaries = index.runs
+        needed = tuple(needed)
+        feed = self.storage.change_feed()
+        vouched: dict[str, str | None] = {}  # run -> tokens left to check (None: none)
+        partly: dict[str, run_index.Verified] = {}  # vouched for other files than these
+        stamps: dict[str, Stamp] = {}
+        if feed is not None:
+            vouched, partly = trusted(feed, index, run_ids, needed)
+        known = [r for r in run_ids if r in summaries and r not in vouched]
+        if feed is not None:
+            stamps = watch_needed(feed, exp_dir, known, needed)
+        current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
+        stale: list[str] = []
+        for run_id in run_ids:
+            entry = summaries.get(run_id)
+            if entry is None:
+                stale.append(run_id)
+                continue
+            if run_id in vouched:
+                into.add(exp_dir, run_id, entry.files, vouched[run_id])
+                continue
+            prefix = f"{exp_dir}/{run_id}/"
+            recorded = entry.tokens
+            for rel in needed:
+                if current.get(prefix + rel) != recorded_token(recorded, rel):
+                    stale.append(run_id)
+                    break
+            else:
+                into.add(exp_dir, run_id, entry.files, recorded)
+                stamp = stamps.get(run_id)
+                if stamp is not None:
+                    index.verified[run_id] = widened(partly.get(run_id), recorded, needed, stamp)
+        if stale:
+            stale_watches = watch_runs(
+                feed, exp_dir, {r: summaries[r].tokens if r in summaries else None for r in stale}
+            )
+            listed_at = time.time()
+            seen: dict[str, set[str]] = {r: set() for r in stale}
+            listed = {r: reader.list_run(exp_dir, r, seen=seen[r]) for r in stale}
+            vouches = {
+                r: Vouch(watch.stamp, watch.dirs, seen[r]) for r, watch in stale_watches.items()
+            }
+            found = reader.read_and_summarise(exp_dir, listed, listed_at, set(run_ids), vouches)
+            for r in stale:
+                if r in found:
+                    into.add(exp_dir, r, found[r], None)
+
+    # -- the page ---------------------------------------------------------------------------
+    def _complete(self, rows: Sequence[SearchRow]) -> list[Run]:
+        """The runs behind a page of search rows: rows not yet checked file by file are
+        listed, and read again where any file changed since their summary."""
+        reader = self._reader
+        files_of: dict[int, records.RunFiles] = {}
+        recheck: dict[str, dict[str, list[FileInfo]]] = {}  # exp dir -> run -> listing
+        feed = self.storage.change_feed()
+        watched: dict[str, dict[str, Watch]] = {}
+        vouches: dict[str, dict[str, Vouch]] = {}
+        if feed is not None:  # (no poll: nothing here asks whether a stamp still holds)
+            unchecked: dict[str, dict[str, str]] = {}  # exp dir -> run -> summary tokens
+            for row in rows:
+                if row.unchecked is not None:
+                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked
+            for exp_dir, tokens in unchecked.items():
+                watched[exp_dir] = watch_runs(feed, exp_dir, tokens)
+        listed_at = time.time()
+        for i, row in enumerate(rows):
+            if row.unchecked is None:
+                files_of[i] = row.files
+                continue
+            seen: set[str] = set()
+            listing = reader.list_run(row.exp_dir, row.run_id, relative=True, seen=seen)
+            held = watched.get(row.exp_dir, {}).get(row.run_id)
+            vouch = None if held is None else Vouch(held.stamp, held.dirs, seen)
+            if run_index.tokens_of(listing) == row.unchecked:
+                files_of[i] = row.files
+                vouch_for(reader.index(row.exp_dir), row.run_id, row.unchecked, vouch)
+            else:
+                recheck.setdefault(row.exp_dir, {})[row.run_id] = from_experiment(
+                    row.run_id, listing
+                )
+                if vouch is not None:
+                    vouches.setdefault(row.exp_dir, {})[row.run_id] = vouch
+        fresh = {
+            (exp_dir, run_id): files
+            for exp_dir, listed in recheck.items()
+            for run_id, files in reader.read_and_summarise(
+                exp_dir, listed, listed_at, None, vouches.get(exp_dir)
+            ).items()
+        }
+        for i, row in enumerate(rows):
+            if i not in files_of and (row.exp_dir, row.run_id) in fresh:
+                files_of[i] = fresh[row.exp_dir, row.run_id]
+        by_exp: dict[str, list[str]] = {}
+        for i, row in enumerate(rows):
+            if i in files_of:
+                by_exp.setdefault(row.exp_dir, []).extend(
+                    str(r.get("source_id")) for r in files_of[i].inputs
+                )
+        datasets = {e: reader.datasets(e, ids) if ids else {} for e, ids in by_exp.items()}
+        runs = []
+        for i, row in enumerate(rows):
+            if i in files_of:  # a run deleted since the page was chosen is left out
+                runs.append(
+                    reader.build_run(row.exp_dir, row.run_id, files_of[i], datasets[row.exp_dir])
+                )
+        self._locations.remember(
+            {row.run_id: row.exp_dir for i, row in enumerate(rows) if i in files_of}
+        )
+        return runs
+
+
+def run_lookup(run: Run) -> Any:
+    """Search lookup ``(entity, key) -> value`` over one run."""
+
+    def lookup(entity: str, key: str) -> Any:
+        if entity == "metric":
+            return run.data.metrics.get(key)
+        if entity == "param":
+            return run.data.params.get(key)
+        if entity == "tag":
+            return run.data.tags.get(key)
+        if entity == "dataset":
+            return [
+                {
+                    "name": d.dataset.name,
+                    "digest": d.dataset.digest,
+                    "context": records.dataset_context(d),
+                }
+                for d in run.inputs.dataset_inputs
+            ]
+        if key in _RUN_ATTRIBUTES:
+            return getattr(run.info, key)
+        return None
+
+    return lookup
+
+
+__all__ = ["RunSearch", "run_lookup"]

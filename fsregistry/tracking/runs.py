@@ -1,0 +1,370 @@
+"""Runs: create, read, update, delete and restore them, and log their params, metrics, tags
+and dataset inputs.
+
+A run is ``<experiment>/<run id>/``: ``meta.yaml``, ``params/<key>``, ``tags/<key>``,
+``metrics/<key>`` (one ``<timestamp> <value> <step>`` line per logged value) and
+``inputs/<id>/meta.yaml`` pointing at the experiment's ``datasets/<id>/meta.yaml``, as
+MLflow's file store writes them (keys with ``/`` are nested paths). How each write is made:
+
+- ``meta.yaml`` is created once and changed only by compare-and-swap
+  (``Locations.update_run_meta``), so concurrent updates never lose one another;
+- a param is created if absent and never changed: logging the same value again is allowed,
+  another value is refused (checked before anything of the batch is written, and again by
+  the failed create of a param that appeared meanwhile);
+- a batch is validated whole before any file is written; keys that would be both a file and
+  a directory (``a`` and ``a/b``) are refused;
+- metric lines are appended; on an object store, which cannot append, they are buffered
+  (``metric_buffer``) and a run's "is it active" check is trusted for one flush interval
+  instead of costing a read per ``log_metric``;
+- only an active run takes writes; ending a run (a terminal status) flushes its metrics and
+  summarises it in its experiment's index (``RunReader.summarise_run``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fsregistry.entities import LifecycleStage, Metric, Run, RunInfo, RunStatus, RunTag
+from fsregistry.entities import Param as ParamEntity
+from fsregistry.exceptions import InvalidParameterValue, InvalidState, ResourceDoesNotExist
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import decode_text, dump_meta, load_meta, now_ms
+from fsregistry.mlruns.validation import (
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_TAGS_PER_BATCH,
+    tag_items,
+    validate_experiment_id,
+    validate_key,
+    validate_metric,
+    validate_param,
+    validate_tag,
+)
+from fsregistry.tracking import records
+from fsregistry.tracking.experiments import Experiments
+from fsregistry.tracking.locations import Locations
+from fsregistry.tracking.metric_buffer import MetricBuffer
+from fsregistry.tracking.run_names import random_run_name
+from fsregistry.tracking.run_reader import RunReader
+
+RUN_NAME_TAG = records.RUN_NAME_TAG
+
+
+class Runs:
+    """The runs of one store."""
+
+    def __init__(self, locations: Locations, experiments: Experiments, reader: RunReader) -> None:
+        self._locations = locations
+        self._experiments = experiments
+        self._reader = reader
+        self.storage = storage = locations.storage
+        # Object stores cannot append: metric lines are buffered and flushed in batches, and
+        # the "run is active" check is trusted for one flush interval instead of costing a
+        # GET per log_metric call (local disk checks every call; it is a cheap read there).
+        self._metrics = None if storage.capabilities.append else MetricBuffer(storage)
+        self._active_checked: dict[str, float] = {}
+
+    # -- reading ----------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> Run:
+        self._flush_run_metrics(run_id)
+        exp_dir, meta_raw = self._locations.locate_run(run_id)
+        reader = self._reader
+        files = reader.run_files(exp_dir, run_id, meta_raw)
+        dataset_ids = [str(i.get("source_id")) for i in files.inputs]
+        return reader.build_run(exp_dir, run_id, files, reader.datasets(exp_dir, dataset_ids))
+
+    def get_metric_history(self, run_id: str, metric_key: str) -> list[Metric]:
+        validate_key(metric_key, "metric key")
+        self._flush_run_metrics(run_id)
+        exp_dir, _ = self._locations.locate_run(run_id)
+        path = layout.run_metric(exp_dir, run_id, metric_key)
+        try:
+            raw = self.storage.read(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return []
+        return records.parse_metric_lines(raw, metric_key, self.storage.uri(path))
+
+    # -- the run's life ---------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        experiment_id = validate_experiment_id(experiment_id)
+        tag_dict = dict(validate_tag(k, v) for k, v in tag_items(tags))
+        if run_name is not None and not isinstance(run_name, str):
+            raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
+        if run_name and RUN_NAME_TAG in tag_dict and tag_dict[RUN_NAME_TAG] != run_name:
+            raise InvalidParameterValue(
+                f"Both run_name={run_name!r} and tag {RUN_NAME_TAG}="
+                f"{tag_dict[RUN_NAME_TAG]!r} were given and they differ"
+            )
+        run_name = run_name or tag_dict.get(RUN_NAME_TAG) or random_run_name()
+        validate_tag(RUN_NAME_TAG, run_name)
+        exp_dir, meta = self._experiments.find_experiment_dir(experiment_id)
+        if meta.get("lifecycle_stage") != LifecycleStage.ACTIVE or exp_dir != experiment_id:
+            raise InvalidState(
+                f"Could not create run under non-active experiment with ID {experiment_id}"
+            )
+        exp = records.experiment_from_meta(meta, {})
+        artifact_location = self._locations.relocate(exp.artifact_location, experiment_id)
+        run_id = uuid.uuid4().hex
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            user_id=user_id if user_id is not None else default_user(),
+            status=RunStatus.RUNNING,
+            start_time=start_time if start_time is not None else now_ms(),
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=f"{artifact_location}/{run_id}/artifacts",
+            run_name=run_name,
+        )
+        self.storage.create(layout.run_meta(exp_dir, run_id), dump_meta(records.run_meta(info)))
+        for sub in ("metrics", "params", "artifacts"):
+            # MLflow 3 refuses to find a run whose metrics/params/artifacts dirs are missing.
+            self.storage.make_dirs(f"{layout.run_dir(exp_dir, run_id)}/{sub}")
+        tag_dict[RUN_NAME_TAG] = run_name
+        for key, value in tag_dict.items():
+            self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
+        self._locations.remember({run_id: exp_dir})
+        return self.get_run(run_id)
+
+    def _active_run_dir(self, run_id: str, cacheable: bool = False) -> str:
+        if cacheable and self._metrics is not None:
+            checked = self._active_checked.get(run_id)
+            locations = self._locations
+            with locations.run_dirs_lock:
+                cached_dir = locations.run_dirs.get(run_id)
+            fresh = checked is not None and time.monotonic() - checked < self._metrics.interval
+            if fresh and cached_dir is not None:
+                return cached_dir
+        exp_dir, meta_raw = self._locations.locate_run(run_id)
+        meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
+        stage = meta.get("lifecycle_stage") or LifecycleStage.ACTIVE
+        if stage != LifecycleStage.ACTIVE:
+            self._active_checked.pop(run_id, None)
+            raise InvalidParameterValue(
+                f"The run {run_id} must be in the 'active' state. Current state is {stage}."
+            )
+        self._active_checked[run_id] = time.monotonic()
+        return exp_dir
+
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        exp_dir = self._active_run_dir(run_id)
+        changes: dict[str, Any] = {}
+        if run_status is not None:
+            changes["status"] = RunStatus.to_int(RunStatus.from_any(run_status))
+        if end_time is not None:
+            changes["end_time"] = int(end_time)
+        if run_name is not None:
+            validate_tag(RUN_NAME_TAG, run_name)
+            changes["run_name"] = run_name
+            self.storage.write(layout.run_tag(exp_dir, run_id, RUN_NAME_TAG), run_name.encode())
+        if run_status is not None and RunStatus.is_terminated(RunStatus.from_any(run_status)):
+            self._flush_run_metrics(run_id)
+        meta = self._locations.update_run_meta(exp_dir, run_id, **changes)
+        if "status" in changes and RunStatus.is_terminated(RunStatus.from_any(run_status)):
+            self._reader.summarise_run(exp_dir, run_id)
+        return records.run_info_from_meta(
+            meta,
+            self._locations.relocate(
+                str(meta.get("artifact_uri")), str(meta["experiment_id"]), run_id
+            ),
+        )
+
+    def set_terminated(
+        self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None
+    ) -> RunInfo:
+        return self.update_run_info(
+            run_id,
+            run_status=status,
+            end_time=end_time if end_time is not None else now_ms(),
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        self._active_checked.pop(run_id, None)
+        exp_dir, _ = self._locations.locate_run(run_id)
+        self._locations.update_run_meta(
+            exp_dir, run_id, lifecycle_stage=LifecycleStage.DELETED, deleted_time=now_ms()
+        )
+
+    def restore_run(self, run_id: str) -> None:
+        exp_dir, _ = self._locations.locate_run(run_id)
+        self._locations.update_run_meta(
+            exp_dir, run_id, lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None
+        )
+
+    # -- params, tags, metrics --------------------------------------------------------------
+    def delete_tag(self, run_id: str, key: str) -> None:
+        validate_key(key, "tag key")
+        exp_dir = self._active_run_dir(run_id)
+        path = layout.run_tag(exp_dir, run_id, key)
+        if not self.storage.exists(path):
+            raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+        self.storage.delete(path)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[ParamEntity] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Validate everything first, check params against what is logged, then write.
+
+        Bad input or a conflicting param raises before any file is written.
+        """
+        if (
+            len(params) + len(tags) > MAX_PARAMS_TAGS_PER_BATCH * 10
+            or len(metrics) > MAX_METRICS_PER_BATCH * 10
+        ):
+            raise InvalidParameterValue(
+                f"Batch too large: {len(metrics)} metrics, {len(params)} params, {len(tags)} tags"
+            )
+        checked_params = dict(validate_param(p.key, p.value) for p in params)
+        if len(checked_params) != len(params):
+            _check_duplicate_params(params)
+        checked_tags = [validate_tag(t.key, t.value) for t in tags]
+        checked_metrics = [validate_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        exp_dir = self._active_run_dir(run_id, cacheable=not params and not tags)
+        self._check_param_conflicts(exp_dir, run_id, checked_params)
+
+        for key, text in checked_params.items():
+            try:
+                self.storage.create(layout.run_param(exp_dir, run_id, key), text.encode("utf-8"))
+            except FileExistsError:
+                self._check_param_conflicts(exp_dir, run_id, {key: text})
+            except (NotADirectoryError, IsADirectoryError) as e:
+                raise _key_collision("param", key) from e
+        for key, text in checked_tags:
+            try:
+                self.storage.write(layout.run_tag(exp_dir, run_id, key), text.encode("utf-8"))
+            except (NotADirectoryError, IsADirectoryError) as e:
+                raise _key_collision("tag", key) from e
+            if key == RUN_NAME_TAG:
+                self._locations.update_run_meta(exp_dir, run_id, run_name=text)
+        lines: dict[str, bytearray] = {}
+        for key, value, timestamp, step in checked_metrics:
+            path = layout.run_metric(exp_dir, run_id, key)
+            lines.setdefault(path, bytearray()).extend(
+                records.format_metric_line(value, timestamp, step)
+            )
+        for path, data in lines.items():
+            if self._metrics is None:
+                try:
+                    self.storage.append(path, bytes(data))
+                except (NotADirectoryError, IsADirectoryError) as e:
+                    raise _key_collision("metric", path.rsplit("/metrics/", 1)[1]) from e
+            else:
+                self._metrics.add(path, bytes(data))
+        if self._metrics is not None and len(metrics) > 1:
+            # A batch is one call: write it now rather than leave it to the timer.
+            self._flush_run_metrics(run_id)
+
+    def _check_param_conflicts(self, exp_dir: str, run_id: str, params: Mapping[str, str]) -> None:
+        if len(params) > 2:
+            # One listing instead of a read per param: on a bucket, 1 request instead of 20
+            # (most params of a batch are new). A param created after the listing is still
+            # caught: its create fails and that one is checked then.
+            listed = self.storage.walk(layout.run_params_dir(exp_dir, run_id), sizes=False)
+            existing = {info.path for info in listed}
+            params = {k: v for k, v in params.items() if k in existing}
+        paths = {layout.run_param(exp_dir, run_id, k): k for k in params}
+        for path, raw in self.storage.read_many(paths).items():
+            key = paths[path]
+            old = decode_text(raw)
+            if old != params[key]:
+                raise InvalidParameterValue(
+                    f"Changing param values is not allowed. Param with key='{key}' was already "
+                    f"logged with value='{old}' for run ID='{run_id}'. "
+                    f"Attempted logging new value '{params[key]}'."
+                )
+
+    def _flush_run_metrics(self, run_id: str | None = None) -> None:
+        if self._metrics is None or not self._metrics.has_pending():
+            return
+        if run_id is None:
+            self._metrics.flush()
+            return
+        exp_dir = self._locations.cached_run_dir(run_id)
+        self._metrics.flush(f"{layout.run_dir(exp_dir, run_id)}/" if exp_dir else "")
+
+    def flush(self) -> None:
+        """Write every buffered metric line of this store (object stores only buffer)."""
+        self._flush_run_metrics()
+
+    # -- inputs -----------------------------------------------------------------------------
+    def log_inputs(self, run_id: str, datasets: Sequence[Any]) -> None:
+        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does."""
+        exp_dir = self._active_run_dir(run_id)
+        for dataset_input in datasets:
+            ds = dataset_input.dataset
+            dataset_id = hashlib.md5(f"{ds.name}{ds.digest}".encode()).hexdigest()
+            ds_meta = {
+                "digest": ds.digest,
+                "name": ds.name,
+                "profile": ds.profile,
+                "schema": ds.schema,
+                "source": ds.source,
+                "source_type": ds.source_type,
+            }
+            with contextlib.suppress(FileExistsError):  # shared per experiment, written once
+                self.storage.create(layout.dataset_meta(exp_dir, dataset_id), dump_meta(ds_meta))
+            input_id = hashlib.md5(f"{dataset_id}{run_id}".encode()).hexdigest()
+            input_meta = {
+                "destination_id": dataset_id,  # MLflow's writer quirk: the dataset id here too
+                "destination_type": "RUN",
+                "source_id": dataset_id,
+                "source_type": "DATASET",
+                "tags": {t.key: t.value for t in dataset_input.tags},
+            }
+            self.storage.write(
+                layout.run_input_meta(exp_dir, run_id, input_id), dump_meta(input_meta)
+            )
+
+
+def _check_duplicate_params(params: Sequence[ParamEntity]) -> None:
+    seen: dict[str, str] = {}
+    for p in params:
+        text = "" if p.value is None else str(p.value)
+        if p.key in seen and seen[p.key] != text:
+            raise InvalidParameterValue(
+                f"Duplicate parameter key {p.key!r} in one batch with different values "
+                f"{seen[p.key]!r} and {text!r}"
+            )
+        seen[p.key] = text
+
+
+def _key_collision(kind: str, key: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Invalid {kind} key {key!r}: it collides with an existing key that is a prefix of it "
+        "or that it is a prefix of (keys are stored as file paths, so 'a' and 'a/b' cannot "
+        "both exist)"
+    )
+
+
+def default_user() -> str:
+    """The user a run is recorded for when none is given (``unknown`` if the system cannot
+    tell)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+__all__ = ["RUN_NAME_TAG", "Runs", "default_user"]
