@@ -28,7 +28,7 @@ from fsregistry.models import (
 )
 from fsregistry.models.enforcement import enforce_params_schema, enforce_schema
 
-# Exact strings MLflow 3 writes (spec §3.5).
+# Exact strings MLflow 3 writes (docs/mlflow-format.md §3.5).
 MLFLOW_TENSOR = '[{"name": "img", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 28, 28]}}]'
 MLFLOW_ARRAY = '[{"type": "array", "items": {"type": "string"}, "name": "tags", "required": true}]'
 MLFLOW_PARAMS = '[{"name": "temperature", "default": 0.5, "shape": null, "type": "float"}]'

@@ -130,7 +130,7 @@ def test_artifacts_of_relocated_runs(
                 or any(b["path"].startswith(a["path"] + "/") and not b["is_dir"] for b in want)
             ]
         # MLflow 2 writes ``registered_model_meta`` into a model it loads by registry URI
-        # (spec §2.5); the generator loaded the model after recording this listing.
+        # (docs/mlflow-format.md §2.5); the generator loaded the model after recording this listing.
         got = [a for a in walk(run_id) if not a["path"].endswith("/registered_model_meta")]
         assert sorted(got, key=lambda a: a["path"]) == sorted(want, key=lambda a: a["path"])
         files = [a for a in want if not a["is_dir"]]

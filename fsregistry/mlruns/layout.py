@@ -70,7 +70,7 @@ def dataset_meta(exp_dir: str, dataset_id: str) -> str:
     return f"{exp_dir}/datasets/{dataset_id}/{META}"
 
 
-# -- model registry (spec §2): models/<name>/{meta.yaml,tags/,aliases/,version-N/} ----------
+# -- model registry (docs/mlflow-format.md §2): models/<name>/{meta.yaml,tags/,aliases/,version-N/}
 VERSION_DIR_PREFIX = "version-"
 # Where a cross-store copy puts a version's artifacts, inside the version directory (MLflow
 # reads only meta.yaml and tags/ there).
@@ -134,7 +134,7 @@ def model_version_artifacts(name: str, version: int) -> str:
 
 
 def logged_model_meta(exp_dir: str, model_id: str) -> str:
-    """MLflow 3 LoggedModel: ``<exp>/models/<model_id>/meta.yaml`` (spec §1.9)."""
+    """MLflow 3 LoggedModel: ``<exp>/models/<model_id>/meta.yaml`` (docs/mlflow-format.md §1.9)."""
     return f"{exp_dir}/{MODELS}/{model_id}/{META}"
 
 

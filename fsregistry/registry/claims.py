@@ -42,7 +42,11 @@ from fsregistry.exceptions import (
 )
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import dump_meta, now_ms
-from fsregistry.mlruns.validation import validate_model_name, validate_run_id
+from fsregistry.mlruns.validation import (
+    validate_model_name,
+    validate_new_model_name,
+    validate_run_id,
+)
 from fsregistry.registry.edits import Edits
 from fsregistry.registry.fields import (
     FSREG_KEY,
@@ -97,7 +101,7 @@ class Claims:
         tags: Mapping[str, Any] | Iterable[Any] | None = None,
         description: str | None = None,
     ) -> RegisteredModel:
-        validate_model_name(name)
+        validate_new_model_name(name)
         items = registry_tags(tags)
         description = optional_text(description, "description")
         now = now_ms()
@@ -122,7 +126,16 @@ class Claims:
 
     def ensure_registered_model(self, name: str) -> None:
         """Create ``name`` unless it exists (``register_model`` and copies add a version to
-        an existing model; concurrent callers all end up using the one that was created)."""
+        an existing model; concurrent callers all end up using the one that was created).
+        A name no new model may take is fine for a model that exists (MLflow wrote it)."""
+        try:
+            validate_new_model_name(name)
+        except InvalidParameterValue as bad:
+            try:
+                self.files.model_meta(name)
+                return
+            except ResourceDoesNotExist:
+                raise bad from None
         try:
             self.create_registered_model(name)
         except ResourceAlreadyExists as exists:

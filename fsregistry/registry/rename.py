@@ -43,7 +43,7 @@ from fsregistry.exceptions import (
 )
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import dump_meta, load_meta, now_ms
-from fsregistry.mlruns.validation import validate_model_name
+from fsregistry.mlruns.validation import validate_model_name, validate_new_model_name
 from fsregistry.registry.claims import Claims
 from fsregistry.registry.copies import copy_file
 from fsregistry.registry.edits import Edits
@@ -70,7 +70,7 @@ class Renames:
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         validate_model_name(name)
-        validate_model_name(new_name)
+        validate_new_model_name(new_name)
         self.files.model_meta(name)
         if name == new_name:
             raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")

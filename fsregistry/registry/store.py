@@ -1,4 +1,5 @@
-"""MLflow's model registry in MLflow's file layout (spec §2), safe for concurrent writers.
+"""MLflow's model registry in MLflow's file layout (docs/mlflow-format.md §2), safe for
+concurrent writers.
 
 Layout (exactly MLflow's, so MLflow 2.22 and 3.x read what this writes)::
 

@@ -1,7 +1,7 @@
 """Read-only access to MLflow 3 LoggedModels (``<exp>/models/<model_id>/meta.yaml``).
 
-MLflow 3 puts a logged model's files under its experiment, not under the run (spec §1.9,
-§1.10), so ``models:/<model_id>`` and ``runs:/<run_id>/<name>`` need to find that directory.
+MLflow 3 puts a logged model's files under its experiment, not under the run
+(docs/mlflow-format.md §1.9, §1.10), so ``models:/<model_id>`` and ``runs:/<run_id>/<name>`` need to find that directory.
 This module only reads; fsregistry itself logs models the MLflow 2 way.
 
 It also knows how to follow a tree that was copied elsewhere: MLflow records absolute
@@ -24,7 +24,7 @@ from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.storage import Storage
 from fsregistry.tracking import records
 
-# LoggedModel ``status`` integers (spec §1.9).
+# LoggedModel ``status`` integers (docs/mlflow-format.md §1.9).
 _STATUS_NAMES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
 

@@ -1,7 +1,7 @@
 """Experiments and runs in MLflow's file layout, on any :class:`Storage`.
 
-The files are the source of truth and the layout is MLflow's (spec §1), so MLflow reads what
-this writes and the other way round. What differs is how it writes and reads:
+The files are the source of truth and the layout is MLflow's (docs/mlflow-format.md §1), so
+MLflow reads what this writes and the other way round. What differs is how it writes and reads:
 
 - experiment ids come from the name (an 18-digit number, as MLflow's look) and are claimed
   with an atomic create, so two processes creating one name end up with one experiment;
