@@ -41,6 +41,7 @@ from fsregistry.envs.spec import read_env_spec
 from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models import SchemaEnforcementError, infer_signature, predict
 from fsregistry.models.environment import requirement_name
+from fsregistry.models.hashes import write_manifest
 
 FSREG = shutil.which("fsreg", path=os.path.dirname(sys.executable)) or "fsreg"
 TINY = "fsreg-envtest-tiny"
@@ -433,6 +434,7 @@ def test_missing_python_version_is_a_clear_error(
     model = _local_model(tmp_path / "m")
     env_file = model / "python_env.yaml"
     env_file.write_text(env_file.read_text().replace(_host_python(), "3.4.10"))
+    write_manifest(str(model))  # a model saved that way, not one edited after saving
     with pytest.raises(EnvironmentBuildError, match=r"needs Python 3\.4") as err:
         prepare_env(str(model))
     assert str(broken) in str(err.value) and "never downloads" in str(err.value)
