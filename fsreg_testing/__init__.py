@@ -5,6 +5,7 @@
 - :mod:`fsreg_testing.fixture_trees`: the MLflow-written stores committed in ``mlruns_fixture/``.
 - :mod:`fsreg_testing.models`: data and pytest fixtures of the model tests.
 - :mod:`fsreg_testing.runs`: ended runs and aged file times for the search and change-feed tests.
+- :mod:`fsreg_testing.serving`: ``fsreg models serve`` in a subprocess, HTTP requests to it, its memory.
 
 It is a top-level package of the repository, so it imports from anywhere the checkout is on
 ``sys.path``: the editable install's ``.pth`` (or ``PYTHONPATH``) puts the repository root

@@ -68,7 +68,11 @@ def register(models_app: typer.Typer) -> None:
         timeout: Annotated[
             float,
             typer.Option(
-                "--timeout", "-t", envvar=TIMEOUT_ENV, help="Seconds per request before a 504."
+                "--timeout",
+                "-t",
+                envvar=TIMEOUT_ENV,
+                help="Seconds a request may take to arrive (else 408) and to be predicted "
+                "(else 504).",
             ),
         ] = DEFAULT_TIMEOUT_SECONDS,
         max_request_bytes: Annotated[

@@ -6,13 +6,21 @@ Routes (MLflow's): ``GET /ping`` and ``GET /health`` (``200``, body ``"\\n"``),
 paths are ``404 {"detail": "Not Found"}`` and a wrong method ``405 {"detail": "Method Not
 Allowed"}``, as MLflow's FastAPI app answers.
 
-Two limits protect the server:
+Limits protect the server (the request head is limited before the app sees it, by
+:mod:`fsregistry.serving.connection`):
 
 * Request size: a body over ``max_request_bytes`` is answered ``413`` with an MLflow-style
-  JSON error. A declared ``Content-Length`` over the limit is refused before any of the body
-  is read (a client sending ``Expect: 100-continue`` never sends it); a chunked body is read
-  only up to the limit. The rest is discarded by the server as it arrives, never kept.
-* Time: predictions taking longer than ``timeout_seconds`` get ``504``.
+  JSON error and ``Connection: close``. A declared ``Content-Length`` over the limit is refused
+  before any of the body is read (a client sending ``Expect: 100-continue`` never sends it); a
+  chunked body is read only up to the limit. The server then reads and drops what the client
+  still sends, at most :data:`DRAIN_BYTES` (or the limit, if larger) for at most
+  :data:`DRAIN_SECONDS`, never keeping it: a client that sends its whole body before reading
+  the answer (most do) gets the ``413`` instead of a reset connection, and an endless body
+  costs a bounded amount of reading. Then the connection is closed.
+* Time: the body must arrive within ``timeout_seconds`` (else ``408`` and the connection is
+  closed: a client that sends its headers and then stops, or trickles, does not hold a
+  connection for ever), and the prediction must finish within ``timeout_seconds`` (else
+  ``504``).
 
 Prediction is CPU-bound, so each request is parsed and scored in a thread of a pool: the event
 loop stays free to accept connections and answer ``/ping`` while models run.
@@ -51,6 +59,14 @@ _NOT_ALLOWED = Reply(405, CONTENT_TYPE_JSON, b'{"detail":"Method Not Allowed"}')
 _ROUTES = {"/ping": "GET", "/health": "GET", "/version": "GET", "/invocations": "POST"}
 
 
+DRAIN_BYTES = 16 * 1024 * 1024
+"""After a ``413``, the most of the rest of the body read and dropped (or the request size
+limit, if larger) before the connection is closed."""
+DRAIN_SECONDS = 5.0
+"""After a ``413``, the longest the rest of the body is read and dropped."""
+_CLOSE = ((b"connection", b"close"),)
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -69,16 +85,45 @@ def _too_large(size: int | None, limit: int) -> Reply:
     )
 
 
-async def _send_reply(
-    send: Send, reply: Reply, extra: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
+def _too_slow(timeout: float) -> Reply:
+    return error_reply(
+        f"The request body did not arrive within the request timeout ({timeout:g} s)",
+        BAD_REQUEST,
+        status=408,
+    )
+
+
+def _start(reply: Reply, extra: tuple[tuple[bytes, bytes], ...]) -> Message:
     headers = [
         (b"content-type", reply.content_type.encode("latin-1")),
         (b"content-length", str(len(reply.body)).encode("ascii")),
         *extra,
     ]
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    return {"type": "http.response.start", "status": reply.status, "headers": headers}
+
+
+async def _send_reply(
+    send: Send, reply: Reply, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    await send(_start(reply, extra))
     await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _drain(receive: Receive, max_bytes: int, max_seconds: float) -> None:
+    """Read and drop the rest of a request body: until it ends or the client leaves, at most
+    ``max_bytes`` and ``max_seconds``."""
+    drained = 0
+    try:
+        async with asyncio.timeout(max_seconds):
+            while drained <= max_bytes:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                drained += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -174,12 +219,20 @@ class ScoringApp:
         limit = self.max_request_bytes
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_reply(send, _too_large(int(declared), limit))
+            # A client waiting for "100 Continue" sends nothing more: nothing to drain.
+            expects_continue = (_header(scope, b"expect") or b"").lower() == b"100-continue"
+            await self._refuse_too_large(
+                receive, send, _too_large(int(declared), limit), drain=not expects_continue
+            )
             return
         try:
-            body = await _read_body(receive, limit)
+            async with asyncio.timeout(self.timeout_seconds):
+                body = await _read_body(receive, limit)
         except _BodyTooLarge:
-            await _send_reply(send, _too_large(None, limit))
+            await self._refuse_too_large(receive, send, _too_large(None, limit), drain=True)
+            return
+        except TimeoutError:
+            await _send_reply(send, _too_slow(self.timeout_seconds), _CLOSE)
             return
         except _ClientGone:
             return
@@ -197,6 +250,20 @@ class ScoringApp:
                 "DEADLINE_EXCEEDED",
             )
         await _send_reply(send, reply)
+
+    async def _refuse_too_large(
+        self, receive: Receive, send: Send, reply: Reply, *, drain: bool
+    ) -> None:
+        """Send the ``413`` at once, drain what the client still sends (bounded), then close.
+
+        The whole answer is written before draining; the empty last body message, sent
+        after, lets uvicorn close the connection (``Connection: close``).
+        """
+        await send(_start(reply, _CLOSE))
+        await send({"type": "http.response.body", "body": reply.body, "more_body": True})
+        if drain:
+            await _drain(receive, max(DRAIN_BYTES, self.max_request_bytes), DRAIN_SECONDS)
+        await send({"type": "http.response.body", "body": b""})
 
 
 def create_app() -> ScoringApp:

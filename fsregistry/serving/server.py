@@ -1,7 +1,8 @@
 """Start the scoring server: resolve and fetch the model once, then run uvicorn.
 
-Stack: uvicorn with httptools (HTTP parsing in C) and uvloop (libuv event loop) running the
-bare ASGI app of :mod:`fsregistry.serving.app`. A framework layer (Starlette/FastAPI) adds
+Stack: uvicorn with httptools (HTTP parsing in C; connections limited by
+:mod:`fsregistry.serving.connection`) and uvloop (libuv event loop) running the bare ASGI app
+of :mod:`fsregistry.serving.app`. A framework layer (Starlette/FastAPI) adds
 routing and request objects this four-route app does not need, and costs time per request.
 
 The model URI (``models:/name@alias``, ``models:/name/3``, ``runs:/...``, a path, ``s3://``,
@@ -89,6 +90,17 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _http_protocol() -> Any:
+    """httptools with the request-head limits of :mod:`fsregistry.serving.connection`, else
+    uvicorn's h11 (pure Python; it refuses heads over 16 KiB by itself, but has no time
+    limit on them)."""
+    if not _has("httptools"):
+        return "h11"
+    from fsregistry.serving.connection import LimitedHttpToolsProtocol
+
+    return LimitedHttpToolsProtocol
+
+
 def serve(model_uri: str, options: ServerOptions | None = None) -> None:
     """Serve the model at ``model_uri`` until interrupted (blocks; Ctrl-C or SIGTERM stops)."""
     from fsregistry.pyfunc import fetch_verified_model, load_model
@@ -112,7 +124,7 @@ def serve(model_uri: str, options: ServerOptions | None = None) -> None:
     common: dict[str, Any] = {
         "host": options.host,
         "port": options.port,
-        "http": "httptools" if _has("httptools") else "h11",
+        "http": _http_protocol(),
         "loop": "uvloop" if _has("uvloop") else "asyncio",
         "lifespan": "on",
         "access_log": options.access_log,
