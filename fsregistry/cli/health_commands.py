@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from fsregistry.storage import Storage
 
 
-def _stores(tracking_uri: str | None, registry_uri: str | None) -> list[tuple[str, Storage]]:
+def _stores(tracking_uri: str | None, registry_uri: str | None) -> list[Storage]:
     """The tracking store (which must exist), then the registry store if it is somewhere
     else and exists."""
     from fsregistry import config
@@ -53,17 +53,17 @@ def _stores(tracking_uri: str | None, registry_uri: str | None) -> list[tuple[st
 
     tracking = tracking_uri or config.get_tracking_uri()
     registry = config.registry_uri_for(tracking, registry_uri)
-    out: list[tuple[str, Storage]] = []
+    out: list[Storage] = []
     for url in (tracking, registry):
         storage = open_storage(url)
-        if any(s.root_uri == storage.root_uri for _, s in out):
+        if any(s.root_uri == storage.root_uri for s in out):
             continue
         dirs, files = storage.list_dir("")
         if not dirs and not files:
             if out:
                 continue  # no registry there yet: nothing to check, nothing to protect
             raise ResourceDoesNotExist(f"No store at {url}: no directory, or an empty one")
-        out.append((url, storage))
+        out.append(storage)
     return out
 
 
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
         min_age_s = parse_duration(min_age, "--min-age") / 1000
         stores = _stores(tracking_uri, registry_uri)
         report: list[tuple[Storage, Finding]] = []
-        for _, storage in stores:
+        for storage in stores:
             findings = diagnose(storage, min_age_s)
             if fix:
                 findings = repair(storage, findings, min_age_s)
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
                     "ok": not remaining,
                     "fixed": fixed,
                     "remaining": len(remaining),
-                    "stores": [s.root_uri for _, s in stores],
+                    "stores": [s.root_uri for s in stores],
                     "findings": [{"store": s.root_uri, **f.to_dict()} for s, f in report],
                 }
             )
@@ -178,13 +178,13 @@ def register(app: typer.Typer) -> None:
 
         older_ms = parse_duration(older_than) if older_than is not None else None
         stores = _stores(tracking_uri, registry_uri)
-        storage = stores[0][1]
+        storage = stores[0]
         plan = plan_gc(
             storage,
             older_than_ms=older_ms,
             run_ids=_split_ids(run_ids),
             experiment_ids=_split_ids(experiment_ids),
-            registries=[s for _, s in stores],
+            registries=stores,
             outside_artifacts=outside_artifacts,
         )
         result = None if dry_run else execute_gc(storage, plan)
@@ -213,13 +213,13 @@ def _split_ids(values: list[str] | None) -> list[str]:
 
 
 def _print_doctor(
-    stores: list[tuple[str, Storage]],
+    stores: list[Storage],
     report: list[tuple[Storage, Finding]],
     fixed: int,
     remaining: list[Finding],
     fix: bool,
 ) -> None:
-    where = ", ".join(s.root_uri for _, s in stores)
+    where = ", ".join(s.root_uri for s in stores)
     if not report:
         print(f"No problems found in {where}")
         return
