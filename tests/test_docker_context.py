@@ -19,18 +19,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_serving import (
-    EXPECTED,
-    FSREG,
-    fluent_store,
-    free_port,
-    start_server,
-    stop_server,
-    store_for,
-)
+from test_serving import EXPECTED, store_for
 
 import fsregistry
 from fsreg_testing.models import FRAME, frame, trained_model
+from fsreg_testing.serving import FSREG, fluent_store, free_port, start_server, stop_server
 from fsregistry import sklearn as fsk
 from fsregistry.exceptions import FsRegistryException, InvalidParameterValue
 from fsregistry.models.cache import resolve_location
