@@ -12,7 +12,8 @@ never read. Every check then works on that snapshot:
   versions and aliases are checked against their place (ids, names, lifecycle, status);
 - a registered model is seen or not as readers see it, by the registry store's rename
   markers (:class:`RenameMarkers`, which the rename repairs re-read too);
-- on local disk, lock and temp files are checked last.
+- on local disk, lock and temp files are checked last (those in a directory reported as
+  ``interrupted_create`` are part of that finding).
 
 Anything changed within ``min_age_s`` that may belong to a writer at work is left out.
 
@@ -181,12 +182,16 @@ class Scan:
         self.contents: dict[str, bytes] = {}
         self.markers = RenameMarkers(self.contents, now)
         self.hollow: set[str] = set()
+        self.internal_only: set[str] = set()
+        # Lock and temp files a finding on their directory covers (not reported again).
+        self.covered: set[str] = set()
         self.subdirs: dict[str, list[str]] = {}  # directory -> its sub-directories
         self.files_in: dict[str, list[str]] = {}  # directory -> names of its files
 
     def run(self) -> list[Finding]:
         self.listing = list_store(self.storage)
         self.hollow = self.listing.hollow_dirs()
+        self.internal_only = self.listing.internal_only_dirs()
         for d in self.listing.dirs:
             self.subdirs.setdefault(d.rpartition("/")[0], []).append(d)
         for p in self.listing.files:
@@ -246,6 +251,8 @@ class Scan:
         """Report a directory without meta.yaml; False if it may be a write in progress."""
         if self._young(directory):
             return False
+        if directory in self.internal_only:
+            return self._interrupted_create(directory, what)
         if directory in self.hollow:
             self._add(
                 "empty_directory",
@@ -262,6 +269,32 @@ class Scan:
                 f"{what.capitalize()} directory without meta.yaml: readers skip it, its files "
                 "are unreachable",
             )
+        return True
+
+    def _interrupted_create(self, directory: str, what: str) -> bool:
+        """A directory without meta.yaml holding only fsregistry's own lock and temp files:
+        a create of its meta.yaml killed between writing the temp file and linking it into
+        place (:mod:`fsregistry.storage.local`). Nothing of the item exists; every file there
+        is provably fsregistry's, so ``--fix`` may remove them and the directory."""
+        ours = sorted(p for p in self.listing.internal if p.startswith(f"{directory}/"))
+        if any(self._young(p) for p in ours):
+            return False  # a writer may be at work
+        self.covered.update(ours)
+        if what == "model version":
+            then = "; the next registration takes its number; MLflow's registry fails on it"
+        elif what == "registered model":
+            then = "; MLflow's registry fails on it"
+        else:
+            then = "; MLflow skips it"
+        self._add(
+            "interrupted_create",
+            directory,
+            f"{what.capitalize()} directory holding only fsregistry's own temp or lock "
+            f"file(s) ({len(ours)}), left by a create killed before its meta.yaml was in "
+            f"place: no {what} exists here{then}",
+            fixable=True,
+            severity=WARNING,
+        )
         return True
 
     # -- tracking -----------------------------------------------------------------------------
@@ -530,7 +563,7 @@ class Scan:
 
     # -- local leftovers ------------------------------------------------------------------------
     def _check_internal_files(self) -> None:
-        for path in sorted(self.listing.internal):
+        for path in sorted(self.listing.internal - self.covered):
             if self._young(path):
                 continue
             if local_disk.is_lock_file(path):

@@ -16,7 +16,8 @@ user data):
   the item is skipped by every reader. Empty ones are what an interrupted non-atomic rewrite
   leaves (MLflow rewrites run metadata in place).
 - ``missing_meta``: an experiment, run, registered model or ``version-N`` directory holding
-  files but no ``meta.yaml``.
+  files but no ``meta.yaml``, not all of them fsregistry's own (those are
+  ``interrupted_create``).
 - ``invalid_meta``: a ``meta.yaml`` that parses but contradicts its place (id or version
   differs from the directory name, run status not an integer, ...).
 - ``malformed_run_file``: a metric line that does not parse or a param/tag file that is not
@@ -36,6 +37,12 @@ leftovers and stale data (warnings; fixable unless said otherwise):
   ``artifacts/`` directory, which MLflow 3 needs to find the run by id. Fix: create them.
 - ``empty_directory`` (local disk): an experiment, run, model or version directory with no
   file at all; MLflow's registry fails on an empty model directory. Fix: remove it.
+- ``interrupted_create`` (local disk): an experiment, run, model or version directory with
+  no ``meta.yaml`` and nothing in it but fsregistry's own temp (and lock) files: a create
+  killed between writing its meta.yaml to a temp file and linking it into place, so the item
+  was never created (a version number stays free for the next registration). MLflow skips
+  such an experiment or run directory and fails on such a registry one. Fix: remove those files and the
+  directory, if they are still all there is and still old.
 - ``temp_file`` (local disk): a temp file of an interrupted write. Fix: delete it.
 - ``orphan_lock`` (local disk): a lock file whose guarded file is gone. Fix: delete it.
 - ``corrupt_index`` / ``stale_index``: a run summary shard (``.fsreg-index-XX``, a cache)
@@ -46,8 +53,8 @@ leftovers and stale data (warnings; fixable unless said otherwise):
   when the model they were copied from / to is intact.
 
 Anything younger than ``min_age_s`` (default one hour) that could belong to a writer at work
-(temp files, lock files, empty directories, directories without ``meta.yaml`` on local disk,
-rename copies, pending versions) is left out.
+(temp files, lock files, empty directories, directories without ``meta.yaml`` on local disk
+and the files in them, rename copies, pending versions) is left out.
 """
 
 from __future__ import annotations

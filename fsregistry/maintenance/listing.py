@@ -26,12 +26,23 @@ class StoreListing:
 
     def hollow_dirs(self) -> set[str]:
         """Directories with no file at all below them (only on local disk can they exist)."""
-        full: set[str] = set()
-        for path in self.files | self.internal:
-            parts = path.split("/")[:-1]
-            for i in range(1, len(parts) + 1):
-                full.add("/".join(parts[:i]))
-        return self.dirs - full
+        return self.dirs - _holding(self.files | self.internal)
+
+    def internal_only_dirs(self) -> set[str]:
+        """Directories whose files below are all fsregistry's lock and temp files (and there
+        is at least one): on local disk, what a create killed before its file was linked
+        into place leaves."""
+        return _holding(self.internal) - _holding(self.files)
+
+
+def _holding(paths: set[str]) -> set[str]:
+    """Every directory with one of ``paths`` below it."""
+    full: set[str] = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            full.add("/".join(parts[:i]))
+    return full
 
 
 def list_store(storage: Storage) -> StoreListing:

@@ -12,7 +12,12 @@ its condition at the last moment:
 - a lock file (``.<name>.fsreg-lock``) is removed only when the file it guards is gone, and
   only while holding the lock itself (filelock, which fsregistry locks with, notices a lock
   file that was unlinked under it and retries);
-- an empty directory is removed with ``rmdir``, which fails if anything appeared in it.
+- an empty directory is removed with ``rmdir``, which fails if anything appeared in it;
+- a directory left by an interrupted create (nothing in it but fsregistry's temp and lock
+  files) is emptied only while it still holds nothing else and nothing in it, itself
+  included, changed for the given age; its lock files go as orphaned ones do, then the
+  directories by ``rmdir``. A writer that starts meanwhile either finds the directory gone
+  and makes it again, or puts a file in it that makes the ``rmdir`` fail.
 """
 
 from __future__ import annotations
@@ -107,6 +112,31 @@ def remove_empty_tree(root: str, path: str) -> bool:
             if e.errno != errno.ENOENT:
                 raise
     return not os.path.exists(full)
+
+
+def remove_interrupted_create(root: str, path: str, min_age_s: float) -> bool:
+    """Remove the directory ``path`` if it still holds nothing but fsregistry's temp and lock
+    files, none of them (nor the directory) modified within ``min_age_s``. False, having
+    removed nothing, if anything else is in it or anything there is younger; False too, with
+    the old files removed but the directory kept, if a writer put a file in it meanwhile.
+    True if it is gone already."""
+    full = _abs(root, path)
+    if not os.path.lexists(full):
+        return True
+    files, _dirs, internal = scan(full)
+    if files:
+        return False
+    ages = [age_seconds(root, path), *(age_seconds(full, rel) for rel in internal)]
+    if any(age is None or age < min_age_s for age in ages):
+        return False
+    for rel in sorted(internal):
+        if is_lock_file(rel):
+            if not remove_orphan_lock(full, rel):
+                return False
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_abs(full, rel))
+    return remove_empty_tree(root, path)
 
 
 def _abs(root: str, path: str) -> str:

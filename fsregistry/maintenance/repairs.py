@@ -6,7 +6,8 @@ scan and the fix, and other writers may be at work, so every fix re-checks its c
 and does nothing when it no longer holds: a temp file must still be old, a lock file's file
 still gone (checked while holding the lock), an empty directory still empty (``rmdir``), an
 alias must still hold the bytes the scan saw (``Finding.expect``), a run must still have its
-``meta.yaml``, a rename's copies are removed only while the model they came from or went to is
+``meta.yaml``, a directory left by an interrupted create must still hold only old temp and
+lock files, a rename's copies are removed only while the model they came from or went to is
 still the one readers see. A fix that no longer applies is reported as "changed since the
 scan"; one that fails reports its error. Nothing that could be user data is deleted: only
 fsregistry's own leftovers, caches (run summary shards), dangling aliases and the copies an
@@ -49,10 +50,14 @@ def repair(
     return out
 
 
-def _local_root(storage: Storage) -> str:
+def _local(storage: Storage) -> LocalStorage:
     if not isinstance(storage, LocalStorage):
         raise FsRegistryException(f"{storage.root_uri} is not on local disk")
-    return storage.root
+    return storage
+
+
+def _local_root(storage: Storage) -> str:
+    return _local(storage).root
 
 
 def _fix_temp_file(storage: Storage, finding: Finding, min_age_s: float) -> bool:
@@ -65,6 +70,12 @@ def _fix_orphan_lock(storage: Storage, finding: Finding, min_age_s: float) -> bo
 
 def _fix_empty_directory(storage: Storage, finding: Finding, min_age_s: float) -> bool:
     return local_disk.remove_empty_tree(_local_root(storage), finding.path)
+
+
+def _fix_interrupted_create(storage: Storage, finding: Finding, min_age_s: float) -> bool:
+    local = _local(storage)
+    local.check_no_links(finding.path)  # never delete through a symbolic link
+    return local_disk.remove_interrupted_create(local.root, finding.path, min_age_s)
 
 
 def _fix_delete_cache(storage: Storage, finding: Finding, min_age_s: float) -> bool:
@@ -130,6 +141,7 @@ _FIXES: dict[str, Callable[[Storage, Finding, float], bool]] = {
     "temp_file": _fix_temp_file,
     "orphan_lock": _fix_orphan_lock,
     "empty_directory": _fix_empty_directory,
+    "interrupted_create": _fix_interrupted_create,
     "corrupt_index": _fix_delete_cache,
     "stale_index": _fix_delete_cache,
     "dangling_alias": _fix_dangling_alias,

@@ -18,8 +18,28 @@ server.
   directories are listed once. Every number up to the hint is taken, so probing upward from
   it leaves no gaps; soft-deleted versions keep their meta.yaml, so numbers are never reused
   while the model exists. A registration costs three requests on S3/GCS (read the model's
-  meta.yaml, create the version, compare-and-swap the model's meta.yaml) whatever the number
-  of versions.
+  meta.yaml, create the version, compare-and-swap the model's meta.yaml; plus one per tag)
+  whatever the number of versions.
+* **A number is taken only by its meta.yaml.** The claim is the first thing written under
+  ``version-N/``, and the tags come after it, so a registration that dies before its claim
+  leaves no version N: nothing at all on S3/GCS (the claim is one request), and on local
+  disk at most ``version-N/`` holding the hidden temp file the meta.yaml was being written
+  to (killed between writing it and linking it into place). Such an *unclaimed* directory
+  does not stop the next registration from taking N, so numbers never skip: from the hint,
+  the create of ``version-N/meta.yaml`` succeeds next to the dead temp file; when the
+  directories are listed instead, the start is one past the highest one that holds
+  anything readers see, so an unclaimed one is taken again. ``fsreg doctor --fix`` removes
+  such a directory (``interrupted_create``), which MLflow's file store would fail on. A
+  ``version-N/`` without meta.yaml that holds other files was not left by a claim
+  (fsregistry never writes there first); the listing starts above it, so its files never
+  join a new version, and ``doctor`` reports it (``missing_meta``) and leaves it. (From the
+  hint the claim does not look into ``version-N/`` before creating its meta.yaml, which
+  would cost a request per registration; only a hand-made directory could be there.)
+* **A registration that dies after its claim** leaves version N, complete in its meta.yaml,
+  READY, without the tags not yet written and with the model's hint not yet raised; the
+  next registration probes N, finds it taken and takes N+1. It is not removed: by then other
+  writers may have numbered their versions above it, so removing it would make the gap this
+  protocol avoids.
 * **A model deleted (or renamed away) while a version was claimed**: the registration fails
   with RESOURCE_DOES_NOT_EXIST and removes the version it created, and the model directory
   if the version recreated it.
@@ -182,13 +202,22 @@ class Claims:
 
     # -- version numbers ----------------------------------------------------------------------
     def _start_version(self, name: str, meta: Mapping[str, Any]) -> int:
-        """First number to try: one past the hint, or past the highest directory listed."""
+        """First number to try: one past the hint, or past the highest version directory
+        listed that holds anything (an unclaimed one, left by an interrupted claim, is
+        taken again; see the module docstring)."""
         hint = bookkeeping(meta).get("last_version")
         if isinstance(hint, int) and not isinstance(hint, bool) and hint >= 0:
             return hint + 1
         dirs, _ = self.storage.list_dir(layout.registered_model_dir(name))
-        numbers = [n for n in map(layout.parse_version_dir_name, dirs) if n is not None]
-        return max(numbers, default=0) + 1
+        numbers = sorted(
+            (n for n in map(layout.parse_version_dir_name, dirs) if n is not None), reverse=True
+        )
+        for number in numbers:  # the meta.yaml first: one stat or request, the usual answer
+            if self.storage.exists(layout.model_version_meta(name, number)) or self.storage.walk(
+                layout.model_version_dir(name, number)
+            ):
+                return number + 1
+        return 1
 
     def _claim_version(
         self,
