@@ -13,6 +13,22 @@ INVALID_STATE = "INVALID_STATE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 BAD_REQUEST = "BAD_REQUEST"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+IO_ERROR = "IO_ERROR"
+RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+PERMISSION_DENIED = "PERMISSION_DENIED"
+TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+
+# Values longer than this are shortened in messages: a 10,000-character name must not make a
+# 10,000-character error.
+SHOWN_CHARS = 100
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` for a message, shortened when long: ``'aaaa'... (10000 characters)``."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}... ({len(text)} characters)"
 
 
 class FsRegistryException(Exception):
@@ -67,3 +83,43 @@ class ConcurrentUpdateError(FsRegistryException):
     """A compare-and-swap kept losing to other writers; nothing was written by this call."""
 
     default_code = INTERNAL_ERROR
+
+
+class PathConflict(InvalidParameterValue):
+    """A file cannot be written where a directory is, nor below a file (``a.txt/b`` while
+    ``a.txt`` is a file): on local disk the filesystem refuses it, and on object stores a key
+    that is both a file and a prefix could never be downloaded or read by MLflow."""
+
+
+class StorageError(FsRegistryException):
+    """The store could not do a read or write for a reason outside the request: an I/O
+    error. The subclasses name the usual causes. The call that raised it changed nothing."""
+
+    default_code = IO_ERROR
+
+
+class StorageFull(StorageError):
+    """The disk or quota is full (ENOSPC, EDQUOT): no room for the file being written."""
+
+    default_code = RESOURCE_EXHAUSTED
+
+
+class StoragePermissionDenied(StorageError):
+    """The store refuses the operation: a read-only filesystem, file modes, a bucket's
+    permissions or missing credentials."""
+
+    default_code = PERMISSION_DENIED
+
+
+class StorageUnavailable(StorageError):
+    """The store cannot be reached or is overloaded for now (too many open files, a lock held
+    too long, a connection refused, throttling); the same call may succeed later."""
+
+    default_code = TEMPORARILY_UNAVAILABLE
+
+
+class StoreMissing(StorageError):
+    """The store's bucket does not exist, so nothing can be written there (it is not created:
+    creating buckets is a decision for their owner)."""
+
+    default_code = RESOURCE_DOES_NOT_EXIST

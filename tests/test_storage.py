@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from fsregistry.exceptions import InvalidParameterValue, UnsupportedOperation
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    PathConflict,
+    StorageFull,
+    UnsupportedOperation,
+)
 from fsregistry.storage import ConflictError, Storage, open_storage
 from fsregistry.storage.fsspec_store import FsspecStorage
 
@@ -261,7 +266,8 @@ def test_local_writes_that_fail_leave_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A write that fails (a full disk here) leaves neither the file nor its temp file, and
-    a file where a directory should be is an error that writes nothing."""
+    a file where a directory should be is an error that writes nothing. Both are the
+    storage contract's errors (StorageFull, PathConflict), never a raw OSError."""
     from fsregistry.storage import local
 
     storage = local.LocalStorage(tmp_path)
@@ -271,16 +277,20 @@ def test_local_writes_that_fail_leave_no_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(local.os, "write", full)
-    for write in (storage.write, storage.create):
-        with pytest.raises(OSError, match="No space left"):
+    for write in (storage.write, storage.create, storage.append):
+        with pytest.raises(StorageFull, match="No space left"):
             write("d/new", b"x" * 100)
-        with pytest.raises(OSError, match="No space left"):
-            write("d/kept", b"new")
+        with pytest.raises(StorageFull, match="No space left"):
+            write("e/f/new", b"x" * 100)  # the directories made for it go again
+        if write != storage.create:
+            with pytest.raises(StorageFull, match="No space left"):
+                write("d/kept", b"new")
     monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["kept"]
     assert storage.read("d/kept") == b"old"
     for write in (storage.write, storage.create, storage.append):
-        with pytest.raises((FileExistsError, NotADirectoryError), match="kept"):
+        with pytest.raises(PathConflict, match="'d/kept' is a file"):
             write("d/kept/under", b"x")
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["kept"]
 
@@ -317,9 +327,9 @@ def test_local_create_without_hard_links_is_still_exclusive(
         return write(fd, data)
 
     monkeypatch.setattr(local.os, "write", full_on_second)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(StorageFull, match="No space left"):
         storage.create("v/2/meta.yaml", b"claim-c")
-    assert list((tmp_path / "v" / "2").iterdir()) == []
+    assert not (tmp_path / "v" / "2").exists()  # nor the directory made for it
 
 
 def test_tokens_on_network_filesystems_come_from_an_open_file(

@@ -3,7 +3,7 @@
 :class:`~fsregistry.storage.local.LocalStorage` hides its bookkeeping files from every
 listing, so that they never show up as tags or artifacts; finding the ones an interrupted
 writer left behind takes a walk that sees them. Their names, and that walk, are the storage
-layer's (:mod:`fsregistry.storage.local`), so what is recognised here is what it writes.
+layer's (:mod:`fsregistry.storage.local_files`), so what is recognised here is what it writes.
 Removing them has to be careful about live writers, which is why each removal below re-checks
 its condition at the last moment:
 
@@ -27,7 +27,7 @@ import errno
 import os
 import time
 
-from fsregistry.storage.local import is_internal_name, lock_name, locked_name, walk_tree
+from fsregistry.storage.local_files import is_internal_name, lock_name, locked_name, walk_tree
 
 
 def scan(root: str) -> tuple[set[str], set[str], set[str]]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.exceptions import InvalidParameterValue, shown
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -42,9 +42,11 @@ def _fail(message: str) -> InvalidParameterValue:
 def validate_key(key: Any, what: str = "key") -> str:
     """A metric, param or tag key: MLflow's characters, a normalised relative path."""
     if not isinstance(key, str):
-        raise _fail(f"Invalid {what} {key!r}: must be a string")
+        raise _fail(f"Invalid {what} {shown(key)}: must be a string")
     if key == "":
         raise _fail(f"Invalid {what} {key!r}: must not be empty")
+    if len(key) > MAX_ENTITY_KEY_LENGTH:
+        raise _fail(f"Invalid {what} {key[:40]!r}...: longer than {MAX_ENTITY_KEY_LENGTH}")
     if not _KEY_RE.match(key):
         raise _fail(
             f"Invalid {what} {key!r}: names may only contain alphanumerics, underscores (_), "
@@ -56,8 +58,6 @@ def validate_key(key: Any, what: str = "key") -> str:
             f"Invalid {what} {key!r}: names are stored as file paths and must not resolve to "
             f"another name (this one resolves to {norm!r})"
         )
-    if len(key) > MAX_ENTITY_KEY_LENGTH:
-        raise _fail(f"Invalid {what} {key[:40]!r}...: longer than {MAX_ENTITY_KEY_LENGTH}")
     return key
 
 
@@ -109,45 +109,45 @@ def format_metric_value(value: float) -> str:
 
 def validate_run_id(run_id: Any) -> str:
     if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
-        raise _fail(f"Invalid run ID {run_id!r}: expected letters, digits, '_' or '-'")
+        raise _fail(f"Invalid run ID {shown(run_id)}: expected letters, digits, '_' or '-'")
     return run_id
 
 
 def validate_experiment_id(experiment_id: Any) -> str:
     if isinstance(experiment_id, bool) or not isinstance(experiment_id, str | int):
-        raise _fail(f"Invalid experiment ID {experiment_id!r}: must be a string or integer")
+        raise _fail(f"Invalid experiment ID {shown(experiment_id)}: must be a string or integer")
     text = str(experiment_id)
     if not _EXPERIMENT_ID_RE.match(text):
-        raise _fail(f"Invalid experiment ID {text!r}: expected letters, digits, '_' or '-'")
+        raise _fail(f"Invalid experiment ID {shown(text)}: expected letters, digits, '_' or '-'")
     return text
 
 
 def validate_experiment_name(name: Any) -> str:
     if not isinstance(name, str):
-        raise _fail(f"Invalid experiment name {name!r}: must be a string")
+        raise _fail(f"Invalid experiment name {shown(name)}: must be a string")
     if name.strip() == "":
-        raise _fail(f"Invalid experiment name {name!r}: must not be empty")
-    if "\x00" in name:
-        raise _fail(f"Invalid experiment name {name!r}: contains a NUL character")
+        raise _fail(f"Invalid experiment name {shown(name)}: must not be empty")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise _fail(
             f"Invalid experiment name {name[:40]!r}...: longer than {MAX_EXPERIMENT_NAME_LENGTH}"
         )
+    if "\x00" in name:
+        raise _fail(f"Invalid experiment name {shown(name)}: contains a NUL character")
     return name
 
 
 def validate_model_name(name: Any) -> str:
     """Registered model names are directory names: no '/', ':', '%', NUL, nor '.', '..'."""
     if not isinstance(name, str) or name.strip() == "":
-        raise _fail(f"Invalid registered model name {name!r}: must be a non-empty string")
+        raise _fail(f"Invalid registered model name {shown(name)}: must be a non-empty string")
+    if len(name) > MAX_ENTITY_KEY_LENGTH:
+        raise _fail(f"Invalid registered model name {name[:40]!r}...: too long")
     for bad in ("/", ":", "%", "\\", "\x00"):
         if bad in name:
             raise _fail(f"Invalid registered model name {name!r}: must not contain {bad!r}")
     norm = posixpath.normpath(name)
     if norm != name or name in (".", "..") or name.startswith("."):
         raise _fail(f"Invalid registered model name {name!r}: must not be a relative path")
-    if len(name) > MAX_ENTITY_KEY_LENGTH:
-        raise _fail(f"Invalid registered model name {name[:40]!r}...: too long")
     return name
 
 
@@ -202,13 +202,13 @@ def validate_new_model_name(value: Any) -> str:
 
 def validate_alias(alias: Any) -> str:
     if not isinstance(alias, str) or alias == "":
-        raise _fail(f"Invalid alias {alias!r}: must be a non-empty string")
+        raise _fail(f"Invalid alias {shown(alias)}: must be a non-empty string")
+    if len(alias) > MAX_REGISTERED_MODEL_ALIAS_LENGTH:
+        raise _fail(f"Invalid alias {alias[:40]!r}...: too long")
     if not _ALIAS_RE.match(alias):
         raise _fail(
             f"Invalid alias {alias!r}: may only contain alphanumerics, underscores and dashes"
         )
-    if len(alias) > MAX_REGISTERED_MODEL_ALIAS_LENGTH:
-        raise _fail(f"Invalid alias {alias[:40]!r}...: too long")
     if alias.lower() == "latest":
         raise _fail(f"Invalid alias {alias!r}: 'latest' (any case) is reserved")
     if _VERSION_ALIAS_RE.match(alias):

@@ -37,6 +37,7 @@ from fsregistry.entities.registry import STAGE_DELETED_INTERNAL
 from fsregistry.exceptions import (
     ConcurrentUpdateError,
     InvalidParameterValue,
+    PathConflict,
     ResourceDoesNotExist,
 )
 from fsregistry.mlruns import layout
@@ -163,14 +164,17 @@ class Edits:
             if f != layout.META:
                 self.storage.delete(f"{base}/{f}")
 
-    def _write_key_file(self, name: str, path: str, data: bytes, known: Versioned) -> None:
+    def _write_key_file(
+        self, name: str, key: str, path: str, data: bytes, known: Versioned
+    ) -> None:
         """Write one tag/alias file, then bump the model; undo the file if the model vanished."""
         try:
             self.storage.write(path, data)
-        except (NotADirectoryError, IsADirectoryError) as e:
+        except PathConflict as e:
             raise InvalidParameterValue(
-                f"Invalid key {path.rsplit('/', 1)[-1]!r}: it collides with an existing key "
-                "that is a prefix of it or that it is a prefix of"
+                f"Invalid key {key!r}: it collides with an existing key that is a prefix of it "
+                "or that it is a prefix of (keys are stored as file paths, so 'a' and 'a/b' "
+                "cannot both exist)"
             ) from e
         try:
             self.touch(name, known=known)
@@ -199,7 +203,7 @@ class Edits:
         key, text = validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
         _, known = self.files.model_meta(name)
         self._write_key_file(
-            name, layout.registered_model_tag(name, key), text.encode("utf-8"), known
+            name, key, layout.registered_model_tag(name, key), text.encode("utf-8"), known
         )
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
@@ -252,7 +256,7 @@ class Edits:
         _, known = self.files.model_meta(name)
         self.files.live_version_meta(name, number)
         self._write_key_file(
-            name, layout.model_version_tag(name, number, key), text.encode("utf-8"), known
+            name, key, layout.model_version_tag(name, number, key), text.encode("utf-8"), known
         )
 
     def delete_model_version_tag(self, name: str, version: Any, key: str) -> None:
@@ -272,7 +276,7 @@ class Edits:
         _, known = self.files.model_meta(name)
         self.files.live_version_meta(name, number)
         path = layout.registered_model_alias(name, alias)
-        self._write_key_file(name, path, str(number).encode("ascii"), known)
+        self._write_key_file(name, alias, path, str(number).encode("ascii"), known)
         try:
             self.files.live_version_meta(name, number)
         except ResourceDoesNotExist:

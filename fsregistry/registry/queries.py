@@ -257,7 +257,7 @@ class Queries:
         self.files.model_meta(name)
         try:
             raw = self.storage.read(layout.registered_model_alias(name, alias))
-        except (FileNotFoundError, NotADirectoryError):
+        except FileNotFoundError:
             raise InvalidParameterValue(
                 f"Registered model alias {alias} not found (model {name!r})."
             ) from None

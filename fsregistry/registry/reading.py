@@ -78,7 +78,7 @@ class RegistryFiles:
         """The meta.yaml at ``path``, or None if it is missing or malformed."""
         try:
             current = self.storage.read_versioned(path)
-        except (FileNotFoundError, NotADirectoryError):
+        except FileNotFoundError:
             return None
         meta = self.parse(path, current.data)
         return None if meta is None else MetaFile(meta, current)

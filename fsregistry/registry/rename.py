@@ -95,9 +95,9 @@ class Renames:
             self.storage.move_tree(
                 layout.registered_model_dir(name), layout.registered_model_dir(new_name)
             )
-        except (FileExistsError, OSError) as e:
-            if isinstance(e, FileNotFoundError):
-                raise ResourceDoesNotExist(f"Registered Model with name={name} not found") from e
+        except FileNotFoundError as e:
+            raise ResourceDoesNotExist(f"Registered Model with name={name} not found") from e
+        except FileExistsError as e:
             raise ResourceAlreadyExists(
                 f"Registered Model (name={new_name}) already exists."
             ) from e

@@ -1,6 +1,14 @@
 """Artifacts under one artifact URI (a run's ``artifact_uri`` or a model's location).
 
 Any store URL works, so artifacts can live apart from the tracking metadata.
+
+A file is never written where a directory is, nor below another file
+(:class:`~fsregistry.exceptions.PathConflict`): local disk refuses it by itself, and on object
+stores, which would take both ``a`` and ``a/b`` as keys, the paths are checked first
+(:meth:`~fsregistry.storage.base.Storage.file_conflicts`), as they always are before
+``log_artifacts`` writes many files, so that none is written when one cannot be. If an
+upload of ``log_artifacts`` fails midway (a full disk), the files it had added are deleted
+again. Downloads name the local path when the local side fails, and leave no partial file.
 """
 
 from __future__ import annotations
@@ -11,8 +19,14 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import (
+    FsRegistryException,
+    InvalidParameterValue,
+    ResourceDoesNotExist,
+    shown,
+)
 from fsregistry.storage import Storage, check_path, join, open_storage
+from fsregistry.storage.base import path_conflict, raise_os_error
 
 
 @dataclass
@@ -37,10 +51,20 @@ def _artifact_path(path: str | None) -> str:
     if path is None:
         return ""
     if not isinstance(path, str):
-        raise InvalidParameterValue(f"Invalid artifact path {path!r}: must be a string")
+        raise InvalidParameterValue(f"Invalid artifact path {shown(path)}: must be a string")
     if path.startswith("/") or "\\" in path:
-        raise InvalidParameterValue(f"Invalid artifact path {path!r}: must be relative")
+        raise InvalidParameterValue(f"Invalid artifact path {shown(path)}: must be relative")
     return check_path(path)
+
+
+def _local_dirs(path: str) -> None:
+    """``os.makedirs(path, exist_ok=True)`` for a download, its errors naming ``path``."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError as e:  # a file where a directory is needed
+        raise path_conflict(path, "the local filesystem", "a file is in the way") from e
+    except OSError as e:
+        raise_os_error(e, path, "the local filesystem", writing=True)
 
 
 class ArtifactRepository:
@@ -55,8 +79,9 @@ class ArtifactRepository:
     ) -> None:
         local = os.fspath(local_path)
         if not os.path.isfile(local):
-            raise InvalidParameterValue(f"Artifact {local!r} is not a file")
+            raise InvalidParameterValue(f"Artifact {shown(local)} is not a file")
         dest = join(_artifact_path(artifact_path), os.path.basename(local))
+        self._check_one(dest)
         self.storage.put_file(local, dest)
 
     def log_artifacts(
@@ -64,20 +89,48 @@ class ArtifactRepository:
     ) -> None:
         local = os.fspath(local_dir)
         if not os.path.isdir(local):
-            raise InvalidParameterValue(f"Artifact directory {local!r} is not a directory")
+            raise InvalidParameterValue(f"Artifact directory {shown(local)} is not a directory")
         base = _artifact_path(artifact_path)
+        uploads: dict[str, str] = {}  # store path -> local file
         for dirpath, _, filenames in os.walk(local):
             rel_dir = os.path.relpath(dirpath, local)
             rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
             for name in filenames:
-                self.storage.put_file(os.path.join(dirpath, name), join(base, rel_dir, name))
-        if not any(os.scandir(local)):
+                uploads[join(base, rel_dir, name)] = os.path.join(dirpath, name)
+        if not uploads:
             self.storage.make_dirs(base)
+            return
+        self._check_all(list(uploads))
+        before = {join(base, info.path) for info in self.storage.walk(base, sizes=False)}
+        done: list[str] = []
+        try:
+            for dest, source in uploads.items():
+                self.storage.put_file(source, dest)
+                done.append(dest)
+        except FsRegistryException:
+            for dest in done:  # take back the files this call added (not those it replaced)
+                if dest not in before:
+                    self.storage.delete(dest)
+            raise
+
+    def _check_one(self, path: str) -> None:
+        """Refuse a file write onto a directory or below a file where the storage would not
+        (object stores); local disk refuses it by itself, atomically."""
+        if not self.storage.capabilities.directories:
+            self._check_all([path])
+
+    def _check_all(self, paths: list[str]) -> None:
+        conflicts = self.storage.file_conflicts(paths)
+        if conflicts:
+            path, why = next(iter(conflicts.items()))
+            more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+            raise path_conflict(path, self.artifact_uri, why + more)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
         path = _artifact_path(artifact_file)
         if not path:
-            raise InvalidParameterValue(f"Invalid artifact file {artifact_file!r}")
+            raise InvalidParameterValue(f"Invalid artifact file {shown(artifact_file)}")
+        self._check_one(path)
         self.storage.write(path, data)
 
     def log_text(self, text: str, artifact_file: str) -> None:
@@ -116,9 +169,9 @@ class ArtifactRepository:
         path = _artifact_path(artifact_file)
         try:
             return self.storage.read(path)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        except FileNotFoundError:
             raise ResourceDoesNotExist(
-                f"Artifact {artifact_file!r} not found under {self.artifact_uri}"
+                f"Artifact {shown(artifact_file)} not found under {self.artifact_uri}"
             ) from None
 
     def download_artifacts(
@@ -134,7 +187,9 @@ class ArtifactRepository:
         src = _artifact_path(artifact_path)
         dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="fsreg-")
         if dst_path and not os.path.isdir(dst_root):
-            raise InvalidParameterValue(f"Destination {dst_path!r} is not an existing directory")
+            raise InvalidParameterValue(
+                f"Destination {shown(dst_path)} is not an existing directory"
+            )
         advance = progress.advance if progress is not None else None
         files = self.storage.walk(src)
         if files:  # a directory
@@ -143,23 +198,23 @@ class ArtifactRepository:
             target = os.path.join(dst_root, *src.split("/")) if src else dst_root
             for info in files:
                 local = os.path.join(target, *info.path.split("/"))
-                os.makedirs(os.path.dirname(local), exist_ok=True)
+                _local_dirs(os.path.dirname(local))
                 self.storage.get_file(join(src, info.path), local, callback=advance)
-            os.makedirs(target, exist_ok=True)
+            _local_dirs(target)
             return target
         if src and self.storage.exists(src):
             local = os.path.join(dst_root, *src.split("/"))
-            os.makedirs(os.path.dirname(local), exist_ok=True)
+            _local_dirs(os.path.dirname(local))
             if progress is not None:
                 progress.start(self._file_size(src))
             self.storage.get_file(src, local, callback=advance)
             return local
         if not src or self.storage.list_dir(src)[0]:
             target = os.path.join(dst_root, *src.split("/")) if src else dst_root
-            os.makedirs(target, exist_ok=True)
+            _local_dirs(target)
             return target
         raise ResourceDoesNotExist(
-            f"Artifact {artifact_path!r} not found under {self.artifact_uri}"
+            f"Artifact {shown(artifact_path)} not found under {self.artifact_uri}"
         )
 
     def _file_size(self, path: str) -> int | None:

@@ -5,20 +5,49 @@ that root, POSIX-style (``"0/meta.yaml"``), and checked: no ``..``, no absolute 
 Backends differ in what they can guarantee, so each states its :class:`Capabilities`; an
 operation that needs a guarantee a backend cannot give raises
 :class:`~fsregistry.exceptions.UnsupportedOperation` instead of silently racing.
+
+What a method may raise, on every backend (the stores above rely on it, so a backend
+translates everything else its filesystem or client raises, in one place):
+
+- :class:`FileNotFoundError`: a read of a file that is not there (or of a directory, or of a
+  path through a file: no file is there either); ``move_tree`` of a missing source.
+- :class:`FileExistsError`: ``create`` of a path that holds a file; ``move_tree`` onto a
+  path that exists.
+- :class:`ConflictError`: ``write_if_match`` lost to another writer.
+- :class:`~fsregistry.exceptions.InvalidParameterValue`: the path cannot exist there: it
+  escapes the root, or is longer than the filesystem or object store allows;
+  :class:`~fsregistry.exceptions.PathConflict` (a subclass) for a write of a file where a
+  directory is, or below a file.
+- :class:`~fsregistry.exceptions.StorageError` and its subclasses: the store failed for a
+  reason outside the request, named in the message with the path: ``StorageFull`` (disk or
+  quota full), ``StoragePermissionDenied`` (read-only filesystem, modes, bucket permissions),
+  ``StorageUnavailable`` (too many open files, a lock held too long, a connection refused,
+  throttling), ``StoreMissing`` (no such bucket); plain ``StorageError`` for any other I/O
+  error. A write that fails so leaves no file, temp file or directory of its own behind.
+- :class:`~fsregistry.exceptions.UnsupportedOperation`, :class:`ConcurrentUpdateError`.
+
+Never a raw :class:`OSError` or a client library's exception.
 """
 
 from __future__ import annotations
 
+import errno
 import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from fsregistry.exceptions import (
     ConcurrentUpdateError,
     InvalidParameterValue,
+    PathConflict,
+    StorageError,
+    StorageFull,
+    StoragePermissionDenied,
+    StorageUnavailable,
     UnsupportedOperation,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -93,15 +122,143 @@ def content_token(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# What an errno means for the caller: its class and a few plain words (the message also gives
+# the errno's own name and text).
+_FULL = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up"}
+_FULL[errno.EFBIG] = "the file is larger than the filesystem allows"
+_DENIED = {errno.EROFS: "the filesystem is read-only", errno.EACCES: "permission denied"}
+_DENIED[errno.EPERM] = "the operation is not permitted"
+_BUSY = {
+    errno.EMFILE: "this process has too many open files",
+    errno.ENFILE: "the system has too many open files",
+    errno.EAGAIN: "the resource is temporarily unavailable",
+    errno.EBUSY: "the resource is busy",
+    errno.ETIMEDOUT: "the operation timed out",
+    errno.ENOLCK: "no lock is available",
+    errno.ESTALE: "the network filesystem handle went stale",
+}
+
+
+# A file name's limit on nearly every filesystem (NAME_MAX), in bytes.
+NAME_MAX = 255
+
+
+def _byte_length(name: str) -> int:
+    return len(name.encode("utf-8", "surrogateescape"))
+
+
+def place(path: str, where: str) -> str:
+    """``'0/meta.yaml' under file:///store`` for messages (the root itself: its URI)."""
+    return f"{shown(path)} under {where}" if path else where
+
+
+def _cause(error: OSError) -> str:
+    """``ENOSPC: No space left on device`` (the errno's name and text, as far as known)."""
+    name = errno.errorcode.get(error.errno or 0)
+    text = error.strerror or str(error) or type(error).__name__
+    return f"{name}: {text}" if name else text
+
+
+def os_error(
+    error: OSError, path: str, where: str, *, writing: bool, conflict: str = ""
+) -> Exception:
+    """What the contract allows in place of ``error``, met while reading or writing ``path``
+    of the store at ``where`` (a root URI, for the message).
+
+    Reads: a directory, or a path through a file, is a missing file (as on an object store).
+    Writes: a file where a directory is, or below a file, is a :class:`PathConflict`
+    (``conflict`` says which, where the caller found out). A name too long for the
+    filesystem is bad input, read or write; everything else is a :class:`StorageError`
+    naming the path and the cause. FileNotFoundError and FileExistsError come back as they
+    are: whether they are an answer or a failure depends on the operation.
+    """
+    code = error.errno
+    if isinstance(error, FileNotFoundError | FileExistsError):
+        return error
+    if code in (errno.ENOTDIR, errno.EISDIR):
+        if not writing:
+            return FileNotFoundError(errno.ENOENT, "No such file", path)
+        detail = conflict or (
+            "it is a directory" if code == errno.EISDIR else "a directory above it is a file"
+        )
+        return path_conflict(path, where, detail)
+    if code == errno.ENAMETOOLONG:
+        name = max(path.replace("\\", "/").split("/"), key=_byte_length)
+        if _byte_length(name) > NAME_MAX:
+            what = f"the name {shown(name)} is {_byte_length(name)} bytes long"
+        else:
+            what = f"the path is {_byte_length(path)} bytes long"
+        return InvalidParameterValue(
+            f"Invalid path {place(path, where)}: {what}, longer than the filesystem allows "
+            f"({_cause(error)}; names are limited to {NAME_MAX} bytes there)"
+        )
+    verb = "write" if writing else "read"
+    # Not str.format: a path may hold braces.
+    head, tail = f"Could not {verb} {place(path, where)}: ", f" ({_cause(error)})"
+    if code in _FULL:
+        return StorageFull(head + _FULL[code] + tail)
+    if code in _DENIED or isinstance(error, PermissionError):
+        return StoragePermissionDenied(head + _DENIED.get(code or 0, "access denied") + tail)
+    if code in _BUSY or isinstance(error, ConnectionError | TimeoutError):
+        timed_out = "the operation timed out" if isinstance(error, TimeoutError) else ""
+        reason = _BUSY.get(code or 0, timed_out or "the store could not be reached")
+        return StorageUnavailable(head + reason + tail)
+    return StorageError(head + "an I/O error" + tail)
+
+
+def path_conflict(path: str, where: str, detail: str) -> PathConflict:
+    """The error for a file that cannot be written at ``path`` (``detail`` says why: "it is a
+    directory", "'a.txt' is a file")."""
+    return PathConflict(
+        f"Cannot write {shown(path)} under {where}: {detail}; a file cannot be written where "
+        "a directory is, nor below another file"
+    )
+
+
+def _parents(path: str) -> list[str]:
+    """``a/b/c`` -> ``["a", "a/b"]``."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _conflicts_among(
+    paths: list[str], stored: set[str], dirs: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Which of ``paths`` (files to write) clash with each other, with the files in
+    ``stored``, or with the directories in ``dirs``: a path that is a directory, or one with
+    a file above it."""
+    files = stored | set(paths)
+    prefixes = {parent for p in files for parent in _parents(p)} | dirs
+    out: dict[str, str] = {}
+    for p in paths:
+        if p in prefixes:
+            out[p] = "it is a directory"
+            continue
+        above = next((parent for parent in _parents(p) if parent in files), None)
+        if above is not None:
+            out[p] = f"{shown(above)} is a file"
+    return out
+
+
+def raise_os_error(
+    error: OSError, path: str, where: str, *, writing: bool, conflict: str = ""
+) -> NoReturn:
+    """Raise what :func:`os_error` makes of ``error`` (``error`` itself, where that is it)."""
+    translated = os_error(error, path, where, writing=writing, conflict=conflict)
+    if translated is error:
+        raise error
+    raise translated from error
+
+
 def check_path(path: str) -> str:
     """Normalise a store-relative path and refuse anything that could escape the root."""
     if "\x00" in path:
-        raise InvalidParameterValue(f"Invalid path {path!r}: contains a NUL character")
+        raise InvalidParameterValue(f"Invalid path {shown(path)}: contains a NUL character")
     if path.startswith("/") or "\\" in path:
-        raise InvalidParameterValue(f"Invalid path {path!r}: must be relative and use '/'")
+        raise InvalidParameterValue(f"Invalid path {shown(path)}: must be relative and use '/'")
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
-        raise InvalidParameterValue(f"Invalid path {path!r}: '..' is not allowed")
+        raise InvalidParameterValue(f"Invalid path {shown(path)}: '..' is not allowed")
     return "/".join(parts)
 
 
@@ -113,7 +270,8 @@ def join(*parts: str) -> str:
 class Storage(ABC):
     """One store root on one filesystem; all paths are relative to the root.
 
-    Missing files raise :class:`FileNotFoundError` from the read methods.
+    Missing files raise :class:`FileNotFoundError` from the read methods; the module
+    docstring lists everything else a method may raise.
     """
 
     capabilities: Capabilities
@@ -221,7 +379,36 @@ class Storage(ABC):
 
         ``callback(n)``, if given, is called with the size of each chunk once it is written,
         so a progress bar can follow a large download; the bytes written are the same.
+        An error writing the local file (a full disk, a name too long) names the local path;
+        a download that fails leaves no partial local file.
         """
+
+    def file_conflicts(self, paths: Iterable[str]) -> dict[str, str]:
+        """Of ``paths`` about to be written as files, those that cannot be, with the reason:
+        a directory (or key prefix) is there, a file is above, or two of them clash.
+
+        Local disk refuses such a write by itself, atomically; object stores would take both
+        ``a`` and ``a/b`` as keys, which no filesystem (nor MLflow's download) can hold, so
+        a writer of object-store paths asks first (not atomic against a concurrent writer of
+        the other key). Writers of many files ask first everywhere, so that none is written
+        when one cannot be. One path: a ``tokens`` request for the directories above it and
+        one listing of the path. Several: ``tokens`` for their common directory and those
+        above it, and one walk of that directory.
+        """
+        paths = [check_path(p) for p in paths]
+        if not paths:
+            return {}
+        if len(paths) == 1:
+            (path,) = paths
+            stored = set(self.tokens(_parents(path)))
+            is_dir = any(self.list_dir(path))
+            return _conflicts_among(paths, stored, frozenset({path} if is_dir else ()))
+        common = posixpath.commonpath(paths)
+        base = common if common not in paths else posixpath.dirname(common)
+        above = [*_parents(base), base] if base else []
+        stored = set(self.tokens(above))
+        stored.update(join(base, info.path) for info in self.walk(base, sizes=False))
+        return _conflicts_among(paths, stored)
 
     # -- guarded operations built on the primitives ------------------------------------------
     def create(self, path: str, data: bytes) -> None:

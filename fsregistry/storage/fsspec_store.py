@@ -3,17 +3,33 @@
 A generic fsspec filesystem gives plain reads, writes and listings but no atomic create or
 compare-and-swap, so those capabilities are off and the guarded operations refuse to run.
 ``memory://`` lives inside one process, where a process-wide lock makes them atomic.
+
+Errors: every method runs its filesystem calls inside :meth:`FsspecStorage._errors`, the one
+place what the filesystem or its client raises becomes what the storage contract allows;
+:meth:`FsspecStorage._error` translates ``OSError`` (as local disk does), and the S3 and GCS
+backends add their clients' own exceptions. On an object store a key longer than 1,024
+bytes is refused before any request (S3 and GCS refuse it, the emulators take it), and a
+write to a bucket that does not exist is :class:`~fsregistry.exceptions.StoreMissing`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import os
 import threading
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from fsregistry.exceptions import UnsupportedOperation
+from fsregistry.exceptions import (
+    FsRegistryException,
+    InvalidParameterValue,
+    StoreMissing,
+    UnsupportedOperation,
+    shown,
+)
 from fsregistry.storage.base import (
     Capabilities,
     ConflictError,
@@ -22,6 +38,8 @@ from fsregistry.storage.base import (
     Versioned,
     check_path,
     content_token,
+    os_error,
+    raise_os_error,
 )
 
 T = TypeVar("T")
@@ -29,6 +47,21 @@ T = TypeVar("T")
 # Concurrent requests in a bulk read: enough to hide per-request latency on a bucket,
 # few enough not to trip request-rate limits or exhaust connection pools.
 BULK_CONCURRENCY = 32
+# S3 and GCS both limit an object's name to 1,024 bytes of UTF-8.
+MAX_KEY_BYTES = 1024
+# Errors writing a download's local file, as opposed to reading the store (see get_file).
+_LOCAL_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EROFS,
+        errno.EACCES,
+        errno.ENAMETOOLONG,
+        errno.EISDIR,
+        errno.ENOTDIR,
+    }
+)
 
 
 def _change_token(info: dict[str, Any]) -> str:
@@ -80,6 +113,34 @@ class FsspecStorage(Storage):
         path = check_path(path)
         return f"{self.root}/{path}" if path else self.root
 
+    @contextlib.contextmanager
+    def _errors(self, path: str, *, writing: bool) -> Iterator[None]:
+        """Let the contract's own exceptions through and translate the rest (``_error``);
+        the one place this backend does it."""
+        try:
+            yield
+        except (FsRegistryException, ConflictError, FileExistsError):
+            raise
+        except FileNotFoundError as e:
+            if not writing:
+                raise
+            error = self._error(e, path, writing=True)
+            if error is None or error is e:
+                raise
+            raise error from e
+        except Exception as e:
+            error = self._error(e, path, writing=writing)
+            if error is None or error is e:
+                raise  # not a storage failure this backend knows (a bug): as it is
+            raise error from e
+
+    def _error(self, error: Exception, path: str, *, writing: bool) -> Exception | None:
+        """The contract's exception for ``error``, met reading or writing ``path``; None for
+        an exception that is not the filesystem's. Backends extend it for their clients."""
+        if isinstance(error, OSError):
+            return os_error(error, path, self.root_uri, writing=writing)
+        return None
+
     # -- async plumbing -------------------------------------------------------------------
     def _run(self, coro: Awaitable[T]) -> T:
         from fsspec.asyn import sync
@@ -89,7 +150,9 @@ class FsspecStorage(Storage):
 
     # -- reads ----------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
-        data: bytes = self.fs.cat_file(self._full(path))
+        full = self._full(path)
+        with self._errors(path, writing=False):
+            data: bytes = self.fs.cat_file(full)
         return data
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
@@ -106,13 +169,17 @@ class FsspecStorage(Storage):
         return Versioned(data, content_token(data))
 
     def exists(self, path: str) -> bool:
-        return bool(self.fs.exists(self._full(path)))
+        full = self._full(path)
+        with self._errors(path, writing=False):
+            return bool(self.fs.exists(full))
 
     def tokens(self, paths: Iterable[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for p in paths:
+            full = self._full(p)
             try:
-                info = self.fs.info(self._full(p))
+                with self._errors(p, writing=False):
+                    info = self.fs.info(full)
             except FileNotFoundError:
                 continue
             if info.get("type") != "directory":
@@ -122,7 +189,8 @@ class FsspecStorage(Storage):
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         full = self._full(path)
         try:
-            entries = self.fs.ls(full, detail=True)
+            with self._errors(path, writing=False):
+                entries = self.fs.ls(full, detail=True)
         except FileNotFoundError:
             return [], []
         dirs: list[str] = []
@@ -139,7 +207,11 @@ class FsspecStorage(Storage):
     ) -> list[FileInfo]:
         full = self._full(path)
         prefix = full + "/"
-        found = self.fs.find(full, detail=True)
+        try:
+            with self._errors(path, writing=False):
+                found = self.fs.find(full, detail=True)
+        except FileNotFoundError:
+            return []  # no bucket: nothing in it
         out = []
         for name, info in found.items():
             name = self.fs._strip_protocol(name)
@@ -153,7 +225,9 @@ class FsspecStorage(Storage):
 
     # -- writes ---------------------------------------------------------------------------
     def write(self, path: str, data: bytes) -> None:
-        self.fs.pipe_file(self._full(path), data)
+        full = self._full(path)
+        with self._errors(path, writing=True):
+            self.fs.pipe_file(full, data)
 
     def _create(self, path: str, data: bytes) -> None:
         raise UnsupportedOperation(f"atomic create is not available on {self.root_uri}")
@@ -167,17 +241,20 @@ class FsspecStorage(Storage):
         )
 
     def delete(self, path: str) -> None:
-        try:
-            self.fs.rm_file(self._full(path))
-        except FileNotFoundError:
-            return
+        full = self._full(path)
+        with self._errors(path, writing=True):
+            try:
+                self.fs.rm_file(full)
+            except FileNotFoundError:
+                return  # missing is not an error (nor is a missing bucket: nothing to delete)
 
     def delete_tree(self, path: str) -> None:
         full = self._full(path)
-        try:
-            self.fs.rm(full, recursive=True)
-        except FileNotFoundError:
-            return
+        with self._errors(path, writing=True):
+            try:
+                self.fs.rm(full, recursive=True)
+            except FileNotFoundError:
+                return
 
     def make_dirs(self, path: str) -> None:
         """Object stores have no empty directories; the first file makes the prefix exist."""
@@ -192,15 +269,35 @@ class FsspecStorage(Storage):
         self.delete_tree(src)
 
     def put_file(self, local_path: str, path: str) -> None:
-        self.fs.put_file(local_path, self._full(path))
+        full = self._full(path)
+        with self._errors(path, writing=True):
+            self.fs.put_file(local_path, full)
 
     def get_file(
         self, path: str, local_path: str, callback: Callable[[int], None] | None = None
     ) -> None:
-        if callback is None:
-            self.fs.get_file(self._full(path), local_path)
-        else:
-            self.fs.get_file(self._full(path), local_path, callback=_byte_callback(callback))
+        full = self._full(path)
+        options = {} if callback is None else {"callback": _byte_callback(callback)}
+        try:
+            with self._errors(path, writing=False):
+                try:
+                    self.fs.get_file(full, local_path, **options)
+                except OSError as e:
+                    if _is_local(e, local_path):
+                        raise_os_error(e, local_path, "the local filesystem", writing=True)
+                    raise
+        except BaseException:
+            if os.path.isfile(local_path):
+                os.unlink(local_path)  # what the client wrote of it before failing
+            raise
+
+
+def _is_local(error: OSError, local_path: str) -> bool:
+    """Whether an error from a download is the local file's (a full disk, a name too long),
+    not the store's: object stores do not answer with these errnos."""
+    if error.filename == local_path:
+        return True
+    return error.errno in _LOCAL_ERRNOS and not isinstance(error, ConnectionError)
 
 
 class MemoryStorage(FsspecStorage):
@@ -255,11 +352,34 @@ class ObjectStorage(FsspecStorage):
     async def _put(self, path: str, data: bytes, precondition: str | None) -> None:
         """Write; ``precondition`` is None, ABSENT or a version token. ConflictError if unmet."""
 
+    def _full(self, path: str) -> str:
+        full = super()._full(path)
+        key = full.partition("/")[2]
+        if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            raise InvalidParameterValue(
+                f"Invalid path {shown(path)} under {self.root_uri}: the object name would be "
+                f"{len(key.encode('utf-8', 'surrogatepass'))} bytes long, over the "
+                f"{MAX_KEY_BYTES} bytes S3 and GCS allow"
+            )
+        return full
+
+    def _error(self, error: Exception, path: str, *, writing: bool) -> Exception | None:
+        if writing and isinstance(error, FileNotFoundError):
+            # A write meets "not found" only when the bucket itself is missing.
+            bucket = self.root.partition("/")[0]
+            return StoreMissing(
+                f"Could not write {shown(path)} under {self.root_uri}: the bucket {bucket!r} "
+                "does not exist (fsregistry never creates buckets)"
+            )
+        return super()._error(error, path, writing=writing)
+
     def read(self, path: str) -> bytes:
-        return self._run(self._get(path))[0]
+        return self.read_versioned(path).data
 
     def read_versioned(self, path: str) -> Versioned:
-        data, token = self._run(self._get(path))
+        self._full(path)  # a path too long is refused before any request
+        with self._errors(path, writing=False):
+            data, token = self._run(self._get(path))
         return Versioned(data, token)
 
     def _fetch_many(
@@ -268,16 +388,20 @@ class ObjectStorage(FsspecStorage):
         """``fetch(path)`` for many paths at once (at most BULK_CONCURRENCY in flight); paths
         it finds missing (FileNotFoundError) or answers None for are left out."""
         sem = asyncio.Semaphore(BULK_CONCURRENCY)
+        unique = list(dict.fromkeys(paths))
+        for p in unique:
+            self._full(p)  # a path too long is refused before any request
 
         async def one(p: str) -> tuple[str, T | None]:
             async with sem:
                 try:
-                    return p, await fetch(p)
+                    with self._errors(p, writing=False):
+                        return p, await fetch(p)
                 except FileNotFoundError:
                     return p, None
 
         async def all_() -> list[tuple[str, T | None]]:
-            return await asyncio.gather(*(one(p) for p in dict.fromkeys(paths)))
+            return await asyncio.gather(*(one(p) for p in unique))
 
         return {p: v for p, v in self._run(all_()) if v is not None}
 
@@ -295,13 +419,18 @@ class ObjectStorage(FsspecStorage):
         return self._fetch_many(paths, token)
 
     def write(self, path: str, data: bytes) -> None:
-        self._run(self._put(path, data, None))
+        self._put_now(path, data, None)
 
     def _create(self, path: str, data: bytes) -> None:
         try:
-            self._run(self._put(path, data, ABSENT))
+            self._put_now(path, data, ABSENT)
         except ConflictError as e:
             raise FileExistsError(path) from e
 
     def _write_if_match(self, path: str, data: bytes, token: str | None) -> None:
-        self._run(self._put(path, data, ABSENT if token is None else token))
+        self._put_now(path, data, ABSENT if token is None else token)
+
+    def _put_now(self, path: str, data: bytes, precondition: str | None) -> None:
+        self._full(path)  # a path too long is refused before any request
+        with self._errors(path, writing=True):
+            self._run(self._put(path, data, precondition))

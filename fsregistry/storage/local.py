@@ -6,7 +6,15 @@
   so the file appears complete or not at all;
 - compare-and-swap: a ``filelock`` on a hidden sibling ``.<name>.fsreg-lock`` around
   check-content-then-replace. Lock files only ever sit next to ``meta.yaml`` files, where
-  MLflow ignores files it does not know.
+  MLflow ignores files it does not know;
+- append: ``O_APPEND`` to a file that exists; a new file is created whole (temp file and
+  link, as create-if-absent), so no empty or torn file appears when the first write fails.
+
+Errors: every method runs its system calls inside :meth:`LocalStorage._errors`, the one
+place an ``OSError`` becomes what the storage contract allows (:func:`~.base.os_error`). A
+write that fails removes what it made: its temp file, the directories it created for it
+(``rmdir``, so never one another writer has put a file in meanwhile), and the bytes of an
+append that was cut short (a full disk can take part of a write).
 """
 
 from __future__ import annotations
@@ -15,12 +23,10 @@ import contextlib
 import errno
 import functools
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
-from stat import S_ISREG
-from typing import TYPE_CHECKING
+from stat import S_ISDIR, S_ISREG
 
-from fsregistry.exceptions import InvalidState
+from fsregistry.exceptions import InvalidState, StorageUnavailable, shown
 from fsregistry.storage.base import (
     Capabilities,
     ConflictError,
@@ -29,8 +35,28 @@ from fsregistry.storage.base import (
     Versioned,
     check_path,
     content_token,
+    os_error,
 )
 from fsregistry.storage.changes import LOCAL_FILESYSTEMS, ChangeFeed, change_feed
+from fsregistry.storage.local_files import (
+    COPY_CHUNK,
+    INTERNAL_NAME,
+    OPEN_FOR_APPEND,
+    OPEN_FOR_READ,
+    append_whole,
+    is_internal_name,
+    link_new,
+    local_file,
+    lock_name,
+    make_parents,
+    missing_is_gone,
+    read_file,
+    remove_dirs,
+    tmp_name,
+    unlink_quietly,
+    walk_tree,
+    write_new,
+)
 
 _BULK_THREADS = 4
 _THREADED_BATCH = 512
@@ -40,77 +66,9 @@ _THREADED_BATCH = 512
 _NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "lustre", "afs", "beegfs"}
 )
-# Descriptors are not inherited by child processes, and bytes are bytes on every platform.
-_PLAIN = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_OPEN_FOR_READ = os.O_RDONLY | _PLAIN
 # A FIFO in the tree must not block the open of _fresh_stat.
-_OPEN_FOR_STAT = _OPEN_FOR_READ | getattr(os, "O_NONBLOCK", 0)
-_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _PLAIN
-_OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _PLAIN
-_READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit in one
+_OPEN_FOR_STAT = OPEN_FOR_READ | getattr(os, "O_NONBLOCK", 0)
 _LOCK_TIMEOUT_S = 60.0
-# Large copies and reads go by this much (get_file with a progress callback: a report per MiB).
-_COPY_CHUNK = 1024 * 1024
-
-
-# Our own bookkeeping files, hidden siblings of the file they serve: ``.<name>.fsreg-lock``
-# guards ``<name>`` for compare-and-swap (and stays), ``.<name>.fsreg-tmp-<32 hex>`` is a write
-# in progress. Listings hide them so they never show up as tags or artifacts; ``fsreg doctor``
-# and ``fsreg gc`` find the ones an interrupted writer left with the same names.
-LOCK_SUFFIX = ".fsreg-lock"
-TEMP_INFIX = ".fsreg-tmp-"
-_INTERNAL_NAME = re.compile(
-    rf"^\..+({re.escape(LOCK_SUFFIX)}|{re.escape(TEMP_INFIX)}[0-9a-f]{{32}})$"
-)
-
-
-def is_internal_name(name: str) -> bool:
-    """Whether a file name is one of fsregistry's lock or temp files."""
-    return name[:1] == "." and _INTERNAL_NAME.match(name) is not None
-
-
-def lock_name(name: str) -> str:
-    """``meta.yaml`` -> ``.meta.yaml.fsreg-lock``: the lock file guarding a file."""
-    return f".{name}{LOCK_SUFFIX}"
-
-
-def locked_name(name: str) -> str | None:
-    """``.meta.yaml.fsreg-lock`` -> ``meta.yaml``: the file a lock file guards (None: ``name``
-    is not a lock file's)."""
-    if name[:1] != "." or not name.endswith(LOCK_SUFFIX) or len(name) <= len(LOCK_SUFFIX) + 1:
-        return None
-    return name[1 : -len(LOCK_SUFFIX)]
-
-
-def temp_name(name: str) -> str:
-    """``meta.yaml`` -> ``.meta.yaml.fsreg-tmp-<32 random hex>``: a new temp file's name."""
-    return f".{name}{TEMP_INFIX}{os.urandom(16).hex()}"
-
-
-def walk_tree(
-    base: str, prune: Callable[[str], bool] | None = None
-) -> Iterator[tuple[str, os.DirEntry[str], bool]]:
-    """Every entry below the directory ``base``, lock and temp files included, as
-    (``/``-separated path relative to ``base``, entry, whether it is a directory); symlinks are
-    not followed, and a directory whose path ``prune`` accepts is reported but not entered.
-    Directories that vanish or are not directories are skipped. The one recursive walk of a
-    local tree: :meth:`LocalStorage.walk` and maintenance's scan both use it."""
-    stack = [("", base)]
-    while stack:
-        rel, full = stack.pop()
-        try:
-            it = os.scandir(full)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        with it:
-            for entry in it:
-                child = f"{rel}/{entry.name}" if rel else entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if prune is None or not prune(child):
-                        stack.append((child, entry.path))
-                    yield child, entry, True
-                else:
-                    yield child, entry, False
 
 
 def _plain(path: str) -> bool:
@@ -170,66 +128,10 @@ def _fresh_stat(path: str) -> os.stat_result:
         os.close(fd)
 
 
-def _read_file(path: str) -> bytes:
-    """A whole file, read through its descriptor: a buffered ``open().read()`` makes two
-    objects and three more system calls (fstat, ioctl, seek) per file, and searches and
-    summaries read files by the thousand."""
-    fd = os.open(path, _OPEN_FOR_READ)
-    try:
-        chunks = []
-        size = _READ_BLOCK
-        while chunk := os.read(fd, size):
-            chunks.append(chunk)
-            size = _COPY_CHUNK
-    finally:
-        os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _open_making_dirs(path: str, flags: int) -> int:
-    """``os.open(path, flags)``, making the missing directories above ``path`` first where
-    that is why it failed (asked only then: most writes go to directories that exist)."""
-    try:
-        return os.open(path, flags, 0o666)
-    except (FileNotFoundError, NotADirectoryError):
-        os.makedirs(os.path.dirname(path), exist_ok=True)  # a file in the way raises here
-        return os.open(path, flags, 0o666)
-
-
-def _write_new(path: str, data: bytes) -> None:
-    """``data`` in a file made for it (``O_EXCL``; its directories made if missing), which is
-    removed again if the write fails: no partial file is left behind."""
-    fd = _open_making_dirs(path, _OPEN_NEW)
-    try:
-        _write_all(fd, data)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        raise
-    os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` (``os.write`` may write part of it)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def _change_token(st: os.stat_result) -> str:
     # The inode makes an atomic replace visible even when size and mtime (one clock tick)
     # come out the same.
     return f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}"
-
-
-def _tmp_name(target: str) -> str:
-    head, tail = os.path.split(target)
-    return os.path.join(head, temp_name(tail))
-
-
-if TYPE_CHECKING:
-    from filelock import BaseFileLock
 
 
 class LocalStorage(Storage):
@@ -269,14 +171,43 @@ class LocalStorage(Storage):
         path = check_path(path)
         return os.path.join(self.root, *path.split("/")) if path else self.root
 
+    @contextlib.contextmanager
+    def _errors(self, path: str, *, writing: bool) -> Iterator[None]:
+        """Turn an OSError met reading or writing ``path`` into what the storage contract
+        allows (see :func:`~.base.os_error`); the one place this backend does it."""
+        try:
+            yield
+        except OSError as e:
+            error = self._error(e, path, writing=writing)
+            if error is e:
+                raise
+            raise error from e
+
+    def _error(self, error: OSError, path: str, *, writing: bool) -> Exception:
+        conflict = self._conflict(path, error) if writing else ""
+        return os_error(error, path, self.root_uri, writing=writing, conflict=conflict)
+
+    def _conflict(self, path: str, error: OSError) -> str:
+        """Which file stands where ``path`` needs a directory, or that ``path`` is one,
+        for the message of a write that met ENOTDIR or EISDIR."""
+        if error.errno == errno.EISDIR:
+            return "it is a directory"
+        if error.errno != errno.ENOTDIR:
+            return ""
+        parts = check_path(path).split("/")
+        for i in range(1, len(parts) + 1):
+            above = "/".join(parts[:i])
+            try:
+                if not S_ISDIR(os.stat(self._abs(above)).st_mode):
+                    return f"{above!r} is a file"
+            except OSError:
+                break
+        return "a directory above it is a file"
+
     # -- reads ----------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
-        try:
-            return _read_file(self._abs(path))
-        except (IsADirectoryError, NotADirectoryError):
-            # No file there (a directory, or a file where a directory should be): missing, as
-            # an object store answers for a key that is only a prefix.
-            raise FileNotFoundError(errno.ENOENT, "No such file", path) from None
+        with self._errors(path, writing=False):
+            return read_file(self._abs(path))
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
@@ -299,9 +230,11 @@ class LocalStorage(Storage):
         out: dict[str, bytes] = {}
         for p in paths:
             try:
-                out[p] = _read_file(self._abs(p))
+                out[p] = read_file(self._abs(p))
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 continue
+            except OSError as e:
+                raise self._error(e, p, writing=False) from e
         return out
 
     def read_versioned(self, path: str) -> Versioned:
@@ -322,6 +255,8 @@ class LocalStorage(Storage):
                 st = stat(root + p if plain(p) else self._abs(p))
             except (FileNotFoundError, NotADirectoryError):
                 continue
+            except OSError as e:
+                raise self._error(e, p, writing=False) from e
             if is_file(st.st_mode):
                 out[p] = _change_token(st)
         return out
@@ -329,15 +264,16 @@ class LocalStorage(Storage):
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         dirs: list[str] = []
         files: list[str] = []
-        try:
-            with os.scandir(self._abs(path)) as it:
-                for entry in it:
-                    if entry.is_dir():
-                        dirs.append(entry.name)
-                    elif not is_internal_name(entry.name):
-                        files.append(entry.name)
-        except (FileNotFoundError, NotADirectoryError):
-            return [], []
+        with self._errors(path, writing=False):
+            try:
+                with os.scandir(self._abs(path)) as it:
+                    for entry in it:
+                        if entry.is_dir():
+                            dirs.append(entry.name)
+                        elif not is_internal_name(entry.name):
+                            files.append(entry.name)
+            except (FileNotFoundError, NotADirectoryError):
+                return [], []
         return dirs, files
 
     def walk(
@@ -345,81 +281,105 @@ class LocalStorage(Storage):
     ) -> list[FileInfo]:
         out: list[FileInfo] = []
         add = out.append
-        internal = _INTERNAL_NAME.match
+        internal = INTERNAL_NAME.match
         fresh = self._network()
         # The hottest loop of a search (one pass per file of an experiment): names are bound
         # locally and the internal-name regex runs only on dot files.
-        for child, entry, is_dir in walk_tree(self._abs(path), prune):
-            if is_dir:
-                continue
-            name = entry.name
-            if name[0] == "." and internal(name):
-                continue
-            if sizes:
-                st = _fresh_stat(entry.path) if fresh else entry.stat()
-                add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
-            else:
-                add(FileInfo(child, 0))
+        with self._errors(path, writing=False):
+            for child, entry, is_dir in walk_tree(self._abs(path), prune):
+                if is_dir:
+                    continue
+                name = entry.name
+                if name[0] == "." and internal(name):
+                    continue
+                if sizes:
+                    try:
+                        st = _fresh_stat(entry.path) if fresh else entry.stat()
+                    except FileNotFoundError:
+                        continue  # deleted since the directory was read
+                    add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
+                else:
+                    add(FileInfo(child, 0))
         return out
 
     # -- writes ---------------------------------------------------------------------------
-    def _write_tmp(self, target: str, data: bytes) -> str:
-        """``data`` in a new temp file next to ``target`` (see ``_write_new``)."""
-        tmp = _tmp_name(target)
-        _write_new(tmp, data)
-        return tmp
+    def _write_tmp(self, target: str, data: bytes) -> tuple[str, list[str]]:
+        """``data`` in a new temp file next to ``target`` (see ``write_new``); returns its
+        path and the directories made for it."""
+        tmp = tmp_name(target)
+        return tmp, write_new(tmp, data)
 
     def write(self, path: str, data: bytes) -> None:
         target = self._abs(path)
-        tmp = self._write_tmp(target, data)
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with self._errors(path, writing=True):
+            tmp, made = self._write_tmp(target, data)
+            try:
+                os.replace(tmp, target)
+            except BaseException:
+                unlink_quietly(tmp)
+                remove_dirs(made)
+                raise
 
     def _create(self, path: str, data: bytes) -> None:
         target = self._abs(path)
-        tmp = self._write_tmp(target, data)
-        try:
-            os.link(tmp, target)
-        except OSError as e:
-            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
-                raise  # includes FileExistsError, the expected "taken" answer
-            # Filesystems without hard links: O_EXCL is still exclusive, though a reader
-            # may briefly see the file empty.
-            _write_new(target, data)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-
-    def _lock(self, target: str) -> BaseFileLock:
-        # Imported here: filelock costs ~30 ms at import, which read-only commands never need.
-        from filelock import FileLock
-
-        head, tail = os.path.split(target)
-        os.makedirs(head, exist_ok=True)
-        return FileLock(os.path.join(head, lock_name(tail)), timeout=_LOCK_TIMEOUT_S)
+        with self._errors(path, writing=True):
+            tmp, made = self._write_tmp(target, data)
+            try:
+                link_new(tmp, target, data)
+            except BaseException:
+                unlink_quietly(tmp)
+                remove_dirs(made)
+                raise
+            unlink_quietly(tmp)
 
     def _write_if_match(self, path: str, data: bytes, token: str | None) -> None:
+        # Imported here: filelock costs ~30 ms at import, which read-only commands never need.
+        from filelock import FileLock, Timeout
+
         target = self._abs(path)
-        with self._lock(target):
+        head, tail = os.path.split(target)
+        with self._errors(path, writing=True):
+            made = make_parents(target)
+            lock = FileLock(os.path.join(head, lock_name(tail)), timeout=_LOCK_TIMEOUT_S)
             try:
-                current: str | None = content_token(_read_file(target))
-            except FileNotFoundError:
-                current = None
-            if current != token:
-                raise ConflictError(path)
-            self.write(path, data)
+                with lock:
+                    try:
+                        current: str | None = content_token(read_file(target))
+                    except FileNotFoundError:
+                        current = None
+                    if current != token:
+                        raise ConflictError(path)
+                    self.write(path, data)
+            except Timeout as e:
+                raise StorageUnavailable(
+                    f"Could not write {shown(path)} under {self.root_uri}: another process "
+                    f"has held its lock {lock.lock_file!r} for over {_LOCK_TIMEOUT_S:.0f} s"
+                ) from e
+            except OSError:
+                # The lock file stays even in a directory made for it: another writer may
+                # be waiting on it, and removing it under them would let two in at once
+                # (``fsreg gc`` removes lock files whose file never appeared).
+                if not os.path.exists(lock.lock_file):
+                    remove_dirs(made)  # the lock could not even be made
+                raise
 
     def append(self, path: str, data: bytes) -> None:
-        # O_APPEND makes each small write land whole at the end, even with other writers.
-        fd = _open_making_dirs(self._abs(path), _OPEN_FOR_APPEND)
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
+        target = self._abs(path)
+        with self._errors(path, writing=True):
+            try:
+                fd = os.open(target, OPEN_FOR_APPEND)
+            except FileNotFoundError:
+                try:
+                    self._create(path, data)  # a new file appears whole, or not at all
+                    return
+                except FileExistsError:  # another writer made it meanwhile: append to theirs
+                    fd = os.open(target, OPEN_FOR_APPEND)
+            try:
+                # O_APPEND makes each small write land whole at the end, even with other
+                # writers.
+                append_whole(fd, data)
+            finally:
+                os.close(fd)
 
     def check_no_links(self, path: str, *, last: bool = True) -> None:
         """Raise :class:`InvalidState` if ``path`` goes through a symbolic link below the root
@@ -438,7 +398,7 @@ class LocalStorage(Storage):
                 )
 
     def delete(self, path: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with self._errors(path, writing=True), contextlib.suppress(FileNotFoundError):
             os.unlink(self._abs(path))
 
     def delete_tree(self, path: str) -> None:
@@ -446,42 +406,58 @@ class LocalStorage(Storage):
         if os.path.isdir(target):
             import shutil  # not at module level: CLI start-up time
 
-            shutil.rmtree(target)  # removes links inside the tree, never what they point to
+            with self._errors(path, writing=True):
+                # Removes links inside the tree, never what they point to.
+                shutil.rmtree(target, onerror=missing_is_gone)
         else:
             self.delete(path)
 
     def make_dirs(self, path: str) -> None:
-        os.makedirs(self._abs(path), exist_ok=True)
+        target = self._abs(path)
+        with self._errors(path, writing=True):
+            if not os.path.isdir(target):
+                make_parents(os.path.join(target, "_"))
 
     def move_tree(self, src: str, dst: str) -> None:
-        target = self._abs(dst)
-        if os.path.exists(target):
-            raise FileExistsError(dst)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.rename(self._abs(src), target)
+        source, target = self._abs(src), self._abs(dst)
+        with self._errors(dst, writing=True):
+            if os.path.lexists(target):
+                raise FileExistsError(errno.EEXIST, "File exists", dst)
+            made = make_parents(target)
+            try:
+                os.rename(source, target)
+            except OSError as e:
+                remove_dirs(made)
+                if e.errno in (errno.EEXIST, errno.ENOTEMPTY):  # made meanwhile
+                    raise FileExistsError(errno.EEXIST, "File exists", dst) from e
+                raise
 
     def put_file(self, local_path: str, path: str) -> None:
-        target = self._abs(path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        tmp = _tmp_name(target)
         import shutil  # not at module level: CLI start-up time
 
-        try:
-            shutil.copyfile(local_path, tmp)
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        target = self._abs(path)
+        with self._errors(path, writing=True):
+            made = make_parents(target)
+            tmp = tmp_name(target)
+            try:
+                shutil.copyfile(local_path, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                unlink_quietly(tmp)
+                remove_dirs(made)
+                raise
 
     def get_file(
         self, path: str, local_path: str, callback: Callable[[int], None] | None = None
     ) -> None:
-        if callback is None:
-            import shutil  # not at module level: CLI start-up time
-
-            shutil.copyfile(self._abs(path), local_path)
-            return
-        with open(self._abs(path), "rb") as src, open(local_path, "wb") as dst:
-            while chunk := src.read(_COPY_CHUNK):
+        with self._errors(path, writing=False):
+            src = open(self._abs(path), "rb")  # noqa: SIM115 (closed below)
+        with src, local_file(local_path) as dst:
+            while True:
+                with self._errors(path, writing=False):
+                    chunk = src.read(COPY_CHUNK)
+                if not chunk:
+                    break
                 dst.write(chunk)
-                callback(len(chunk))
+                if callback is not None:
+                    callback(len(chunk))

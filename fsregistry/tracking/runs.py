@@ -32,7 +32,12 @@ from typing import Any
 
 from fsregistry.entities import LifecycleStage, Metric, Run, RunInfo, RunStatus, RunTag
 from fsregistry.entities import Param as ParamEntity
-from fsregistry.exceptions import InvalidParameterValue, InvalidState, ResourceDoesNotExist
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    InvalidState,
+    PathConflict,
+    ResourceDoesNotExist,
+)
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import decode_text, dump_meta, load_meta, now_ms
 from fsregistry.mlruns.validation import (
@@ -85,7 +90,7 @@ class Runs:
         path = layout.run_metric(exp_dir, run_id, metric_key)
         try:
             raw = self.storage.read(path)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        except FileNotFoundError:
             return []
         return records.parse_metric_lines(raw, metric_key, self.storage.uri(path))
 
@@ -249,12 +254,12 @@ class Runs:
                 self.storage.create(layout.run_param(exp_dir, run_id, key), text.encode("utf-8"))
             except FileExistsError:
                 self._check_param_conflicts(exp_dir, run_id, {key: text})
-            except (NotADirectoryError, IsADirectoryError) as e:
+            except PathConflict as e:
                 raise _key_collision("param", key) from e
         for key, text in checked_tags:
             try:
                 self.storage.write(layout.run_tag(exp_dir, run_id, key), text.encode("utf-8"))
-            except (NotADirectoryError, IsADirectoryError) as e:
+            except PathConflict as e:
                 raise _key_collision("tag", key) from e
             if key == RUN_NAME_TAG:
                 self._locations.update_run_meta(exp_dir, run_id, run_name=text)
@@ -268,7 +273,7 @@ class Runs:
             if self._metrics is None:
                 try:
                     self.storage.append(path, bytes(data))
-                except (NotADirectoryError, IsADirectoryError) as e:
+                except PathConflict as e:
                     raise _key_collision("metric", path.rsplit("/metrics/", 1)[1]) from e
             else:
                 self._metrics.add(path, bytes(data))

@@ -1,0 +1,281 @@
+"""Files of the local-disk backend: fsregistry's own names on disk, and the system calls
+that write a file so that a failure leaves nothing behind.
+
+- Bookkeeping names: ``.<name>.fsreg-lock`` guards ``<name>`` for compare-and-swap (and
+  stays), ``.<name>.fsreg-tmp-<32 hex>`` is a write in progress; both are hidden from
+  listings, and maintenance recognises them by these names.
+- Writes that clean up after themselves: a new file is written whole under a temp name or
+  removed again; directories made for a write are removed again (``rmdir``, so never one
+  another writer has put a file in meanwhile) when the write fails; an append cut short by a
+  full disk is truncated away; a download's partial local file is removed.
+
+These functions raise plain ``OSError``; :class:`~fsregistry.storage.local.LocalStorage`
+translates them for the storage contract. :func:`local_file` (a download's destination,
+outside any store) translates its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from fsregistry.storage.base import NAME_MAX, raise_os_error
+
+# Descriptors are not inherited by child processes, and bytes are bytes on every platform.
+PLAIN = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+OPEN_FOR_READ = os.O_RDONLY | PLAIN
+OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | PLAIN
+# Appends only ever go to a file that exists: a new one is created whole (see LocalStorage).
+OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | PLAIN
+READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit in one
+# Large copies and reads go by this much (get_file with a progress callback: a report per MiB).
+COPY_CHUNK = 1024 * 1024
+
+
+# Our own bookkeeping files, hidden siblings of the file they serve: ``.<name>.fsreg-lock``
+# guards ``<name>`` for compare-and-swap (and stays), ``.<name>.fsreg-tmp-<32 hex>`` is a write
+# in progress. Listings hide them so they never show up as tags or artifacts; ``fsreg doctor``
+# and ``fsreg gc`` find the ones an interrupted writer left with the same names.
+LOCK_SUFFIX = ".fsreg-lock"
+TEMP_INFIX = ".fsreg-tmp-"
+INTERNAL_NAME = re.compile(
+    rf"^\..+({re.escape(LOCK_SUFFIX)}|{re.escape(TEMP_INFIX)}[0-9a-f]{{32}})$"
+)
+
+
+def is_internal_name(name: str) -> bool:
+    """Whether a file name is one of fsregistry's lock or temp files."""
+    return name[:1] == "." and INTERNAL_NAME.match(name) is not None
+
+
+def lock_name(name: str) -> str:
+    """``meta.yaml`` -> ``.meta.yaml.fsreg-lock``: the lock file guarding a file."""
+    return f".{name}{LOCK_SUFFIX}"
+
+
+def locked_name(name: str) -> str | None:
+    """``.meta.yaml.fsreg-lock`` -> ``meta.yaml``: the file a lock file guards (None: ``name``
+    is not a lock file's)."""
+    if name[:1] != "." or not name.endswith(LOCK_SUFFIX) or len(name) <= len(LOCK_SUFFIX) + 1:
+        return None
+    return name[1 : -len(LOCK_SUFFIX)]
+
+
+# What a temp name adds to the name it is made from: the dot, the infix and 32 hex digits.
+_TEMP_EXTRA = 1 + len(TEMP_INFIX) + 32
+
+
+def temp_name(name: str) -> str:
+    """``meta.yaml`` -> ``.meta.yaml.fsreg-tmp-<32 random hex>``: a new temp file's name.
+
+    A long name is cut (at a character boundary) so the temp name stays within 255 bytes:
+    every name the filesystem takes (a 250-character param key, a 255-character alias) gets
+    a temp file too. Only the suffix identifies a temp file, so the cut loses nothing."""
+    limit = NAME_MAX - _TEMP_EXTRA
+    if len(os.fsencode(name)) > limit:
+        name = name[:limit]
+        while len(os.fsencode(name)) > limit:
+            name = name[:-1]
+    return f".{name}{TEMP_INFIX}{os.urandom(16).hex()}"
+
+
+def walk_tree(
+    base: str, prune: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, os.DirEntry[str], bool]]:
+    """Every entry below the directory ``base``, lock and temp files included, as
+    (``/``-separated path relative to ``base``, entry, whether it is a directory); symlinks are
+    not followed, and a directory whose path ``prune`` accepts is reported but not entered.
+    Directories that vanish or are not directories are skipped. The one recursive walk of a
+    local tree: :meth:`LocalStorage.walk` and maintenance's scan both use it."""
+    stack = [("", base)]
+    while stack:
+        rel, full = stack.pop()
+        try:
+            it = os.scandir(full)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with it:
+            for entry in it:
+                child = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if prune is None or not prune(child):
+                        stack.append((child, entry.path))
+                    yield child, entry, True
+                else:
+                    yield child, entry, False
+
+
+def read_file(path: str) -> bytes:
+    """A whole file, read through its descriptor: a buffered ``open().read()`` makes two
+    objects and three more system calls (fstat, ioctl, seek) per file, and searches and
+    summaries read files by the thousand."""
+    fd = os.open(path, OPEN_FOR_READ)
+    try:
+        chunks = []
+        size = READ_BLOCK
+        while chunk := os.read(fd, size):
+            chunks.append(chunk)
+            size = COPY_CHUNK
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def make_parents(path: str) -> list[str]:
+    """Create the missing directories above ``path``; returns the ones made here, outermost
+    first, for :func:`remove_dirs` to take back if the write then fails. A file in the way
+    is a NotADirectoryError naming it (``os.makedirs`` would say FileExistsError, which the
+    contract keeps for a taken ``create``)."""
+    missing: list[str] = []
+    head = os.path.dirname(path)
+    while not os.path.isdir(head):
+        if os.path.lexists(head):
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", head)
+        missing.append(head)
+        if os.path.dirname(head) == head:
+            break  # not even the filesystem's root: let mkdir say why
+        head = os.path.dirname(head)
+    made: list[str] = []
+    try:
+        for directory in reversed(missing):
+            try:
+                os.mkdir(directory)
+            except FileExistsError:
+                if not os.path.isdir(directory):
+                    raise NotADirectoryError(errno.ENOTDIR, "Not a directory", directory) from None
+                continue  # another writer made it meanwhile: theirs, not ours to remove
+            made.append(directory)
+    except BaseException:
+        remove_dirs(made)
+        raise
+    return made
+
+
+def remove_dirs(made: list[str]) -> None:
+    """Remove directories ``make_parents`` made, innermost first, while they are empty: a
+    directory another writer has put something in meanwhile stays, and so do those above."""
+    for directory in reversed(made):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return  # not empty (another writer's file), or gone: leave it and its parents
+
+
+def unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def open_making_dirs(path: str, flags: int) -> tuple[int, list[str]]:
+    """``os.open(path, flags)``, making the missing directories above ``path`` first where
+    that is why it failed (asked only then: most writes go to directories that exist).
+    Returns the descriptor and the directories made (see ``make_parents``)."""
+    try:
+        return os.open(path, flags, 0o666), []
+    except FileNotFoundError:
+        made = make_parents(path)
+    try:
+        return os.open(path, flags, 0o666), made
+    except BaseException:
+        remove_dirs(made)
+        raise
+
+
+def write_new(path: str, data: bytes) -> list[str]:
+    """``data`` in a file made for it (``O_EXCL``; its directories made if missing), which is
+    removed again, with the directories, if the write fails: no partial file is left behind.
+    Returns the directories made."""
+    fd, made = open_making_dirs(path, OPEN_NEW)
+    try:
+        write_all(fd, data)
+    except BaseException:
+        os.close(fd)
+        unlink_quietly(path)
+        remove_dirs(made)
+        raise
+    os.close(fd)
+    return made
+
+
+def append_whole(fd: int, data: bytes) -> None:
+    """Append all of ``data`` or none of it: a write the disk cut short (ENOSPC after part of
+    it) is truncated away again, so the file never ends in a torn line that the next append
+    would run into. Other appenders to the same file on a full disk fail alike, so the bytes
+    at the end are this call's."""
+    written = 0
+    view = memoryview(data)
+    try:
+        while view:
+            n = os.write(fd, view)
+            written += n
+            view = view[n:]
+    except BaseException:
+        if written:
+            os.ftruncate(fd, os.fstat(fd).st_size - written)
+        raise
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (``os.write`` may write part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def tmp_name(target: str) -> str:
+    head, tail = os.path.split(target)
+    return os.path.join(head, temp_name(tail))
+
+
+def link_new(tmp: str, target: str, data: bytes) -> None:
+    """Make the complete ``tmp`` appear at ``target`` unless something is there already
+    (FileExistsError for a file, IsADirectoryError for a directory)."""
+    try:
+        os.link(tmp, target)
+        return
+    except FileExistsError:
+        if os.path.isdir(target):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", target) from None
+        raise  # the expected "taken" answer
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+            raise
+    # Filesystems without hard links: O_EXCL is still exclusive, though a reader may briefly
+    # see the file empty.
+    try:
+        write_new(target, data)
+    except FileExistsError:
+        if os.path.isdir(target):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", target) from None
+        raise
+
+
+def missing_is_gone(function: object, path: str, info: tuple[type, BaseException, Any]) -> None:
+    """``shutil.rmtree``'s error handler: an entry another process removed first is gone as
+    wanted; anything else stops the removal."""
+    if not isinstance(info[1], FileNotFoundError):
+        raise info[1]
+
+
+@contextlib.contextmanager
+def local_file(local_path: str) -> Iterator[BinaryIO]:
+    """A local file opened for writing a download into: an error writing it (a full disk, a
+    name too long, a read-only directory) is the contract's error naming the local path, and
+    the partial file is removed."""
+    where = "the local filesystem"
+    try:
+        dst = open(local_path, "wb")  # noqa: SIM115 (closed below)
+    except OSError as e:
+        raise_os_error(e, local_path, where, writing=True)
+    try:
+        with dst:
+            yield dst
+    except BaseException as e:
+        unlink_quietly(local_path)
+        if isinstance(e, OSError):
+            raise_os_error(e, local_path, where, writing=True)
+        raise
