@@ -22,7 +22,7 @@ from fsregistry.entities import (
     RunTag,
     ViewType,
 )
-from fsregistry.entities.registry import ALL_STAGES, ModelVersion, RegisteredModel
+from fsregistry.entities.registry import ALL_STAGES, ModelVersion, Prompt, RegisteredModel
 from fsregistry.exceptions import (
     InvalidParameterValue,
     ResourceDoesNotExist,
@@ -47,9 +47,11 @@ class Client:
     are opened without them); MLflow 3's ``workspace_store_uri`` is not accepted.
 
     Each method's docstring says where it differs from ``MlflowClient``. Throughout: writes
-    are synchronous; ``ModelVersion.version`` is a str (MLflow's file store returns an int);
-    MLflow's refusals of prompts (registered models tagged ``mlflow.prompt.is_prompt``) outside
-    searches, and its deprecation warnings for stages, are not mirrored.
+    are synchronous; ``ModelVersion.version`` is an int (as MLflow's file and SQL stores
+    return it). Prompts (registered models tagged ``mlflow.prompt.is_prompt``) are hidden
+    from searches and their names checked as in MLflow; MLflow's other refusals of prompts
+    (``create_registered_model`` with the tag, model APIs on a prompt) and its deprecation
+    warnings for stages are not mirrored.
     """
 
     def __init__(
@@ -354,6 +356,18 @@ class Client:
         """Create a registered model. Same as MlflowClient (``deployment_job_id`` is ignored)."""
         return self.registry_store.create_registered_model(name, tags, description)
 
+    def create_prompt(
+        self,
+        name: str,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Prompt:
+        """Create a prompt: a registered model tagged ``mlflow.prompt.is_prompt``, hidden from
+        searches that do not ask for prompts. Same as MlflowClient (a taken name raises
+        ``Prompt (name=...) already exists.``, or says a model holds it); fsregistry has no
+        other prompt API (prompt versions, templates, ``load_prompt``)."""
+        return self.registry_store.create_prompt(name, description, tags)
+
     def get_registered_model(self, name: str) -> RegisteredModel:
         """A registered model with its latest versions, tags and aliases. Same as MlflowClient."""
         return self.registry_store.get_registered_model(name)
@@ -379,7 +393,8 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[RegisteredModel]:
-        """A page of registered models (prompts left out). Same as MlflowClient."""
+        """A page of registered models; prompts only if the filter names
+        ``mlflow.prompt.is_prompt``. Same as MlflowClient."""
         return self.registry_store.search_registered_models(
             filter_string, max_results, order_by, page_token
         )
@@ -531,7 +546,8 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[ModelVersion]:
-        """A page of model versions matching a filter. Same as MlflowClient."""
+        """A page of model versions matching a filter; prompt versions only if the filter
+        names ``mlflow.prompt.is_prompt``. Same as MlflowClient."""
         return self.registry_store.search_model_versions(
             filter_string, max_results, order_by, page_token
         )

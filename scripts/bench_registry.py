@@ -59,7 +59,7 @@ def bench(url: str, versions: int) -> dict[str, Any]:
         mv = client.create_model_version("bench", f"s3://artifacts/model-{i}")
         times.append(time.perf_counter() - t0)
         requests.append(counter.total() - before)
-        assert mv.version == str(i), (mv.version, i)
+        assert mv.version == i, (mv.version, i)
     return {
         "first_ms": statistics.mean(times[:SAMPLE]) * 1000,
         "last_ms": statistics.mean(times[-SAMPLE:]) * 1000,

@@ -214,7 +214,7 @@ def test_doctor_reports_and_fixes_only_what_is_safe(
     assert {(f["kind"], f["path"]) for f in again["findings"]} == {
         (k, p) for k, p, fixable in expected if not fixable
     }
-    assert client.get_model_version_by_alias("clf", "champion").version == "1"
+    assert client.get_model_version_by_alias("clf", "champion").version == 1
 
 
 def test_doctor_interrupted_rename_leftovers(store_url: str, store_fs: tuple[Any, str]) -> None:

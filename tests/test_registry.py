@@ -126,7 +126,7 @@ def test_model_versions_lifecycle(client: Client, store_fs: tuple[Any, str]) -> 
         client.create_model_version("m", f"s3://b/src{i}", run_id=None, tags={"i": str(i)})
         for i in range(1, 4)
     ]
-    assert [mv.version for mv in mvs] == ["1", "2", "3"]
+    assert [mv.version for mv in mvs] == [1, 2, 3]
     assert mvs[0].current_stage == "None" and mvs[0].status == "READY"
     meta = read_yaml(store_fs, "models/m/version-2/meta.yaml")
     assert meta["version"] == 2 and meta["source"] == "s3://b/src2"
@@ -146,10 +146,10 @@ def test_model_versions_lifecycle(client: Client, store_fs: tuple[Any, str]) -> 
     with pytest.raises(InvalidParameterValue, match="champion"):
         client.get_model_version_by_alias("m", "champion")  # removed with its version
     assert client.get_registered_model("m").aliases == {}
-    assert client.create_model_version("m", "s3://b/src4").version == "4"  # never reused
-    assert client.get_model_version_by_alias("m", "latest").version == "4"
+    assert client.create_model_version("m", "s3://b/src4").version == 4  # never reused
+    assert client.get_model_version_by_alias("m", "latest").version == 4
     client.delete_model_version("m", 4)
-    assert client.get_model_version_by_alias("m", "LATEST").version == "2"
+    assert client.get_model_version_by_alias("m", "LATEST").version == 2
     with pytest.raises(ResourceDoesNotExist):
         client.delete_model_version("m", 4)
 
@@ -160,13 +160,13 @@ def test_aliases_latest_and_stages(client: Client) -> None:
         client.create_model_version("m", f"/models/{i}")
     client.set_registered_model_alias("m", "champion", "2")
     client.set_registered_model_alias("m", "challenger", 4)
-    assert client.get_model_version_by_alias("m", "champion").version == "2"
+    assert client.get_model_version_by_alias("m", "champion").version == 2
     assert client.get_model_version("m", 2).aliases == ["champion"]
     assert client.get_registered_model("m").aliases == {"champion": "2", "challenger": "4"}
     found = {mv.version: mv.aliases for mv in client.search_model_versions("name = 'm'")}
-    assert found == {"1": [], "2": ["champion"], "3": [], "4": ["challenger"]}
+    assert found == {1: [], 2: ["champion"], 3: [], 4: ["challenger"]}
     client.set_registered_model_alias("m", "champion", 3)  # moves
-    assert client.get_model_version_by_alias("m", "champion").version == "3"
+    assert client.get_model_version_by_alias("m", "champion").version == 3
     client.delete_registered_model_alias("m", "challenger")
     assert client.get_registered_model("m").aliases == {"champion": "3"}
 
@@ -175,17 +175,17 @@ def test_aliases_latest_and_stages(client: Client) -> None:
     client.transition_model_version_stage("m", 2, "Staging")
     client.transition_model_version_stage("m", 3, "PRODUCTION", archive_existing_versions=True)
     stages = {mv.version: mv.current_stage for mv in client.search_model_versions("name='m'")}
-    assert stages == {"1": "Archived", "2": "Staging", "3": "Production", "4": "None"}
+    assert stages == {1: "Archived", 2: "Staging", 3: "Production", 4: "None"}
     latest = client.get_latest_versions("m")
     assert {(mv.version, mv.current_stage) for mv in latest} == {
-        ("1", "Archived"),
-        ("2", "Staging"),
-        ("3", "Production"),
-        ("4", "None"),
+        (1, "Archived"),
+        (2, "Staging"),
+        (3, "Production"),
+        (4, "None"),
     }
-    assert [mv.version for mv in client.get_latest_versions("m", ["production"])] == ["3"]
+    assert [mv.version for mv in client.get_latest_versions("m", ["production"])] == [3]
     rm = client.get_registered_model("m")
-    assert {mv.version for mv in rm.latest_versions} == {"1", "2", "3", "4"}
+    assert {mv.version for mv in rm.latest_versions} == {1, 2, 3, 4}
     with pytest.raises(InvalidParameterValue, match="Archived"):
         client.transition_model_version_stage("m", 4, "Archived", archive_existing_versions=True)
     with pytest.raises(InvalidParameterValue, match="Shipping"):
@@ -202,26 +202,26 @@ def test_search_model_versions(client: Client) -> None:
     client.create_model_version("a", "file:///x/a2")
     client.create_model_version("b", "file:///y/b1", run_id=run_id)
 
-    def found(flt: str, **kw: Any) -> list[tuple[str, str]]:
+    def found(flt: str, **kw: Any) -> list[tuple[str, int]]:
         return [(mv.name, mv.version) for mv in client.search_model_versions(flt, **kw)]
 
-    assert found("name = 'a'", order_by=["version_number ASC"]) == [("a", "1"), ("a", "2")]
-    assert found(f"run_id = '{run_id}'", order_by=["name"]) == [("a", "1"), ("b", "1")]
-    assert found("version_number > 1") == [("a", "2")]
-    assert found("source_path LIKE 'file:///y/%'") == [("b", "1")]
-    assert found("tags.t = 'x'") == [("a", "1")]
+    assert found("name = 'a'", order_by=["version_number ASC"]) == [("a", 1), ("a", 2)]
+    assert found(f"run_id = '{run_id}'", order_by=["name"]) == [("a", 1), ("b", 1)]
+    assert found("version_number > 1") == [("a", 2)]
+    assert found("source_path LIKE 'file:///y/%'") == [("b", 1)]
+    assert found("tags.t = 'x'") == [("a", 1)]
     assert found("name IN ('a', 'b') AND version_number = 1", order_by=["name DESC"]) == [
-        ("b", "1"),
-        ("a", "1"),
+        ("b", 1),
+        ("a", 1),
     ]
     first = client.search_model_versions("", max_results=2, order_by=["name", "version_number"])
-    assert [(m.name, m.version) for m in first] == [("a", "1"), ("a", "2")] and first.token
+    assert [(m.name, m.version) for m in first] == [("a", 1), ("a", 2)] and first.token
     rest = client.search_model_versions(
         "", max_results=2, page_token=first.token, order_by=["name", "version_number"]
     )
-    assert [(m.name, m.version) for m in rest] == [("b", "1")] and rest.token is None
+    assert [(m.name, m.version) for m in rest] == [("b", 1)] and rest.token is None
     client.delete_model_version("a", 2)
-    assert found("name = 'a'") == [("a", "1")]
+    assert found("name = 'a'") == [("a", 1)]
 
 
 # -- URIs, register_model, artifacts ------------------------------------------------------------
@@ -229,11 +229,11 @@ def test_register_model_and_resolve_every_uri_form(process_uris: str, tmp_path: 
     client = Client()
     run_id = logged_run(client, tmp_path, "one")
     mv = fsregistry.register_model(f"runs:/{run_id}/model", "reg", tags={"via": "fluent"})
-    assert (mv.name, mv.version, mv.run_id, mv.tags) == ("reg", "1", run_id, {"via": "fluent"})
+    assert (mv.name, mv.version, mv.run_id, mv.tags) == ("reg", 1, run_id, {"via": "fluent"})
     run_artifacts = client.get_run(run_id).info.artifact_uri
     assert mv.source == f"{run_artifacts}/model"
     mv2 = fsregistry.register_model(f"runs:/{run_id}/model", "reg")  # model exists: reused
-    assert mv2.version == "2"
+    assert mv2.version == 2
     client.set_registered_model_alias("reg", "champion", 1)
     client.transition_model_version_stage("reg", 2, "Staging")
     location = client.get_model_version_download_uri("reg", 1)
@@ -297,12 +297,12 @@ def test_rename_keeps_tags_aliases_versions(client: Client, store_fs: tuple[Any,
     assert renamed.name == "new" and renamed.tags == {"team": "ml"}
     assert renamed.aliases == {"champion": "2"} and renamed.description == "desc"
     assert client.get_model_version("new", 2).tags == {"v": "2"}
-    assert client.get_model_version_by_alias("new", "champion").version == "2"
+    assert client.get_model_version_by_alias("new", "champion").version == 2
     assert client.get_model_version("new", 1).name == "new"
     assert [m.name for m in client.search_registered_models()] == ["new"]
     with pytest.raises(ResourceDoesNotExist):
         client.get_registered_model("old")
-    assert client.create_model_version("new", "/m/4").version == "4"  # 3 still taken
+    assert client.create_model_version("new", "/m/4").version == 4  # 3 still taken
     assert read_yaml(store_fs, "models/new/version-1/meta.yaml")["name"] == "new"
     client.create_registered_model("other")
     with pytest.raises(ResourceAlreadyExists, match="other"):
@@ -369,7 +369,7 @@ def test_rename_interrupted_after_commit_shows_only_new(
         assert sorted(p.rsplit("/", 1)[-1] for p in fs.ls(f"{root}/models")) == ["new"]
     rm = client.get_registered_model("new")
     assert rm.tags == {"team": "ml"} and rm.aliases == {"champion": "2"}
-    assert {mv.version for mv in client.search_model_versions("name='new'")} == {"1", "2"}
+    assert {mv.version for mv in client.search_model_versions("name='new'")} == {1, 2}
     with pytest.raises(ResourceDoesNotExist):
         client.get_registered_model("old")
     client.set_registered_model_tag("new", "after", "crash")  # any write finishes the rename
@@ -385,7 +385,7 @@ def test_copy_model_version_within_and_across_stores(
     client.create_registered_model("src")
     client.create_model_version("src", "/somewhere/model", tags={"k": "v"}, description="d")
     same = client.copy_model_version("models:/src/1", "dst")
-    assert (same.name, same.version, same.source) == ("dst", "1", "models:/src/1")
+    assert (same.name, same.version, same.source) == ("dst", 1, "models:/src/1")
     assert same.tags == {"k": "v"} and same.description == "d"
     assert client.get_model_version_download_uri("dst", 1) == "/somewhere/model"
 

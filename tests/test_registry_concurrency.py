@@ -130,13 +130,13 @@ def test_8x25_concurrent_registrations_get_1_to_200(
     results = _run_all(_versions_worker, store_url)
     wall = time.perf_counter() - t0
     assert _errors(results) == []
-    claimed: dict[str, str] = {}
+    claimed: dict[int, str] = {}
     for _, _, calls in results:
         for source, (_, version) in calls:
             assert version not in claimed, f"version {version} returned twice"
             claimed[version] = source
     total = PROCESSES * CALLS
-    assert sorted(claimed, key=int) == [str(v) for v in range(1, total + 1)]
+    assert sorted(claimed) == list(range(1, total + 1))
     stored = {mv.version: mv.source for mv in client.search_model_versions("name='m'", 10_000)}
     assert stored == claimed  # each version holds the source of the call that got it
     busiest = max(seconds for _, seconds, _ in results)
@@ -156,7 +156,7 @@ def test_concurrent_create_of_one_model_yields_one_model(store_url: str) -> None
     assert all("already exists" in detail for status, detail in created if status == "error")
     registered = [r[2] for r in results]
     assert _errors(registered) == []  # register_model tolerates the race
-    assert sorted(int(v) for _, v in registered) == list(range(1, PROCESSES + 1))
+    assert sorted(v for _, v in registered) == list(range(1, PROCESSES + 1))
     names = [m.name for m in Client(tracking_uri=store_url).search_registered_models()]
     assert names == ["fluent", "same"]
 

@@ -191,13 +191,13 @@ c.set_registered_model_tag("n", "k", "v")
 print(json.dumps([v.version for v in c.search_model_versions("name = 'm'")]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert sorted(json.loads(out.stdout)) == ["1", "2", "3", "5"]
+    assert sorted(json.loads(out.stdout)) == [1, 2, 3, 5]
     assert answers(store) == reference(store_url)
     versions = {v.version: v for v in client.search_model_versions("name = 'm'")}
-    assert versions["1"].tags == {"i": "1", "child": "yes"}
-    assert versions["2"].description == "changed"
-    assert versions["3"].current_stage == "Production" and "4" not in versions
-    assert versions["5"].aliases == ["champion"]
+    assert versions[1].tags == {"i": "1", "child": "yes"}
+    assert versions[2].description == "changed"
+    assert versions[3].current_stage == "Production" and 4 not in versions
+    assert versions[5].aliases == ["champion"]
     # ... and the other way round: our writes, then a search in a fresh process.
     client.delete_registered_model_alias("m", "champion")
     client.transition_model_version_stage("m", "5", "Archived")
@@ -210,10 +210,10 @@ print(json.dumps([[v.version, v.current_stage, v.aliases] for v in
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [
-        ["1", "None", []],
-        ["2", "None", []],
-        ["3", "Production", []],
-        ["5", "Archived", []],
+        [1, "None", []],
+        [2, "None", []],
+        [3, "Production", []],
+        [5, "Archived", []],
     ]
 
 
@@ -279,7 +279,7 @@ def test_a_fresh_process_reads_the_shards_not_the_versions(
     path = tmp_path / "mlruns" / "models" / "m" / "version-2" / "meta.yaml"
     path.write_bytes(path.read_bytes().replace(b"aaaa", b"cccc"))
     got = answers(RegistryStore(open_storage(url)))
-    assert [v[3] for v in got[1] if v[0] == "m" and v[1] == "2"] == ["cccc"]
+    assert [v[3] for v in got[1] if v[0] == "m" and v[1] == 2] == ["cccc"]
     assert "models/m/version-2/meta.yaml" in reads
     assert not [p for p in reads if "version-1" in p or "version-3" in p]
 
@@ -321,7 +321,7 @@ def test_a_name_filter_reads_only_that_model(
     build(url)
     store = RegistryStore(open_storage(url))
     reads = _reads(monkeypatch)
-    assert [v.version for v in store.search_model_versions("name = 'n'")] == ["1"]
+    assert [v.version for v in store.search_model_versions("name = 'n'")] == [1]
     assert reads and all(p.startswith(("models/n/", "models/.")) for p in reads)
     assert {v.name for v in store.search_model_versions("name IN ('m', 'n', 'zz')")} == {"m", "n"}
     assert list(store.search_model_versions("name = 'm' and name = 'n'")) == []
@@ -366,8 +366,8 @@ for rm in c.search_registered_models():
     out[rm.name] = {{
         "aliases": {{k: str(v) for k, v in rm.aliases.items()}},
         "tags": rm.tags,
-        "latest": sorted([str(v.version), v.current_stage] for v in rm.latest_versions),
-        "versions": sorted([str(v.version), v.current_stage, v.description, v.tags]
+        "latest": sorted([v.version, v.current_stage] for v in rm.latest_versions),
+        "versions": sorted([v.version, v.current_stage, v.description, v.tags]
                            for v in vs),
     }}
 print(json.dumps(out))

@@ -63,13 +63,13 @@ for rm in client.search_registered_models():
         "tags": rm.tags,
         "description": rm.description,
         "aliases": {{k: str(v) for k, v in rm.aliases.items()}},
-        "latest": sorted([str(mv.version), mv.current_stage] for mv in rm.latest_versions),
+        "latest": sorted([mv.version, mv.current_stage] for mv in rm.latest_versions),
         "versions": sorted(
-            [str(mv.version), mv.current_stage, mv.source, mv.tags, sorted(mv.aliases), mv.run_id]
+            [mv.version, mv.current_stage, mv.source, mv.tags, sorted(mv.aliases), mv.run_id]
             for mv in versions
         ),
     }}
-out["champion"] = str(client.get_model_version_by_alias("fsm", "champion").version)
+out["champion"] = client.get_model_version_by_alias("fsm", "champion").version
 out["download_uri"] = client.get_model_version_download_uri("fsm", 2)
 out["latest_marker"] = open(os.path.join(
     mlflow.artifacts.download_artifacts("models:/fsm/latest"), "MLmodel")).read()
@@ -81,7 +81,7 @@ try:
 except Exception as e:
     out["deleted"] = type(e).__name__
 mv = client.create_model_version("fsm", "file:///elsewhere/model", tags={{"by": "mlflow"}})
-out["mlflow_created"] = str(mv.version)
+out["mlflow_created"] = mv.version
 client.set_registered_model_alias("fsm", "mlflow-alias", mv.version)
 print(json.dumps(out))
 """
@@ -116,17 +116,17 @@ def test_mlflow_reads_registry_fsregistry_wrote(
     out = mlflow_python.run(_MLFLOW_READS.format(uri=root.as_uri()), cwd=tmp_path)
     assert out["models"] == mine["models"]
     assert set(out["models"]) == {"fsm", "other"}
-    assert out["champion"] == "2"
+    assert out["champion"] == 2
     assert out["download_uri"] == client.get_model_version_download_uri("fsm", 2)
     assert out["latest_marker"].endswith("marker: m3\n")  # 4 is deleted
     assert out["alias_marker"].endswith("marker: m2\n")
     assert out["deleted"] == "MlflowException"
     # MLflow numbered its version past the soft-deleted 4 and dropped fsregistry's hint when
     # it rewrote meta.yaml; fsregistry still takes the next free number.
-    assert out["mlflow_created"] == "5"
+    assert out["mlflow_created"] == 5
     mv5 = client.get_model_version("fsm", 5)
     assert mv5.tags == {"by": "mlflow"} and mv5.aliases == ["mlflow-alias"]
-    assert client.create_model_version("fsm", "/next").version == "6"
+    assert client.create_model_version("fsm", "/next").version == 6
 
 
 # -- fsregistry reads MLflow's own registries ----------------------------------------------------
@@ -160,14 +160,14 @@ def test_fsregistry_reads_registries_mlflow_wrote(fixture_store: tuple[str, str]
         assert rm.aliases == want["aliases"]
         assert rm.creation_timestamp == want["creation_timestamp"]
         assert rm.last_updated_timestamp == want["last_updated_timestamp"]
-        assert sorted((int(mv.version), mv.current_stage) for mv in rm.latest_versions) == sorted(
+        assert sorted((mv.version, mv.current_stage) for mv in rm.latest_versions) == sorted(
             (lv["version"], lv["current_stage"]) for lv in want["latest_versions"]
         )
         for stage, versions in want["get_latest_versions"].items():
             got = client.get_latest_versions(name, None if stage == "ALL" else [stage])
-            assert sorted(int(mv.version) for mv in got) == sorted(versions), stage
+            assert sorted(mv.version for mv in got) == sorted(versions), stage
         for alias, number in want["get_model_version_by_alias"].items():
-            assert client.get_model_version_by_alias(name, alias).version == str(number)
+            assert client.get_model_version_by_alias(name, alias).version == number
         for number, mv_want in want["versions"].items():
             if "get_model_version" in mv_want:  # MLflow said: not found (soft-deleted)
                 with pytest.raises(ResourceDoesNotExist, match=f"version={number}"):
@@ -180,7 +180,7 @@ def test_fsregistry_reads_registries_mlflow_wrote(fixture_store: tuple[str, str]
                 if k not in ("download_uri", "storage_location", "version")
             }
             assert got == {k: v for k, v in mv_want.items() if k in got}
-            assert mv.version == str(mv_want["version"])
+            assert mv.version == mv_want["version"]
             assert client.get_model_version_download_uri(name, number) == _relocated(
                 mv_want["download_uri"], expected, client
             )
@@ -201,7 +201,7 @@ def test_fsregistry_reads_registries_mlflow_wrote(fixture_store: tuple[str, str]
         client,
     )
     # fsregistry numbers new versions past MLflow's (its deleted 3 included).
-    assert client.create_model_version("demo-model", "/new").version == "4"
+    assert client.create_model_version("demo-model", "/new").version == 4
     with pytest.raises(InvalidParameterValue):
         client.get_model_version_by_alias("demo-model", "nope")
 

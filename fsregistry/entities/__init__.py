@@ -22,6 +22,9 @@ if TYPE_CHECKING:
         ModelVersionTag as ModelVersionTag,
     )
     from fsregistry.entities.registry import (
+        Prompt as Prompt,
+    )
+    from fsregistry.entities.registry import (
         RegisteredModel as RegisteredModel,
     )
     from fsregistry.entities.registry import (

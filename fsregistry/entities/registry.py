@@ -1,8 +1,9 @@
 """Model registry entities with MLflow's field names (``mlflow.entities.model_registry``).
 
-``ModelVersion.version`` is a string, as MLflow's entity documents and its REST API returns;
-MLflow's *file* store happens to hand back the int it read from ``meta.yaml``. Every API that
-takes a version accepts either.
+``ModelVersion.version`` is an ``int``, as MLflow's file and SQL stores return it (its REST
+API sends a string); so are the versions in ``RegisteredModel.latest_versions``. Alias targets
+(``RegisteredModel.aliases``, ``RegisteredModelAlias.version``) are strings, as MLflow's file
+store returns them. Every API that takes a version accepts ``3`` and ``"3"``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class ModelVersion:
     """
 
     name: str
-    version: str
+    version: int
     creation_timestamp: int
     last_updated_timestamp: int | None = None
     description: str | None = None
@@ -89,8 +90,9 @@ class ModelVersion:
 
 @dataclass
 class RegisteredModel:
-    """A registered model: ``aliases`` maps alias -> version (str), ``latest_versions`` holds
-    the highest version in each stage that has one."""
+    """A registered model: ``aliases`` maps alias -> version (a str, as in MLflow),
+    ``latest_versions`` holds the highest version in each stage that has one (versions are
+    ints)."""
 
     name: str
     creation_timestamp: int | None = None
@@ -99,3 +101,14 @@ class RegisteredModel:
     latest_versions: list[ModelVersion] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Prompt:
+    """A prompt (MLflow's ``Prompt`` entity): a registered model tagged
+    ``mlflow.prompt.is_prompt``; ``tags`` are the prompt's own, without that key."""
+
+    name: str
+    description: str | None = None
+    creation_timestamp: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)

@@ -21,6 +21,8 @@ MAX_PARAM_VAL_LENGTH = 6000
 MAX_TAG_VAL_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+# MLflow 3's limit for registered model and version tags (its file and SQL stores; 2.x: 5,000).
+# MLflow 2.22 reads longer values fine: only its writes check the limit.
 MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH = 100_000
 MAX_REGISTERED_MODEL_ALIAS_LENGTH = 255
 MAX_PARAMS_TAGS_PER_BATCH = 100
@@ -61,11 +63,17 @@ def validate_key(key: Any, what: str = "key") -> str:
     return key
 
 
-def validate_value_length(value: str, limit: int, what: str) -> str:
+def validate_value_length(value: str, limit: int, what: str, field: str = "value") -> str:
+    """``value`` if it holds no NUL and at most ``limit`` characters. The error carries
+    MLflow's text (``'<field>' exceeds the maximum length of <limit> characters``, ``field``
+    being MLflow's name for it) and the start of the value."""
     if "\x00" in value:
         raise _fail(f"Invalid {what} {value[:40]!r}: contains a NUL character")
     if len(value) > limit:
-        raise _fail(f"Invalid {what} {value[:40]!r}...: {len(value)} characters, limit {limit}")
+        raise _fail(
+            f"Invalid {what} {value[:40]!r}...: '{field}' exceeds the maximum length of "
+            f"{limit} characters (it has {len(value)})"
+        )
     return value
 
 
@@ -73,7 +81,9 @@ def validate_param(key: Any, value: Any) -> tuple[str, str]:
     """Returns the key and the value as MLflow stores it (``str(value)``)."""
     validate_key(key, "param key")
     text = "" if value is None else str(value)
-    return key, validate_value_length(text, MAX_PARAM_VAL_LENGTH, f"value of param {key!r}")
+    return key, validate_value_length(
+        text, MAX_PARAM_VAL_LENGTH, f"value of param {key!r}", "Param value"
+    )
 
 
 def validate_tag(key: Any, value: Any, limit: int = MAX_TAG_VAL_LENGTH) -> tuple[str, str]:

@@ -306,7 +306,7 @@ def log_model_dir(
         version_tags = dict(tags or {})
         version_tags.setdefault("fsreg.model_digest", digest)
         mv = register_model(info.model_uri, registered_model_name, tags=version_tags)
-        info.registered_model_version = int(mv.version)
+        info.registered_model_version = mv.version
     return info
 
 

@@ -108,7 +108,7 @@ class Copies:
             return meta
 
         mv = self.claims.register_version(name, build, items)
-        number = int(mv.version)
+        number = mv.version
         dst = layout.model_version_artifacts(name, number)
         status, message = ModelVersionStatus.READY, None
         try:

@@ -9,8 +9,11 @@ nothing. Entities are built the way MLflow builds them, with fsregistry's rules 
 * a registered model's ``latest_versions`` are the highest live version of each stage, and
   only those become entities (a model may have thousands of versions);
 * an alias whose version is gone (deleted concurrently with setting it) is not shown;
-* prompts (registered models tagged ``mlflow.prompt.is_prompt``) are left out of searches,
-  as MLflow does; a filter on ``name = 'x'`` (or ``name IN (...)``) reads only those models.
+* prompts (registered models and versions tagged ``mlflow.prompt.is_prompt``) are left out
+  of searches unless the filter names that tag, MLflow's rule (its stores add
+  ``tags.`mlflow.prompt.is_prompt` != 'true'`` to a filter whose text does not contain the
+  key): ``tags.`mlflow.prompt.is_prompt` = 'true'`` finds the prompts;
+* a filter on ``name = 'x'`` (or ``name IN (...)``) reads only those models.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from fsregistry.search import (
     PROMPT_TAG_KEY,
     TAG,
     Comparison,
+    Kind,
     OrderClause,
     check_max_results,
     effective_order,
@@ -53,6 +57,15 @@ if TYPE_CHECKING:
 _NOT_A_PROMPT = Comparison(TAG, PROMPT_TAG_KEY, "!=", "true", missing_matches=True)
 
 
+def _registry_filter(filter_string: str | None, kind: Kind) -> list[Comparison]:
+    """A registry search's comparisons: the filter's, and the one leaving prompts out unless
+    the filter's text names the prompt tag (MLflow's rule, a plain substring test)."""
+    comparisons = parse_filter(filter_string, kind)
+    if PROMPT_TAG_KEY not in (filter_string or ""):
+        comparisons.append(_NOT_A_PROMPT)
+    return comparisons
+
+
 def version_entity(
     name: str,
     number: int,
@@ -64,7 +77,7 @@ def version_entity(
     text = str(number)
     return ModelVersion(
         name=name,  # the directory names the model, whatever a stale meta.yaml says
-        version=text,
+        version=number,
         creation_timestamp=int(meta.get("creation_timestamp") or 0),
         last_updated_timestamp=meta.get("last_updated_timestamp"),
         description=meta.get("description"),
@@ -88,9 +101,9 @@ def latest_per_stage(versions: Sequence[ModelVersion], stages: Iterable[str]) ->
     for mv in versions:
         if mv.current_stage in wanted:
             held = best.get(mv.current_stage)
-            if held is None or int(held.version) < int(mv.version):
+            if held is None or held.version < mv.version:
                 best[mv.current_stage] = mv
-    return sorted(best.values(), key=lambda mv: int(mv.version))
+    return sorted(best.values(), key=lambda mv: mv.version)
 
 
 class Queries:
@@ -156,7 +169,7 @@ class Queries:
         page_token: str | bytes | None = None,
     ) -> PagedList[RegisteredModel]:
         check_max_results(max_results, "registered_models")
-        comparisons = [*parse_filter(filter_string, "registered_models"), _NOT_A_PROMPT]
+        comparisons = _registry_filter(filter_string, "registered_models")
         clauses = _distinct(
             effective_order(parse_order_by(order_by, "registered_models"), "registered_models")
         )
@@ -220,7 +233,7 @@ class Queries:
         if parsed.version is not None:
             return parsed.version
         if parsed.alias is not None:
-            return int(self.get_model_version_by_alias(name, parsed.alias).version)
+            return self.get_model_version_by_alias(name, parsed.alias).version
         if parsed.latest:
             return self.latest_version_number(name)
         assert parsed.stage is not None
@@ -230,7 +243,7 @@ class Queries:
             raise ResourceDoesNotExist(
                 f"No versions of model with name '{name}' and stage '{stage}' found"
             )
-        return int(latest[-1].version)
+        return latest[-1].version
 
     def search_model_versions(
         self,
@@ -240,7 +253,7 @@ class Queries:
         page_token: str | bytes | None = None,
     ) -> PagedList[ModelVersion]:
         check_max_results(max_results, "model_versions")
-        comparisons = [*parse_filter(filter_string, "model_versions"), _NOT_A_PROMPT]
+        comparisons = _registry_filter(filter_string, "model_versions")
         clauses = _distinct(
             effective_order(parse_order_by(order_by, "model_versions"), "model_versions")
         )
@@ -318,7 +331,7 @@ def _version_lookup(mv: ModelVersion) -> Callable[[str, str], Any]:
         if entity == TAG:
             return mv.tags.get(key)
         if key == "version_number":
-            return int(mv.version)
+            return mv.version
         if key == "source_path":
             return mv.source
         if key in ("name", "run_id", "creation_timestamp", "last_updated_timestamp"):

@@ -23,7 +23,9 @@ each method hands over to the module whose docstring is the protocol it follows:
 * :mod:`fsregistry.registry.rename`: rename by ``rename(2)`` on local disk, by markers and a
   tombstone on object stores;
 * :mod:`fsregistry.registry.stages`: stage transitions and ``archive_existing_versions``;
-* :mod:`fsregistry.registry.copies`: copies of versions from another store.
+* :mod:`fsregistry.registry.copies`: copies of versions from another store;
+* :mod:`fsregistry.registry.prompts`: what a taken name says about prompts, and creating
+  prompts.
 
 The store reads and writes files only: model URIs are resolved by the layer above
 (:mod:`fsregistry.uris`) and the result is handed in (:data:`SourceLocator`).
@@ -35,10 +37,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
+from fsregistry.entities.registry import Prompt
 from fsregistry.registry.claims import Claims, SourceLocator, VersionLocation
 from fsregistry.registry.copies import Copies, copy_file
 from fsregistry.registry.edits import Edits
 from fsregistry.registry.fields import FSREG_KEY, version_number
+from fsregistry.registry.prompts import Prompts
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import MetaFile, RegistryFiles
 from fsregistry.registry.rename import Renames
@@ -62,6 +66,7 @@ class RegistryStore:
         self._renames = Renames(files, self._edits, self._claims, self._queries)
         self._stages = Stages(files, self._edits, self._queries)
         self._copies = Copies(storage, self._claims, self._edits, self._queries)
+        self._prompts = Prompts(files, self._claims.create_registered_model)
 
     def __repr__(self) -> str:
         return f"RegistryStore({self.storage.root_uri!r})"
@@ -76,7 +81,18 @@ class RegistryStore:
         tags: Mapping[str, Any] | Iterable[Any] | None = None,
         description: str | None = None,
     ) -> RegisteredModel:
-        return self._claims.create_registered_model(name, tags, description)
+        """MLflow's ``create_registered_model``; a taken name says whether a prompt or a
+        model holds it (:mod:`fsregistry.registry.prompts`)."""
+        return self._prompts.create_registered_model(name, tags, description)
+
+    def create_prompt(
+        self,
+        name: str,
+        description: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> Prompt:
+        """MLflow's ``create_prompt``: a registered model tagged ``mlflow.prompt.is_prompt``."""
+        return self._prompts.create_prompt(name, description, tags)
 
     def ensure_registered_model(self, name: str) -> None:
         """Create ``name`` unless it exists (``register_model`` and copies add a version to

@@ -1,8 +1,9 @@
 """Parse ``order_by`` clauses into :class:`~fsregistry.search.terms.OrderClause` terms, and
 the orders MLflow's file store adds to them.
 
-A clause is ``<identifier> [ASC|DESC]`` (ascending by default); its target must be one the
-search kind can sort on (:mod:`fsregistry.search.rules`). The caller's clauses come first;
+A clause is ``<identifier> [ASC|DESC]`` (ascending by default), with no whitespace before or
+after it (MLflow refuses ``"params.p "``); its target must be one the search kind can sort on
+(:mod:`fsregistry.search.rules`). The caller's clauses come first;
 without any, the kind's default order applies (:func:`default_order`). Tie-breakers
 (:func:`tie_breakers`) are always appended so the order is total, as MLflow's file store does;
 :func:`effective_order` puts the three together.
@@ -42,6 +43,11 @@ def _order_clause(clause: str, kind: Kind) -> OrderClause:
     parser = Parser(clause, kind, "order_by clause")
     if parser.scanner.at_end():
         parser.fail("empty clause")
+    if clause != clause.strip():
+        # MLflow's parser (sqlparse) reads the clause as one identifier only when nothing
+        # surrounds it: it refuses any clause with leading or trailing whitespace.
+        end = "leading" if clause[:1].isspace() else "trailing"
+        parser.fail(f"Could not be parsed: {end} whitespace (MLflow refuses it)")
     entity, key, pos = parser.identifier()
     target = parser.resolve(entity, key, pos, for_order=True)
     direction = parser.scanner.take_word("ASC", "DESC")
