@@ -155,7 +155,7 @@ def test_names_at_the_length_limits_round_trip(store_url: str) -> None:
     assert client.get_experiment_by_name("e" * 500) is not None
     assert client.get_registered_model(model).tags == {key: "rm"}
     assert client.get_model_version(model, 1).tags == {key: "mv"}
-    assert client.get_model_version_by_alias(model, alias).version == "1"
+    assert client.get_model_version_by_alias(model, alias).version == 1
 
 
 def test_a_name_longer_than_the_filesystem_allows_is_refused_on_local_disk(

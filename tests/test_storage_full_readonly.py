@@ -186,7 +186,7 @@ def check_reads(s: Store) -> None:
     assert fsregistry.artifacts.load_text(f"runs:/{run}/a.txt") == "text"
     model = c.get_registered_model("m")
     assert (model.tags, model.aliases) == ({"t": "1"}, {"champion": "1"})
-    assert c.get_model_version_by_alias("m", "champion").version == "1"
+    assert c.get_model_version_by_alias("m", "champion").version == 1
     assert [m.name for m in c.search_registered_models()] == ["m"]
 
 
