@@ -46,12 +46,19 @@ class Client:
     ``storage_options`` (fsregistry only) go to the storage of both stores (artifact locations
     are opened without them); MLflow 3's ``workspace_store_uri`` is not accepted.
 
+    As in MLflow, making a client gives a store with no experiment yet its Default experiment
+    (id ``0``) at once. Differs: an existing empty directory counts as new (MLflow initialises
+    only a missing root; on an object store the two are the same).
+
     Each method's docstring says where it differs from ``MlflowClient``. Throughout: writes
     are synchronous; ``ModelVersion.version`` is an int (as MLflow's file and SQL stores
     return it). Prompts (registered models tagged ``mlflow.prompt.is_prompt``) are hidden
     from searches and their names checked as in MLflow; MLflow's other refusals of prompts
     (``create_registered_model`` with the tag, model APIs on a prompt) and its deprecation
-    warnings for stages are not mirrored.
+    warnings for stages are not mirrored. Damaged stores give
+    MLflow's errors (a run or experiment directory without ``meta.yaml``:
+    ``MissingConfigException``; a run naming another experiment: "metadata is in invalid
+    state").
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class Client:
         self._registry_uri = config.registry_uri_for(self._tracking_uri, registry_uri)
         self._storage_options = storage_options
         self._store = config.tracking_store(self._tracking_uri, storage_options)
+        self._store.initialise()
 
     @property
     def tracking_uri(self) -> str:
@@ -90,7 +98,7 @@ class Client:
         """Create an experiment and return its id. Differs: the id is derived from the name.
 
         So two processes creating one name at once end up with one experiment (MLflow draws a
-        random id).
+        random id). A relative ``artifact_location`` is made absolute (cwd), as in MLflow.
         """
         return self._store.create_experiment(name, artifact_location, tags)
 
@@ -252,12 +260,39 @@ class Client:
         self._store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        """Record dataset inputs of a run. Differs: no ``models`` argument (LoggedModel inputs)."""
-        self._store.log_inputs(run_id, datasets or [])
+        """Record dataset inputs of a run. Differs: no ``models`` argument (LoggedModel inputs).
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every logged value of one metric, in file order. Same as MlflowClient."""
-        return self._store.get_metric_history(run_id, key)
+        A dataset logged again keeps its first tags, as in MLflow.
+        """
+        self._store.log_inputs(run_id, datasets)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[Metric]:
+        """Every logged value of one metric, in file order. Same as MlflowClient.
+
+        fsregistry only: ``max_results``/``page_token`` page it as MLflow 3's file store does.
+        """
+        return self._store.get_metric_history(run_id, key, max_results, page_token)
+
+    def record_logged_model(self, run_id: str, mlflow_model: Any) -> None:
+        """Append a Model's ``get_tags_dict()`` to the run tag ``mlflow.log-model.history``,
+        as MlflowClient's ``_record_logged_model`` (also this name here). Differs: a tag that
+        is not a JSON list raises INVALID_STATE, unchanged (MLflow: JSONDecodeError).
+        """
+        tags_dict = getattr(mlflow_model, "get_tags_dict", None)
+        if not callable(tags_dict):
+            raise TypeError(
+                "Argument 'mlflow_model' should be of type mlflow.models.Model but was "
+                f"{type(mlflow_model)}"
+            )
+        self._store.record_logged_model(run_id, tags_dict())
+
+    _record_logged_model = record_logged_model
 
     def search_runs(
         self,
@@ -271,7 +306,7 @@ class Client:
         """A page of runs matching a filter. Differs: ``experiment_ids`` must be a list.
 
         A single id raises INVALID_PARAMETER_VALUE (MLflow wraps it in a list). Unknown ids give
-        no runs, as with MLflow.
+        no runs, as with MLflow, and ``max_results=0`` an empty page (negative: refused).
         """
         return self._store.search_runs(
             experiment_ids, filter_string, run_view_type, max_results, order_by, page_token

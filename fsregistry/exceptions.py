@@ -79,6 +79,11 @@ class UnsupportedOperation(FsRegistryException):
     default_code = NOT_IMPLEMENTED
 
 
+class MissingConfigException(FsRegistryException):
+    """A file the store's layout requires is missing, e.g. an experiment or run directory
+    without its ``meta.yaml``; mirrors MLflow's ``MissingConfigException`` (INTERNAL_ERROR)."""
+
+
 class ConcurrentUpdateError(FsRegistryException):
     """A compare-and-swap kept losing to other writers; nothing was written by this call."""
 

@@ -146,9 +146,12 @@ def search_experiments(
     filter_string: str | None = None,
     order_by: Sequence[str] | None = None,
 ) -> list[Experiment]:
-    """All matching experiments (pages followed), like ``mlflow.search_experiments``."""
+    """All matching experiments (pages followed), like ``mlflow.search_experiments``
+    (``max_results`` 0 or less: an empty list, as MLflow gives)."""
     client = _client()
     out: list[Experiment] = []
+    if max_results is not None and max_results < 1:
+        return out
     token: str | None = None
     while True:
         page_size = 1000 if max_results is None else min(1000, max_results - len(out))

@@ -88,7 +88,7 @@ def test_errors_are_one_line_with_exit_code(populated: tuple[str, str, list[str]
     missing = fsreg("show", "run", "0" * 32, "-t", url, check=False)
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines() == [
-        f"error: Run with id={'0' * 32} not found [RESOURCE_DOES_NOT_EXIST]"
+        f"error: Run '{'0' * 32}' not found [RESOURCE_DOES_NOT_EXIST]"
     ]
     bad_filter = fsreg("ls", "runs", "-t", url, "--filter", "metrics.x >> 1", check=False)
     assert bad_filter.returncode == 1 and "metrics.x >> 1" in bad_filter.stderr

@@ -14,3 +14,7 @@ class PagedList(list[T]):
     def __init__(self, items: Iterable[T], token: str | None) -> None:
         super().__init__(items)
         self.token = token
+
+    def to_list(self) -> list[T]:
+        """The items as a plain list (without the token), as MLflow's ``PagedList.to_list``."""
+        return list(self)

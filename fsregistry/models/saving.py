@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsregistry.exceptions import (
     InvalidParameterValue,
+    InvalidState,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
@@ -270,6 +271,7 @@ def log_model_dir(
     client = Client()
     run_id = run_id_or_active(run_id)
     run = client.get_run(run_id)
+    _check_history_tag(run_id, run.data.tags.get(LOG_MODEL_HISTORY_TAG))
     model_location = f"{run.info.artifact_uri.rstrip('/')}/{name}"
     repo = ArtifactRepository(model_location)
     if repo.storage.exists(MLMODEL_FILE_NAME):
@@ -288,15 +290,7 @@ def log_model_dir(
             if rel != MLMODEL_FILE_NAME:
                 repo.storage.put_file(os.path.join(local, *rel.split("/")), rel)
         repo.storage.put_file(os.path.join(local, MLMODEL_FILE_NAME), MLMODEL_FILE_NAME)
-    history_raw = client.get_run(run_id).data.tags.get(LOG_MODEL_HISTORY_TAG)
-    try:
-        history = json.loads(history_raw) if history_raw else []
-    except ValueError:
-        history = []
-    if not isinstance(history, list):
-        history = []
-    history.append(mlflow_model.get_tags_dict())
-    client.set_tag(run_id, LOG_MODEL_HISTORY_TAG, json.dumps(history))
+    client.record_logged_model(run_id, mlflow_model)
     client.set_tag(run_id, MODEL_DIGEST_TAG_PREFIX + name, digest)
     info = mlflow_model.get_model_info()
     info.files_digest = digest
@@ -308,6 +302,20 @@ def log_model_dir(
         mv = register_model(info.model_uri, registered_model_name, tags=version_tags)
         info.registered_model_version = mv.version
     return info
+
+
+def _check_history_tag(run_id: str, raw: str | None) -> None:
+    """Refuse, before any file is written, a run whose ``mlflow.log-model.history`` tag the
+    new model could not be appended to (``Client.record_logged_model`` would raise later)."""
+    try:
+        history = [] if raw is None else json.loads(raw)
+    except ValueError:
+        history = None
+    if not isinstance(history, list):
+        raise InvalidState(
+            f"Cannot log a model to run {run_id}: its tag mlflow.log-model.history is not "
+            "a JSON list"
+        )
 
 
 def rewrite_model_files(location: str, files: Mapping[str, bytes]) -> None:

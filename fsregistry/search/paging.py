@@ -38,14 +38,16 @@ MAX_RESULTS_LIMIT: Final[Mapping[Kind, int | None]] = {
 _SHOWN_TOKEN_CHARS: Final = 200
 
 
-def check_max_results(max_results: object, kind: Kind) -> None:
-    """Raise InvalidParameterValue unless ``max_results`` is a positive int within MLflow's limit."""
+def check_max_results(max_results: object, kind: Kind, allow_zero: bool = False) -> None:
+    """Raise InvalidParameterValue unless ``max_results`` is a positive int within MLflow's
+    limit (``allow_zero``: or 0, an empty page, which MLflow's run search accepts)."""
     if kind not in MAX_RESULTS_LIMIT:
         raise ValueError(f"unknown search kind {kind!r}")
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+    lowest = 0 if allow_zero else 1
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < lowest:
         raise InvalidParameterValue(
-            f"Invalid value {max_results!r} for parameter 'max_results': "
-            "it must be a positive integer"
+            f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
+            f"It must be a {'non-negative' if allow_zero else 'positive'} integer"
         )
     limit = MAX_RESULTS_LIMIT[kind]
     if limit is not None and max_results > limit:
@@ -99,16 +101,22 @@ def _bad_token(token: str | bytes, reason: str) -> NoReturn:
 
 
 def paginate(
-    rows: Sequence[T], max_results: int, page_token: str | bytes | None
+    rows: Sequence[T],
+    max_results: int,
+    page_token: str | bytes | None,
+    allow_zero: bool = False,
 ) -> tuple[list[T], str | None]:
     """The page of ``rows`` that ``page_token`` points at, and the token for the next page.
 
-    The next token is None when this page reaches the end of ``rows``.
+    The next token is None when this page reaches the end of ``rows``. With ``allow_zero``,
+    ``max_results=0`` is an empty page whose token points where it started (MLflow's file
+    store pages runs and metric histories so).
     """
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+    lowest = 0 if allow_zero else 1
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < lowest:
         raise InvalidParameterValue(
-            f"Invalid value {max_results!r} for parameter 'max_results': "
-            "it must be a positive integer"
+            f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
+            f"It must be a {'non-negative' if allow_zero else 'positive'} integer"
         )
     start = decode_page_token(page_token)
     end = start + max_results

@@ -8,11 +8,19 @@ sets its lifecycle stage, marks its active runs deleted and moves the tree to
   attempt number, claimed with an atomic create of its ``meta.yaml``. Two processes creating
   one name pick the same id, so one wins and the other gets "already exists"; an id held by
   another name (a renamed experiment) moves on to the next attempt.
-- The Default experiment (id ``0``) is created when a new store is first used, as MLflow
-  does: by the first experiment created, by asking for experiment ``0`` or ``Default``, or by
-  an experiment search of an empty store.
-- An experiment whose ``meta.yaml`` is missing, unreadable or names another id than its
-  directory is not an experiment (MLflow skips these too).
+- The Default experiment (id ``0``) is created when a store is opened (:meth:`initialise`:
+  by ``Client``, else by the store's first experiment or run operation), once per store
+  object, and only if the store holds no experiment yet (nothing at the root but a registry's
+  ``models/``): MLflow creates it when its root does not exist yet. So it is never older than
+  a user experiment, and a store whose ``0/meta.yaml`` was deleted or whose ``0/`` was renamed
+  gets MLflow's errors instead of a new Default experiment. (An existing empty directory
+  counts as new: on an object store, an empty root and a missing one are the same thing.)
+- Asking for an experiment by id gives MLflow's answers: no directory of that id is "Could
+  not find experiment with ID", a directory without ``meta.yaml`` is a missing-config error,
+  a ``meta.yaml`` naming another id is "Experiment '<id>' does not exist". Searches and name
+  look-ups skip such directories, as MLflow does.
+- Artifact locations follow ``mlruns.artifact_uris``: a relative ``artifact_location`` is
+  made absolute against the working directory, the default one is ``<artifact root>/<id>``.
 - Reads list the root once and read every ``meta.yaml`` (and tag) in one bulk read.
 """
 
@@ -20,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,10 +37,12 @@ from fsregistry.entities import Experiment, LifecycleStage, PagedList, ViewType
 from fsregistry.exceptions import (
     InvalidParameterValue,
     InvalidState,
+    MissingConfigException,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
 from fsregistry.mlruns import layout
+from fsregistry.mlruns.artifact_uris import absolute_location, append_uri_path
 from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, dump_meta, load_meta, now_ms
 from fsregistry.mlruns.validation import (
     MAX_EXPERIMENT_TAG_VAL_LENGTH,
@@ -53,6 +65,7 @@ from fsregistry.tracking import records
 from fsregistry.tracking.locations import Locations
 
 _ID_DIGITS = 18
+_log = logging.getLogger(__name__)
 
 
 def _name_experiment_id(name: str, attempt: int) -> str:
@@ -63,13 +76,49 @@ def _name_experiment_id(name: str, attempt: int) -> str:
 
 
 class Experiments:
-    """The experiments of one store. ``artifact_root``: where new experiments put
-    artifacts."""
+    """The experiments of one store (new ones put artifacts under
+    ``locations.artifact_root``)."""
 
-    def __init__(self, locations: Locations, artifact_root: str) -> None:
+    def __init__(self, locations: Locations) -> None:
         self._locations = locations
         self.storage = locations.storage
-        self.artifact_root = artifact_root
+        self._initialised = False
+        self._initialise_lock = threading.Lock()
+
+    @property
+    def artifact_root(self) -> str:
+        return self._locations.artifact_root
+
+    @artifact_root.setter
+    def artifact_root(self, value: str) -> None:
+        self._locations.artifact_root = value
+
+    # -- the Default experiment -------------------------------------------------------------
+    def initialise(self) -> None:
+        """Create the Default experiment (and ``.trash/``) if the store holds no experiment
+        yet; once per store object (see the module docstring). A backend that cannot create
+        files atomically is left as it is (fsregistry does not write there)."""
+        if self._initialised:
+            return
+        with self._initialise_lock:
+            if self._initialised:
+                return
+            if self.storage.capabilities.atomic_create:
+                dirs, _ = self.storage.list_dir("")
+                if not [d for d in dirs if d != layout.MODELS]:
+                    self._create_default_experiment()
+            self._initialised = True
+
+    def _create_default_experiment(self) -> None:
+        meta = records.experiment_meta(
+            layout.DEFAULT_EXPERIMENT_ID,
+            layout.DEFAULT_EXPERIMENT_NAME,
+            append_uri_path(self.artifact_root, layout.DEFAULT_EXPERIMENT_ID),
+            now_ms(),
+        )
+        with contextlib.suppress(FileExistsError):  # another process made it first: same result
+            self.storage.create(layout.experiment_meta("0"), dump_meta(meta))
+        self.storage.make_dirs(layout.TRASH)
 
     # -- reading ----------------------------------------------------------------------------
     def _read_experiments(
@@ -106,38 +155,38 @@ class Experiments:
             exp.tags[key] = decode_text(raw)
 
     def find_experiment_dir(self, experiment_id: str) -> tuple[str, dict[str, Any]]:
-        """The directory and decoded ``meta.yaml`` of an experiment, active or deleted;
-        ResourceDoesNotExist if there is none."""
+        """The directory and decoded ``meta.yaml`` of an experiment, active or deleted, with
+        MLflow's errors (see the module docstring): ResourceDoesNotExist,
+        MissingConfigException."""
         experiment_id = validate_experiment_id(experiment_id)
+        self.initialise()
         for deleted in (False, True):
             exp_dir = layout.experiment_dir(experiment_id, deleted)
+            path = layout.experiment_meta(exp_dir)
             try:
-                raw = self.storage.read(layout.experiment_meta(exp_dir))
+                raw = self.storage.read(path)
             except FileNotFoundError:
                 continue
-            return exp_dir, load_meta(raw, self.storage.uri(layout.experiment_meta(exp_dir)))
-        if experiment_id == layout.DEFAULT_EXPERIMENT_ID and self._ensure_default_experiment():
-            return self.find_experiment_dir(experiment_id)
+            meta = load_meta(raw, self.storage.uri(path))
+            if str(meta.get("experiment_id")) != experiment_id:
+                raise ResourceDoesNotExist(f"Experiment '{experiment_id}' does not exist.")
+            return exp_dir, meta
+        bare_dir = self.directory_without_meta(experiment_id)
+        if bare_dir is not None:
+            missing = self.storage.uri(layout.experiment_meta(bare_dir))
+            raise MissingConfigException(f"Yaml file '{missing}' does not exist.")
         raise ResourceDoesNotExist(f"Could not find experiment with ID {experiment_id}")
 
-    def _ensure_default_experiment(self) -> bool:
-        """Create experiment 0 'Default' if it is missing, as MLflow does for a new store."""
-        if self.storage.exists(layout.experiment_meta(layout.experiment_dir("0", True))):
-            return False
-        meta = records.experiment_meta(
-            layout.DEFAULT_EXPERIMENT_ID,
-            layout.DEFAULT_EXPERIMENT_NAME,
-            f"{self.artifact_root}/{layout.DEFAULT_EXPERIMENT_ID}",
-            now_ms(),
-        )
-        with contextlib.suppress(FileExistsError):  # another process made it first: same result
-            self.storage.create(layout.experiment_meta("0"), dump_meta(meta))
-        self.storage.make_dirs(layout.TRASH)
-        return True
-
-    def _ensure_default_experiment_once(self) -> None:
-        if not self.storage.exists(layout.experiment_meta("0")):
-            self._ensure_default_experiment()
+    def directory_without_meta(self, experiment_id: str) -> str | None:
+        """The directory of ``experiment_id`` (active, else deleted) when it exists without a
+        ``meta.yaml`` (asked once none was found); never a reserved root folder."""
+        if experiment_id in layout.RESERVED_ROOT_FOLDERS:
+            return None
+        for deleted in (False, True):
+            exp_dir = layout.experiment_dir(experiment_id, deleted)
+            if self.storage.exists(exp_dir):
+                return exp_dir
+        return None
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         exp_dir, _ = self.find_experiment_dir(experiment_id)
@@ -147,12 +196,11 @@ class Experiments:
         return found[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        self.initialise()
         for exp in self._read_experiments(self._locations.experiment_dirs(), with_tags=False):
             if exp.name == name:
                 self._attach_experiment_tags([exp])
                 return exp
-        if name == layout.DEFAULT_EXPERIMENT_NAME and self._ensure_default_experiment():
-            return self.get_experiment(layout.DEFAULT_EXPERIMENT_ID)
         return None
 
     def search_experiments(
@@ -167,9 +215,8 @@ class Experiments:
         check_max_results(max_results, "experiments")
         comparisons = parse_filter(filter_string, "experiments")
         clauses = effective_order(parse_order_by(order_by, "experiments"), "experiments")
+        self.initialise()
         exp_dirs = self._locations.experiment_dirs(view)
-        if not exp_dirs and self._ensure_default_experiment():
-            exp_dirs = self._locations.experiment_dirs(view)
         stages = ViewType.stages(view)
         experiments = [e for e in self._read_experiments(exp_dirs) if e.lifecycle_stage in stages]
         experiments = [e for e in experiments if matches(comparisons, _experiment_lookup(e))]
@@ -188,17 +235,17 @@ class Experiments:
         given_tags = tag_items(tags)
         for key, value in given_tags:
             validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
-        if artifact_location is not None:
+        if artifact_location:
             _check_artifact_location(artifact_location)
+            artifact_location = absolute_location(artifact_location)
         existing = self.get_experiment_by_name(name)
         if existing is not None:
             raise _experiment_exists(name, existing)
-        self._ensure_default_experiment_once()
         for attempt in range(1000):
             exp_id = _name_experiment_id(name, attempt)
             if self.storage.exists(layout.experiment_meta(layout.experiment_dir(exp_id, True))):
                 continue
-            location = (artifact_location or f"{self.artifact_root}/{exp_id}").rstrip("/")
+            location = artifact_location or append_uri_path(self.artifact_root, exp_id)
             meta = records.experiment_meta(exp_id, name, location, now_ms())
             try:
                 self.storage.create(layout.experiment_meta(exp_id), dump_meta(meta))
@@ -245,12 +292,8 @@ class Experiments:
         now = now_ms()
         locations = self._locations
         for run_id in locations.run_ids_in(exp_dir):
-            locations.update_run_meta(
-                exp_dir,
-                run_id,
-                only_if_stage=LifecycleStage.ACTIVE,
-                lifecycle_stage=LifecycleStage.DELETED,
-                deleted_time=now,
+            self._set_run_stage(
+                exp_dir, run_id, LifecycleStage.ACTIVE, LifecycleStage.DELETED, deleted_time=now
             )
         self._update_experiment_meta(exp_dir, lifecycle_stage=LifecycleStage.DELETED)
         self.storage.move_tree(exp_dir, layout.experiment_dir(experiment_id, deleted=True))
@@ -267,13 +310,22 @@ class Experiments:
         locations.experiment_moved(exp_dir)
         self._update_experiment_meta(active_dir, lifecycle_stage=LifecycleStage.ACTIVE)
         for run_id in locations.run_ids_in(active_dir):
-            locations.update_run_meta(
-                active_dir,
-                run_id,
-                only_if_stage=LifecycleStage.DELETED,
-                lifecycle_stage=LifecycleStage.ACTIVE,
-                deleted_time=None,
+            self._set_run_stage(
+                active_dir, run_id, LifecycleStage.DELETED, LifecycleStage.ACTIVE, deleted_time=None
             )
+
+    def _set_run_stage(
+        self, exp_dir: str, run_id: str, old: str, new: str, deleted_time: int | None
+    ) -> None:
+        """Move one run of an experiment being deleted or restored from stage ``old`` to
+        ``new``. A directory that is not a valid run (no meta.yaml, or one naming another run
+        or experiment) is skipped with a warning, as MLflow does."""
+        try:
+            self._locations.update_run_meta(
+                exp_dir, run_id, only_if_stage=old, lifecycle_stage=new, deleted_time=deleted_time
+            )
+        except (InvalidState, ResourceDoesNotExist) as e:
+            _log.warning("Skipping %s: %s", self.storage.uri(layout.run_dir(exp_dir, run_id)), e)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         key, text = validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)

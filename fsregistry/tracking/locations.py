@@ -15,7 +15,17 @@ What a process keeps, and why it stays right:
   gone is dropped when reading through it fails.
 - where a copied tree's recorded ``file://`` URIs now point (:meth:`Locations.relocate`),
   decided once per experiment location, since a search relocates thousands of runs; dropped
-  whenever an experiment moves.
+  whenever an experiment moves or the artifact root changes.
+
+A recorded location is relocated only when it no longer exists, has the default layout
+(``<root>/<experiment id>``) and its root is not this store's configured artifact root: a
+``file://`` artifact root that does not exist yet (nothing logged there so far) is used as
+given, as MLflow does.
+
+A run is valid, as in MLflow's file store, when its ``meta.yaml`` names the run's own id and
+the experiment whose directory holds it (:meth:`Locations.check_run_meta`: else "metadata is
+in invalid state"); a run directory without ``meta.yaml`` is MLflow's missing-config error,
+not "not found".
 
 A run's ``meta.yaml`` changes in one way only, compare-and-swap
 (:meth:`Locations.update_run_meta`), used by run writes and by deleting or restoring an
@@ -32,7 +42,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from fsregistry.entities import LifecycleStage, ViewType
-from fsregistry.exceptions import ResourceDoesNotExist
+from fsregistry.exceptions import InvalidState, MissingConfigException, ResourceDoesNotExist
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import dump_meta, load_meta
 from fsregistry.mlruns.validation import validate_run_id
@@ -61,11 +71,22 @@ class Locations:
     """The directories of one store's experiments and runs, and this process's memory of
     them (see the module docstring)."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, artifact_root: str) -> None:
         self.storage = storage
         self.run_dirs: dict[str, str] = {}  # run_id -> experiment dir; runs move only on delete
         self.run_dirs_lock = threading.Lock()
         self._relocations: dict[str, str] = {}  # recorded file:// experiment URI -> actual
+        self._artifact_root = artifact_root
+
+    @property
+    def artifact_root(self) -> str:
+        """Where new experiments put artifacts (absolute; see ``mlruns.artifact_uris``)."""
+        return self._artifact_root
+
+    @artifact_root.setter
+    def artifact_root(self, value: str) -> None:
+        self._artifact_root = value
+        self._relocations.clear()
 
     # -- experiments ------------------------------------------------------------------------
     def experiment_dirs(self, view_type: int = ViewType.ALL) -> list[str]:
@@ -108,7 +129,12 @@ class Locations:
                 del self.run_dirs[run_id]
 
     def locate_run(self, run_id: str) -> tuple[str, bytes]:
-        """Experiment directory and meta.yaml bytes of a run, wherever it is."""
+        """Experiment directory and meta.yaml bytes of a run, wherever it is.
+
+        ResourceDoesNotExist if no experiment holds it; MissingConfigException if one holds a
+        directory of that name without ``meta.yaml`` (looked for only once no ``meta.yaml``
+        was found: one existence check per experiment, on this error path only).
+        """
         validate_run_id(run_id)
         with self.run_dirs_lock:
             cached = self.run_dirs.get(run_id)
@@ -117,27 +143,44 @@ class Locations:
                 return cached, self.storage.read(layout.run_meta(cached, run_id))
             except FileNotFoundError:
                 self.forget_runs_of(cached)
-        candidates = [layout.run_meta(d, run_id) for d in self.experiment_dirs()]
+        exp_dirs = self.experiment_dirs()
+        candidates = [layout.run_meta(d, run_id) for d in exp_dirs]
         for path, raw in self.storage.read_many(candidates).items():
             exp_dir = path[: -len(f"/{run_id}/{layout.META}")]
             with self.run_dirs_lock:
                 self.run_dirs[run_id] = exp_dir
             return exp_dir, raw
-        raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+        if run_id not in layout.RESERVED_EXPERIMENT_FOLDERS:
+            for exp_dir in exp_dirs:
+                if self.storage.exists(layout.run_dir(exp_dir, run_id)):
+                    missing = self.storage.uri(layout.run_meta(exp_dir, run_id))
+                    raise MissingConfigException(f"Yaml file '{missing}' does not exist.")
+        raise ResourceDoesNotExist(f"Run '{run_id}' not found")
+
+    @staticmethod
+    def check_run_meta(exp_dir: str, run_id: str, meta: Mapping[str, Any]) -> None:
+        """MLflow's validity rule for a run read from ``<exp_dir>/<run_id>/meta.yaml``: the
+        file must name this run and the experiment whose directory holds it."""
+        recorded_run = meta.get("run_id") or meta.get("run_uuid")
+        recorded_exp = meta.get("experiment_id")
+        if str(recorded_run) != run_id or str(recorded_exp) != exp_dir.rsplit("/", 1)[-1]:
+            raise InvalidState(f"Run '{run_id}' metadata is in invalid state.")
 
     def update_run_meta(
         self, exp_dir: str, run_id: str, only_if_stage: str | None = None, **changes: Any
     ) -> dict[str, Any]:
         """Change a run's meta.yaml (compare-and-swap) and return it as written; with
         ``only_if_stage``, the changes apply only to a run in that lifecycle stage. A
-        ``deleted_time`` of None removes the key."""
+        ``deleted_time`` of None removes the key. A run whose meta.yaml is not valid
+        (:meth:`check_run_meta`) raises InvalidState and is left as it is."""
         path = layout.run_meta(exp_dir, run_id)
         result: dict[str, Any] = {}
 
         def change(old: bytes | None) -> bytes:
             if old is None:
-                raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+                raise ResourceDoesNotExist(f"Run '{run_id}' not found")
             meta = load_meta(old, path)
+            self.check_run_meta(exp_dir, run_id, meta)
             if only_if_stage is None or (meta.get("lifecycle_stage") or "active") == only_if_stage:
                 for key, value in changes.items():
                     if value is None and key == "deleted_time":
@@ -172,6 +215,9 @@ class Locations:
         local = unquote(urlparse(recorded).path)
         if os.path.exists(local) or PurePosixPath(local).name != exp_id:
             return recorded
+        root = self._artifact_root.rstrip("/")
+        if root != self.storage.root_uri and recorded.rstrip("/").rsplit("/", 1)[0] == root:
+            return recorded  # this store's own artifact root, where nothing was logged yet
         exp_dir = layout.experiment_dir(exp_id)
         if not self.storage.exists(layout.experiment_meta(exp_dir)):
             exp_dir = layout.experiment_dir(exp_id, deleted=True)

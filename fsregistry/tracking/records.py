@@ -204,11 +204,10 @@ def plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[str, Any]]) -> Run:
     info = run_info_from_meta(files.meta, artifact_uri)
     tags = dict(files.tags)
-    # run_name in meta and the mlflow.runName tag are one value; MLflow keeps them in step.
+    # A run with no run_name in meta.yaml takes it from the mlflow.runName tag, as MLflow's
+    # file store does; the tag itself is only what is on disk (deleting it removes it).
     # (files_value answers searches the same way without building the run.)
-    if info.run_name and RUN_NAME_TAG not in tags:
-        tags[RUN_NAME_TAG] = info.run_name
-    elif not info.run_name and RUN_NAME_TAG in tags:
+    if not info.run_name and RUN_NAME_TAG in tags:
         info.run_name = tags[RUN_NAME_TAG]
     inputs = RunInputs()
     for record in files.inputs:
@@ -253,10 +252,7 @@ def files_value(run_id: str, files: RunFiles, entity: str, key: str) -> Any:
         return files.params.get(key)
     meta = files.meta
     if entity == "tag":
-        value = files.tags.get(key)
-        if value is None and key == RUN_NAME_TAG:
-            return str(meta.get("run_name") or "") or None
-        return value
+        return files.tags.get(key)
     if entity == "dataset" or key == "artifact_uri":
         return NEEDS_RUN
     if key in _META_ATTRIBUTES:

@@ -3,8 +3,10 @@
 A run is its ``meta.yaml`` and the files under its data directories
 (``locations.RUN_DATA_DIRS``): it is read with one listing of those and one bulk read of
 every file, whether one run (``get_run``) or thousands (a search). Its ``meta.yaml`` must name
-the run's own id, or the directory is not that run; a run whose files do not decode is left
-out with a warning (one damaged run must not break every search; ``fsreg doctor`` names it).
+the run's own id, or the directory is not that run, and the experiment whose directory holds
+it, or a search leaves it out with a warning (as MLflow does; reading it by id raises, see
+``Locations.check_run_meta``); a run whose files do not decode is left out with a warning
+(one damaged run must not break every search; ``fsreg doctor`` names it).
 
 What a search had to read anyway is recorded in the experiment's index (``run_index``: in
 memory, and in the experiment's shard files) with the change tokens of the files it came
@@ -155,6 +157,7 @@ class RunReader:
             f"{exp_dir}/{i.path}" for infos in per_run.values() for i in infos
         )
         out: dict[str, records.RunFiles] = {}
+        exp_id = exp_dir.rsplit("/", 1)[-1]
         for run_id, infos in per_run.items():
             meta_raw = contents.get(f"{exp_dir}/{run_id}/{layout.META}")
             if meta_raw is None:
@@ -171,7 +174,15 @@ class RunReader:
                 # One damaged run must not break every search; `fsreg doctor` names it.
                 _log.warning("Skipping run %s: %s", self.storage.uri(f"{exp_dir}/{run_id}"), e)
                 continue
-            if str(run_files.meta.get("run_id") or run_files.meta.get("run_uuid")) != run_id:
+            meta = run_files.meta
+            if str(meta.get("run_id") or meta.get("run_uuid")) != run_id:
+                continue
+            if str(meta.get("experiment_id")) != exp_id:
+                _log.warning(
+                    "Skipping run %s: its meta.yaml names experiment %s",
+                    self.storage.uri(f"{exp_dir}/{run_id}"),
+                    meta.get("experiment_id"),
+                )
                 continue
             out[run_id] = run_files
         return out

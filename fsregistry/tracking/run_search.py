@@ -19,7 +19,10 @@ The filtered, sorted order of recent queries is kept (``search_rows.Answers``) a
 by a search whose candidates are the same runs with the same decoded files, so paging sorts
 once. Buffered metric lines are written before a search, so it sees them. A run deleted
 between the choice of the page and its completion is left out of the page. An unknown
-experiment id gives no runs, as in MLflow.
+experiment id gives no runs, as in MLflow; so does a directory whose ``meta.yaml`` names
+another experiment, while one without ``meta.yaml`` gives its runs (MLflow lists them too).
+Runs whose ``meta.yaml`` names another experiment than their directory are left out
+(``run_reader``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from fsregistry.entities import PagedList, Run, ViewType
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    MissingConfigException,
+    ResourceDoesNotExist,
+)
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.validation import validate_experiment_id
 from fsregistry.search import (
@@ -102,7 +109,7 @@ class RunSearch:
                 f"did you mean [{experiment_ids!r}]?"
             )
         view = ViewType.from_any(run_view_type)
-        check_max_results(max_results, "runs")
+        check_max_results(max_results, "runs", allow_zero=True)  # 0: an empty page, as MLflow
         comparisons = parse_filter(filter_string, "runs")
         clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
         self._runs.flush()
@@ -117,6 +124,11 @@ class RunSearch:
                 exp_dir, _ = self._experiments.find_experiment_dir(exp_id)
             except ResourceDoesNotExist:
                 continue  # MLflow returns no runs for an unknown experiment id
+            except MissingConfigException:
+                found_dir = self._experiments.directory_without_meta(exp_id)
+                if found_dir is None:
+                    continue
+                exp_dir = found_dir
             exp_dirs.append(exp_dir)
             if needed is None:
                 self._listed_rows(exp_dir, found)
@@ -137,7 +149,7 @@ class RunSearch:
             ]
             order = sort_rows(kept, clauses, lookup_of)
             self._answers.put(query, found, order)
-        page, token = paginate(order, max_results, page_token)
+        page, token = paginate(order, max_results, page_token, allow_zero=True)
         return PagedList(self._complete([found.row(i) for i in page]), token)
 
     def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:

@@ -17,7 +17,16 @@ MLflow's file store writes them (keys with ``/`` are nested paths). How each wri
   (``metric_buffer``) and a run's "is it active" check is trusted for one flush interval
   instead of costing a read per ``log_metric``;
 - only an active run takes writes; ending a run (a terminal status) flushes its metrics and
-  summarises it in its experiment's index (``RunReader.summarise_run``).
+  summarises it in its experiment's index (``RunReader.summarise_run``);
+- a dataset input is written once per run and dataset: logging the same dataset again keeps
+  the first input's tags, as MLflow does;
+- ``record_logged_model`` appends to the ``mlflow.log-model.history`` tag, one JSON list:
+  on object stores by compare-and-swap of the tag file; on local disk, where a
+  compare-and-swap lock file would sit among the run's tags (and MLflow would read it as a
+  tag), by a read and replace under a lock of this process, as MLflow does it.
+
+A run whose ``meta.yaml`` names another run or experiment than its directory raises
+"metadata is in invalid state" whenever it is read or written (``Locations.check_run_meta``).
 """
 
 from __future__ import annotations
@@ -25,12 +34,14 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
+import json
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fsregistry.entities import LifecycleStage, Metric, Run, RunInfo, RunStatus, RunTag
+from fsregistry.entities import LifecycleStage, Metric, PagedList, Run, RunInfo, RunStatus, RunTag
 from fsregistry.entities import Param as ParamEntity
 from fsregistry.exceptions import (
     InvalidParameterValue,
@@ -39,6 +50,7 @@ from fsregistry.exceptions import (
     ResourceDoesNotExist,
 )
 from fsregistry.mlruns import layout
+from fsregistry.mlruns.artifact_uris import append_uri_path
 from fsregistry.mlruns.metafile import decode_text, dump_meta, load_meta, now_ms
 from fsregistry.mlruns.validation import (
     MAX_METRICS_PER_BATCH,
@@ -50,6 +62,7 @@ from fsregistry.mlruns.validation import (
     validate_param,
     validate_tag,
 )
+from fsregistry.search import decode_page_token, paginate
 from fsregistry.tracking import records
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import Locations
@@ -58,6 +71,7 @@ from fsregistry.tracking.run_names import random_run_name
 from fsregistry.tracking.run_reader import RunReader
 
 RUN_NAME_TAG = records.RUN_NAME_TAG
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 
 class Runs:
@@ -73,6 +87,7 @@ class Runs:
         # GET per log_metric call (local disk checks every call; it is a cheap read there).
         self._metrics = None if storage.capabilities.append else MetricBuffer(storage)
         self._active_checked: dict[str, float] = {}
+        self._history_lock = threading.Lock()
 
     # -- reading ----------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
@@ -80,19 +95,43 @@ class Runs:
         exp_dir, meta_raw = self._locations.locate_run(run_id)
         reader = self._reader
         files = reader.run_files(exp_dir, run_id, meta_raw)
+        self._locations.check_run_meta(exp_dir, run_id, files.meta)
         dataset_ids = [str(i.get("source_id")) for i in files.inputs]
         return reader.build_run(exp_dir, run_id, files, reader.datasets(exp_dir, dataset_ids))
 
-    def get_metric_history(self, run_id: str, metric_key: str) -> list[Metric]:
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[Metric]:
+        """The logged values of one metric in file order, paged as MLflow 3's file store
+        pages them (``max_results`` None: every value from ``page_token`` on; 0: an empty
+        page)."""
         validate_key(metric_key, "metric key")
+        if max_results is not None and (
+            isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0
+        ):
+            raise InvalidParameterValue(
+                f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
+                "It must be a non-negative integer"
+            )
+        start = decode_page_token(page_token)
         self._flush_run_metrics(run_id)
-        exp_dir, _ = self._locations.locate_run(run_id)
+        exp_dir, meta_raw = self._locations.locate_run(run_id)
+        meta_path = self.storage.uri(layout.run_meta(exp_dir, run_id))
+        self._locations.check_run_meta(exp_dir, run_id, load_meta(meta_raw, meta_path))
         path = layout.run_metric(exp_dir, run_id, metric_key)
         try:
             raw = self.storage.read(path)
         except FileNotFoundError:
-            return []
-        return records.parse_metric_lines(raw, metric_key, self.storage.uri(path))
+            return PagedList([], None)
+        history = records.parse_metric_lines(raw, metric_key, self.storage.uri(path))
+        if max_results is None:
+            return PagedList(history[start:], None)
+        page, token = paginate(history, max_results, page_token, allow_zero=True)
+        return PagedList(page, token)
 
     # -- the run's life ---------------------------------------------------------------------
     def create_run(
@@ -130,7 +169,7 @@ class Runs:
             start_time=start_time if start_time is not None else now_ms(),
             end_time=None,
             lifecycle_stage=LifecycleStage.ACTIVE,
-            artifact_uri=f"{artifact_location}/{run_id}/artifacts",
+            artifact_uri=append_uri_path(artifact_location, run_id, "artifacts"),
             run_name=run_name,
         )
         self.storage.create(layout.run_meta(exp_dir, run_id), dump_meta(records.run_meta(info)))
@@ -154,11 +193,12 @@ class Runs:
                 return cached_dir
         exp_dir, meta_raw = self._locations.locate_run(run_id)
         meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
+        self._locations.check_run_meta(exp_dir, run_id, meta)
         stage = meta.get("lifecycle_stage") or LifecycleStage.ACTIVE
         if stage != LifecycleStage.ACTIVE:
             self._active_checked.pop(run_id, None)
             raise InvalidParameterValue(
-                f"The run {run_id} must be in the 'active' state. Current state is {stage}."
+                f"The run {run_id} must be in 'active' lifecycle_stage. Current state is {stage}."
             )
         self._active_checked[run_id] = time.monotonic()
         return exp_dir
@@ -314,10 +354,11 @@ class Runs:
         self._flush_run_metrics()
 
     # -- inputs -----------------------------------------------------------------------------
-    def log_inputs(self, run_id: str, datasets: Sequence[Any]) -> None:
-        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does."""
+    def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None) -> None:
+        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does. The run
+        must be active, even with no datasets (MLflow 3)."""
         exp_dir = self._active_run_dir(run_id)
-        for dataset_input in datasets:
+        for dataset_input in datasets or ():
             ds = dataset_input.dataset
             dataset_id = hashlib.md5(f"{ds.name}{ds.digest}".encode()).hexdigest()
             ds_meta = {
@@ -338,9 +379,44 @@ class Runs:
                 "source_type": "DATASET",
                 "tags": {t.key: t.value for t in dataset_input.tags},
             }
-            self.storage.write(
-                layout.run_input_meta(exp_dir, run_id, input_id), dump_meta(input_meta)
-            )
+            with contextlib.suppress(FileExistsError):  # logged before: the first one stays
+                self.storage.create(
+                    layout.run_input_meta(exp_dir, run_id, input_id), dump_meta(input_meta)
+                )
+
+    # -- logged models ----------------------------------------------------------------------
+    def record_logged_model(self, run_id: str, entry: Mapping[str, Any]) -> None:
+        """Append ``entry`` to the run's ``mlflow.log-model.history`` tag (a JSON list); the
+        run must be active. A tag that is not a JSON list raises InvalidState, unchanged."""
+        exp_dir = self._active_run_dir(run_id)
+        path = layout.run_tag(exp_dir, run_id, LOG_MODEL_HISTORY_TAG)
+        where = self.storage.uri(path)
+
+        def change(old: bytes | None) -> bytes:
+            history: Any = [] if old is None else _json_or_none(old)
+            if not isinstance(history, list):
+                raise InvalidState(
+                    f"Cannot record a logged model on run {run_id}: its tag "
+                    f"{LOG_MODEL_HISTORY_TAG} at {where} is not a JSON list"
+                )
+            return json.dumps([*history, dict(entry)]).encode("utf-8")
+
+        if not self.storage.capabilities.append:
+            self.storage.update(path, change)  # object stores: compare-and-swap, no side file
+            return
+        with self._history_lock:
+            try:
+                old: bytes | None = self.storage.read(path)
+            except FileNotFoundError:
+                old = None
+            self.storage.write(path, change(old))
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
+        return None
 
 
 def _check_duplicate_params(params: Sequence[ParamEntity]) -> None:
@@ -372,4 +448,4 @@ def default_user() -> str:
         return "unknown"
 
 
-__all__ = ["RUN_NAME_TAG", "Runs", "default_user"]
+__all__ = ["LOG_MODEL_HISTORY_TAG", "RUN_NAME_TAG", "Runs", "default_user"]

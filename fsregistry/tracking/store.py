@@ -35,6 +35,7 @@ from fsregistry.entities import (
     ViewType,
 )
 from fsregistry.entities import Param as ParamEntity
+from fsregistry.mlruns.artifact_uris import absolute_location
 from fsregistry.storage import Storage
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import Locations
@@ -47,14 +48,18 @@ class TrackingStore:
     """MLflow's tracking store operations on one store root.
 
     ``artifact_root``: where new experiments put artifacts (default: the store root itself,
-    as MLflow does); may be any store URL, e.g. metadata on disk and artifacts in a bucket.
+    as MLflow does); may be any store URL, e.g. metadata on disk and artifacts in a bucket. A
+    relative local path is made absolute against the working directory, as MLflow does.
+
+    Making one reads and writes nothing; the Default experiment is created by
+    :meth:`initialise` (``Client`` calls it), else by the first experiment or run operation.
     """
 
     def __init__(self, storage: Storage, artifact_root: str | None = None) -> None:
         self.storage = storage
-        locations = Locations(storage)
-        root = (artifact_root or storage.root_uri).rstrip("/")
-        self._experiments = Experiments(locations, root)
+        root = absolute_location(artifact_root) if artifact_root else storage.root_uri
+        locations = Locations(storage, root)
+        self._experiments = Experiments(locations)
         self._reader = RunReader(locations)
         self._runs = Runs(locations, self._experiments, self._reader)
         self._search = RunSearch(locations, self._experiments, self._reader, self._runs)
@@ -66,7 +71,12 @@ class TrackingStore:
 
     @artifact_root.setter
     def artifact_root(self, value: str) -> None:
-        self._experiments.artifact_root = value
+        self._experiments.artifact_root = absolute_location(value)
+
+    def initialise(self) -> None:
+        """Create the Default experiment (id ``0``) if the store holds no experiment yet, as
+        MLflow does when it opens a new store; done once per store object."""
+        self._experiments.initialise()
 
     # -- experiments ------------------------------------------------------------------------
     def create_experiment(
@@ -169,12 +179,25 @@ class TrackingStore:
         """
         self._runs.log_batch(run_id, metrics, params, tags)
 
-    def get_metric_history(self, run_id: str, metric_key: str) -> list[Metric]:
-        return self._runs.get_metric_history(run_id, metric_key)
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[Metric]:
+        """Logged values of one metric in file order, a page at a time as in MLflow 3's file
+        store (``max_results`` None: everything from ``page_token`` on)."""
+        return self._runs.get_metric_history(run_id, metric_key, max_results, page_token)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[Any]) -> None:
+    def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None) -> None:
         """Record dataset inputs (``DatasetInput``) the way MLflow's file store does."""
         self._runs.log_inputs(run_id, datasets)
+
+    def record_logged_model(self, run_id: str, entry: Mapping[str, Any]) -> None:
+        """Append ``entry`` (``Model.get_tags_dict()``) to the run's
+        ``mlflow.log-model.history`` tag, a JSON list, as MLflow's file store does."""
+        self._runs.record_logged_model(run_id, entry)
 
     def flush(self) -> None:
         """Write every buffered metric line of this store (object stores only buffer)."""
