@@ -161,12 +161,12 @@ def test_doctor_reports_and_fixes_only_what_is_safe(
     young_tmp = None
     if backend == "local":
         run0 = Path(root) / exp / r0
-        old_tmp = run0 / f".meta.yaml.fsreg-tmp-{uuid.uuid4().hex}"
+        old_tmp = run0 / f".meta.yaml#fsreg-tmp-{uuid.uuid4().hex}"
         old_tmp.write_bytes(b"half a write")
         age(old_tmp, 7200)
-        young_tmp = run0 / f".meta.yaml.fsreg-tmp-{uuid.uuid4().hex}"
+        young_tmp = run0 / f".meta.yaml#fsreg-tmp-{uuid.uuid4().hex}"
         young_tmp.write_bytes(b"a writer at work")
-        lock = run0 / ".gone.fsreg-lock"
+        lock = run0 / ".gone#fsreg-lock"
         lock.write_bytes(b"")
         age(lock, 7200)
         empty = Path(root) / exp / uuid.uuid4().hex
@@ -178,7 +178,7 @@ def test_doctor_reports_and_fixes_only_what_is_safe(
         age(Path(root) / "models" / "clf" / "version-7", 7200)
         expected |= {
             ("temp_file", f"{exp}/{r0}/{old_tmp.name}", True),
-            ("orphan_lock", f"{exp}/{r0}/.gone.fsreg-lock", True),
+            ("orphan_lock", f"{exp}/{r0}/.gone#fsreg-lock", True),
             ("empty_directory", f"{exp}/{empty.name}", True),
             ("missing_run_dirs", f"{exp}/{r2}", True),
         }
@@ -202,7 +202,7 @@ def test_doctor_reports_and_fixes_only_what_is_safe(
     removed = set(before) - set(after)
     assert removed == {
         p for k, p, _ in expected if k in ("dangling_alias", "corrupt_index", "stale_index")
-    } | ({f"{exp}/{r0}/{old_tmp.name}", f"{exp}/{r0}/.gone.fsreg-lock"} if young_tmp else set())
+    } | ({f"{exp}/{r0}/{old_tmp.name}", f"{exp}/{r0}/.gone#fsreg-lock"} if young_tmp else set())
     assert all(after[p] == before[p] for p in after)  # nothing rewritten
     assert after["models/clf/aliases/champion"] == b"1"
     assert after[f"{exp}/{r1}/meta.yaml"] == b""

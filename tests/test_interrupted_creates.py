@@ -170,7 +170,7 @@ def test_crash_inside_create_model_version(
         assert "models/m/version-2/meta.yaml" in left
     elif step == "mid_claim":
         # Only the hidden temp file of the claim: no version 2 exists.
-        assert len(left) == 1 and ".meta.yaml.fsreg-tmp-" in left[0], left
+        assert len(left) == 1 and ".meta.yaml#fsreg-tmp-" in left[0], left
     else:
         assert left == []
     storage = open_storage(store_url)
@@ -307,7 +307,7 @@ def test_crash_inside_create_run(
     findings = repair(storage, diagnose(storage, min_age_s=0), min_age_s=0)
     kinds = [(f.kind, f.fixable, f.fixed) for f in findings]
     if step == "mid_claim":
-        assert len(left) == 1 and ".meta.yaml.fsreg-tmp-" in left[0], left
+        assert len(left) == 1 and ".meta.yaml#fsreg-tmp-" in left[0], left
         assert kinds == [("interrupted_create", True, True)]
         assert not os.path.exists(os.path.dirname(f"{root}/{left[0]}"))
     elif step == "after_claim":

@@ -257,7 +257,7 @@ def test_local_lock_and_temp_files_are_hidden(tmp_path: Path) -> None:
     storage = open_storage(str(tmp_path))
     storage.write("d/meta.yaml", b"a")
     storage.update("d/meta.yaml", lambda old: b"b")
-    assert any(p.name.endswith(".fsreg-lock") for p in (tmp_path / "d").iterdir())
+    assert any(p.name.endswith("#fsreg-lock") for p in (tmp_path / "d").iterdir())
     assert [f.path for f in storage.walk("d")] == ["meta.yaml"]
     assert storage.list_dir("d") == ([], ["meta.yaml"])
 

@@ -13,7 +13,9 @@ never read. Every check then works on that snapshot:
 - a registered model is seen or not as readers see it, by the registry store's rename
   markers (:class:`RenameMarkers`, which the rename repairs re-read too);
 - on local disk, lock and temp files are checked last (those in a directory reported as
-  ``interrupted_create`` are part of that finding).
+  ``interrupted_create`` are part of that finding); among artifacts, where names are the
+  user's, they are only reported (:mod:`~fsregistry.maintenance.local_disk` says where what
+  is fixable, earlier versions' names included).
 
 Anything changed within ``min_age_s`` that may belong to a writer at work is left out.
 
@@ -183,6 +185,7 @@ class Scan:
         self.markers = RenameMarkers(self.contents, now)
         self.hollow: set[str] = set()
         self.internal_only: set[str] = set()
+        self.artifact_dirs: set[str] | None = None  # see local_disk.artifact_dirs
         # Lock and temp files a finding on their directory covers (not reported again).
         self.covered: set[str] = set()
         self.subdirs: dict[str, list[str]] = {}  # directory -> its sub-directories
@@ -276,9 +279,13 @@ class Scan:
         a create of its meta.yaml killed between writing the temp file and linking it into
         place (:mod:`fsregistry.storage.local`). Nothing of the item exists; every file there
         is provably fsregistry's, so ``--fix`` may remove them and the directory."""
-        ours = sorted(p for p in self.listing.internal if p.startswith(f"{directory}/"))
+        ours = sorted(
+            p for p in self.listing.internal | self.listing.legacy if p.startswith(f"{directory}/")
+        )
         if any(self._young(p) for p in ours):
             return False  # a writer may be at work
+        if any(self._among_artifacts(p) for p in ours if p in self.listing.internal):
+            return False  # reported file by file, for a person to judge
         self.covered.update(ours)
         if what == "model version":
             then = "; the next registration takes its number; MLflow's registry fails on it"
@@ -566,7 +573,16 @@ class Scan:
         for path in sorted(self.listing.internal - self.covered):
             if self._young(path):
                 continue
-            if local_disk.is_lock_file(path):
+            if self._among_artifacts(path):
+                self._add(
+                    "internal_file_in_artifacts",
+                    path,
+                    "File named like fsregistry's own lock or temp file among artifacts, where "
+                    "files may have any name: left by an interrupted upload, or a user's file; "
+                    "remove it by hand if no upload is running",
+                    severity=WARNING,
+                )
+            elif local_disk.is_lock_file(path):
                 if local_disk.lock_target(path) in self.listing.files:
                     continue  # a lock file next to its file: kept for good, by design
                 self._add(
@@ -584,6 +600,28 @@ class Scan:
                     fixable=True,
                     severity=WARNING,
                 )
+        for path in sorted(self.listing.legacy - self.covered):
+            if self._young(path):
+                continue
+            lock = path.endswith(local_disk.LEGACY_LOCK_SUFFIX)
+            self._add(
+                "legacy_lock_file" if lock else "legacy_temp_file",
+                path,
+                f"{'Lock' if lock else 'Temp'} file named the way earlier fsregistry versions "
+                "did; nothing uses it any more",
+                fixable=True,
+                severity=WARNING,
+            )
+
+    def _among_artifacts(self, path: str) -> bool:
+        """Whether a store-relative path is outside the metadata directories, or below an
+        artifact location some meta.yaml names inside the store."""
+        if local_disk.place(path) == local_disk.OTHER:
+            return True
+        if self.artifact_dirs is None:
+            root = self.local_root
+            self.artifact_dirs = local_disk.artifact_dirs(root, self.contents) if root else set()
+        return any(not d or path.startswith(f"{d}/") for d in self.artifact_dirs)
 
 
 __all__ = [

@@ -21,18 +21,21 @@ class StoreListing:
 
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
-    # Local disk only: fsregistry's ``.<name>.fsreg-lock`` / ``.<name>.fsreg-tmp-<hex>`` files.
+    # Local disk only: fsregistry's ``.<name>#fsreg-lock`` / ``.<name>#fsreg-tmp-<hex>`` files.
     internal: set[str] = field(default_factory=set)
+    # Local disk only: earlier versions' ``.<name>.fsreg-lock`` / ``.<name>.fsreg-tmp-<hex>``
+    # files, where they are provably fsregistry's (see local_disk.place).
+    legacy: set[str] = field(default_factory=set)
 
     def hollow_dirs(self) -> set[str]:
         """Directories with no file at all below them (only on local disk can they exist)."""
-        return self.dirs - _holding(self.files | self.internal)
+        return self.dirs - _holding(self.files | self.internal | self.legacy)
 
     def internal_only_dirs(self) -> set[str]:
         """Directories whose files below are all fsregistry's lock and temp files (and there
         is at least one): on local disk, what a create killed before its file was linked
         into place leaves."""
-        return _holding(self.internal) - _holding(self.files)
+        return _holding(self.internal | self.legacy) - _holding(self.files)
 
 
 def _holding(paths: set[str]) -> set[str]:
@@ -47,8 +50,8 @@ def _holding(paths: set[str]) -> set[str]:
 
 def list_store(storage: Storage) -> StoreListing:
     if isinstance(storage, LocalStorage):
-        files, dirs, internal = local_disk.scan(storage.root)
-        return StoreListing(files, dirs, internal)
+        found = local_disk.scan(storage.root)
+        return StoreListing(found.files, found.dirs, found.internal, found.legacy)
     listing = StoreListing()
     for info in storage.walk("", sizes=False):
         listing.files.add(info.path)

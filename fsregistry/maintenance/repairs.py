@@ -68,6 +68,10 @@ def _fix_orphan_lock(storage: Storage, finding: Finding, min_age_s: float) -> bo
     return local_disk.remove_orphan_lock(_local_root(storage), finding.path)
 
 
+def _fix_legacy_file(storage: Storage, finding: Finding, min_age_s: float) -> bool:
+    return local_disk.remove_legacy_file(_local_root(storage), finding.path, min_age_s)
+
+
 def _fix_empty_directory(storage: Storage, finding: Finding, min_age_s: float) -> bool:
     return local_disk.remove_empty_tree(_local_root(storage), finding.path)
 
@@ -140,6 +144,8 @@ def _fix_interrupted_rename(storage: Storage, finding: Finding, min_age_s: float
 _FIXES: dict[str, Callable[[Storage, Finding, float], bool]] = {
     "temp_file": _fix_temp_file,
     "orphan_lock": _fix_orphan_lock,
+    "legacy_lock_file": _fix_legacy_file,
+    "legacy_temp_file": _fix_legacy_file,
     "empty_directory": _fix_empty_directory,
     "interrupted_create": _fix_interrupted_create,
     "corrupt_index": _fix_delete_cache,

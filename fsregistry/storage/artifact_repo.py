@@ -27,6 +27,7 @@ from fsregistry.exceptions import (
 )
 from fsregistry.storage import Storage, check_path, join, open_storage
 from fsregistry.storage.base import path_conflict, raise_os_error
+from fsregistry.storage.local_files import LOCK_SUFFIX, TEMP_INFIX, is_internal_name
 
 
 @dataclass
@@ -57,6 +58,22 @@ def _artifact_path(path: str | None) -> str:
     return check_path(path)
 
 
+def _refuse_internal_names(paths: list[str]) -> None:
+    """Refuse artifact files named like fsregistry's own lock or temp files
+    (``.<name>#fsreg-lock``, ``.<name>#fsreg-tmp-<32 hex>``): on local disk listings would
+    hide them, so they could never be read back, and ``fsreg doctor`` could not tell them
+    from an interrupted upload's leftovers. Checked on every backend, so a tree copied to
+    local disk never holds one."""
+    bad = [p for p in paths if is_internal_name(p.rpartition("/")[2])]
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise InvalidParameterValue(
+            f"Invalid artifact file name {shown(bad[0])}{more}: names of the form "
+            f"'.<name>{LOCK_SUFFIX}' and '.<name>{TEMP_INFIX}<32 hex digits>' are reserved "
+            "for fsregistry's own lock and temp files"
+        )
+
+
 def _local_dirs(path: str) -> None:
     """``os.makedirs(path, exist_ok=True)`` for a download, its errors naming ``path``."""
     try:
@@ -81,6 +98,7 @@ class ArtifactRepository:
         if not os.path.isfile(local):
             raise InvalidParameterValue(f"Artifact {shown(local)} is not a file")
         dest = join(_artifact_path(artifact_path), os.path.basename(local))
+        _refuse_internal_names([dest])
         self._check_one(dest)
         self.storage.put_file(local, dest)
 
@@ -100,6 +118,7 @@ class ArtifactRepository:
         if not uploads:
             self.storage.make_dirs(base)
             return
+        _refuse_internal_names(list(uploads))
         self._check_all(list(uploads))
         before = {join(base, info.path) for info in self.storage.walk(base, sizes=False)}
         done: list[str] = []
@@ -130,6 +149,7 @@ class ArtifactRepository:
         path = _artifact_path(artifact_file)
         if not path:
             raise InvalidParameterValue(f"Invalid artifact file {shown(artifact_file)}")
+        _refuse_internal_names([path])
         self._check_one(path)
         self.storage.write(path, data)
 

@@ -4,7 +4,7 @@
   /tmp moved across filesystems, which is how MLflow users got empty meta.yaml files);
 - create-if-absent: temp file, then ``os.link`` onto the target, which fails if it exists,
   so the file appears complete or not at all;
-- compare-and-swap: a ``filelock`` on a hidden sibling ``.<name>.fsreg-lock`` around
+- compare-and-swap: a ``filelock`` on a hidden sibling ``.<name>#fsreg-lock`` around
   check-content-then-replace. Lock files only ever sit next to ``meta.yaml`` files, where
   MLflow ignores files it does not know;
 - append: ``O_APPEND`` to a file that exists; a new file is created whole (temp file and

@@ -1,9 +1,12 @@
 """Files of the local-disk backend: fsregistry's own names on disk, and the system calls
 that write a file so that a failure leaves nothing behind.
 
-- Bookkeeping names: ``.<name>.fsreg-lock`` guards ``<name>`` for compare-and-swap (and
-  stays), ``.<name>.fsreg-tmp-<32 hex>`` is a write in progress; both are hidden from
-  listings, and maintenance recognises them by these names.
+- Bookkeeping names: ``.<name>#fsreg-lock`` guards ``<name>`` for compare-and-swap (and
+  stays), ``.<name>#fsreg-tmp-<32 hex>`` is a write in progress; both are hidden from
+  listings, and maintenance recognises them by these names. The ``#`` keeps them apart from
+  every key MLflow or fsregistry writes (params, metrics and tags take word characters and
+  ``/ . - : space``, aliases word characters and ``-``), and artifact uploads refuse such
+  names (:mod:`.artifact_repo`).
 - Writes that clean up after themselves: a new file is written whole under a temp name or
   removed again; directories made for a write are removed again (``rmdir``, so never one
   another writer has put a file in meanwhile) when the write fails; an append cut short by a
@@ -36,14 +39,17 @@ READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit 
 COPY_CHUNK = 1024 * 1024
 
 
-# Our own bookkeeping files, hidden siblings of the file they serve: ``.<name>.fsreg-lock``
-# guards ``<name>`` for compare-and-swap (and stays), ``.<name>.fsreg-tmp-<32 hex>`` is a write
+# Our own bookkeeping files, hidden siblings of the file they serve: ``.<name>#fsreg-lock``
+# guards ``<name>`` for compare-and-swap (and stays), ``.<name>#fsreg-tmp-<32 hex>`` is a write
 # in progress. Listings hide them so they never show up as tags or artifacts; ``fsreg doctor``
-# and ``fsreg gc`` find the ones an interrupted writer left with the same names.
-LOCK_SUFFIX = ".fsreg-lock"
-TEMP_INFIX = ".fsreg-tmp-"
+# and ``fsreg gc`` find the ones an interrupted writer left with the same names. No key can
+# contain ``#``, so no param, metric, tag or alias file (by MLflow or fsregistry) is ever
+# taken for one. (Earlier versions used ``.<name>.fsreg-lock`` / ``.<name>.fsreg-tmp-<hex>``,
+# which keys can spell: those names are ordinary files now, see maintenance.local_disk.)
+LOCK_SUFFIX = "#fsreg-lock"
+TEMP_INFIX = "#fsreg-tmp-"
 INTERNAL_NAME = re.compile(
-    rf"^\..+({re.escape(LOCK_SUFFIX)}|{re.escape(TEMP_INFIX)}[0-9a-f]{{32}})$"
+    rf"^\..+({re.escape(LOCK_SUFFIX)}|{re.escape(TEMP_INFIX)}[0-9a-f]{{32}})$", re.DOTALL
 )
 
 
@@ -53,12 +59,12 @@ def is_internal_name(name: str) -> bool:
 
 
 def lock_name(name: str) -> str:
-    """``meta.yaml`` -> ``.meta.yaml.fsreg-lock``: the lock file guarding a file."""
+    """``meta.yaml`` -> ``.meta.yaml#fsreg-lock``: the lock file guarding a file."""
     return f".{name}{LOCK_SUFFIX}"
 
 
 def locked_name(name: str) -> str | None:
-    """``.meta.yaml.fsreg-lock`` -> ``meta.yaml``: the file a lock file guards (None: ``name``
+    """``.meta.yaml#fsreg-lock`` -> ``meta.yaml``: the file a lock file guards (None: ``name``
     is not a lock file's)."""
     if name[:1] != "." or not name.endswith(LOCK_SUFFIX) or len(name) <= len(LOCK_SUFFIX) + 1:
         return None
@@ -70,7 +76,7 @@ _TEMP_EXTRA = 1 + len(TEMP_INFIX) + 32
 
 
 def temp_name(name: str) -> str:
-    """``meta.yaml`` -> ``.meta.yaml.fsreg-tmp-<32 random hex>``: a new temp file's name.
+    """``meta.yaml`` -> ``.meta.yaml#fsreg-tmp-<32 random hex>``: a new temp file's name.
 
     A long name is cut (at a character boundary) so the temp name stays within 255 bytes:
     every name the filesystem takes (a 250-character param key, a 255-character alias) gets
