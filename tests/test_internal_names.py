@@ -195,7 +195,7 @@ def test_legacy_lock_and_temp_files_next_to_meta_are_fixed(tmp_path: Path) -> No
     assert fresh.get_registered_model("m").aliases == {"a": "1"}
     assert [m.name for m in fresh.search_registered_models()] == ["m"]
     assert fresh.get_model_version("m", "1").run_id == run
-    assert fresh.get_model_version_by_alias("m", "a").version == "1"
+    assert fresh.get_model_version_by_alias("m", "a").version == 1
     assert fresh.list_artifacts(run) == []
 
     storage = open_storage(str(root))
