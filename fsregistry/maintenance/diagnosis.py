@@ -533,6 +533,8 @@ class Scan:
         for path in sorted(self.listing.internal):
             if self._young(path):
                 continue
+            if local_disk.is_dir_lock(path):
+                continue  # a directory's own lock: it lives as long as the directory, by design
             if local_disk.is_lock_file(path):
                 if local_disk.lock_target(path) in self.listing.files:
                     continue  # a lock file next to its file: kept for good, by design

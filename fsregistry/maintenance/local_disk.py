@@ -11,7 +11,9 @@ its condition at the last moment:
   for the given age (a live writer's temp file lives for milliseconds);
 - a lock file (``.<name>.fsreg-lock``) is removed only when the file it guards is gone, and
   only while holding the lock itself (filelock, which fsregistry locks with, notices a lock
-  file that was unlinked under it and retries);
+  file that was unlinked under it and retries); a directory's own lock files
+  (``.fsreg-dir.fsreg-lock``, ``.fsreg-dir-gate.fsreg-lock``,
+  :mod:`fsregistry.storage.dir_locks`) guard no file and live as long as their directory;
 - an empty directory is removed with ``rmdir``, which fails if anything appeared in it.
 """
 
@@ -22,6 +24,7 @@ import errno
 import os
 import time
 
+from fsregistry.storage.dir_locks import is_dir_lock_file
 from fsregistry.storage.local import is_internal_name, lock_name, locked_name, walk_tree
 
 
@@ -42,6 +45,12 @@ def scan(root: str) -> tuple[set[str], set[str], set[str]]:
 
 def is_lock_file(path: str) -> bool:
     return locked_name(path.rpartition("/")[2]) is not None
+
+
+def is_dir_lock(path: str) -> bool:
+    """Whether ``path`` is a directory's own lock file, which guards no file and goes only
+    with its directory."""
+    return is_dir_lock_file(path.rpartition("/")[2])
 
 
 def lock_path(path: str) -> str:

@@ -9,9 +9,11 @@ operation that needs a guarantee a backend cannot give raises
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -222,6 +224,26 @@ class Storage(ABC):
         ``callback(n)``, if given, is called with the size of each chunk once it is written,
         so a progress bar can follow a large download; the bytes written are the same.
         """
+
+    def hold_dir(
+        self,
+        path: str,
+        *,
+        exclusive: bool = False,
+        require: str | None = None,
+        what: str = "",
+    ) -> AbstractContextManager[bool]:
+        """Keep the directory at ``path`` there while the caller works under it.
+
+        Where directories can be moved (``capabilities.directories``: local disk), a caller
+        working under ``path`` holds it shared, and one moving or deleting it holds it
+        exclusive, so the path keeps naming one directory while anyone works under it
+        (:mod:`fsregistry.storage.dir_locks`). Yields False, holding nothing, when the
+        directory (or its file ``require``) does not exist: the caller must then treat the
+        path as naming nothing for the whole call. Elsewhere nothing moves a key prefix, and
+        this holds nothing and yields True. Waiting too long raises ConcurrentUpdateError
+        (``what`` names what was waited for)."""
+        return contextlib.nullcontext(True)
 
     # -- guarded operations built on the primitives ------------------------------------------
     def create(self, path: str, data: bytes) -> None:

@@ -5,8 +5,14 @@
 - create-if-absent: temp file, then ``os.link`` onto the target, which fails if it exists,
   so the file appears complete or not at all;
 - compare-and-swap: a ``filelock`` on a hidden sibling ``.<name>.fsreg-lock`` around
-  check-content-then-replace. Lock files only ever sit next to ``meta.yaml`` files, where
-  MLflow ignores files it does not know.
+  check-content-then-replace. These lock files only ever sit next to ``meta.yaml`` files,
+  where MLflow ignores files it does not know;
+- directory holds (:mod:`fsregistry.storage.dir_locks`): ``flock`` on hidden files inside
+  a directory (``.fsreg-dir.fsreg-lock``), which keep it at its path while callers work
+  under it;
+- listings and walks run while other processes move and delete directories: an entry that
+  is gone by the time it is looked at (a ``stat`` or ``scandir`` that finds nothing) is
+  treated as absent, never raised.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
@@ -31,6 +38,7 @@ from fsregistry.storage.base import (
     content_token,
 )
 from fsregistry.storage.changes import LOCAL_FILESYSTEMS, ChangeFeed, change_feed
+from fsregistry.storage.dir_locks import hold_dir as hold_local_dir
 
 _BULK_THREADS = 4
 _THREADED_BATCH = 512
@@ -356,7 +364,10 @@ class LocalStorage(Storage):
             if name[0] == "." and internal(name):
                 continue
             if sizes:
-                st = _fresh_stat(entry.path) if fresh else entry.stat()
+                try:
+                    st = _fresh_stat(entry.path) if fresh else entry.stat()
+                except (FileNotFoundError, NotADirectoryError):
+                    continue  # moved or deleted since it was listed: not there
                 add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
             else:
                 add(FileInfo(child, 0))
@@ -449,6 +460,16 @@ class LocalStorage(Storage):
             shutil.rmtree(target)  # removes links inside the tree, never what they point to
         else:
             self.delete(path)
+
+    def hold_dir(
+        self,
+        path: str,
+        *,
+        exclusive: bool = False,
+        require: str | None = None,
+        what: str = "",
+    ) -> AbstractContextManager[bool]:
+        return hold_local_dir(self._abs(path), exclusive, require, what or repr(path))
 
     def make_dirs(self, path: str) -> None:
         os.makedirs(self._abs(path), exist_ok=True)
