@@ -573,6 +573,8 @@ class Scan:
         for path in sorted(self.listing.internal - self.covered):
             if self._young(path):
                 continue
+            if local_disk.is_dir_lock(path):
+                continue  # a directory's own lock: it lives as long as the directory, by design
             if self._among_artifacts(path):
                 self._add(
                     "internal_file_in_artifacts",

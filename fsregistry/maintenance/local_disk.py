@@ -15,7 +15,9 @@ its condition at the last moment:
   for the given age (a live writer's temp file lives for milliseconds);
 - a lock file (``.<name>#fsreg-lock``) is removed only when the file it guards is gone, and
   only while holding the lock itself (filelock, which fsregistry locks with, notices a lock
-  file that was unlinked under it and retries);
+  file that was unlinked under it and retries); a directory's own lock files
+  (``.fsreg-dir#fsreg-lock``, ``.fsreg-dir-gate#fsreg-lock``,
+  :mod:`fsregistry.storage.dir_locks`) guard no file and live as long as their directory;
 - the old-format names of earlier versions (``.<name>.fsreg-lock``, ``.<name>.fsreg-tmp-<32
   hex>``), which keys can spell, are fsregistry's only directly in an item directory (an
   experiment, run, LoggedModel, dataset, registered model or version directory, or
@@ -43,6 +45,7 @@ from typing import NamedTuple
 
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta
+from fsregistry.storage.dir_locks import is_dir_lock_file
 from fsregistry.storage.local_files import is_internal_name, lock_name, locked_name, walk_tree
 
 # Earlier versions' names for the same files (see the module docstring).
@@ -181,6 +184,12 @@ def _store_relative(root: str, location: object) -> str | None:
 
 def is_lock_file(path: str) -> bool:
     return locked_name(path.rpartition("/")[2]) is not None
+
+
+def is_dir_lock(path: str) -> bool:
+    """Whether ``path`` is a directory's own lock file, which guards no file and goes only
+    with its directory."""
+    return is_dir_lock_file(path.rpartition("/")[2])
 
 
 def lock_path(path: str) -> str:

@@ -40,9 +40,26 @@ server.
   next registration probes N, finds it taken and takes N+1. It is not removed: by then other
   writers may have numbered their versions above it, so removing it would make the gap this
   protocol avoids.
-* **A model deleted (or renamed away) while a version was claimed**: the registration fails
-  with RESOURCE_DOES_NOT_EXIST and removes the version it created, and the model directory
-  if the version recreated it.
+* **A model renamed or deleted during a registration.** On local disk it cannot be, by
+  fsregistry: the registration holds the model directory that is at ``models/<name>`` when
+  it starts, shared, from reading the model's meta.yaml to the last compare-and-swap
+  (:meth:`RegistryFiles.pinned`), and renames and deletes hold it exclusive, so the version
+  is claimed in the directory the name meant when the call started and still means when it
+  returns; with no model there when it starts, it fails having created nothing. The
+  protocol is in :mod:`fsregistry.registry.rename`. (Before, a rename between the claim and
+  the bump left the version in the renamed model while the call raised.) On object stores,
+  and on local disk when another program (MLflow) deletes the model, the bump (the
+  compare-and-swap of the model's meta.yaml) is the check: it must find the model visible
+  and the same one the call read at its start
+  (:func:`~fsregistry.registry.fields.incarnation`; an object-store name can be renamed
+  away and back meanwhile, the model then at it being another one, which the rename back
+  made without our version). If it does not, the registration reads the model at the name
+  twice around its version: the version is there in the same visible model both times
+  (renamed away with it and back), and the call succeeds; otherwise it fails with
+  RESOURCE_DOES_NOT_EXIST and removes the version it created if it is still its own (a
+  version that a rename brought to the number since stays), and the model directory if the
+  version recreated it. None of this costs a request when the bump succeeds: on S3/GCS a
+  registration stays three requests.
 """
 
 from __future__ import annotations
@@ -71,6 +88,7 @@ from fsregistry.registry.edits import Edits
 from fsregistry.registry.fields import (
     FSREG_KEY,
     bookkeeping,
+    incarnation,
     nonce,
     optional_text,
     registry_tags,
@@ -255,7 +273,8 @@ class Claims:
         bump the model. The caller has validated everything; ``current`` is the model's
         meta.yaml if the caller just read it (one request less)."""
         meta, known = current or self.files.model_meta(name)
-        number, version_meta = self._claim_version(name, build, meta)
+        claimed = self._claim_version(name, build, meta)
+        number, version_meta = claimed
         for key, value in tags:
             self.storage.write(layout.model_version_tag(name, number, key), value.encode("utf-8"))
 
@@ -265,14 +284,46 @@ class Claims:
             return with_bookkeeping(m, last_version=max(hint, number))
 
         try:
-            self.edits.touch(name, raise_hint, known)
+            self.edits.touch(name, raise_hint, known, same_model=True)
         except ResourceDoesNotExist:
-            # The model was deleted (or renamed away) while we claimed: do not leave the
-            # version behind as a directory without a model.
-            self.storage.delete_tree(layout.model_version_dir(name, number))
-            self.edits.drop_if_orphaned(name)
-            raise
+            if not self._landed(name, claimed):
+                self._undo_claim(name, claimed, [key for key, _ in tags])
+                raise
         return version_entity(name, number, version_meta, dict(tags), {})
+
+    def _landed(self, name: str, claimed: ClaimedVersion) -> bool:
+        """After the bump found the model gone or replaced (object stores): whether our
+        version is in the model now at ``name`` all the same (renamed away with it and back).
+        Read between two reads of the model's meta.yaml that show the same visible model, it
+        was in that model at that moment."""
+        path = layout.registered_model_meta(name)
+        before = self.files.read_meta(path)
+        if before is None or not self.files.is_visible(name, before.meta):
+            return False
+        found = self.files.read_meta(layout.model_version_meta(name, claimed.number))
+        if found is None or bookkeeping(found.meta).get("nonce") != _claim_nonce(claimed):
+            return False
+        after = self.files.read_meta(path)
+        return (
+            after is not None
+            and self.files.is_visible(name, after.meta)
+            and incarnation(after.meta) == incarnation(before.meta)
+        )
+
+    def _undo_claim(self, name: str, claimed: ClaimedVersion, tag_keys: list[str]) -> None:
+        """Remove what we wrote after the model was deleted, renamed away or replaced
+        meanwhile, so no version directory is left without a model: our version if it is
+        still ours, else only our tag files. The number may since hold someone else's
+        version (the model now at the name took it after a rename deleted ours), which
+        stays."""
+        number = claimed.number
+        found = self.files.read_meta(layout.model_version_meta(name, number))
+        if found is not None and bookkeeping(found.meta).get("nonce") == _claim_nonce(claimed):
+            self.storage.delete_tree(layout.model_version_dir(name, number))
+        elif found is None:
+            for key in tag_keys:
+                self.storage.delete(layout.model_version_tag(name, number, key))
+        self.edits.drop_if_orphaned(name)
 
     def create_model_version(
         self,
@@ -330,6 +381,10 @@ class Claims:
             return meta
 
         return self.register_version(name, build, items, current)
+
+
+def _claim_nonce(claimed: ClaimedVersion) -> object:
+    return bookkeeping(claimed.meta).get("nonce")
 
 
 __all__ = [

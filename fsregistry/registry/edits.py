@@ -14,7 +14,9 @@ per tag or alias.
   (:mod:`fsregistry.registry.rename`): a rename that copied the model before the bump
   copies it again. The bump is handed the model's meta.yaml as read before the change when
   the caller has it, which saves a read when nobody wrote in between.
-* **A model deleted or renamed away meanwhile**: a tag or alias file written just then is
+* **A model deleted or renamed away meanwhile** (on object stores; on local disk only by
+  another program, since fsregistry's renames and deletes wait for the writes holding the
+  model directory, :mod:`fsregistry.registry.rename`): a tag or alias file written just then is
   removed again, and so is the model directory the write recreated (MLflow treats every
   directory under ``models/`` as a model and fails on one without meta.yaml).
 * **An unfinished local rename** (the model's meta.yaml still carries another name) is
@@ -50,6 +52,7 @@ from fsregistry.mlruns.validation import (
 )
 from fsregistry.registry.fields import (
     bookkeeping,
+    incarnation,
     is_deleted,
     lookup_alias,
     optional_text,
@@ -82,16 +85,27 @@ class Edits:
         name: str,
         change: MetaChange | None = None,
         known: Versioned | None = None,
+        same_model: bool = False,
     ) -> dict[str, Any]:
         """Compare-and-swap the model's meta.yaml: bump ``last_updated_timestamp``, apply
         ``change``. ``known`` (the bytes and token already read) saves a read when nobody
-        wrote in between. Raises ResourceDoesNotExist if the model is gone."""
+        wrote in between. Raises ResourceDoesNotExist if the model is gone, and, with
+        ``same_model``, if the model now at the name is another one than ``known`` was
+        (:func:`~fsregistry.registry.fields.incarnation`)."""
         path = layout.registered_model_meta(name)
         result: dict[str, Any] = {}
+        expected = None
+        if same_model and known is not None:
+            first = self.files.parse(path, known.data)
+            expected = None if first is None else incarnation(first)
 
         def apply(old: bytes | None) -> bytes:
             meta = None if old is None else self.files.parse(path, old)
             if meta is None or not self.files.is_visible(name, meta):
+                raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
+            now_at_name = incarnation(meta)
+            if expected is not None and now_at_name is not None and now_at_name != expected:
+                # Renamed away and another model renamed or created at the name since.
                 raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
             meta = dict(meta)
             meta["last_updated_timestamp"] = max(

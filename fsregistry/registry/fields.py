@@ -7,7 +7,8 @@ ignores it (and drops it when it rewrites a file itself, which every protocol he
 tolerates). The keys under it, each owned by the module that implements its protocol:
 
 * ``nonce``: a per-call random value that makes a creator's bytes its own
-  (:mod:`fsregistry.registry.claims`);
+  (:mod:`fsregistry.registry.claims`); in a registered model's meta.yaml it also names the
+  model's incarnation (:func:`incarnation`);
 * ``last_version``: the version number hint of a registered model
   (:mod:`fsregistry.registry.claims`);
 * ``stage_seq``, ``stage_owner``: stage transitions (:mod:`fsregistry.registry.stages`);
@@ -67,6 +68,17 @@ def nonce() -> str:
     return os.urandom(16).hex()  # not uuid4: importing uuid costs fsreg's start more
 
 
+def incarnation(meta: Mapping[str, Any]) -> str | None:
+    """Which model a registered model's meta.yaml belongs to, beyond its name: the nonce
+    drawn when a model was created at the name (created, or an object-store rename's
+    target, :mod:`fsregistry.registry.rename`). On an object store a name can be renamed
+    away and back while a write is under way, and the model then at the name is another
+    one; a local rename moves the directory and its meta.yaml, and the model stays the same.
+    None where MLflow rewrote the file (it drops fsregistry's key): then it cannot be told."""
+    value = bookkeeping(meta).get("nonce")
+    return value if isinstance(value, str) else None
+
+
 # -- arguments ------------------------------------------------------------------------------
 def version_number(version: Any) -> int:
     """A version given as int or digit string (MLflow accepts both) -> int >= 1."""
@@ -116,6 +128,7 @@ def version_not_found(name: str, number: int) -> ResourceDoesNotExist:
 __all__ = [
     "FSREG_KEY",
     "bookkeeping",
+    "incarnation",
     "is_deleted",
     "lookup_alias",
     "nonce",

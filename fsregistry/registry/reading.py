@@ -20,8 +20,9 @@ Models are always named by their directory, whatever a stale meta.yaml says.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -65,6 +66,7 @@ class RegistryFiles:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.index = RegistryIndex(storage, self.decode)
+        self._absent = threading.local()  # see ``pinned``
 
     # -- single files -------------------------------------------------------------------------
     def parse(self, path: str, raw: bytes) -> dict[str, Any] | None:
@@ -104,9 +106,45 @@ class RegistryFiles:
             )
         return True
 
+    @contextlib.contextmanager
+    def pinned(self, name: str, *, exclusive: bool = False) -> Iterator[None]:
+        """Keep ``models/<name>`` the same model directory for the whole of a write (shared),
+        or keep writers out of it while a rename or delete moves it (exclusive); the
+        protocol is in :mod:`fsregistry.registry.rename`. Local disk only: elsewhere it holds
+        nothing. When there is no model directory at the name, the name means no model until
+        the block ends (:meth:`model_meta` says not found), even if one appears meanwhile:
+        nothing would keep that one in place."""
+        validate_model_name(name)
+        with self.storage.hold_dir(
+            layout.registered_model_dir(name),
+            exclusive=exclusive,
+            require=layout.META,
+            what=f"registered model {name!r}",
+        ) as present:
+            if present:
+                yield
+                return
+            absent = self._absent_here()
+            absent[name] = absent.get(name, 0) + 1
+            try:
+                yield
+            finally:
+                absent[name] -= 1
+                if not absent[name]:
+                    del absent[name]
+
+    def _absent_here(self) -> dict[str, int]:
+        """The names this thread holds as naming no model (see :meth:`pinned`)."""
+        found: dict[str, int] | None = getattr(self._absent, "names", None)
+        if found is None:
+            found = self._absent.names = {}
+        return found
+
     def model_meta(self, name: str) -> MetaFile:
         """Meta and version token of the visible registered model ``name``, or not found."""
         validate_model_name(name)
+        if name in self._absent_here():
+            raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
         found = self.read_meta(layout.registered_model_meta(name))
         if found is None or not self.is_visible(name, found.meta):
             raise ResourceDoesNotExist(f"Registered Model with name={name} not found")

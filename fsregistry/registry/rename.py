@@ -11,6 +11,31 @@ be prepared in place on local disk without MLflow seeing it. What a reader sees:
   rename is finished by the next write to the model (the model's meta.yaml still carries the
   old name, which is how it is detected: :class:`~fsregistry.registry.edits.Edits` calls
   :meth:`Renames.finish_local_rename`).
+
+  **Writers and the move.** Every write resolves ``models/<name>/...`` by path at each of
+  its steps (read the model, create the version, write its tags, compare-and-swap the
+  model's meta.yaml), so a directory moved between two steps split a call: the version was
+  created, then the bump found no model and the call raised RESOURCE_DOES_NOT_EXIST (or a
+  raw ``FileNotFoundError`` from a path that had just moved) with the version left in the
+  renamed model; a version delete raised after marking the version deleted; a write
+  recreated ``models/<old>`` as a directory without meta.yaml. Checking afterwards and
+  rolling back cannot repair that: the version is visible, and usable by others, in
+  between. So the model directory itself is held for the whole call
+  (:meth:`RegistryFiles.pinned` over :mod:`fsregistry.storage.dir_locks`: ``flock`` on
+  ``models/<name>/.fsreg-dir#fsreg-lock``, a file that moves with the directory). A write
+  takes the directory that is at ``models/<name>`` when it starts, *shared*, and checks
+  after locking that the name still leads to the file it locked (else it starts again); a
+  rename takes the old directory *exclusive* for the existence checks, the ``rename(2)``
+  and the rewrite of the ``name`` fields (and ``delete_registered_model`` its directory for
+  the delete). No directory held shared is moved or deleted, so a write either completes
+  in the one directory its name meant throughout, or (no model at the name when it
+  started) finds no model and changes nothing, even if one is renamed onto the name
+  meanwhile. A rename waits for the writes inside to finish, and writes arriving meanwhile
+  wait for the rename, each in arrival order (a gate file), up to a minute, then
+  ConcurrentUpdateError with nothing changed. The new name needs no lock: ``rename(2)``
+  onto it fails if a model was created there meanwhile (RESOURCE_ALREADY_EXISTS), and a
+  model's creation is one atomic create. Readers take no lock: they see the model under
+  one name or the other, and local listings skip an entry that vanished mid-walk.
 * **Object stores** have no rename, and MLflow cannot read them, so visibility is decided by
   fsregistry's markers (:meth:`fsregistry.registry.reading.RegistryFiles.is_visible`):
   (1) ``models/<new>/meta.yaml`` is created with ``rename_from`` and a rename id — invisible
@@ -26,7 +51,15 @@ be prepared in place on local disk without MLflow seeing it. What a reader sees:
   marker.
 
 On both, versions' ``source`` and ``storage_location`` inside the old model directory are
-pointed at the new one.
+pointed at the new one. Holding the directory is the facade's part
+(:class:`~fsregistry.registry.store.RegistryStore`); on object stores it holds nothing and
+costs no request. There a write ends with a compare-and-swap of the old meta.yaml, which
+the rename's commit turns into a tombstone, so a write that lands during the copy makes the
+rename copy again, and a write that finds the tombstone fails and undoes its file. One
+window is left open there: a write whose change (a new version, a tag, a deletion mark)
+landed before the copy listed the model and whose bump comes after the commit (the whole
+copy between two of its requests) fails although the copy carried its change into the new
+model; ``tests/test_registry_rename_races.py`` reports such calls.
 """
 
 from __future__ import annotations
@@ -205,20 +238,25 @@ class Renames:
             if info.path == layout.META:
                 continue
             head, _, rest = info.path.partition("/")
-            if layout.parse_version_dir_name(head) is not None and rest == layout.META:
-                meta = load_meta(self.storage.read(f"{src}/{info.path}"), info.path)
-                meta["name"] = new_name
-                meta["last_updated_timestamp"] = now
-                _move_locations(meta, old_prefix, new_prefix)
-                self.storage.write(f"{dst}/{info.path}", dump_meta(meta))
-            else:
-                copy_file(
-                    self.storage,
-                    f"{src}/{info.path}",
-                    self.storage,
-                    f"{dst}/{info.path}",
-                    info.size,
-                )
+            try:
+                if layout.parse_version_dir_name(head) is not None and rest == layout.META:
+                    meta = load_meta(self.storage.read(f"{src}/{info.path}"), info.path)
+                    meta["name"] = new_name
+                    meta["last_updated_timestamp"] = now
+                    _move_locations(meta, old_prefix, new_prefix)
+                    self.storage.write(f"{dst}/{info.path}", dump_meta(meta))
+                else:
+                    copy_file(
+                        self.storage,
+                        f"{src}/{info.path}",
+                        self.storage,
+                        f"{dst}/{info.path}",
+                        info.size,
+                    )
+            except FileNotFoundError:
+                # Deleted since the listing (an alias or tag removed): whoever deleted it
+                # bumps the model's meta.yaml, so the commit fails and the copy starts over.
+                continue
 
 
 def _ours(meta: Mapping[str, Any], rename_id: str) -> bool:

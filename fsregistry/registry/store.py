@@ -27,6 +27,13 @@ each method hands over to the module whose docstring is the protocol it follows:
 * :mod:`fsregistry.registry.prompts`: what a taken name says about prompts, and creating
   prompts.
 
+Every write to an existing model holds its directory for the whole call
+(:meth:`~fsregistry.registry.reading.RegistryFiles.pinned`): shared for a change to the model,
+exclusive for ``rename_registered_model`` and ``delete_registered_model``, so on local disk a
+rename or delete never moves a model out from under a write (the protocol is in
+:mod:`fsregistry.registry.rename`); elsewhere it holds nothing. Creating a model is one
+atomic create and needs no hold; reads hold nothing.
+
 The store reads and writes files only: model URIs are resolved by the layer above
 (:mod:`fsregistry.uris`) and the result is handed in (:data:`SourceLocator`).
 """
@@ -58,7 +65,7 @@ class RegistryStore:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        files = RegistryFiles(storage)
+        self._files = files = RegistryFiles(storage)
         self._queries = Queries(files)
         # Any write may finish an interrupted local rename, which sits above the writes.
         self._edits = Edits(files, self._queries, finish_rename=self._finish_local_rename)
@@ -103,19 +110,24 @@ class RegistryStore:
         return self._queries.get_registered_model(name)
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
-        return self._edits.update_registered_model(name, description)
+        with self._files.pinned(name):
+            return self._edits.update_registered_model(name, description)
 
     def delete_registered_model(self, name: str) -> None:
-        self._edits.delete_registered_model(name)
+        with self._files.pinned(name, exclusive=True):
+            self._edits.delete_registered_model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        return self._renames.rename_registered_model(name, new_name)
+        with self._files.pinned(name, exclusive=True):
+            return self._renames.rename_registered_model(name, new_name)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        self._edits.set_registered_model_tag(name, key, value)
+        with self._files.pinned(name):
+            self._edits.set_registered_model_tag(name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        self._edits.delete_registered_model_tag(name, key)
+        with self._files.pinned(name):
+            self._edits.delete_registered_model_tag(name, key)
 
     def search_registered_models(
         self,
@@ -139,7 +151,8 @@ class RegistryStore:
         """Claim a version of ``name`` whose meta.yaml is ``build(number)``, write its tags and
         bump the model. The caller has validated everything; ``current`` is the model's
         meta.yaml if the caller just read it (one request less)."""
-        return self._claims.register_version(name, build, tags, current)
+        with self._files.pinned(name):
+            return self._claims.register_version(name, build, tags, current)
 
     def create_model_version(
         self,
@@ -157,9 +170,10 @@ class RegistryStore:
         (:func:`fsregistry.uris.version_location`): it turns ``source`` into the version's
         storage location and lineage run, after the model is known to exist. Without it the
         source must already be a location, not a ``models:/`` URI."""
-        return self._claims.create_model_version(
-            name, source, run_id, tags, run_link, description, model_id, locate=locate
-        )
+        with self._files.pinned(name):
+            return self._claims.create_model_version(
+                name, source, run_id, tags, run_link, description, model_id, locate=locate
+            )
 
     def get_model_version(self, name: str, version: Any) -> ModelVersion:
         return self._queries.get_model_version(name, version)
@@ -167,11 +181,13 @@ class RegistryStore:
     def update_model_version(
         self, name: str, version: Any, description: str | None
     ) -> ModelVersion:
-        return self._edits.update_model_version(name, version, description)
+        with self._files.pinned(name):
+            return self._edits.update_model_version(name, version, description)
 
     def delete_model_version(self, name: str, version: Any) -> None:
         """Soft delete (``Deleted_Internal``): the number stays taken; aliases to it go."""
-        self._edits.delete_model_version(name, version)
+        with self._files.pinned(name):
+            self._edits.delete_model_version(name, version)
 
     def get_model_version_download_uri(self, name: str, version: Any) -> str:
         return self._queries.get_model_version_download_uri(name, version)
@@ -199,17 +215,21 @@ class RegistryStore:
         return self._queries.search_model_versions(filter_string, max_results, order_by, page_token)
 
     def set_model_version_tag(self, name: str, version: Any, key: str, value: Any) -> None:
-        self._edits.set_model_version_tag(name, version, key, value)
+        with self._files.pinned(name):
+            self._edits.set_model_version_tag(name, version, key, value)
 
     def delete_model_version_tag(self, name: str, version: Any, key: str) -> None:
-        self._edits.delete_model_version_tag(name, version, key)
+        with self._files.pinned(name):
+            self._edits.delete_model_version_tag(name, version, key)
 
     # -- aliases ------------------------------------------------------------------------------
     def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
-        self._edits.set_registered_model_alias(name, alias, version)
+        with self._files.pinned(name):
+            self._edits.set_registered_model_alias(name, alias, version)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        self._edits.delete_registered_model_alias(name, alias)
+        with self._files.pinned(name):
+            self._edits.delete_registered_model_alias(name, alias)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         return self._queries.get_model_version_by_alias(name, alias)
@@ -218,9 +238,10 @@ class RegistryStore:
     def transition_model_version_stage(
         self, name: str, version: Any, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
-        return self._stages.transition_model_version_stage(
-            name, version, stage, archive_existing_versions
-        )
+        with self._files.pinned(name):
+            return self._stages.transition_model_version_stage(
+                name, version, stage, archive_existing_versions
+            )
 
     # -- copies between stores ----------------------------------------------------------------
     def import_model_version(
@@ -232,7 +253,8 @@ class RegistryStore:
     ) -> ModelVersion:
         """Register a copy of ``src`` (from another store) whose files, found at
         ``artifact_uri``, are copied into ``models/<name>/version-N/artifacts``."""
-        return self._copies.import_model_version(name, src, artifact_uri, provenance)
+        with self._files.pinned(name):
+            return self._copies.import_model_version(name, src, artifact_uri, provenance)
 
 
 __all__ = [

@@ -31,10 +31,12 @@ Never a raw :class:`OSError` or a client library's exception.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
@@ -409,6 +411,26 @@ class Storage(ABC):
         stored = set(self.tokens(above))
         stored.update(join(base, info.path) for info in self.walk(base, sizes=False))
         return _conflicts_among(paths, stored)
+
+    def hold_dir(
+        self,
+        path: str,
+        *,
+        exclusive: bool = False,
+        require: str | None = None,
+        what: str = "",
+    ) -> AbstractContextManager[bool]:
+        """Keep the directory at ``path`` there while the caller works under it.
+
+        Where directories can be moved (``capabilities.directories``: local disk), a caller
+        working under ``path`` holds it shared, and one moving or deleting it holds it
+        exclusive, so the path keeps naming one directory while anyone works under it
+        (:mod:`fsregistry.storage.dir_locks`). Yields False, holding nothing, when the
+        directory (or its file ``require``) does not exist: the caller must then treat the
+        path as naming nothing for the whole call. Elsewhere nothing moves a key prefix, and
+        this holds nothing and yields True. Waiting too long raises ConcurrentUpdateError
+        (``what`` names what was waited for)."""
+        return contextlib.nullcontext(True)
 
     # -- guarded operations built on the primitives ------------------------------------------
     def create(self, path: str, data: bytes) -> None:

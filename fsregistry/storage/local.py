@@ -15,6 +15,11 @@ place an ``OSError`` becomes what the storage contract allows (:func:`~.base.os_
 write that fails removes what it made: its temp file, the directories it created for it
 (``rmdir``, so never one another writer has put a file in meanwhile), and the bytes of an
 append that was cut short (a full disk can take part of a write).
+
+Directory holds (:mod:`fsregistry.storage.dir_locks`): ``flock`` on hidden files inside a
+directory, which keep it at its path while callers work under it. Listings and walks run
+while other processes move and delete directories: an entry that is gone by the time it is
+looked at (a ``stat`` or ``scandir`` that finds nothing) is treated as absent, never raised.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import errno
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from stat import S_ISDIR, S_ISREG
 
 from fsregistry.exceptions import InvalidState, StorageUnavailable, shown
@@ -38,6 +44,7 @@ from fsregistry.storage.base import (
     os_error,
 )
 from fsregistry.storage.changes import LOCAL_FILESYSTEMS, ChangeFeed, change_feed
+from fsregistry.storage.dir_locks import hold_dir as hold_local_dir
 from fsregistry.storage.local_files import (
     COPY_CHUNK,
     INTERNAL_NAME,
@@ -295,8 +302,8 @@ class LocalStorage(Storage):
                 if sizes:
                     try:
                         st = _fresh_stat(entry.path) if fresh else entry.stat()
-                    except FileNotFoundError:
-                        continue  # deleted since the directory was read
+                    except (FileNotFoundError, NotADirectoryError):
+                        continue  # moved or deleted since it was listed: not there
                     add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
                 else:
                     add(FileInfo(child, 0))
@@ -411,6 +418,16 @@ class LocalStorage(Storage):
                 shutil.rmtree(target, onerror=missing_is_gone)
         else:
             self.delete(path)
+
+    def hold_dir(
+        self,
+        path: str,
+        *,
+        exclusive: bool = False,
+        require: str | None = None,
+        what: str = "",
+    ) -> AbstractContextManager[bool]:
+        return hold_local_dir(self._abs(path), exclusive, require, what or repr(path))
 
     def make_dirs(self, path: str) -> None:
         target = self._abs(path)
