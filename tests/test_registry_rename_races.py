@@ -574,10 +574,10 @@ def test_rename_waits_for_a_registration_under_way_on_local_disk(
     go.set()
     registering.join(60)
     renaming.join(60)
-    assert [(s, getattr(v, "version", v)) for s, v in registered] == [("ok", "1")]
+    assert [(s, getattr(v, "version", v)) for s, v in registered] == [("ok", 1)]
     assert renamed == [("ok", "a2")]
     found = [(mv.name, mv.version, mv.source) for mv in client.search_model_versions()]
-    assert found == [("a2", "1", "/src/1")]
+    assert found == [("a2", 1, "/src/1")]
     # The lock files stay in the model directory, where doctor does not call them orphans
     # (seen an hour later, when they would not count as a live writer's any more).
     later = diagnose(client.registry_store.storage, now=time.time() + 3600)
