@@ -18,7 +18,7 @@ import fsspec
 import pytest
 
 import fsregistry
-from fsregistry import Client
+from fsregistry import Client, config
 from fsregistry.exceptions import (
     FsRegistryException,
     InvalidParameterValue,
@@ -305,6 +305,9 @@ def test_keys_that_collide_as_paths_are_refused_on_local_disk(tmp_path: Path, ca
     client.set_tag(run_id, "a", "1")
     client.log_metric(run_id, "a", 1.0)
     client.create_registered_model("m", tags={"a": "1"})
+    # A first write to the existing model makes its directory-hold lock files (kept for as
+    # long as the directory, by design), so that the refused call below must add nothing.
+    client.set_registered_model_tag("m", "z", "1")
     store_fs = (fsspec.filesystem("file"), str(store))
     before = tree(store_fs)
     key, write = KEY_COLLISIONS[call]
@@ -325,15 +328,17 @@ def test_a_store_in_a_missing_bucket_is_a_clear_error(
     request.getfixturevalue(f"{backend}_emulator")
     scheme = "s3" if backend == "s3" else "gs"
     bucket = f"fsreg-missing-{uuid.uuid4().hex[:12]}"
-    client = Client(tracking_uri=f"{scheme}://{bucket}/mlruns")
-    for write in (
-        lambda: client.create_experiment("e"),
-        lambda: client.create_registered_model("m"),
-    ):
-        with pytest.raises(StoreMissing) as error:
-            write()
-        check_refused(error, StoreMissing, bucket, "RESOURCE_DOES_NOT_EXIST")
-    assert client.search_registered_models() == []
+    url = f"{scheme}://{bucket}/mlruns"
+    # A Client gives a new store its Default experiment as it is made (as MlflowClient
+    # does), so making one is the first write.
+    with pytest.raises(StoreMissing) as error:
+        Client(tracking_uri=url)
+    check_refused(error, StoreMissing, bucket, "RESOURCE_DOES_NOT_EXIST")
+    registry = config.registry_store(url)
+    with pytest.raises(StoreMissing) as error:
+        registry.create_registered_model("m")
+    check_refused(error, StoreMissing, bucket, "RESOURCE_DOES_NOT_EXIST")
+    assert registry.search_registered_models() == []
 
 
 def test_an_s3_endpoint_that_does_not_answer_is_temporarily_unavailable(

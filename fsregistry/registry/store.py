@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
 from fsregistry.entities.registry import Prompt
+from fsregistry.mlruns.validation import validate_model_name, validate_new_model_name
 from fsregistry.registry.claims import Claims, SourceLocator, VersionLocation
 from fsregistry.registry.copies import Copies, copy_file
 from fsregistry.registry.edits import Edits
@@ -118,6 +119,8 @@ class RegistryStore:
             self._edits.delete_registered_model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        validate_model_name(name)
+        validate_new_model_name(new_name)  # refused before the hold makes its lock files
         with self._files.pinned(name, exclusive=True):
             return self._renames.rename_registered_model(name, new_name)
 
