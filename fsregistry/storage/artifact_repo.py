@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.storage import Storage, check_path, join, open_storage
+from fsregistry.storage.local import is_internal_name
 
 
 @dataclass
@@ -40,7 +41,33 @@ def _artifact_path(path: str | None) -> str:
         raise InvalidParameterValue(f"Invalid artifact path {path!r}: must be a string")
     if path.startswith("/") or "\\" in path:
         raise InvalidParameterValue(f"Invalid artifact path {path!r}: must be relative")
-    return check_path(path)
+    checked = check_path(path)
+    control = next((ch for ch in checked if ord(ch) < 32 or ord(ch) == 127), None)
+    if control is not None:
+        # S3 and GCS answer such keys differently (S3 lists them only URL-encoded; an
+        # emulator refuses the PutObject): a file that cannot be written everywhere is not.
+        raise InvalidParameterValue(
+            f"Invalid artifact path {path!r}: contains the control character {control!r}"
+        )
+    if any(is_internal_name(part) for part in checked.split("/")):
+        raise InvalidParameterValue(
+            f"Invalid artifact path {path!r}: '.<name>.fsreg-lock' and '.<name>.fsreg-tmp-<hex>' "
+            "are the names of fsregistry's lock and temp files, which listings hide"
+        )
+    return checked
+
+
+def _serialise(value: Any, as_yaml: bool) -> str:
+    """``value`` as JSON or YAML text; TypeError or ValueError when it cannot be."""
+    if not as_yaml:
+        return json.dumps(value, indent=2)
+    import yaml
+
+    try:
+        text: str = yaml.safe_dump(value, default_flow_style=False, allow_unicode=True)
+    except yaml.YAMLError as e:  # a value safe_dump has no representation for
+        raise TypeError(str(e)) from e
+    return text
 
 
 class ArtifactRepository:
@@ -81,16 +108,27 @@ class ArtifactRepository:
         self.storage.write(path, data)
 
     def log_text(self, text: str, artifact_file: str) -> None:
-        self.write_bytes(artifact_file, text.encode("utf-8"))
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidParameterValue(
+                f"Invalid text for artifact {artifact_file!r}: the character {text[e.start]!r} "
+                f"at position {e.start} is a lone surrogate, which UTF-8 cannot store"
+            ) from e
+        self.write_bytes(artifact_file, data)
 
     def log_dict(self, dictionary: Any, artifact_file: str) -> None:
-        """JSON, or YAML when the file name ends in .yaml/.yml (as MLflow decides)."""
-        if artifact_file.endswith((".yaml", ".yml")):
-            import yaml
-
-            text = yaml.safe_dump(dictionary, default_flow_style=False, allow_unicode=True)
-        else:
-            text = json.dumps(dictionary, indent=2)
+        """JSON, or YAML when the file name ends in .yaml/.yml (as MLflow decides). A value
+        neither can write (a complex number, a cycle, an int too long for ``str``) raises
+        InvalidParameterValue before anything is written."""
+        as_yaml = _artifact_path(artifact_file).endswith((".yaml", ".yml"))
+        try:
+            text = _serialise(dictionary, as_yaml)
+        except (TypeError, ValueError) as e:  # ValueError: cycles, ints over 4300 digits
+            raise InvalidParameterValue(
+                f"Cannot write {artifact_file!r}: the {type(dictionary).__name__} holds a value "
+                f"it cannot store: {e}"
+            ) from e
         self.log_text(text, artifact_file)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:

@@ -39,9 +39,10 @@ from fsregistry.mlruns.validation import (
     validate_experiment_name,
     validate_key,
     validate_tag,
+    validate_utf8,
 )
 from fsregistry.search import (
-    check_max_results,
+    check_paging,
     effective_order,
     matches,
     paginate,
@@ -164,7 +165,7 @@ class Experiments:
         page_token: str | bytes | None = None,
     ) -> PagedList[Experiment]:
         view = ViewType.from_any(view_type)
-        check_max_results(max_results, "experiments")
+        check_paging(max_results, "experiments", page_token)
         comparisons = parse_filter(filter_string, "experiments")
         clauses = effective_order(parse_order_by(order_by, "experiments"), "experiments")
         exp_dirs = self._locations.experiment_dirs(view)
@@ -185,9 +186,10 @@ class Experiments:
         tags: Mapping[str, Any] | Iterable[Any] | None = None,
     ) -> str:
         validate_experiment_name(name)
-        given_tags = tag_items(tags)
-        for key, value in given_tags:
+        given_tags = [
             validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
+            for key, value in tag_items(tags)
+        ]
         if artifact_location is not None:
             _check_artifact_location(artifact_location)
         existing = self.get_experiment_by_name(name)
@@ -207,8 +209,8 @@ class Experiments:
                 if holder.get("name") == name:
                     raise _experiment_exists(name, None) from None
                 continue  # id held by a renamed experiment: try the next one for this name
-            for key, value in given_tags:
-                self.storage.write(layout.experiment_tag(exp_id, key), str(value).encode())
+            for key, text in given_tags:  # as set_experiment_tag stores them ("" for None)
+                self.storage.write(layout.experiment_tag(exp_id, key), text.encode("utf-8"))
             return exp_id
         raise InvalidState(f"Could not allocate an experiment id for {name!r}")
 
@@ -320,6 +322,7 @@ def _check_artifact_location(location: str) -> None:
         raise InvalidParameterValue(
             f"Invalid artifact location {location!r}: cannot be a runs:/ or models:/ URI"
         )
+    validate_utf8(location, "artifact location")
 
 
 __all__ = ["Experiments"]
