@@ -29,7 +29,13 @@ from fsregistry.exceptions import (
 )
 from fsregistry.mlruns.metafile import now_ms
 from fsregistry.mlruns.uris import is_models_uri, parse_models_uri
-from fsregistry.mlruns.validation import validate_model_name
+from fsregistry.mlruns.validation import (
+    MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    tag_items,
+    validate_key,
+    validate_model_name,
+    validate_tag,
+)
 from fsregistry.registry.store import RegistryStore, SourceLocator
 from fsregistry.storage.artifact_repo import ArtifactRepository
 from fsregistry.tracking.store import TrackingStore
@@ -173,7 +179,7 @@ class Client:
 
         MlflowClient records ``"unknown"`` there (``fsregistry.start_run`` sets the tag).
         """
-        user = (tags or {}).get("mlflow.user")
+        user = next((v for k, v in tag_items(tags) if k == "mlflow.user"), None)
         return self._store.create_run(
             experiment_id, user_id=user, start_time=start_time, tags=tags, run_name=run_name
         )
@@ -351,10 +357,10 @@ class Client:
         self._artifacts(run_id).log_text(text, artifact_file)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
-        """Write a dict as JSON (YAML for .yaml/.yml). Differs: non-JSON values raise TypeError.
+        """Write a dict as JSON (YAML for .yaml/.yml). Differs: non-JSON values are refused.
 
-        MLflow writes ``str(value)`` for them; YAML is written with ``safe_dump`` and keeps
-        non-ASCII characters (MLflow escapes them).
+        They raise INVALID_PARAMETER_VALUE (MLflow writes ``str(value)`` for them); YAML is
+        written with ``safe_dump`` and keeps non-ASCII characters (MLflow escapes them).
         """
         self._artifacts(run_id).log_dict(dictionary, artifact_file)
 
@@ -521,6 +527,8 @@ class Client:
         """
         if key is None:
             raise InvalidParameterValue("set_model_version_tag needs a tag key")
+        # Checked before a stage is looked up (which reads, and may cache, every version).
+        validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
         number = self._version_or_stage(name, version, stage)
         self.registry_store.set_model_version_tag(name, number, key, value)
 
@@ -537,6 +545,7 @@ class Client:
         """
         if key is None:
             raise InvalidParameterValue("delete_model_version_tag needs a tag key")
+        validate_key(key, "tag key")  # before a stage is looked up, as above
         number = self._version_or_stage(name, version, stage)
         self.registry_store.delete_model_version_tag(name, number, key)
 
@@ -641,18 +650,22 @@ class Client:
                 tracking_uri=src_registry_uri,
                 registry_uri=src_registry_uri,
             )
-        dst.ensure_registered_model(dst_name)
         if artifact_uri is None:
+            source = f"models:/{src_mv.name}/{src_mv.version}"
+            # Resolved before the destination model is created (all-or-nothing).
+            located = self._locator()(source, src_mv.run_id, src_mv.model_id)
+            dst.ensure_registered_model(dst_name)
             return dst.create_model_version(
                 dst_name,
-                f"models:/{src_mv.name}/{src_mv.version}",
+                source,
                 run_id=src_mv.run_id,
                 tags=src_mv.tags,
                 run_link=src_mv.run_link,
                 description=src_mv.description,
                 model_id=src_mv.model_id,
-                locate=self._locator(),
+                locate=lambda _source, _run_id, _model_id: located,
             )
+        dst.ensure_registered_model(dst_name)
         provenance = {
             "fsregistry.copied_from": f"models:/{src_mv.name}/{src_mv.version}",
             "fsregistry.copied_from_registry": src.storage.root_uri,

@@ -24,10 +24,14 @@ SHOWN_CHARS = 100
 
 
 def shown(value: object, limit: int = SHOWN_CHARS) -> str:
-    """``repr(value)`` for a message, shortened when long: ``'aaaa'... (10000 characters)``."""
+    """``repr(value)`` for a message, shortened when long: ``'aaaa'... (10000 characters)``.
+    Never fails itself: ``repr`` of an int of more than 4300 digits raises ValueError."""
     if isinstance(value, str) and len(value) > limit:
         return f"{value[:limit]!r}... ({len(value)} characters)"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
     return text if len(text) <= limit + 2 else f"{text[:limit]}... ({len(text)} characters)"
 
 

@@ -7,7 +7,6 @@ stack is per thread, as in MLflow; the active experiment is per process.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import os
 import sys
@@ -32,7 +31,7 @@ from fsregistry.entities import (
     RunTag,
     ViewType,
 )
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist, shown
 from fsregistry.mlruns.metafile import now_ms
 from fsregistry.mlruns.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
@@ -148,6 +147,8 @@ def search_experiments(
 ) -> list[Experiment]:
     """All matching experiments (pages followed), like ``mlflow.search_experiments``
     (``max_results`` 0 or less: an empty list, as MLflow gives)."""
+    if max_results is not None:
+        _check_max_results(max_results)
     client = _client()
     out: list[Experiment] = []
     if max_results is not None and max_results < 1:
@@ -239,6 +240,8 @@ def start_run(
             "call start_run with nested=True; or end the active run first with end_run()."
         )
     run_id = run_id or os.environ.get("MLFLOW_RUN_ID") or None
+    # Checked before anything is written (resuming a run first marks it RUNNING).
+    given_tags = dict(validate_tag(k, v) for k, v in tag_items(tags))
     if run_id:
         existing = client.get_run(run_id)
         if existing.info.lifecycle_stage != "active":
@@ -249,8 +252,8 @@ def start_run(
                 f"not to experiment_id={experiment_id!r}"
             )
         client.store.update_run_info(run_id, run_status=RunStatus.RUNNING, run_name=run_name)
-        if tags:
-            client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        if given_tags:
+            client.log_batch(run_id, tags=[RunTag(k, v) for k, v in given_tags.items()])
         run = client.get_run(run_id)
     else:
         parent = parent_run_id or (active[-1].info.run_id if active and nested else None)
@@ -264,7 +267,7 @@ def start_run(
             all_tags[PARENT_RUN_ID_TAG] = parent
         if description is not None:
             all_tags["mlflow.note.content"] = description
-        all_tags.update(tags or {})
+        all_tags.update(given_tags)
         exp_id = str(experiment_id) if experiment_id is not None else _resolve_experiment_id()
         run = client.store.create_run(
             exp_id,
@@ -292,14 +295,17 @@ def last_active_run() -> Run | None:
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
-    """End the active run (buffered metrics are written first)."""
+    """End the active run (buffered metrics are written first). An invalid status is refused
+    with the run still active; as in MLflow, the run stops being active before the store is
+    written, so a store error cannot leave it stuck as the active run."""
     global _last_active_run_id
     stack = _stack()
     if not stack:
         return
+    final_status = RunStatus.from_any(status)
     run = stack.pop()
     _last_active_run_id = run.info.run_id
-    _client().set_terminated(run.info.run_id, RunStatus.from_any(status), now_ms())
+    _client().set_terminated(run.info.run_id, final_status, now_ms())
 
 
 def run_id_or_active(run_id: str | None = None) -> str:
@@ -400,6 +406,10 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
+    if artifact_path is not None and not isinstance(artifact_path, str):
+        raise InvalidParameterValue(
+            f"Invalid artifact path {artifact_path!r}: must be a string or None"
+        )
     uri = _client().get_run(run_id_or_active()).info.artifact_uri
     return f"{uri}/{artifact_path.lstrip('/')}" if artifact_path else uri
 
@@ -417,6 +427,7 @@ def search_runs(
 ) -> pandas.DataFrame | list[Run]:
     """Runs as a pandas DataFrame with MLflow's columns (or a list with output_format="list")."""
     client = _client()
+    _check_max_results(max_results)
     if output_format not in ("pandas", "list"):
         raise InvalidParameterValue(
             f"Unsupported output_format {output_format!r}: expected 'pandas' or 'list'"
@@ -449,6 +460,15 @@ def search_runs(
     if output_format == "list":
         return runs
     return runs_to_pandas(runs)
+
+
+def _check_max_results(value: object) -> None:
+    """A fluent search's overall limit: an int (0 or less gives no results, as in MLflow; the
+    page size each request asks for is checked by the store against MLflow's limit)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterValue(
+            f"Invalid value {shown(value)} for parameter 'max_results': it must be an integer"
+        )
 
 
 def runs_to_pandas(runs: Sequence[Run]) -> pandas.DataFrame:
@@ -506,6 +526,11 @@ def register_model(
     source, run_id, model_id = version_source(
         model_uri, tracking_uri=tracking_uri, registry=registry
     )
+    # Resolved before the model is created: a source that does not resolve (a stage or
+    # alias that holds no version) must not leave a new, empty model behind.
+    located = version_location(
+        source, run_id, model_id, tracking_uri=tracking_uri, registry=registry
+    )
     registry.ensure_registered_model(name)
     return registry.create_model_version(
         name,
@@ -513,5 +538,5 @@ def register_model(
         run_id=run_id,
         tags=tags,
         model_id=model_id,
-        locate=functools.partial(version_location, tracking_uri=tracking_uri, registry=registry),
+        locate=lambda _source, _run_id, _model_id: located,
     )

@@ -85,7 +85,7 @@ class RunStatus:
             name = status.strip().upper()
             if name in cls._TO_INT:
                 return name
-            if name.isdigit() and int(name) in cls._FROM_INT:
+            if name.isdecimal() and int(name) in cls._FROM_INT:
                 return cls._FROM_INT[int(name)]
         raise InvalidParameterValue(f"Invalid run status {status!r}")
 

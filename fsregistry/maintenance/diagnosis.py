@@ -512,7 +512,7 @@ class Scan:
             return
         alias = path.rsplit("/", 1)[-1]
         text = raw.decode("utf-8", errors="replace").strip()
-        if not text.isdigit():
+        if not text.isdecimal():
             problem = f"holds {text!r}, not a version number"
         elif int(text) not in versions:
             problem = f"points at version {text}, which does not exist"

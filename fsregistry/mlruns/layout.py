@@ -110,7 +110,7 @@ def parse_version_dir_name(dirname: str) -> int | None:
     if not dirname.startswith(VERSION_DIR_PREFIX):
         return None
     digits = dirname[len(VERSION_DIR_PREFIX) :]
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 def model_version_dir(name: str, version: int) -> str:

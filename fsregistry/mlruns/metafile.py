@@ -71,6 +71,9 @@ _WORDS: dict[str, Any] = {
     **{w: None for w in ("null", "Null", "NULL", "~")},
 }
 _NO_VALUE = object()
+# YAML line breaks besides "\n": PyYAML writes U+2028 and U+2029 raw inside a quoted scalar
+# (followed by the indentation it then strips), so a line of that file is not a line here.
+_OTHER_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
 def _scalar(text: str) -> Any:
@@ -93,6 +96,8 @@ def _scalar(text: str) -> Any:
 
 def _load_simple(text: str) -> dict[str, Any] | None:
     """Parse the flat shape MLflow writes, or None to let PyYAML decide."""
+    if any(brk in text for brk in _OTHER_LINE_BREAKS):
+        return None  # a quoted scalar may span lines this reader does not split at
     out: dict[str, Any] = {}
     nested: dict[str, Any] | None = None
     empty_blocks: set[str] = set()  # "key:" lines with nothing below are null in YAML

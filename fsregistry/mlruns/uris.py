@@ -79,7 +79,7 @@ def parse_models_uri(uri: str) -> ModelUri:
     name, suffix, sub = parts[0], parts[1], "/".join(parts[2:])
     if not suffix.strip():
         raise _improper(uri)
-    if suffix.isdigit():
+    if suffix.isdecimal():  # what int() reads: "²" is a digit but not a number
         return ModelUri(uri, name=name, version=int(suffix), sub_path=sub)
     if suffix.lower() == LATEST:
         return ModelUri(uri, name=name, latest=True, sub_path=sub)

@@ -28,7 +28,8 @@ MAX_REGISTERED_MODEL_ALIAS_LENGTH = 255
 MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000
 
-# Colons are allowed as on MLflow for POSIX; such keys are not portable to Windows.
+# Colons are allowed as on MLflow for POSIX; such keys are not portable to Windows. Matched
+# with fullmatch: "$" alone also matches before a final newline ("a\n" passed as a key).
 _KEY_RE = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
@@ -49,7 +50,7 @@ def validate_key(key: Any, what: str = "key") -> str:
         raise _fail(f"Invalid {what} {key!r}: must not be empty")
     if len(key) > MAX_ENTITY_KEY_LENGTH:
         raise _fail(f"Invalid {what} {key[:40]!r}...: longer than {MAX_ENTITY_KEY_LENGTH}")
-    if not _KEY_RE.match(key):
+    if not _KEY_RE.fullmatch(key):
         raise _fail(
             f"Invalid {what} {key!r}: names may only contain alphanumerics, underscores (_), "
             "dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)"
@@ -63,10 +64,23 @@ def validate_key(key: Any, what: str = "key") -> str:
     return key
 
 
+def validate_utf8(value: str, what: str) -> str:
+    """Refuse a string UTF-8 cannot encode (lone surrogates such as ``'\\ud800'``, which
+    ``os.fsdecode`` and ``surrogateescape`` produce): every file and object key is UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _fail(
+            f"Invalid {what} {value[:40]!r}: the character {value[e.start]!r} at position "
+            f"{e.start} is a lone surrogate, which UTF-8 cannot store"
+        ) from e
+    return value
+
+
 def validate_value_length(value: str, limit: int, what: str, field: str = "value") -> str:
-    """``value`` if it holds no NUL and at most ``limit`` characters. The error carries
-    MLflow's text (``'<field>' exceeds the maximum length of <limit> characters``, ``field``
-    being MLflow's name for it) and the start of the value."""
+    """``value`` if it holds no NUL nor lone surrogate and at most ``limit`` characters. The
+    error carries MLflow's text (``'<field>' exceeds the maximum length of <limit>
+    characters``, ``field`` being MLflow's name for it) and the start of the value."""
     if "\x00" in value:
         raise _fail(f"Invalid {what} {value[:40]!r}: contains a NUL character")
     if len(value) > limit:
@@ -74,41 +88,63 @@ def validate_value_length(value: str, limit: int, what: str, field: str = "value
             f"Invalid {what} {value[:40]!r}...: '{field}' exceeds the maximum length of "
             f"{limit} characters (it has {len(value)})"
         )
-    return value
+    return validate_utf8(value, what)
+
+
+def value_text(value: Any, what: str) -> str:
+    """A param or tag value as MLflow stores it, ``str(value)`` ("" for None), or why not:
+    ``str`` itself refuses some values (an int of more than 4300 digits raises ValueError)."""
+    if value is None:
+        return ""
+    try:
+        return str(value)
+    except (ValueError, TypeError) as e:
+        raise _fail(f"Invalid {what} of type {type(value).__name__}: str() refused it: {e}") from e
 
 
 def validate_param(key: Any, value: Any) -> tuple[str, str]:
     """Returns the key and the value as MLflow stores it (``str(value)``)."""
     validate_key(key, "param key")
-    text = "" if value is None else str(value)
+    what = f"value of param {key!r}"
     return key, validate_value_length(
-        text, MAX_PARAM_VAL_LENGTH, f"value of param {key!r}", "Param value"
+        value_text(value, what), MAX_PARAM_VAL_LENGTH, what, "Param value"
     )
 
 
 def validate_tag(key: Any, value: Any, limit: int = MAX_TAG_VAL_LENGTH) -> tuple[str, str]:
     validate_key(key, "tag key")
-    text = "" if value is None else str(value)
-    return key, validate_value_length(text, limit, f"value of tag {key!r}")
+    what = f"value of tag {key!r}"
+    return key, validate_value_length(value_text(value, what), limit, what)
+
+
+def validate_timestamp(value: Any, what: str) -> int:
+    """A time in ms since the epoch given by the user (a run's start or end): an integer of
+    any integral type (numpy's too), stored as a plain int; 0 to 2**63 - 1 as MLflow's int64."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise _fail(f"Invalid {what} {shown(value)}: must be an integer (milliseconds)")
+    number = int(value)
+    if not 0 <= number <= _INT64_MAX:
+        raise _fail(f"Invalid {what} {shown(value)}: must be between 0 and 2**63 - 1 ms")
+    return number
 
 
 def validate_metric(key: Any, value: Any, timestamp: Any, step: Any) -> tuple[str, float, int, int]:
     """Key, value as float (NaN and +/-inf allowed), timestamp ms >= 0, integer step."""
     validate_key(key, "metric key")
     if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        raise _fail(f"Invalid value {value!r} for metric {key!r}: must be a number")
+        raise _fail(f"Invalid value {shown(value)} for metric {key!r}: must be a number")
     try:
         fvalue = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError) as e:
-        raise _fail(f"Invalid value {value!r} for metric {key!r}: {e}") from e
+        raise _fail(f"Invalid value {shown(value)} for metric {key!r}: {e}") from e
     if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
-        raise _fail(f"Invalid timestamp {timestamp!r} for metric {key!r}: must be an integer")
+        raise _fail(f"Invalid timestamp {shown(timestamp)} for metric {key!r}: must be an integer")
     if not 0 <= int(timestamp) <= _INT64_MAX:
-        raise _fail(f"Invalid timestamp {timestamp!r} for metric {key!r}: must be >= 0 ms")
+        raise _fail(f"Invalid timestamp {shown(timestamp)} for metric {key!r}: must be >= 0 ms")
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise _fail(f"Invalid step {step!r} for metric {key!r}: must be an integer")
+        raise _fail(f"Invalid step {shown(step)} for metric {key!r}: must be an integer")
     if not -(2**63) <= int(step) <= _INT64_MAX:
-        raise _fail(f"Invalid step {step!r} for metric {key!r}: outside 64-bit range")
+        raise _fail(f"Invalid step {shown(step)} for metric {key!r}: outside 64-bit range")
     return key, fvalue, int(timestamp), int(step)
 
 
@@ -118,7 +154,7 @@ def format_metric_value(value: float) -> str:
 
 
 def validate_run_id(run_id: Any) -> str:
-    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+    if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
         raise _fail(f"Invalid run ID {shown(run_id)}: expected letters, digits, '_' or '-'")
     return run_id
 
@@ -126,8 +162,10 @@ def validate_run_id(run_id: Any) -> str:
 def validate_experiment_id(experiment_id: Any) -> str:
     if isinstance(experiment_id, bool) or not isinstance(experiment_id, str | int):
         raise _fail(f"Invalid experiment ID {shown(experiment_id)}: must be a string or integer")
+    if isinstance(experiment_id, int) and not 0 <= experiment_id <= _INT64_MAX:
+        raise _fail(f"Invalid experiment ID {shown(experiment_id)}: out of range")
     text = str(experiment_id)
-    if not _EXPERIMENT_ID_RE.match(text):
+    if not _EXPERIMENT_ID_RE.fullmatch(text):
         raise _fail(f"Invalid experiment ID {shown(text)}: expected letters, digits, '_' or '-'")
     return text
 
@@ -143,7 +181,7 @@ def validate_experiment_name(name: Any) -> str:
         )
     if "\x00" in name:
         raise _fail(f"Invalid experiment name {shown(name)}: contains a NUL character")
-    return name
+    return validate_utf8(name, "experiment name")
 
 
 def validate_model_name(name: Any) -> str:
@@ -158,7 +196,7 @@ def validate_model_name(name: Any) -> str:
     norm = posixpath.normpath(name)
     if norm != name or name in (".", "..") or name.startswith("."):
         raise _fail(f"Invalid registered model name {name!r}: must not be a relative path")
-    return name
+    return validate_utf8(name, "registered model name")
 
 
 # Names Windows reserves for devices, with or without an extension ("CON", "nul.txt").
@@ -215,15 +253,40 @@ def validate_alias(alias: Any) -> str:
         raise _fail(f"Invalid alias {shown(alias)}: must be a non-empty string")
     if len(alias) > MAX_REGISTERED_MODEL_ALIAS_LENGTH:
         raise _fail(f"Invalid alias {alias[:40]!r}...: too long")
-    if not _ALIAS_RE.match(alias):
+    if not _ALIAS_RE.fullmatch(alias):
         raise _fail(
             f"Invalid alias {alias!r}: may only contain alphanumerics, underscores and dashes"
         )
     if alias.lower() == "latest":
         raise _fail(f"Invalid alias {alias!r}: 'latest' (any case) is reserved")
-    if _VERSION_ALIAS_RE.match(alias):
+    if _VERSION_ALIAS_RE.fullmatch(alias):
         raise _fail(f"Invalid alias {alias!r}: names like 'v3' are reserved for versions")
     return alias
+
+
+def validate_dataset_input(item: Any) -> None:
+    """A run's dataset input (``DatasetInput``): MLflow's fields as strings (``schema`` and
+    ``profile`` may be None) with no NUL or lone surrogate, and tags with string keys and
+    values, as MLflow's ``_validate_dataset_inputs`` requires (less its SQL column sizes,
+    which its file store does not apply either)."""
+    dataset = getattr(item, "dataset", None)
+    if dataset is None or not hasattr(item, "tags"):
+        raise _fail(f"Invalid dataset input {shown(item)}: expected a DatasetInput with a dataset")
+    for field in ("name", "digest", "source_type", "source", "schema", "profile"):
+        value = getattr(dataset, field, None)
+        if value is None and field in ("schema", "profile"):
+            continue
+        if not isinstance(value, str):
+            raise _fail(f"Invalid dataset {field} {shown(value)}: must be a string")
+        validate_value_length(value, 2**31, f"dataset {field}")
+    if isinstance(item.tags, str | bytes) or not isinstance(item.tags, Iterable):
+        raise _fail(f"Invalid dataset input tags {shown(item.tags)}: expected a list of InputTag")
+    for tag in item.tags:
+        key, value = getattr(tag, "key", None), getattr(tag, "value", None)
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise _fail(f"Invalid dataset input tag {shown(tag)}: key and value must be strings")
+        validate_value_length(key, MAX_ENTITY_KEY_LENGTH, "dataset input tag key")
+        validate_value_length(value, MAX_TAG_VAL_LENGTH, f"value of dataset input tag {key!r}")
 
 
 def tag_items(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str, Any]]:
@@ -232,11 +295,11 @@ def tag_items(tags: Mapping[str, Any] | Iterable[Any] | None) -> list[tuple[str,
         return []
     if isinstance(tags, Mapping):
         return list(tags.items())
-    if isinstance(tags, str | bytes):
-        raise InvalidParameterValue(f"Invalid tags {tags!r}: expected a dict")
+    if isinstance(tags, str | bytes) or not isinstance(tags, Iterable):
+        raise InvalidParameterValue(f"Invalid tags {shown(tags)}: expected a dict")
     items: list[tuple[str, Any]] = []
     for t in tags:
         if not hasattr(t, "key") or not hasattr(t, "value"):
-            raise InvalidParameterValue(f"Invalid tag {t!r}: expected a dict or tag objects")
+            raise InvalidParameterValue(f"Invalid tag {shown(t)}: expected a dict or tag objects")
         items.append((t.key, t.value))
     return items

@@ -83,6 +83,7 @@ from fsregistry.mlruns.validation import (
     validate_model_name,
     validate_new_model_name,
     validate_run_id,
+    validate_utf8,
 )
 from fsregistry.registry.edits import Edits
 from fsregistry.registry.fields import (
@@ -342,6 +343,7 @@ class Claims:
         validate_model_name(name)
         if not isinstance(source, str) or not source.strip():
             raise InvalidParameterValue(f"Invalid model version source {source!r}")
+        validate_utf8(source, "model version source")
         if run_id is not None:
             validate_run_id(run_id)
         items = registry_tags(tags)

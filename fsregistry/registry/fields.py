@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fsregistry.entities.registry import STAGE_DELETED_INTERNAL
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist, shown
 from fsregistry.mlruns.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
     tag_items,
@@ -83,15 +83,15 @@ def incarnation(meta: Mapping[str, Any]) -> str | None:
 def version_number(version: Any) -> int:
     """A version given as int or digit string (MLflow accepts both) -> int >= 1."""
     if isinstance(version, bool):
-        raise InvalidParameterValue(f"Invalid model version {version!r}: must be an integer")
+        raise InvalidParameterValue(f"Invalid model version {shown(version)}: must be an integer")
     if isinstance(version, int):
         number = version
-    elif isinstance(version, str) and version.strip().isdigit():
+    elif isinstance(version, str) and version.strip().isdecimal():  # int() refuses "²"
         number = int(version.strip())
     else:
-        raise InvalidParameterValue(f"Invalid model version {version!r}: must be an integer")
+        raise InvalidParameterValue(f"Invalid model version {shown(version)}: must be an integer")
     if number < 1:
-        raise InvalidParameterValue(f"Invalid model version {version!r}: must be >= 1")
+        raise InvalidParameterValue(f"Invalid model version {shown(version)}: must be >= 1")
     return number
 
 
@@ -105,14 +105,14 @@ def optional_text(value: Any, what: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidParameterValue(f"Invalid {what} {value!r}: must be a string")
+        raise InvalidParameterValue(f"Invalid {what} {shown(value)}: must be a string")
     return validate_value_length(value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH, what)
 
 
 def lookup_alias(alias: Any) -> str:
     """An alias to look up or delete: MLflow's characters (reserved names are simply absent)."""
     if alias == "" or not isinstance(alias, str):
-        raise InvalidParameterValue(f"Invalid alias {alias!r}: must be a non-empty string")
+        raise InvalidParameterValue(f"Invalid alias {shown(alias)}: must be a non-empty string")
     try:
         return validate_alias(alias)
     except InvalidParameterValue:

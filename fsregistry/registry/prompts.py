@@ -57,8 +57,9 @@ class Prompts:
         description: str | None,
     ) -> RegisteredModel:
         """Create the model; a taken name raises MLflow's message for the two kinds."""
-        if tags is not None and not isinstance(tags, Mapping | str | bytes):
-            tags = list(tags)  # read twice: by the create, and to tell a prompt
+        if isinstance(tags, Iterable) and not isinstance(tags, Mapping | str | bytes):
+            tags = list(tags)  # read twice: by the create, and to tell a prompt (the create
+            # refuses anything else that is not a mapping)
         try:
             created: RegisteredModel = self._create_model(name, tags, description)
         except ResourceAlreadyExists as taken:

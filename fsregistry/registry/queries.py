@@ -41,7 +41,7 @@ from fsregistry.search import (
     Comparison,
     Kind,
     OrderClause,
-    check_max_results,
+    check_paging,
     effective_order,
     matches,
     paginate,
@@ -168,7 +168,7 @@ class Queries:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[RegisteredModel]:
-        check_max_results(max_results, "registered_models")
+        check_paging(max_results, "registered_models", page_token)
         comparisons = _registry_filter(filter_string, "registered_models")
         clauses = _distinct(
             effective_order(parse_order_by(order_by, "registered_models"), "registered_models")
@@ -201,6 +201,8 @@ class Queries:
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
+        if stages is not None and (isinstance(stages, str) or not isinstance(stages, Iterable)):
+            raise InvalidParameterValue(f"Invalid stages {stages!r}: expected a list of stages")
         wanted = [canonical_stage(s) for s in stages] if stages else list(ALL_STAGES)
         model = self.files.load(name)
         return latest_per_stage(self._versions_of(model), wanted)
@@ -252,7 +254,7 @@ class Queries:
         order_by: Sequence[str] | None = None,
         page_token: str | bytes | None = None,
     ) -> PagedList[ModelVersion]:
-        check_max_results(max_results, "model_versions")
+        check_paging(max_results, "model_versions", page_token)
         comparisons = _registry_filter(filter_string, "model_versions")
         clauses = _distinct(
             effective_order(parse_order_by(order_by, "model_versions"), "model_versions")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.search.grammar import Parser, Target, unexpected
 from fsregistry.search.rules import rules_for
 from fsregistry.search.terms import (
@@ -38,6 +39,12 @@ def parse_filter(filter_string: str | None, kind: Kind) -> list[Comparison]:
     InvalidParameterValue naming the offending piece for anything MLflow would reject,
     including operators or keys MLflow only rejects once it evaluates a row.
     """
+    if filter_string is not None and not isinstance(filter_string, str):
+        rules_for(kind)
+        raise InvalidParameterValue(
+            f"Invalid filter string {filter_string!r}: expected a string, "
+            f"got {type(filter_string).__name__}"
+        )
     if filter_string is None or not filter_string.strip():
         rules_for(kind)
         return []

@@ -11,7 +11,7 @@ without any, the kind's default order applies (:func:`default_order`). Tie-break
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from fsregistry.exceptions import InvalidParameterValue
@@ -33,6 +33,11 @@ def parse_order_by(order_by: Sequence[str] | None, kind: Kind) -> list[OrderClau
         # A bare string would otherwise be iterated character by character.
         raise InvalidParameterValue(
             f"Invalid order_by '{order_by}': expected a list of strings, got a single string"
+        )
+    if isinstance(order_by, bytes | Mapping) or not isinstance(order_by, Iterable):
+        raise InvalidParameterValue(
+            f"Invalid order_by {order_by!r}: expected a list of strings, "
+            f"got {type(order_by).__name__}"
         )
     return [_order_clause(clause, kind) for clause in order_by]
 

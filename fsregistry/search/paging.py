@@ -57,6 +57,16 @@ def check_max_results(max_results: object, kind: Kind, allow_zero: bool = False)
         )
 
 
+def check_paging(
+    max_results: object, kind: Kind, page_token: str | bytes | None, allow_zero: bool = False
+) -> None:
+    """Check ``max_results`` (``allow_zero`` as for check_max_results) and ``page_token``
+    before a search reads (and caches) anything: a bad argument is refused with the store
+    exactly as it was."""
+    check_max_results(max_results, kind, allow_zero)
+    decode_page_token(page_token)
+
+
 def encode_page_token(offset: int) -> str:
     """Token for the page starting at ``offset``; same bytes as MLflow's, as text."""
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -69,11 +79,15 @@ def decode_page_token(token: str | bytes | None) -> int:
 
     Extra JSON fields are ignored, so tokens from MLflow's other stores decode too.
     """
-    if token is None or len(token) == 0:
+    if token is None:
+        return 0
+    if not isinstance(token, str | bytes | bytearray):
+        _bad_token(token, f"expected a string, got {type(token).__name__}")
+    if len(token) == 0:
         return 0
     payload = _token_payload(token)
     offset = payload.get("offset") if isinstance(payload, dict) else None
-    if isinstance(offset, str) and offset.isdigit():
+    if isinstance(offset, str) and offset.isdecimal():  # not "²": a digit int() refuses
         # MLflow int()s the field, so a stringified offset is accepted too.
         offset = int(offset)
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -93,7 +107,7 @@ def _token_payload(token: str | bytes) -> object:
         _bad_token(token, "not base64-encoded JSON")
 
 
-def _bad_token(token: str | bytes, reason: str) -> NoReturn:
+def _bad_token(token: object, reason: str) -> NoReturn:
     shown = repr(token)
     if len(shown) > _SHOWN_TOKEN_CHARS:
         shown = shown[:_SHOWN_TOKEN_CHARS] + "..."

@@ -114,6 +114,10 @@ def _filesystem_class(url: str, protocol: str) -> Any:
         return fsspec.get_filesystem_class(protocol)
     except ImportError as e:
         raise _missing_implementation(url, protocol, e) from e
+    except ValueError as e:  # fsspec: "Protocol not known"
+        raise InvalidParameterValue(
+            f"Cannot open {url!r}: {protocol}:// is not a filesystem fsspec knows ({e})"
+        ) from e
 
 
 def _missing_implementation(url: str, protocol: str, error: ImportError) -> InvalidParameterValue:

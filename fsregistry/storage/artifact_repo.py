@@ -55,16 +55,37 @@ def _artifact_path(path: str | None) -> str:
         raise InvalidParameterValue(f"Invalid artifact path {shown(path)}: must be a string")
     if path.startswith("/") or "\\" in path:
         raise InvalidParameterValue(f"Invalid artifact path {shown(path)}: must be relative")
-    return check_path(path)
+    checked = check_path(path)
+    control = next((ch for ch in checked if ord(ch) < 32 or ord(ch) == 127), None)
+    if control is not None:
+        # S3 and GCS answer such keys differently (S3 lists them only URL-encoded; an
+        # emulator refuses the PutObject): a file that cannot be written everywhere is not.
+        raise InvalidParameterValue(
+            f"Invalid artifact path {shown(path)}: contains the control character {control!r}"
+        )
+    return checked
+
+
+def _serialise(value: Any, as_yaml: bool) -> str:
+    """``value`` as JSON or YAML text; TypeError or ValueError when it cannot be."""
+    if not as_yaml:
+        return json.dumps(value, indent=2)
+    import yaml
+
+    try:
+        text: str = yaml.safe_dump(value, default_flow_style=False, allow_unicode=True)
+    except yaml.YAMLError as e:  # a value safe_dump has no representation for
+        raise TypeError(str(e)) from e
+    return text
 
 
 def _refuse_internal_names(paths: list[str]) -> None:
     """Refuse artifact files named like fsregistry's own lock or temp files
-    (``.<name>#fsreg-lock``, ``.<name>#fsreg-tmp-<32 hex>``): on local disk listings would
-    hide them, so they could never be read back, and ``fsreg doctor`` could not tell them
-    from an interrupted upload's leftovers. Checked on every backend, so a tree copied to
-    local disk never holds one."""
-    bad = [p for p in paths if is_internal_name(p.rpartition("/")[2])]
+    (``.<name>#fsreg-lock``, ``.<name>#fsreg-tmp-<32 hex>``), or below a directory so named:
+    on local disk listings would hide them, so they could never be read back, and ``fsreg
+    doctor`` could not tell them from an interrupted upload's leftovers. Checked on every
+    backend, so a tree copied to local disk never holds one."""
+    bad = [p for p in paths if any(is_internal_name(part) for part in p.split("/"))]
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         raise InvalidParameterValue(
@@ -154,16 +175,27 @@ class ArtifactRepository:
         self.storage.write(path, data)
 
     def log_text(self, text: str, artifact_file: str) -> None:
-        self.write_bytes(artifact_file, text.encode("utf-8"))
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidParameterValue(
+                f"Invalid text for artifact {artifact_file!r}: the character {text[e.start]!r} "
+                f"at position {e.start} is a lone surrogate, which UTF-8 cannot store"
+            ) from e
+        self.write_bytes(artifact_file, data)
 
     def log_dict(self, dictionary: Any, artifact_file: str) -> None:
-        """JSON, or YAML when the file name ends in .yaml/.yml (as MLflow decides)."""
-        if artifact_file.endswith((".yaml", ".yml")):
-            import yaml
-
-            text = yaml.safe_dump(dictionary, default_flow_style=False, allow_unicode=True)
-        else:
-            text = json.dumps(dictionary, indent=2)
+        """JSON, or YAML when the file name ends in .yaml/.yml (as MLflow decides). A value
+        neither can write (a complex number, a cycle, an int too long for ``str``) raises
+        InvalidParameterValue before anything is written."""
+        as_yaml = _artifact_path(artifact_file).endswith((".yaml", ".yml"))
+        try:
+            text = _serialise(dictionary, as_yaml)
+        except (TypeError, ValueError) as e:  # ValueError: cycles, ints over 4300 digits
+            raise InvalidParameterValue(
+                f"Cannot write {artifact_file!r}: the {type(dictionary).__name__} holds a value "
+                f"it cannot store: {e}"
+            ) from e
         self.log_text(text, artifact_file)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:

@@ -258,6 +258,14 @@ def check_path(path: str) -> str:
         raise InvalidParameterValue(f"Invalid path {shown(path)}: contains a NUL character")
     if path.startswith("/") or "\\" in path:
         raise InvalidParameterValue(f"Invalid path {shown(path)}: must be relative and use '/'")
+    if not path.isascii():
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidParameterValue(
+                f"Invalid path {shown(path)}: a lone surrogate at position {e.start}, which no "
+                "file or object name can hold"
+            ) from e
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise InvalidParameterValue(f"Invalid path {shown(path)}: '..' is not allowed")

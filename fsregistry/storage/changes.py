@@ -281,7 +281,7 @@ def _setting() -> int | None:
     raw = os.environ.get("FSREG_CHANGE_FEED", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise InvalidParameterValue(
             f"Invalid FSREG_CHANGE_FEED={raw!r}: expected 0 (no change feed) or a number of "
             "inotify watches (unset: a quarter of fs.inotify.max_user_watches)"

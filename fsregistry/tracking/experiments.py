@@ -51,9 +51,10 @@ from fsregistry.mlruns.validation import (
     validate_experiment_name,
     validate_key,
     validate_tag,
+    validate_utf8,
 )
 from fsregistry.search import (
-    check_max_results,
+    check_paging,
     effective_order,
     matches,
     paginate,
@@ -212,7 +213,7 @@ class Experiments:
         page_token: str | bytes | None = None,
     ) -> PagedList[Experiment]:
         view = ViewType.from_any(view_type)
-        check_max_results(max_results, "experiments")
+        check_paging(max_results, "experiments", page_token)
         comparisons = parse_filter(filter_string, "experiments")
         clauses = effective_order(parse_order_by(order_by, "experiments"), "experiments")
         self.initialise()
@@ -232,10 +233,11 @@ class Experiments:
         tags: Mapping[str, Any] | Iterable[Any] | None = None,
     ) -> str:
         validate_experiment_name(name)
-        given_tags = tag_items(tags)
-        for key, value in given_tags:
+        given_tags = [
             validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
-        if artifact_location:
+            for key, value in tag_items(tags)
+        ]
+        if artifact_location:  # "" or None: the default location, as MLflow
             _check_artifact_location(artifact_location)
             artifact_location = absolute_location(artifact_location)
         existing = self.get_experiment_by_name(name)
@@ -254,8 +256,8 @@ class Experiments:
                 if holder.get("name") == name:
                     raise _experiment_exists(name, None) from None
                 continue  # id held by a renamed experiment: try the next one for this name
-            for key, value in given_tags:
-                self.storage.write(layout.experiment_tag(exp_id, key), str(value).encode())
+            for key, text in given_tags:  # as set_experiment_tag stores them ("" for None)
+                self.storage.write(layout.experiment_tag(exp_id, key), text.encode("utf-8"))
             return exp_id
         raise InvalidState(f"Could not allocate an experiment id for {name!r}")
 
@@ -372,6 +374,7 @@ def _check_artifact_location(location: str) -> None:
         raise InvalidParameterValue(
             f"Invalid artifact location {location!r}: cannot be a runs:/ or models:/ URI"
         )
+    validate_utf8(location, "artifact location")
 
 
 __all__ = ["Experiments"]

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from fsregistry.entities import LoggedModel, Metric
-from fsregistry.exceptions import ResourceDoesNotExist
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist, shown
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.storage import Storage
@@ -67,6 +67,8 @@ def _info_from_meta(meta: dict[str, Any], storage: Storage) -> LoggedModelInfo:
 
 def get_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
     """The LoggedModel ``model_id`` in any experiment of the tracking store on ``storage``."""
+    if not isinstance(model_id, str):
+        raise InvalidParameterValue(f"Invalid logged model ID {shown(model_id)}")
     if not model_id or "/" in model_id or model_id.startswith("."):
         raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
     candidates = [layout.logged_model_meta(d, model_id) for d in _experiment_dirs(storage)]

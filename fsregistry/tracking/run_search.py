@@ -41,7 +41,7 @@ from fsregistry.exceptions import (
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.validation import validate_experiment_id
 from fsregistry.search import (
-    check_max_results,
+    check_paging,
     effective_order,
     matches,
     paginate,
@@ -109,7 +109,8 @@ class RunSearch:
                 f"did you mean [{experiment_ids!r}]?"
             )
         view = ViewType.from_any(run_view_type)
-        check_max_results(max_results, "runs", allow_zero=True)  # 0: an empty page, as MLflow
+        # 0: an empty page, as MLflow gives
+        check_paging(max_results, "runs", page_token, allow_zero=True)
         comparisons = parse_filter(filter_string, "runs")
         clauses = effective_order(parse_order_by(order_by, "runs"), "runs")
         self._runs.flush()

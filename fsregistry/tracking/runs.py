@@ -41,13 +41,23 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fsregistry.entities import LifecycleStage, Metric, PagedList, Run, RunInfo, RunStatus, RunTag
+from fsregistry.entities import (
+    DatasetInput,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
 from fsregistry.entities import Param as ParamEntity
 from fsregistry.exceptions import (
     InvalidParameterValue,
     InvalidState,
     PathConflict,
     ResourceDoesNotExist,
+    shown,
 )
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.artifact_uris import append_uri_path
@@ -56,11 +66,13 @@ from fsregistry.mlruns.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_TAGS_PER_BATCH,
     tag_items,
+    validate_dataset_input,
     validate_experiment_id,
     validate_key,
     validate_metric,
     validate_param,
     validate_tag,
+    validate_timestamp,
 )
 from fsregistry.search import decode_page_token, paginate
 from fsregistry.tracking import records
@@ -153,6 +165,10 @@ class Runs:
             )
         run_name = run_name or tag_dict.get(RUN_NAME_TAG) or random_run_name()
         validate_tag(RUN_NAME_TAG, run_name)
+        if start_time is not None:
+            start_time = validate_timestamp(start_time, "start_time")
+        if user_id is not None:
+            user_id = validate_tag("mlflow.user", user_id)[1]
         exp_dir, meta = self._experiments.find_experiment_dir(experiment_id)
         if meta.get("lifecycle_stage") != LifecycleStage.ACTIVE or exp_dir != experiment_id:
             raise InvalidState(
@@ -215,8 +231,10 @@ class Runs:
         if run_status is not None:
             changes["status"] = RunStatus.to_int(RunStatus.from_any(run_status))
         if end_time is not None:
-            changes["end_time"] = int(end_time)
+            changes["end_time"] = validate_timestamp(end_time, "end_time")
         if run_name is not None:
+            if not isinstance(run_name, str):
+                raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
             validate_tag(RUN_NAME_TAG, run_name)
             changes["run_name"] = run_name
             self.storage.write(layout.run_tag(exp_dir, run_id, RUN_NAME_TAG), run_name.encode())
@@ -242,8 +260,8 @@ class Runs:
         )
 
     def delete_run(self, run_id: str) -> None:
-        self._active_checked.pop(run_id, None)
         exp_dir, _ = self._locations.locate_run(run_id)
+        self._active_checked.pop(run_id, None)
         self._locations.update_run_meta(
             exp_dir, run_id, lifecycle_stage=LifecycleStage.DELETED, deleted_time=now_ms()
         )
@@ -272,8 +290,12 @@ class Runs:
     ) -> None:
         """Validate everything first, check params against what is logged, then write.
 
-        Bad input or a conflicting param raises before any file is written.
+        Bad input or a conflicting param raises before any file is written. ``None`` stands
+        for an empty list.
         """
+        metrics = _batch_items(metrics, Metric, "metrics")
+        params = _batch_items(params, ParamEntity, "params")
+        tags = _batch_items(tags, RunTag, "tags")
         if (
             len(params) + len(tags) > MAX_PARAMS_TAGS_PER_BATCH * 10
             or len(metrics) > MAX_METRICS_PER_BATCH * 10
@@ -355,8 +377,12 @@ class Runs:
 
     # -- inputs -----------------------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None) -> None:
-        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does. The run
-        must be active, even with no datasets (MLflow 3)."""
+        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does; all
+        are checked before the first is written. The run must be active, even with no
+        datasets (MLflow 3)."""
+        datasets = _batch_items(datasets, DatasetInput, "datasets", ("dataset", "tags"))
+        for dataset_input in datasets:
+            validate_dataset_input(dataset_input)
         exp_dir = self._active_run_dir(run_id)
         for dataset_input in datasets or ():
             ds = dataset_input.dataset
@@ -417,6 +443,28 @@ def _json_or_none(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
         return None
+
+
+def _batch_items(
+    items: Any, kind: type, what: str, fields: tuple[str, ...] = ("key", "value")
+) -> list[Any]:
+    """One of log_batch's lists: ``kind`` objects, or any with the same fields (MLflow's own
+    entities); None is an empty list. Anything else is refused, naming what it was."""
+    if items is None:
+        return []
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise InvalidParameterValue(
+            f"Invalid {what} {shown(items)}: expected a list of {kind.__name__} objects"
+        )
+    if kind is Metric:
+        fields = ("key", "value", "timestamp", "step")
+    out = list(items)
+    for item in out:
+        if not all(hasattr(item, f) for f in fields):
+            raise InvalidParameterValue(
+                f"Invalid item {shown(item)} in {what}: expected a {kind.__name__}"
+            )
+    return out
 
 
 def _check_duplicate_params(params: Sequence[ParamEntity]) -> None:
