@@ -33,7 +33,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 import fsregistry
 from fsreg_testing import fuzz
 from fsreg_testing.fuzz import attempt
-from fsregistry import Client, config
+from fsregistry import Client, config, fluent
 from fsregistry.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from fsregistry.exceptions import FsRegistryException, ResourceDoesNotExist
 
@@ -61,6 +61,18 @@ class World:
 
     def fresh(self, prefix: str) -> str:
         return f"{prefix}-{next(_counter)}"
+
+
+@pytest.fixture(autouse=True)
+def _fluent_state() -> Iterator[None]:
+    """The fluent functions' process-wide state (active experiment, last run) as it was:
+    the fluent fuzzing points it at this test's store, which is gone afterwards."""
+    saved = (fluent._active_experiment_id, fluent._last_active_run_id)
+    yield
+    while fsregistry.active_run() is not None:
+        stack = fluent._stack()
+        stack.pop()
+    fluent._active_experiment_id, fluent._last_active_run_id = saved
 
 
 @pytest.fixture
@@ -361,7 +373,8 @@ def test_fuzz_runs(world: World, backend: str) -> None:
 def download_text(w: World, run_id: str, path: str) -> str:
     dst = w.tmp / w.fresh("dl")
     dst.mkdir()
-    return Path(w.client.download_artifacts(run_id, path, str(dst))).read_text(encoding="utf-8")
+    local = Path(w.client.download_artifacts(run_id, path, str(dst)))
+    return local.read_bytes().decode("utf-8")  # not read_text: it turns "\r\n" into "\n"
 
 
 def op_log_text(w: World, data: Any) -> None:

@@ -273,7 +273,7 @@ def test_end_run_with_a_bad_status_keeps_the_run_active(store_url: str) -> None:
     """end_run('DONE') popped the active run and then refused the status: the run stayed
     RUNNING in the store but was no longer the active run."""
     with config.using(tracking_uri=store_url):
-        run = fsregistry.start_run()
+        run = fsregistry.start_run(experiment_id=fsregistry.create_experiment("e"))
         with pytest.raises(InvalidParameterValue, match="status"):
             fsregistry.end_run("DONE")
         assert fsregistry.active_run() is run
@@ -314,7 +314,7 @@ def test_get_artifact_uri_refuses_a_path_that_is_not_a_string(store_url: str) ->
     """get_artifact_uri(1.5) raised AttributeError ('float' object has no attribute 'lstrip')."""
     with (
         config.using(tracking_uri=store_url),
-        fsregistry.start_run(),
+        fsregistry.start_run(experiment_id=Client(tracking_uri=store_url).create_experiment("e")),
         pytest.raises(InvalidParameterValue, match="artifact path"),
     ):
         fsregistry.get_artifact_uri(1.5)  # type: ignore[arg-type]
