@@ -106,11 +106,16 @@ class ResolvedModel(NamedTuple):
 
 
 def resolve_model(
-    uri: str, *, tracking_uri: str | None = None, registry_uri: str | None = None
+    uri: str,
+    *,
+    tracking_uri: str | None = None,
+    registry_uri: str | None = None,
+    with_digest: bool = False,
 ) -> ResolvedModel:
     """Resolve any accepted model URI (see module doc), reading each store once: an alias,
     stage or ``latest`` is resolved to one version, whose location and recorded digest go
-    together even if the alias moves meanwhile."""
+    together even if the alias moves meanwhile. The digest (one more read of the version)
+    is read only ``with_digest``: loaders need it, resolving a location does not."""
     if not isinstance(uri, str) or not uri.strip():
         raise InvalidParameterValue(f"Invalid model URI {uri!r}: expected a non-empty string")
     if is_runs_uri(uri):
@@ -128,11 +133,17 @@ def resolve_model(
     assert parsed.name is not None
     version = store.version_for_uri(parsed)
     location = store.get_model_version_download_uri(parsed.name, version)
-    digest = store.get_model_version(parsed.name, version).tags.get(MODEL_DIGEST_TAG)
+    digest = (
+        store.get_model_version(parsed.name, version).tags.get(MODEL_DIGEST_TAG)
+        if with_digest
+        else None
+    )
     if is_models_uri(location) or is_runs_uri(location):
         # A version whose recorded location is itself a model URI (hand-written registries):
         # follow it once more.
-        inner = resolve_model(location, tracking_uri=tracking_uri, registry_uri=registry_uri)
+        inner = resolve_model(
+            location, tracking_uri=tracking_uri, registry_uri=registry_uri, with_digest=with_digest
+        )
         return ResolvedModel(
             inner.location, join(inner.path, parsed.sub_path), digest or inner.digest
         )

@@ -56,15 +56,15 @@ class LocalModel(NamedTuple):
 
 def resolve_location(model_uri: str) -> str:
     """Artifact URI of the model directory named by ``model_uri`` (any accepted form)."""
-    return _resolve(model_uri).uri
+    return _resolve(model_uri, with_digest=False).uri
 
 
-def _resolve(model_uri: str) -> ResolvedModel:
+def _resolve(model_uri: str, *, with_digest: bool) -> ResolvedModel:
     if not isinstance(model_uri, str) or not model_uri.strip():
         raise InvalidParameterValue(f"Invalid model URI {model_uri!r}: expected a non-empty string")
     from fsregistry.uris import resolve_model
 
-    return resolve_model(os.fspath(model_uri))
+    return resolve_model(os.fspath(model_uri), with_digest=with_digest)
 
 
 def _repo(location: str) -> ArtifactRepository:
@@ -114,7 +114,7 @@ def local_model_dir(
     """
     digest = None
     if location is None:
-        resolved = _resolve(model_uri)
+        resolved = _resolve(model_uri, with_digest=True)
         location, digest = resolved.uri, resolved.digest
     local = local_path_or_none(location)
     if local is not None and dst_path is None:
