@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import venv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ __all__ = [
     "mlflow_python_env",
     "requirements",
     "run_mlflow",
+    "venv_name",
 ]
 
 #: MLflow versions the project is tested against (3.18.0 does not install cleanly from the
@@ -74,12 +77,24 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "fsregistry-mlflow"
 
 
-def requirements(version: str) -> list[str]:
-    """pip requirement strings of the venv for MLflow ``version``."""
+def requirements(version: str, extras: Sequence[str] = ()) -> list[str]:
+    """pip requirement strings of the venv for MLflow ``version`` plus ``extras``."""
     reqs = [f"mlflow-skinny=={version}", "pandas", "scikit-learn", "cloudpickle"]
     if int(version.split(".")[0]) >= 3:
         reqs.append("skops")
-    return reqs
+    return reqs + sorted(set(extras))
+
+
+def venv_name(version: str, extras: Sequence[str] = ()) -> str:
+    """Directory name of the venv: ``mlflow-<version>``, plus ``+<extra>`` per extra package.
+
+    A venv with extras (e.g. ``("matplotlib", "xgboost")`` for flavor or evaluate tests) is a
+    separate cached venv, so adding a package never rebuilds the base one other tests share.
+    """
+    name = f"mlflow-{version}"
+    for extra in sorted(set(extras)):
+        name += "+" + re.sub(r"[^A-Za-z0-9._-]", "_", extra)
+    return name
 
 
 def _venv_python(venv_dir: Path) -> Path:
@@ -107,20 +122,21 @@ def _is_ready(venv_dir: Path, reqs: list[str]) -> bool:
     return isinstance(recorded, dict) and recorded.get("requirements") == reqs
 
 
-def mlflow_python(version: str) -> Path:
-    """Path of a python in the cached venv for MLflow ``version``; builds the venv if needed."""
+def mlflow_python(version: str, extras: Sequence[str] = ()) -> Path:
+    """Path of a python in the cached venv for MLflow ``version`` (+ ``extras``); builds it."""
     if version not in MLFLOW_VERSIONS:
         raise ValueError(f"unsupported MLflow version {version!r}; known: {MLFLOW_VERSIONS}")
     root = cache_root()
-    venv_dir = root / f"mlflow-{version}"
-    reqs = requirements(version)
+    name = venv_name(version, extras)
+    venv_dir = root / name
+    reqs = requirements(version, extras)
     if _is_ready(venv_dir, reqs):
         return _venv_python(venv_dir)
 
     from filelock import FileLock, Timeout
 
     root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(root / f"mlflow-{version}.lock"))
+    lock = FileLock(str(root / f"{name}.lock"))
     try:
         lock.acquire(timeout=_LOCK_TIMEOUT_S)
     except Timeout as exc:
@@ -205,14 +221,16 @@ def run_mlflow(
     cwd: str | os.PathLike[str],
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    extras: Sequence[str] = (),
 ) -> Any:
     """Run ``code`` with MLflow ``version``'s python in ``cwd``; return its last stdout line as JSON.
 
     ``env`` is added to the inherited environment (after ``MLFLOW_ALLOW_FILE_STORE=true`` and
-    the other defaults, so it can override them). ``cwd`` matters to MLflow 3: its default
+    the other defaults, so it can override them). ``extras`` selects the venv that also has
+    those packages (see ``venv_name``). ``cwd`` matters to MLflow 3: its default
     tracking URI is ``./mlruns`` only if that directory already holds experiments.
     """
-    python = mlflow_python(version)
+    python = mlflow_python(version, extras)
     with tempfile.TemporaryDirectory(prefix="fsreg-mlflow-code-") as tmp:
         script = Path(tmp) / "snippet.py"
         script.write_text(code, encoding="utf-8")
