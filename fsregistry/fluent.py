@@ -376,12 +376,28 @@ def delete_tag(key: str) -> None:
 
 
 def log_input(
-    dataset: Dataset, context: str | None = None, tags: Mapping[str, str] | None = None
+    dataset: Any = None,
+    context: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    model: Any = None,
 ) -> None:
+    """Record a dataset (an ``fsregistry.data`` dataset or a ``Dataset`` entity) as an input
+    of the active run, started if none. Differs: ``model=`` (a LoggedModel input) is refused."""
+    if model is not None:
+        raise InvalidParameterValue(
+            f"log_input(model={model!r}): LoggedModel inputs are not supported by fsregistry"
+        )
+    if dataset is None:
+        raise InvalidParameterValue("log_input needs a dataset (got dataset=None)")
+    entity = dataset._to_mlflow_entity() if hasattr(dataset, "_to_mlflow_entity") else dataset
+    if not isinstance(entity, Dataset):
+        raise InvalidParameterValue(
+            f"log_input expects an fsregistry.data dataset or a Dataset entity, got {dataset!r}"
+        )
     input_tags = [InputTag(k, v) for k, v in (tags or {}).items()]
     if context is not None:
         input_tags.append(InputTag("mlflow.data.context", context))
-    _client().log_inputs(run_id_or_active(), [DatasetInput(dataset, input_tags)])
+    _client().log_inputs(run_id_or_active(), [DatasetInput(entity, input_tags)])
 
 
 # -- artifacts --------------------------------------------------------------------------------

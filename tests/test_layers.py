@@ -40,6 +40,7 @@ FLOORS: dict[str, int] = {
     "artifacts": 4,
     "models": 5,
     "types": 5,
+    "data": 5,
     "pyfunc": 6,
     "sklearn": 6,
     "envs": 7,
