@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from fsregistry import (
         types as types,
     )
+    from fsregistry.autologging import autolog as autolog
     from fsregistry.client import Client as Client
     from fsregistry.client import MlflowClient as MlflowClient
     from fsregistry.entities import ViewType as ViewType

@@ -44,6 +44,7 @@ FLOORS: dict[str, int] = {
     "pyfunc": 6,
     "sklearn": 6,
     "envs": 7,
+    "autologging": 7,
     "serving": 7,
     "cli": 8,
     "maintenance": 8,

@@ -369,3 +369,65 @@ __all__ = [
     "log_model",
     "save_model",
 ]
+
+
+def autolog(
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    max_tuning_runs: int | None = 5,
+    log_post_training_metrics: bool = True,
+    serialization_format: str = SERIALIZATION_FORMAT_CLOUDPICKLE,
+    registered_model_name: str | None = None,
+    pos_label: Any = None,
+    extra_tags: dict[str, Any] | None = None,
+) -> None:
+    """Enable (or, with ``disable=True``, undo) scikit-learn autologging; see
+    :mod:`fsregistry.sklearn.autologging`. Differs: no plot or ``estimator.html`` artifacts,
+    no LoggedModel links; ``disable_for_unsupported_versions`` has no effect (every
+    scikit-learn fsregistry supports is supported)."""
+    from fsregistry.sklearn import autologging
+
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidParameterValue(
+            f"Unrecognized serialization format {serialization_format!r}: expected one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
+    if extra_tags is not None and not isinstance(extra_tags, dict):
+        raise InvalidParameterValue(
+            f"Invalid `extra_tags` type: expecting dictionary, received "
+            f"`{type(extra_tags).__name__}`"
+        )
+    if max_tuning_runs is not None and (
+        not isinstance(max_tuning_runs, int)
+        or isinstance(max_tuning_runs, bool)
+        or max_tuning_runs < 0
+    ):
+        raise InvalidParameterValue(
+            f"`max_tuning_runs` must be non-negative integer or None, got {max_tuning_runs!r}"
+        )
+    if disable:
+        autologging.uninstall()
+        return
+    tags = {k: v for k, v in (extra_tags or {}).items() if k != autologging.AUTOLOGGING_TAG}
+    autologging.install(
+        autologging.AutologConfig(
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            log_models=log_models,
+            log_datasets=log_datasets,
+            exclusive=exclusive,
+            silent=silent,
+            max_tuning_runs=max_tuning_runs,
+            log_post_training_metrics=log_post_training_metrics,
+            serialization_format=serialization_format,
+            registered_model_name=registered_model_name,
+            pos_label=pos_label,
+            extra_tags=tags,
+        )
+    )
