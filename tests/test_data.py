@@ -272,10 +272,13 @@ def test_spark_dataset(spark: Any, tmp_path: Path) -> None:
         [(1, 2.5, "a", True, dt.date(2020, 1, 1), [1, 2]), (2, 3.5, "b", False, None, [3])],
         "i long, f double, s string, b boolean, d date, arr array<int>",
     )
+    assert df.count() == 2  # warm the executors up before the timed approximate count
     ds = fsregistry.data.from_spark(df, table_name="db.tbl", name="sp", targets="f")
     d = ds.to_dict()
     assert d["source_type"] == "spark" and json.loads(d["source"]) == {"table_name": "db.tbl"}
-    assert json.loads(d["profile"]) == {"approx_count": 2}
+    # Spark's approximate count answers what it has after 5 s (MLflow's timeout): on a busy
+    # machine that can be nothing yet, which MLflow records as "unknown" too.
+    assert json.loads(d["profile"]) in ({"approx_count": 2}, {"approx_count": "unknown"})
     assert json.loads(d["schema"]) == {
         "mlflow_colspec": [
             {"type": "long", "name": "i", "required": True},

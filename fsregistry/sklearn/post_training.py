@@ -16,8 +16,9 @@ as MLflow 3.17 does.
 * Each run gets ``metric_info.json``: metric key -> the call, e.g.
   ``accuracy_score(y_true=y_test, y_pred=y_pred)``.
 * Nothing is logged inside an autologged fit. With the eval dataset, ``log_datasets`` records
-  it as an ``eval`` input. Failures are warnings. Differs: scorers' ``_score_func`` (used by
-  ``cross_val_score(scoring=...)``) are not patched.
+  it as an ``eval`` input. Failures are warnings. Scorers are not patched: MLflow patches the
+  ``_score_func`` of the scorers ``sklearn.metrics.get_scorer`` returns, which are fresh
+  copies in scikit-learn 1.x, so that changes nothing there either.
 """
 
 from __future__ import annotations
