@@ -35,9 +35,9 @@ candidates, log nothing), as MLflow 3.17 does:
 
 Any failure while logging is a warning (none with ``silent=True``); ``fit`` itself always
 runs and its result or exception is what the caller sees. Each run also gets
-``estimator.html``. Differs from MLflow: no confusion-matrix/ROC/precision-recall plot
-artifacts (MLflow draws them when matplotlib is installed), and no LoggedModel params or
-metric-to-model links.
+``estimator.html`` and classifiers the plots of :mod:`fsregistry.sklearn.plots`. Differs
+from MLflow: no LoggedModel params, and metric lines do not name the training dataset or the
+model (MLflow 3 links them; that is the LoggedModel API's part).
 """
 
 from __future__ import annotations
@@ -370,6 +370,12 @@ def _log_after(
         )
     ts = now_ms()
     client.log_batch(run_id, metrics=[Metric(k, float(v), ts, 0) for k, v in metrics.items()])
+    import sklearn.base
+
+    if sklearn.base.is_classifier(estimator) and y is not None:
+        from fsregistry.sklearn import plots
+
+        _guarded(plots.log_classifier_plots, run_id, estimator, x, y, weight, warn)
     _guarded(_log_estimator_html, run_id, estimator)
     if not is_search(estimator):
         return
