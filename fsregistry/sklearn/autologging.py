@@ -36,8 +36,10 @@ candidates, log nothing), as MLflow 3.17 does:
 Any failure while logging is a warning (none with ``silent=True``); ``fit`` itself always
 runs and its result or exception is what the caller sees. Each run also gets
 ``estimator.html`` and classifiers the plots of :mod:`fsregistry.sklearn.plots`. Differs
-from MLflow: no LoggedModel params, and metric lines do not name the training dataset or the
-model (MLflow 3 links them; that is the LoggedModel API's part).
+from MLflow: no LoggedModel params or model links; and metric lines do not name the
+training dataset: MLflow 3 appends its name and digest to each line, which MLflow 2.22's
+file store refuses as malformed, so fsregistry writes MLflow 2's three fields and both read
+the run.
 """
 
 from __future__ import annotations
