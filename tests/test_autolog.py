@@ -198,12 +198,20 @@ def test_disable_restores_every_original() -> None:
     accuracy = __import__("sklearn.metrics").metrics.accuracy_score
     grid_fit = GridSearchCV.fit
     fsregistry.sklearn.autolog()
+    fsregistry.autolog()  # enabling again replaces the patches, never stacks them
     assert LogisticRegression.fit is not fit and GridSearchCV.fit is not grid_fit
-    fsregistry.sklearn.autolog(disable=True)
+    assert LogisticRegression.fit.__wrapped__ is fit  # type: ignore[attr-defined]
+    fsregistry.autolog(disable=True)
     assert LogisticRegression.fit is fit and GridSearchCV.fit is grid_fit
     assert LinearRegression.score is score
     assert __import__("sklearn.metrics").metrics.accuracy_score is accuracy
     assert "fit" not in vars(LogisticRegression) or vars(LogisticRegression)["fit"] is fit
+
+
+def test_exclude_flavors(tmp_path: Path) -> None:
+    fit = LogisticRegression.fit
+    fsregistry.autolog(exclude_flavors=["sklearn"])
+    assert LogisticRegression.fit is fit and autologging.config is None
 
 
 def test_disable_logs_nothing(tmp_path: Path) -> None:

@@ -102,6 +102,7 @@ class _Patch:
     own: bool  # the attribute was in owner.__dict__ (else inherited: delete to restore)
 
 
+_ORIGINAL = "__fsreg_autolog_original__"  # on each wrapper: the function it wraps
 _state = threading.local()
 _lock = threading.RLock()
 _patches: list[_Patch] = []
@@ -154,7 +155,11 @@ def patch_method(cls: type, name: str, make: Callable[[Any], Any]) -> None:
     if callable(raw) and not isinstance(raw, type):
         own = name in vars(cls)
         _patches.append(_Patch(cls, name, raw, own))
-        setattr(cls, name, make(raw))
+        # A subclass inheriting an already patched method wraps the original, not the wrapper.
+        original = getattr(raw, _ORIGINAL, raw)
+        wrapper = make(original)
+        setattr(wrapper, _ORIGINAL, original)
+        setattr(cls, name, wrapper)
     elif hasattr(raw, "fn") and (hasattr(raw, "check") or hasattr(raw, "delegate_names")):
         if any(p.owner is raw for p in _patches):
             return  # one descriptor shared by subclasses: patch it once
@@ -184,7 +189,6 @@ def _fit_wrapper(original: Any) -> Any:
     def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
         return autologged_fit(original, self, args, kwargs)
 
-    patched.__fsreg_autolog_original__ = original  # type: ignore[attr-defined]
     return patched
 
 
