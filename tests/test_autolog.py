@@ -350,3 +350,17 @@ def test_datasets_and_metrics_on_every_backend(store_url: str) -> None:
     evaluation = fsregistry.data.from_pandas(holdout).digest
     assert contexts == sorted([("train", train, "code"), ("eval", evaluation, "code")])
     assert got.data.metrics["training_r2_score"] == pytest.approx(model.score(frame, yr))
+
+
+def test_inherited_methods_wrap_the_original_once() -> None:
+    """A class inheriting a method from another patched class (ExtraTreeClassifier.fit from
+    DecisionTreeClassifier) wraps the original, not the parent's wrapper."""
+    fsregistry.sklearn.autolog()
+    stacked = [
+        f"{cls.__name__}.{name}"
+        for cls in autologging.estimators_to_patch()
+        for name in ("fit", "fit_transform", "fit_predict", "predict", "transform", "score")
+        if hasattr(getattr(vars(cls).get(name), "__wrapped__", None), autologging._ORIGINAL)
+    ]
+    assert stacked == []
+    assert "fit" in vars(__import__("sklearn.tree").tree.ExtraTreeClassifier)  # patched there
