@@ -364,3 +364,21 @@ def test_inherited_methods_wrap_the_original_once() -> None:
     ]
     assert stacked == []
     assert "fit" in vars(__import__("sklearn.tree").tree.ExtraTreeClassifier)  # patched there
+
+
+def test_bench_script_runs(tmp_path: Path) -> None:
+    """bench/autolog.py (fsregistry only, one repeat) completes and reports every column."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "autolog.json"
+    subprocess.run(
+        [sys.executable, str(root / "bench" / "autolog.py"), "--repeats", "1", "--json", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    (row,) = json.loads(out.read_text())
+    assert row["tool"] == "fsregistry"
+    assert {"plain_ms", "autolog_ms", "autolog_no_model_ms"} <= set(row)
