@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from fsregistry import (
         types as types,
     )
+    from fsregistry import (
+        xgboost as xgboost,
+    )
     from fsregistry.client import Client as Client
     from fsregistry.client import MlflowClient as MlflowClient
     from fsregistry.entities import ViewType as ViewType
