@@ -21,9 +21,10 @@ from fsreg_testing.mlflow_env import run_mlflow
 from fsreg_testing.serving import serve
 
 #: The MLflow venv of the flavor round-trip tests: MLflow 3.17.2 plus every framework whose
-#: flavor fsregistry has (one venv for all of them: built once, ~70 MB more than the base one).
+#: flavor fsregistry has (one venv for all of them, built once), and pyarrow: pandas 3 pickles
+#: (statsmodels results) refer to it.
 MLFLOW_VERSION = "3.17.2"
-MLFLOW_EXTRAS = ("lightgbm", "statsmodels", "xgboost-cpu")
+MLFLOW_EXTRAS = ("lightgbm", "pyarrow", "statsmodels", "xgboost-cpu")
 
 #: MLflow 3 refuses to unpickle models unless this is set (skops included).
 MLFLOW_ENV = {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}
@@ -35,10 +36,11 @@ def run_flavor_mlflow(code: str, cfg: dict[str, Any], cwd: Path) -> Any:
     return run_mlflow(MLFLOW_VERSION, snippet, cwd=cwd, env=MLFLOW_ENV, extras=MLFLOW_EXTRAS)
 
 
-#: MLflow loads what fsregistry logged: ``cfg = {"tracking_uri", "flavor", "cases": [[uri,
-#: {column: values}], ...]}``; ``NATIVE(model, X)`` (defined by the caller before this code)
-#: predicts with the natively loaded model. Prints ``{uri: {"native": [...], "pyfunc": [...],
-#: "conf": flavor conf}}``.
+#: MLflow loads what fsregistry logged: ``load_cases(cfg)`` with ``cfg = {"tracking_uri",
+#: "flavor", "cases": [[uri, {column: values}], ...]}``; ``NATIVE(model, X)`` (defined by the
+#: caller before this code) predicts with the natively loaded model. Returns ``{uri:
+#: {"native": [...], "pyfunc": [...], "conf": flavor conf, ...}}``. A test's snippet calls it
+#: and then logs MLflow's own models, so one MLflow process serves both directions.
 MLFLOW_LOADS = r"""
 import importlib, json
 import numpy as np
@@ -49,20 +51,23 @@ import mlflow.pyfunc
 cfg = json.loads(CFG)
 mlflow.set_tracking_uri(cfg["tracking_uri"])
 mlflow.set_registry_uri(cfg["tracking_uri"])
-flavor = importlib.import_module("mlflow." + cfg["flavor"])
-out = {}
-for uri, data in cfg["cases"]:
-    X = pd.DataFrame(data)
-    native = flavor.load_model(uri)
-    info = mlflow.models.get_model_info(uri)
-    out[uri] = {
-        "native": np.asarray(NATIVE(native, X)).tolist(),
-        "pyfunc": np.asarray(mlflow.pyfunc.load_model(uri).predict(X)).tolist(),
-        "conf": info.flavors[cfg["flavor"]],
-        "pyfunc_conf": info.flavors["python_function"],
-        "signature": info.signature.to_dict() if info.signature else None,
-    }
-print(json.dumps(out))
+
+
+def load_cases(cfg):
+    flavor = importlib.import_module("mlflow." + cfg["flavor"])
+    out = {}
+    for uri, data in cfg["cases"]:
+        X = pd.DataFrame(data)
+        native = flavor.load_model(uri)
+        info = mlflow.models.get_model_info(uri)
+        out[uri] = {
+            "native": np.asarray(NATIVE(native, X)).tolist(),
+            "pyfunc": np.asarray(mlflow.pyfunc.load_model(uri).predict(X)).tolist(),
+            "conf": info.flavors[cfg["flavor"]],
+            "pyfunc_conf": info.flavors["python_function"],
+            "signature": info.signature.to_dict() if info.signature else None,
+        }
+    return out
 """
 
 

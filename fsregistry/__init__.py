@@ -21,6 +21,9 @@ if TYPE_CHECKING:
         artifacts as artifacts,
     )
     from fsregistry import (
+        lightgbm as lightgbm,
+    )
+    from fsregistry import (
         models as models,
     )
     from fsregistry import (
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
     )
     from fsregistry import (
         sklearn as sklearn,
+    )
+    from fsregistry import (
+        statsmodels as statsmodels,
     )
     from fsregistry import (
         types as types,

@@ -168,7 +168,8 @@ def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path)
         f"""
         import sys
         import fsregistry
-        fsregistry.xgboost.FLAVOR_NAME, fsregistry.flavors.Flavor
+        fsregistry.xgboost.FLAVOR_NAME, fsregistry.lightgbm.FLAVOR_NAME
+        fsregistry.statsmodels.FLAVOR_NAME, fsregistry.flavors.Flavor
         sys.argv = ["fsreg", "ls", "models", "-t", {url!r}]
         from fsregistry.cli.app import main
         try:

@@ -217,27 +217,20 @@ def test_scoring_server(local_tracking: str, tmp_path: Path) -> None:
     assert got == model.predict(X).tolist()
 
 
-MLFLOW_XGB_LOADS = (
+MLFLOW_XGB = (
     "import xgboost\n"
     "def NATIVE(m, X):\n"
     "    return m.predict(xgboost.DMatrix(X) if isinstance(m, xgboost.Booster) else X)\n"
-) + MLFLOW_LOADS
-
-MLFLOW_XGB_LOGS = r"""
-import json
-import numpy as np
-import pandas as pd
-import mlflow, mlflow.xgboost
+    + MLFLOW_LOADS
+    + r"""
+import mlflow.xgboost
 import xgboost as xgb
 
-cfg = json.loads(CFG)
-mlflow.set_tracking_uri(cfg["tracking_uri"])
-mlflow.set_registry_uri(cfg["tracking_uri"])
+out = {"loaded": load_cases(cfg)}
 X = pd.DataFrame(cfg["X"])
 y = np.asarray(cfg["y"])
 booster = xgb.train({"max_depth": 2, "eta": 0.5}, xgb.DMatrix(X, label=y), num_boost_round=4)
 clf = xgb.XGBClassifier(n_estimators=4, max_depth=2).fit(X, y)
-out = {}
 with mlflow.start_run() as run:
     b = mlflow.xgboost.log_model(booster, name="booster", input_example=X[:2],
                                  registered_model_name="ml-xgb")
@@ -247,6 +240,7 @@ out["booster"] = {"uri": f"runs:/{run.info.run_id}/booster", "model_uri": b.mode
 out["clf"] = {"uri": f"runs:/{run.info.run_id}/clf", "pred": clf.predict(X).tolist()}
 print(json.dumps(out))
 """
+)
 
 
 @pytest.mark.mlflow
@@ -265,12 +259,11 @@ def test_mlflow_round_trip_both_directions(local_tracking: str, tmp_path: Path) 
         ["models:/fs-xgb/1", X.to_dict("list")],
         [infos["clf"].model_uri, X.to_dict("list")],
     ]
-    tracking_uri = Path(local_tracking).as_uri()
-    got = run_flavor_mlflow(
-        MLFLOW_XGB_LOADS,
-        {"tracking_uri": tracking_uri, "flavor": "xgboost", "cases": cases},
-        tmp_path,
+    cfg = {"flavor": "xgboost", "cases": cases, "X": X.to_dict("list"), "y": y.tolist()}
+    logged = run_flavor_mlflow(
+        MLFLOW_XGB, {"tracking_uri": Path(local_tracking).as_uri(), **cfg}, tmp_path
     )
+    got = logged["loaded"]
     for (uri, _), kind in zip(cases, ("booster", "booster", "clf"), strict=True):
         expected = native_predict(models[kind], X).tolist()
         assert got[uri]["native"] == expected, uri
@@ -278,12 +271,7 @@ def test_mlflow_round_trip_both_directions(local_tracking: str, tmp_path: Path) 
     assert got["models:/fs-xgb/1"]["conf"] == infos["booster"].flavors["xgboost"]
     assert got["models:/fs-xgb/1"]["signature"] == infos["booster"].signature.to_dict()
 
-    # MLflow logs, fsregistry loads
-    logged = run_flavor_mlflow(
-        MLFLOW_XGB_LOGS,
-        {"tracking_uri": tracking_uri, "X": X.to_dict("list"), "y": y.tolist()},
-        tmp_path,
-    )
+    # MLflow logged its own models in the same process; fsregistry loads them
     for uri in (logged["booster"]["uri"], logged["booster"]["model_uri"], "models:/ml-xgb/1"):
         native = fxgb.load_model(uri)
         assert isinstance(native, xgb.Booster)

@@ -68,19 +68,22 @@ class Flavor:
 
     name: str  # the MLmodel flavor key, e.g. "xgboost"
     package: str  # the framework's import name, e.g. "xgboost"
-    extra: str  # the fsregistry extra that installs it: pip install 'fsregistry[<extra>]'
     version_key: str  # flavor-conf key of the framework version, e.g. "xgb_version"
     loader_module: str  # the python_function loader_module, e.g. "mlflow.xgboost"
-    distribution: str | None = None  # pip name when no installed distribution provides package
+    extra: str | None = None  # fsregistry's extra for it: pip install 'fsregistry[<extra>]'
+    distribution: str | None = None  # its pip name (default: package) when there is no extra
 
     def require(self) -> ModuleType:
-        """The framework module, or an ``InvalidParameterValue`` naming the extra to install."""
+        """The framework module, or an ``InvalidParameterValue`` naming what to install."""
         try:
             return importlib.import_module(self.package)
         except ImportError as exc:
+            install = (
+                f"'fsregistry[{self.extra}]'" if self.extra else (self.distribution or self.package)
+            )
             raise InvalidParameterValue(
                 f"The {self.name} flavor needs the {self.package} package, which cannot be "
-                f"imported ({exc}): pip install 'fsregistry[{self.extra}]'"
+                f"imported ({exc}): pip install {install}"
             ) from None
 
     def version(self) -> str:
