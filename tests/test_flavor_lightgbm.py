@@ -255,6 +255,12 @@ def test_mlflow_round_trip_both_directions(local_tracking: str, tmp_path: Path) 
         assert got[uri]["conf"] == infos[kind].flavors["lightgbm"], uri
 
     # MLflow logged its own models in the same process; fsregistry loads them
+    for theirs_name, ours_kind in (("booster", "booster"), ("cloudpickle", "pickle")):
+        theirs = fsregistry.models.get_model_info(f"runs:/{logged['run_id']}/{theirs_name}")
+        ours = infos[ours_kind].flavors
+        assert {k: sorted(v) for k, v in theirs.flavors.items()} == {
+            k: sorted(v) for k, v in ours.items()
+        }
     run_uri = f"runs:/{logged['run_id']}"
     for uri in (f"{run_uri}/booster", "models:/ml-lgb/1"):
         native = flgb.load_model(uri)

@@ -212,6 +212,10 @@ def test_mlflow_round_trip_both_directions(local_tracking: str, tmp_path: Path) 
         assert got["native"] == got["pyfunc"] == expected, uri
         assert got["conf"] == info.flavors["statsmodels"]
         assert info.signature is not None and got["signature"] == info.signature.to_dict()
+    theirs = fsregistry.models.get_model_info(logged["uri"]).flavors
+    assert {k: sorted(v) for k, v in theirs.items()} == {
+        k: sorted(v) for k, v in info.flavors.items()
+    }
     for uri in (logged["uri"], "models:/ml-sm/1"):
         assert fsm.load_model(uri).predict(X).tolist() == logged["pred"], uri
         assert pyfunc.load_model(uri).predict(X).tolist() == logged["pred"], uri

@@ -272,6 +272,10 @@ def test_mlflow_round_trip_both_directions(local_tracking: str, tmp_path: Path) 
     assert got["models:/fs-xgb/1"]["signature"] == infos["booster"].signature.to_dict()
 
     # MLflow logged its own models in the same process; fsregistry loads them
+    theirs = fsregistry.models.get_model_info(logged["booster"]["uri"]).flavors
+    ours = infos["booster"].flavors
+    assert {k: sorted(v) for k, v in theirs.items()} == {k: sorted(v) for k, v in ours.items()}
+    assert theirs["python_function"]["loader_module"] == ours["python_function"]["loader_module"]
     for uri in (logged["booster"]["uri"], logged["booster"]["model_uri"], "models:/ml-xgb/1"):
         native = fxgb.load_model(uri)
         assert isinstance(native, xgb.Booster)
