@@ -151,3 +151,28 @@ def test_a_missing_framework_is_named() -> None:
     )
     with pytest.raises(InvalidParameterValue, match=r"pip install 'fsregistry\[x\]'$"):
         extra.require()
+
+
+DIR_FLAVOR = kit.Flavor(name="dirdata", package="json", version_key="v", loader_module=__name__)
+
+
+class _Constant(kit.ModelWrapper):
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return [self.model] * len(data)
+
+
+def _load_pyfunc(path: str) -> _Constant:
+    """This module is the loader of DIR_FLAVOR models, whose data is a directory."""
+    local = kit.pyfunc_model_dir(DIR_FLAVOR, path)
+    return _Constant(Path(local.file(), "value.txt").read_text())
+
+
+def test_pyfunc_loader_gets_a_data_directory(tmp_path: Path) -> None:
+    def write(model_dir: str) -> kit.SavedData:
+        Path(model_dir, "payload").mkdir()
+        Path(model_dir, "payload", "value.txt").write_text("forty-two")
+        return kit.SavedData(data="payload", requirements=["json-is-stdlib"])
+
+    kit.save_model(DIR_FLAVOR, tmp_path / "m", kit.ModelOptions(), write, None)
+    model = pyfunc.load_model(str(tmp_path / "m"))
+    assert model.predict(pd.DataFrame({"a": [1, 2]})) == ["forty-two", "forty-two"]

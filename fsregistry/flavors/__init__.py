@@ -314,7 +314,9 @@ def pyfunc_model_dir(flavor: Flavor, path: str) -> LocalModel:
     as MLflow's pyfunc passes it); the model was already fetched and verified."""
     from fsregistry.models.model import Model
 
-    model_dir = os.path.dirname(os.path.abspath(path)) if os.path.isfile(path) else path
+    model_dir = path  # the data may be a file or a directory inside the model directory
+    if not os.path.isfile(os.path.join(model_dir, "MLmodel")):
+        model_dir = os.path.dirname(os.path.abspath(path))
     meta = Model.load(model_dir)
     conf = flavor_conf(flavor, meta, model_dir)
     flavor.require()
