@@ -24,6 +24,9 @@ if TYPE_CHECKING:
         data as data,
     )
     from fsregistry import (
+        lightgbm as lightgbm,
+    )
+    from fsregistry import (
         models as models,
     )
     from fsregistry import (
@@ -33,7 +36,13 @@ if TYPE_CHECKING:
         sklearn as sklearn,
     )
     from fsregistry import (
+        statsmodels as statsmodels,
+    )
+    from fsregistry import (
         types as types,
+    )
+    from fsregistry import (
+        xgboost as xgboost,
     )
     from fsregistry.autologging import autolog as autolog
     from fsregistry.client import Client as Client

@@ -155,3 +155,30 @@ def test_cli_on_a_bucket_without_the_extra(env: dict[str, str], args: list[str])
         f"imported (No module named {package}). Install it with: pip install "
         f"'fsregistry[{extra}]' [INVALID_PARAMETER_VALUE]"
     ]
+
+
+FRAMEWORKS = ("xgboost", "lightgbm", "statsmodels", "sklearn", "pandas")
+
+
+def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path) -> None:
+    """``import fsregistry``, its flavor modules and ``fsreg ls models`` import no framework
+    (each is imported when a model is saved or loaded)."""
+    url = str(tmp_path / "mlruns")
+    proc = run_python(
+        f"""
+        import sys
+        import fsregistry
+        fsregistry.xgboost.FLAVOR_NAME, fsregistry.lightgbm.FLAVOR_NAME
+        fsregistry.statsmodels.FLAVOR_NAME, fsregistry.flavors.Flavor
+        sys.argv = ["fsreg", "ls", "models", "-t", {url!r}]
+        from fsregistry.cli.app import main
+        try:
+            main()
+        except SystemExit:
+            pass
+        print(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules), file=sys.stderr)
+        """,
+        env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"

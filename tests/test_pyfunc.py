@@ -133,12 +133,12 @@ def test_save_model_argument_errors(tmp_path: Path) -> None:
 def test_unsupported_flavor_is_a_clear_error(tmp_path: Path) -> None:
     from fsregistry.models import Model
 
-    model_dir = tmp_path / "xgb"
+    model_dir = tmp_path / "catboost"
     model_dir.mkdir()
-    Model(flavors={"python_function": {"loader_module": "mlflow.xgboost"}}).save(
+    Model(flavors={"python_function": {"loader_module": "mlflow.catboost"}}).save(
         model_dir / "MLmodel"
     )
-    with pytest.raises(InvalidParameterValue, match=r"mlflow\.xgboost"):
+    with pytest.raises(InvalidParameterValue, match=r"mlflow\.catboost"):
         pyfunc.load_model(str(model_dir))
     with pytest.raises(InvalidParameterValue, match="only available for custom"):
         sk = tmp_path / "sk"

@@ -4,9 +4,11 @@ and save/log custom Python models.
 :func:`load_model` returns a :class:`PyFuncModel` whose ``predict(data, params=None)``
 enforces the model's input signature (missing columns and unsafe type changes are errors;
 safe conversions such as ``int32 -> int64`` are applied, as MLflow does) and its params schema.
-Flavors: scikit-learn (``loader_module: mlflow.sklearn``) and custom models
-(``mlflow.pyfunc.model``), whether written by fsregistry or by MLflow 2.x/3.x; other
-``loader_module`` values are imported as given (a custom loader module, as in MLflow).
+Flavors: scikit-learn (``loader_module: mlflow.sklearn``), custom models
+(``mlflow.pyfunc.model``), xgboost, lightgbm and statsmodels, whether written by fsregistry or
+by MLflow 2.x/3.x; ``mlflow.<name>`` of a third-party flavor registered under the entry point
+group ``fsregistry.flavors``; other ``loader_module`` values are imported as given (a custom
+loader module, as in MLflow).
 
 **Loading a pickled model runs code from the store**; the model's files are checked against
 the hashes recorded when it was saved before anything is unpickled (``verify=True``), see
@@ -46,6 +48,9 @@ _LOADERS = {
     "mlflow.pyfunc.model": "fsregistry.pyfunc.model",
     "fsregistry.sklearn": "fsregistry.sklearn",
     "fsregistry.pyfunc.model": "fsregistry.pyfunc.model",
+    "mlflow.xgboost": "fsregistry.xgboost",
+    "mlflow.lightgbm": "fsregistry.lightgbm",
+    "mlflow.statsmodels": "fsregistry.statsmodels",
 }
 
 
@@ -161,8 +166,20 @@ class PyFuncModel:
         return yaml.safe_dump({"fsregistry.pyfunc.loaded_model": info}, default_flow_style=False)
 
 
+def _entry_point_loader(loader_module: str) -> str | None:
+    """The module a third-party flavor registered (entry point group ``fsregistry.flavors``,
+    named after the flavor) for ``mlflow.<flavor>`` or that flavor's own loader module."""
+    from importlib.metadata import entry_points
+
+    name = loader_module.removeprefix("mlflow.")
+    for ep in entry_points(group="fsregistry.flavors"):
+        if ep.name in (name, loader_module):
+            return str(ep.value).split(":", 1)[0]
+    return None
+
+
 def _loader(loader_module: str) -> Callable[..., Any]:
-    target = _LOADERS.get(loader_module)
+    target = _LOADERS.get(loader_module) or _entry_point_loader(loader_module)
     if target is None and loader_module.startswith("mlflow."):
         supported = sorted(k for k in _LOADERS if k.startswith("mlflow."))
         raise InvalidParameterValue(
