@@ -51,6 +51,12 @@ def get_tracking_uri() -> str:
     )
 
 
+def is_tracking_uri_set() -> bool:
+    """Whether ``set_tracking_uri`` or an environment variable names the tracking store
+    (``mlflow.is_tracking_uri_set``)."""
+    return bool(_tracking_uri or _from_env("FSREG_TRACKING_URI", "MLFLOW_TRACKING_URI"))
+
+
 def set_registry_uri(uri: str | os.PathLike[str]) -> None:
     """Keep the model registry somewhere else than tracking (``mlflow.set_registry_uri``)."""
     global _registry_uri

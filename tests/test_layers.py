@@ -37,6 +37,8 @@ FLOORS: dict[str, int] = {
     "uris": 4,
     "client": 4,
     "fluent": 4,
+    "fluent_more": 4,
+    "media": 4,
     "artifacts": 4,
     "models": 5,
     "types": 5,
