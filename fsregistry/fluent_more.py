@@ -79,7 +79,10 @@ def restore_run(run_id: str) -> None:
 
 
 def restore_experiment(experiment_id: str) -> None:
-    """Restore a deleted experiment. Differs as ``Client.restore_experiment`` does."""
+    """Restore a deleted experiment. Differs: an active one is INVALID_STATE.
+
+    MLflow raises RESOURCE_DOES_NOT_EXIST for an experiment that is not deleted.
+    """
     _client().restore_experiment(experiment_id)
 
 

@@ -26,6 +26,7 @@ PACKAGE = Path(fsregistry.__file__).parent
 FLOORS: dict[str, int] = {
     "exceptions": 0,
     "namespace": 0,
+    "mlflow_api": 0,
     "package": 0,
     "storage": 1,
     "mlruns": 2,
