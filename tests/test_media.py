@@ -239,6 +239,12 @@ mlflow.set_experiment("media")
 table = mlflow.load_table("t.json", extra_columns=["run_id"])
 out["table"] = table.to_dict(orient="list")
 out["run_ids"] = {"parent": parent, "child": child}
+pics = mlflow.load_table("pics/p.json")
+out["pics"] = pics["pic"].tolist()
+out["pic_sizes"] = [
+    mlflow.artifacts.load_image(f"runs:/{parent}/" + cell[key]).size
+    for cell in out["pics"] for key in ("filepath", "compressed_filepath")
+]
 print(json.dumps(out))
 """
 
@@ -253,6 +259,8 @@ def _write_media(root: Path) -> dict[str, str]:
         fsregistry.log_image(image, "static.png")
         fsregistry.log_table({"q": ["a", "b"], "s": [1, 2]}, "t.json")
         fsregistry.log_table({"q": ["c"], "s": [3]}, "t.json")
+        pictures = [PIL_Image.new("RGB", (512, 256), (9, 9, 9)), fsregistry.Image(image)]
+        fsregistry.log_table({"pic": pictures, "n": [1, 2]}, "pics/p.json")
         with fsregistry.start_run(nested=True, tags={"name": "child"}) as child:
             fsregistry.log_table({"q": ["d"], "s": [4]}, "t.json")
     return {"parent": parent.info.run_id, "child": child.info.run_id}
@@ -270,11 +278,15 @@ def test_mlflow_reads_media_fsregistry_wrote(tmp_path: Path) -> None:
     assert theirs["parent_of_child"] and theirs["parent_of_parent"]
     assert theirs["tags"]["mlflow.loggedImages"] == "True"
     assert json.loads(theirs["tags"]["mlflow.loggedArtifacts"]) == [
-        {"path": "t.json", "type": "table"}
+        {"path": "t.json", "type": "table"},
+        {"path": "pics/p.json", "type": "table"},
     ]
     assert len(theirs["images"]) == 2
     assert theirs["images"][0].startswith("images/sample~x+step+2+timestamp+1700000000000+")
-    assert theirs["files"] == ["images", "static.png", "t.json"]
+    assert theirs["files"] == ["images", "pics", "static.png", "t.json", "table_images"]
+    assert [c["type"] for c in theirs["pics"]] == ["image", "image"]
+    assert theirs["pics"][0]["filepath"].startswith("table_images/pics/p/")
+    assert theirs["pic_sizes"] == [[512, 256], [256, 128], [40, 20], [256, 128]]
     rows = sorted(
         zip(theirs["table"]["q"], theirs["table"]["s"], theirs["table"]["run_id"], strict=True)
     )
@@ -330,6 +342,10 @@ def test_fsregistry_reads_media_mlflow_wrote(tmp_path: Path) -> None:
     assert len(images) == 2
     assert images[0].startswith("images/sample~x+step+2+timestamp+1700000000000+")
     assert client._artifacts(ids["parent"]).read_bytes("fig.png").startswith(b"\x89PNG")
+    loaded = fsregistry.artifacts.load_image(f"runs:/{ids['parent']}/static.png")
+    assert loaded.size == (40, 20)
+    with pytest.raises(InvalidParameterValue, match="Unable to form a PIL Image"):
+        fsregistry.artifacts.load_image(f"runs:/{ids['parent']}/t.json")
     table = fsregistry.load_table("t.json", extra_columns=["run_id"])
     rows = sorted(zip(table["q"], table["s"], table["run_id"], strict=True))
     assert rows == [

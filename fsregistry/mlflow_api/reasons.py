@@ -100,8 +100,6 @@ EXACT: dict[str, str] = {
     "mlflow.data.from_huggingface": "Hugging Face datasets are not provided",
     "mlflow.data.from_tensorflow": "TensorFlow datasets are not provided",
     "mlflow.data.load_delta": "Delta tables are not provided",
-    # -- mlflow.artifacts ------------------------------------------------------------------
-    "mlflow.artifacts.load_image": "not provided yet (read the file with PIL.Image.open)",
 }
 
 PATTERNS: list[tuple[str, str, str]] = [

@@ -532,3 +532,10 @@ __all__ = [
     "save_model",
     "spark_udf",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """An MLflow name fsregistry lacks raises an AttributeError that says so."""
+    from fsregistry.mlflow_api import module_getattr
+
+    return module_getattr(__name__)(name)

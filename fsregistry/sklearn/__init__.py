@@ -372,3 +372,10 @@ __all__ = [
     "log_model",
     "save_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """An MLflow name fsregistry lacks raises an AttributeError that says so."""
+    from fsregistry.mlflow_api import module_getattr
+
+    return module_getattr(__name__)(name)
