@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from fsregistry.entities import FileInfo, PagedList, Run
 from fsregistry.exceptions import InvalidParameterValue, MlflowException, ResourceDoesNotExist
 from fsregistry.mlruns.metafile import now_ms
+from fsregistry.storage import local_path_of
 from fsregistry.storage.artifact_repo import ArtifactRepository
 
 if TYPE_CHECKING:
@@ -208,9 +209,31 @@ def _saved(save: Any, artifact_file: str) -> bytes:
     name = posixpath.basename(posixpath.normpath(artifact_file))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, name)
-        save(path)
+        try:
+            save(path)
+        except (ValueError, KeyError) as e:  # e.g. an extension no writer knows
+            raise MediaValueError(f"Cannot save {artifact_file!r}: {e}") from e
         with open(path, "rb") as f:
             return f.read()
+
+
+def _take_back(repo: ArtifactRepository, names: list[str]) -> None:
+    """Delete the new files ``names`` (fresh uuid names: nobody else's) and, on local disk,
+    the directories left empty above them (``rmdir``: never one another writer has put a
+    file in meanwhile)."""
+    for name in names:
+        repo.storage.delete(name)
+    root = local_path_of(repo.artifact_uri)
+    if root is None:
+        return
+    for name in names:
+        parent = posixpath.dirname(name)
+        while parent:
+            try:
+                os.rmdir(os.path.join(root, *parent.split("/")))
+            except OSError:
+                break  # not empty, or gone: leave it and those above
+            parent = posixpath.dirname(parent)
 
 
 def _check_table_file(artifact_file: str) -> None:
@@ -328,14 +351,17 @@ class MediaMethods:
                 written.append(name)
             self.set_tag(run_id, LOGGED_IMAGES_TAG, True)
         except BaseException:
-            for name in written:  # new uuid names: nobody else's files
-                repo.storage.delete(name)
+            _take_back(repo, written)
             raise
 
     def log_table(
         self: _Client, run_id: str, data: dict[str, Any] | pandas.DataFrame, artifact_file: str
     ) -> None:
-        """Write (or append to) a JSON/parquet table artifact. Same as MlflowClient."""
+        """Write (or append to) a JSON/parquet table artifact. Same as MlflowClient.
+
+        All or nothing (MLflow is not): if the tag cannot be set, the table and its image
+        files are put back as they were.
+        """
         import pandas
 
         _check_table_file(artifact_file)
@@ -379,8 +405,10 @@ class MediaMethods:
             if len(is_image) and all(is_image):
                 frame[column] = frame[column].map(image_cell)
         directory = posixpath.dirname(posixpath.normpath(artifact_file)) or None
+        previous: bytes | None = None
         if artifact_file in [f.path for f in self.list_artifacts(run_id, directory)]:
-            existing = _read_table(repo.read_bytes(artifact_file), artifact_file)
+            previous = repo.read_bytes(artifact_file)
+            existing = _read_table(previous, artifact_file)
             frame = pandas.concat([existing, frame], ignore_index=True)
         try:
             if artifact_file.endswith(".json"):
@@ -395,17 +423,23 @@ class MediaMethods:
             ) from e
         tags = json.loads(self.get_run(run_id).data.tags.get(LOGGED_ARTIFACTS_TAG, "[]"))
         written: list[str] = []
+        table_written = False
         try:
             for name, content in images.items():
                 repo.write_bytes(name, content)
                 written.append(name)
             repo.write_bytes(artifact_file, table)
+            table_written = True
             entry = {"path": artifact_file, "type": "table"}
             if entry not in tags:
                 self.set_tag(run_id, LOGGED_ARTIFACTS_TAG, json.dumps([*tags, entry]))
         except BaseException:
-            for name in written:  # fresh uuid names; the table itself is replaced whole
-                repo.storage.delete(name)
+            _take_back(repo, written)
+            if table_written:  # put the table back as it was
+                if previous is None:
+                    _take_back(repo, [artifact_file])
+                else:
+                    repo.write_bytes(artifact_file, previous)
             raise
 
     def load_table(

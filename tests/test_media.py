@@ -358,3 +358,35 @@ def test_fsregistry_reads_media_mlflow_wrote(tmp_path: Path) -> None:
     with fsregistry.start_run(run_id=ids["child"]):
         fsregistry.log_table({"q": ["e"], "s": [5]}, "t.json")
     assert fsregistry.load_table("t.json", run_ids=[ids["child"]])["q"].tolist() == ["d", "e"]
+
+
+def test_failed_media_calls_change_nothing(fluent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fsregistry.exceptions import StorageUnavailable
+
+    with fsregistry.start_run() as run:
+        fsregistry.log_table({"q": ["a"]}, "t.json")
+    client = Client()
+    rid = run.info.run_id
+    before = client._artifacts(rid).read_bytes("t.json")
+    with pytest.raises(ValueError, match=r"Cannot save 'x\.nope'"):
+        client.log_image(rid, np.zeros((2, 2)), "x.nope")
+
+    def failing_set_tag(*args: object, **kwargs: object) -> None:
+        raise StorageUnavailable("the store went away")
+
+    monkeypatch.setattr(Client, "set_tag", failing_set_tag)
+    pictures = [PIL_Image.new("RGB", (4, 4))]
+    with pytest.raises(StorageUnavailable):
+        client.log_table(rid, {"pic": pictures}, "new.json")
+    with pytest.raises(StorageUnavailable):
+        client.log_image(rid, np.zeros((2, 2)), key="k")
+    monkeypatch.undo()
+    # the appended table's tag entry already exists, so make the tag write fail differently:
+    # a table whose tag is new, appended to an existing file, is put back as it was
+    client.set_tag(rid, "mlflow.loggedArtifacts", "[]")
+    monkeypatch.setattr(Client, "set_tag", failing_set_tag)
+    with pytest.raises(StorageUnavailable):
+        client.log_table(rid, {"q": ["b"]}, "t.json")
+    monkeypatch.undo()
+    assert client._artifacts(rid).read_bytes("t.json") == before
+    assert _files(client, rid) == ["t.json"]
