@@ -239,6 +239,7 @@ mlflow.set_experiment("media")
 table = mlflow.load_table("t.json", extra_columns=["run_id"])
 out["table"] = table.to_dict(orient="list")
 out["run_ids"] = {"parent": parent, "child": child}
+out["fig_size"] = mlflow.artifacts.load_image(f"runs:/{parent}/plots/fig.png").size
 pics = mlflow.load_table("pics/p.json")
 out["pics"] = pics["pic"].tolist()
 out["pic_sizes"] = [
@@ -259,6 +260,14 @@ def _write_media(root: Path) -> dict[str, str]:
         fsregistry.log_image(image, "static.png")
         fsregistry.log_table({"q": ["a", "b"], "s": [1, 2]}, "t.json")
         fsregistry.log_table({"q": ["c"], "s": [3]}, "t.json")
+        matplotlib = pytest.importorskip("matplotlib")
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+        ax.plot([0, 1], [2, 3])
+        fsregistry.log_figure(fig, "plots/fig.png")
+        plt.close(fig)
         pictures = [PIL_Image.new("RGB", (512, 256), (9, 9, 9)), fsregistry.Image(image)]
         fsregistry.log_table({"pic": pictures, "n": [1, 2]}, "pics/p.json")
         with fsregistry.start_run(nested=True, tags={"name": "child"}) as child:
@@ -286,7 +295,8 @@ def test_mlflow_reads_media_fsregistry_wrote(tmp_path: Path, version: str) -> No
     ]
     assert len(theirs["images"]) == 2
     assert theirs["images"][0].startswith("images/sample~x+step+2+timestamp+1700000000000+")
-    assert theirs["files"] == ["images", "pics", "static.png", "t.json", "table_images"]
+    assert theirs["files"] == ["images", "pics", "plots", "static.png", "t.json", "table_images"]
+    assert theirs["fig_size"] == [100, 50]  # figsize x dpi
     assert [c["type"] for c in theirs["pics"]] == ["image", "image"]
     assert theirs["pics"][0]["filepath"].startswith("table_images/pics/p/")
     assert theirs["pic_sizes"] == [[512, 256], [256, 128], [40, 20], [256, 128]]
