@@ -205,6 +205,11 @@ def test_entities_iterate_as_key_value_pairs(fluent: str) -> None:
     assert dict(client.get_run(run.info.run_id).data)["params"] == {"p": "1"}
     rm = dict(client.get_registered_model("iter-model"))
     assert rm["name"] == "iter-model" and set(rm) >= {"aliases", "latest_versions", "tags"}
+    assert dict(client.list_artifacts(run.info.run_id)[0]) == {
+        "file_size": None,
+        "is_dir": True,
+        "path": "m",
+    }
     mv = dict(client.get_model_version("iter-model", 1))
     assert mv["version"] == 1 and mv["run_id"] == run.info.run_id
 
