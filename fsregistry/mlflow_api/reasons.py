@@ -62,7 +62,7 @@ EXACT: dict[str, str] = {
     # -- mlflow.models ---------------------------------------------------------------------
     "mlflow.models.FlavorBackend": "MLflow's serving backends; `fsreg serve` serves models",
     "mlflow.models.build_docker": (
-        "MLflow's image builder; `fsreg` writes a Docker build context instead"
+        "no Python function; the CLI has it: `fsreg models build-docker` / `generate-dockerfile`"
     ),
     "mlflow.models.add_libraries_to_model": SERVER,
     "mlflow.models.set_model": "models from code are not provided (pickled models only)",
@@ -77,8 +77,10 @@ EXACT: dict[str, str] = {
     "mlflow.pyfunc.set_prediction_context": GENAI,
     "mlflow.pyfunc.DBConnectArtifactCache": SERVER,
     "mlflow.pyfunc.Context": "MLflow's per-prediction tracing context (GenAI)",
-    "mlflow.pyfunc.EnvType": "environments are built by `fsreg env` (see fsregistry.envs)",
-    "mlflow.pyfunc.build_model_env": "environments are built by `fsreg env` (fsregistry.envs)",
+    "mlflow.pyfunc.EnvType": "model environments: `fsreg models prepare-env` (fsregistry.envs)",
+    "mlflow.pyfunc.build_model_env": (
+        "model environments: `fsreg models prepare-env` (fsregistry.envs)"
+    ),
     "mlflow.pyfunc.archive_directory": "MLflow's Spark UDF internals",
     "mlflow.pyfunc.extract_archive_to_dir": "MLflow's Spark UDF internals",
     "mlflow.pyfunc.get_default_conda_env": (
