@@ -150,6 +150,60 @@ if TYPE_CHECKING:
     from fsregistry.fluent import (
         start_run as start_run,
     )
+    from fsregistry.fluent_more import (
+        Image as Image,
+    )
+    from fsregistry.fluent_more import (
+        delete_experiment_tag as delete_experiment_tag,
+    )
+    from fsregistry.fluent_more import (
+        flush_artifact_async_logging as flush_artifact_async_logging,
+    )
+    from fsregistry.fluent_more import (
+        flush_async_logging as flush_async_logging,
+    )
+    from fsregistry.fluent_more import (
+        get_parent_run as get_parent_run,
+    )
+    from fsregistry.fluent_more import (
+        is_tracking_uri_set as is_tracking_uri_set,
+    )
+    from fsregistry.fluent_more import (
+        load_table as load_table,
+    )
+    from fsregistry.fluent_more import (
+        log_figure as log_figure,
+    )
+    from fsregistry.fluent_more import (
+        log_image as log_image,
+    )
+    from fsregistry.fluent_more import (
+        log_stream as log_stream,
+    )
+    from fsregistry.fluent_more import (
+        log_table as log_table,
+    )
+    from fsregistry.fluent_more import (
+        restore_experiment as restore_experiment,
+    )
+    from fsregistry.fluent_more import (
+        restore_run as restore_run,
+    )
+    from fsregistry.fluent_more import (
+        search_model_versions as search_model_versions,
+    )
+    from fsregistry.fluent_more import (
+        search_registered_models as search_registered_models,
+    )
+    from fsregistry.fluent_more import (
+        set_experiment_tag as set_experiment_tag,
+    )
+    from fsregistry.fluent_more import (
+        set_experiment_tags as set_experiment_tags,
+    )
+    from fsregistry.fluent_more import (
+        set_model_version_tag as set_model_version_tag,
+    )
 
 __getattr__, __dir__, _names = lazy_namespace(__name__, __file__)
 __all__ = [*_names, "__version__"]

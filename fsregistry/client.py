@@ -27,6 +27,8 @@ from fsregistry.exceptions import (
     InvalidParameterValue,
     ResourceDoesNotExist,
 )
+from fsregistry.media import MediaMethods
+from fsregistry.mlflow_api import NotProvidedMethods
 from fsregistry.mlruns.metafile import now_ms
 from fsregistry.mlruns.uris import is_models_uri, parse_models_uri
 from fsregistry.mlruns.validation import (
@@ -44,7 +46,7 @@ from fsregistry.uris import resolve_model_uri, version_location
 PARENT_RUN_ID_TAG = "mlflow.parentRunId"
 
 
-class Client:
+class Client(MediaMethods, NotProvidedMethods):
     """Low-level access to one tracking store (and registry), like ``MlflowClient``.
 
     ``tracking_uri``/``registry_uri`` default to the process settings

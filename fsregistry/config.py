@@ -11,6 +11,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.storage import is_store_url, open_storage
@@ -38,23 +39,38 @@ def _from_env(*names: str) -> str | None:
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
-    """Point tracking at a path or bucket URL for this process (``mlflow.set_tracking_uri``)."""
+    """Point tracking at a path or bucket URL for this process (``mlflow.set_tracking_uri``):
+    a string is kept as given, a ``Path`` becomes its absolute ``file://`` URI, as in MLflow."""
     global _tracking_uri
-    _tracking_uri = os.fspath(uri)
+    _tracking_uri = _as_uri(uri)
+
+
+def _as_uri(uri: str | os.PathLike[str]) -> str:
+    if isinstance(uri, Path):
+        return uri.absolute().resolve().as_uri()
+    return os.fspath(uri)
 
 
 def get_tracking_uri() -> str:
+    """The tracking URI (``mlflow.get_tracking_uri``): as set, else from the environment,
+    else ``./mlruns`` as an absolute ``file://`` URI, as MLflow returns its local default."""
     return (
         _tracking_uri
         or _from_env("FSREG_TRACKING_URI", "MLFLOW_TRACKING_URI")
-        or (DEFAULT_TRACKING_URI)
+        or Path(os.path.abspath(DEFAULT_TRACKING_URI)).as_uri()
     )
+
+
+def is_tracking_uri_set() -> bool:
+    """Whether ``set_tracking_uri`` or an environment variable names the tracking store
+    (``mlflow.is_tracking_uri_set``)."""
+    return bool(_tracking_uri or _from_env("FSREG_TRACKING_URI", "MLFLOW_TRACKING_URI"))
 
 
 def set_registry_uri(uri: str | os.PathLike[str]) -> None:
     """Keep the model registry somewhere else than tracking (``mlflow.set_registry_uri``)."""
     global _registry_uri
-    _registry_uri = os.fspath(uri)
+    _registry_uri = _as_uri(uri)
 
 
 def get_registry_uri() -> str:

@@ -73,7 +73,9 @@ def lazy_namespace(
     def __getattr__(name: str) -> Any:
         export = table.get(name)
         if export is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            from fsregistry.mlflow_api import MIRRORS, missing
+
+            raise missing(f"module {package!r}", MIRRORS.get(package, package), name)
         module = importlib.import_module(export.module)
         value = module if export.attr is None else getattr(module, export.attr)
         setattr(namespace, name, value)  # later lookups skip __getattr__

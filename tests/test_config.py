@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import fsregistry
 from fsregistry import Client, MlflowException, config
 from fsregistry.uris import resolve_model_uri
 
@@ -30,9 +31,28 @@ def clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def test_default_is_local_mlruns() -> None:
-    assert config.get_tracking_uri() == "./mlruns"
-    assert config.get_registry_uri() == "./mlruns"
+def test_default_is_local_mlruns_as_a_file_uri(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    expected = (tmp_path / "mlruns").absolute().as_uri()  # what MLflow returns for ./mlruns
+    assert expected.startswith("file:///")
+    assert config.get_tracking_uri() == expected
+    assert config.get_registry_uri() == expected
+    assert fsregistry.Client().tracking_uri == expected
+    with fsregistry.start_run() as run:
+        pass
+    fsregistry.fluent._active_experiment_id = None
+    assert (tmp_path / "mlruns" / "0" / run.info.run_id / "meta.yaml").is_file()
+
+
+def test_path_objects_become_file_uris_strings_stay(tmp_path: Path) -> None:
+    config.set_tracking_uri(tmp_path / "a")
+    assert config.get_tracking_uri() == (tmp_path / "a").resolve().as_uri()
+    config.set_registry_uri(tmp_path / "b")
+    assert config.get_registry_uri() == (tmp_path / "b").resolve().as_uri()
+    config.set_tracking_uri(str(tmp_path / "c"))
+    assert config.get_tracking_uri() == str(tmp_path / "c")  # as MLflow: kept as given
 
 
 def test_fsreg_variable_wins_over_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,7 +68,7 @@ def test_fsreg_variable_wins_over_mlflow(monkeypatch: pytest.MonkeyPatch) -> Non
 )
 def test_mlflow_server_uris_are_not_ours(monkeypatch: pytest.MonkeyPatch, server: str) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server)
-    assert config.get_tracking_uri() == "./mlruns"
+    assert config.get_tracking_uri() == Path("mlruns").absolute().as_uri()
 
 
 def test_explicit_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,7 +100,7 @@ def test_registry_uri_precedence_is_mlflows(
     a, b = _two_stores(tmp_path)
     assert Client(tracking_uri=a).registry_uri == a
     assert config.registry_uri_for(a) == a
-    assert config.registry_uri_for(None) == "./mlruns"
+    assert config.registry_uri_for(None) == Path("mlruns").absolute().as_uri()
     for var in ("MLFLOW_REGISTRY_URI", "FSREG_REGISTRY_URI"):
         with monkeypatch.context() as m:
             m.setenv(var, b)
@@ -95,7 +115,9 @@ def test_registry_uri_precedence_is_mlflows(
     with config.using(registry_uri=b):
         assert Client(tracking_uri=a).registry_uri == b
         assert config.get_registry_uri() == b
-    assert config.get_registry_uri() == "./mlruns"  # using() restored the settings
+    assert (
+        config.get_registry_uri() == Path("mlruns").absolute().as_uri()
+    )  # using() restored the settings
 
 
 def test_cli_commands_use_the_same_registry_rule(

@@ -26,6 +26,7 @@ PACKAGE = Path(fsregistry.__file__).parent
 FLOORS: dict[str, int] = {
     "exceptions": 0,
     "namespace": 0,
+    "mlflow_api": 0,
     "package": 0,
     "storage": 1,
     "mlruns": 2,
@@ -37,6 +38,8 @@ FLOORS: dict[str, int] = {
     "uris": 4,
     "client": 4,
     "fluent": 4,
+    "fluent_more": 4,
+    "media": 4,
     "artifacts": 4,
     "models": 5,
     "types": 5,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from fsregistry.entities.pairs import KeyValuePairs
 from fsregistry.exceptions import InvalidParameterValue
 
 STAGE_NONE = "None"
@@ -46,25 +47,25 @@ class ModelVersionStatus:
 
 
 @dataclass
-class RegisteredModelTag:
+class RegisteredModelTag(KeyValuePairs):
     key: str
     value: str
 
 
 @dataclass
-class ModelVersionTag:
+class ModelVersionTag(KeyValuePairs):
     key: str
     value: str
 
 
 @dataclass
-class RegisteredModelAlias:
+class RegisteredModelAlias(KeyValuePairs):
     alias: str
     version: str
 
 
 @dataclass
-class ModelVersion:
+class ModelVersion(KeyValuePairs):
     """One version of a registered model.
 
     ``tags`` is a dict (as MLflow's entity exposes it), ``aliases`` the alias names pointing
@@ -89,7 +90,7 @@ class ModelVersion:
 
 
 @dataclass
-class RegisteredModel:
+class RegisteredModel(KeyValuePairs):
     """A registered model: ``aliases`` maps alias -> version (a str, as in MLflow),
     ``latest_versions`` holds the highest version in each stage that has one (versions are
     ints)."""
@@ -104,7 +105,7 @@ class RegisteredModel:
 
 
 @dataclass
-class Prompt:
+class Prompt(KeyValuePairs):
     """A prompt (MLflow's ``Prompt`` entity): a registered model tagged
     ``mlflow.prompt.is_prompt``; ``tags`` are the prompt's own, without that key."""
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
+from fsregistry.entities.pairs import KeyValuePairs
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.storage.artifact_repo import FileInfo as FileInfo
 
@@ -99,13 +100,13 @@ class RunStatus:
 
 
 @dataclass
-class ExperimentTag:
+class ExperimentTag(KeyValuePairs):
     key: str
     value: str
 
 
 @dataclass
-class Experiment:
+class Experiment(KeyValuePairs):
     experiment_id: str
     name: str
     artifact_location: str
@@ -116,7 +117,7 @@ class Experiment:
 
 
 @dataclass
-class Metric:
+class Metric(KeyValuePairs):
     key: str
     value: float
     timestamp: int
@@ -128,19 +129,19 @@ class Metric:
 
 
 @dataclass
-class Param:
+class Param(KeyValuePairs):
     key: str
     value: str
 
 
 @dataclass
-class RunTag:
+class RunTag(KeyValuePairs):
     key: str
     value: str
 
 
 @dataclass
-class RunInfo:
+class RunInfo(KeyValuePairs):
     run_id: str
     experiment_id: str
     user_id: str
@@ -164,7 +165,7 @@ collector stops tracking such tuples, and run summaries keep ten per run for ten
 of runs (each tracked object costs time in every full collection)."""
 
 
-class RunData:
+class RunData(KeyValuePairs):
     """Latest metric values, params and tags of a run, as dicts keyed by name, and
     ``metric_objs``: each latest value as a :class:`Metric` (with its step and timestamp).
 
@@ -175,6 +176,7 @@ class RunData:
     """
 
     __slots__ = ("_latest", "_metric_objs", "metrics", "params", "tags")
+    _PAIR_NAMES = ("metrics", "params", "tags")
 
     def __init__(
         self,
@@ -234,13 +236,13 @@ class RunData:
 
 
 @dataclass
-class InputTag:
+class InputTag(KeyValuePairs):
     key: str
     value: str
 
 
 @dataclass
-class Dataset:
+class Dataset(KeyValuePairs):
     name: str
     digest: str
     source_type: str
@@ -250,25 +252,25 @@ class Dataset:
 
 
 @dataclass
-class DatasetInput:
+class DatasetInput(KeyValuePairs):
     dataset: Dataset
     tags: list[InputTag] = field(default_factory=list)
 
 
 @dataclass
-class RunInputs:
+class RunInputs(KeyValuePairs):
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
 
 
 @dataclass
-class Run:
+class Run(KeyValuePairs):
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
 
 
 @dataclass
-class LoggedModel:
+class LoggedModel(KeyValuePairs):
     """An MLflow 3 LoggedModel (``<experiment>/models/<model_id>/``), read-only here."""
 
     model_id: str

@@ -79,6 +79,27 @@ class ModelDirWriter:
                     os.unlink(entry.path)
 
 
+def legacy_code_path(
+    code_path: Sequence[str] | None, code_paths: Sequence[str] | None
+) -> Sequence[str] | None:
+    """``code_paths``, or MLflow 2's deprecated spelling ``code_path`` with MLflow 2.22's
+    warning (MLflow 3 refuses ``code_path``; fsregistry keeps 2.x code running)."""
+    if code_path is None:
+        return code_paths
+    if code_paths is not None:
+        raise InvalidParameterValue(
+            "Both `code_path` and `code_paths` have been specified, which is not permitted."
+        )
+    import warnings
+
+    warnings.warn(
+        "The `code_path` argument is replaced by `code_paths` and is deprecated as of MLflow "
+        "version 2.12.0 (MLflow 3 no longer accepts it).",
+        stacklevel=3,
+    )
+    return code_path
+
+
 def check_code_paths(code_paths: Sequence[str] | None) -> list[str]:
     if code_paths is None:
         return []

@@ -318,6 +318,7 @@ def save_model(
     extra_pip_requirements: Sequence[str] | str | None = None,
     metadata: dict[str, Any] | None = None,
     model_config: dict[str, Any] | None = None,
+    code_path: Sequence[str] | None = None,
 ) -> None:
     """Save a custom model (``python_model``) or a model with its own ``loader_module``.
 
@@ -353,7 +354,7 @@ def save_model(
     if data_path is not None and not os.path.exists(data_path):
         raise InvalidParameterValue(f"data_path {data_path!r} does not exist")
     artifacts = custom.check_artifacts(artifacts)
-    codes = saving.check_code_paths(code_paths)
+    codes = saving.check_code_paths(saving.legacy_code_path(code_path, code_paths))
     saving.check_env_arguments(conda_env, pip_requirements, extra_pip_requirements)
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidParameterValue(f"metadata must be a dict, got {type(metadata).__name__}")
@@ -454,6 +455,7 @@ def log_model(
     artifact_path: str | None = None,
     run_id: str | None = None,
     tags: dict[str, Any] | None = None,
+    code_path: Sequence[str] | None = None,
 ) -> ModelInfo:
     """Save a custom model (see :func:`save_model`) into the active run's artifacts.
 
@@ -472,6 +474,7 @@ def log_model(
         loader_module=loader_module,
         data_path=data_path,
         code_paths=code_paths,
+        code_path=code_path,
         conda_env=conda_env,
         python_model=python_model,
         artifacts=artifacts,
@@ -546,3 +549,10 @@ __all__ = [
     "save_model",
     "spark_udf",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """An MLflow name fsregistry lacks raises an AttributeError that says so."""
+    from fsregistry.mlflow_api import module_getattr
+
+    return module_getattr(__name__)(name)

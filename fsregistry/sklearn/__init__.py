@@ -130,6 +130,7 @@ def save_model(
     pyfunc_predict_fn: str = "predict",
     metadata: dict[str, Any] | None = None,
     skops_trusted_types: Sequence[str] | None = None,
+    code_path: Sequence[str] | None = None,
 ) -> None:
     """Save a scikit-learn model as an MLflow model directory at ``path`` (new or empty).
 
@@ -159,7 +160,7 @@ def save_model(
             f"Invalid pyfunc_predict_fn {pyfunc_predict_fn!r}: expected one of {list(allowed_fns)}"
         )
     trusted = _check_trusted_types(skops_trusted_types)
-    codes = saving.check_code_paths(code_paths)
+    codes = saving.check_code_paths(saving.legacy_code_path(code_path, code_paths))
     saving.check_env_arguments(conda_env, pip_requirements, extra_pip_requirements)
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidParameterValue(f"metadata must be a dict, got {type(metadata).__name__}")
@@ -245,6 +246,7 @@ def log_model(
     artifact_path: str | None = None,
     run_id: str | None = None,
     tags: dict[str, Any] | None = None,
+    code_path: Sequence[str] | None = None,
 ) -> ModelInfo:
     """Log a scikit-learn model to the active run (started if none) under ``name``.
 
@@ -264,6 +266,7 @@ def log_model(
         sk_model=sk_model,
         conda_env=conda_env,
         code_paths=code_paths,
+        code_path=code_path,
         serialization_format=serialization_format,
         signature=signature,
         input_example=input_example,
@@ -431,3 +434,10 @@ def autolog(
             extra_tags=tags,
         )
     )
+
+
+def __getattr__(name: str) -> Any:
+    """An MLflow name fsregistry lacks raises an AttributeError that says so."""
+    from fsregistry.mlflow_api import module_getattr
+
+    return module_getattr(__name__)(name)

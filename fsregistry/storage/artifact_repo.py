@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,6 +39,10 @@ class FileInfo:
     path: str
     is_dir: bool
     file_size: int | None = None
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """``(name, value)`` pairs by name, as MLflow's entities iterate (``dict(info)``)."""
+        yield from (("file_size", self.file_size), ("is_dir", self.is_dir), ("path", self.path))
 
 
 class DownloadProgress(Protocol):
