@@ -44,7 +44,7 @@ def test_readme_links_the_page() -> None:
     ("lookup", "mlflow_name"),
     [
         (lambda: fsregistry.start_span, "mlflow.start_span"),
-        (lambda: fsregistry.xgboost, "mlflow.xgboost"),
+        (lambda: fsregistry.catboost, "mlflow.catboost"),
         (lambda: fsregistry.evaluate, "mlflow.evaluate"),
         (lambda: fsregistry.models.evaluate, "mlflow.models.evaluate"),
         (lambda: fsregistry.entities.Trace, "mlflow.entities.Trace"),
