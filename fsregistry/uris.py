@@ -236,6 +236,10 @@ def version_location(
     return VersionLocation(location, run_id, _digest_at(location, tracking_uri))
 
 
+# Where a new version's manifest is read: fsregistry's own kinds of store.
+_DIGEST_SCHEMES = frozenset({"", "file", "s3", "s3a", "gs", "gcs", "memory"})
+
+
 def _digest_at(location: str, tracking_uri: str | None) -> str | None:
     """The digest of the hash manifest of the model at ``location`` (a ``runs:/`` URI is
     looked up in the tracking store), or None where there is none. A location this process
@@ -248,6 +252,9 @@ def _digest_at(location: str, tracking_uri: str | None) -> str | None:
             where = join(target.base, target.path) if target.path else target.base
         elif is_models_uri(location):
             return None  # unresolved: nothing recorded to read
+        scheme = where.split("://", 1)[0].lower() if "://" in where else ""
+        if scheme not in _DIGEST_SCHEMES:
+            return None  # never connect to an arbitrary server (ftp://, hdfs://) to register
         from fsregistry.storage.artifact_repo import ArtifactRepository
 
         data = ArtifactRepository(where).read_bytes(HASHES_FILE)

@@ -199,5 +199,8 @@ def test_a_source_without_a_manifest_registers_without_a_digest(
     assert "fsreg.model_digest" not in missing.tags
     odd = client.create_model_version("plain", "unknownproto://somewhere/model")
     assert "fsreg.model_digest" not in odd.tags
+    # A server of another kind is never contacted to register (a closed local port here).
+    ftp = client.create_model_version("plain", "ftp://127.0.0.1:1/model")
+    assert "fsreg.model_digest" not in ftp.tags
     given = client.create_model_version("plain", "/x", tags={"fsreg.model_digest": "sha256:ab"})
     assert given.tags["fsreg.model_digest"] == "sha256:ab"
