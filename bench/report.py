@@ -709,6 +709,51 @@ def bucket_table(res: Results, kind: str) -> list[str]:
     return lines
 
 
+FSYNC_MODES = ("off", "meta", "all")
+# (row title, workload, op): the durability table's rows, each a mean per call.
+_FSYNC_ROWS = (
+    ("write one run (A)", "A", "write_runs"),
+    ("  create_run", "A", "create_run"),
+    ("  log_batch", "A", "log_batch"),
+    ("  set_terminated", "A", "set_terminated"),
+    ("log_metric (single call)", "A", "log_metric"),
+    ("create_model_version (C)", "C", "create_version_first"),
+    ("set_registered_model_alias", "C", "set_alias"),
+    ("create_registered_model", "C", "create_registered_model"),
+)
+
+
+def durability_table(res: Results) -> list[str]:
+    """fsregistry on local disk under each ``FSREG_FSYNC`` mode (mean per call), with MLflow's
+    file store (which never syncs) from the main lines for reference."""
+    s = res.sizes
+    a_at, c_at = f"{s.get('fsync_runs', 0):,} runs", f"{s.get('fsync_versions', 0):,} versions"
+    labels = {"A": a_at, "C": c_at}
+    modes = [m for m in FSYNC_MODES if res.result("local", "fsreg", f"fsync {m}: A @ {a_at}")]
+    if not modes:
+        return []
+    main = {"A": f"A @ {s.get('runs', 0):,} runs", "C": f"C @ {s.get('versions', 0):,} versions"}
+    head = ["operation", *[f"fsync {m}" for m in modes], "MLflow file store (no fsync)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for title, workload, op in _FSYNC_ROWS:
+        cells = [title]
+        for m in modes:
+            cells.append(
+                fmt_time(
+                    res.value(
+                        "local",
+                        "fsreg",
+                        f"fsync {m}: {workload} @ {labels[workload]}",
+                        op,
+                        "mean_ms",
+                    )
+                )
+            )
+        cells.append(fmt_time(res.value("local", "mlflow-file", main[workload], op, "mean_ms")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def memory_table(res: Results) -> list[str]:
     lines = [
         "| store | tool | runs | A write | B search (max) | C registry | D concurrent (max process) |",
@@ -897,6 +942,20 @@ def render(data: dict[str, Any]) -> str:
             ]
         out += ["", "### Concurrent registration (D)", ""]
         out += concurrency_lines(res, "local", tools)
+        dt = durability_table(res)
+        if dt:
+            out += [
+                "",
+                "### Durability (`FSREG_FSYNC`) — fsregistry, local disk, mean per call",
+                "",
+                *dt,
+                "",
+                f"Each mode writes {s.get('fsync_runs', 0):,} runs (A) and "
+                f"{s.get('fsync_versions', 0):,} versions (C) into a fresh store. `off`: no fsync; "
+                "`meta` (the default): every `meta.yaml` write and directory move synced; `all`: "
+                "every write and append synced. MLflow's file store column: its lines above "
+                "(never synced).",
+            ]
         cs = cold_start_table(res)
         if cs:
             out += [

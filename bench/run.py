@@ -88,6 +88,9 @@ class Sizes:
     bucket_models: int = 20
     bucket_sample: int = 20
     cap_seconds: float | None = 120.0  # loops (paging, get_run x N) stop after this long
+    fsync_runs: int = 200  # durability lines: runs written per FSREG_FSYNC mode
+    fsync_single_runs: int = 10  # durability lines: runs x single_calls log_metric per mode
+    fsync_versions: int = 50  # durability lines: versions created per mode
 
 
 SMOKE = Sizes(
@@ -116,7 +119,11 @@ SMOKE = Sizes(
     bucket_per_proc=2,
     bucket_sample=3,
     cap_seconds=None,
+    fsync_runs=4,
+    fsync_single_runs=2,
+    fsync_versions=4,
 )
+FSYNC_MODES = ("off", "meta", "all")
 
 
 class Bench:
@@ -507,6 +514,45 @@ class Bench:
             r = self.run(backend, tool, "concurrent", label, spec, env, cwd)
             self.verify_concurrent(backend, tool, r)
 
+    def durability(self) -> None:
+        """The cost of each ``FSREG_FSYNC`` mode on local disk: workload A (write one run,
+        single log_metric calls) and C (create_model_version, aliases), fsregistry only, each
+        mode in its own fresh store and process; answers checked as in A and C."""
+        s = self.sizes
+        for mode in FSYNC_MODES:
+            home = self.workdir / f"fsync-{mode}"
+            home.mkdir(exist_ok=True)
+            uri = str(home / "mlruns")
+            env = {"FSREG_FSYNC": mode}
+            write = {
+                "uri": uri,
+                "experiment": "bench",
+                "start": 0,
+                "count": s.fsync_runs,
+                "single_runs": s.fsync_single_runs,
+                "single_calls": s.single_calls,
+            }
+            label = f"fsync {mode}: A @ {s.fsync_runs:,} runs"
+            w = self.run("local", "fsreg", "write", label, write, env, home)
+            if w.get("ok"):
+                answers = w.get("answers") or {}
+                if "single_history" in answers:
+                    ok, detail = verify.single_history_answer(answers["single_history"])
+                    self.check("local", "fsreg", f"fsync {mode}: log_metric read back", ok, detail)
+            registry = {
+                "uri": uri,
+                "versions": s.fsync_versions,
+                "models": min(s.models, 20),
+                "timed_head": s.fsync_versions,
+                "timed_tail": 0,
+                "populate": "api",
+            }
+            label = f"fsync {mode}: C @ {s.fsync_versions:,} versions"
+            r = self.run("local", "fsreg", "registry", label, registry, env, home)
+            if r.get("ok") and r.get("available"):
+                for what, ok, detail in verify.registry_answers(r["answers"]):
+                    self.check("local", "fsreg", f"fsync {mode}: {what}", ok, detail)
+
     # -- workload E ---------------------------------------------------------------------------
     def cold_start(self) -> None:
         s = self.sizes
@@ -824,6 +870,8 @@ class Bench:
             if "local" in self.args.backends:
                 self.local()
                 self.registry("local", {t: self.uris[t] for t in self.tools}, None, {})
+                if "fsreg" in self.tools:
+                    self.durability()
                 self.cold_start()
             for kind in ("s3", "gcs"):
                 if kind in self.args.backends:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsregistry.storage import is_store_url, open_storage
+from fsregistry.storage import durability, is_store_url, open_storage
 
 if TYPE_CHECKING:
     from fsregistry.registry.store import RegistryStore
@@ -115,13 +115,29 @@ def require_model_hashes() -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def set_fsync_mode(mode: str | None) -> None:
+    """When local writes are synced to disk: ``"off"``, ``"meta"`` (the default: every
+    ``meta.yaml`` write and directory move is on disk when the call returns) or ``"all"``
+    (every write); None goes back to ``FSREG_FSYNC``. S3 and GCS ignore it. MLflow's file
+    store never syncs (``"off"``). See :mod:`fsregistry.storage.durability`."""
+    durability.set_fsync_mode(mode)
+
+
+def fsync_mode() -> str:
+    """The mode local writes use now: :func:`set_fsync_mode`, else ``FSREG_FSYNC``, else
+    ``"meta"``. Not in MLflow."""
+    return durability.fsync_mode()
+
+
 def reset() -> None:
-    """Forget ``set_tracking_uri``, ``set_registry_uri`` and ``set_require_model_hashes``:
-    the environment variables and ``./mlruns`` apply again. Store objects already made are
-    kept (they may hold buffered metrics); a later call for a URI gets the same object."""
+    """Forget ``set_tracking_uri``, ``set_registry_uri``, ``set_require_model_hashes`` and
+    ``set_fsync_mode``: the environment variables and ``./mlruns`` apply again. Store objects
+    already made are kept (they may hold buffered metrics); a later call for a URI gets the
+    same object."""
     global _tracking_uri, _registry_uri, _require_model_hashes
     _tracking_uri = _registry_uri = None
     _require_model_hashes = None
+    durability.set_fsync_mode(None)
 
 
 @contextlib.contextmanager
@@ -130,17 +146,20 @@ def using(
     registry_uri: str | os.PathLike[str] | None = None,
 ) -> Iterator[None]:
     """Within the block, the process settings are exactly these (None: unset, so the
-    environment variables and defaults apply; ``set_require_model_hashes`` is unset too);
-    the previous settings come back after it."""
+    environment variables and defaults apply; ``set_require_model_hashes`` and
+    ``set_fsync_mode`` are unset too); the previous settings come back after it."""
     global _tracking_uri, _registry_uri, _require_model_hashes
     saved = _tracking_uri, _registry_uri, _require_model_hashes
+    saved_fsync = durability.fsync_setting()
     _tracking_uri = os.fspath(tracking_uri) if tracking_uri else None
     _registry_uri = os.fspath(registry_uri) if registry_uri else None
     _require_model_hashes = None
+    durability.set_fsync_mode(None)
     try:
         yield
     finally:
         _tracking_uri, _registry_uri, _require_model_hashes = saved
+        durability.set_fsync_mode(saved_fsync)
 
 
 def artifact_root_from_env() -> str | None:

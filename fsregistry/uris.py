@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from fsregistry import config
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.mlruns import layout
+from fsregistry.mlruns.model_digest import HASHES_FILE, MODEL_DIGEST_TAG, manifest_digest
 from fsregistry.mlruns.uris import (
     ModelUri,
     is_models_uri,
@@ -83,11 +84,6 @@ def locate_runs_uri(
         f"Nothing found at {uri!r}: run {run_id} has no artifacts at {path!r} and logged "
         f"no model named {head!r}"
     )
-
-
-#: The version tag holding the manifest digest (``fsreg.hashes.json``) of the model files a
-#: version was registered with; loaders of ``models:/<name>/...`` check the files against it.
-MODEL_DIGEST_TAG = "fsreg.model_digest"
 
 
 class ResolvedModel(NamedTuple):
@@ -237,7 +233,41 @@ def version_location(
             run_id = get_logged_model(
                 config.tracking_store(tracking_uri).storage, model_id
             ).source_run_id
-    return VersionLocation(location, run_id)
+    return VersionLocation(location, run_id, _digest_at(location, tracking_uri))
+
+
+# Where a new version's manifest is read: fsregistry's own kinds of store.
+_DIGEST_SCHEMES = frozenset({"", "file", "s3", "s3a", "gs", "gcs", "memory"})
+
+
+def _digest_at(location: str, tracking_uri: str | None) -> str | None:
+    """The digest of the hash manifest of the model at ``location`` (a ``runs:/`` URI is
+    looked up in the tracking store), or None where there is none. A location this process
+    cannot read gives None too: a version's source need not be readable by its registrar
+    (MLflow never reads it), and loading it later checks what it finds there."""
+    try:
+        where = location
+        if is_runs_uri(location):
+            target = locate_runs_uri(location, tracking_uri=tracking_uri)
+            where = join(target.base, target.path) if target.path else target.base
+        elif is_models_uri(location):
+            return None  # unresolved: nothing recorded to read
+        scheme = where.split("://", 1)[0].lower() if "://" in where else ""
+        if scheme not in _DIGEST_SCHEMES:
+            return None  # never connect to an arbitrary server (ftp://, hdfs://) to register
+        from fsregistry.storage.artifact_repo import ArtifactRepository
+
+        data = ArtifactRepository(where).read_bytes(HASHES_FILE)
+    except ResourceDoesNotExist:
+        return None
+    except FsRegistryException as e:
+        import logging  # not at module level: CLI start-up time
+
+        logging.getLogger(__name__).debug(
+            "No model digest recorded for a version of %r: %s", location, e
+        )
+        return None
+    return manifest_digest(data)
 
 
 __all__ = [

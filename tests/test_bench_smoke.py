@@ -57,6 +57,11 @@ def test_bench_smoke(tmp_path: Path) -> None:
     local = data["runs"]["local"]["fsreg"]
     assert any(label.startswith("A @") for label in local)
     assert any(label.startswith("B ") for label in local)
+    # The durability lines: each FSREG_FSYNC mode wrote runs and versions, checked.
+    for mode in ("off", "meta", "all"):
+        for workload in ("A", "C"):
+            assert any(label.startswith(f"fsync {mode}: {workload} @") for label in local), mode
+        assert any(c["what"].startswith(f"fsync {mode}: ") and c["ok"] for c in checks), mode
     for kind in ("s3", "gcs"):
         runs = data["runs"][kind]["fsreg"]
         # Request counts came through the proxy for the bucket.
@@ -67,4 +72,6 @@ def test_bench_smoke(tmp_path: Path) -> None:
         assert index["ok"] and index["shards"] > 0, index
         searched = {c["what"].split(" @ ")[0] for c in checks if c["backend"] == kind}
         assert {"filter", "filter_again", "top10", "all_paged", "get_run"} <= searched
-    assert "Verification" in report.read_text()
+    text = report.read_text()
+    assert "Verification" in text
+    assert "### Durability (`FSREG_FSYNC`)" in text

@@ -159,3 +159,48 @@ def test_manifest_digest_is_what_the_registry_records(tracking: str) -> None:
     raw = open_storage(tracking).read(_model_files(tracking, run.info.run_id)[HASHES_FILE])
     tags = fsregistry.Client().get_model_version("clf", 1).tags
     assert tags["fsreg.model_digest"] == manifest_digest(raw) == info.files_digest
+
+
+@pytest.mark.parametrize("how", ["register_model", "client_runs_uri", "client_artifact_uri"])
+def test_every_way_of_registering_a_runs_model_records_its_digest(tracking: str, how: str) -> None:
+    """``register_model`` and ``Client.create_model_version`` (with a ``runs:/`` URI or the
+    artifact location as source) record the digest as ``log_model(registered_model_name=)``
+    does, so loading the version refuses files rewritten with a fresh manifest."""
+    with fsregistry.start_run() as run:
+        info = fsk.log_model(trained_model(), name="model")
+    run_id = run.info.run_id
+    client = fsregistry.Client()
+    if how == "register_model":
+        fsregistry.register_model(f"runs:/{run_id}/model", "clf")
+    else:
+        client.create_registered_model("clf")
+        source = (
+            f"runs:/{run_id}/model"
+            if how == "client_runs_uri"
+            else f"{client.get_run(run_id).info.artifact_uri}/model"
+        )
+        client.create_model_version("clf", source, run_id=run_id)
+    assert client.get_model_version("clf", 1).tags["fsreg.model_digest"] == info.files_digest
+    assert pyfunc.load_model("models:/clf/1").predict(frame()) is not None
+    _rewrite_with_fresh_manifest(tracking, run_id)
+    for load in (pyfunc.load_model, fsk.load_model):
+        with pytest.raises(ModelIntegrityError, match="the registry recorded"):
+            load("models:/clf/1")
+
+
+def test_a_source_without_a_manifest_registers_without_a_digest(
+    tracking: str, tmp_path: Path
+) -> None:
+    """A source with no manifest, or one this process cannot read, is registered as MLflow
+    registers it, with no digest tag (and the caller's own digest tag is kept as given)."""
+    client = fsregistry.Client()
+    client.create_registered_model("plain")
+    missing = client.create_model_version("plain", str(tmp_path / "nothing-here"))
+    assert "fsreg.model_digest" not in missing.tags
+    odd = client.create_model_version("plain", "unknownproto://somewhere/model")
+    assert "fsreg.model_digest" not in odd.tags
+    # A server of another kind is never contacted to register (a closed local port here).
+    ftp = client.create_model_version("plain", "ftp://127.0.0.1:1/model")
+    assert "fsreg.model_digest" not in ftp.tags
+    given = client.create_model_version("plain", "/x", tags={"fsreg.model_digest": "sha256:ab"})
+    assert given.tags["fsreg.model_digest"] == "sha256:ab"

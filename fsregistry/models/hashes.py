@@ -8,8 +8,10 @@ cloudpickle or skops file is read. MLflow ignores the file, so models stay loada
 The digest of the manifest itself (:func:`manifest_digest`, also returned as
 ``ModelInfo.files_digest`` and recorded as the run tag ``fsreg.model_digest.<name>``) pins the
 whole model: pass it as ``expected_digest=`` to a loader to also detect a rewritten manifest.
-When the model was logged with ``registered_model_name``, the registry version carries the
-digest too (tag ``fsreg.model_digest``), and loading ``models:/<name>/...`` checks the files
+When the model is registered (``log_model(registered_model_name=)``, ``register_model``,
+``Client.create_model_version`` from a ``runs:/`` URI, an artifact location or ``models:/``;
+see :mod:`fsregistry.mlruns.model_digest`), the registry version carries the digest too (tag
+``fsreg.model_digest``), and loading ``models:/<name>/...`` checks the files
 against the registry's value: a registry and an artifact store may have different writers, so
 recomputing the manifest next to rewritten files does not pass.
 
@@ -28,8 +30,9 @@ import warnings
 from collections.abc import Iterable, Mapping
 
 from fsregistry.exceptions import INVALID_STATE, FsRegistryException
+from fsregistry.mlruns.model_digest import HASHES_FILE as HASHES_FILE
+from fsregistry.mlruns.model_digest import manifest_digest as manifest_digest
 
-HASHES_FILE = "fsreg.hashes.json"
 # Files MLflow itself writes into stored model directories after logging (2.x and 3.x write
 # ``registered_model_meta`` when a model is loaded through ``models:/``); never executed.
 IGNORED_FILES = frozenset({HASHES_FILE, "registered_model_meta"})
@@ -80,11 +83,6 @@ def compute_hashes(model_dir: str, files: Iterable[str] | None = None) -> dict[s
 def manifest_bytes(hashes: Mapping[str, str]) -> bytes:
     doc = {"algorithm": "sha256", "files": dict(sorted(hashes.items()))}
     return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-
-def manifest_digest(data: bytes) -> str:
-    """``sha256:<hex>`` of the manifest bytes: one value that pins every model file."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def write_manifest(model_dir: str) -> str:

@@ -79,6 +79,7 @@ from fsregistry.exceptions import (
 )
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import dump_meta, now_ms
+from fsregistry.mlruns.model_digest import MODEL_DIGEST_TAG
 from fsregistry.mlruns.validation import (
     validate_model_name,
     validate_new_model_name,
@@ -101,10 +102,13 @@ from fsregistry.storage import ConflictError
 
 
 class VersionLocation(NamedTuple):
-    """Where a new version's files are (``storage_location``) and the run it came from."""
+    """Where a new version's files are (``storage_location``), the run it came from, and the
+    digest of the model's hash manifest there (None: none found), which the version records
+    as its tag ``fsreg.model_digest`` unless the caller gave that tag."""
 
     storage_location: str
     run_id: str | None
+    digest: str | None = None
 
 
 #: ``(source, run_id, model_id) -> VersionLocation``, supplied by the caller of
@@ -352,7 +356,10 @@ class Claims:
         model_id = optional_text(model_id, "model_id")
         current = self.files.model_meta(name)  # a missing model fails before resolving anything
         if locate is not None:
-            storage_location, run_id = locate(source, run_id, model_id)
+            located = locate(source, run_id, model_id)
+            storage_location, run_id = located.storage_location, located.run_id
+            if located.digest is not None and all(k != MODEL_DIGEST_TAG for k, _ in items):
+                items.append((MODEL_DIGEST_TAG, located.digest))
         elif source.startswith("models:"):
             raise InvalidParameterValue(
                 f"Unable to fetch model from model URI source {source!r}: no resolver given"

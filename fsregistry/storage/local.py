@@ -16,6 +16,11 @@ write that fails removes what it made: its temp file, the directories it created
 (``rmdir``, so never one another writer has put a file in meanwhile), and the bytes of an
 append that was cut short (a full disk can take part of a write).
 
+Durability (:mod:`fsregistry.storage.durability`, ``FSREG_FSYNC``): a write the mode syncs
+syncs its temp file's data before the file becomes visible (link or replace), then the
+directory that holds it and those made for it; a move syncs both parents; a synced append
+syncs the file after its bytes are written.
+
 Directory holds (:mod:`fsregistry.storage.dir_locks`): ``flock`` on hidden files inside a
 directory, which keep it at its path while callers work under it. Listings and walks run
 while other processes move and delete directories: an entry that is gone by the time it is
@@ -45,6 +50,14 @@ from fsregistry.storage.base import (
 )
 from fsregistry.storage.changes import LOCAL_FILESYSTEMS, ChangeFeed, change_feed
 from fsregistry.storage.dir_locks import hold_dir as hold_local_dir
+from fsregistry.storage.durability import (
+    dirs_to_sync,
+    fsync_mode,
+    sync_dirs,
+    sync_file,
+    sync_path,
+    syncs_file,
+)
 from fsregistry.storage.local_files import (
     COPY_CHUNK,
     INTERNAL_NAME,
@@ -310,34 +323,41 @@ class LocalStorage(Storage):
         return out
 
     # -- writes ---------------------------------------------------------------------------
-    def _write_tmp(self, target: str, data: bytes) -> tuple[str, list[str]]:
+    def _write_tmp(self, target: str, data: bytes, sync: bool) -> tuple[str, list[str]]:
         """``data`` in a new temp file next to ``target`` (see ``write_new``); returns its
         path and the directories made for it."""
         tmp = tmp_name(target)
-        return tmp, write_new(tmp, data)
+        return tmp, write_new(tmp, data, sync)
 
     def write(self, path: str, data: bytes) -> None:
         target = self._abs(path)
+        sync = syncs_file(target, fsync_mode())
         with self._errors(path, writing=True):
-            tmp, made = self._write_tmp(target, data)
+            tmp, made = self._write_tmp(target, data, sync)
             try:
                 os.replace(tmp, target)
             except BaseException:
                 unlink_quietly(tmp)
                 remove_dirs(made)
                 raise
+            if sync:
+                sync_dirs(dirs_to_sync(target, made))
 
-    def _create(self, path: str, data: bytes) -> None:
+    def _create(self, path: str, data: bytes, sync: bool | None = None) -> None:
         target = self._abs(path)
+        if sync is None:
+            sync = syncs_file(target, fsync_mode())
         with self._errors(path, writing=True):
-            tmp, made = self._write_tmp(target, data)
+            tmp, made = self._write_tmp(target, data, sync)
             try:
-                link_new(tmp, target, data)
+                link_new(tmp, target, data, sync)
             except BaseException:
                 unlink_quietly(tmp)
                 remove_dirs(made)
                 raise
-            unlink_quietly(tmp)
+            unlink_quietly(tmp)  # before the directory is synced: no temp file comes back
+            if sync:
+                sync_dirs(dirs_to_sync(target, made))
 
     def _write_if_match(self, path: str, data: bytes, token: str | None) -> None:
         # Imported here: filelock costs ~30 ms at import, which read-only commands never need.
@@ -372,12 +392,14 @@ class LocalStorage(Storage):
 
     def append(self, path: str, data: bytes) -> None:
         target = self._abs(path)
+        sync = fsync_mode() == "all"  # appends (metrics, index lines) only in "all"
         with self._errors(path, writing=True):
             try:
                 fd = os.open(target, OPEN_FOR_APPEND)
             except FileNotFoundError:
                 try:
-                    self._create(path, data)  # a new file appears whole, or not at all
+                    # A new file appears whole, or not at all.
+                    self._create(path, data, sync)
                     return
                 except FileExistsError:  # another writer made it meanwhile: append to theirs
                     fd = os.open(target, OPEN_FOR_APPEND)
@@ -385,6 +407,8 @@ class LocalStorage(Storage):
                 # O_APPEND makes each small write land whole at the end, even with other
                 # writers.
                 append_whole(fd, data)
+                if sync:
+                    sync_file(fd)
             finally:
                 os.close(fd)
 
@@ -405,8 +429,14 @@ class LocalStorage(Storage):
                 )
 
     def delete(self, path: str) -> None:
-        with self._errors(path, writing=True), contextlib.suppress(FileNotFoundError):
-            os.unlink(self._abs(path))
+        target = self._abs(path)
+        with self._errors(path, writing=True):
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                return
+            if syncs_file(target, fsync_mode()):
+                sync_dirs([os.path.dirname(target)])
 
     def delete_tree(self, path: str) -> None:
         target = self._abs(path)
@@ -416,6 +446,8 @@ class LocalStorage(Storage):
             with self._errors(path, writing=True):
                 # Removes links inside the tree, never what they point to.
                 shutil.rmtree(target, onerror=missing_is_gone)
+                if fsync_mode() != "off":  # a change of the tree: "meta" syncs it too
+                    sync_dirs([os.path.dirname(target)])
         else:
             self.delete(path)
 
@@ -433,7 +465,9 @@ class LocalStorage(Storage):
         target = self._abs(path)
         with self._errors(path, writing=True):
             if not os.path.isdir(target):
-                make_parents(os.path.join(target, "_"))
+                made = make_parents(os.path.join(target, "_"))
+                if made and fsync_mode() == "all":
+                    sync_dirs([os.path.dirname(d) for d in reversed(made)])
 
     def move_tree(self, src: str, dst: str) -> None:
         source, target = self._abs(src), self._abs(dst)
@@ -448,21 +482,28 @@ class LocalStorage(Storage):
                 if e.errno in (errno.EEXIST, errno.ENOTEMPTY):  # made meanwhile
                     raise FileExistsError(errno.EEXIST, "File exists", dst) from e
                 raise
+            if fsync_mode() != "off":  # a change of the tree: "meta" syncs it too
+                sync_dirs([*dirs_to_sync(target, made), os.path.dirname(source)])
 
     def put_file(self, local_path: str, path: str) -> None:
         import shutil  # not at module level: CLI start-up time
 
         target = self._abs(path)
+        sync = syncs_file(target, fsync_mode())
         with self._errors(path, writing=True):
             made = make_parents(target)
             tmp = tmp_name(target)
             try:
                 shutil.copyfile(local_path, tmp)
+                if sync:
+                    sync_path(tmp)
                 os.replace(tmp, target)
             except BaseException:
                 unlink_quietly(tmp)
                 remove_dirs(made)
                 raise
+            if sync:
+                sync_dirs(dirs_to_sync(target, made))
 
     def get_file(
         self, path: str, local_path: str, callback: Callable[[int], None] | None = None

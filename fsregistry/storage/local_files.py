@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from fsregistry.storage.base import NAME_MAX, raise_os_error
+from fsregistry.storage.durability import sync_file
 
 # Descriptors are not inherited by child processes, and bytes are bytes on every platform.
 PLAIN = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -191,13 +192,16 @@ def open_making_dirs(path: str, flags: int) -> tuple[int, list[str]]:
         raise
 
 
-def write_new(path: str, data: bytes) -> list[str]:
+def write_new(path: str, data: bytes, sync: bool = False) -> list[str]:
     """``data`` in a file made for it (``O_EXCL``; its directories made if missing), which is
     removed again, with the directories, if the write fails: no partial file is left behind.
-    Returns the directories made."""
+    With ``sync`` the data is on disk before it returns (see :mod:`.durability`). Returns the
+    directories made."""
     fd, made = open_making_dirs(path, OPEN_NEW)
     try:
         write_all(fd, data)
+        if sync:
+            sync_file(fd)
     except BaseException:
         os.close(fd)
         unlink_quietly(path)
@@ -237,9 +241,10 @@ def tmp_name(target: str) -> str:
     return os.path.join(head, temp_name(tail))
 
 
-def link_new(tmp: str, target: str, data: bytes) -> None:
+def link_new(tmp: str, target: str, data: bytes, sync: bool = False) -> None:
     """Make the complete ``tmp`` appear at ``target`` unless something is there already
-    (FileExistsError for a file, IsADirectoryError for a directory)."""
+    (FileExistsError for a file, IsADirectoryError for a directory); ``sync``: as
+    :func:`write_new`, for the fallback that writes ``target`` itself."""
     try:
         os.link(tmp, target)
         return
@@ -253,7 +258,7 @@ def link_new(tmp: str, target: str, data: bytes) -> None:
     # Filesystems without hard links: O_EXCL is still exclusive, though a reader may briefly
     # see the file empty.
     try:
-        write_new(target, data)
+        write_new(target, data, sync)
     except FileExistsError:
         if os.path.isdir(target):
             raise IsADirectoryError(errno.EISDIR, "Is a directory", target) from None
