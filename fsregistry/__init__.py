@@ -137,6 +137,10 @@ if TYPE_CHECKING:
     from fsregistry.fluent import (
         start_run as start_run,
     )
+    from fsregistry.models.evaluation import evaluate as evaluate
+    from fsregistry.models.evaluation import (
+        validate_evaluation_results as validate_evaluation_results,
+    )
 
 __getattr__, __dir__, _names = lazy_namespace(__name__, __file__)
 __all__ = [*_names, "__version__"]
