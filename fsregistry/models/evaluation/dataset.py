@@ -278,6 +278,22 @@ def numpy_digest(features: np.ndarray, targets: np.ndarray | None) -> str:
     return _md5_8(elements)
 
 
+def _colspec_schema(frame: pd.DataFrame) -> str | None:
+    """The ``mlflow_colspec`` schema of ``frame``: column types inferred from the first 10,000
+    rows (exact for typed columns; object columns are typed by those rows), ``required`` from
+    a vectorised null check of the whole column (the generic inference walks every value in
+    Python: 45 s on 1,000,000 x 9)."""
+    from fsregistry.models.inference import infer_schema
+
+    try:
+        specs = infer_schema(frame.head(_DIGEST_ROWS)).to_dict()
+    except (InvalidParameterValue, TypeError, ValueError):
+        return None
+    for spec, column in zip(specs, frame.columns, strict=True):
+        spec["required"] = not bool(frame[column].isna().any())
+    return json.dumps({"mlflow_colspec": specs})
+
+
 def _code_source() -> str:
     from fsregistry.fluent import _source_tags, _user
 
@@ -293,12 +309,7 @@ def dataset_input(data: EvalData, context: str | None) -> DatasetInput:
         return DatasetInput(data.entity, tags)
     if data.source_frame is not None:
         frame = data.source_frame
-        from fsregistry.models.inference import infer_schema
-
-        try:
-            schema: str | None = json.dumps({"mlflow_colspec": infer_schema(frame).to_dict()})
-        except (InvalidParameterValue, TypeError, ValueError):
-            schema = None
+        schema = _colspec_schema(frame)
         entity = Dataset(
             name=data.name or "dataset",
             digest=data.digest or pandas_digest(frame),

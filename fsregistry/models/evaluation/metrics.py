@@ -45,7 +45,8 @@ def codes(values: np.ndarray, categories: np.ndarray) -> np.ndarray:
     """Index of each value in ``categories`` (-1 when absent), by hashing, not per-row Python."""
     import pandas as pd
 
-    return pd.Categorical(values, categories=categories).codes.astype("int64")
+    found: np.ndarray = pd.Index(categories).get_indexer(values).astype("int64")
+    return found
 
 
 @dataclass
