@@ -300,3 +300,34 @@ def test_cli_gate_exit_status(binary: Any, tmp_path: Path) -> None:
     assert "accuracy_score value threshold check failed" in bad.stderr
     assert "log_loss value threshold check failed" in bad.stderr
     assert "gate: FAILED" in bad.stdout
+
+
+def test_a_million_rows_in_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluating 1,000,000 rows allocates less than one more copy of the data (no per-row
+    Python objects, no defensive copies of the features)."""
+    import tracemalloc
+
+    from fsregistry.models.evaluation import plots
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1_000_000, 8))
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)])
+    frame["label"] = (X[:, 0] + 0.5 * rng.normal(size=len(X)) > 0).astype("int64")
+    del X
+    size = int(frame.memory_usage().sum())
+    fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
+    monkeypatch.setattr(plots, "available", lambda: False)
+    tracemalloc.start()
+    try:
+        result = fsregistry.evaluate(
+            lambda df: (df["f0"] > 0).astype("int64"),
+            frame,
+            targets="label",
+            model_type="classifier",
+            evaluator_config={"log_model_explainability": False},
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.metrics["example_count"] == 1_000_000
+    assert peak < size, f"peak {peak / 1e6:.0f} MB for {size / 1e6:.0f} MB of data"

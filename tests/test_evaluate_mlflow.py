@@ -5,6 +5,7 @@ other naming the same thresholds.
 
 Models are saved once by fsregistry (cloudpickle sklearn flavor, which MLflow loads); data is
 a CSV both sides read. Custom metrics and artifacts are the same source code run on each side.
+The run input recording the data (name, digest, schema, profile, context tag) is compared too.
 """
 
 from __future__ import annotations
@@ -72,8 +73,13 @@ if spec.get("thresholds"):
         mlflow.validate_evaluation_results(th, result)
     except Exception as exc:
         failures = [type(exc).__name__, str(exc)]
+ds = mlflow.get_run(result.run_id).inputs.dataset_inputs[0]
+dataset = {{"name": ds.dataset.name, "digest": ds.dataset.digest,
+            "source_type": ds.dataset.source_type, "schema": json.loads(ds.dataset.schema),
+            "profile": json.loads(ds.dataset.profile),
+            "tags": sorted((t.key, t.value) for t in ds.tags)}}
 out = {{"metrics": {{k: float(v) for k, v in result.metrics.items()}},
-        "artifacts": sorted(result.artifacts), "failures": failures}}
+        "artifacts": sorted(result.artifacts), "failures": failures, "dataset": dataset}}
 print(json.dumps(out))
 """
 
@@ -173,6 +179,8 @@ def test_same_metrics_and_artifacts_as_mlflow(tmp_path: Path, case: str) -> None
     for name, value in theirs["metrics"].items():
         assert ours["metrics"][name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
     assert ours["artifacts"] == theirs["artifacts"]
+    # The evaluation data is logged as the same run input (mlflow.data.from_pandas's record).
+    assert ours["dataset"] == theirs["dataset"]
 
 
 def _failed_names(message: str) -> list[str]:
@@ -202,3 +210,53 @@ def test_validation_fails_alike(tmp_path: Path, thresholds: dict[str, Any]) -> N
         assert ours["failures"][0] == theirs["failures"][0] == "ModelValidationFailedException"
         assert _failed_names(ours["failures"][1]) == _failed_names(theirs["failures"][1])
         assert len(ours["failures"][1].splitlines()) == len(theirs["failures"][1].splitlines())
+
+
+@pytest.mark.slow
+def test_bench_evaluate_smoke(tmp_path: Path) -> None:
+    """``bench/evaluate.py`` at a tiny size, so it cannot rot: it runs both tools and checks
+    their metrics agree (exit 0) before printing its line. No timing asserts."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(root / "bench" / "evaluate.py"), "--rows", "3000", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "evaluate (classifier, 3,000 rows" in proc.stdout
+    results = json.loads(out.read_text())
+    assert sorted(results["fsregistry"]["metrics"]) == sorted(results["mlflow"]["metrics"])
+
+
+def test_mlflow_loads_saved_results(tmp_path: Path) -> None:
+    """``EvaluationResult.save`` writes MLflow's layout and class names: MLflow's ``load`` reads
+    it, metrics and artifact contents included."""
+    import pandas as pd
+
+    import fsregistry
+
+    spec = _dataset("multiclass", tmp_path)
+    fsregistry.set_tracking_uri(str(tmp_path / "fs"))
+    result = fsregistry.evaluate(
+        spec["model"], pd.read_csv(spec["data"]), targets="label", model_type="classifier"
+    )
+    result.save(str(tmp_path / "saved"))
+    code = f"""
+import json
+from mlflow.models.evaluation import EvaluationResult
+r = EvaluationResult.load({str(tmp_path / "saved")!r})
+print(json.dumps({{"metrics": r.metrics, "artifacts": sorted(r.artifacts),
+                  "per_class_rows": len(r.artifacts["per_class_metrics"].content),
+                  "image": list(r.artifacts["confusion_matrix"].content.size)}}))
+"""
+    got = run_mlflow(MLFLOW, code, cwd=tmp_path, extras=EXTRAS)
+    assert got["metrics"] == pytest.approx(result.metrics)
+    assert got["artifacts"] == sorted(result.artifacts)
+    assert got["per_class_rows"] == 3
+    assert got["image"] == list(result.artifacts["confusion_matrix"].content.size)
