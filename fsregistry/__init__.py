@@ -21,6 +21,9 @@ if TYPE_CHECKING:
         artifacts as artifacts,
     )
     from fsregistry import (
+        metrics as metrics,
+    )
+    from fsregistry import (
         models as models,
     )
     from fsregistry import (

@@ -48,6 +48,7 @@ import json, os, sys, warnings
 warnings.simplefilter("ignore")
 import pandas as pd
 import {lib} as mlflow
+import {lib}.metrics
 {metric_value_import}
 mlflow.set_tracking_uri("file:" + os.path.abspath({store!r}))
 spec = json.loads({spec!r})
@@ -57,6 +58,9 @@ if spec.get("custom"):
     exec(spec["custom_code"], globals())
     kwargs["extra_metrics"] = EXTRA
     kwargs["custom_artifacts"] = [artifact_fn]
+if spec.get("builtin_extra"):
+    kwargs["extra_metrics"] = kwargs.get("extra_metrics", []) + [
+        getattr(mlflow.metrics, n)() for n in spec["builtin_extra"]]
 if spec.get("weights"):
     kwargs["evaluator_config"]["sample_weights"] = df.pop("w").to_numpy()
 if spec.get("predictions"):
@@ -161,7 +165,17 @@ CASES = {
     "regressor": ("regressor", {}),
     "regressor_weights_custom": ("regressor", {"weights": True, "custom": True}),
     "binary_custom": ("binary", {"custom": True}),
-    "static_predictions": ("multiclass", {"predictions": "pred"}),
+    "static_predictions": (
+        "multiclass",
+        {"predictions": "pred", "builtin_extra": ["mae", "mse", "rmse", "r2_score", "max_error"]},
+    ),
+    "binary_metrics_module": (
+        "binary",
+        {
+            "config": {"average": "macro"},
+            "builtin_extra": ["f1_score", "precision_score", "recall_score", "mape"],
+        },
+    ),
 }
 
 

@@ -10,9 +10,13 @@ run and no file behind.
 Differences from MLflow 3.17: GenAI model types and deployment endpoint URIs raise (out of
 scope); ``env_manager`` must be ``"local"``; the deprecated MLflow 2 arguments
 ``custom_metrics``, ``validation_thresholds`` and ``baseline_model`` are accepted with a
-``FutureWarning`` (MLflow 3 removed them): the baseline is evaluated without being logged and a
-failed threshold raises :class:`~fsregistry.exceptions.ModelValidationFailedException` after the
-candidate's results are logged.
+``FutureWarning`` (MLflow 3 removed them), with ``baseline_config`` (the baseline's
+``model_config``). There fsregistry departs from MLflow 2.22 on purpose: thresholds given without
+a baseline are still checked (2.22 silently ignores them), the baseline is evaluated without
+being logged (2.22 logs its metrics and plots into the candidate's run, over the candidate's),
+and on success the candidate's result is returned (2.22 returns None). A failed threshold
+raises :class:`~fsregistry.exceptions.ModelValidationFailedException` listing each failure, after
+the candidate's results are logged.
 """
 
 from __future__ import annotations
@@ -213,6 +217,7 @@ def evaluate(
     custom_metrics: list[EvaluationMetric] | None = None,
     validation_thresholds: dict[str, MetricThreshold] | None = None,
     baseline_model: Any = None,
+    baseline_config: dict[str, Any] | None = None,
 ) -> EvaluationResult:
     """Evaluate a model on data and log metrics/artifacts to the run. Differs: no GenAI model
     types or endpoints, ``env_manager="local"`` only, MLflow 2's deprecated arguments kept."""
@@ -250,7 +255,7 @@ def evaluate(
     )
     baseline_metrics: dict[str, Any] = {}
     if baseline_model is not None:
-        base = _load_model(baseline_model, env_manager, None)
+        base = _load_model(baseline_model, env_manager, baseline_config)
         baseline_metrics = _compute_only(
             base, model_type, eval_data, resolved, extra_metrics, predictions
         )
