@@ -331,3 +331,21 @@ def test_a_million_rows_in_bounded_memory(tmp_path: Path, monkeypatch: pytest.Mo
         tracemalloc.stop()
     assert result.metrics["example_count"] == 1_000_000
     assert peak < size, f"peak {peak / 1e6:.0f} MB for {size / 1e6:.0f} MB of data"
+
+
+def test_bad_label_list_is_invalid_parameter_and_logs_nothing(
+    tracking: str, binary: Any, tmp_path: Path
+) -> None:
+    """A label list that does not match the model's probabilities fails in scikit-learn's
+    log loss: an INVALID_PARAMETER_VALUE naming the evaluator, and no run."""
+    frame, model = binary
+    with pytest.raises(InvalidParameterValue, match="'classifier' evaluator failed") as err:
+        fsregistry.evaluate(
+            _saved(model, tmp_path),
+            frame,
+            targets="label",
+            model_type="classifier",
+            evaluator_config={"label_list": [0, 1, 2]},
+        )
+    assert isinstance(err.value.__cause__, ValueError)
+    assert fsregistry.search_runs(output_format="list", search_all_experiments=True) == []

@@ -4,7 +4,7 @@ Evaluates a model on a CSV or parquet file with :func:`fsregistry.evaluate` (log
 run in ``--experiment``, or the default experiment), prints the metrics (``--json``: one JSON
 object ``{"run_id", "metrics", "artifacts", "failures"}``), and with ``--gate`` checks them
 against a thresholds file, optionally against ``--baseline MODEL_URI`` evaluated on the same
-data. The gate file is JSON: ``{"metric": {"threshold": 0.8, "min_absolute_change": 0.01,
+data (and logged to a run of its own). The gate file is JSON: ``{"metric": {"threshold": 0.8, "min_absolute_change": 0.01,
 "min_relative_change": 0.05, "greater_is_better": true}, ...}``. Exit status: 0 when the gate
 passes (or there is none), 2 when a threshold fails (each failure printed, one per line),
 1 on any other error. pandas, scikit-learn and the model load only when the command runs.

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.exceptions import InvalidParameterValue, MlflowException
 from fsregistry.models.evaluation import registry
 from fsregistry.models.evaluation.base import (
     CLASSIFIER,
@@ -293,6 +293,17 @@ def _compute_only(
     return metrics
 
 
+def _computed(name: str, evaluator: BuiltInEvaluator, ctx: Context) -> Any:
+    """``evaluator.compute(ctx)``, with scikit-learn's and numpy's argument errors (labels that
+    do not match the probabilities, a bad ``average``...) raised as INVALID_PARAMETER_VALUE."""
+    try:
+        return evaluator.compute(ctx)
+    except MlflowException:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise InvalidParameterValue(f"The {name!r} evaluator failed: {exc!r}") from exc
+
+
 def _evaluate(
     model: Any,
     model_type: str | None,
@@ -319,7 +330,7 @@ def _evaluate(
         )
     with tempfile.TemporaryDirectory() as tmp:
         outcomes = []
-        for _name, ev, conf in runnable:
+        for name, ev, conf in runnable:
             if isinstance(ev, BuiltInEvaluator):
                 ctx = Context(
                     model,
@@ -331,7 +342,7 @@ def _evaluate(
                     predictions,
                     tmp,
                 )
-                outcomes.append(ev.compute(ctx))
+                outcomes.append(_computed(name, ev, ctx))
         started = active_run() is None
         run = start_run() if started else active_run()
         assert run is not None
