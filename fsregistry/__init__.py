@@ -24,7 +24,13 @@ if TYPE_CHECKING:
         data as data,
     )
     from fsregistry import (
+        entities as entities,
+    )
+    from fsregistry import (
         lightgbm as lightgbm,
+    )
+    from fsregistry import (
+        metrics as metrics,
     )
     from fsregistry import (
         models as models,
@@ -203,6 +209,10 @@ if TYPE_CHECKING:
     )
     from fsregistry.fluent_more import (
         set_model_version_tag as set_model_version_tag,
+    )
+    from fsregistry.models.evaluation import evaluate as evaluate
+    from fsregistry.models.evaluation import (
+        validate_evaluation_results as validate_evaluation_results,
     )
 
 __getattr__, __dir__, _names = lazy_namespace(__name__, __file__)

@@ -132,3 +132,10 @@ class StoreMissing(StorageError):
     creating buckets is a decision for their owner)."""
 
     default_code = RESOURCE_DOES_NOT_EXIST
+
+
+class ModelValidationFailedException(FsRegistryException):
+    """A candidate model's evaluation failed its metric thresholds (MLflow's class of the same
+    name, ``BAD_REQUEST``); the message lists every failed threshold, one per line."""
+
+    default_code = BAD_REQUEST

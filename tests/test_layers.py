@@ -50,6 +50,8 @@ FLOORS: dict[str, int] = {
     "xgboost": 6,
     "lightgbm": 6,
     "statsmodels": 6,
+    "models.evaluation": 6,
+    "metrics": 6,  # a sub-package above its parent: it loads models (pyfunc)
     "envs": 7,
     "autologging": 7,
     "serving": 7,
@@ -101,8 +103,11 @@ def _targets(module: str, is_init: bool, node: ast.Import | ast.ImportFrom) -> l
 
 
 def _unit(module: str) -> str:
-    """The top-level module or package of ``fsregistry`` a dotted name belongs to."""
+    """The top-level module or package of ``fsregistry`` a dotted name belongs to (or the
+    sub-package with a floor of its own in FLOORS, such as ``models.evaluation``)."""
     parts = module.split(".")
+    if len(parts) > 2 and f"{parts[1]}.{parts[2]}" in FLOORS:
+        return f"{parts[1]}.{parts[2]}"
     return parts[1] if len(parts) > 1 else ""
 
 

@@ -45,8 +45,8 @@ def test_readme_links_the_page() -> None:
     [
         (lambda: fsregistry.start_span, "mlflow.start_span"),
         (lambda: fsregistry.catboost, "mlflow.catboost"),
-        (lambda: fsregistry.evaluate, "mlflow.evaluate"),
-        (lambda: fsregistry.models.evaluate, "mlflow.models.evaluate"),
+        (lambda: fsregistry.get_trace, "mlflow.get_trace"),
+        (lambda: fsregistry.models.set_model, "mlflow.models.set_model"),
         (lambda: fsregistry.entities.Trace, "mlflow.entities.Trace"),
     ],
 )

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from fsregistry.cli import (
+    evaluate_commands,
     health_commands,
     manage_commands,
     models_commands,
@@ -36,6 +37,7 @@ registry_commands.register(ls_app, show_app, app)
 manage_commands.register(app)
 models_commands.register(app)
 health_commands.register(app)
+evaluate_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
 
 

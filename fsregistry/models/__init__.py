@@ -47,6 +47,16 @@ from fsregistry.namespace import lazy_namespace
 # this format package (pyfunc, envs); they load on first use, never at import.
 if TYPE_CHECKING:
     from fsregistry.envs.predict import predict as predict
+    from fsregistry.models.evaluation import EvaluationArtifact as EvaluationArtifact
+    from fsregistry.models.evaluation import EvaluationMetric as EvaluationMetric
+    from fsregistry.models.evaluation import EvaluationResult as EvaluationResult
+    from fsregistry.models.evaluation import MetricThreshold as MetricThreshold
+    from fsregistry.models.evaluation import evaluate as evaluate
+    from fsregistry.models.evaluation import list_evaluators as list_evaluators
+    from fsregistry.models.evaluation import make_metric as make_metric
+    from fsregistry.models.evaluation import (
+        validate_evaluation_results as validate_evaluation_results,
+    )
     from fsregistry.pyfunc.predict import validate_serving_input as validate_serving_input
 
 __getattr__, __dir__, _above = lazy_namespace(__name__, __file__)
