@@ -12,10 +12,11 @@ from __future__ import annotations
 GENAI = "GenAI / tracing / prompt feature; fsregistry covers classic ML tracking and registry"
 SERVER = "needs an MLflow tracking server or Databricks; fsregistry has no server"
 FLAVOR = (
-    "flavor not provided: fsregistry has the pyfunc and sklearn flavors (a model of this "
-    "flavor logged by MLflow is still listed, registered and downloaded as files)"
+    "flavor not provided yet (a model of this flavor logged by MLflow is still listed, "
+    "registered and downloaded as files; `docs/custom-flavors.md` shows how to add one)"
 )
-EVALUATION = "MLflow's evaluation framework is not provided; compute metrics and log them"
+EVALUATION = "GenAI evaluation is not provided; `evaluate` covers classifiers and regressors"
+LATER = "not provided yet; planned (see the project's open issues)"
 LOGGED_MODELS = "MLflow 3 LoggedModel API, not provided yet"
 DATASETS = "mlflow.data datasets, not provided yet"
 AUTOLOG = "autologging, not provided yet"
@@ -60,13 +61,14 @@ EXACT: dict[str, str] = {
     "mlflow.MlflowClient.log_model_params": LOGGED_MODELS,
     "mlflow.MlflowClient.get_workspace_store_uri": SERVER,
     # -- mlflow.models ---------------------------------------------------------------------
-    "mlflow.models.FlavorBackend": "MLflow's serving backends; `fsreg serve` serves models",
+    "mlflow.models.FlavorBackend": LATER,
     "mlflow.models.build_docker": (
-        "no Python function; the CLI has it: `fsreg models build-docker` / `generate-dockerfile`"
+        "no Python function yet; the CLI has it: `fsreg models build-docker` / "
+        "`generate-dockerfile`"
     ),
-    "mlflow.models.add_libraries_to_model": SERVER,
-    "mlflow.models.set_model": "models from code are not provided (pickled models only)",
-    "mlflow.models.ModelConfig": GENAI,
+    "mlflow.models.add_libraries_to_model": LATER,
+    "mlflow.models.set_model": LATER,
+    "mlflow.models.ModelConfig": LATER,
     "mlflow.models.Resource": GENAI,
     "mlflow.models.ResourceType": GENAI,
     "mlflow.models.set_retriever_schema": GENAI,
