@@ -95,7 +95,9 @@ def test_create_get_update_delete_registered_model(
 def test_search_registered_models(client: Client) -> None:
     for name in ("alpha", "beta", "Gamma", "delta"):
         client.create_registered_model(name, tags={"kind": "a" if name < "c" else "b"})
-    client.create_registered_model("prompt-x", tags={"mlflow.prompt.is_prompt": "true"})
+    client.registry_store.create_registered_model(
+        "prompt-x", tags={"mlflow.prompt.is_prompt": "true"}
+    )
 
     def names(**kw: Any) -> list[str]:
         return [m.name for m in client.search_registered_models(**kw)]
