@@ -528,7 +528,7 @@ class Client:
         latest = self.registry_store.get_latest_versions(name, [stage])
         if not latest:
             raise ResourceDoesNotExist(
-                f"Could not find any model version of {name!r} in stage {stage!r}"
+                f"Could not find any model version for {stage} stage (model {name!r})"
             )
         return latest[-1].version
 

@@ -14,6 +14,7 @@ import fsregistry
 from fsregistry import Client, artifacts
 from fsregistry.exceptions import (
     InvalidParameterValue,
+    MlflowException,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
@@ -188,8 +189,10 @@ def test_aliases_latest_and_stages(client: Client) -> None:
     assert [mv.version for mv in client.get_latest_versions("m", ["production"])] == [3]
     rm = client.get_registered_model("m")
     assert {mv.version for mv in rm.latest_versions} == {1, 2, 3, 4}
-    with pytest.raises(InvalidParameterValue, match="Archived"):
+    # MLflow's code: INTERNAL_ERROR
+    with pytest.raises(MlflowException, match="'Archived' is not an Active stage") as e:
         client.transition_model_version_stage("m", 4, "Archived", archive_existing_versions=True)
+    assert e.value.error_code == "INTERNAL_ERROR"
     with pytest.raises(InvalidParameterValue, match="Shipping"):
         client.transition_model_version_stage("m", 4, "Shipping")
     client.set_model_version_tag("m", key="deployed", value="yes", stage="Production")
