@@ -148,25 +148,21 @@ class Client:
         self._store.rename_experiment(experiment_id, new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Delete an experiment and its runs (moved to .trash). Differs in error codes.
+        """Delete an experiment and its runs (moved to .trash). Same as MlflowClient.
 
-        Deleting it again raises INVALID_STATE (MLflow: RESOURCE_DOES_NOT_EXIST); experiment 0
-        raises INVALID_PARAMETER_VALUE (MLflow: INTERNAL_ERROR).
+        Deleting it again raises RESOURCE_DOES_NOT_EXIST and experiment 0 INTERNAL_ERROR, with
+        MLflow's messages.
         """
         self._store.delete_experiment(experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        """Restore a deleted experiment and its runs. Differs: an active one is INVALID_STATE.
-
-        MLflow raises RESOURCE_DOES_NOT_EXIST for an experiment that is not deleted.
-        """
+        """Restore a deleted experiment and its runs. Same as MlflowClient (an active one
+        raises RESOURCE_DOES_NOT_EXIST "Could not find deleted experiment with ID ...")."""
         self._store.restore_experiment(experiment_id)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        """Set an experiment tag. Differs: a deleted experiment raises INVALID_STATE.
-
-        MLflow raises INVALID_PARAMETER_VALUE there.
-        """
+        """Set an experiment tag. Same as MlflowClient (a deleted experiment raises
+        INVALID_PARAMETER_VALUE "... must be in the 'active' lifecycle_stage to set tags")."""
         self._store.set_experiment_tag(experiment_id, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
