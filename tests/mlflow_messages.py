@@ -1,14 +1,15 @@
 """MLflow's error messages for the errors fsregistry raises, taken from MLflow's source.
 
 One :class:`Message` per kind of error: MLflow's text as a regular expression (from MLflow
-3.17.2; ``mlflow2`` notes where 2.22.5 says something else), MLflow's error code, where MLflow
+3.17.2; ``note`` says "MLflow 2.22" where 2.22.5 differs), MLflow's error code, where MLflow
 raises it, and a ``trigger``: code that makes fsregistry raise it through the public API. The
 trigger runs with ``c`` (a ``Client`` on the store), ``m`` (the ``fsregistry`` module, its
 tracking URI set to the store), ``Param`` and the ids made by :data:`SETUP`: experiments ``E``
 ('e'), ``E2`` ('e2') and deleted ``ED`` ('ed'), an active run ``R`` (param p=1) and a deleted
 run ``D`` in ``E``, registered models 'rm' (version 1 from ``SRC``) and 'rm2'. With
 ``in_mlflow3`` the same trigger runs unchanged in real MLflow 3.17.2 and must give the same
-regex and code (tests/test_mlflow_messages.py checks both sides).
+regex and code, and in 2.22.5 unless the note says otherwise (tests/test_mlflow_messages.py
+checks all three).
 
 ``sites`` are the raise sites (file, a fragment of the message template) each entry covers;
 :data:`ALLOWED` lists the raise sites that have no MLflow counterpart, with the reason.
@@ -444,6 +445,7 @@ MESSAGES: tuple[Message, ...] = (
         f"{FS}:FileStore.get_logged_model",
         "c.get_logged_model('m-nope')",
         (("fsregistry/tracking/logged_models.py", "Model '{}' not found"),),
+        note="MLflow 2.22 has no logged models",
     ),
     # -- searches ------------------------------------------------------------------------------
     _m(
@@ -690,7 +692,7 @@ MESSAGES: tuple[Message, ...] = (
         "c.create_registered_model('a/b')",
         (("fsregistry/mlruns/validation.py", "Names cannot contain '/' or ':'"),),
         storage=False,
-        note="2.22: \"Invalid name: 'a/b'. Registered model name cannot contain path "
+        note="MLflow 2.22: \"Invalid name: 'a/b'. Registered model name cannot contain path "
         'separator" (its registry file store); fsregistry says both',
     ),
     _m(
@@ -782,7 +784,7 @@ MESSAGES: tuple[Message, ...] = (
         "c.set_registered_model_tag('rm', 't', 'v' * 100001)",
         (),
         storage=False,
-        note="2.22: 5000 characters",
+        note="MLflow 2.22: 5000 characters",
     ),
     _m(
         "alias_latest",

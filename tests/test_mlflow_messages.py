@@ -123,6 +123,30 @@ def test_the_table_is_mlflow3s(tmp_path: Path) -> None:
     assert len(entries) > 50
 
 
+@pytest.mark.mlflow
+def test_the_table_holds_for_mlflow2_where_not_noted(tmp_path: Path) -> None:
+    """MLflow 2.22.5 gives the same text and code, except where an entry's note says how
+    2.22 differs."""
+    entries = [e for e in MESSAGES if e.in_mlflow3]
+    triggers = {e.kind: e.trigger for e in entries}
+    code = (
+        f"URI = {(tmp_path / 'mlruns').as_uri()!r}\nTRIGGERS = {triggers!r}\n"
+        + _MLFLOW_IMPORTS
+        + SETUP
+        + _IN_MLFLOW
+    )
+    got = mlflow_python_env("2.22.5").run(code, cwd=tmp_path)
+    differs = {
+        e.kind
+        for e in entries
+        if got[e.kind] is None
+        or not re.search(e.regex, got[e.kind][2])
+        or (got[e.kind][1] or "") != e.code
+    }
+    noted = {e.kind for e in entries if "MLflow 2.22" in e.note}
+    assert differs == noted
+
+
 # -- raise sites ------------------------------------------------------------------------------
 _RAISERS = frozenset(
     {
