@@ -38,7 +38,13 @@ from fsregistry.mlruns.validation import (
     validate_model_name,
     validate_tag,
 )
+from fsregistry.registry.prompts import (
+    refuse_prompt_model,
+    refuse_prompt_tags,
+    refuse_prompt_version,
+)
 from fsregistry.registry.store import RegistryStore, SourceLocator
+from fsregistry.search import PROMPT_TAG_KEY
 from fsregistry.storage.artifact_repo import ArtifactRepository
 from fsregistry.tracking.store import TrackingStore
 from fsregistry.uris import resolve_model_uri, version_location
@@ -61,9 +67,9 @@ class Client(MediaMethods, NotProvidedMethods):
     Each method's docstring says where it differs from ``MlflowClient``. Throughout: writes
     are synchronous; ``ModelVersion.version`` is an int (as MLflow's file and SQL stores
     return it). Prompts (registered models tagged ``mlflow.prompt.is_prompt``) are hidden
-    from searches and their names checked as in MLflow; MLflow's other refusals of prompts
-    (``create_registered_model`` with the tag, model APIs on a prompt) and its deprecation
-    warnings for stages are not mirrored. Damaged stores give
+    from searches, their names checked and model APIs refuse them as in MLflow 3
+    (:mod:`fsregistry.registry.prompts`); MLflow's deprecation warnings for stages are not
+    mirrored. Damaged stores give
     MLflow's errors (a run or experiment directory without ``meta.yaml``:
     ``MissingConfigException``; a run naming another experiment: "metadata is in invalid
     state").
@@ -144,25 +150,21 @@ class Client(MediaMethods, NotProvidedMethods):
         self._store.rename_experiment(experiment_id, new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Delete an experiment and its runs (moved to .trash). Differs in error codes.
+        """Delete an experiment and its runs (moved to .trash). Same as MlflowClient.
 
-        Deleting it again raises INVALID_STATE (MLflow: RESOURCE_DOES_NOT_EXIST); experiment 0
-        raises INVALID_PARAMETER_VALUE (MLflow: INTERNAL_ERROR).
+        Deleting it again raises RESOURCE_DOES_NOT_EXIST and experiment 0 INTERNAL_ERROR, with
+        MLflow's messages.
         """
         self._store.delete_experiment(experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        """Restore a deleted experiment and its runs. Differs: an active one is INVALID_STATE.
-
-        MLflow raises RESOURCE_DOES_NOT_EXIST for an experiment that is not deleted.
-        """
+        """Restore a deleted experiment and its runs. Same as MlflowClient (an active one
+        raises RESOURCE_DOES_NOT_EXIST "Could not find deleted experiment with ID ...")."""
         self._store.restore_experiment(experiment_id)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        """Set an experiment tag. Differs: a deleted experiment raises INVALID_STATE.
-
-        MLflow raises INVALID_PARAMETER_VALUE there.
-        """
+        """Set an experiment tag. Same as MlflowClient (a deleted experiment raises
+        INVALID_PARAMETER_VALUE "... must be in the 'active' lifecycle_stage to set tags")."""
         self._store.set_experiment_tag(experiment_id, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
@@ -397,6 +399,7 @@ class Client(MediaMethods, NotProvidedMethods):
         deployment_job_id: str | None = None,
     ) -> RegisteredModel:
         """Create a registered model. Same as MlflowClient (``deployment_job_id`` is ignored)."""
+        tags = refuse_prompt_tags(tags)
         return self.registry_store.create_registered_model(name, tags, description)
 
     def create_prompt(
@@ -413,20 +416,27 @@ class Client(MediaMethods, NotProvidedMethods):
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         """A registered model with its latest versions, tags and aliases. Same as MlflowClient."""
-        return self.registry_store.get_registered_model(name)
+        return refuse_prompt_model(self.registry_store.get_registered_model(name))
+
+    def _not_prompt(self, name: str) -> None:
+        """MLflow 3's ``_raise_if_prompt``: a model API given a prompt says "not found"."""
+        refuse_prompt_model(self.registry_store.get_registered_model(name))
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a registered model. Differs: returns the renamed model (MLflow: None)."""
+        self._not_prompt(name)
         return self.registry_store.rename_registered_model(name, new_name)
 
     def update_registered_model(
         self, name: str, description: str | None = None, deployment_job_id: str | None = None
     ) -> RegisteredModel:
         """Set a model's description. Same as MlflowClient (``deployment_job_id`` is ignored)."""
+        self._not_prompt(name)
         return self.registry_store.update_registered_model(name, description)
 
     def delete_registered_model(self, name: str) -> None:
         """Delete a registered model with all its versions. Same as MlflowClient."""
+        self._not_prompt(name)
         self.registry_store.delete_registered_model(name)
 
     def search_registered_models(
@@ -444,10 +454,12 @@ class Client(MediaMethods, NotProvidedMethods):
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         """Set a registered model tag. Same as MlflowClient."""
+        self._not_prompt(name)
         self.registry_store.set_registered_model_tag(name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Delete a registered model tag (a missing one is fine). Same as MlflowClient."""
+        self._not_prompt(name)
         self.registry_store.delete_registered_model_tag(name, key)
 
     def create_model_version(
@@ -467,6 +479,7 @@ class Client(MediaMethods, NotProvidedMethods):
         ignored). A missing model raises RESOURCE_DOES_NOT_EXIST and an unresolvable ``models:/``
         source INVALID_PARAMETER_VALUE (MLflow's file store: INTERNAL_ERROR for both).
         """
+        tags = refuse_prompt_tags(tags)
         return self.registry_store.create_model_version(
             name,
             source,
@@ -486,16 +499,18 @@ class Client(MediaMethods, NotProvidedMethods):
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         """One version of a registered model. Same as MlflowClient."""
-        return self.registry_store.get_model_version(name, version)
+        return refuse_prompt_version(self.registry_store.get_model_version(name, version))
 
     def update_model_version(
         self, name: str, version: str | int, description: str | None = None
     ) -> ModelVersion:
         """Set a version's description. Differs: ``description=None`` clears it (MLflow raises)."""
+        self._not_prompt(name)
         return self.registry_store.update_model_version(name, version, description)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         """Delete a version; its number is not reused, its aliases go. Same as MlflowClient."""
+        self._not_prompt(name)
         self.registry_store.delete_model_version(name, version)
 
     def _version_or_stage(
@@ -511,7 +526,7 @@ class Client(MediaMethods, NotProvidedMethods):
         latest = self.registry_store.get_latest_versions(name, [stage])
         if not latest:
             raise ResourceDoesNotExist(
-                f"Could not find any model version of {name!r} in stage {stage!r}"
+                f"Could not find any model version for {stage} stage (model {name!r})"
             )
         return latest[-1].version
 
@@ -531,6 +546,7 @@ class Client(MediaMethods, NotProvidedMethods):
             raise InvalidParameterValue("set_model_version_tag needs a tag key")
         # Checked before a stage is looked up (which reads, and may cache, every version).
         validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
+        self._not_prompt(name)
         number = self._version_or_stage(name, version, stage)
         self.registry_store.set_model_version_tag(name, number, key, value)
 
@@ -548,31 +564,36 @@ class Client(MediaMethods, NotProvidedMethods):
         if key is None:
             raise InvalidParameterValue("delete_model_version_tag needs a tag key")
         validate_key(key, "tag key")  # before a stage is looked up, as above
+        self._not_prompt(name)
         number = self._version_or_stage(name, version, stage)
         self.registry_store.delete_model_version_tag(name, number, key)
 
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
         """Point an alias at a version. Same as MlflowClient."""
+        self._not_prompt(name)
         self.registry_store.set_registered_model_alias(name, alias, version)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias (a missing one is fine). Same as MlflowClient."""
+        self._not_prompt(name)
         self.registry_store.delete_registered_model_alias(name, alias)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points at (``latest``: the highest). Same as MlflowClient."""
-        return self.registry_store.get_model_version_by_alias(name, alias)
+        return refuse_prompt_version(self.registry_store.get_model_version_by_alias(name, alias))
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
         """The highest version in each of ``stages`` (default: all). Same as MlflowClient."""
+        self._not_prompt(name)
         return self.registry_store.get_latest_versions(name, stages)
 
     def transition_model_version_stage(
         self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
         """Move a version to a stage (optionally archiving others there). Same as MlflowClient."""
+        self._not_prompt(name)
         return self.registry_store.transition_model_version_stage(
             name, version, stage, archive_existing_versions
         )
@@ -604,6 +625,7 @@ class Client(MediaMethods, NotProvidedMethods):
         A recorded ``file://`` path that no longer exists is mapped into this store when the tree
         was copied here; a version recording neither raises INVALID_STATE.
         """
+        self._not_prompt(name)
         return self.registry_store.get_model_version_download_uri(name, version)
 
     def copy_model_version(
@@ -643,6 +665,8 @@ class Client(MediaMethods, NotProvidedMethods):
         )
         validate_model_name(dst_name)
         src_mv = src.get_model_version(parsed.name, src.version_for_uri(parsed))
+        if PROMPT_TAG_KEY in src_mv.tags:  # MLflow 3: a prompt is not a model
+            raise ResourceDoesNotExist(f"Model with uri '{src_model_uri}' not found")
         same_store = src.storage.root_uri == dst.storage.root_uri
         artifact_uri = None
         if not same_store:

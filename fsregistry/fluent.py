@@ -31,7 +31,12 @@ from fsregistry.entities import (
     RunTag,
     ViewType,
 )
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist, shown
+from fsregistry.exceptions import (
+    FsRegistryException,
+    InvalidParameterValue,
+    ResourceDoesNotExist,
+    shown,
+)
 from fsregistry.mlruns.metafile import now_ms
 from fsregistry.mlruns.validation import (
     MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
@@ -97,7 +102,7 @@ def set_experiment(
     global _active_experiment_id
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidParameterValue(
-            "Must specify exactly one of experiment_name and experiment_id, got "
+            "Must specify exactly one of: `experiment_id` or `experiment_name`. Got "
             f"experiment_name={experiment_name!r}, experiment_id={experiment_id!r}"
         )
     client = _client()
@@ -119,7 +124,8 @@ def set_experiment(
     if exp.lifecycle_stage != "active":
         raise InvalidParameterValue(
             f"Cannot set a deleted experiment {exp.name!r} as the active experiment. "
-            "Restore it first or use another name."
+            "You can restore the experiment, or permanently delete the experiment to create "
+            "a new one."
         )
     _active_experiment_id = exp.experiment_id
     return exp
@@ -236,8 +242,9 @@ def start_run(
     active = _stack()
     if active and not nested:
         raise InvalidParameterValue(
-            f"Run with UUID {active[-1].info.run_id} is already active. To start a nested run, "
-            "call start_run with nested=True; or end the active run first with end_run()."
+            f"Run with UUID {active[-1].info.run_id} is already active. To start a new run, "
+            "first end the current run with mlflow.end_run(). To start a nested run, call "
+            "start_run with nested=True"
         )
     run_id = run_id or os.environ.get("MLFLOW_RUN_ID") or None
     # Checked before anything is written (resuming a run first marks it RUNNING).
@@ -245,7 +252,9 @@ def start_run(
     if run_id:
         existing = client.get_run(run_id)
         if existing.info.lifecycle_stage != "active":
-            raise InvalidParameterValue(f"Cannot start run with ID {run_id}: it is deleted")
+            raise FsRegistryException(  # INTERNAL_ERROR, as MLflow's
+                f"Cannot start run with ID {run_id} because it is in the deleted state."
+            )
         if experiment_id is not None and str(experiment_id) != existing.info.experiment_id:
             raise InvalidParameterValue(
                 f"Run {run_id} belongs to experiment {existing.info.experiment_id}, "
@@ -446,7 +455,8 @@ def search_runs(
     _check_max_results(max_results)
     if output_format not in ("pandas", "list"):
         raise InvalidParameterValue(
-            f"Unsupported output_format {output_format!r}: expected 'pandas' or 'list'"
+            f"Unsupported output format: {output_format}. Supported string values are "
+            "'pandas' or 'list'"
         )
     ids: list[str] = [str(e) for e in experiment_ids or []]
     for name in experiment_names or []:

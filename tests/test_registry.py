@@ -14,6 +14,7 @@ import fsregistry
 from fsregistry import Client, artifacts
 from fsregistry.exceptions import (
     InvalidParameterValue,
+    MlflowException,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
@@ -95,7 +96,9 @@ def test_create_get_update_delete_registered_model(
 def test_search_registered_models(client: Client) -> None:
     for name in ("alpha", "beta", "Gamma", "delta"):
         client.create_registered_model(name, tags={"kind": "a" if name < "c" else "b"})
-    client.create_registered_model("prompt-x", tags={"mlflow.prompt.is_prompt": "true"})
+    client.registry_store.create_registered_model(
+        "prompt-x", tags={"mlflow.prompt.is_prompt": "true"}
+    )
 
     def names(**kw: Any) -> list[str]:
         return [m.name for m in client.search_registered_models(**kw)]
@@ -186,8 +189,10 @@ def test_aliases_latest_and_stages(client: Client) -> None:
     assert [mv.version for mv in client.get_latest_versions("m", ["production"])] == [3]
     rm = client.get_registered_model("m")
     assert {mv.version for mv in rm.latest_versions} == {1, 2, 3, 4}
-    with pytest.raises(InvalidParameterValue, match="Archived"):
+    # MLflow's code: INTERNAL_ERROR
+    with pytest.raises(MlflowException, match="'Archived' is not an Active stage") as e:
         client.transition_model_version_stage("m", 4, "Archived", archive_existing_versions=True)
+    assert e.value.error_code == "INTERNAL_ERROR"
     with pytest.raises(InvalidParameterValue, match="Shipping"):
         client.transition_model_version_stage("m", 4, "Shipping")
     client.set_model_version_tag("m", key="deployed", value="yes", stage="Production")

@@ -237,9 +237,10 @@ def _build_prompts(client: Client) -> Prompt:
     client.create_registered_model("model")
     client.create_model_version("model", "/m")
     prompt = client.create_prompt("greeting", description="says hi", tags={"team": "a"})
-    # A prompt version as MLflow's register_prompt writes it (tagged too), and a version
-    # added to the prompt by the model API (not tagged: searches show it).
-    client.create_model_version(
+    # A prompt version as MLflow's register_prompt writes it (tagged too: through the store,
+    # as the client refuses the tag), and a version added to the prompt by the model API
+    # (not tagged: searches show it).
+    client.registry_store.create_model_version(
         "greeting", "dummy-source", tags={PROMPT_TAG: "true", "mlflow.prompt.text": "Hi {{x}}"}
     )
     client.create_model_version("greeting", "/untagged")
@@ -262,7 +263,8 @@ def test_prompts_are_hidden_unless_the_filter_asks(store_url: str) -> None:
     client = Client(tracking_uri=store_url)
     prompt = _build_prompts(client)
     assert prompt == Prompt("greeting", "says hi", prompt.creation_timestamp, {"team": "a"})
-    rm = client.get_registered_model("greeting")  # a prompt is a registered model underneath
+    # A prompt is a registered model underneath (the client's model APIs do not show it).
+    rm = client.registry_store.get_registered_model("greeting")
     assert rm.tags == {PROMPT_TAG: "true", "team": "a"}
     assert rm.creation_timestamp == prompt.creation_timestamp
     found = _prompt_searches(client)
@@ -293,7 +295,7 @@ def test_a_taken_name_says_whether_a_prompt_or_a_model_holds_it(
         "model over prompt": lambda: client.create_registered_model("greeting"),
         "prompt over model": lambda: client.create_prompt("model", tags={"team": "a"}),
         "model over model": lambda: client.create_registered_model("model"),
-        "tagged model over prompt": lambda: client.create_registered_model(
+        "tagged model over prompt": lambda: client.registry_store.create_registered_model(
             "greeting",
             tags={PROMPT_TAG: "false"},  # the key marks a prompt, whatever its value
         ),

@@ -18,6 +18,7 @@ from fsregistry.entities import tracking as tracking_entities
 from fsregistry.exceptions import (
     InvalidParameterValue,
     InvalidState,
+    MlflowException,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
@@ -88,8 +89,10 @@ def test_delete_and_restore_experiment(client: Client) -> None:
     client.restore_experiment(exp_id)
     assert client.get_experiment(exp_id).lifecycle_stage == "active"
     assert client.get_run(run.info.run_id).info.lifecycle_stage == "active"
-    with pytest.raises(InvalidParameterValue, match="Default"):
+    # MLflow's code and text: INTERNAL_ERROR, "Cannot delete the default experiment '0'..."
+    with pytest.raises(MlflowException, match="Cannot delete the default experiment '0'") as e:
         client.delete_experiment("0")
+    assert e.value.error_code == "INTERNAL_ERROR"
 
 
 def test_search_experiments_filter_order_paging(client: Client) -> None:

@@ -32,8 +32,8 @@ def canonical_stage(stage: object) -> str:
     if isinstance(stage, str) and stage.lower() in _CANONICAL_STAGES:
         return _CANONICAL_STAGES[stage.lower()]
     raise InvalidParameterValue(
-        f"Invalid model version stage {stage!r}: must be one of {', '.join(ALL_STAGES)} "
-        "(case-insensitive)"
+        f"Invalid Model Version stage: {stage}. Value must be one of "
+        f"{', '.join(ALL_STAGES)}. (case-insensitive)"
     )
 
 

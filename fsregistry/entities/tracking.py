@@ -36,7 +36,8 @@ class ViewType:
         elif view_type in (1, 2, 3):
             return int(view_type)
         raise InvalidParameterValue(
-            f"Invalid view type {view_type!r}: expected ACTIVE_ONLY, DELETED_ONLY or ALL"
+            f"Could not get valid view type corresponding to string {view_type}. "
+            "Valid view types are ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']"
         )
 
     @classmethod
@@ -72,7 +73,8 @@ class RunStatus:
             return cls._TO_INT[status]
         except KeyError:
             raise InvalidParameterValue(
-                f"Invalid run status {status!r}: expected one of {', '.join(cls._TO_INT)}"
+                f"Could not get run status corresponding to string {status}. Valid run "
+                f"status strings: {list(cls._TO_INT)}"
             ) from None
 
     @classmethod
@@ -88,7 +90,10 @@ class RunStatus:
                 return name
             if name.isdecimal() and int(name) in cls._FROM_INT:
                 return cls._FROM_INT[int(name)]
-        raise InvalidParameterValue(f"Invalid run status {status!r}")
+        raise InvalidParameterValue(
+            f"Could not get run status corresponding to string {status}. Valid run "
+            f"status strings: {list(cls._TO_INT)}"
+        )
 
     @classmethod
     def is_terminated(cls, status: str) -> bool:

@@ -89,11 +89,17 @@ def parse_models_uri(uri: str) -> ModelUri:
 def parse_runs_uri(uri: str) -> tuple[str, str]:
     """``runs:/<run_id>/<path>`` -> (run_id, path)."""
     if not is_runs_uri(uri):
-        raise InvalidParameterValue(f"Not a runs:/ URI: {uri!r}")
+        raise InvalidParameterValue(
+            f"Not a proper runs:/ URI: {uri}. Runs URIs must be of the form "
+            "'runs:/<run_id>/run-relative/path/to/artifact'"
+        )
     rest = uri[len(RUNS_SCHEME) :].lstrip("/")
     run_id, _, path = rest.partition("/")
     if not run_id:
-        raise InvalidParameterValue(f"Invalid runs:/ URI {uri!r}: no run id")
+        raise InvalidParameterValue(
+            f"Not a proper runs:/ URI: {uri}. Runs URIs must be of the form "
+            "'runs:/<run_id>/run-relative/path/to/artifact' (no run id)"
+        )
     return run_id, path.strip("/")
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fsregistry.exceptions import InvalidParameterValue, shown
+from fsregistry.exceptions import SHOWN_CHARS, InvalidParameterValue, shown
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -42,24 +42,55 @@ def _fail(message: str) -> InvalidParameterValue:
     return InvalidParameterValue(message)
 
 
+def invalid_value(path: str, value: Any, message: str | None = None) -> str:
+    """MLflow's ``invalid_value`` text: ``Invalid value "x" for parameter 'path' supplied``
+    (the value as JSON, shortened when long), then ``: message``."""
+    import json
+
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        text = shown(value)
+    if len(text) > SHOWN_CHARS:
+        text = f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+    head = f"Invalid value {text} for parameter '{path}' supplied"
+    return f"{head}: {message}" if message else f"{head}."
+
+
+def exceeds(field: str, limit: int) -> str:
+    """MLflow's ``exceeds_maximum_length`` text for ``field``."""
+    return f"'{field}' exceeds the maximum length of {limit} characters"
+
+
+# MLflow's names for a key in its length message.
+_KEY_FIELDS = {"param key": "Param key", "metric key": "Metric name"}
+_KEY_CHARS = (
+    "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), "
+    "spaces ( ), colon(:) and slashes (/)."
+)
+
+
 def validate_key(key: Any, what: str = "key") -> str:
     """A metric, param or tag key: MLflow's characters, a normalised relative path."""
     if not isinstance(key, str):
-        raise _fail(f"Invalid {what} {shown(key)}: must be a string")
+        raise _fail(f"{invalid_value('key', key, 'must be a string')} (invalid {what})")
     if key == "":
-        raise _fail(f"Invalid {what} {key!r}: must not be empty")
+        raise _fail(f"Missing value for required parameter 'key'. (empty {what})")
     if len(key) > MAX_ENTITY_KEY_LENGTH:
-        raise _fail(f"Invalid {what} {key[:40]!r}...: longer than {MAX_ENTITY_KEY_LENGTH}")
+        field = _KEY_FIELDS.get(what, "key")
+        raise _fail(f"{exceeds(field, MAX_ENTITY_KEY_LENGTH)} (invalid {what} {key[:40]!r}...)")
     if not _KEY_RE.fullmatch(key):
-        raise _fail(
-            f"Invalid {what} {key!r}: names may only contain alphanumerics, underscores (_), "
-            "dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)"
-        )
+        raise _fail(f"{invalid_value('key', key, _KEY_CHARS)} (invalid {what} {key!r})")
     norm = posixpath.normpath(key)
     if norm != key or norm == "." or norm.startswith("..") or norm.startswith("/"):
         raise _fail(
-            f"Invalid {what} {key!r}: names are stored as file paths and must not resolve to "
-            f"another name (this one resolves to {norm!r})"
+            invalid_value(
+                "key",
+                key,
+                "Names may be treated as files in certain cases, and must not resolve to "
+                f"other names when treated as such. This name would resolve to {norm!r}",
+            )
+            + f" (invalid {what}: names are stored as file paths)"
         )
     return key
 
@@ -131,20 +162,23 @@ def validate_timestamp(value: Any, what: str) -> int:
 def validate_metric(key: Any, value: Any, timestamp: Any, step: Any) -> tuple[str, float, int, int]:
     """Key, value as float (NaN and +/-inf allowed), timestamp ms >= 0, integer step."""
     validate_key(key, "metric key")
+    double = "Please specify value as a valid double (64-bit floating point)"
     if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        raise _fail(f"Invalid value {shown(value)} for metric {key!r}: must be a number")
+        raise _fail(invalid_value("value", value, f"metric {key!r}. {double}"))
     try:
         fvalue = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError) as e:
-        raise _fail(f"Invalid value {shown(value)} for metric {key!r}: {e}") from e
+        raise _fail(invalid_value("value", value, f"metric {key!r} ({e}). {double}")) from e
+    long = "Timestamp must be a nonnegative long (64-bit integer)"
     if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
-        raise _fail(f"Invalid timestamp {shown(timestamp)} for metric {key!r}: must be an integer")
+        raise _fail(invalid_value("timestamp", timestamp, f"metric {key!r}. {long}"))
     if not 0 <= int(timestamp) <= _INT64_MAX:
-        raise _fail(f"Invalid timestamp {shown(timestamp)} for metric {key!r}: must be >= 0 ms")
+        raise _fail(invalid_value("timestamp", timestamp, f"metric {key!r}. {long}"))
+    step_long = "Step must be a valid long (64-bit integer)."
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise _fail(f"Invalid step {shown(step)} for metric {key!r}: must be an integer")
+        raise _fail(invalid_value("step", step, f"metric {key!r}. {step_long}"))
     if not -(2**63) <= int(step) <= _INT64_MAX:
-        raise _fail(f"Invalid step {shown(step)} for metric {key!r}: outside 64-bit range")
+        raise _fail(invalid_value("step", step, f"metric {key!r}. {step_long}"))
     return key, fvalue, int(timestamp), int(step)
 
 
@@ -155,42 +189,55 @@ def format_metric_value(value: float) -> str:
 
 def validate_run_id(run_id: Any) -> str:
     if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
-        raise _fail(f"Invalid run ID {shown(run_id)}: expected letters, digits, '_' or '-'")
+        raise _fail(
+            f"{invalid_value('run_id', run_id)} (Invalid run ID {shown(run_id)}: expected "
+            "letters, digits, '_' or '-')"
+        )
     return run_id
 
 
 def validate_experiment_id(experiment_id: Any) -> str:
     if isinstance(experiment_id, bool) or not isinstance(experiment_id, str | int):
-        raise _fail(f"Invalid experiment ID {shown(experiment_id)}: must be a string or integer")
+        raise _fail(f"Invalid experiment ID: {shown(experiment_id)} (must be a string or integer)")
     if isinstance(experiment_id, int) and not 0 <= experiment_id <= _INT64_MAX:
-        raise _fail(f"Invalid experiment ID {shown(experiment_id)}: out of range")
+        raise _fail(f"Invalid experiment ID: {shown(experiment_id)} (out of range)")
     text = str(experiment_id)
     if not _EXPERIMENT_ID_RE.fullmatch(text):
-        raise _fail(f"Invalid experiment ID {shown(text)}: expected letters, digits, '_' or '-'")
+        raise _fail(f"Invalid experiment ID: {shown(text)} (expected letters, digits, '_' or '-')")
     return text
 
 
 def validate_experiment_name(name: Any) -> str:
     if not isinstance(name, str):
-        raise _fail(f"Invalid experiment name {shown(name)}: must be a string")
+        raise _fail(f"Invalid experiment name: {shown(str(name))} (must be a string)")
     if name.strip() == "":
-        raise _fail(f"Invalid experiment name {shown(name)}: must not be empty")
+        raise _fail(f"Invalid experiment name: {shown(name)} (must not be empty)")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise _fail(
-            f"Invalid experiment name {name[:40]!r}...: longer than {MAX_EXPERIMENT_NAME_LENGTH}"
+            f"{exceeds('name', MAX_EXPERIMENT_NAME_LENGTH)} "
+            f"(invalid experiment name {name[:40]!r}...)"
         )
     if "\x00" in name:
-        raise _fail(f"Invalid experiment name {shown(name)}: contains a NUL character")
+        raise _fail(f"Invalid experiment name: {shown(name)} (contains a NUL character)")
     return validate_utf8(name, "experiment name")
 
 
 def validate_model_name(name: Any) -> str:
     """Registered model names are directory names: no '/', ':', '%', NUL, nor '.', '..'."""
     if not isinstance(name, str) or name.strip() == "":
-        raise _fail(f"Invalid registered model name {shown(name)}: must be a non-empty string")
+        raise _fail(
+            "Missing value for required parameter 'name'. "
+            f"(invalid registered model name {shown(name)}: must be a non-empty string)"
+        )
     if len(name) > MAX_ENTITY_KEY_LENGTH:
         raise _fail(f"Invalid registered model name {name[:40]!r}...: too long")
-    for bad in ("/", ":", "%", "\\", "\x00"):
+    for bad in ("/", ":"):
+        if bad in name:
+            raise _fail(
+                f"Invalid model name {name!r}. Names cannot contain '/' or ':'. (registered "
+                "model name cannot contain path separator)"
+            )
+    for bad in ("%", "\\", "\x00"):
         if bad in name:
             raise _fail(f"Invalid registered model name {name!r}: must not contain {bad!r}")
     norm = posixpath.normpath(name)
@@ -250,17 +297,24 @@ def validate_new_model_name(value: Any) -> str:
 
 def validate_alias(alias: Any) -> str:
     if not isinstance(alias, str) or alias == "":
-        raise _fail(f"Invalid alias {shown(alias)}: must be a non-empty string")
+        raise _fail(
+            "Registered model alias name cannot be empty. "
+            f"(invalid alias {shown(alias)}: must be a non-empty string)"
+        )
     if len(alias) > MAX_REGISTERED_MODEL_ALIAS_LENGTH:
-        raise _fail(f"Invalid alias {alias[:40]!r}...: too long")
+        raise _fail(
+            f"{exceeds('Registered model alias name', MAX_REGISTERED_MODEL_ALIAS_LENGTH)} "
+            f"(invalid alias {alias[:40]!r}...)"
+        )
     if not _ALIAS_RE.fullmatch(alias):
         raise _fail(
-            f"Invalid alias {alias!r}: may only contain alphanumerics, underscores and dashes"
+            f"Invalid alias name: {alias!r}. Names may only contain alphanumerics, "
+            "underscores (_), and dashes (-)."
         )
     if alias.lower() == "latest":
-        raise _fail(f"Invalid alias {alias!r}: 'latest' (any case) is reserved")
+        raise _fail(f"'latest' alias name (case insensitive) is reserved. (alias {alias!r})")
     if _VERSION_ALIAS_RE.fullmatch(alias):
-        raise _fail(f"Invalid alias {alias!r}: names like 'v3' are reserved for versions")
+        raise _fail(f"Version alias name {alias!r} is reserved.")
     return alias
 
 

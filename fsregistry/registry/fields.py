@@ -83,13 +83,17 @@ def incarnation(meta: Mapping[str, Any]) -> str | None:
 def version_number(version: Any) -> int:
     """A version given as int or digit string (MLflow accepts both) -> int >= 1."""
     if isinstance(version, bool):
-        raise InvalidParameterValue(f"Invalid model version {shown(version)}: must be an integer")
+        raise InvalidParameterValue(
+            f"Parameter 'version' must be an integer, got {shown(str(version))}."
+        )
     if isinstance(version, int):
         number = version
     elif isinstance(version, str) and version.strip().isdecimal():  # int() refuses "²"
         number = int(version.strip())
     else:
-        raise InvalidParameterValue(f"Invalid model version {shown(version)}: must be an integer")
+        raise InvalidParameterValue(
+            f"Parameter 'version' must be an integer, got {shown(str(version))}."
+        )
     if number < 1:
         raise InvalidParameterValue(f"Invalid model version {shown(version)}: must be >= 1")
     return number
@@ -112,7 +116,10 @@ def optional_text(value: Any, what: str) -> str | None:
 def lookup_alias(alias: Any) -> str:
     """An alias to look up or delete: MLflow's characters (reserved names are simply absent)."""
     if alias == "" or not isinstance(alias, str):
-        raise InvalidParameterValue(f"Invalid alias {shown(alias)}: must be a non-empty string")
+        raise InvalidParameterValue(
+            "Registered model alias name cannot be empty. "
+            f"(invalid alias {shown(alias)}: must be a non-empty string)"
+        )
     try:
         return validate_alias(alias)
     except InvalidParameterValue:

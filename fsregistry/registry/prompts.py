@@ -12,7 +12,15 @@ itself decides about them:
   does not allow a model and a prompt with the same name otherwise. Whether a side is a
   prompt is whether its tags hold the key, whatever its value (MLflow's test);
 * :meth:`Prompts.create_prompt` (MLflow's ``create_prompt``): a registered model tagged as a
-  prompt, returned as a :class:`~fsregistry.entities.registry.Prompt`.
+  prompt, returned as a :class:`~fsregistry.entities.registry.Prompt`;
+* MLflow 3's client-side refusals, which the client applies (:func:`refuse_prompt_tags`,
+  :func:`refuse_prompt_model`, :func:`refuse_prompt_version`): a registered model or version
+  created with the prompt tag raises INVALID_PARAMETER_VALUE "Prompts cannot be registered as
+  models."; a model or version API given a prompt (the model's tags, or for the version
+  reads the version's tags, hold the key) raises RESOURCE_DOES_NOT_EXIST "Registered Model
+  with name='<name>' not found.", as if the prompt were not there; ``copy_model_version`` of a
+  prompt version raises "Model with uri '<uri>' not found". MLflow 2.22 refuses none of these
+  (its client knows no prompts); creating a version of a prompt is allowed, as in MLflow 3.
 
 The conflict is worked out after the atomic create failed (the create stays the only claim
 on the name): the model holding the name is read then; if it is gone by then, or the name is
@@ -24,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fsregistry.entities.registry import Prompt, RegisteredModel
+from fsregistry.entities.registry import ModelVersion, Prompt, RegisteredModel
 from fsregistry.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
 from fsregistry.mlruns.validation import tag_items
 from fsregistry.registry.reading import RegistryFiles
@@ -37,6 +45,42 @@ CreateModel = Callable[[str, "Mapping[str, Any] | Iterable[Any] | None", "str | 
 def has_prompt_tag(tags: Mapping[str, Any] | Iterable[Any] | None) -> bool:
     """Whether tags (a dict or tag objects) mark a prompt: the key is there, any value."""
     return any(key == PROMPT_TAG_KEY for key, _ in tag_items(tags))
+
+
+#: MLflow 3's text for a model or version created with the prompt tag.
+PROMPTS_AS_MODELS = "Prompts cannot be registered as models."
+
+
+def prompt_not_found(name: str) -> ResourceDoesNotExist:
+    """MLflow 3's error for a model API given a prompt (``_model_not_found``)."""
+    return ResourceDoesNotExist(f"Registered Model with name={name!r} not found.")
+
+
+def refuse_prompt_tags(tags: Any) -> Any:
+    """``tags`` (an iterable of tag objects made a list, so it can be read again), or MLflow's
+    INVALID_PARAMETER_VALUE when they mark a prompt (other bad tags are the store's to refuse)."""
+    if isinstance(tags, Iterable) and not isinstance(tags, Mapping | str | bytes):
+        tags = list(tags)
+        keys = [getattr(t, "key", None) for t in tags]
+    else:
+        keys = list(tags) if isinstance(tags, Mapping) else []
+    if PROMPT_TAG_KEY in keys:
+        raise InvalidParameterValue(PROMPTS_AS_MODELS)
+    return tags
+
+
+def refuse_prompt_model(model: RegisteredModel) -> RegisteredModel:
+    """``model``, or MLflow's "not found" when it is a prompt."""
+    if PROMPT_TAG_KEY in model.tags:
+        raise prompt_not_found(model.name)
+    return model
+
+
+def refuse_prompt_version(version: ModelVersion) -> ModelVersion:
+    """``version``, or MLflow's "not found" for its model when the version is a prompt's."""
+    if PROMPT_TAG_KEY in version.tags:
+        raise prompt_not_found(version.name)
+    return version
 
 
 def _kind(is_prompt: bool) -> str:
@@ -102,4 +146,12 @@ class Prompts:
         )
 
 
-__all__ = ["Prompts", "has_prompt_tag"]
+__all__ = [
+    "PROMPTS_AS_MODELS",
+    "Prompts",
+    "has_prompt_tag",
+    "prompt_not_found",
+    "refuse_prompt_model",
+    "refuse_prompt_tags",
+    "refuse_prompt_version",
+]

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from fsregistry.entities import ModelVersion
 from fsregistry.entities.registry import ACTIVE_STAGES, STAGE_ARCHIVED, canonical_stage
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import FsRegistryException, ResourceDoesNotExist
 from fsregistry.mlruns.metafile import now_ms
 from fsregistry.registry.edits import Edits, MetaChange
 from fsregistry.registry.fields import bookkeeping, version_number, with_bookkeeping
@@ -75,9 +75,9 @@ class Stages:
         stage = canonical_stage(stage)
         number = version_number(version)
         if archive_existing_versions and stage not in ACTIVE_STAGES:
-            raise InvalidParameterValue(
+            raise FsRegistryException(  # INTERNAL_ERROR, as MLflow's
                 f"Model version transition cannot archive existing model versions because "
-                f"'{stage}' is not an active stage. Valid stages are {list(ACTIVE_STAGES)}"
+                f"'{stage}' is not an Active stage. Valid stages are {list(ACTIVE_STAGES)}"
             )
         meta, known = self.files.model_meta(name)
         self.files.live_version_meta(name, number)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Final
 
 from fsregistry.exceptions import InvalidParameterValue
-from fsregistry.search.grammar import Parser, Target, unexpected
+from fsregistry.search.grammar import Parser, Target, expected_number, expected_string, unexpected
 from fsregistry.search.rules import rules_for
 from fsregistry.search.terms import (
     LIST_OPS,
@@ -42,8 +42,8 @@ def parse_filter(filter_string: str | None, kind: Kind) -> list[Comparison]:
     if filter_string is not None and not isinstance(filter_string, str):
         rules_for(kind)
         raise InvalidParameterValue(
-            f"Invalid filter string {filter_string!r}: expected a string, "
-            f"got {type(filter_string).__name__}"
+            f"Error on parsing filter '{filter_string}' (expected a string, "
+            f"got {type(filter_string).__name__})"
         )
     if filter_string is None or not filter_string.strip():
         rules_for(kind)
@@ -67,7 +67,8 @@ def _comparison(parser: Parser) -> Comparison:
     if op not in allowed:
         parser.fail(
             f"operator '{op}' at position {op_pos} is not supported for {what} "
-            f"(supported: {', '.join(_ordered(allowed))})"
+            f"(supported: {', '.join(_ordered(allowed))})",
+            f"Invalid comparator '{op}'",
         )
     value = _value(parser, target, op, what)
     return Comparison(
@@ -84,9 +85,9 @@ def _value(
         return parser.string_list(what)
     if target.entity == METRIC or (target.attr is not None and target.attr.numeric):
         if target.attr is not None and target.attr.integer:
-            return parser.integer(what)
-        return parser.number(what)
-    return parser.string(what)
+            return parser.integer(what, expected_number(target))
+        return parser.number(what, expected_number(target))
+    return parser.string(what, expected_string(target))
 
 
 def _missing_matches(

@@ -34,7 +34,7 @@ from typing import Final, NoReturn
 
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.search.rules import AttributeRule, rules_for
-from fsregistry.search.terms import ATTRIBUTE, DATASET, NUMERIC_OPS, Kind
+from fsregistry.search.terms import ATTRIBUTE, DATASET, METRIC, NUMERIC_OPS, PARAM, TAG, Kind
 
 # The grammar is context sensitive at the lexical level (``.5`` is a number after ``>`` but
 # part of a key after ``metrics``; ``"x"`` is a key before the operator and a value after it),
@@ -130,13 +130,39 @@ def _python_string(token: _Token, fail: Fail) -> str:
 
 
 class Fail:
-    """Raises InvalidParameterValue quoting the whole input plus a specific reason."""
+    """Raises InvalidParameterValue with MLflow's text for the error (``mlflow``; by default
+    its text for input it cannot parse), then the whole input and fsregistry's reason."""
 
     def __init__(self, what: str, text: str) -> None:
         self.prefix = f"Invalid {what} '{text}'"
+        self.order_by = what != "filter"
 
-    def __call__(self, detail: str) -> NoReturn:
-        raise InvalidParameterValue(f"{self.prefix}: {detail}")
+    def __call__(self, detail: str, mlflow: str | None = None) -> NoReturn:
+        if mlflow is None and self.order_by:
+            raise InvalidParameterValue(f"{self.prefix}. Could not be parsed: {detail}")
+        head = mlflow or "Invalid clause(s) in filter string"
+        raise InvalidParameterValue(f"{head}. {self.prefix}: {detail}")
+
+
+#: MLflow's word for each entity in "Expected a quoted string value for <word>".
+_STRING_WORDS: dict[str, str] = {
+    PARAM: "parameter",
+    TAG: "tag",
+    ATTRIBUTE: "attributes",
+    DATASET: "dataset attributes",
+}
+
+
+def expected_number(target: Target) -> str:
+    """MLflow's text for a non-numeric value compared with a metric or numeric attribute."""
+    if target.entity == METRIC:
+        return "Expected numeric value type for metric"
+    return f"Expected numeric value type for numeric attribute: {target.key}"
+
+
+def expected_string(target: Target) -> str:
+    """MLflow's text for an unquoted value compared with a string-valued key."""
+    return f"Expected a quoted string value for {_STRING_WORDS.get(target.entity, target.entity)}"
 
 
 @dataclass(frozen=True)
@@ -219,7 +245,8 @@ class Parser:
                 choices = ", ".join(rules.entity_aliases)
                 self.fail(
                     f"unknown entity '{entity}' at position {pos} for {self.kind} "
-                    f"(expected one of: {choices})"
+                    f"(expected one of: {choices})",
+                    f"Invalid entity type '{entity}'",
                 )
             canonical = found
         if canonical == ATTRIBUTE:
@@ -227,10 +254,18 @@ class Parser:
         allowed = rules.order_entities if for_order else rules.entity_ops.keys()
         if canonical not in allowed:
             usage = "order_by" if for_order else "filters"
-            self.fail(f"entity '{entity}' is not supported in {self.kind} {usage}")
+            self.fail(
+                f"entity '{entity}' is not supported in {self.kind} {usage}",
+                f"Invalid order_by entity: {canonical}"
+                if for_order
+                else f"Invalid entity type '{entity}'",
+            )
         if canonical == DATASET and key not in rules.dataset_keys:
             choices = ", ".join(sorted(rules.dataset_keys))
-            self.fail(f"unknown dataset key '{key}' at position {pos} (expected one of: {choices})")
+            self.fail(
+                f"unknown dataset key '{key}' at position {pos} (expected one of: {choices})",
+                f"Invalid dataset key '{key}' specified",
+            )
         if not key:
             self.fail(f"empty key after '{entity}.' at position {pos}")
         return Target(canonical, key, None)
@@ -243,7 +278,8 @@ class Parser:
             choices = ", ".join(names)
             self.fail(
                 f"unknown attribute '{key}' at position {pos}; {usage} {self.kind} attributes "
-                f"are: {choices}"
+                f"are: {choices}",
+                f"Invalid attribute key '{key}' specified",
             )
         return Target(ATTRIBUTE, canonical, None if for_order else self.rules.attributes[canonical])
 
@@ -276,33 +312,35 @@ class Parser:
 
     # -- values --------------------------------------------------------------------------
 
-    def number(self, what: str) -> float:
+    def number(self, what: str, mlflow: str | None = None) -> float:
         match = self.scanner.take(_NUMBER_RE)
         if match is None:
-            self.fail(self._bad_value(f"a number for {what}"))
+            self.fail(self._bad_value(f"a number for {what}"), mlflow)
         return float(match.group())
 
-    def integer(self, what: str) -> float:
+    def integer(self, what: str, mlflow: str | None = None) -> float:
         """An integer attribute's value. MLflow applies int() to it: 2.5 means version 2,
         and '3' is accepted."""
         scanner = self.scanner
         quoted = scanner.take(_STRING_RE)
         if quoted is None:
-            number = self.number(what)
+            number = self.number(what, mlflow)
             if not math.isfinite(number):
-                self.fail(f"{what} must be a finite number")
+                self.fail(f"{what} must be a finite number", mlflow)
             return float(math.trunc(number))
         try:
             return float(int(_strip_quotes(quoted.group())))
         except ValueError:
             self.fail(
-                f"expected an integer for {what}, got {quoted.group()} at position {quoted.start()}"
+                f"expected an integer for {what}, got {quoted.group()} at position "
+                f"{quoted.start()}",
+                mlflow,
             )
 
-    def string(self, what: str) -> str:
+    def string(self, what: str, mlflow: str | None = None) -> str:
         match = self.scanner.take(_STRING_RE)
         if match is None:
-            self.fail(self._bad_value(f"a quoted string for {what}"))
+            self.fail(self._bad_value(f"a quoted string for {what}"), mlflow)
         return _strip_quotes(match.group())
 
     def string_list(self, what: str) -> tuple[str, ...]:

@@ -52,7 +52,7 @@ def _order_clause(clause: str, kind: Kind) -> OrderClause:
         # MLflow's parser (sqlparse) reads the clause as one identifier only when nothing
         # surrounds it: it refuses any clause with leading or trailing whitespace.
         end = "leading" if clause[:1].isspace() else "trailing"
-        parser.fail(f"Could not be parsed: {end} whitespace (MLflow refuses it)")
+        parser.fail(f"{end} whitespace (MLflow refuses it)")
     entity, key, pos = parser.identifier()
     target = parser.resolve(entity, key, pos, for_order=True)
     direction = parser.scanner.take_word("ASC", "DESC")

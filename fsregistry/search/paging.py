@@ -45,16 +45,30 @@ def check_max_results(max_results: object, kind: Kind, allow_zero: bool = False)
         raise ValueError(f"unknown search kind {kind!r}")
     lowest = 0 if allow_zero else 1
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < lowest:
-        raise InvalidParameterValue(
-            f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
-            f"It must be a {'non-negative' if allow_zero else 'positive'} integer"
-        )
+        raise InvalidParameterValue(_too_small(max_results, kind, allow_zero))
     limit = MAX_RESULTS_LIMIT[kind]
     if limit is not None and max_results > limit:
+        if kind == "experiments":
+            raise InvalidParameterValue(
+                f"Invalid value {max_results} for parameter 'max_results' supplied. "
+                f"It must be at most {limit}"
+            )
         raise InvalidParameterValue(
-            f"Invalid value {max_results} for parameter 'max_results': searching {kind} "
-            f"allows at most {limit}"
+            "Invalid value for request parameter max_results. It must be at most "
+            f"{limit}, but got value {max_results} (searching {kind})"
         )
+
+
+def _too_small(max_results: object, kind: str, allow_zero: bool) -> str:
+    """MLflow's text for a max_results below 1 (registry searches have their own)."""
+    if kind in ("registered_models", "model_versions"):
+        return (
+            f"Invalid value for max_results. It must be a positive integer, but got {max_results!r}"
+        )
+    return (
+        f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
+        f"It must be a {'non-negative' if allow_zero else 'positive'} integer"
+    )
 
 
 def check_paging(
@@ -82,7 +96,7 @@ def decode_page_token(token: str | bytes | None) -> int:
     if token is None:
         return 0
     if not isinstance(token, str | bytes | bytearray):
-        _bad_token(token, f"expected a string, got {type(token).__name__}")
+        _bad_token(token, f"expected a string, got {type(token).__name__}", "not stringable")
     if len(token) == 0:
         return 0
     payload = _token_payload(token)
@@ -91,7 +105,11 @@ def decode_page_token(token: str | bytes | None) -> int:
         # MLflow int()s the field, so a stringified offset is accepted too.
         offset = int(offset)
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        _bad_token(token, f"expected a JSON object with a non-negative 'offset', got {payload!r}")
+        _bad_token(
+            token,
+            f"expected a JSON object with a non-negative 'offset', got {payload!r}",
+            f"parsed value={payload!r}",
+        )
     return offset
 
 
@@ -100,18 +118,21 @@ def _token_payload(token: str | bytes) -> object:
         raw = token.encode("ascii") if isinstance(token, str) else bytes(token)
         decoded = base64.b64decode(raw, validate=True)
     except (UnicodeEncodeError, binascii.Error, TypeError):
-        _bad_token(token, "not valid base64")
+        _bad_token(token, "not valid base64", "could not base64-decode")
     try:
         return json.loads(decoded)
     except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
-        _bad_token(token, "not base64-encoded JSON")
+        _bad_token(token, "not base64-encoded JSON", f"decoded value={decoded!r}")
 
 
-def _bad_token(token: object, reason: str) -> NoReturn:
+def _bad_token(token: object, reason: str, mlflow: str) -> NoReturn:
+    """MLflow's ``Invalid page token, <mlflow>``, then the token and fsregistry's reason."""
     shown = repr(token)
     if len(shown) > _SHOWN_TOKEN_CHARS:
         shown = shown[:_SHOWN_TOKEN_CHARS] + "..."
-    raise InvalidParameterValue(f"Invalid page token {shown}: {reason}")
+    if len(mlflow) > _SHOWN_TOKEN_CHARS:
+        mlflow = mlflow[:_SHOWN_TOKEN_CHARS] + "..."
+    raise InvalidParameterValue(f"Invalid page token, {mlflow} (token {shown}: {reason})")
 
 
 def paginate(
@@ -128,10 +149,7 @@ def paginate(
     """
     lowest = 0 if allow_zero else 1
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < lowest:
-        raise InvalidParameterValue(
-            f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
-            f"It must be a {'non-negative' if allow_zero else 'positive'} integer"
-        )
+        raise InvalidParameterValue(_too_small(max_results, "", allow_zero))
     start = decode_page_token(page_token)
     end = start + max_results
     next_token = encode_page_token(end) if end < len(rows) else None

@@ -35,6 +35,7 @@ from typing import Any
 
 from fsregistry.entities import Experiment, LifecycleStage, PagedList, ViewType
 from fsregistry.exceptions import (
+    FsRegistryException,
     InvalidParameterValue,
     InvalidState,
     MissingConfigException,
@@ -278,7 +279,10 @@ class Experiments:
         validate_experiment_name(new_name)
         exp_dir, meta = self.find_experiment_dir(experiment_id)
         if meta.get("lifecycle_stage") == LifecycleStage.DELETED:
-            raise InvalidState(f"Cannot rename a non-active experiment {experiment_id}")
+            raise InvalidState(
+                "Cannot rename experiment in non-active lifecycle stage. Current stage: "
+                f"{meta.get('lifecycle_stage')} (experiment {experiment_id})"
+            )
         existing = self.get_experiment_by_name(new_name)
         if existing is not None and existing.experiment_id != str(experiment_id):
             raise _experiment_exists(new_name, existing)
@@ -287,10 +291,15 @@ class Experiments:
     def delete_experiment(self, experiment_id: str) -> None:
         experiment_id = validate_experiment_id(experiment_id)
         if experiment_id == layout.DEFAULT_EXPERIMENT_ID:
-            raise InvalidParameterValue("Cannot delete the Default experiment '0'")
+            raise FsRegistryException(  # INTERNAL_ERROR, as MLflow's
+                "Cannot delete the default experiment '0'. This is an internally reserved "
+                "experiment."
+            )
         exp_dir, _meta = self.find_experiment_dir(experiment_id)
         if exp_dir != layout.experiment_dir(experiment_id):
-            raise InvalidState(f"Experiment {experiment_id} is already deleted")
+            raise ResourceDoesNotExist(
+                f"Could not find experiment with ID {experiment_id} (it is already deleted)"
+            )
         now = now_ms()
         locations = self._locations
         for run_id in locations.run_ids_in(exp_dir):
@@ -306,7 +315,9 @@ class Experiments:
         exp_dir, _ = self.find_experiment_dir(experiment_id)
         active_dir = layout.experiment_dir(experiment_id)
         if exp_dir == active_dir:
-            raise InvalidState(f"Experiment {experiment_id} is not deleted")
+            raise ResourceDoesNotExist(
+                f"Could not find deleted experiment with ID {experiment_id} (it is active)"
+            )
         locations = self._locations
         self.storage.move_tree(exp_dir, active_dir)
         locations.experiment_moved(exp_dir)
@@ -333,7 +344,10 @@ class Experiments:
         key, text = validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
         exp_dir, meta = self.find_experiment_dir(experiment_id)
         if meta.get("lifecycle_stage") == LifecycleStage.DELETED:
-            raise InvalidState(f"Cannot set a tag on deleted experiment {experiment_id}")
+            raise InvalidParameterValue(
+                f"The experiment {experiment_id} must be in the 'active' lifecycle_stage to "
+                "set tags"
+            )
         self.storage.write(layout.experiment_tag(exp_dir, key), text.encode("utf-8"))
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
@@ -341,7 +355,9 @@ class Experiments:
         exp_dir, _ = self.find_experiment_dir(experiment_id)
         path = layout.experiment_tag(exp_dir, key)
         if not self.storage.exists(path):
-            raise ResourceDoesNotExist(f"No tag {key!r} on experiment {experiment_id}")
+            raise ResourceDoesNotExist(
+                f"No tag with name: {key} in experiment with id {experiment_id}"
+            )
         self.storage.delete(path)
 
 

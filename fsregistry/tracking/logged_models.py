@@ -70,7 +70,7 @@ def get_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
     if not isinstance(model_id, str):
         raise InvalidParameterValue(f"Invalid logged model ID {shown(model_id)}")
     if not model_id or "/" in model_id or model_id.startswith("."):
-        raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+        raise ResourceDoesNotExist(f"Model '{model_id}' not found")
     candidates = [layout.logged_model_meta(d, model_id) for d in _experiment_dirs(storage)]
     for path, raw in storage.read_many(candidates).items():
         try:
@@ -79,7 +79,7 @@ def get_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
             continue
         if str(meta.get("model_id")) == model_id:
             return _info_from_meta(meta, storage)
-    raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+    raise ResourceDoesNotExist(f"Model '{model_id}' not found")
 
 
 def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:

@@ -160,8 +160,9 @@ class Runs:
             raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
         if run_name and RUN_NAME_TAG in tag_dict and tag_dict[RUN_NAME_TAG] != run_name:
             raise InvalidParameterValue(
-                f"Both run_name={run_name!r} and tag {RUN_NAME_TAG}="
-                f"{tag_dict[RUN_NAME_TAG]!r} were given and they differ"
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', "
+                f"mlflow.runName='{tag_dict[RUN_NAME_TAG]}')."
             )
         run_name = run_name or tag_dict.get(RUN_NAME_TAG) or random_run_name()
         validate_tag(RUN_NAME_TAG, run_name)
@@ -172,7 +173,7 @@ class Runs:
         exp_dir, meta = self._experiments.find_experiment_dir(experiment_id)
         if meta.get("lifecycle_stage") != LifecycleStage.ACTIVE or exp_dir != experiment_id:
             raise InvalidState(
-                f"Could not create run under non-active experiment with ID {experiment_id}"
+                f"Could not create run under non-active experiment with ID {experiment_id}."
             )
         exp = records.experiment_from_meta(meta, {})
         artifact_location = self._locations.relocate(exp.artifact_location, experiment_id)
@@ -473,8 +474,9 @@ def _check_duplicate_params(params: Sequence[ParamEntity]) -> None:
         text = "" if p.value is None else str(p.value)
         if p.key in seen and seen[p.key] != text:
             raise InvalidParameterValue(
-                f"Duplicate parameter key {p.key!r} in one batch with different values "
-                f"{seen[p.key]!r} and {text!r}"
+                f"Duplicate parameter keys have been submitted: [{p.key!r}]. Please ensure the "
+                "request contains only one param value per param key. (key "
+                f"{p.key!r} has the values {seen[p.key]!r} and {text!r})"
             )
         seen[p.key] = text
 

@@ -1,0 +1,242 @@
+"""Raise sites of fsregistry with no MLflow counterpart, each with its reason (see
+tests/mlflow_messages.py)."""
+
+from __future__ import annotations
+
+from tests.mlflow_messages_base import Allowed
+
+_FSREG_ONLY_NAME = (
+    "fsregistry-only: model names are directory and object-key names, so fsregistry refuses "
+    "names MLflow's stores accept but other systems (Windows, object stores, listings) cannot "
+    "hold or show"
+)
+_TYPE_CHECK = (
+    "fsregistry-only argument type check: MLflow fails later with a TypeError or "
+    "AttributeError of its own, not an MlflowException"
+)
+_CAS = (
+    "fsregistry-only: a compare-and-swap lost to other writers too often, or a rename is in "
+    "progress; MLflow's stores do not write concurrently safely, so have no such error"
+)
+
+ALLOWED: tuple[Allowed, ...] = (
+    # -- whole folders -------------------------------------------------------------------------
+    Allowed(
+        "fsregistry/storage/",
+        "",
+        "storage layer: I/O, permission, quota, missing bucket "
+        "and path-conflict errors of local disk, S3 and GCS; MLflow's file store raises "
+        "raw OSError for these",
+    ),
+    Allowed("fsregistry/maintenance/", "", "fsreg gc/doctor/repair: no MLflow counterpart"),
+    Allowed("fsregistry/cli/", "", "fsreg command line: no MLflow counterpart"),
+    Allowed(
+        "fsregistry/serving/",
+        "",
+        "fsregistry's server and Docker context: their errors are "
+        "HTTP answers and build errors, outside MLflow's store API",
+    ),
+    Allowed(
+        "fsregistry/envs/",
+        "",
+        "environment builder: MLflow's (virtualenv/conda) errors "
+        "are process failures, not store messages",
+    ),
+    Allowed(
+        "fsregistry/models/",
+        "",
+        "model format, signature, schema and hash checks: MLflow "
+        "raises these from its model/pyfunc code, outside the stores this table covers "
+        "(integrity and hash errors have no MLflow counterpart)",
+    ),
+    Allowed(
+        "fsregistry/pyfunc/",
+        "",
+        "pyfunc loading and Spark UDFs: outside the stores this table covers",
+    ),
+    Allowed("fsregistry/sklearn/", "", "sklearn flavour: outside the stores this table covers"),
+    Allowed(
+        "fsregistry/artifacts.py",
+        "",
+        "fsregistry-only argument checks of "
+        "download_artifacts/load_* (MLflow resolves through its artifact repositories)",
+    ),
+    Allowed(
+        "fsregistry/uris.py",
+        "",
+        "fsregistry's resolution of runs:/ and models:/ URIs "
+        "against a store; MLflow's wording lives in its artifact repositories",
+    ),
+    # -- single sites --------------------------------------------------------------------------
+    Allowed(
+        "fsregistry/mlruns/validation.py",
+        "<message>",
+        "_fail forwards a message built at its call sites, each checked on its own",
+    ),
+    Allowed(
+        "fsregistry/mlruns/validation.py",
+        "contains a NUL character",
+        "fsregistry-only: NUL cannot be stored in file names or read back from MLflow's files",
+    ),
+    Allowed(
+        "fsregistry/mlruns/validation.py",
+        "is a lone surrogate",
+        "fsregistry-only: UTF-8 cannot encode it; MLflow fails with UnicodeEncodeError",
+    ),
+    Allowed(
+        "fsregistry/mlruns/validation.py",
+        "str() refused it",
+        "fsregistry-only: str() of the value raises; MLflow lets that ValueError out",
+    ),
+    Allowed("fsregistry/mlruns/validation.py", "must be an integer (milliseconds)", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/mlruns/validation.py",
+        "must be between 0 and 2**63 - 1 ms",
+        "fsregistry-only: a run time outside int64, which MLflow's SQL store cannot hold either",
+    ),
+    Allowed("fsregistry/mlruns/validation.py", "Invalid registered model name", _FSREG_ONLY_NAME),
+    Allowed("fsregistry/mlruns/validation.py", "Invalid dataset", _TYPE_CHECK),
+    Allowed("fsregistry/mlruns/validation.py", "Invalid tag", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/mlruns/artifact_uris.py",
+        "",
+        "fsregistry-only: an artifact location "
+        "fsregistry cannot append experiment and run paths to (MLflow writes such URIs "
+        "unchecked)",
+    ),
+    Allowed(
+        "fsregistry/mlruns/uris.py",
+        "Not a proper models:/ URI",
+        "already MLflow's text (mlflow/store/artifact/utils/models.py:_improper_model_uri_msg)",
+    ),
+    Allowed("fsregistry/registry/claims.py", "Could not claim", _CAS),
+    Allowed("fsregistry/registry/claims.py", "cannot be created yet", _CAS),
+    Allowed("fsregistry/registry/edits.py", "too contended", _CAS),
+    Allowed("fsregistry/registry/rename.py", "kept changing during the rename", _CAS),
+    Allowed("fsregistry/tracking/experiments.py", "Could not allocate an experiment id", _CAS),
+    Allowed(
+        "fsregistry/tracking/experiments.py",
+        "vanished",
+        "fsregistry-only: the meta.yaml was "
+        "deleted between two reads of one call (a concurrent delete)",
+    ),
+    Allowed(
+        "fsregistry/fluent.py",
+        "vanished",
+        "fsregistry-only: the experiment was deleted "
+        "between two reads of one call (a concurrent delete)",
+    ),
+    Allowed("fsregistry/registry/claims.py", "Invalid model version source", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/registry/claims.py",
+        "no resolver given",
+        "internal: the store was called without the locator the client always gives",
+    ),
+    Allowed(
+        "fsregistry/registry/copies.py",
+        "No model files found",
+        "fsregistry-only: copy_model_version across registries found no files to copy",
+    ),
+    Allowed(
+        "fsregistry/registry/edits.py",
+        "it collides with an existing key",
+        "fsregistry-only: "
+        "keys are file paths, so 'a' and 'a/b' cannot both exist (MLflow's file store fails "
+        "with an OSError)",
+    ),
+    Allowed(
+        "fsregistry/tracking/runs.py",
+        "it collides with an existing key",
+        "fsregistry-only: "
+        "keys are file paths, so 'a' and 'a/b' cannot both exist (MLflow's file store fails "
+        "with an OSError)",
+    ),
+    Allowed(
+        "fsregistry/registry/fields.py",
+        "must be >= 1",
+        "deliberate: a version below 1 is "
+        "refused as input (INVALID_PARAMETER_VALUE) before any read; MLflow looks it up and "
+        "answers RESOURCE_DOES_NOT_EXIST 'Model Version (name=..., version=0) not found'",
+    ),
+    Allowed("fsregistry/registry/fields.py", "must be a string", _TYPE_CHECK),
+    Allowed("fsregistry/registry/prompts.py", "Invalid prompt tags", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/registry/queries.py",
+        "records no location",
+        "fsregistry-only: a version "
+        "whose meta.yaml has neither storage_location nor source (damaged)",
+    ),
+    Allowed("fsregistry/registry/queries.py", "Invalid stages", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/registry/queries.py",
+        "names a logged model, not a version",
+        "fsregistry-only: a models:/m-<id> URI where a registered version is needed",
+    ),
+    Allowed(
+        "fsregistry/registry/queries.py",
+        "No versions of model with name",
+        "already "
+        "MLflow's text (mlflow/store/artifact/utils/models.py:_get_latest_model_version), "
+        "raised resolving models:/<name>/<stage|latest>",
+    ),
+    Allowed(
+        "fsregistry/search/order.py",
+        "Invalid order_by",
+        "fsregistry-only: order_by given "
+        "as a string or a non-list (MLflow iterates a string character by character)",
+    ),
+    Allowed("fsregistry/tracking/logged_models.py", "Invalid logged model ID", _TYPE_CHECK),
+    Allowed("fsregistry/tracking/run_search.py", "experiment_ids must be a list", _TYPE_CHECK),
+    Allowed("fsregistry/tracking/runs.py", "Invalid run name", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/tracking/runs.py",
+        "Batch too large",
+        "fsregistry-only: a bound ten times "
+        "MLflow's server limits (MLflow's file store has none) so one call cannot write "
+        "unbounded files",
+    ),
+    Allowed("fsregistry/tracking/runs.py", "expected a list of", _TYPE_CHECK),
+    Allowed("fsregistry/tracking/runs.py", "Invalid item", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/tracking/runs.py",
+        "is not a JSON list",
+        "fsregistry-only: the run's "
+        "mlflow.log-model.history tag is damaged; MLflow would overwrite it",
+    ),
+    Allowed(
+        "fsregistry/tracking/experiments.py",
+        "Invalid artifact location",
+        "fsregistry-only: an artifact location that is not a string, or a runs:/ / models:/ URI",
+    ),
+    Allowed("fsregistry/client.py", "log_text expects a str", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/client.py",
+        "Give exactly one of version and stage",
+        "fsregistry-only "
+        "check of set/delete_model_version_tag arguments (MLflow asserts with its own text)",
+    ),
+    Allowed("fsregistry/client.py", "needs a tag key", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/client.py",
+        "Unsupported source model URI",
+        "fsregistry-only: "
+        "copy_model_version of a URI that names no registered version (MLflow: "
+        "INTERNAL_ERROR from its URI parser)",
+    ),
+    Allowed(
+        "fsregistry/fluent.py",
+        "belongs to experiment",
+        "fsregistry-only: start_run(run_id=, "
+        "experiment_id=) naming two different experiments (MLflow ignores experiment_id)",
+    ),
+    Allowed(
+        "fsregistry/fluent.py",
+        "is not the active run",
+        "fsregistry-only: parent_run_id "
+        "that is not the active run (MLflow 3 raises a plain Exception with its own text)",
+    ),
+    Allowed("fsregistry/fluent.py", "Invalid artifact path", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/fluent.py", "for parameter 'max_results': it must be an integer", _TYPE_CHECK
+    ),
+)
