@@ -105,10 +105,11 @@ def test_registry_only_store_is_read_without_making_experiments(tmp_path: Path) 
 
 
 # -- 2. one meaning per short flag -----------------------------------------------------------
-def test_t_means_tracking_uri_everywhere() -> None:
+def test_t_means_tracking_uri_everywhere(tmp_path: Path) -> None:
     code = """
 import json
-from fsregistry.cli.commands import command
+import typer
+from fsregistry.cli.commands import app
 
 out = []
 def walk(cmd, path):
@@ -117,10 +118,12 @@ def walk(cmd, path):
             out.append([" ".join(path), p.name, p.opts])
     for name, sub in getattr(cmd, "commands", {}).items():
         walk(sub, [*path, name])
-walk(command(), [])
+walk(typer.main.get_command(app), [])
 print(json.dumps(out))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    proc = subprocess.run(  # cwd: not the checkout, which "-c" would put first on sys.path
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     options = json.loads(proc.stdout)
     with_t = {(cmd, name) for cmd, name, opts in options if "-t" in opts}
     with_uri = {(cmd, name) for cmd, name, opts in options if name == "tracking_uri"}
@@ -348,7 +351,12 @@ def complete(url: str, line: str) -> list[str]:
         "FSREG_TRACKING_URI": url,
     }
     proc = subprocess.run(
-        [sys.executable, "-c", COMPLETE], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", COMPLETE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=Path(url).parent,  # not the checkout, which "-c" would put first on sys.path
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.endswith("LOADED:"), proc.stderr  # no pandas, numpy or cloud SDK
