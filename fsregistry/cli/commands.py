@@ -21,6 +21,7 @@ from fsregistry.cli import (
     manage_commands,
     models_commands,
     registry_commands,
+    run_commands,
     tracking_commands,
 )
 from fsregistry.cli.common import group
@@ -52,6 +53,8 @@ OPTION_METAVARS = {
     "env_manager": "local|virtualenv",
     "base_image": "IMAGE",
     "name": "NAME",
+    "artifact_location": "URI",
+    "output": "FILE",
 }
 
 app = group("Browse and manage MLflow-layout stores on local disk, S3 and GCS. No server.")
@@ -64,6 +67,7 @@ manage_commands.register(app)
 models_commands.register(app)
 health_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
+run_commands.register(app, ls_app)
 
 
 def _version(value: bool) -> None:
