@@ -86,6 +86,28 @@ def test_missing_store_says_so_and_creates_nothing(
     assert listing(fs, root) == before
 
 
+EDIT_COMMANDS = [
+    ["describe", "churn", "text"],
+    ["tag", "churn", "k", "v"],
+    ["untag", "churn", "k"],
+    ["transition", "churn", "1", "Production"],
+    ["rename", "churn", "other"],
+    ["delete", "churn", "--yes"],
+    ["alias", "set", "churn", "champion", "1"],
+    ["alias", "delete", "churn", "champion"],
+    ["runs", "delete", "0" * 32],
+    ["experiments", "rename", "Default", "x"],
+]
+
+
+def test_edits_on_a_missing_store_create_nothing(tmp_path: Path) -> None:
+    typo = str(tmp_path / "typo")
+    for args in EDIT_COMMANDS:
+        proc = fsreg(*args, "-t", typo)
+        assert proc.returncode == 1 and f"No store at {typo}" in proc.stderr, (args, proc.stderr)
+    assert not os.path.exists(typo)
+
+
 def test_registry_only_store_is_read_without_making_experiments(tmp_path: Path) -> None:
     tracking, registry = tmp_path / "tracking", tmp_path / "registry"
     Client(tracking_uri=str(tracking), registry_uri=str(registry)).create_registered_model("m")

@@ -154,34 +154,53 @@ def test_output_snapshot(store: tuple[str, str], tmp_path: Path) -> None:
     check_snapshot("output.txt", text)
 
 
+class Terminal:
+    """A bash in a tmux session on a private socket (so no other session is touched)."""
+
+    def __init__(self, cwd: Path) -> None:
+        tmux = shutil.which("tmux")
+        if tmux is None:
+            pytest.skip("tmux is not installed (apt-get install tmux): no real terminal to test in")
+        self.base = [tmux, "-L", f"fsreg-test-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+        env["TERM"] = "xterm-256color"
+        env["FSREG"] = FSREG
+        env["PATH"] = os.path.dirname(FSREG) + os.pathsep + env.get("PATH", "")
+        start = [*self.base, "new-session", "-d", "-s", "t", "-x", "120", "-y", "30", "-c"]
+        subprocess.run(
+            [*start, str(cwd), "bash --norc --noprofile -i"], check=True, env=env, timeout=60
+        )
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.base, "send-keys", "-t", "t", *keys], check=True, timeout=60)
+
+    def screen(self, colours: bool = False) -> str:
+        args = [*self.base, "capture-pane", "-p", "-t", "t", *(["-e"] if colours else [])]
+        return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+
+    def wait_for(self, pattern: str, colours: bool = False) -> str:
+        """The screen once ``pattern`` shows on it (a wait for the shell, not a timing assert)."""
+        deadline = time.monotonic() + 120
+        screen = self.screen(colours)
+        while not re.search(pattern, screen) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            screen = self.screen(colours)
+        assert re.search(pattern, screen), screen
+        return screen
+
+    def close(self) -> None:
+        subprocess.run([*self.base, "kill-server"], check=False, timeout=60)
+
+
 def test_ls_models_in_a_real_terminal(store: tuple[str, str], tmp_path: Path) -> None:
     """``fsreg ls models`` in tmux: the table rich draws for a terminal, header in bold."""
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        pytest.skip("tmux is not installed (apt-get install tmux): no real terminal to test in")
     url, _ = store
-    socket = f"fsreg-test-{uuid.uuid4().hex[:8]}"
-    base = [tmux, "-L", socket, "-f", "/dev/null"]
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-    env["TERM"] = "xterm-256color"
-    env["FSREG"] = FSREG
-    start = [*base, "new-session", "-d", "-s", "t", "-x", "120", "-y", "20", "-c", str(tmp_path)]
-    subprocess.run([*start, "bash --norc --noprofile -i"], check=True, env=env, timeout=60)
+    assert Path(url).parent == tmp_path
+    term = Terminal(tmp_path)
     try:
-        assert Path(url).parent == tmp_path
         command = '"$FSREG" ls models -t mlruns; echo FSREG-DONE-$?'  # short: one screen line
-        subprocess.run([*base, "send-keys", "-t", "t", command, "Enter"], check=True, timeout=60)
-        screen = ""
-        deadline = time.monotonic() + 120  # a wait for the command, not a timing assert
-        while "FSREG-DONE-" not in screen.split(command)[-1] and time.monotonic() < deadline:
-            time.sleep(0.2)
-            screen = subprocess.run(
-                [*base, "capture-pane", "-p", "-e", "-t", "t"],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-            ).stdout
+        term.keys(command, "Enter")
+        screen = term.wait_for(r"FSREG-DONE-\d", colours=True)
         output = screen.split(command)[-1]
         assert "FSREG-DONE-0" in output, screen
         plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
@@ -191,4 +210,21 @@ def test_ls_models_in_a_real_terminal(store: tuple[str, str], tmp_path: Path) ->
         assert lines[2].split() == ["empty", "-", "-"]
         assert re.search(r"\x1b\[[0-9;]*1[0-9;]*mName", output)  # rich's bold header
     finally:
-        subprocess.run([*base, "kill-server"], check=False, timeout=60)
+        term.close()
+
+
+def test_completion_in_a_real_terminal(store: tuple[str, str], tmp_path: Path) -> None:
+    """bash completion installed from ``fsreg --show-completion bash``, pressed Tab in tmux."""
+    url, _ = store
+    term = Terminal(tmp_path)
+    try:
+        term.keys(f'export FSREG_TRACKING_URI={url}; eval "$(fsreg --show-completion bash)"')
+        term.keys("Enter")
+        term.keys("clear; echo READY", "Enter")
+        term.wait_for(r"(?m)^READY")
+        term.keys("fsreg show model chu", "Tab")
+        term.wait_for(r"(?m)fsreg show model churn\s*$")  # the one candidate, completed in place
+        term.keys("C-u", "fsreg show version churn ", "Tab", "Tab")
+        term.wait_for(r"(?m)^1\s+2\s+3\s*$")  # bash lists the candidates
+    finally:
+        term.close()

@@ -19,11 +19,10 @@ from fsregistry.cli.common import (
     RegistryUri,
     TrackingUri,
     group,
-    make_client,
     use_stores,
 )
 from fsregistry.cli.output import print_json
-from fsregistry.cli.stores import check_stores_for_uri
+from fsregistry.cli.stores import check_stores_for_uri, make_client, registry_client
 
 ModelName = Annotated[
     str, typer.Argument(help="Registered model name.", shell_complete=completion.model_names)
@@ -51,7 +50,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Set the description of a model, or of one version with --version."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.update_registered_model(name, description)
             print(f"Described {name}")
@@ -69,7 +68,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Set a tag on a model, or on one version with --version."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.set_registered_model_tag(name, key, value)
         else:
@@ -85,7 +84,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Delete a tag from a model, or from one version with --version."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.delete_registered_model_tag(name, key)
         else:
@@ -107,7 +106,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Move a version to a stage (MLflow's deprecated but still used stages); with
         --archive-existing, also says which versions it archived."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         before = _stages(client, name) if archive_existing else {}
         mv = client.transition_model_version_stage(
             name, version, stage, archive_existing_versions=archive_existing
@@ -128,7 +127,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Rename a model, keeping its versions, tags and aliases."""
-        make_client(tracking_uri, registry_uri).rename_registered_model(name, new_name)
+        registry_client(tracking_uri, registry_uri).rename_registered_model(name, new_name)
         print(f"Renamed {name} -> {new_name}")
 
     @app.command("delete")
@@ -145,7 +144,7 @@ def register(app: typer.Typer) -> None:
         what = name if version is None else f"{name} version {version}"
         if not yes and not typer.confirm(f"Delete {what}?"):
             raise typer.Exit(1)
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.delete_registered_model(name)
         else:

@@ -27,12 +27,11 @@ from fsregistry.cli.common import (
     TrackingUri,
     group,
     json_number,
-    make_client,
     use_stores,
 )
 from fsregistry.cli.output import humanize, local_time, print_json, print_kv, print_table
 from fsregistry.cli.registry_listing import list_models, model_dict, version_dict
-from fsregistry.cli.stores import registry_store, tracking_store_if_any
+from fsregistry.cli.stores import registry_client, registry_store, tracking_store_if_any
 from fsregistry.exceptions import ResourceDoesNotExist
 
 ModelName = Annotated[
@@ -205,7 +204,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         registry_uri: RegistryUri = None,
     ) -> None:
         """Point an alias at a version."""
-        make_client(tracking_uri, registry_uri).set_registered_model_alias(name, alias, version)
+        registry_client(tracking_uri, registry_uri).set_registered_model_alias(name, alias, version)
         print(f"{name}@{alias} -> version {version}")
 
     @alias_app.command("delete")
@@ -218,7 +217,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         registry_uri: RegistryUri = None,
     ) -> None:
         """Delete an alias."""
-        make_client(tracking_uri, registry_uri).delete_registered_model_alias(name, alias)
+        registry_client(tracking_uri, registry_uri).delete_registered_model_alias(name, alias)
         print(f"Deleted {name}@{alias}")
 
 

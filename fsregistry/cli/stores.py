@@ -52,6 +52,17 @@ def read_client(tracking_uri: str | None, registry_uri: str | None = None) -> An
     return make_client(tracking, registry_uri)
 
 
+def registry_client(tracking_uri: str | None, registry_uri: str | None = None) -> Any:
+    """A client for commands that change what a registry already holds (describe, tag,
+    transition, rename, delete, alias): :class:`NoStore` unless a registry or tracking store
+    is there, so a typo in ``-t`` creates nothing."""
+    from fsregistry import config
+
+    tracking = tracking_uri_of(tracking_uri)
+    check_registry_store(config.registry_uri_for(tracking, registry_uri))
+    return make_client(tracking, registry_uri)
+
+
 def check_tracking_store(uri: str) -> None:
     """Raise :class:`NoStore` unless ``uri`` holds a tracking store (see the module doc)."""
     from fsregistry.storage import open_storage
