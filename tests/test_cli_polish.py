@@ -400,3 +400,16 @@ def test_completion_offers_what_is_in_the_store(store: tuple[str, str, str]) -> 
     assert complete(missing, "fsreg show model ") == []
     assert complete(missing, "fsreg show run ") == []
     assert not os.path.exists(missing)
+
+
+def test_show_run_draws_each_metrics_history(store: tuple[str, str, str]) -> None:
+    url, _, run_id = store
+    client = Client(tracking_uri=url)
+    for step, value in enumerate([3.0, 2.0, 1.0, float("nan"), 0.5]):
+        client.log_metric(run_id, "val_loss", value, timestamp=1, step=step)
+    client.flush()
+    shown = ok("show", "run", run_id, "-t", url)
+    assert re.search(r"val_loss\s+0\.5\s+5\s+█▅▂ ▁", shown), shown
+    assert re.search(r"loss\s+0\.25\s+1\s+-", shown)  # one value: nothing to draw
+    raw = json.loads(ok("show", "run", run_id, "-t", url, "--json"))
+    assert raw["metrics"] == {"loss": 0.25, "val_loss": 0.5}

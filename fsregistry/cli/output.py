@@ -117,6 +117,30 @@ def human_size(size: Any) -> str:
     raise AssertionError("unreachable")
 
 
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int = 24) -> str:
+    """A one-line chart of ``values`` (at most ``width`` evenly spread points; a blank for a
+    NaN or infinity), "" for fewer than two values."""
+    if len(values) < 2:
+        return ""
+    if len(values) > width:
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    finite = [v for v in values if v == v and v not in (float("inf"), float("-inf"))]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    span = high - low
+    out = []
+    for v in values:
+        if v != v or v in (float("inf"), float("-inf")):
+            out.append(" ")
+        elif span == 0:
+            out.append(_BLOCKS[3])
+        else:
+            out.append(_BLOCKS[min(7, int((v - low) / span * 8))])
+    return "".join(out)
+
+
 def human_value(value: Any) -> str:
     """One value as people read it: no ``None``, lists comma-separated, floats to 6 digits."""
     if value is None:

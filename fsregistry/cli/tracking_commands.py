@@ -7,6 +7,7 @@ JSON output (stable; new keys may be added, none removed or renamed):
   lifecycle_stage, artifact_uri, metrics, params, tags}``
 - ``ls artifacts``: list of ``{path, is_dir, file_size}``
 - ``show experiment`` / ``show run``: one object of the same shape as the list items
+  (``show run`` for people adds each metric's number of values and a sparkline of them)
 
 People get local ISO times, sizes in KB/MB, params/metrics/tags as tables, experiment names
 rather than ids; ``show run`` sums up the ``mlflow.log-model.history`` tag as a table of the
@@ -28,11 +29,15 @@ from fsregistry.cli.output import (
     print_json,
     print_kv,
     print_table,
+    sparkline,
 )
 from fsregistry.exceptions import ResourceDoesNotExist
 from fsregistry.storage import changes
 
 LOG_MODEL_HISTORY = "mlflow.log-model.history"
+# show run draws a sparkline of each metric's history when the run has at most this many
+# metrics (one history read each).
+MAX_SPARKLINES = 50
 
 
 def _experiment_dict(e: Any) -> dict[str, Any]:
@@ -223,7 +228,8 @@ def show_run(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show a run: info, params, latest metrics, tags, logged models."""
+    """Show a run: info, params, latest metrics (with a sparkline of their history), tags,
+    logged models."""
     client = read_client(tracking_uri)
     data = _run_dict(client.get_run(run_id))
     if as_json:
@@ -237,12 +243,22 @@ def show_run(
                 human["experiment"] = client.get_experiment(value).name
             except ResourceDoesNotExist:
                 human["experiment"] = "-"
+    if 0 < len(data["metrics"]) <= MAX_SPARKLINES:
+        human["metrics"] = [
+            {"key": k, "value": v, **_history(client, run_id, k)}
+            for k, v in sorted(data["metrics"].items())
+        ]
     tags = dict(data["tags"])
     history = None if all_tags else tags.pop(LOG_MODEL_HISTORY, None)
     human["tags"] = tags
     if history is not None:
         human["logged_models"] = logged_models(history)
     print_kv(human)
+
+
+def _history(client: Any, run_id: str, key: str) -> dict[str, Any]:
+    points = sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+    return {"values": len(points), "history": sparkline([m.value for m in points]) or "-"}
 
 
 def _utc_text_to_local(text: Any) -> str:
