@@ -150,11 +150,16 @@ def test_cli_on_a_bucket_without_the_extra(env: dict[str, str], args: list[str])
     service, package, extra = ("S3", "s3fs", "s3") if url[:2] == "s3" else ("GCS", "gcsfs", "gcs")
     assert proc.returncode == 1
     assert proc.stdout == ""
-    assert proc.stderr.splitlines() == [
-        f"error: Cannot open {url!r}: {service} stores need {package}, which could not be "
+    message = (
+        f"Cannot open {url!r}: {service} stores need {package}, which could not be "
         f"imported (No module named {package}). Install it with: pip install "
-        f"'fsregistry[{extra}]' [INVALID_PARAMETER_VALUE]"
-    ]
+        f"'fsregistry[{extra}]'"
+    )
+    if "--json" in args:  # errors as JSON on stderr too
+        error = {"code": "INVALID_PARAMETER_VALUE", "message": message}
+        assert [json.loads(line) for line in proc.stderr.splitlines()] == [{"error": error}]
+    else:
+        assert proc.stderr.splitlines() == [f"error: {message} [INVALID_PARAMETER_VALUE]"]
 
 
 FRAMEWORKS = ("xgboost", "lightgbm", "statsmodels", "sklearn", "pandas")
@@ -166,8 +171,9 @@ def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path)
     url = str(tmp_path / "mlruns")
     proc = run_python(
         f"""
-        import sys
+        import os, sys
         import fsregistry
+        os.makedirs(os.path.join({url!r}, "models"))  # a real (empty) registry to list
         fsregistry.xgboost.FLAVOR_NAME, fsregistry.lightgbm.FLAVOR_NAME
         fsregistry.statsmodels.FLAVOR_NAME, fsregistry.flavors.Flavor
         sys.argv = ["fsreg", "ls", "models", "-t", {url!r}]

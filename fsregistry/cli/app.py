@@ -2,7 +2,9 @@
 
 Every command takes ``--tracking-uri`` / ``--registry-uri`` (else ``FSREG_TRACKING_URI``,
 ``MLFLOW_TRACKING_URI`` when it names a path or bucket, else ``./mlruns``) and ``--json``.
-Errors print one line and exit 1; ``--debug`` shows the traceback. Nothing here imports
+Errors print one line and exit 1 (with ``--json``, one JSON object on stderr:
+``{"error": {"code": "RESOURCE_DOES_NOT_EXIST", "message": "..."}}``, the code being MLflow's
+error code); ``--debug`` shows the traceback. Usage errors are click's (text, exit code 2). Nothing here imports
 pandas, and s3fs/gcsfs load only when the store is on S3/GCS.
 
 The commands live in :mod:`fsregistry.cli.commands` (typer), loaded on first use of ``app``:
@@ -43,24 +45,41 @@ def main() -> None:
         if fast is not None:
             quick.run(fast, _set_debug)
             return
-        from fsregistry.cli.commands import app
+        from fsregistry.cli.commands import run
 
-        app()
+        run()
     except FsRegistryException as e:
-        _fail(e, f"error: {e.message} [{e.error_code}]")
-    except (OSError, ValueError) as e:
-        _fail(e, f"error: {e}")
+        _fail(e, e.error_code, e.message, f"error: {e.message} [{e.error_code}]")
+    except OSError as e:
+        _fail(e, "IO_ERROR", str(e), f"error: {e}")
+    except ValueError as e:
+        _fail(e, "INVALID_PARAMETER_VALUE", str(e), f"error: {e}")
 
 
 def _set_debug(debug: bool) -> None:
     state.debug = debug
 
 
-def _fail(exc: BaseException, line: str) -> None:
+def _fail(exc: BaseException, code: str, message: str, line: str) -> None:
     if state.debug:
         raise exc
-    print(line, file=sys.stderr)
+    if _wants_json(sys.argv[1:]):
+        import json
+
+        print(json.dumps({"error": {"code": code, "message": message}}), file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
     sys.exit(1)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for JSON output (``--json`` before any ``--``)."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
 
 
 __all__ = ["app", "main"]

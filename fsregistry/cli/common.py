@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fsregistry.cli.stores import make_client, use_stores
+from fsregistry.cli.stores import make_client, read_client, use_stores
 
 TrackingUri = Annotated[
     str | None,
@@ -18,7 +18,17 @@ RegistryUri = Annotated[
     str | None,
     typer.Option("--registry-uri", help="Registry store (default: the tracking store)."),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Machine-readable JSON output (errors too, on stderr).")
+]
+
+
+def group(help: str) -> typer.Typer:
+    """A command group with fsreg's settings: click's plain help (wrapped to the terminal,
+    no boxes), shown when no sub-command is given."""
+    return typer.Typer(
+        help=help, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False
+    )
 
 
 def json_number(value: float) -> float | str:
@@ -39,7 +49,9 @@ __all__ = [
     "RegistryUri",
     "TrackingUri",
     "fmt",
+    "group",
     "json_number",
     "make_client",
+    "read_client",
     "use_stores",
 ]

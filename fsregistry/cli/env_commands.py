@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, use_stores
+from fsregistry.cli.stores import check_stores_for_uri
 
 
 def log_progress_to_stderr() -> None:
@@ -46,6 +47,7 @@ def register(models_app: typer.Typer) -> None:
         from fsregistry.envs import prepare_env as build
 
         use_stores(tracking_uri, registry_uri)
+        check_stores_for_uri(model_uri, tracking_uri, registry_uri)
         log_progress_to_stderr()
         env = build(model_uri)
         if as_json:

@@ -7,17 +7,34 @@ describe, tag and untag, transition, rename, delete and copy (register and alias
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+import shutil
+from typing import Annotated, Any
 
 import typer
 
-from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, make_client, use_stores
+from fsregistry.cli import completion
+from fsregistry.cli.common import (
+    JsonFlag,
+    RegistryUri,
+    TrackingUri,
+    group,
+    use_stores,
+)
 from fsregistry.cli.output import print_json
+from fsregistry.cli.stores import check_stores_for_uri, make_client, registry_client
 
-ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
+ModelName = Annotated[
+    str, typer.Argument(help="Registered model name.", shell_complete=completion.model_names)
+]
 VersionOpt = Annotated[
     str | None,
-    typer.Option("--version", "-v", help="A version of the model (default: the model itself)."),
+    typer.Option(
+        "--version",
+        "-v",
+        help="A version of the model (default: the model itself).",
+        shell_complete=completion.versions,
+    ),
 ]
 
 
@@ -33,7 +50,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Set the description of a model, or of one version with --version."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.update_registered_model(name, description)
             print(f"Described {name}")
@@ -51,7 +68,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Set a tag on a model, or on one version with --version."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.set_registered_model_tag(name, key, value)
         else:
@@ -67,7 +84,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Delete a tag from a model, or from one version with --version."""
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.delete_registered_model_tag(name, key)
         else:
@@ -77,7 +94,9 @@ def register(app: typer.Typer) -> None:
     @app.command("transition")
     def transition(
         name: ModelName,
-        version: Annotated[str, typer.Argument(help="Version number.")],
+        version: Annotated[
+            str, typer.Argument(help="Version number.", shell_complete=completion.versions)
+        ],
         stage: Annotated[str, typer.Argument(help="None, Staging, Production or Archived.")],
         archive_existing: Annotated[
             bool, typer.Option("--archive-existing", help="Archive other versions in that stage.")
@@ -85,11 +104,20 @@ def register(app: typer.Typer) -> None:
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
     ) -> None:
-        """Move a version to a stage (MLflow's deprecated but still used stages)."""
-        mv = make_client(tracking_uri, registry_uri).transition_model_version_stage(
+        """Move a version to a stage (MLflow's deprecated but still used stages); with
+        --archive-existing, also says which versions it archived."""
+        client = registry_client(tracking_uri, registry_uri)
+        before = _stages(client, name) if archive_existing else {}
+        mv = client.transition_model_version_stage(
             name, version, stage, archive_existing_versions=archive_existing
         )
         print(f"{name} version {mv.version} -> {mv.current_stage}")
+        if archive_existing:
+            after = _stages(client, name)
+            was = mv.current_stage
+            for number in sorted(after, key=int):
+                if number != str(mv.version) and before.get(number) == was != after[number]:
+                    print(f"{name} version {number} -> {after[number]} (was {was})")
 
     @app.command("rename")
     def rename(
@@ -99,7 +127,7 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Rename a model, keeping its versions, tags and aliases."""
-        make_client(tracking_uri, registry_uri).rename_registered_model(name, new_name)
+        registry_client(tracking_uri, registry_uri).rename_registered_model(name, new_name)
         print(f"Renamed {name} -> {new_name}")
 
     @app.command("delete")
@@ -116,7 +144,7 @@ def register(app: typer.Typer) -> None:
         what = name if version is None else f"{name} version {version}"
         if not yes and not typer.confirm(f"Delete {what}?"):
             raise typer.Exit(1)
-        client = make_client(tracking_uri, registry_uri)
+        client = registry_client(tracking_uri, registry_uri)
         if version is None:
             client.delete_registered_model(name)
         else:
@@ -147,7 +175,7 @@ def register(app: typer.Typer) -> None:
         )
         print(f"Copied {src_model_uri} -> {dst_name} version {mv.version}")
 
-    artifacts_app = typer.Typer(help="Fetch artifacts.", no_args_is_help=True)
+    artifacts_app = group("Fetch artifacts.")
     app.add_typer(artifacts_app, name="artifacts")
 
     @artifacts_app.command("download")
@@ -156,7 +184,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Argument(help="runs:/<run>/<path>, models:/..., or a store URL.")
         ],
         dst: Annotated[
-            str, typer.Option("--dst", "-d", help="Existing directory to download into.")
+            str,
+            typer.Option(
+                "--dst", "-d", metavar="DIR", help="Directory to download into (created if needed)."
+            ),
         ] = ".",
         progress: Annotated[
             bool | None,
@@ -174,9 +205,18 @@ def register(app: typer.Typer) -> None:
         from fsregistry.cli.download_progress import DownloadBar
 
         use_stores(tracking_uri, registry_uri)
+        check_stores_for_uri(uri, tracking_uri, registry_uri)
         show = False if as_json and progress is None else progress
-        with DownloadBar(uri.rstrip("/").rsplit("/", 1)[-1], show) as bar:
-            local_path = download_artifacts(artifact_uri=uri, dst_path=dst, progress=bar)
+        created = not os.path.lexists(dst)
+        if created:
+            os.makedirs(dst)
+        try:
+            with DownloadBar(uri.rstrip("/").rsplit("/", 1)[-1], show) as bar:
+                local_path = download_artifacts(artifact_uri=uri, dst_path=dst, progress=bar)
+        except BaseException:
+            if created:  # all or nothing: the directory made for this download goes too
+                shutil.rmtree(dst)
+            raise
         if as_json:
             print_json({"local_path": local_path})
         else:
@@ -196,11 +236,14 @@ def register(app: typer.Typer) -> None:
         ] = None,
         content_type: Annotated[
             str | None,
-            typer.Option("--content-type", "-t", help="json or csv (default: from the file name)."),
+            typer.Option(
+                "--content-type",
+                "-c",
+                metavar="json|csv",
+                help="json or csv (default: from the file name).",
+            ),
         ] = None,
-        tracking_uri: Annotated[
-            str | None, typer.Option("--tracking-uri", help="Tracking store.")
-        ] = None,
+        tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
         env_manager: Annotated[
             str,
@@ -212,8 +255,13 @@ def register(app: typer.Typer) -> None:
         ] = "local",
     ) -> None:
         """Predict with a model, in the current Python environment or (--env-manager
-        virtualenv) in the model's own; prints JSON predictions (``{"predictions": [...]}``)
-        unless --output-path is given."""
+        virtualenv) in the model's own; prints JSON predictions ({"predictions": [...]})
+        unless --output-path is given.
+
+        JSON input: {"dataframe_split": ...}, {"dataframe_records": ...}, {"inputs": ...} or
+        {"instances": ...}, or a file pandas wrote with orient="split" or "records". The input
+        is checked before the model is loaded."""
+        from fsregistry.cli.predict_input import check_input
         from fsregistry.models import predict as run_predict
 
         if env_manager not in ("local", "virtualenv"):
@@ -224,14 +272,26 @@ def register(app: typer.Typer) -> None:
         kind = content_type or ("csv" if input_path.lower().endswith(".csv") else "json")
         if kind not in ("json", "csv"):
             raise typer.BadParameter(f"content type {kind!r}: expected json or csv")
-        if env_manager == "virtualenv":
-            from fsregistry.cli.env_commands import log_progress_to_stderr
+        checked = check_input(input_path, kind)
+        try:
+            check_stores_for_uri(model_uri, tracking_uri, registry_uri)
+            if env_manager == "virtualenv":
+                from fsregistry.cli.env_commands import log_progress_to_stderr
 
-            log_progress_to_stderr()
-        run_predict(
-            model_uri,
-            input_path=input_path,
-            content_type="csv" if kind == "csv" else "json",
-            output_path=output_path,
-            env_manager=env_manager,
-        )
+                log_progress_to_stderr()
+            run_predict(
+                model_uri,
+                input_path=checked.path,
+                content_type="csv" if kind == "csv" else "json",
+                output_path=output_path,
+                env_manager=env_manager,
+            )
+        finally:
+            checked.cleanup()
+
+
+def _stages(client: Any, name: str) -> dict[str, str]:
+    """Each version of ``name`` (as a string) and its stage."""
+    quoted = name.replace("'", "\\'")
+    versions = client.search_model_versions(f"name = '{quoted}'")
+    return {str(v.version): v.current_stage for v in versions}

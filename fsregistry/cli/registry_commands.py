@@ -9,6 +9,9 @@ JSON output (stable; keys may be added, never removed or renamed):
 - ``show model`` / ``show version``: one object shaped like the list items; ``show version``
   adds ``download_uri`` and ``run`` (the source run's name, status, params and latest
   metrics, or null) for lineage.
+
+Listing and showing only read: a missing store is an error (``No store at ...``), never an
+empty listing (see :mod:`fsregistry.cli.stores`). People get local times and tables.
 """
 
 from __future__ import annotations
@@ -17,20 +20,24 @@ from typing import Annotated
 
 import typer
 
+from fsregistry.cli import completion
 from fsregistry.cli.common import (
     JsonFlag,
     RegistryUri,
     TrackingUri,
+    group,
     json_number,
-    make_client,
     use_stores,
 )
-from fsregistry.cli.output import print_json, print_kv, print_table
+from fsregistry.cli.output import humanize, local_time, print_json, print_kv, print_table
 from fsregistry.cli.registry_listing import list_models, model_dict, version_dict
+from fsregistry.cli.stores import registry_client, registry_store, tracking_store_if_any
 from fsregistry.exceptions import ResourceDoesNotExist
 
-ModelName = Annotated[str, typer.Argument(help="Registered model name.")]
-Version = Annotated[str, typer.Argument(help="Version number.")]
+ModelName = Annotated[
+    str, typer.Argument(help="Registered model name.", shell_complete=completion.model_names)
+]
+Version = Annotated[str, typer.Argument(help="Version number.", shell_complete=completion.versions)]
 
 
 def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> None:
@@ -49,13 +56,16 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         max: Annotated[int, typer.Option("--max", help="At most this many.")] = 100,
         as_json: JsonFlag = False,
     ) -> None:
-        """List registered models with their aliases and latest versions."""
+        """List registered models with their highest version and aliases."""
         list_models(tracking_uri, registry_uri, filter, order_by, max, as_json)
 
     @ls_app.command("versions")
     def ls_versions(
         name: Annotated[
-            str | None, typer.Argument(help="Model name (default: all models).")
+            str | None,
+            typer.Argument(
+                help="Model name (default: all models).", shell_complete=completion.model_names
+            ),
         ] = None,
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
@@ -72,23 +82,24 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         clauses = [f"name = '{_quote(name)}'"] if name else []
         if filter:
             clauses.append(filter)
-        client = make_client(tracking_uri, registry_uri)
+        store = registry_store(tracking_uri, registry_uri)
         order = order_by or (["version_number DESC"] if name else None)
-        versions = client.search_model_versions(" and ".join(clauses) or None, max, order)
+        versions = store.search_model_versions(" and ".join(clauses) or None, max, order)
         rows = [version_dict(v) for v in versions]
         if as_json:
             print_json(rows)
             return
         print_table(
-            ["Name", "Version", "Stage", "Aliases", "Run", "Source"],
+            ["Name", "Version", "Stage", "Aliases", "Created", "Run", "Source"],
             [
                 [
                     r["name"],
                     r["version"],
                     r["current_stage"],
-                    ",".join(r["aliases"]),
-                    r["run_id"] or "",
-                    r["source"] or "",
+                    ",".join(r["aliases"]) or "-",
+                    local_time(r["creation_timestamp"]),
+                    r["run_id"] or "-",
+                    r["source"] or "-",
                 ]
                 for r in rows
             ],
@@ -102,7 +113,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """List a model's aliases and the versions they point at."""
-        model = make_client(tracking_uri, registry_uri).get_registered_model(name)
+        model = registry_store(tracking_uri, registry_uri).get_registered_model(name)
         rows = [{"alias": a, "version": str(v)} for a, v in sorted(model.aliases.items())]
         if as_json:
             print_json(rows)
@@ -117,11 +128,11 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """Show a registered model: description, tags, aliases, latest versions."""
-        data = model_dict(make_client(tracking_uri, registry_uri).get_registered_model(name))
+        data = model_dict(registry_store(tracking_uri, registry_uri).get_registered_model(name))
         if as_json:
             print_json(data)
             return
-        print_kv(data)
+        print_kv(humanize(data))
 
     @show_app.command("version")
     def show_version(
@@ -132,14 +143,15 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         as_json: JsonFlag = False,
     ) -> None:
         """Show a model version with its lineage back to the run that produced it."""
-        client = make_client(tracking_uri, registry_uri)
-        mv = client.get_model_version(name, version)
+        store = registry_store(tracking_uri, registry_uri)
+        mv = store.get_model_version(name, version)
         data = version_dict(mv)
-        data["download_uri"] = client.get_model_version_download_uri(name, version)
+        data["download_uri"] = store.get_model_version_download_uri(name, version)
         data["run"] = None
-        if mv.run_id:
+        tracking = tracking_store_if_any(tracking_uri) if mv.run_id else None
+        if tracking is not None:
             try:
-                run = client.get_run(mv.run_id)
+                run = tracking.get_run(mv.run_id)
             except ResourceDoesNotExist:
                 pass  # the run lives in another tracking store: lineage stops at its id
             else:
@@ -154,7 +166,7 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
         if as_json:
             print_json(data)
             return
-        print_kv(data)
+        print_kv(humanize(data))
 
     # -- manage -------------------------------------------------------------------------------
     @app.command("register")
@@ -178,30 +190,34 @@ def register(ls_app: typer.Typer, show_app: typer.Typer, app: typer.Typer) -> No
             return
         print(f"Registered {name} version {mv.version}")
 
-    alias_app = typer.Typer(help="Set or delete model aliases.", no_args_is_help=True)
+    alias_app = group("Set or delete model aliases.")
     app.add_typer(alias_app, name="alias")
 
     @alias_app.command("set")
     def alias_set(
         name: ModelName,
-        alias: Annotated[str, typer.Argument(help="Alias, e.g. champion.")],
+        alias: Annotated[
+            str, typer.Argument(help="Alias, e.g. champion.", shell_complete=completion.aliases)
+        ],
         version: Version,
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
     ) -> None:
         """Point an alias at a version."""
-        make_client(tracking_uri, registry_uri).set_registered_model_alias(name, alias, version)
+        registry_client(tracking_uri, registry_uri).set_registered_model_alias(name, alias, version)
         print(f"{name}@{alias} -> version {version}")
 
     @alias_app.command("delete")
     def alias_delete(
         name: ModelName,
-        alias: Annotated[str, typer.Argument(help="Alias to delete.")],
+        alias: Annotated[
+            str, typer.Argument(help="Alias to delete.", shell_complete=completion.aliases)
+        ],
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
     ) -> None:
         """Delete an alias."""
-        make_client(tracking_uri, registry_uri).delete_registered_model_alias(name, alias)
+        registry_client(tracking_uri, registry_uri).delete_registered_model_alias(name, alias)
         print(f"Deleted {name}@{alias}")
 
 

@@ -12,6 +12,10 @@ from typing import Any
 from fsregistry.cli.output import print_json, print_table
 from fsregistry.cli.stores import registry_store
 
+# ``ls models`` gives each alias its own column (like ``gto show`` its stages) up to this
+# many distinct aliases; beyond, one "Aliases" column lists them as alias=version.
+MAX_ALIAS_COLUMNS = 4
+
 
 def model_dict(m: Any) -> dict[str, Any]:
     return {
@@ -51,7 +55,7 @@ def list_models(
     max: int,
     as_json: bool,
 ) -> None:
-    """``fsreg ls models``: registered models with their aliases and latest versions."""
+    """``fsreg ls models``: registered models with their highest version and aliases."""
     models = registry_store(tracking_uri, registry_uri).search_registered_models(
         filter, max, order_by
     )
@@ -59,15 +63,32 @@ def list_models(
     if as_json:
         print_json(rows)
         return
+    aliases = sorted({a for r in rows for a in r["aliases"]})
+    alias_columns = aliases if len(aliases) <= MAX_ALIAS_COLUMNS else []
+    headers = ["Name", "Latest", *(f"@{a}" for a in alias_columns)]
+    if not alias_columns and aliases:
+        headers.append("Aliases")
     print_table(
-        ["Name", "Latest", "Aliases", "Description"],
+        [*headers, "Description"],
         [
             [
                 r["name"],
-                ",".join(v["version"] for v in r["latest_versions"]),
-                ",".join(f"{a}={v}" for a, v in sorted(r["aliases"].items())),
+                highest_version(r),
+                *(r["aliases"].get(a, "-") for a in alias_columns),
+                *(
+                    [",".join(f"{a}={v}" for a, v in sorted(r["aliases"].items())) or "-"]
+                    if not alias_columns and aliases
+                    else []
+                ),
                 r["description"] or "",
             ]
             for r in rows
         ],
     )
+
+
+def highest_version(model: dict[str, Any]) -> str:
+    """The highest version of a listed model: every version is the latest of its stage or
+    below it, so it is the highest of ``latest_versions``; "-" for a model without one."""
+    versions = [int(v["version"]) for v in model["latest_versions"]]
+    return str(max(versions)) if versions else "-"

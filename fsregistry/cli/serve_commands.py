@@ -1,9 +1,9 @@
 """``fsreg models serve``, ``generate-dockerfile`` and ``build-docker``.
 
 Options follow ``mlflow models serve`` / ``generate-dockerfile`` / ``build-docker``
-(``-m``, ``-h``, ``-p``, ``-t`` for the request timeout, ``-w``, ``-d``, ``-n``), so the store
-is given with the long ``--tracking-uri`` only. uvicorn and pandas are imported inside the
-commands: ``fsreg --help`` stays fast.
+(``-m``, ``-h``, ``-p``, ``-w``, ``-d``, ``-n``), except that ``-t`` is ``--tracking-uri``
+as in every ``fsreg`` command: the request timeout is ``-T/--timeout`` (MLflow: ``-t``).
+uvicorn and pandas are imported inside the commands: ``fsreg --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from fsregistry.cli.common import RegistryUri, use_stores
+from fsregistry.cli.stores import check_stores_for_uri
 from fsregistry.serving.settings import (
     DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_TIMEOUT_SECONDS,
@@ -33,6 +34,7 @@ StoreUri = Annotated[
     str | None,
     typer.Option(
         "--tracking-uri",
+        "-t",
         help="Store for models:/ and runs:/ URIs (default: $FSREG_TRACKING_URI or ./mlruns).",
     ),
 ]
@@ -69,7 +71,7 @@ def register(models_app: typer.Typer) -> None:
             float,
             typer.Option(
                 "--timeout",
-                "-t",
+                "-T",
                 envvar=TIMEOUT_ENV,
                 help="Seconds a request may take to arrive (else 408) and to be predicted "
                 "(else 504).",
@@ -105,6 +107,7 @@ def register(models_app: typer.Typer) -> None:
         from fsregistry.serving.server import ServerOptions, run
 
         use_stores(tracking_uri, registry_uri)
+        check_stores_for_uri(model_uri, tracking_uri, registry_uri)
         options = ServerOptions(
             host=host,
             port=port,
@@ -137,6 +140,7 @@ def register(models_app: typer.Typer) -> None:
         from fsregistry.serving.docker_context import generate_build_context
 
         use_stores(tracking_uri, registry_uri)
+        check_stores_for_uri(model_uri, tracking_uri, registry_uri)
         context = generate_build_context(model_uri, output_directory, base_image=base_image)
         print(f"Wrote a Docker build context to {context.directory}")
         print(f"Build it with: docker build -t IMAGE {context.directory}")
@@ -159,5 +163,6 @@ def register(models_app: typer.Typer) -> None:
         from fsregistry.serving.docker_context import build_image
 
         use_stores(tracking_uri, registry_uri)
+        check_stores_for_uri(model_uri, tracking_uri, registry_uri)
         build_image(model_uri, name, base_image=base_image)
         print(f"Built image {name}; run it with: docker run -p 5001:8080 {name}")
