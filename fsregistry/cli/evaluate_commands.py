@@ -68,23 +68,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate(
-        model_uri: Annotated[str, typer.Argument(help="models:/, runs:/ or a model path.")],
-        data: Annotated[Path, typer.Option("--data", help="CSV or parquet file.")],
-        targets: Annotated[str, typer.Option("--targets", help="Label column.")],
+        model_uri: Annotated[
+            str, typer.Argument(help="models:/, runs:/ or a model path.", metavar="MODEL_URI")
+        ],
+        data: Annotated[Path, typer.Option("--data", metavar="FILE", help="CSV or parquet file.")],
+        targets: Annotated[str, typer.Option("--targets", metavar="COLUMN", help="Label column.")],
         model_type: Annotated[
-            str, typer.Option("--model-type", help="classifier or regressor.")
+            str, typer.Option("--model-type", metavar="TYPE", help="classifier or regressor.")
         ] = "classifier",
         gate: Annotated[
-            Path | None, typer.Option("--gate", help="JSON thresholds; exit 2 if one fails.")
+            Path | None,
+            typer.Option("--gate", metavar="FILE", help="JSON thresholds; exit 2 if one fails."),
         ] = None,
         baseline: Annotated[
-            str | None, typer.Option("--baseline", help="Baseline model URI for the gate.")
+            str | None,
+            typer.Option(
+                "--baseline", metavar="MODEL_URI", help="Baseline model URI for the gate."
+            ),
         ] = None,
         experiment: Annotated[
-            str | None, typer.Option("--experiment", help="Experiment name for the run.")
+            str | None,
+            typer.Option("--experiment", metavar="NAME", help="Experiment name for the run."),
         ] = None,
         pos_label: Annotated[
-            str | None, typer.Option("--pos-label", help="Positive class (binary).")
+            str | None,
+            typer.Option("--pos-label", metavar="LABEL", help="Positive class (binary)."),
         ] = None,
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
