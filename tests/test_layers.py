@@ -36,6 +36,7 @@ FLOORS: dict[str, int] = {
     "config": 4,
     "uris": 4,
     "client": 4,
+    "client_logged_models": 4,
     "fluent": 4,
     "artifacts": 4,
     "models": 5,

@@ -1,0 +1,253 @@
+"""MLflow 3 LoggedModels written by fsregistry: the store and Client methods, on local disk,
+S3 and GCS (the layout of docs/mlflow-format.md §1.9)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+from fsregistry import Client
+from fsregistry.entities import LoggedModelOutput, LoggedModelStatus
+from fsregistry.exceptions import InvalidParameterValue, InvalidState, ResourceDoesNotExist
+
+
+@pytest.fixture
+def client(store_url: str) -> Client:
+    return Client(tracking_uri=store_url)
+
+
+def _meta(store_fs: tuple[Any, str], exp_id: str, model_id: str) -> dict[str, Any]:
+    fs, root = store_fs
+    with fs.open(f"{root}/{exp_id}/models/{model_id}/meta.yaml", "rb") as f:
+        return dict(yaml.safe_load(f.read()))
+
+
+def _read(store_fs: tuple[Any, str], rel: str) -> str:
+    fs, root = store_fs
+    with fs.open(f"{root}/{rel}", "rb") as f:
+        return str(f.read().decode("utf-8"))
+
+
+def test_create_writes_mlflow3_layout(client: Client, store_fs: tuple[Any, str]) -> None:
+    exp = client.create_experiment("lm")
+    run = client.create_run(exp)
+    model = client.create_logged_model(
+        exp,
+        name="clf",
+        source_run_id=run.info.run_id,
+        tags={"team": "ml"},
+        params={"C": 0.5, "nested/k": "v"},
+        model_type="sklearn",
+    )
+    assert re.fullmatch(r"m-[0-9a-f]{32}", model.model_id)
+    assert model.status == LoggedModelStatus.PENDING and model.status == "PENDING"
+    assert model.model_uri == f"models:/{model.model_id}"
+    assert model.artifact_location.endswith(f"/{exp}/models/{model.model_id}/artifacts")
+    meta = _meta(store_fs, exp, model.model_id)
+    assert meta["status"] == 1 and meta["lifecycle_stage"] == "active"
+    assert meta["experiment_id"] == exp and meta["name"] == "clf"
+    assert meta["source_run_id"] == run.info.run_id and meta["model_type"] == "sklearn"
+    assert _read(store_fs, f"{exp}/models/{model.model_id}/params/C") == "0.5"
+    assert _read(store_fs, f"{exp}/models/{model.model_id}/params/nested/k") == "v"
+    assert _read(store_fs, f"{exp}/models/{model.model_id}/tags/team") == "ml"
+    got = client.get_logged_model(model.model_id)
+    assert got.params == {"C": "0.5", "nested/k": "v"} and got.tags == {"team": "ml"}
+    assert got.name == "clf" and got.creation_timestamp == model.creation_timestamp
+
+
+def test_create_without_name_draws_one_and_rejects_bad_names(client: Client) -> None:
+    exp = client.create_experiment("names")
+    assert client.create_logged_model(exp).name
+    for bad in ("a/b", "a.b", "a:b", "", "50%"):
+        with pytest.raises(InvalidParameterValue, match="Invalid model name"):
+            client.create_logged_model(exp, name=bad)
+    assert client.search_logged_models([exp], max_results=10).token is None
+    assert len(client.search_logged_models([exp])) == 1
+
+
+def test_failed_create_leaves_nothing(client: Client, store_fs: tuple[Any, str]) -> None:
+    exp = client.create_experiment("atomic")
+    with pytest.raises(InvalidParameterValue, match="collides"):
+        client.create_logged_model(exp, name="x", params={"a": "1", "a/b": "2"})
+    fs, root = store_fs
+    assert not fs.exists(f"{root}/{exp}/models") or not [
+        p for p in fs.find(f"{root}/{exp}/models") if not p.endswith("/")
+    ]
+    assert list(client.search_logged_models([exp])) == []
+
+
+def test_create_needs_an_active_experiment(client: Client) -> None:
+    with pytest.raises(ResourceDoesNotExist):
+        client.create_logged_model("123456789")
+    exp = client.create_experiment("gone")
+    client.delete_experiment(exp)
+    with pytest.raises(InvalidState, match="non-active experiment"):
+        client.create_logged_model(exp)
+
+
+def test_finalize_is_a_meta_update(client: Client, store_fs: tuple[Any, str]) -> None:
+    exp = client.create_experiment("fin")
+    model = client.create_logged_model(exp, name="m")
+    ready = client.finalize_logged_model(model.model_id, "READY")
+    assert ready.status == LoggedModelStatus.READY
+    assert ready.last_updated_timestamp >= model.last_updated_timestamp  # type: ignore[operator]
+    assert _meta(store_fs, exp, model.model_id)["status"] == 2
+    failed = client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
+    assert failed.status == "FAILED" and _meta(store_fs, exp, model.model_id)["status"] == 3
+    with pytest.raises(InvalidParameterValue, match="status"):
+        client.finalize_logged_model(model.model_id, "DONE")
+    assert _meta(store_fs, exp, model.model_id)["status"] == 3
+
+
+def test_tags_params_and_delete(client: Client) -> None:
+    exp = client.create_experiment("tags")
+    mid = client.create_logged_model(exp, name="m").model_id
+    client.set_logged_model_tags(mid, {"a": 1, "b": "two"})
+    client.log_model_params(mid, {"lr": 0.1})
+    got = client.get_logged_model(mid)
+    assert got.tags == {"a": "1", "b": "two"} and got.params == {"lr": "0.1"}
+    client.delete_logged_model_tag(mid, "a")
+    assert client.get_logged_model(mid).tags == {"b": "two"}
+    with pytest.raises(ResourceDoesNotExist, match="No tag with key 'a'"):
+        client.delete_logged_model_tag(mid, "a")
+    with pytest.raises(ResourceDoesNotExist, match="not found"):
+        client.get_logged_model("m-" + "0" * 32)
+    client.delete_logged_model(mid)
+    with pytest.raises(ResourceDoesNotExist, match="not found"):
+        client.get_logged_model(mid)
+    with pytest.raises(ResourceDoesNotExist):
+        client.set_logged_model_tags(mid, {"c": "3"})
+    assert list(client.search_logged_models([exp])) == []
+
+
+def test_metrics_with_model_id_go_to_run_and_model(
+    client: Client, store_fs: tuple[Any, str]
+) -> None:
+    exp = client.create_experiment("metrics")
+    run_id = client.create_run(exp).info.run_id
+    mid = client.create_logged_model(exp, name="m", source_run_id=run_id).model_id
+    client.log_metric(run_id, "acc", 0.5, timestamp=10, step=1, model_id=mid)
+    client.log_metric(
+        run_id,
+        "acc",
+        0.7,
+        timestamp=11,
+        step=2,
+        model_id=mid,
+        dataset_name="test",
+        dataset_digest="abc",
+    )
+    client.log_metric(run_id, "loss", 0.1, timestamp=12)  # run only
+    client.flush()
+    assert _read(store_fs, f"{exp}/models/{mid}/metrics/acc") == (
+        f"10 0.5 1 {run_id}\n11 0.7 2 {run_id} test abc\n"
+    )
+    assert [m.value for m in client.get_metric_history(run_id, "acc")] == [0.5, 0.7]
+    model = client.get_logged_model(mid)
+    by_dataset = {(m.key, m.dataset_name): m for m in model.metrics}
+    assert set(by_dataset) == {("acc", None), ("acc", "test")}
+    assert by_dataset[("acc", "test")].value == 0.7 and by_dataset[("acc", None)].run_id == run_id
+    assert all(m.model_id == mid for m in model.metrics)
+    with pytest.raises(ResourceDoesNotExist):
+        client.log_metric(run_id, "acc", 1.0, model_id="m-missing")
+    client.flush()
+    assert len(client.get_metric_history(run_id, "acc")) == 2  # refused before any write
+
+
+def test_run_outputs_link_runs_to_models(client: Client, store_fs: tuple[Any, str]) -> None:
+    exp = client.create_experiment("outputs")
+    run_id = client.create_run(exp).info.run_id
+    mid = client.create_logged_model(exp, name="m", source_run_id=run_id).model_id
+    client.log_outputs(run_id, [LoggedModelOutput(mid, step=3)])
+    meta = yaml.safe_load(_read(store_fs, f"{exp}/{run_id}/outputs/{mid}/meta.yaml"))
+    assert meta == {
+        "destination_id": mid,
+        "destination_type": "MODEL_OUTPUT",
+        "source_id": mid,
+        "source_type": "RUN_OUTPUT",
+        "step": 3,
+        "tags": {},
+    }
+    assert client.store.get_run_outputs(run_id) == [LoggedModelOutput(mid, 3)]
+
+
+def _models(client: Client, exp: str) -> dict[str, str]:
+    """Three finalized models with params, tags and metrics; name -> id."""
+    run_id = client.create_run(exp).info.run_id
+    ids = {}
+    for i, (name, acc, opt) in enumerate([("a", 0.9, "adam"), ("b", 0.7, "sgd"), ("c", 0.8, "")]):
+        time.sleep(0.003)  # distinct creation timestamps, so the default order is known
+        mid = client.create_logged_model(
+            exp, name=name, source_run_id=run_id, params={"opt": opt} if opt else None
+        ).model_id
+        client.set_logged_model_tags(mid, {"rank": str(i)})
+        client.log_metric(run_id, "acc", acc, timestamp=100 + i, model_id=mid)
+        if name == "b":
+            client.log_metric(
+                run_id, "f1", 0.5, model_id=mid, dataset_name="eval", dataset_digest="d1"
+            )
+        client.finalize_logged_model(mid, "READY" if name != "c" else "FAILED")
+        ids[name] = mid
+    client.flush()
+    return ids
+
+
+def test_search_filter_order_and_datasets(client: Client) -> None:
+    exp = client.create_experiment("search")
+    ids = _models(client, exp)
+
+    def names(**kwargs: Any) -> list[str]:
+        return [m.name for m in client.search_logged_models([exp], **kwargs)]
+
+    assert names() == ["c", "b", "a"]  # newest first, then model_id
+    assert sorted(names(filter_string="metrics.acc > 0.75")) == ["a", "c"]
+    assert names(filter_string="params.opt = 'adam'") == ["a"]
+    assert names(filter_string="params.opt LIKE '%g%'") == ["b"]
+    assert names(filter_string="tags.rank != '0'") == ["c", "b"]
+    assert names(filter_string="status = 'FAILED'") == ["c"]
+    assert names(filter_string=f"model_id = '{ids['b']}'") == ["b"]
+    assert names(filter_string="name IN ('a', 'c') AND metrics.acc < 0.85") == ["c"]
+    assert names(order_by=[{"field_name": "metrics.acc", "ascending": False}]) == ["a", "c", "b"]
+    assert names(order_by=[{"field_name": "name"}]) == ["a", "b", "c"]
+    assert names(order_by=[{"field_name": "creation_time", "ascending": True}]) == ["a", "b", "c"]
+    assert names(datasets=[{"dataset_name": "eval"}]) == ["b"]
+    assert names(datasets=[{"dataset_name": "eval", "dataset_digest": "no"}]) == []
+    assert names(filter_string="metrics.f1 > 0.1", datasets=[{"dataset_name": "eval"}]) == ["b"]
+    assert names(filter_string="metrics.acc > 0.1", datasets=[{"dataset_name": "eval"}]) == []
+    for bad in ("metrics.acc > 'x'", "runs.x = 'y'", "params.opt > 'a'", "nope = 'x'"):
+        with pytest.raises(InvalidParameterValue):
+            client.search_logged_models([exp], filter_string=bad)
+    for order in ([{"field_name": "params.opt"}], [{"ascending": True}], ["name"]):
+        with pytest.raises(InvalidParameterValue):
+            client.search_logged_models([exp], order_by=order)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterValue, match="dataset_name"):
+        client.search_logged_models([exp], datasets=[{"dataset_digest": "d1"}])
+    with pytest.raises(InvalidParameterValue, match="list of strings"):
+        client.search_logged_models(exp)  # type: ignore[arg-type]
+    assert list(client.search_logged_models(["999999999"])) == []
+
+
+def test_search_pages_with_mlflow_tokens(client: Client) -> None:
+    exp = client.create_experiment("pages")
+    _models(client, exp)
+    first = client.search_logged_models([exp], max_results=2)
+    assert [m.name for m in first] == ["c", "b"] and first.token
+    payload = json.loads(base64.b64decode(first.token))
+    assert payload == {
+        "experiment_ids": [exp],
+        "filter_string": None,
+        "order_by": None,
+        "offset": 2,
+    }
+    second = client.search_logged_models([exp], max_results=2, page_token=first.token)
+    assert [m.name for m in second] == ["a"] and second.token is None
+    with pytest.raises(InvalidParameterValue, match="Filter string in the page token"):
+        client.search_logged_models([exp], filter_string="name = 'a'", page_token=first.token)
+    with pytest.raises(InvalidParameterValue):
+        client.search_logged_models([exp], max_results=0)
