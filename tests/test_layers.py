@@ -37,6 +37,8 @@ FLOORS: dict[str, int] = {
     "uris": 4,
     "client": 4,
     "client_logged_models": 4,
+    "active_model": 4,
+    "logged_model_api": 4,
     "fluent": 4,
     "artifacts": 4,
     "models": 5,

@@ -7,14 +7,17 @@ import base64
 import json
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
+import fsregistry
 from fsregistry import Client
-from fsregistry.entities import LoggedModelOutput, LoggedModelStatus
+from fsregistry.entities import Dataset, LoggedModelOutput, LoggedModelStatus
 from fsregistry.exceptions import InvalidParameterValue, InvalidState, ResourceDoesNotExist
+from fsregistry.fluent import _stack
 
 
 @pytest.fixture
@@ -251,3 +254,114 @@ def test_search_pages_with_mlflow_tokens(client: Client) -> None:
         client.search_logged_models([exp], filter_string="name = 'a'", page_token=first.token)
     with pytest.raises(InvalidParameterValue):
         client.search_logged_models([exp], max_results=0)
+
+
+# -- the fluent functions ------------------------------------------------------------------
+@pytest.fixture
+def fluent(store_url: str) -> Iterator[str]:
+    """The fluent API pointed at this test's store, with no active run, experiment or model."""
+    fsregistry.set_tracking_uri(store_url)
+    fsregistry.fluent._active_experiment_id = None
+    _stack().clear()
+    fsregistry.clear_active_model()
+    yield store_url
+    while _stack():
+        fsregistry.end_run()
+    fsregistry.fluent._active_experiment_id = None
+    fsregistry.clear_active_model()
+
+
+def test_fluent_initialize_finalize_and_last_model(fluent: str) -> None:
+    exp = fsregistry.set_experiment("fluent-lm").experiment_id
+    with fsregistry.start_run() as run:
+        model = fsregistry.initialize_logged_model(name="m", params={"p": 1}, model_type="agent")
+    assert model.source_run_id == run.info.run_id and model.experiment_id == exp
+    assert model.tags["mlflow.user"] and model.tags["mlflow.source.type"] == "LOCAL"
+    assert fsregistry.last_logged_model().model_id == model.model_id  # type: ignore[union-attr]
+    ready = fsregistry.finalize_logged_model(model.model_id, "READY")
+    assert ready.status == "READY" and ready.params == {"p": "1"}
+    assert fsregistry.get_logged_model(model.model_id).model_type == "agent"
+    fsregistry.set_logged_model_tags(model.model_id, {"k": "v"})
+    fsregistry.delete_logged_model_tag(model.model_id, "mlflow.user")
+    assert "mlflow.user" not in fsregistry.get_logged_model(model.model_id).tags
+    with pytest.raises(InvalidParameterValue, match="No model_id"):
+        fsregistry.log_model_params({"a": "b"})
+    fsregistry.log_model_params({"a": "b"}, model_id=model.model_id)
+    assert fsregistry.get_logged_model(model.model_id).params == {"p": "1", "a": "b"}
+
+
+def test_fluent_search_list_and_pandas(fluent: str) -> None:
+    fsregistry.set_experiment("fluent-search")
+    ids = [fsregistry.initialize_logged_model(name=f"m{i}").model_id for i in range(3)]
+    listed = fsregistry.search_logged_models(output_format="list", max_results=2)
+    assert isinstance(listed, list) and len(listed) == 2
+    everything = fsregistry.search_logged_models(
+        output_format="list", order_by=[{"field_name": "name"}]
+    )
+    assert [m.model_id for m in everything] == ids  # type: ignore[union-attr]
+    frame = fsregistry.search_logged_models(filter_string="name = 'm1'")
+    assert list(frame["model_id"]) == [ids[1]] and list(frame["status"]) == ["PENDING"]
+    assert {"artifact_location", "metrics", "params", "tags", "source_run_id"} <= set(frame.columns)
+    with pytest.raises(InvalidParameterValue, match="Unsupported output format"):
+        fsregistry.search_logged_models(output_format="json")  # type: ignore[call-overload]
+
+
+def test_fluent_external_and_active_models(fluent: str) -> None:
+    fsregistry.set_experiment("fluent-active")
+    assert fsregistry.get_active_model_id() is None
+    active = fsregistry.set_active_model(name="agent")  # none yet: an external model
+    assert fsregistry.get_active_model_id() == active.model_id
+    model = fsregistry.get_logged_model(active.model_id)
+    assert model.status == "READY" and model.tags["mlflow.model.isExternal"] == "true"
+    listed = Client().list_logged_model_artifacts(active.model_id)
+    assert [f.path for f in listed] == ["MLmodel"]
+    assert fsregistry.set_active_model(name="agent").model_id == active.model_id  # found
+    other = fsregistry.initialize_logged_model(name="other")
+    with fsregistry.set_active_model(model_id=other.model_id):
+        assert fsregistry.get_active_model_id() == other.model_id
+    assert fsregistry.get_active_model_id() == active.model_id
+    with pytest.raises(InvalidParameterValue, match="does not match"):
+        fsregistry.set_active_model(name="agent", model_id=other.model_id)
+    with pytest.raises(InvalidParameterValue, match="Either name or model_id"):
+        fsregistry.set_active_model()
+    fsregistry.clear_active_model()
+    assert fsregistry.get_active_model_id() is None
+
+
+def test_fluent_metrics_link_models_and_datasets(fluent: str, store_fs: tuple[Any, str]) -> None:
+    exp = fsregistry.set_experiment("fluent-metrics").experiment_id
+    model = fsregistry.initialize_logged_model(name="m")
+    dataset = Dataset("eval", "d1", "code", "{}")
+    with fsregistry.start_run() as run:
+        run_id = run.info.run_id
+        fsregistry.set_active_model(model_id=model.model_id)
+        fsregistry.log_metric("acc", 0.5, step=1)
+        fsregistry.clear_active_model()
+        fsregistry.log_metrics({"f1": 0.25}, model_id=model.model_id, dataset=dataset)
+        fsregistry.log_metric("loss", 2.0)  # no model: the run only
+    got = fsregistry.get_logged_model(model.model_id)
+    assert {(m.key, m.value, m.dataset_name) for m in got.metrics} == {
+        ("acc", 0.5, None),
+        ("f1", 0.25, "eval"),
+    }
+    data = fsregistry.get_run(run_id).data.metrics
+    assert data == {"acc": 0.5, "f1": 0.25, "loss": 2.0}
+    inputs = fsregistry.get_run(run_id).inputs.dataset_inputs
+    assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [("eval", "d1")]
+    fs, root = store_fs
+    metas = [p for p in fs.find(f"{root}/{exp}/{run_id}/inputs") if p.endswith("meta.yaml")]
+    kinds = sorted(yaml.safe_load(fs.cat_file(p))["source_type"] for p in metas)
+    assert kinds == ["DATASET", "MODEL"]  # the model is recorded as an input of the run
+    with pytest.raises(ResourceDoesNotExist), fsregistry.start_run():
+        fsregistry.log_metric("acc", 1.0, model_id="m-nope")
+
+
+def test_fluent_metrics_follow_run_outputs_at_their_step(fluent: str) -> None:
+    fsregistry.set_experiment("fluent-outputs")
+    with fsregistry.start_run():
+        model = fsregistry.initialize_logged_model(name="m")
+        fsregistry.log_outputs([LoggedModelOutput(model.model_id, step=0)])
+        fsregistry.log_metric("acc", 0.9)  # step 0: the model logged at step 0
+        fsregistry.log_metric("acc", 0.1, step=5)  # no model at step 5
+    got = fsregistry.get_logged_model(model.model_id)
+    assert [(m.key, m.value, m.step) for m in got.metrics] == [("acc", 0.9, 0)]
