@@ -552,7 +552,7 @@ def register_model(
         source, run_id, model_id, tracking_uri=tracking_uri, registry=registry
     )
     registry.ensure_registered_model(name)
-    return registry.create_model_version(
+    version = registry.create_model_version(
         name,
         source,
         run_id=run_id,
@@ -560,3 +560,10 @@ def register_model(
         model_id=model_id,
         locate=lambda _source, _run_id, _model_id: located,
     )
+    if model_id is not None:  # MLflow 3: the LoggedModel lists its versions
+        link = {"name": version.name, "version": version.version}
+        with contextlib.suppress(ResourceDoesNotExist):  # a model of another store
+            config.tracking_store(tracking_uri).append_logged_model_tag_list(
+                model_id, "mlflow.modelVersions", link
+            )
+    return version

@@ -237,6 +237,10 @@ class TrackingStore:
     def delete_logged_model(self, model_id: str) -> None:
         self._models.delete(model_id)
 
+    def discard_logged_model(self, model_id: str, run_id: str | None = None) -> None:
+        """Remove a LoggedModel this process created and failed to log (log_model's undo)."""
+        self._models.discard(model_id, run_id)
+
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, Any] | Sequence[Any]) -> None:
         self._models.set_tags(model_id, tags)
 

@@ -232,6 +232,16 @@ class LoggedModels:
         """Soft delete: ``lifecycle_stage: deleted`` (files stay, as in MLflow)."""
         self._update_meta(model_id, lifecycle_stage=LifecycleStage.DELETED)
 
+    def discard(self, model_id: str, run_id: str | None) -> None:
+        """Remove a model this process just created and failed to log (its directory and the
+        run's output record); nobody else can know its id yet."""
+        model_dir, _ = self.locate(model_id)
+        if run_id is not None:
+            exp_dir = model_dir.rsplit(f"/{layout.MODELS}/", 1)[0]
+            output = layout.run_output_meta(exp_dir, run_id, model_id)
+            self.storage.delete_tree(output.rsplit("/", 1)[0])
+        self.storage.delete_tree(model_dir)
+
     # -- tags and params ----------------------------------------------------------------
     def set_tags(self, model_id: str, tags: Mapping[str, Any] | Sequence[Any]) -> None:
         checked = dict(validate_tag(k, v) for k, v in tag_items(tags))
