@@ -365,3 +365,76 @@ def test_fluent_metrics_follow_run_outputs_at_their_step(fluent: str) -> None:
         fsregistry.log_metric("acc", 0.1, step=5)  # no model at step 5
     got = fsregistry.get_logged_model(model.model_id)
     assert [(m.key, m.value, m.step) for m in got.metrics] == [("acc", 0.9, 0)]
+
+
+# -- log_model (MLflow 3) ---------------------------------------------------------------------
+def test_log_model_without_a_run_starts_none(fluent: str) -> None:
+    from fsreg_testing.models import frame, trained_model
+    from fsregistry import sklearn as fsk
+
+    exp = fsregistry.set_experiment("no-run").experiment_id
+    info = fsk.log_model(trained_model(), name="clf")
+    assert fsregistry.active_run() is None and info.run_id is None
+    model = fsregistry.get_logged_model(info.model_id or "")
+    assert model.experiment_id == exp and model.source_run_id is None
+    assert model.status == "READY" and fsregistry.last_logged_model().model_id == model.model_id  # type: ignore[union-attr]
+    assert Client().search_runs([exp]) == []
+    with fsregistry.start_run():  # nothing was left open
+        pass
+    pred = fsk.load_model(info.model_uri).predict(frame())
+    assert list(pred) == list(trained_model().predict(frame()))
+
+
+def test_log_model_links_the_run_and_copies_step_metrics(fluent: str) -> None:
+    from fsreg_testing.models import trained_model
+    from fsregistry import sklearn as fsk
+
+    with fsregistry.start_run() as run:
+        fsregistry.log_params({"C": 0.5, "solver": "lbfgs"})
+        fsregistry.log_metric("acc", 0.8, step=0)
+        fsregistry.log_metric("acc", 0.9, step=1)
+        first = fsk.log_model(trained_model(), name="clf", params={"extra": 1}, step=1)
+        again = fsk.log_model(trained_model(), name="clf")  # same name: another model
+        fsregistry.log_metric("auc", 0.7, step=1)  # follows the model logged at step 1
+    assert first.model_id != again.model_id
+    model = fsregistry.get_logged_model(first.model_id or "")
+    assert model.params == {"C": "0.5", "solver": "lbfgs", "extra": "1"}
+    assert sorted((m.key, m.value, m.step) for m in model.metrics) == [
+        ("acc", 0.9, 1),
+        ("auc", 0.7, 1),
+    ]
+    history = Client().get_metric_history(run.info.run_id, "acc")
+    assert [m.value for m in history] == [0.8, 0.9]  # the run's lines are not duplicated
+    outputs = {o.model_id: o.step for o in Client().store.get_run_outputs(run.info.run_id)}
+    assert outputs == {first.model_id: 1, again.model_id: 0}
+    run_tags = fsregistry.get_run(run.info.run_id).data.tags
+    assert "mlflow.log-model.history" not in run_tags  # MLflow 3 writes none
+
+
+def test_failed_log_model_leaves_nothing(fluent: str, store_fs: tuple[Any, str]) -> None:
+    from fsreg_testing.models import trained_model
+    from fsregistry import sklearn as fsk
+
+    exp = fsregistry.set_experiment("failing").experiment_id
+    with fsregistry.start_run() as run:
+        with pytest.raises(InvalidParameterValue, match="serialization"):
+            fsk.log_model(trained_model(), name="clf", serialization_format="json")
+        with pytest.raises(InvalidParameterValue, match="Invalid model name"):
+            fsk.log_model(trained_model(), name="a/b")
+    assert list(Client().search_logged_models([exp])) == []
+    assert Client().store.get_run_outputs(run.info.run_id) == []
+    fs, root = store_fs
+    left = [p for p in fs.find(f"{root}/{exp}") if "/models/" in p]
+    assert left == []
+
+
+def test_log_model_into_an_initialized_model(fluent: str) -> None:
+    from fsreg_testing.models import trained_model
+    from fsregistry import sklearn as fsk
+
+    fsregistry.set_experiment("init-then-log")
+    model = fsregistry.initialize_logged_model(name="agent", tags={"t": "1"})
+    info = fsk.log_model(trained_model(), model_id=model.model_id)
+    assert info.model_id == model.model_id
+    got = fsregistry.get_logged_model(model.model_id)
+    assert got.status == "READY" and got.tags["t"] == "1" and "fsreg.model_digest" in got.tags
