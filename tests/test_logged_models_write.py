@@ -438,3 +438,24 @@ def test_log_model_into_an_initialized_model(fluent: str) -> None:
     assert info.model_id == model.model_id
     got = fsregistry.get_logged_model(model.model_id)
     assert got.status == "READY" and got.tags["t"] == "1" and "fsreg.model_digest" in got.tags
+
+
+def test_register_model_from_model_id_records_it(fluent: str) -> None:
+    from fsreg_testing.models import frame, trained_model
+    from fsregistry import pyfunc
+    from fsregistry import sklearn as fsk
+
+    fsregistry.set_registry_uri(fluent)
+    with fsregistry.start_run():
+        info = fsk.log_model(trained_model(), name="clf")
+    mv = fsregistry.register_model(info.model_uri, "lm-reg")
+    mv2 = fsregistry.register_model(info.model_uri, "lm-reg")
+    assert mv.model_id == mv2.model_id == info.model_id and mv.source == info.model_uri
+    model = fsregistry.get_logged_model(info.model_id or "")
+    assert json.loads(model.tags["mlflow.modelVersions"]) == [
+        {"name": "lm-reg", "version": 1},
+        {"name": "lm-reg", "version": 2},
+    ]
+    assert Client().get_model_version_download_uri("lm-reg", 1) == model.artifact_location
+    expected = list(trained_model().predict(frame()))
+    assert list(pyfunc.load_model("models:/lm-reg/2").predict(frame())) == expected
