@@ -210,6 +210,48 @@ if TYPE_CHECKING:
     from fsregistry.fluent_more import (
         set_model_version_tag as set_model_version_tag,
     )
+    from fsregistry.logged_model_api import (
+        ActiveModel as ActiveModel,
+    )
+    from fsregistry.logged_model_api import (
+        clear_active_model as clear_active_model,
+    )
+    from fsregistry.logged_model_api import (
+        create_external_model as create_external_model,
+    )
+    from fsregistry.logged_model_api import (
+        delete_logged_model_tag as delete_logged_model_tag,
+    )
+    from fsregistry.logged_model_api import (
+        finalize_logged_model as finalize_logged_model,
+    )
+    from fsregistry.logged_model_api import (
+        get_active_model_id as get_active_model_id,
+    )
+    from fsregistry.logged_model_api import (
+        get_logged_model as get_logged_model,
+    )
+    from fsregistry.logged_model_api import (
+        initialize_logged_model as initialize_logged_model,
+    )
+    from fsregistry.logged_model_api import (
+        last_logged_model as last_logged_model,
+    )
+    from fsregistry.logged_model_api import (
+        log_model_params as log_model_params,
+    )
+    from fsregistry.logged_model_api import (
+        log_outputs as log_outputs,
+    )
+    from fsregistry.logged_model_api import (
+        search_logged_models as search_logged_models,
+    )
+    from fsregistry.logged_model_api import (
+        set_active_model as set_active_model,
+    )
+    from fsregistry.logged_model_api import (
+        set_logged_model_tags as set_logged_model_tags,
+    )
     from fsregistry.models.evaluation import evaluate as evaluate
     from fsregistry.models.evaluation import (
         validate_evaluation_results as validate_evaluation_results,

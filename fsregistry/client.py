@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fsregistry import config
+from fsregistry.client_logged_models import LoggedModelClient
 from fsregistry.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
-    LoggedModel,
     Metric,
     PagedList,
     Param,
@@ -52,7 +52,7 @@ from fsregistry.uris import resolve_model_uri, version_location
 PARENT_RUN_ID_TAG = "mlflow.parentRunId"
 
 
-class Client(MediaMethods, NotProvidedMethods):
+class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
     """Low-level access to one tracking store (and registry), like ``MlflowClient``.
 
     ``tracking_uri``/``registry_uri`` default to the process settings
@@ -235,15 +235,19 @@ class Client(MediaMethods, NotProvidedMethods):
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> None:
-        """Log a metric. Differs: no dataset_name/dataset_digest/model_id; always synchronous.
+        """Log a metric (with ``model_id``: to that LoggedModel too). Differs: synchronous.
 
         ``synchronous`` is ignored. ``value`` must be a number (MLflow also converts 0-d arrays and
-        tensors). On S3/GCS the line is buffered briefly: see :meth:`flush`.
+        tensors). On S3/GCS the line is buffered briefly: see :meth:`flush`. The dataset is
+        recorded on the LoggedModel's metric line only.
         """
-        self._store.log_metric(
-            run_id, Metric(key, value, timestamp if timestamp is not None else now_ms(), step or 0)
-        )
+        ts = timestamp if timestamp is not None else now_ms()
+        metric = Metric(key, value, ts, step or 0, dataset_name, dataset_digest, run_id, model_id)
+        self._store.log_metric(run_id, metric)
 
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
         """Set a run tag (stored as ``str(value)``). Differs: always synchronous, returns None."""
@@ -321,12 +325,6 @@ class Client(MediaMethods, NotProvidedMethods):
         return self._store.search_runs(
             experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
-
-    def get_logged_model(self, model_id: str) -> LoggedModel:
-        """An MLflow 3 LoggedModel (read-only: fsregistry logs models the MLflow 2 way)."""
-        from fsregistry.tracking.logged_models import read_logged_model
-
-        return read_logged_model(self._store.storage, model_id)
 
     def flush(self) -> None:
         """Write metric lines still buffered for an object store (done at end_run anyway).

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from fsregistry import config
+from fsregistry.active_model import metric_links
 from fsregistry.client import PARENT_RUN_ID_TAG, Client
 from fsregistry.entities import (
     Dataset,
@@ -31,6 +32,7 @@ from fsregistry.entities import (
     RunTag,
     ViewType,
 )
+from fsregistry.entities.logged_models import LoggedModelOutput
 from fsregistry.exceptions import (
     FsRegistryException,
     InvalidParameterValue,
@@ -70,6 +72,7 @@ class ActiveRun(Run):
 
     def __init__(self, run: Run) -> None:
         super().__init__(info=run.info, data=run.data, inputs=run.inputs)
+        self.model_outputs: list[LoggedModelOutput] | None = None  # read on first need
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -354,8 +357,11 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    _client().log_metric(run_id_or_active(run_id), key, value, timestamp, step)
+    """Log a metric to the run and its LoggedModels (MLflow 3's rule: see active_model)."""
+    log_metrics({key: value}, step, synchronous, run_id, timestamp, model_id, dataset)
 
 
 def log_metrics(
@@ -364,12 +370,26 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
+    """Log metrics to the run and its LoggedModels (MLflow 3's rule: see active_model)."""
     ts = timestamp if timestamp is not None else now_ms()
-    _client().log_batch(
-        run_id_or_active(run_id),
-        metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()],
+    client = _client()
+    run_id = run_id_or_active(run_id)
+    current = active_run()
+    own = current if current is not None and current.info.run_id == run_id else None
+    links = metric_links(client, run_id, step or 0, model_id, dataset, own)
+    first, *others = links.model_ids
+    ds = (links.dataset_name, links.dataset_digest)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, v, ts, step or 0, *ds, run_id, first) for k, v in metrics.items()],
     )
+    for other in others:  # the run's lines once, each model's in its own files
+        assert other is not None
+        batch = [Metric(k, v, ts, step or 0, *ds, run_id, other) for k, v in metrics.items()]
+        client.store.log_model_metrics(other, batch)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
@@ -558,7 +578,7 @@ def register_model(
         source, run_id, model_id, tracking_uri=tracking_uri, registry=registry
     )
     registry.ensure_registered_model(name)
-    return registry.create_model_version(
+    version = registry.create_model_version(
         name,
         source,
         run_id=run_id,
@@ -566,3 +586,10 @@ def register_model(
         model_id=model_id,
         locate=lambda _source, _run_id, _model_id: located,
     )
+    if model_id is not None:  # MLflow 3: the LoggedModel lists its versions
+        link = {"name": version.name, "version": version.version}
+        with contextlib.suppress(ResourceDoesNotExist):  # a model of another store
+            config.tracking_store(tracking_uri).append_logged_model_tag_list(
+                model_id, "mlflow.modelVersions", link
+            )
+    return version

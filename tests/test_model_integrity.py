@@ -40,8 +40,10 @@ EVIL = b"cos\nsystem\n(S'echo pwned > /dev/null'\ntR."
 
 
 def _model_files(store_url: str, run_id: str) -> dict[str, str]:
-    """Model-relative path -> store-relative path of the files of ``runs:/<run>/model``."""
-    marker = f"{run_id}/artifacts/model/"
+    """Model-relative path -> store-relative path of the files of ``runs:/<run>/model`` (an
+    MLflow 3 LoggedModel of the run)."""
+    outputs = fsregistry.Client(tracking_uri=store_url).store.get_run_outputs(run_id)
+    marker = f"/models/{outputs[-1].model_id}/artifacts/"
     out = {}
     for f in open_storage(store_url).walk(""):
         if marker in f.path:

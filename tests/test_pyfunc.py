@@ -110,7 +110,7 @@ def test_code_paths_are_importable_at_load(tmp_path: Path) -> None:
 def test_custom_model_tamper_check(tracking: str) -> None:
     with fsregistry.start_run():
         info = pyfunc.log_model(name="nc", python_model=NoContext())
-    location = f"{fsregistry.get_run(info.run_id or '').info.artifact_uri}/nc"
+    location = fsregistry.get_logged_model(info.model_id or "").artifact_location
     from fsregistry.storage.artifact_repo import ArtifactRepository
 
     ArtifactRepository(location).write_bytes("python_model.pkl", b"cos\nsystem\n(S'true'\ntR.")

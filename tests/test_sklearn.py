@@ -7,7 +7,6 @@ every serialization format, hash checks and the download cache."""
 
 from __future__ import annotations
 
-import json
 import operator
 import os
 from pathlib import Path
@@ -45,12 +44,18 @@ def test_log_and_load_round_trip(tracking: str, fmt: str) -> None:
     with fsregistry.start_run() as run:
         info = fsk.log_model(model, name="model", serialization_format=fmt, input_example=X[:2])
     run_id = run.info.run_id
-    assert info.model_uri == f"runs:/{run_id}/model"
-    assert info.run_id == run_id and info.artifact_path == "model"
+    # MLflow 3: a LoggedModel under the experiment, not files under the run
+    assert info.model_id is not None and info.model_uri == f"models:/{info.model_id}"
+    assert info.run_id == run_id and info.name == "model"
+    logged = fsregistry.get_logged_model(info.model_id)
+    assert logged.status == "READY" and logged.source_run_id == run_id
+    assert info.artifact_path == logged.artifact_location
     assert info.signature is not None and info.signature.inputs is not None
     assert info.files_digest is not None and info.files_digest.startswith("sha256:")
     files = _store_files(tracking)
-    model_dir = next(p.rsplit("/", 1)[0] for p in files if p.endswith("artifacts/model/MLmodel"))
+    model_dir = next(p.rsplit("/", 1)[0] for p in files if p.endswith("/MLmodel"))
+    assert model_dir.endswith(f"/models/{info.model_id}/artifacts")
+    assert not [p for p in files if f"/{run_id}/artifacts/" in p]
     names = {p.rsplit("/", 1)[1] for p in files if p.startswith(model_dir + "/")}
     data_file = "model.skops" if fmt == "skops" else "model.pkl"
     assert names == {
@@ -65,8 +70,8 @@ def test_log_and_load_round_trip(tracking: str, fmt: str) -> None:
     }
     storage = open_storage(tracking)
     mlmodel = yaml.safe_load(storage.read(f"{model_dir}/MLmodel"))
-    assert mlmodel["artifact_path"] == "model" and mlmodel["run_id"] == run_id
-    assert "model_id" not in mlmodel and len(mlmodel["model_uuid"]) == 32
+    assert mlmodel["artifact_path"] == logged.artifact_location and mlmodel["run_id"] == run_id
+    assert mlmodel["model_id"] == mlmodel["model_uuid"] == info.model_id
     assert mlmodel["flavors"]["sklearn"]["serialization_format"] == fmt
     assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
     reqs = storage.read(f"{model_dir}/requirements.txt").decode()
@@ -74,8 +79,8 @@ def test_log_and_load_round_trip(tracking: str, fmt: str) -> None:
     assert ("skops==" in reqs) == (fmt == "skops")
     conda = yaml.safe_load(storage.read(f"{model_dir}/conda.yaml"))
     assert conda["channels"] == ["conda-forge"]
-    history = json.loads(fsregistry.get_run(run_id).data.tags["mlflow.log-model.history"])
-    assert history[0]["artifact_path"] == "model" and "flavors" in history[0]
+    assert "mlflow.log-model.history" not in fsregistry.get_run(run_id).data.tags  # as MLflow 3
+    assert fsregistry.Client().store.get_run_outputs(run_id)[0].model_id == info.model_id
 
     expected = model.predict(X)
     assert np.array_equal(fsk.load_model(info.model_uri).predict(X), expected)
@@ -83,9 +88,9 @@ def test_log_and_load_round_trip(tracking: str, fmt: str) -> None:
     assert np.array_equal(loaded.predict(X), expected)
     assert loaded.metadata.run_id == run_id
     assert loaded.input_example is not None and list(loaded.input_example.columns) == ["f1", "f2"]
-    # the model's own artifact location works as a URI too (s3://, gs://, local path)
-    location = f"{fsregistry.get_run(run_id).info.artifact_uri}/model"
-    assert np.array_equal(fsk.load_model(location).predict(X), expected)
+    # runs:/<run>/<name> finds the run's LoggedModel; its artifact location works as a URI too
+    assert np.array_equal(fsk.load_model(f"runs:/{run_id}/model").predict(X), expected)
+    assert np.array_equal(fsk.load_model(logged.artifact_location).predict(X), expected)
 
 
 def test_schema_enforced_on_predict(tracking: str) -> None:
@@ -120,10 +125,11 @@ def test_registered_model_uris(tracking: str) -> None:
     assert get_model_info("models:/clf@champion").run_id == info.run_id
     with fsregistry.start_run():
         info3 = fsk.log_model(model, name="model", registered_model_name="clf", tags={"k": "v"})
-        with pytest.raises(InvalidParameterValue, match="registered_model_name"):
-            fsk.log_model(model, name="other", tags={"k": "v"})
-    tags = fsregistry.Client().get_model_version("clf", 3).tags
-    assert tags == {"k": "v", "fsreg.model_digest": info3.files_digest}
+        other = fsk.log_model(model, name="other", tags={"k": "v"})  # MLflow 3: on the model
+    assert fsregistry.get_logged_model(other.model_id).tags["k"] == "v"  # type: ignore[arg-type]
+    version = fsregistry.Client().get_model_version("clf", 3)
+    assert version.tags == {"k": "v", "fsreg.model_digest": info3.files_digest}
+    assert version.model_id == info3.model_id
 
 
 def test_save_model_to_path_and_reject_existing(tmp_path: Path) -> None:
@@ -155,21 +161,26 @@ def test_bad_input_writes_nothing(tracking: str, tmp_path: Path) -> None:
         before = _store_files(tracking)
         with pytest.raises(InvalidParameterValue, match="Invalid model name"):
             fsk.log_model(model, name="../escape")
-        with pytest.raises(InvalidParameterValue, match="not both"):
+        with pytest.raises(InvalidParameterValue, match="Both `artifact_path`"):
             fsk.log_model(model, name="a", artifact_path="b")
         with pytest.raises(InvalidParameterValue, match="defaults"):
             fsk.log_model(model, name="m", conda_env={"channels": ["defaults"], "dependencies": []})
         assert _store_files(tracking) == before
-        fsk.log_model(model, name="m")
-        with pytest.raises(ResourceAlreadyExists, match="already has a model"):
-            fsk.log_model(model, name="m")
-    assert run.info.run_id
+        first = fsk.log_model(model, name="m")
+        second = fsk.log_model(model, name="m")  # MLflow 3: same name, another LoggedModel
+    assert first.model_id != second.model_id
+    assert get_model_info(f"runs:/{run.info.run_id}/m").model_id == second.model_id
 
 
 def test_artifact_path_alias_is_deprecated(tracking: str) -> None:
     with fsregistry.start_run(), pytest.warns(FutureWarning, match="artifact_path"):
         info = fsk.log_model(trained_model(), artifact_path="old")
-    assert info.model_uri.endswith("/old")
+    assert info.name == "old" and info.model_uri == f"models:/{info.model_id}"
+    with fsregistry.start_run(), pytest.warns(FutureWarning, match="artifact_path"):
+        root = fsk.log_model(trained_model(), artifact_path="")  # a random name
+    assert root.name and np.array_equal(
+        fsk.load_model(root.model_uri).predict(frame()), trained_model().predict(frame())
+    )
 
 
 def test_pip_requirements_overrides(tmp_path: Path) -> None:
@@ -189,13 +200,13 @@ def test_pip_requirements_overrides(tmp_path: Path) -> None:
 
 def test_tampered_file_is_reported_before_unpickling(tracking: str) -> None:
     model = trained_model()
-    with fsregistry.start_run() as run:
+    with fsregistry.start_run():
         info = fsk.log_model(model, name="model")
     storage = open_storage(tracking)
     pkl = next(
         p
         for p in _store_files(tracking)
-        if p.endswith(f"{run.info.run_id}/artifacts/model/model.pkl")
+        if p.endswith(f"/models/{info.model_id}/artifacts/model.pkl")
     )
     # A pickle that would run code if it were ever loaded.
     evil = b"cos\nsystem\n(S'echo pwned > /dev/null'\ntR."
@@ -236,12 +247,14 @@ def test_cache_downloads_once_and_refreshes_changed_model(
     assert [p for p in model_cache.iterdir() if not p.name.startswith(".")] == entries
     # same location, new content (as if re-logged there): a new cache entry, fresh files
     storage = open_storage(tracking)
-    mlmodel = next(p for p in _store_files(tracking) if p.endswith("artifacts/model/MLmodel"))
+    mlmodel = next(
+        p for p in _store_files(tracking) if p.endswith(f"{info.model_id}/artifacts/MLmodel")
+    )
     doc = yaml.safe_load(storage.read(mlmodel))
     doc["metadata"] = {"v": 2}
     from fsregistry.models.saving import rewrite_model_files
 
-    location = f"{fsregistry.get_run(info.run_id or '').info.artifact_uri}/model"
+    location = fsregistry.get_logged_model(info.model_id or "").artifact_location
     rewrite_model_files(location, {"MLmodel": yaml.safe_dump(doc).encode()})
     assert pyfunc.load_model(info.model_uri).metadata.metadata == {"v": 2}
     assert len([p for p in model_cache.iterdir() if not p.name.startswith(".")]) == 2
@@ -312,6 +325,6 @@ def test_dst_path_download(tracking: str, tmp_path: Path) -> None:
         info = fsk.log_model(trained_model(), name="model")
     dst = tmp_path / "dst"
     dst.mkdir()
-    fsk.load_model(info.model_uri, dst_path=str(dst))
-    assert (dst / "model" / "MLmodel").is_file()
-    assert os.path.isfile(dst / "model" / "fsreg.hashes.json")
+    fsk.load_model(info.model_uri, dst_path=str(dst))  # models:/<model_id>: into dst (MLflow 3)
+    assert (dst / "MLmodel").is_file()
+    assert os.path.isfile(dst / "fsreg.hashes.json")

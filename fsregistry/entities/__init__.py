@@ -11,6 +11,21 @@ from typing import TYPE_CHECKING
 from fsregistry.namespace import lazy_namespace
 
 if TYPE_CHECKING:
+    from fsregistry.entities.logged_models import (
+        LoggedModelInput as LoggedModelInput,
+    )
+    from fsregistry.entities.logged_models import (
+        LoggedModelOutput as LoggedModelOutput,
+    )
+    from fsregistry.entities.logged_models import (
+        LoggedModelParameter as LoggedModelParameter,
+    )
+    from fsregistry.entities.logged_models import (
+        LoggedModelStatus as LoggedModelStatus,
+    )
+    from fsregistry.entities.logged_models import (
+        LoggedModelTag as LoggedModelTag,
+    )
     from fsregistry.entities.paged_list import PagedList as PagedList
     from fsregistry.entities.registry import (
         ModelVersion as ModelVersion,

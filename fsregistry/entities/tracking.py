@@ -276,7 +276,8 @@ class Run(KeyValuePairs):
 
 @dataclass
 class LoggedModel(KeyValuePairs):
-    """An MLflow 3 LoggedModel (``<experiment>/models/<model_id>/``), read-only here."""
+    """An MLflow 3 LoggedModel (``<experiment>/models/<model_id>/``); ``status`` is a
+    :class:`~fsregistry.entities.logged_models.LoggedModelStatus` (a ``str``)."""
 
     model_id: str
     experiment_id: str
@@ -291,3 +292,16 @@ class LoggedModel(KeyValuePairs):
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     metrics: list[Metric] = field(default_factory=list)
+
+    @property
+    def model_uri(self) -> str:
+        """``models:/<model_id>``, as MLflow's ``LoggedModel.model_uri``."""
+        return f"models:/{self.model_id}"
+
+    def to_dictionary(self) -> dict[str, Any]:
+        """MLflow's ``LoggedModel.to_dictionary``: the fields, ``status`` as its integer."""
+        from fsregistry.entities.logged_models import LoggedModelStatus
+
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out["status"] = LoggedModelStatus.from_any(self.status).to_int()
+        return out

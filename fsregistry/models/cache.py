@@ -134,7 +134,9 @@ def local_model_dir(
     if dst_path is not None:
         if not os.path.isdir(dst_path):
             raise InvalidParameterValue(f"dst_path {dst_path!r} is not an existing directory")
-        target = os.path.join(os.path.abspath(dst_path), _last_segment(location))
+        target = os.path.abspath(dst_path)
+        if not _is_logged_model_uri(model_uri):  # MLflow 3 puts models:/<id> in dst itself
+            target = os.path.join(target, _last_segment(location))
         os.makedirs(target, exist_ok=True)
         _download(repo, files, target)
         return LocalModel(target, location, digest)
@@ -163,6 +165,12 @@ def local_model_dir(
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return LocalModel(str(entry), location, digest)
+
+
+def _is_logged_model_uri(model_uri: str) -> bool:
+    from fsregistry.mlruns.uris import is_models_uri, parse_models_uri
+
+    return is_models_uri(model_uri) and parse_models_uri(model_uri).model_id is not None
 
 
 def _last_segment(location: str) -> str:

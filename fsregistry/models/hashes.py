@@ -6,7 +6,7 @@ every other file in it. Loaders compare the files they are about to use with it 
 cloudpickle or skops file is read. MLflow ignores the file, so models stay loadable there.
 
 The digest of the manifest itself (:func:`manifest_digest`, also returned as
-``ModelInfo.files_digest`` and recorded as the run tag ``fsreg.model_digest.<name>``) pins the
+``ModelInfo.files_digest`` and recorded as the LoggedModel tag ``fsreg.model_digest``) pins the
 whole model: pass it as ``expected_digest=`` to a loader to also detect a rewritten manifest.
 When the model is registered (``log_model(registered_model_name=)``, ``register_model``,
 ``Client.create_model_version`` from a ``runs:/`` URI, an artifact location or ``models:/``;

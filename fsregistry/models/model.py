@@ -48,7 +48,6 @@ _KNOWN_KEYS = (
     "type_hint_from_example",
 )
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
-MODEL_DIGEST_TAG_PREFIX = "fsreg.model_digest."
 
 
 def _utc_now() -> str:
@@ -297,52 +296,56 @@ class Model:
         run_id: str | None = None,
         artifact_path: str | None = None,
         tags: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        model_type: str | None = None,
+        step: int = 0,
+        model_id: str | None = None,
         **kwargs: Any,
     ) -> ModelInfo:
-        """Save the model with ``flavor.save_model`` and log it under the run's artifacts.
+        """Save the model with ``flavor.save_model`` and log it as an MLflow 3 LoggedModel.
 
-        The model goes to ``<run artifact_uri>/<name>/`` (MLflow 2.x layout, loadable by MLflow
-        2.22 and 3.x through ``runs:/<run_id>/<name>``); ``MLmodel`` is uploaded last, so a
-        reader never sees a model with missing files. With ``registered_model_name`` the model
-        is registered in the same call; ``tags`` go on that model version.
+        As MLflow 3: the files go to ``<experiment>/models/<model_id>/artifacts/``,
+        ``ModelInfo.model_uri`` is ``models:/<model_id>``, several models may share a name, and
+        without an active run the model is logged to the active experiment with no run (none
+        is started). ``params`` and ``tags`` go on the LoggedModel (``tags`` also on the
+        registered version), ``step`` on the run's output record; ``model_id`` logs into a
+        model made by ``initialize_logged_model``. Differs: ``artifact_path=""`` (or no name)
+        draws a random name (MLflow 3 refuses ``""``), and a failed call leaves no FAILED model.
         """
         from fsregistry.models.saving import log_model_dir
 
-        name = _check_name(name, artifact_path)
         return log_model_dir(
             cls,
-            name,
+            _check_name(name, artifact_path),
             flavor,
             registered_model_name=registered_model_name,
             metadata=metadata,
             run_id=run_id,
             tags=tags,
+            params=params,
+            model_type=model_type,
+            step=step,
+            model_id=model_id,
             **kwargs,
         )
 
 
-def _check_name(name: str | None, artifact_path: str | None) -> str:
+def _check_name(name: str | None, artifact_path: str | None) -> str | None:
+    """The LoggedModel name (None: a random one), as MLflow 3 reads ``name`` and its
+    deprecated spelling ``artifact_path``."""
     if name is not None and artifact_path is not None:
         raise InvalidParameterValue(
-            f"Give name={name!r} or the deprecated artifact_path={artifact_path!r}, not both"
+            "Both `artifact_path` (deprecated) and `name` parameters were specified. "
+            f"Please only specify `name` (name={name!r}, artifact_path={artifact_path!r})."
         )
     if artifact_path is not None:
         import warnings
 
-        warnings.warn("artifact_path is deprecated; use name", FutureWarning, stacklevel=4)
-        name = artifact_path
-    if name is None:
-        name = "model"
-    if (
-        not isinstance(name, str)
-        or not name.strip("/")
-        or name.startswith("/")
-        or ".." in name.split("/")
-    ):
-        raise InvalidParameterValue(
-            f"Invalid model name {name!r}: expected a relative artifact path such as 'model'"
+        warnings.warn(
+            "`artifact_path` is deprecated. Please use `name` instead.", FutureWarning, stacklevel=4
         )
-    return name.strip("/")
+        name = artifact_path or None
+    return name
 
 
 class ModelInfo:
@@ -380,6 +383,20 @@ class ModelInfo:
         self.model_size_bytes = model_size_bytes
         # ``sha256:<hex>`` of the model's file-hash manifest; pass as ``expected_digest=``.
         self.files_digest = files_digest
+        # MLflow 3: what the LoggedModel says (set by log_model).
+        self.name: str | None = None
+        self.params: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.metrics: list[Any] | None = None
+        self.creation_timestamp: int | None = None
+
+    def attach(self, logged_model: Any) -> None:
+        """Take name, params, tags, metrics and creation time from the LoggedModel."""
+        self.name = logged_model.name
+        self.params = dict(logged_model.params)
+        self.tags = dict(logged_model.tags)
+        self.metrics = list(logged_model.metrics)
+        self.creation_timestamp = logged_model.creation_timestamp
 
     def __repr__(self) -> str:
         return f"ModelInfo(model_uri={self.model_uri!r}, flavors={sorted(self.flavors)})"

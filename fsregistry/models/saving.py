@@ -2,16 +2,20 @@
 
 :class:`ModelDirWriter` creates the target directory and removes it again if saving fails, so
 a failed ``save_model`` leaves nothing behind. :func:`finish_model_dir` writes MLmodel, the
-environment files and the hash manifest. :func:`log_model_dir` saves into a temporary
-directory, uploads it under ``<run artifact_uri>/<name>/`` (MLmodel last), records the run
-tags and registers the model when asked.
+environment files and the hash manifest. :func:`log_model_dir` logs the MLflow 3 way
+(docs/mlflow-format.md §1.10): it creates a LoggedModel (PENDING) in the run's experiment,
+links the run to it (``<run>/outputs/<model_id>/``, no ``mlflow.log-model.history`` tag, as
+MLflow 3), saves into a temporary directory, uploads under the LoggedModel's artifact location
+(MLmodel last), tags the model with its manifest digest (``fsreg.model_digest``), finalizes it
+READY and registers it when asked. If any step fails, what it wrote is removed again (the
+files, the LoggedModel and the run's output record), so a failed ``log_model`` leaves nothing:
+MLflow 3 would leave a FAILED LoggedModel behind.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -22,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from fsregistry.exceptions import (
     InvalidParameterValue,
-    InvalidState,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
@@ -262,18 +265,28 @@ def check_env_arguments(conda_env: Any, pip_requirements: Any, extra_pip_require
 # ----------------------------------------------------------------------------- logging
 def log_model_dir(
     model_cls: type[Model],
-    name: str,
+    name: str | None,
     flavor: ModuleType,
     *,
     registered_model_name: str | None,
     metadata: dict[str, Any] | None,
     run_id: str | None,
     tags: dict[str, Any] | None,
+    params: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
+    """Log a model the MLflow 3 way: a LoggedModel in the run's experiment (the active
+    experiment without a run; no run is started), its files under the LoggedModel's artifact
+    location (MLmodel last), the run's output record, the run's metrics of ``step`` copied to
+    the model, and the registration when asked (see the module docstring)."""
+    from fsregistry.active_model import record_output, set_last_logged_model_id
     from fsregistry.client import Client
-    from fsregistry.fluent import run_id_or_active
-    from fsregistry.models.model import LOG_MODEL_HISTORY_TAG, MODEL_DIGEST_TAG_PREFIX
+    from fsregistry.entities.logged_models import LoggedModelOutput, LoggedModelStatus
+    from fsregistry.fluent import active_run
+    from fsregistry.logged_model_api import create_logged_model
     from fsregistry.storage.artifact_repo import ArtifactRepository
 
     if registered_model_name is not None and (
@@ -284,59 +297,114 @@ def log_model_dir(
         )
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidParameterValue(f"metadata must be a dict, got {type(metadata).__name__}")
-    if tags is not None and (registered_model_name is None or not isinstance(tags, dict)):
-        raise InvalidParameterValue(
-            f"tags={tags!r}: fsregistry creates no MLflow 3 LoggedModel, so tags are set on the "
-            "registered model version and need a dict and registered_model_name"
-        )
+    for what, value in (("tags", tags), ("params", params)):
+        if value is not None and not isinstance(value, dict):
+            raise InvalidParameterValue(f"{what} must be a dict, got {type(value).__name__}")
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise InvalidParameterValue(f"step must be an int, got {step!r}")
     client = Client()
-    run_id = run_id_or_active(run_id)
-    run = client.get_run(run_id)
-    _check_history_tag(run_id, run.data.tags.get(LOG_MODEL_HISTORY_TAG))
-    model_location = f"{run.info.artifact_uri.rstrip('/')}/{name}"
-    repo = ArtifactRepository(model_location)
-    if repo.storage.exists(MLMODEL_FILE_NAME):
-        raise ResourceAlreadyExists(
-            f"Run {run_id} already has a model at {name!r} ({model_location}); "
-            "log this one under another name"
+    current = active_run()
+    run_id = run_id or (current.info.run_id if current is not None else None)
+    run = client.get_run(run_id) if run_id else None
+    given = model_id is not None
+    model = (
+        client.get_logged_model(model_id)
+        if model_id is not None
+        else create_logged_model(
+            name,
+            source_run_id=run_id,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            params={
+                **{str(k): str(v) for k, v in (params or {}).items()},
+                **(run.data.params if run is not None else {}),
+            },
+            model_type=model_type,
+            experiment_id=run.info.experiment_id if run is not None else None,
         )
-    with tempfile.TemporaryDirectory(prefix="fsreg-log-") as tmp:
-        local = os.path.join(tmp, "model")
-        mlflow_model = model_cls(artifact_path=name, run_id=run_id, metadata=metadata)
-        flavor.save_model(path=local, mlflow_model=mlflow_model, **kwargs)
-        with open(os.path.join(local, HASHES_FILE), "rb") as f:
-            digest = manifest_digest(f.read())
-        files = local_files(local)
-        for rel in files:
-            if rel != MLMODEL_FILE_NAME:
-                repo.storage.put_file(os.path.join(local, *rel.split("/")), rel)
-        repo.storage.put_file(os.path.join(local, MLMODEL_FILE_NAME), MLMODEL_FILE_NAME)
-    client.record_logged_model(run_id, mlflow_model)
-    client.set_tag(run_id, MODEL_DIGEST_TAG_PREFIX + name, digest)
+    )
+    model_id = model.model_id
+    set_last_logged_model_id(model_id)
+    repo = ArtifactRepository(model.artifact_location)
+    try:
+        if run_id is not None:
+            output = LoggedModelOutput(model_id, step)
+            client.log_outputs(run_id, [output])
+            if current is not None and current.info.run_id == run_id:
+                record_output(current, output)
+            _copy_step_metrics(client, run_id, model_id, step)
+        with tempfile.TemporaryDirectory(prefix="fsreg-log-") as tmp:
+            local = os.path.join(tmp, "model")
+            mlflow_model = model_cls(
+                artifact_path=model.artifact_location,
+                run_id=run_id,
+                metadata=metadata,
+                model_uuid=model_id,
+                model_id=model_id,
+            )
+            flavor.save_model(path=local, mlflow_model=mlflow_model, **kwargs)
+            with open(os.path.join(local, HASHES_FILE), "rb") as f:
+                digest = manifest_digest(f.read())
+            for rel in local_files(local):
+                if rel != MLMODEL_FILE_NAME:
+                    repo.storage.put_file(os.path.join(local, *rel.split("/")), rel)
+            repo.storage.put_file(os.path.join(local, MLMODEL_FILE_NAME), MLMODEL_FILE_NAME)
+        client.set_logged_model_tags(model_id, {MODEL_DIGEST_TAG: digest})
+        model = client.finalize_logged_model(model_id, LoggedModelStatus.READY)
+    except BaseException:
+        if given:  # the caller's model: marked FAILED, as MLflow does
+            client.finalize_logged_model(model_id, LoggedModelStatus.FAILED)
+        else:
+            _discard(client, model_id, run_id, repo)
+        raise
     info = mlflow_model.get_model_info()
     info.files_digest = digest
+    info.attach(model)
     if registered_model_name is not None:
         from fsregistry.fluent import register_model
 
         version_tags = dict(tags or {})
-        version_tags.setdefault("fsreg.model_digest", digest)
+        version_tags.setdefault(MODEL_DIGEST_TAG, digest)
         mv = register_model(info.model_uri, registered_model_name, tags=version_tags)
         info.registered_model_version = mv.version
     return info
 
 
-def _check_history_tag(run_id: str, raw: str | None) -> None:
-    """Refuse, before any file is written, a run whose ``mlflow.log-model.history`` tag the
-    new model could not be appended to (``Client.record_logged_model`` would raise later)."""
+#: Tag on a LoggedModel (and a registered version) holding its manifest digest.
+MODEL_DIGEST_TAG = "fsreg.model_digest"
+
+
+def _copy_step_metrics(client: Any, run_id: str, model_id: str, step: int) -> None:
+    """MLflow 3: the run's metric values at ``step`` become the model's (written to the model
+    only: MLflow's file store also appends them to the run again, duplicating its history)."""
+    from fsregistry.entities import Metric
+
+    keys = client.get_run(run_id).data.metrics
+    found: list[Metric] = []
+    for key in keys:
+        for m in client.get_metric_history(run_id, key):
+            if m.step == step:
+                found.append(
+                    Metric(
+                        m.key,
+                        m.value,
+                        m.timestamp,
+                        m.step,
+                        m.dataset_name,
+                        m.dataset_digest,
+                        run_id,
+                        model_id,
+                    )
+                )
+    if found:
+        client.store.log_model_metrics(model_id, found)
+
+
+def _discard(client: Any, model_id: str, run_id: str | None, repo: Any) -> None:
+    """Undo a failed log_model: the model's files, its record and the run's output link."""
     try:
-        history = [] if raw is None else json.loads(raw)
-    except ValueError:
-        history = None
-    if not isinstance(history, list):
-        raise InvalidState(
-            f"Cannot log a model to run {run_id}: its tag mlflow.log-model.history is not "
-            "a JSON list"
-        )
+        repo.storage.delete_tree("")
+    finally:
+        client.store.discard_logged_model(model_id, run_id)
 
 
 def rewrite_model_files(location: str, files: Mapping[str, bytes]) -> None:

@@ -456,12 +456,17 @@ def log_model(
     run_id: str | None = None,
     tags: dict[str, Any] | None = None,
     code_path: Sequence[str] | None = None,
+    params: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
-    """Save a custom model (see :func:`save_model`) into the active run's artifacts.
+    """Log a custom model (see :func:`save_model`) as an MLflow 3 LoggedModel.
 
-    Returns a :class:`~fsregistry.models.ModelInfo` whose ``model_uri`` is
-    ``runs:/<run_id>/<name>``; with ``registered_model_name`` the model is also registered
-    (``ModelInfo.registered_model_version``) and ``tags`` are set on that version.
+    As MLflow 3 (see ``Model.log``): ``ModelInfo.model_uri`` is ``models:/<model_id>``, no run
+    is started; with ``registered_model_name`` the model is also registered
+    (``ModelInfo.registered_model_version``); ``params``/``tags`` go on the LoggedModel
+    (``tags`` also on that version).
     """
     return Model.log(
         name=name,
@@ -471,6 +476,10 @@ def log_model(
         metadata=metadata,
         run_id=run_id,
         tags=tags,
+        params=params,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
         loader_module=loader_module,
         data_path=data_path,
         code_paths=code_paths,

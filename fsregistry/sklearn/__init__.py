@@ -247,13 +247,16 @@ def log_model(
     run_id: str | None = None,
     tags: dict[str, Any] | None = None,
     code_path: Sequence[str] | None = None,
+    params: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
-    """Log a scikit-learn model to the active run (started if none) under ``name``.
+    """Log a scikit-learn model as an MLflow 3 LoggedModel named ``name``.
 
-    The model lands in ``<run artifact_uri>/<name>/``; the returned ``ModelInfo.model_uri`` is
-    ``runs:/<run_id>/<name>``. ``registered_model_name`` registers it in the same call.
-    ``artifact_path`` is the deprecated spelling of ``name`` (as in MLflow 3). ``tags`` go on
-    the registered model version (so they need ``registered_model_name``).
+    As MLflow 3 (see ``Model.log``): ``ModelInfo.model_uri`` is ``models:/<model_id>``, no run
+    is started, ``artifact_path`` is the deprecated spelling of ``name``; ``params``/``tags``
+    go on the LoggedModel (``tags`` also on the version ``registered_model_name`` makes).
     """
     return Model.log(
         name=name,
@@ -263,6 +266,10 @@ def log_model(
         metadata=metadata,
         run_id=run_id,
         tags=tags,
+        params=params,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
         sk_model=sk_model,
         conda_env=conda_env,
         code_paths=code_paths,

@@ -26,6 +26,7 @@ from typing import Any
 
 from fsregistry.entities import (
     Experiment,
+    LoggedModel,
     Metric,
     PagedList,
     Run,
@@ -35,10 +36,12 @@ from fsregistry.entities import (
     ViewType,
 )
 from fsregistry.entities import Param as ParamEntity
+from fsregistry.entities.logged_models import LoggedModelOutput, LoggedModelStatus
 from fsregistry.mlruns.artifact_uris import absolute_location
 from fsregistry.storage import Storage
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import Locations
+from fsregistry.tracking.logged_models import LoggedModels, search_logged_models
 from fsregistry.tracking.run_reader import RunReader
 from fsregistry.tracking.run_search import RunSearch, run_lookup
 from fsregistry.tracking.runs import Runs
@@ -63,6 +66,7 @@ class TrackingStore:
         self._reader = RunReader(locations)
         self._runs = Runs(locations, self._experiments, self._reader)
         self._search = RunSearch(locations, self._experiments, self._reader, self._runs)
+        self._models = LoggedModels(locations, self._experiments)
 
     @property
     def artifact_root(self) -> str:
@@ -161,7 +165,7 @@ class TrackingStore:
         self._runs.log_batch(run_id, tags=[RunTag(key, value)])
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        self._runs.log_batch(run_id, metrics=[metric])
+        self.log_batch(run_id, metrics=[metric])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._runs.delete_tag(run_id, key)
@@ -175,9 +179,15 @@ class TrackingStore:
     ) -> None:
         """Validate everything first, check params against what is logged, then write.
 
-        Bad input or a conflicting param raises before any file is written.
+        Bad input or a conflicting param raises before any file is written. A metric with a
+        ``model_id`` is also appended to that LoggedModel's metric file (MLflow 3); the models
+        are found before anything is written.
         """
+        linked = [m for m in metrics or () if getattr(m, "model_id", None) is not None]
+        dirs = self._models.model_dirs([str(m.model_id) for m in linked]) if linked else {}
         self._runs.log_batch(run_id, metrics, params, tags)
+        if linked:
+            self._models.log_metrics(dirs, run_id, linked)
 
     def get_metric_history(
         self,
@@ -202,6 +212,97 @@ class TrackingStore:
     def flush(self) -> None:
         """Write every buffered metric line of this store (object stores only buffer)."""
         self._runs.flush()
+
+    # -- logged models (MLflow 3) ------------------------------------------------------------
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Mapping[str, Any] | Sequence[Any] | None = None,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """A new PENDING LoggedModel (``<exp>/models/m-<hex>/``), meta.yaml written last."""
+        return self._models.create(experiment_id, name, source_run_id, tags, params, model_type)
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._models.get(model_id)
+
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus | str | int
+    ) -> LoggedModel:
+        return self._models.finalize(model_id, status)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self._models.delete(model_id)
+
+    def discard_logged_model(self, model_id: str, run_id: str | None = None) -> None:
+        """Remove a LoggedModel this process created and failed to log (log_model's undo)."""
+        self._models.discard(model_id, run_id)
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, Any] | Sequence[Any]) -> None:
+        self._models.set_tags(model_id, tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self._models.delete_tag(model_id, key)
+
+    def log_logged_model_params(
+        self, model_id: str, params: Mapping[str, Any] | Sequence[Any]
+    ) -> None:
+        self._models.log_params(model_id, params)
+
+    def append_logged_model_tag_list(self, model_id: str, key: str, entry: Any) -> None:
+        """Append ``entry`` to the JSON-list tag ``key`` of a LoggedModel."""
+        self._models.append_tag_list(model_id, key, entry)
+
+    def log_model_metrics(self, model_id: str, metrics: Sequence[Metric]) -> None:
+        """Append metrics to a LoggedModel only (``Metric.run_id`` is recorded as given)."""
+        dirs = self._models.model_dirs([model_id])
+        by_run: dict[str | None, list[Metric]] = {}
+        for m in metrics:
+            m.model_id = model_id
+            by_run.setdefault(m.run_id, []).append(m)
+        for run_id, group in by_run.items():
+            self._models.log_metrics(dirs, run_id, group)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record models as outputs of an active run (``<run>/outputs/<model_id>/``)."""
+        exp_dir = self._runs._active_run_dir(run_id)
+        self._models.log_outputs(exp_dir, run_id, list(models or ()))
+
+    def log_model_inputs(self, run_id: str, model_ids: Sequence[str]) -> None:
+        """Record models as inputs of an active run (MLflow's ``log_inputs(models=)``)."""
+        exp_dir = self._runs._active_run_dir(run_id)
+        self._models.log_model_inputs(exp_dir, run_id, list(model_ids))
+
+    def get_run_outputs(self, run_id: str) -> list[LoggedModelOutput]:
+        """The model outputs recorded for a run."""
+        exp_dir, _ = self._locations_of_run(run_id)
+        return self._models.run_outputs(exp_dir, run_id)
+
+    def _locations_of_run(self, run_id: str) -> tuple[str, bytes]:
+        return self._runs._locations.locate_run(run_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any]] | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[Mapping[str, Any]] | None = None,
+        page_token: str | bytes | None = None,
+    ) -> PagedList[LoggedModel]:
+        return search_logged_models(
+            self.storage,
+            self._experiments,
+            experiment_ids,
+            filter_string,
+            datasets,
+            max_results,
+            order_by,
+            page_token,
+        )
 
     # -- search -----------------------------------------------------------------------------
     def search_runs(

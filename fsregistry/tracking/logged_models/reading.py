@@ -2,7 +2,7 @@
 
 MLflow 3 puts a logged model's files under its experiment, not under the run
 (docs/mlflow-format.md §1.9, §1.10), so ``models:/<model_id>`` and ``runs:/<run_id>/<name>`` need to find that directory.
-This module only reads; fsregistry itself logs models the MLflow 2 way.
+This module reads them (``writing`` writes them, ``search`` searches them).
 
 It also knows how to follow a tree that was copied elsewhere: MLflow records absolute
 ``file://`` URIs of where it wrote the tree, so :func:`relocate_file_uri` maps a URI that no
@@ -12,12 +12,14 @@ longer exists onto the same place under the store being read, when that place ex
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from fsregistry.entities import LoggedModel, Metric
+from fsregistry.entities import LifecycleStage, LoggedModel, Metric
+from fsregistry.entities.logged_models import LoggedModelStatus
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist, shown
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
@@ -92,14 +94,68 @@ def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
     exp_dir = layout.experiment_dir(info.experiment_id)
     if not storage.exists(layout.logged_model_meta(exp_dir, model_id)):
         exp_dir = layout.experiment_dir(info.experiment_id, deleted=True)
-    model_dir = layout.logged_model_meta(exp_dir, model_id).rsplit("/", 1)[0]
-    listing = [
-        f.path
-        for f in storage.walk(model_dir, prune=lambda rel: rel == "artifacts", sizes=False)
-        if f.path.split("/", 1)[0] in ("tags", "params", "metrics")
-    ]
-    contents = storage.read_many(f"{model_dir}/{p}" for p in listing)
-    meta = load_meta(storage.read(layout.logged_model_meta(exp_dir, model_id)), model_id)
+    found = read_models_in(storage, exp_dir, [model_id], include_deleted=True)
+    if not found:
+        raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+    return found[0]
+
+
+def read_models_in(
+    storage: Storage,
+    exp_dir: str,
+    model_ids: Sequence[str] | None = None,
+    include_deleted: bool = False,
+) -> list[LoggedModel]:
+    """Every LoggedModel under ``<exp_dir>/models/`` (or only ``model_ids``), whole, in one
+    listing and one bulk read; directories without a readable meta.yaml naming their own id
+    and this experiment are skipped, as MLflow skips them. Deleted models only with
+    ``include_deleted``."""
+    models_dir = f"{exp_dir}/{layout.MODELS}"
+    wanted = None if model_ids is None else set(model_ids)
+
+    def prune(rel: str) -> bool:
+        parts = rel.split("/")
+        if wanted is not None and parts[0] not in wanted:
+            return True
+        return len(parts) >= 2 and parts[1] == "artifacts"
+
+    files: dict[str, list[str]] = {}
+    for f in storage.walk(models_dir, prune=prune, sizes=False):
+        model_id, _, rel = f.path.partition("/")
+        if (wanted is None or model_id in wanted) and (
+            rel == layout.META or rel.split("/", 1)[0] in ("tags", "params", "metrics")
+        ):
+            files.setdefault(model_id, []).append(rel)
+    contents = storage.read_many(
+        f"{models_dir}/{m}/{rel}" for m, rels in files.items() for rel in rels
+    )
+    exp_id = exp_dir.rsplit("/", 1)[-1]
+    out = []
+    for model_id, rels in files.items():
+        model_dir = f"{models_dir}/{model_id}"
+        raw_meta = contents.get(f"{model_dir}/{layout.META}")
+        if raw_meta is None:
+            continue
+        try:
+            meta = load_meta(raw_meta, storage.uri(f"{model_dir}/{layout.META}"))
+        except MalformedMetaFile:
+            continue
+        if str(meta.get("model_id")) != model_id or str(meta.get("experiment_id")) != exp_id:
+            continue
+        if meta.get("lifecycle_stage") == LifecycleStage.DELETED and not include_deleted:
+            continue
+        out.append(_build_model(storage, model_dir, meta, rels, contents))
+    return out
+
+
+def _build_model(
+    storage: Storage,
+    model_dir: str,
+    meta: dict[str, Any],
+    rels: Sequence[str],
+    contents: Mapping[str, bytes],
+) -> LoggedModel:
+    info = _info_from_meta(meta, storage)
     model = LoggedModel(
         model_id=info.model_id,
         experiment_id=info.experiment_id,
@@ -109,12 +165,12 @@ def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
         last_updated_timestamp=meta.get("last_updated_timestamp"),
         model_type=meta.get("model_type"),
         source_run_id=info.source_run_id,
-        status=info.status,
+        status=_status_of(meta.get("status")),
         status_message=meta.get("status_message"),
     )
-    for rel in listing:
+    for rel in sorted(rels):
         raw = contents.get(f"{model_dir}/{rel}")
-        if raw is None:
+        if raw is None or rel == layout.META:
             continue
         kind, _, key = rel.partition("/")
         if kind == "tags":
@@ -124,6 +180,7 @@ def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
         else:
             latest: dict[tuple[str | None, str | None], Metric] = {}
             for m in records.parse_metric_lines(raw, key, storage.uri(f"{model_dir}/{rel}")):
+                m.model_id = info.model_id
                 group = (m.dataset_name, m.dataset_digest)
                 best = latest.get(group)
                 if best is None or (m.step, m.timestamp, m.value) > (
@@ -134,6 +191,13 @@ def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
                     latest[group] = m
             model.metrics.extend(latest.values())
     return model
+
+
+def _status_of(status: Any) -> str:
+    try:
+        return LoggedModelStatus.from_any(status)
+    except InvalidParameterValue:
+        return str(status)
 
 
 def find_run_logged_model(
