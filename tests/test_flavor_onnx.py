@@ -209,7 +209,7 @@ def test_pyfunc_input_mapping_follows_mlflow(tmp_path: Path) -> None:
         fonnx._load_pyfunc(str(tmp_path / "one")).predict(np.ones((2, 3)))
 
 
-def test_tensor_signature_from_a_dict_example(tmp_path: Path) -> None:
+def test_tensor_signature_from_a_dict_example(local_tracking: str) -> None:
     model = two_inputs()
     example = {"a": np.array([1.0, 2.0], np.float32), "b": np.array([0.5, -1.0], np.float32)}
     with fsregistry.start_run():
