@@ -36,6 +36,9 @@ if TYPE_CHECKING:
         models as models,
     )
     from fsregistry import (
+        onnx as onnx,
+    )
+    from fsregistry import (
         pyfunc as pyfunc,
     )
     from fsregistry import (

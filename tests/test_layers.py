@@ -51,6 +51,7 @@ FLOORS: dict[str, int] = {
     "sklearn": 6,
     "flavors": 6,
     "xgboost": 6,
+    "onnx": 6,
     "lightgbm": 6,
     "statsmodels": 6,
     "models.evaluation": 6,
