@@ -65,8 +65,6 @@ EXACT: dict[str, str] = {
         "no Python function; the CLI has it: `fsreg models build-docker` / `generate-dockerfile`"
     ),
     "mlflow.models.add_libraries_to_model": SERVER,
-    "mlflow.models.set_model": "models from code are not provided (pickled models only)",
-    "mlflow.models.ModelConfig": GENAI,
     "mlflow.models.Resource": GENAI,
     "mlflow.models.ResourceType": GENAI,
     "mlflow.models.set_retriever_schema": GENAI,
