@@ -64,7 +64,6 @@ EXACT: dict[str, str] = {
     "mlflow.models.build_docker": (
         "no Python function; the CLI has it: `fsreg models build-docker` / `generate-dockerfile`"
     ),
-    "mlflow.models.add_libraries_to_model": SERVER,
     "mlflow.models.Resource": GENAI,
     "mlflow.models.ResourceType": GENAI,
     "mlflow.models.set_retriever_schema": GENAI,
