@@ -379,3 +379,24 @@ def test_model_config_is_stored_under_mlflows_key(tmp_path: Path) -> None:
     old = pyfunc.load_model(str(tmp_path / "m"), verify=False, model_config={"k": 2})
     assert old.model_config == {"k": 1}
     assert old._model_impl.context.model_config == {"k": 2}  # the override reached it
+
+
+def test_concurrent_loads_each_get_their_own_model(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = []
+    for n in range(4):
+        code = _write(
+            tmp_path / f"m{n}.py",
+            f"""
+            import time
+            import mlflow
+            time.sleep(0.05)  # overlap the runs of the files
+            mlflow.models.set_model(lambda df: [{n}] * len(df))
+            """,
+        )
+        pyfunc.save_model(tmp_path / f"out{n}", python_model=code)
+        paths.append(str(tmp_path / f"out{n}"))
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(pyfunc.load_model, paths * 2))
+    assert [m.predict(DATA)[0] for m in models] == [0, 1, 2, 3] * 2
