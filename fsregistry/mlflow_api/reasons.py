@@ -66,9 +66,6 @@ EXACT: dict[str, str] = {
         "no Python function yet; the CLI has it: `fsreg models build-docker` / "
         "`generate-dockerfile`"
     ),
-    "mlflow.models.add_libraries_to_model": LATER,
-    "mlflow.models.set_model": LATER,
-    "mlflow.models.ModelConfig": LATER,
     "mlflow.models.Resource": GENAI,
     "mlflow.models.ResourceType": GENAI,
     "mlflow.models.set_retriever_schema": GENAI,

@@ -57,6 +57,11 @@ if TYPE_CHECKING:
     from fsregistry.models.evaluation import (
         validate_evaluation_results as validate_evaluation_results,
     )
+    from fsregistry.models.model_config import ModelConfig as ModelConfig
+    from fsregistry.models.model_config import set_model as set_model
+    from fsregistry.models.wheeled_model import (
+        add_libraries_to_model as add_libraries_to_model,
+    )
     from fsregistry.pyfunc.predict import validate_serving_input as validate_serving_input
 
 __getattr__, __dir__, _above = lazy_namespace(__name__, __file__)

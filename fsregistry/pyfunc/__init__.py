@@ -30,6 +30,7 @@ import yaml
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models.environment import PYTHON_VERSION, get_model_dependencies
 from fsregistry.models.model import Model, ModelInfo
+from fsregistry.models.model_config import model_config_from_argument, overridden_model_config
 from fsregistry.models.signature import ModelSignature
 from fsregistry.pyfunc.model import PythonModel, PythonModelContext
 
@@ -41,11 +42,13 @@ CODE = "code"
 DATA = "data"
 ENV = "env"
 PY_VERSION = "python_version"
+MODEL_CONFIG = "config"  # MLflow's MLmodel key (fsregistry < 0.x wrote "model_config")
 
 # MLflow loader modules and fsregistry's implementation of each.
 _LOADERS = {
     "mlflow.sklearn": "fsregistry.sklearn",
     "mlflow.pyfunc.model": "fsregistry.pyfunc.model",
+    "mlflow.pyfunc.loaders.code_model": "fsregistry.pyfunc.from_code",
     "fsregistry.sklearn": "fsregistry.sklearn",
     "fsregistry.pyfunc.model": "fsregistry.pyfunc.model",
     "mlflow.xgboost": "fsregistry.xgboost",
@@ -80,7 +83,7 @@ def add_to_model(
         if python_env:
             params[ENV]["virtualenv"] = python_env
     if model_config:
-        params["model_config"] = model_config
+        params[MODEL_CONFIG] = model_config
     return model.add_flavor(FLAVOR_NAME, **params)
 
 
@@ -111,7 +114,7 @@ class PyFuncModel:
 
     @property
     def model_config(self) -> dict[str, Any]:
-        return dict((self._model_meta.flavors.get(FLAVOR_NAME) or {}).get("model_config") or {})
+        return dict(saved_model_config(self._model_meta.flavors.get(FLAVOR_NAME) or {}) or {})
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Predict after checking ``data`` and ``params`` against the model signature."""
@@ -165,6 +168,13 @@ class PyFuncModel:
             info["artifact_path"] = self._model_meta.artifact_path
         info["flavor"] = self.loader_module
         return yaml.safe_dump({"fsregistry.pyfunc.loaded_model": info}, default_flow_style=False)
+
+
+def saved_model_config(conf: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``model_config`` a pyfunc flavor was saved with (MLflow's ``config`` key, or the
+    ``model_config`` key earlier fsregistry versions wrote)."""
+    saved = conf.get(MODEL_CONFIG, conf.get("model_config"))
+    return dict(saved) if isinstance(saved, dict) else None
 
 
 def _entry_point_loader(loader_module: str) -> str | None:
@@ -250,7 +260,7 @@ def load_model(
     model_uri: str,
     suppress_warnings: bool = False,
     dst_path: str | None = None,
-    model_config: dict[str, Any] | str | None = None,
+    model_config: dict[str, Any] | str | os.PathLike[str] | None = None,
     *,
     verify: bool = True,
     expected_digest: str | None = None,
@@ -260,6 +270,8 @@ def load_model(
     ``verify`` checks the files against the hashes recorded at save time before any code runs
     (models without a manifest, i.e. written by MLflow, are loaded unchecked);
     ``expected_digest`` (``ModelInfo.files_digest``) also pins the manifest itself.
+    ``model_config`` (a dict or YAML file) replaces values of the saved configuration's keys,
+    as in MLflow; other keys are ignored with a warning.
     """
     local, meta = prepare_local_model(model_uri, dst_path, verify, expected_digest)
     conf = meta.flavors.get(FLAVOR_NAME)
@@ -274,14 +286,9 @@ def load_model(
         _warn_python_version(conf.get(PY_VERSION))
     add_code_to_path(local, conf)
     data_path = os.path.join(local, str(conf[DATA])) if DATA in conf else local
-    if isinstance(model_config, str):
-        with open(model_config, encoding="utf-8") as f:
-            model_config = yaml.safe_load(f)
-    if model_config is not None and not isinstance(model_config, dict):
-        raise InvalidParameterValue(
-            f"model_config must be a dict or a YAML file path, got {model_config!r}"
-        )
-    config = {**(conf.get("model_config") or {}), **(model_config or {})}
+    config = overridden_model_config(
+        saved_model_config(conf), model_config_from_argument(model_config)
+    )
     load = _loader(conf[MAIN])
     if "model_config" in inspect.signature(load).parameters:
         impl = load(data_path, model_config=config or None)
@@ -311,14 +318,14 @@ def save_model(
     code_paths: Sequence[str] | None = None,
     conda_env: dict[str, Any] | str | None = None,
     mlflow_model: Model | None = None,
-    python_model: PythonModel | Callable[[Any], Any] | None = None,
+    python_model: PythonModel | Callable[[Any], Any] | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     signature: ModelSignature | None = None,
     input_example: Any = None,
     pip_requirements: Sequence[str] | str | None = None,
     extra_pip_requirements: Sequence[str] | str | None = None,
     metadata: dict[str, Any] | None = None,
-    model_config: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | str | os.PathLike[str] | None = None,
     code_path: Sequence[str] | None = None,
 ) -> None:
     """Save a custom model (``python_model``) or a model with its own ``loader_module``.
@@ -328,6 +335,9 @@ def save_model(
     back as local paths in ``context.artifacts``; ``code_paths`` are copied to ``code/`` and
     put on ``sys.path`` when loading. With ``loader_module``, ``data_path`` is copied into the
     model and ``<loader_module>._load_pyfunc(<data>)`` is called at load time.
+    ``python_model`` may also be the path of a ``.py`` file that calls
+    ``fsregistry.models.set_model`` (models from code, :mod:`fsregistry.pyfunc.from_code`);
+    ``model_config`` is a dict or a YAML file path.
     """
     import pickle
     import shutil
@@ -338,6 +348,28 @@ def save_model(
     from fsregistry.models.environment import pinned
     from fsregistry.pyfunc import model as custom
 
+    if isinstance(python_model, str | os.PathLike):
+        from fsregistry.pyfunc import from_code
+
+        if loader_module is not None:
+            raise InvalidParameterValue("Give exactly one of python_model and loader_module")
+        if data_path is not None:
+            raise InvalidParameterValue("data_path goes with loader_module, not python_model")
+        return from_code.save_model(
+            path,
+            python_model,
+            code_paths=saving.legacy_code_path(code_path, code_paths),
+            artifacts=artifacts,
+            conda_env=conda_env,
+            mlflow_model=mlflow_model,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata,
+            model_config=model_config,
+        )
+    model_config = model_config_from_argument(model_config)
     if (python_model is None) == (loader_module is None):
         raise InvalidParameterValue("Give exactly one of python_model and loader_module")
     if python_model is not None:
@@ -444,7 +476,7 @@ def log_model(
     data_path: str | None = None,
     code_paths: Sequence[str] | None = None,
     conda_env: dict[str, Any] | str | None = None,
-    python_model: PythonModel | Callable[[Any], Any] | None = None,
+    python_model: PythonModel | Callable[[Any], Any] | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     registered_model_name: str | None = None,
     signature: ModelSignature | None = None,
@@ -452,7 +484,7 @@ def log_model(
     pip_requirements: Sequence[str] | str | None = None,
     extra_pip_requirements: Sequence[str] | str | None = None,
     metadata: dict[str, Any] | None = None,
-    model_config: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | str | os.PathLike[str] | None = None,
     artifact_path: str | None = None,
     run_id: str | None = None,
     tags: dict[str, Any] | None = None,

@@ -204,11 +204,11 @@ def _load_pyfunc(
 
     meta = Model.load(model_path)
     conf = meta.flavors.get("python_function") or {}
-    if "model_code_path" in conf and CONFIG_KEY_PYTHON_MODEL not in conf:
-        raise InvalidParameterValue(
-            "This model was saved as 'models from code' (model_code_path), which fsregistry "
-            "does not load"
-        )
+    if "model_code_path" in conf:  # a model from code, whatever its loader_module (as MLflow)
+        from fsregistry.pyfunc import from_code
+
+        loaded: _PythonModelWrapper = from_code._load_pyfunc(model_path, model_config)
+        return loaded
     rel = conf.get(CONFIG_KEY_PYTHON_MODEL)
     if not rel:
         raise InvalidParameterValue("The MLmodel has no python_model entry: not a custom model")
