@@ -58,6 +58,7 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("fsregistry/flavors/", "", "the flavor kit: outside the stores this table covers"),
     Allowed("fsregistry/xgboost/", "", "xgboost flavor: outside the stores this table covers"),
     Allowed("fsregistry/lightgbm/", "", "lightgbm flavor: outside the stores this table covers"),
+    Allowed("fsregistry/onnx/", "", "onnx flavor: outside the stores this table covers"),
     Allowed(
         "fsregistry/statsmodels/", "", "statsmodels flavor: outside the stores this table covers"
     ),
