@@ -130,8 +130,31 @@ def mlflow_python(request: pytest.FixtureRequest) -> MlflowPython:
 @pytest.fixture(autouse=True)
 def _process_store_settings() -> Iterator[None]:
     """Each test starts with no ``set_tracking_uri``/``set_registry_uri`` and leaves none
-    behind: with MLflow's registry rule a process setting applies to every ``Client``."""
+    behind: with MLflow's registry rule a process setting applies to every ``Client``.
+
+    The fluent API's process state is reset after each test too (as a new process would
+    have it): the active experiment, the run stack and last run, the active model, and
+    scikit-learn autologging's patches. Otherwise a test that set an experiment in its own
+    temporary store, or enabled autolog and failed, sends the next test in the same worker
+    to a deleted experiment or through autolog."""
     from fsregistry import config
 
     with config.using():
         yield
+    _reset_fluent_state()
+
+
+def _reset_fluent_state() -> None:
+    import sys
+
+    fluent = sys.modules.get("fsregistry.fluent")
+    if fluent is not None:
+        fluent._active_experiment_id = None
+        fluent._last_active_run_id = None
+        fluent._local.__dict__.clear()
+    active_model = sys.modules.get("fsregistry.active_model")
+    if active_model is not None:
+        active_model._local.__dict__.clear()
+    autologging = sys.modules.get("fsregistry.sklearn.autologging")
+    if autologging is not None and autologging.config is not None:
+        autologging.uninstall()
