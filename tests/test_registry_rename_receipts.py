@@ -68,6 +68,10 @@ WRITES: dict[str, tuple[Callable[[Client, str], Any], Callable[[Client, str], An
         lambda c, n: c.create_model_version(n, "/src/new", tags={"k": "v", "k2": "v2"}).version,
         lambda c, n: [(mv.source, mv.tags) for mv in c.search_model_versions(f"name='{n}'")],
     ),
+    "update_model_version": (
+        lambda c, n: c.update_model_version(n, 1, "new description").description,
+        lambda c, n: c.get_model_version(n, 1).description,
+    ),
     "set_registered_model_tag": (
         lambda c, n: c.set_registered_model_tag(n, "k", "v"),
         lambda c, n: c.get_registered_model(n).tags,
@@ -132,25 +136,32 @@ def test_write_carried_by_a_rename_succeeds(
     assert [m.name for m in writer.search_registered_models()] == ["a2", "twin"]
 
 
+@pytest.mark.parametrize("hops", [["a2", "a"], ["a2", "a", "a2"], ["a2", "a", "a2", "a"]])
 @pytest.mark.parametrize("op", ["create_model_version", "set_registered_model_tag"])
 def test_write_carried_away_and_back_succeeds(
-    op: str, clients: tuple[Client, Client], store_url: str, monkeypatch: pytest.MonkeyPatch
+    op: str,
+    hops: list[str],
+    clients: tuple[Client, Client],
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Renamed a -> a2 -> a between the write's two steps: the model at ``a`` is another
-    incarnation now, which kept the first rename's receipt, so the write still learns its
-    change was carried (and it is in the model at ``a``)."""
+    """Renamed a -> a2 -> a (-> ...) between the write's two steps: the model now at ``a``
+    (or its tombstone) is another incarnation, which kept the receipts of the renames away
+    from ``a`` since the model the write read, so the write still learns its change was
+    carried, and it is in the model at the last name. (Before the fix the first and last
+    cases happened to pass: the bump went to the model back at ``a``.)"""
     writer, renamer = clients
     expected = _expected(op, writer, store_url)
     write, read = WRITES[op]
 
-    def there_and_back() -> None:
-        renamer.rename_registered_model("a", "a2")
-        renamer.rename_registered_model("a2", "a")
+    def hop() -> None:
+        for old, new in zip(["a", *hops], hops, strict=False):
+            renamer.rename_registered_model(old, new)
 
-    _renames_before_bump(monkeypatch, there_and_back)
-    write(writer, "a")
+    _renames_before_bump(monkeypatch, hop)
+    write(writer, "a")  # before the fix, ending at a2: RESOURCE_DOES_NOT_EXIST
     monkeypatch.undo()
-    assert read(writer, "a") == expected
+    assert read(writer, hops[-1]) == expected
 
 
 @pytest.mark.parametrize(

@@ -297,8 +297,20 @@ class Edits:
             meta["last_updated_timestamp"] = now_ms()
             return meta
 
-        self.update_version(name, number, change)
-        self.touch(name, known=known)
+        written = dump_meta(self.update_version(name, number, change))
+        try:
+            self.touch(name, known=known, same_model=True)
+        except ResourceDoesNotExist:
+            rel, digest = (
+                relative(name, layout.model_version_meta(name, number)),
+                fingerprint(written),
+            )
+            receipt = find_receipt(
+                self.files, name, known, lambda c: str(c.get(rel, "")).endswith(f":{digest}")
+            )
+            if receipt is None:
+                raise
+            return self.queries.get_model_version(receipt.renamed_to, number)
         return self.queries.get_model_version(name, number)
 
     def delete_model_version(self, name: str, version: Any) -> None:
