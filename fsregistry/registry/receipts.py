@@ -25,8 +25,9 @@ it is deleted, and a digest). It is exactly what the committed copy holds, so:
   model it read, :func:`~fsregistry.registry.fields.incarnation`) looks its change up in the
   receipt. Carried: the call **succeeds**. Its change was in the model under the old name
   before the commit (readers saw it there), so the call took effect before the rename, which
-  linearizes it; the result names the model as it was called then, as for any write that
-  returns just before a rename. Not carried: the write undoes its file (if any is left) and
+  linearizes it; a created version names the model as it was called then, as for any write
+  that returns just before a rename (``update_model_version`` returns the version as it is
+  now, under the new name). Not carried: the write undoes its file (if any is left) and
   raises RESOURCE_DOES_NOT_EXIST, and the renamed model holds nothing of it;
 * a registration whose version was carried but some of whose tags were not (the copy listed
   the model between its version and its tags) writes the missing tags into the renamed model
@@ -38,13 +39,23 @@ it is deleted, and a digest). It is exactly what the committed copy holds, so:
 
 A model created or renamed onto a tombstone's name (``a`` -> ``a2`` -> ``a``) replaces the
 tombstone; it keeps the tombstone's receipt, and those the tombstone kept, as ``superseded``
-(oldest first) for :data:`KEEP_MS`, and its own tombstone carries them on. A paused writer
-therefore finds the chain of renames away from its name since the model it read (matched by
-:func:`~fsregistry.registry.fields.incarnation`): its file landed in one of the models that
-held the name meanwhile, each visible there at the time, and the change counts as carried
-if any of their receipts holds it. Left open: a writer paused longer than :data:`KEEP_MS`, or
-whose model was deleted (not renamed) meanwhile, raises as before even if its change was
-carried. No request is spent unless a bump fails: a registration stays three requests.
+(oldest first; the last :data:`MAX_KEPT`, for :data:`KEEP_MS`), and its own tombstone
+carries them on. A paused writer therefore finds the chain of renames away from its name
+since the model it read (matched by :func:`~fsregistry.registry.fields.incarnation`): its
+file landed in one of the models that held the name meanwhile, each visible there at the
+time, and the change counts as carried if any of their receipts holds it. Failing that, a
+tag or alias write whose file is, as it left it, in the visible model now at the name
+succeeds after bumping that model (its file landed there). Every write's bump checks it
+bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
+model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
+
+Left open: a writer paused longer than :data:`KEEP_MS`, or across more than
+:data:`MAX_KEPT` renames away from its name, or whose model was deleted (not renamed)
+meanwhile, raises as before even if its change was carried; stage transitions
+(:mod:`fsregistry.registry.stages`) are not looked up in receipts. Costs: the rename reads
+each key file instead of a server-side copy, and the tombstone (and, for a while, the model
+renamed onto the name) holds the size of the model's file list. No request is spent unless
+a bump fails: a registration stays three requests.
 """
 
 from __future__ import annotations
@@ -59,8 +70,11 @@ from fsregistry.registry.fields import bookkeeping, incarnation
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.storage import Versioned
 
-#: How long a model renamed onto a name keeps the receipt of the rename that left the name.
+#: How long a model renamed onto a name keeps the receipts of the renames that left the name.
 KEEP_MS = 5 * 60 * 1000
+#: ... and how many of them, newest first: each is as large as the model's file list, and the
+#: meta.yaml carrying them is read by every call on the model.
+MAX_KEPT = 4
 
 #: What the copy held, by path relative to the model directory (see the module docstring).
 Copied = Mapping[str, str]
@@ -124,8 +138,8 @@ def _chain(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def superseded_entries(tombstone: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What a model claiming a tombstone's name keeps of the receipts of the renames away
-    from the name (those younger than :data:`KEEP_MS`)."""
-    return fresh(_chain(tombstone))
+    from the name (the last :data:`MAX_KEPT`, younger than :data:`KEEP_MS`)."""
+    return fresh(_chain(tombstone))[-MAX_KEPT:]
 
 
 def fresh(chain: list[Any]) -> list[dict[str, Any]]:
@@ -167,6 +181,7 @@ def relative(name: str, path: str) -> str:
 
 __all__ = [
     "KEEP_MS",
+    "MAX_KEPT",
     "Copied",
     "Receipt",
     "find_receipt",
