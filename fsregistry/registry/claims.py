@@ -78,7 +78,7 @@ from fsregistry.exceptions import (
     ResourceDoesNotExist,
 )
 from fsregistry.mlruns import layout
-from fsregistry.mlruns.metafile import dump_meta, now_ms
+from fsregistry.mlruns.metafile import dump_meta, load_meta, now_ms
 from fsregistry.mlruns.model_digest import MODEL_DIGEST_TAG
 from fsregistry.mlruns.validation import (
     validate_model_name,
@@ -98,7 +98,14 @@ from fsregistry.registry.fields import (
 )
 from fsregistry.registry.queries import version_entity
 from fsregistry.registry.reading import MetaFile, RegistryFiles
-from fsregistry.storage import ConflictError
+from fsregistry.registry.receipts import (
+    find_receipt,
+    fingerprint,
+    relative,
+    superseded_entries,
+    version_carried,
+)
+from fsregistry.storage import ConflictError, Versioned
 
 
 class VersionLocation(NamedTuple):
@@ -216,6 +223,9 @@ class Claims:
                     "interrupted; retry later"
                 )
             self.edits.delete_contents(name)
+            kept = superseded_entries(meta)
+            if kept:  # for writers a rename away carried (the receipts module)
+                data = dump_meta(with_bookkeeping(load_meta(data, path), superseded=kept))
             try:
                 self.storage.write_if_match(path, data, current.token)
                 return
@@ -291,10 +301,48 @@ class Claims:
         try:
             self.edits.touch(name, raise_hint, known, same_model=True)
         except ResourceDoesNotExist:
-            if not self._landed(name, claimed):
+            if not self._landed(name, claimed) and not self._carried(name, known, claimed, tags):
                 self._undo_claim(name, claimed, [key for key, _ in tags])
                 raise
         return version_entity(name, number, version_meta, dict(tags), {})
+
+    def _carried(
+        self,
+        name: str,
+        known: Versioned,
+        claimed: ClaimedVersion,
+        tags: Sequence[tuple[str, str]],
+    ) -> bool:
+        """After the bump found the model renamed away (object stores): whether the rename
+        carried our version (:mod:`fsregistry.registry.receipts`); if so, tags it did not
+        carry are written into the renamed model."""
+        vrel = relative(name, layout.model_version_meta(name, claimed.number))
+        receipt = find_receipt(
+            self.files,
+            name,
+            known,
+            lambda copied: version_carried(copied.get(vrel), _claim_nonce(claimed)),
+        )
+        if receipt is None:
+            return False
+        new_name, number = receipt.renamed_to, claimed.number
+        missing = [
+            (key, value)
+            for key, value in tags
+            if receipt.copied.get(relative(name, layout.model_version_tag(name, number, key)))
+            != fingerprint(value.encode("utf-8"))
+        ]
+        if missing:
+            paths = [layout.model_version_tag(new_name, number, key) for key, _ in missing]
+            for path, (_, value) in zip(paths, missing, strict=True):
+                self.storage.write(path, value.encode("utf-8"))
+            try:
+                self.edits.touch(new_name)
+            except ResourceDoesNotExist:  # renamed or deleted again since: not ours to keep
+                for path in paths:
+                    self.storage.delete(path)
+                self.edits.drop_if_orphaned(new_name)
+        return True
 
     def _landed(self, name: str, claimed: ClaimedVersion) -> bool:
         """After the bump found the model gone or replaced (object stores): whether our

@@ -62,6 +62,13 @@ from fsregistry.registry.fields import (
 )
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
+from fsregistry.registry.receipts import (
+    find_receipt,
+    fingerprint,
+    fresh,
+    relative,
+    version_deleted,
+)
 from fsregistry.storage import ConflictError, Versioned
 
 #: A change to a meta.yaml's content, applied inside a compare-and-swap (may run again).
@@ -114,6 +121,9 @@ class Edits:
             if bookkeeping(meta).get("rename_from"):
                 # The rename that made this model visible committed but did not finish.
                 meta = with_bookkeeping(meta, rename_from=None, rename_id=None, rename_started=None)
+            kept = bookkeeping(meta).get("superseded")
+            if isinstance(kept, list) and len(fresh(kept)) < len(kept):
+                meta = with_bookkeeping(meta, superseded=fresh(kept) or None)  # none waits
             if change is not None:
                 meta = change(meta)
             result.clear()
@@ -180,8 +190,9 @@ class Edits:
 
     def _write_key_file(
         self, name: str, key: str, path: str, data: bytes, known: Versioned
-    ) -> None:
-        """Write one tag/alias file, then bump the model; undo the file if the model vanished."""
+    ) -> bool:
+        """Write one tag/alias file, then bump the model; undo the file if the model vanished,
+        unless a rename carried it (then True: it is in the renamed model)."""
         try:
             self.storage.write(path, data)
         except PathConflict as e:
@@ -191,11 +202,59 @@ class Edits:
                 "cannot both exist)"
             ) from e
         try:
-            self.touch(name, known=known)
+            self.touch(name, known=known, same_model=True)
         except ResourceDoesNotExist:
+            rel, digest = relative(name, path), fingerprint(data)
+            if find_receipt(self.files, name, known, lambda c: c.get(rel) == digest):
+                return True
+            if self._holds(name, path, data):
+                return False
             self.storage.delete(path)
             self.drop_if_orphaned(name)
             raise
+        return False
+
+    def _holds(self, name: str, path: str, data: bytes | None) -> bool:
+        """After the bump found another model at ``name`` (object stores: renamed away and
+        another renamed or created there): whether that model has ``path`` as the write
+        left it (``data``; None: absent) all the same, its file written after that model
+        took the name; then it is bumped like any write to it, and the write succeeded."""
+        found = self.files.read_meta(layout.registered_model_meta(name))
+        if found is None or not self.files.is_visible(name, found.meta):
+            return False
+        try:
+            now = self.storage.read(path)
+        except FileNotFoundError:
+            now = None
+        if now != data:
+            return False
+        try:
+            self.touch(name, known=found.current, same_model=True)
+        except ResourceDoesNotExist:
+            return False
+        return True
+
+    def _delete_key_file(self, name: str, path: str, known: Versioned) -> None:
+        """Delete one tag/alias file (missing: nothing to do), then bump the model; if the
+        model was renamed away meanwhile, the call succeeds only if the rename did not copy
+        the file (:mod:`fsregistry.registry.receipts`)."""
+        if not self.storage.exists(path):  # MLflow: deleting a missing one is not an error
+            # ... if the model is still the one read: renamed away meanwhile, it is missing
+            # because it moved (and the model at the name now, if any, is another one).
+            meta, _ = self.files.model_meta(name)
+            first = self.files.parse(layout.registered_model_meta(name), known.data)
+            was = None if first is None else incarnation(first)
+            if was is not None and incarnation(meta) not in (None, was):
+                raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
+            return
+        self.storage.delete(path)
+        try:
+            self.touch(name, known=known, same_model=True)
+        except ResourceDoesNotExist:
+            rel = relative(name, path)
+            carried = find_receipt(self.files, name, known, lambda c: rel not in c)
+            if carried is None and not self._holds(name, path, None):
+                raise
 
     # -- registered models --------------------------------------------------------------------
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
@@ -223,10 +282,7 @@ class Edits:
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         validate_key(key, "tag key")
         _, known = self.files.model_meta(name)
-        path = layout.registered_model_tag(name, key)
-        if self.storage.exists(path):  # MLflow: deleting a missing tag is not an error
-            self.storage.delete(path)
-            self.touch(name, known=known)
+        self._delete_key_file(name, layout.registered_model_tag(name, key), known)
 
     # -- model versions -----------------------------------------------------------------------
     def update_model_version(
@@ -241,8 +297,20 @@ class Edits:
             meta["last_updated_timestamp"] = now_ms()
             return meta
 
-        self.update_version(name, number, change)
-        self.touch(name, known=known)
+        written = dump_meta(self.update_version(name, number, change))
+        try:
+            self.touch(name, known=known, same_model=True)
+        except ResourceDoesNotExist:
+            rel, digest = (
+                relative(name, layout.model_version_meta(name, number)),
+                fingerprint(written),
+            )
+            receipt = find_receipt(
+                self.files, name, known, lambda c: str(c.get(rel, "")).endswith(f":{digest}")
+            )
+            if receipt is None:
+                raise
+            return self.queries.get_model_version(receipt.renamed_to, number)
         return self.queries.get_model_version(name, number)
 
     def delete_model_version(self, name: str, version: Any) -> None:
@@ -257,7 +325,17 @@ class Edits:
 
         self.update_version(name, number, change)
         self._remove_aliases_to(name, number)
-        self.touch(name, known=known)
+        try:
+            self.touch(name, known=known, same_model=True)
+        except ResourceDoesNotExist:
+            rel = relative(name, layout.model_version_meta(name, number))
+            receipt = find_receipt(self.files, name, known, lambda c: version_deleted(c.get(rel)))
+            if receipt is None:
+                raise
+            # Carried deleted; aliases to it the copy still took go too, as they would have.
+            with contextlib.suppress(ResourceDoesNotExist):
+                self._remove_aliases_to(receipt.renamed_to, number)
+                self.touch(receipt.renamed_to)
 
     def _remove_aliases_to(self, name: str, number: int) -> None:
         for alias, target in self.files.aliases(name).items():
@@ -278,10 +356,7 @@ class Edits:
         validate_key(key, "tag key")
         _, known = self.files.model_meta(name)
         self.files.live_version_meta(name, number)
-        path = layout.model_version_tag(name, number, key)
-        if self.storage.exists(path):
-            self.storage.delete(path)
-            self.touch(name, known=known)
+        self._delete_key_file(name, layout.model_version_tag(name, number, key), known)
 
     # -- aliases ------------------------------------------------------------------------------
     def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
@@ -290,7 +365,8 @@ class Edits:
         _, known = self.files.model_meta(name)
         self.files.live_version_meta(name, number)
         path = layout.registered_model_alias(name, alias)
-        self._write_key_file(name, alias, path, str(number).encode("ascii"), known)
+        if self._write_key_file(name, alias, path, str(number).encode("ascii"), known):
+            return  # carried by a rename, and the version was live when the copy took it
         try:
             self.files.live_version_meta(name, number)
         except ResourceDoesNotExist:
@@ -303,10 +379,7 @@ class Edits:
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         alias = lookup_alias(alias)
         _, known = self.files.model_meta(name)
-        path = layout.registered_model_alias(name, alias)
-        if self.storage.exists(path):
-            self.storage.delete(path)
-            self.touch(name, known=known)
+        self._delete_key_file(name, layout.registered_model_alias(name, alias), known)
 
 
 __all__ = ["Edits", "MetaChange"]

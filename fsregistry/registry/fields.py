@@ -13,7 +13,9 @@ tolerates). The keys under it, each owned by the module that implements its prot
   (:mod:`fsregistry.registry.claims`);
 * ``stage_seq``, ``stage_owner``: stage transitions (:mod:`fsregistry.registry.stages`);
 * ``rename_from``, ``renamed_to``, ``rename_id``, ``rename_started``, ``rename_done``: the
-  object-store rename markers (:mod:`fsregistry.registry.rename`).
+  object-store rename markers (:mod:`fsregistry.registry.rename`);
+* ``copied`` (in a tombstone), ``superseded`` (in the model at a name a rename left): what
+  renames away from the name copied (:mod:`fsregistry.registry.receipts`).
 """
 
 from __future__ import annotations

@@ -55,11 +55,11 @@ pointed at the new one. Holding the directory is the facade's part
 (:class:`~fsregistry.registry.store.RegistryStore`); on object stores it holds nothing and
 costs no request. There a write ends with a compare-and-swap of the old meta.yaml, which
 the rename's commit turns into a tombstone, so a write that lands during the copy makes the
-rename copy again, and a write that finds the tombstone fails and undoes its file. One
-window is left open there: a write whose change (a new version, a tag, a deletion mark)
-landed before the copy listed the model and whose bump comes after the commit (the whole
-copy between two of its requests) fails although the copy carried its change into the new
-model; ``tests/test_registry_rename_races.py`` reports such calls.
+rename copy again. A write whose bump finds the tombstone may have had its change (a new
+version, a tag, a deletion mark) copied all the same, if it landed before the copy listed
+the model: the commit's tombstone carries a receipt of what was copied (``copied``), and
+the write succeeds if its change is in it, else undoes its file and fails
+(:mod:`fsregistry.registry.receipts`, which argues why a receipt rather than a fence).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ from fsregistry.registry.edits import Edits
 from fsregistry.registry.fields import bookkeeping, nonce, with_bookkeeping
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
+from fsregistry.registry.receipts import fingerprint, is_key_file, version_fingerprint
 from fsregistry.storage import ConflictError
 
 # Re-copy rounds of an object-store rename while the model keeps changing underneath it.
@@ -190,6 +191,7 @@ class Renames:
             rename_id=rename_id,
             rename_started=started,
             renamed_to=None,
+            superseded=None,
         )
         self.claims.claim_model_name(new_name, dump_meta(target), rename_source=name)
         old_prefix = self.storage.uri(layout.registered_model_dir(name))
@@ -198,9 +200,13 @@ class Renames:
         try:
             for _ in range(_RENAME_ATTEMPTS):
                 self.edits.delete_contents(new_name)
-                self._copy_model_files(name, new_name, old_prefix, new_prefix)
+                copied = self._copy_model_files(name, new_name, old_prefix, new_prefix)
                 tombstone = with_bookkeeping(
-                    meta, renamed_to=new_name, rename_id=rename_id, rename_started=started
+                    meta,
+                    renamed_to=new_name,
+                    rename_id=rename_id,
+                    rename_started=started,
+                    copied=copied,
                 )
                 try:
                     self.storage.write_if_match(old_meta_path, dump_meta(tombstone), current.token)
@@ -230,21 +236,32 @@ class Renames:
         found = self.files.read_meta(layout.registered_model_meta(name))
         return found is not None and _ours(found.meta, rename_id)
 
-    def _copy_model_files(self, name: str, new_name: str, old_prefix: str, new_prefix: str) -> None:
+    def _copy_model_files(
+        self, name: str, new_name: str, old_prefix: str, new_prefix: str
+    ) -> dict[str, str]:
+        """Copy every file but meta.yaml; return the receipt of the key files copied
+        (:mod:`fsregistry.registry.receipts`)."""
         src = layout.registered_model_dir(name)
         dst = layout.registered_model_dir(new_name)
         now = now_ms()
+        copied: dict[str, str] = {}
         for info in self.storage.walk(src):
             if info.path == layout.META:
                 continue
             head, _, rest = info.path.partition("/")
             try:
                 if layout.parse_version_dir_name(head) is not None and rest == layout.META:
-                    meta = load_meta(self.storage.read(f"{src}/{info.path}"), info.path)
+                    data = self.storage.read(f"{src}/{info.path}")
+                    meta = load_meta(data, info.path)
+                    copied[info.path] = version_fingerprint(meta, data)
                     meta["name"] = new_name
                     meta["last_updated_timestamp"] = now
                     _move_locations(meta, old_prefix, new_prefix)
                     self.storage.write(f"{dst}/{info.path}", dump_meta(meta))
+                elif is_key_file(info.path):  # small: read, so the receipt can say what
+                    data = self.storage.read(f"{src}/{info.path}")
+                    self.storage.write(f"{dst}/{info.path}", data)
+                    copied[info.path] = fingerprint(data)
                 else:
                     copy_file(
                         self.storage,
@@ -257,6 +274,7 @@ class Renames:
                 # Deleted since the listing (an alias or tag removed): whoever deleted it
                 # bumps the model's meta.yaml, so the commit fails and the copy starts over.
                 continue
+        return copied
 
 
 def _ours(meta: Mapping[str, Any], rename_id: str) -> bool:

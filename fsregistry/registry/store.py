@@ -22,6 +22,8 @@ each method hands over to the module whose docstring is the protocol it follows:
 * :mod:`fsregistry.registry.claims`: creating registered models, claiming version numbers;
 * :mod:`fsregistry.registry.rename`: rename by ``rename(2)`` on local disk, by markers and a
   tombstone on object stores;
+* :mod:`fsregistry.registry.receipts`: how a write whose model an object-store rename carried
+  away learns whether its change went along;
 * :mod:`fsregistry.registry.stages`: stage transitions and ``archive_existing_versions``;
 * :mod:`fsregistry.registry.copies`: copies of versions from another store;
 * :mod:`fsregistry.registry.prompts`: what a taken name says about prompts, and creating

@@ -1,0 +1,196 @@
+"""Copy receipts: how a registry write whose model an object-store rename carried away learns
+whether the rename carried its change.
+
+On S3 and GCS a write is two steps: it writes its file (a version's meta.yaml, a tag or alias
+file, a deletion) and then bumps the model's meta.yaml by compare-and-swap; a rename
+(:mod:`fsregistry.registry.rename`) copies the files and commits by turning the old meta.yaml
+into a tombstone by compare-and-swap. Nothing orders a write's file against the rename's copy:
+a write paused between its two steps for the whole rename (its file landed before the copy
+listed the model, its bump after the commit) has its change carried into the renamed model,
+yet its bump finds the tombstone. Before receipts such a call raised RESOURCE_DOES_NOT_EXIST
+although its change survived, and a retrying caller got a duplicate.
+
+**Why a receipt, not a fence.** A fence (the rename marks the model "renaming" first, and
+writers refuse on seeing it) stops writers that *start* after it, but not one already between
+its two steps: its file is in the model, indistinguishable from committed state (a tag file
+is only its value; nothing in the model's meta.yaml says which files are committed, and
+saying it would cost every write a request, while a registration must stay three requests).
+Whatever the rename then does with that file, the paused writer wakes up after the commit
+and must learn which it was. So the rename says so: the tombstone, written by the commit's
+compare-and-swap, carries ``copied``, a fingerprint of every key file it copied (tags,
+aliases, version tags: a digest of the bytes; a version's meta.yaml: its claim nonce, whether
+it is deleted, and a digest). It is exactly what the committed copy holds, so:
+
+* a write whose final compare-and-swap found the model renamed away (a tombstone of *the*
+  model it read, :func:`~fsregistry.registry.fields.incarnation`) looks its change up in the
+  receipt. Carried: the call **succeeds**. Its change was in the model under the old name
+  before the commit (readers saw it there), so the call took effect before the rename, which
+  linearizes it; a created version names the model as it was called then, as for any write
+  that returns just before a rename (``update_model_version`` returns the version as it is
+  now, under the new name). Not carried: the write undoes its file (if any is left) and
+  raises RESOURCE_DOES_NOT_EXIST, and the renamed model holds nothing of it;
+* a registration whose version was carried but some of whose tags were not (the copy listed
+  the model between its version and its tags) writes the missing tags into the renamed model
+  and bumps it, as it would have in the old one (a version is visible before its tags in the
+  ordinary path too);
+* a deletion (tag, alias) is carried when the receipt lacks the file; a version deletion
+  when the receipt shows the version deleted (its aliases to it that the copy still took are
+  then removed from the renamed model).
+
+A model created or renamed onto a tombstone's name (``a`` -> ``a2`` -> ``a``) replaces the
+tombstone; it keeps the tombstone's receipt, and those the tombstone kept, as ``superseded``
+(oldest first; the last :data:`MAX_KEPT`, for :data:`KEEP_MS`), and its own tombstone
+carries them on. A paused writer therefore finds the chain of renames away from its name
+since the model it read (matched by :func:`~fsregistry.registry.fields.incarnation`): its
+file landed in one of the models that held the name meanwhile, each visible there at the
+time, and the change counts as carried if any of their receipts holds it. Failing that, a
+tag or alias write whose file is, as it left it, in the visible model now at the name
+succeeds after bumping that model (its file landed there). Every write's bump checks it
+bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
+model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
+
+Left open: a writer paused longer than :data:`KEEP_MS`, or across more than
+:data:`MAX_KEPT` renames away from its name, or whose model was deleted (not renamed)
+meanwhile, raises as before even if its change was carried; stage transitions
+(:mod:`fsregistry.registry.stages`) are not looked up in receipts. Costs: the rename reads
+each key file instead of a server-side copy, and the tombstone (and, for a while, the model
+renamed onto the name) holds the size of the model's file list. No request is spent unless
+a bump fails: a registration stays three requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import now_ms
+from fsregistry.registry.fields import bookkeeping, incarnation
+from fsregistry.registry.reading import RegistryFiles
+from fsregistry.storage import Versioned
+
+#: How long a model renamed onto a name keeps the receipts of the renames that left the name.
+KEEP_MS = 5 * 60 * 1000
+#: ... and how many of them, newest first: each is as large as the model's file list, and the
+#: meta.yaml carrying them is read by every call on the model.
+MAX_KEPT = 4
+
+#: What the copy held, by path relative to the model directory (see the module docstring).
+Copied = Mapping[str, str]
+
+
+class Receipt(NamedTuple):
+    """The rename that carried a model away: where to, and what it copied."""
+
+    renamed_to: str
+    copied: Copied
+
+
+def fingerprint(data: bytes) -> str:
+    """A short digest of one file's bytes."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def version_fingerprint(meta: Mapping[str, Any], data: bytes) -> str:
+    """A version meta.yaml's receipt entry: claim nonce, deleted or live, digest."""
+    deleted = meta.get("current_stage") == "Deleted_Internal"
+    return f"{bookkeeping(meta).get('nonce')}:{'d' if deleted else 'l'}:{fingerprint(data)}"
+
+
+def version_carried(entry: str | None, claim_nonce: object) -> bool:
+    """Whether the copy took the version created with ``claim_nonce``."""
+    return entry is not None and entry.split(":")[0] == str(claim_nonce)
+
+
+def version_deleted(entry: str | None) -> bool:
+    """Whether the copy took the version as deleted."""
+    return entry is not None and entry.split(":")[1:2] == ["d"]
+
+
+def is_key_file(rel: str) -> bool:
+    """Files whose copies get a receipt entry: tags, aliases, versions and their tags."""
+    head, _, rest = rel.partition("/")
+    if head in ("tags", "aliases"):
+        return True
+    return layout.parse_version_dir_name(head) is not None and (
+        rest == layout.META or rest.startswith("tags/")
+    )
+
+
+def _chain(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The receipts of the renames away from a name, oldest first, that ``meta`` (the
+    name's meta.yaml now) knows of: those it kept, then its own if it is a tombstone."""
+    fs = bookkeeping(meta)
+    kept = fs.get("superseded")
+    chain = [e for e in kept if isinstance(e, Mapping)] if isinstance(kept, list) else []
+    if fs.get("renamed_to") and isinstance(fs.get("copied"), Mapping):
+        chain.append(
+            {
+                "incarnation": incarnation(meta),
+                "renamed_to": fs["renamed_to"],
+                "copied": dict(fs["copied"]),
+                "at": now_ms(),
+            }
+        )
+    return [dict(e) for e in chain]
+
+
+def superseded_entries(tombstone: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a model claiming a tombstone's name keeps of the receipts of the renames away
+    from the name (the last :data:`MAX_KEPT`, younger than :data:`KEEP_MS`)."""
+    return fresh(_chain(tombstone))[-MAX_KEPT:]
+
+
+def fresh(chain: list[Any]) -> list[dict[str, Any]]:
+    """The entries of a ``superseded`` list younger than :data:`KEEP_MS`."""
+    limit = now_ms() - KEEP_MS
+    return [dict(e) for e in chain if isinstance(e, Mapping) and int(e.get("at") or 0) >= limit]
+
+
+def find_receipt(
+    files: RegistryFiles, name: str, known: Versioned, test: Callable[[Copied], bool]
+) -> Receipt | None:
+    """The receipt of the rename that carried the model ``known`` was read from away from
+    ``name``, if it passes ``test`` (the caller's change is in it); else None."""
+    path = layout.registered_model_meta(name)
+    first = files.parse(path, known.data)
+    expected = None if first is None else incarnation(first)
+    if expected is None:
+        return None
+    found = files.read_meta(path)
+    if found is None:
+        return None
+    chain = _chain(found.meta)
+    starts = [i for i, e in enumerate(chain) if e.get("incarnation") == expected]
+    if not starts:
+        return None
+    # The rename away from the model read, and those away from the models the name held
+    # after it: the write's file may have landed in any of them, each visible at the name.
+    for entry in chain[starts[0] :]:
+        copied = entry.get("copied")
+        if isinstance(copied, Mapping) and test(copied):
+            return Receipt(str(entry["renamed_to"]), copied)
+    return None
+
+
+def relative(name: str, path: str) -> str:
+    """``path`` (a file of ``models/<name>``) relative to the model directory."""
+    return path[len(layout.registered_model_dir(name)) + 1 :]
+
+
+__all__ = [
+    "KEEP_MS",
+    "MAX_KEPT",
+    "Copied",
+    "Receipt",
+    "find_receipt",
+    "fingerprint",
+    "fresh",
+    "is_key_file",
+    "relative",
+    "superseded_entries",
+    "version_carried",
+    "version_deleted",
+    "version_fingerprint",
+]
