@@ -197,7 +197,10 @@ def log_model_params(params: dict[str, str], model_id: str | None = None) -> Non
     """Set params on a LoggedModel (default: the active model). Same as MLflow."""
     model_id = model_id or get_active_model_id()
     if model_id is None:
-        raise InvalidParameterValue("No model_id given and no active model is set")
+        raise InvalidParameterValue(
+            "`model_id` must be a non-empty string, but got None (no model_id given and no "
+            "active model is set)"
+        )
     Client().log_model_params(model_id, params)
 
 

@@ -19,6 +19,12 @@ _CAS = (
     "progress; MLflow's stores do not write concurrently safely, so have no such error"
 )
 
+_MODEL_ID_TYPE = (
+    "fsregistry-only argument type check: a model id that is not a string, at the store (the "
+    'client refuses it first with MLflow\'s "`model_id` must be a non-empty string"); '
+    "MLflow's file store looks it up as text and answers \"Model '5' not found\""
+)
+
 ALLOWED: tuple[Allowed, ...] = (
     # -- whole folders -------------------------------------------------------------------------
     Allowed(
@@ -205,7 +211,6 @@ ALLOWED: tuple[Allowed, ...] = (
         "fsregistry-only: order_by given "
         "as a string or a non-list (MLflow iterates a string character by character)",
     ),
-    Allowed("fsregistry/tracking/logged_models.py", "Invalid logged model ID", _TYPE_CHECK),
     Allowed("fsregistry/tracking/run_search.py", "experiment_ids must be a list", _TYPE_CHECK),
     Allowed("fsregistry/tracking/runs.py", "Invalid run name", _TYPE_CHECK),
     Allowed(
@@ -259,4 +264,44 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed(
         "fsregistry/fluent.py", "for parameter 'max_results': it must be an integer", _TYPE_CHECK
     ),
+    # -- LoggedModels (MLflow 3) -----------------------------------------------------------------
+    Allowed(
+        "fsregistry/tracking/logged_models/reading.py",
+        "Invalid logged model ID",
+        _MODEL_ID_TYPE,
+    ),
+    Allowed(
+        "fsregistry/tracking/logged_models/writing.py",
+        "Invalid logged model ID",
+        _MODEL_ID_TYPE,
+    ),
+    Allowed(
+        "fsregistry/tracking/logged_models/writing.py",
+        "Invalid model_type",
+        "fsregistry-only: MLflow's file store writes a model_type that is not a string into "
+        "meta.yaml unchecked, where readers expecting a string (the REST API's proto) fail",
+    ),
+    Allowed(
+        "fsregistry/tracking/logged_models/writing.py",
+        "Invalid source_run_id",
+        "fsregistry-only: MLflow's file store writes a source_run_id that is not a string into "
+        "meta.yaml unchecked, where readers expecting a run id fail",
+    ),
+    Allowed(
+        "fsregistry/tracking/logged_models/writing.py",
+        "it collides with an existing key",
+        "fsregistry-only: "
+        "keys are file paths, so 'a' and 'a/b' cannot both exist (MLflow's file store fails "
+        "with an OSError)",
+    ),
+    Allowed(
+        "fsregistry/tracking/logged_models/writing.py",
+        "is not a JSON list",
+        "fsregistry-only: the model's "
+        "mlflow.modelVersions tag is damaged; MLflow's register_model fails with a raw "
+        "JSONDecodeError",
+    ),
+    Allowed("fsregistry/tracking/logged_models/search.py", "Invalid datasets", _TYPE_CHECK),
+    Allowed("fsregistry/client_logged_models.py", "must be a dict", _TYPE_CHECK),
+    Allowed("fsregistry/active_model.py", "Invalid dataset", _TYPE_CHECK),
 )

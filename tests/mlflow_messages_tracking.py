@@ -364,13 +364,4 @@ TRACKING: tuple[Message, ...] = (
         "INTERNAL_ERROR, MlflowException's default)",
         fs_code=INVALID,
     ),
-    _m(
-        "logged_model_not_found",
-        r"Model 'm-nope' not found",
-        MISSING,
-        f"{FS}:FileStore.get_logged_model",
-        "c.get_logged_model('m-nope')",
-        (("fsregistry/tracking/logged_models.py", "Model '{}' not found"),),
-        note="MLflow 2.22 has no logged models",
-    ),
 )

@@ -103,7 +103,7 @@ def test_finalize_is_a_meta_update(client: Client, store_fs: tuple[Any, str]) ->
     assert _meta(store_fs, exp, model.model_id)["status"] == 2
     failed = client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
     assert failed.status == "FAILED" and _meta(store_fs, exp, model.model_id)["status"] == 3
-    with pytest.raises(InvalidParameterValue, match="status"):
+    with pytest.raises(InvalidParameterValue, match="'DONE' is not a valid LoggedModelStatus"):
         client.finalize_logged_model(model.model_id, "DONE")
     assert _meta(store_fs, exp, model.model_id)["status"] == 3
 
@@ -284,7 +284,9 @@ def test_fluent_initialize_finalize_and_last_model(fluent: str) -> None:
     fsregistry.set_logged_model_tags(model.model_id, {"k": "v"})
     fsregistry.delete_logged_model_tag(model.model_id, "mlflow.user")
     assert "mlflow.user" not in fsregistry.get_logged_model(model.model_id).tags
-    with pytest.raises(InvalidParameterValue, match="No model_id"):
+    with pytest.raises(
+        InvalidParameterValue, match="`model_id` must be a non-empty string, but got None"
+    ):
         fsregistry.log_model_params({"a": "b"})
     fsregistry.log_model_params({"a": "b"}, model_id=model.model_id)
     assert fsregistry.get_logged_model(model.model_id).params == {"p": "1", "a": "b"}

@@ -44,7 +44,8 @@ class LoggedModelStatus(StrEnum):
         if isinstance(status, str) and status.strip().upper() in cls.__members__:
             return cls[status.strip().upper()]
         raise InvalidParameterValue(
-            f"Invalid logged model status {status!r}: expected one of {', '.join(cls.__members__)}"
+            f"{status!r} is not a valid LoggedModelStatus (expected one of "
+            f"{', '.join(cls.__members__)})"
         )
 
     @staticmethod

@@ -96,7 +96,7 @@ def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
         exp_dir = layout.experiment_dir(info.experiment_id, deleted=True)
     found = read_models_in(storage, exp_dir, [model_id], include_deleted=True)
     if not found:
-        raise ResourceDoesNotExist(f"Logged model with ID {model_id!r} not found")
+        raise ResourceDoesNotExist(f"Model '{model_id}' not found")
     return found[0]
 
 

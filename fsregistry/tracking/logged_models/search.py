@@ -13,14 +13,17 @@ read. Matching follows MLflow's file store:
   the given dataset); ``creation_timestamp`` descending and ``model_id`` ascending break ties;
   missing values sort last either way;
 - deleted models are hidden; experiments that do not exist contribute nothing;
-- a page token is MLflow's: base64 of ``{experiment_ids, filter_string, order_by, offset}``;
-  a token made for another query is refused, as MLflow refuses it.
+- a page token is MLflow's: base64 of ``{experiment_ids, filter_string, order_by, offset}``
+  (as MLflow's SQL store; its file store writes and reads only ``offset``); an undecodable
+  token is refused with the file store's text, a token made for another query with the SQL
+  store's (the file store does not check it);
+- ``max_results`` below 1 is refused with MLflow's text for the other searches (MLflow's file
+  store takes 0 as the default and slices with a negative one).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ from fsregistry.entities import LoggedModel, Metric, PagedList
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.search import METRIC, Comparison, OrderClause, matches, parse_filter, sort_rows
 from fsregistry.search.evaluate import Lookup
+from fsregistry.search.paging import check_max_results, decode_page_token
 from fsregistry.search.rules import rules_for
 from fsregistry.storage import Storage
 from fsregistry.tracking.experiments import Experiments
@@ -52,21 +56,19 @@ def _parse_order_by(order_by: Sequence[Mapping[str, Any]] | None) -> list[_Order
     if order_by is None:
         order_by = []
     if isinstance(order_by, str | bytes | Mapping) or not isinstance(order_by, Sequence):
-        raise InvalidParameterValue(
-            f"Invalid order_by {order_by!r}: `order_by` must be a list of dictionaries."
-        )
+        raise InvalidParameterValue(f"`order_by` must be a list of dictionaries. Got: {order_by!r}")
     names = rules_for("logged_models").order_attr_names
     out = []
     for clause in order_by:
         if not isinstance(clause, Mapping):
             raise InvalidParameterValue(
-                f"Invalid order_by clause {clause!r}: `order_by` must be a list of dictionaries."
+                f"`order_by` must be a list of dictionaries. Got the clause: {clause!r}"
             )
         field = clause.get("field_name")
         if not isinstance(field, str):
             raise InvalidParameterValue(
-                f"Invalid order_by clause {dict(clause)!r}: `field_name` in the `order_by` "
-                "clause must be specified."
+                "`field_name` in the `order_by` clause must be specified. Got the clause: "
+                f"{dict(clause)!r}"
             )
         is_metric = "." in field
         if is_metric:
@@ -169,29 +171,32 @@ def _decode_token(
     filter_string: str | None,
     order_by: Any,
 ) -> int:
+    """The offset of ``token``: an undecodable token gets the text of MLflow's file store
+    (``Invalid page token, ...``), a token of another query that of MLflow's SQL store."""
+    offset = decode_page_token(token)
     if not token:
-        return 0
-    try:
-        raw = token.encode("ascii") if isinstance(token, str) else bytes(token)
-        payload = json.loads(base64.b64decode(raw, validate=True))
-    except (UnicodeEncodeError, binascii.Error, TypeError, ValueError) as e:
-        raise InvalidParameterValue(f"Invalid page token: {token!r}. {e}") from e
-    offset = payload.get("offset") if isinstance(payload, dict) else None
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidParameterValue(f"Invalid page token: {token!r}")
-    expected = {
-        "experiment_ids": experiment_ids,
-        "filter_string": filter_string or None,
-        "order_by": order_by or None,
+        return offset
+    payload = json.loads(base64.b64decode(token))  # decode_page_token checked it
+    found = {
+        k: payload[k] or None
+        for k in ("experiment_ids", "filter_string", "order_by")
+        if k in payload
     }
-    names = {"experiment_ids": "Experiment IDs", "filter_string": "Filter string"}
-    for field, want in expected.items():
-        if field in payload and (payload[field] or None) != want:
-            raise InvalidParameterValue(
-                f"{names.get(field, 'Order by')} in the page token does not match the requested "
-                f"{names.get(field, 'order by').lower()}. Expected: {want}. "
-                f"Found: {payload[field]}"
-            )
+    if "experiment_ids" in found and found["experiment_ids"] != (experiment_ids or None):
+        raise InvalidParameterValue(
+            "Experiment IDs in the page token do not match the requested experiment IDs. "
+            f"Expected: {experiment_ids}. Found: {found['experiment_ids']}"
+        )
+    if "filter_string" in found and found["filter_string"] != (filter_string or None):
+        raise InvalidParameterValue(
+            "Filter string in the page token does not match the requested filter string. "
+            f"Expected: {filter_string or None}. Found: {found['filter_string']}"
+        )
+    if "order_by" in found and found["order_by"] != (order_by or None):
+        raise InvalidParameterValue(
+            "Order by in the page token does not match the requested order by. "
+            f"Expected: {order_by or None}. Found: {found['order_by']}"
+        )
     return offset
 
 
@@ -219,11 +224,7 @@ def search_logged_models(
     orders = _parse_order_by(order_by)
     if max_results is None:
         max_results = DEFAULT_MAX_RESULTS
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidParameterValue(
-            f"Invalid value {max_results!r} for parameter 'max_results' supplied. "
-            "It must be a positive integer"
-        )
+    check_max_results(max_results, "logged_models")
     exp_ids = list(experiment_ids)
     order_json = [dict(c) for c in order_by] if order_by else None
     start = _decode_token(page_token, exp_ids, filter_string, order_json)

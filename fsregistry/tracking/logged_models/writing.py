@@ -82,9 +82,12 @@ def validate_logged_model_name(name: object) -> str | None:
 
 
 def validate_model_id(model_id: object) -> str:
-    """A model id that can name a directory; anything else is InvalidParameterValue."""
-    if not isinstance(model_id, str) or not model_id.strip():
+    """A model id that can name a directory: not a string is InvalidParameterValue, a blank
+    one names no model (MLflow: "Model '<id>' not found")."""
+    if not isinstance(model_id, str):
         raise InvalidParameterValue(f"Invalid logged model ID {shown(model_id)}: must be a string")
+    if not model_id.strip():
+        raise ResourceDoesNotExist(f"Model '{model_id}' not found")
     return model_id
 
 
