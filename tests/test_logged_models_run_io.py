@@ -1,0 +1,95 @@
+"""Runs' model inputs and outputs (MLflow 3): ``log_inputs`` (fluent and Client),
+``log_outputs``, ``Run.inputs.model_inputs`` and ``Run.outputs.model_outputs``, on local disk,
+S3 and GCS (docs/mlflow-format.md §1.9)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+import fsregistry
+from fsregistry import Client
+from fsregistry.entities import LoggedModelInput
+from fsregistry.exceptions import InvalidParameterValue, MlflowException
+from fsregistry.fluent import _stack
+
+
+@pytest.fixture
+def client(store_url: str) -> Client:
+    return Client(tracking_uri=store_url)
+
+
+@pytest.fixture
+def fluent(store_url: str) -> Iterator[str]:
+    """The fluent API pointed at this test's store, with no active run or experiment."""
+    fsregistry.set_tracking_uri(store_url)
+    fsregistry.fluent._active_experiment_id = None
+    _stack().clear()
+    yield store_url
+    while _stack():
+        fsregistry.end_run()
+    fsregistry.fluent._active_experiment_id = None
+
+
+def _read_yaml(store_fs: tuple[Any, str], rel: str) -> Any:
+    fs, root = store_fs
+    with fs.open(f"{root}/{rel}", "rb") as f:
+        return yaml.safe_load(f.read())
+
+
+# -- log_inputs -------------------------------------------------------------------------------
+def test_fluent_log_inputs_logs_datasets_contexts_and_tags(fluent: str) -> None:
+    train = fsregistry.data.from_numpy(np.array([[1, 2], [3, 4]]), source="train.csv")
+    test = fsregistry.data.from_numpy(np.array([[-1, 2]]), source="test.csv")
+    with fsregistry.start_run() as run:
+        fsregistry.log_inputs(
+            [train, test, None],
+            contexts=["training", "test", None],
+            tags_list=[None, {"my_tag": "v"}, None],
+        )
+    inputs = Client().get_run(run.info.run_id).inputs.dataset_inputs
+    got = {d.dataset.digest: sorted((t.key, t.value) for t in d.tags) for d in inputs}
+    assert got == {
+        train.digest: [("mlflow.data.context", "training")],
+        test.digest: [("mlflow.data.context", "test"), ("my_tag", "v")],
+    }
+
+
+def test_fluent_log_inputs_checks_its_arguments_before_starting_a_run(fluent: str) -> None:
+    ds = fsregistry.data.from_numpy(np.array([[1]]), source="a.csv")
+    with pytest.raises(MlflowException, match="requires `datasets`, `contexts`, `tags_list`"):
+        fsregistry.log_inputs([ds], contexts=["training"])
+    with pytest.raises(MlflowException, match="only supported by Databricks managed MLflow"):
+        fsregistry.log_inputs(models=[LoggedModelInput("m-" + "0" * 32)])
+    with pytest.raises(InvalidParameterValue, match="`dataset` must be specified"):
+        fsregistry.log_inputs([None], contexts=["training"], tags_list=[None])
+    assert fsregistry.active_run() is None
+
+
+def test_client_log_inputs_records_models_as_mlflow(
+    client: Client, store_fs: tuple[Any, str]
+) -> None:
+    exp = client.create_experiment("inputs")
+    run_id = client.create_run(exp).info.run_id
+    mid = client.create_logged_model(exp, name="m").model_id
+    with pytest.raises(InvalidParameterValue, match="Invalid item 'x' in models"):
+        client.log_inputs(run_id, models=[LoggedModelInput(mid), "x"])  # type: ignore[list-item]
+    fs, root = store_fs
+    assert not fs.exists(f"{root}/{exp}/{run_id}/inputs")
+    client.log_inputs(run_id, models=[LoggedModelInput(mid)])
+    input_id = hashlib.md5(f"{mid}{run_id}".encode()).hexdigest()
+    assert _read_yaml(store_fs, f"{exp}/{run_id}/inputs/{input_id}/meta.yaml") == {
+        "destination_id": run_id,
+        "destination_type": "RUN",
+        "source_id": mid,
+        "source_type": "MODEL",
+        "tags": {},
+    }
+    client.delete_run(run_id)
+    with pytest.raises(MlflowException, match="must be in 'active' lifecycle_stage"):
+        client.log_inputs(run_id, models=[LoggedModelInput(mid)])
