@@ -14,7 +14,7 @@ import yaml
 
 import fsregistry
 from fsregistry import Client
-from fsregistry.entities import LoggedModelInput
+from fsregistry.entities import LoggedModelInput, LoggedModelOutput, RunOutputs
 from fsregistry.exceptions import InvalidParameterValue, MlflowException
 from fsregistry.fluent import _stack
 
@@ -93,3 +93,53 @@ def test_client_log_inputs_records_models_as_mlflow(
     client.delete_run(run_id)
     with pytest.raises(MlflowException, match="must be in 'active' lifecycle_stage"):
         client.log_inputs(run_id, models=[LoggedModelInput(mid)])
+
+
+# -- Run.outputs / Run.inputs.model_inputs -----------------------------------------------------
+def test_get_run_and_search_runs_show_model_outputs_and_inputs(client: Client) -> None:
+    exp = client.create_experiment("run-io")
+    run_id = client.create_run(exp).info.run_id
+    other_id = client.create_run(exp).info.run_id
+    made = client.create_logged_model(exp, name="made", source_run_id=run_id).model_id
+    used = client.create_logged_model(exp, name="used").model_id
+    client.log_outputs(run_id, [LoggedModelOutput(made, step=4)])
+    client.log_inputs(run_id, models=[LoggedModelInput(used)])
+    run = client.get_run(run_id)
+    assert run.outputs == RunOutputs([LoggedModelOutput(made, 4)])
+    assert run.outputs.model_outputs[0].step == 4
+    assert run.inputs.model_inputs == [LoggedModelInput(used)]
+    assert run.inputs.dataset_inputs == []
+    plain = client.get_run(other_id)
+    assert plain.outputs.model_outputs == [] and plain.inputs.model_inputs == []
+    client.set_terminated(run_id)  # summarised into the run index: read back from there too
+    for fresh in (client, Client(tracking_uri=client.tracking_uri)):
+        found = {r.info.run_id: r for r in fresh.search_runs([exp])}
+        assert found[run_id].outputs.model_outputs == [LoggedModelOutput(made, 4)]
+        assert found[run_id].inputs.model_inputs == [LoggedModelInput(used)]
+        assert found[other_id].outputs.model_outputs == []
+        assert fresh.get_run(run_id).outputs.model_outputs == [LoggedModelOutput(made, 4)]
+
+
+def test_get_run_lists_a_run_once_with_or_without_outputs(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = client.create_experiment("cheap")
+    plain_id = client.create_run(exp).info.run_id
+    run_id = client.create_run(exp).info.run_id
+    mid = client.create_logged_model(exp, name="m", source_run_id=run_id).model_id
+    client.log_outputs(run_id, [LoggedModelOutput(mid)])
+    client.get_run(plain_id), client.get_run(run_id)  # runs located
+    storage = client.store.storage
+    listings: list[str] = []
+    for name in ("walk", "list_dir"):
+        original = getattr(storage, name)
+        monkeypatch.setattr(
+            storage,
+            name,
+            lambda path, *a, _o=original, **k: listings.append(path) or _o(path, *a, **k),
+        )
+    assert client.get_run(plain_id).outputs.model_outputs == []
+    assert len(listings) <= 1
+    listings.clear()
+    assert client.get_run(run_id).outputs.model_outputs == [LoggedModelOutput(mid, 0)]
+    assert len(listings) <= 1

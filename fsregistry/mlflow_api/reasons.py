@@ -145,7 +145,6 @@ PATTERNS: list[tuple[str, str, str]] = [
     ("*", "*logged_model*", LOGGED_MODELS),
     ("*", "*model_artifact*", LOGGED_MODELS),
     ("mlflow.entities", "LoggedModel*", LOGGED_MODELS),
-    ("mlflow.entities", "RunOutputs", LOGGED_MODELS),
     ("mlflow.entities", "SourceType", "MLflow's run source types (tags are written as strings)"),
     ("mlflow.models", "*valuat*", EVALUATION),
     ("mlflow.models", "*etric*", EVALUATION),
