@@ -68,6 +68,17 @@ LOGGED_MODELS: tuple[Message, ...] = (
         note=_NO_LM,
     ),
     _m(
+        "logged_model_uri_deleted",
+        r"Model 'm-[0-9a-f]{32}' not found",
+        MISSING,
+        "mlflow/store/artifact/models_artifact_repo.py:_get_model_uri_infos -> "
+        f"{FS}:FileStore._get_model_dict (lifecycle_stage deleted)",
+        "m.pyfunc.load_model('models:/' + (lambda i: (c.delete_logged_model(i), i)[1])"
+        "(c.create_logged_model(E).model_id))",
+        ((_READING, "Model '{}' not found"),),
+        note=_NO_LM,
+    ),
+    _m(
         "logged_model_id_blank",
         r"Model '  ' not found",
         MISSING,

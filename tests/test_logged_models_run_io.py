@@ -143,3 +143,30 @@ def test_get_run_lists_a_run_once_with_or_without_outputs(
     listings.clear()
     assert client.get_run(run_id).outputs.model_outputs == [LoggedModelOutput(mid, 0)]
     assert len(listings) <= 1
+
+
+# -- deleted LoggedModels ----------------------------------------------------------------------
+def test_a_deleted_logged_model_is_not_found_as_in_mlflow(fluent: str) -> None:
+    from fsreg_testing.models import frame, trained_model
+    from fsregistry import pyfunc
+    from fsregistry import sklearn as fsk
+    from fsregistry.exceptions import ResourceDoesNotExist
+
+    fsregistry.set_registry_uri(fluent)
+    with fsregistry.start_run():
+        info = fsk.log_model(trained_model(), name="clf")
+    model_id = info.model_id or ""
+    expected = list(trained_model().predict(frame()))
+    assert list(pyfunc.load_model(info.model_uri).predict(frame())) == expected
+    Client().delete_logged_model(model_id)
+    not_found = rf"^Model '{model_id}' not found$"
+    with pytest.raises(ResourceDoesNotExist, match=not_found) as got:
+        fsregistry.get_logged_model(model_id)
+    assert got.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(ResourceDoesNotExist, match=not_found):
+        pyfunc.load_model(info.model_uri)
+    with pytest.raises(ResourceDoesNotExist, match=not_found):
+        fsk.load_model(f"models:/{model_id}")
+    with pytest.raises(MlflowException, match=f"Model '{model_id}' not found"):
+        fsregistry.register_model(info.model_uri, "from-deleted")
+    assert fsregistry.search_registered_models(filter_string="name = 'from-deleted'") == []
