@@ -170,3 +170,28 @@ def test_a_deleted_logged_model_is_not_found_as_in_mlflow(fluent: str) -> None:
     with pytest.raises(MlflowException, match=f"Model '{model_id}' not found"):
         fsregistry.register_model(info.model_uri, "from-deleted")
     assert fsregistry.search_registered_models(filter_string="name = 'from-deleted'") == []
+
+
+# -- downloading a LoggedModel's artifacts -----------------------------------------------------
+def test_download_artifacts_of_a_model_uri_creates_the_destination(
+    fluent: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fsreg_testing.models import trained_model
+    from fsregistry import sklearn as fsk
+
+    with fsregistry.start_run():
+        info = fsk.log_model(trained_model(), name="clf")
+    dst = tmp_path / "new" / "dir"
+    got = fsregistry.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(dst))
+    assert got == str(dst) and (dst / "MLmodel").is_file()  # MLflow 3 creates dst_path
+    from fsregistry.exceptions import StorageUnavailable
+    from fsregistry.storage.artifact_repo import ArtifactRepository
+
+    def failing(self: Any, *a: Any, **k: Any) -> str:
+        raise StorageUnavailable("injected: the store went away mid-download")
+
+    monkeypatch.setattr(ArtifactRepository, "download_artifacts", failing)
+    missing = tmp_path / "other" / "dir"
+    with pytest.raises(StorageUnavailable):
+        fsregistry.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(missing))
+    assert not (tmp_path / "other").exists()  # a failed download leaves nothing
