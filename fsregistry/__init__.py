@@ -187,6 +187,9 @@ if TYPE_CHECKING:
         log_image as log_image,
     )
     from fsregistry.fluent_more import (
+        log_inputs as log_inputs,
+    )
+    from fsregistry.fluent_more import (
         log_stream as log_stream,
     )
     from fsregistry.fluent_more import (

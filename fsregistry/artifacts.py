@@ -9,6 +9,8 @@ logged under that name), ``models:/...`` (registered versions by number, alias, 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from typing import Any
 
 from fsregistry import config, uris
@@ -55,10 +57,35 @@ def download_artifacts(
 ) -> str:
     """Download a file or directory; returns the local path (in a temp dir if no dst_path).
 
-    ``progress`` (fsregistry only, not in MLflow) follows the bytes, e.g. for a progress bar.
+    A missing ``dst_path`` is created with its parents, as MLflow does. Differs: what was
+    created is removed again if the download fails; ``progress`` (fsregistry only) follows
+    the bytes, e.g. for a progress bar.
     """
     repo, path = _resolve(artifact_uri, run_id, artifact_path, tracking_uri)
-    return repo.download_artifacts(path or None, dst_path, progress=progress)
+    created = _make_destination(dst_path)
+    try:
+        return repo.download_artifacts(path or None, dst_path, progress=progress)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def _make_destination(dst_path: str | None) -> str | None:
+    """Create a missing ``dst_path`` and its parents; the topmost directory created, if any."""
+    if dst_path is None or os.path.lexists(dst_path):
+        return None
+    top = os.path.abspath(dst_path)
+    while not os.path.lexists(os.path.dirname(top)):
+        top = os.path.dirname(top)
+    try:
+        os.makedirs(dst_path)
+    except OSError as e:
+        shutil.rmtree(top, ignore_errors=True)
+        raise InvalidParameterValue(
+            f"Destination {dst_path!r} for downloaded artifacts cannot be created: {e}"
+        ) from e
+    return top
 
 
 def list_artifacts(

@@ -10,7 +10,6 @@ from typing import Any
 from fsregistry import config
 from fsregistry.client_logged_models import LoggedModelClient
 from fsregistry.entities import (
-    DatasetInput,
     Experiment,
     FileInfo,
     Metric,
@@ -272,13 +271,6 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         model_id from the active model; ``synchronous`` is ignored.
         """
         self._store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
-
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        """Record dataset inputs of a run. Differs: no ``models`` argument (LoggedModel inputs).
-
-        A dataset logged again keeps its first tags, as in MLflow.
-        """
-        self._store.log_inputs(run_id, datasets)
 
     def get_metric_history(
         self,

@@ -7,11 +7,15 @@ Same names, arguments and return types as MLflow 3's client; the store work is d
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from fsregistry.entities import FileInfo, LoggedModel, PagedList
-from fsregistry.entities.logged_models import LoggedModelOutput, LoggedModelStatus
+from fsregistry.entities import DatasetInput, FileInfo, LoggedModel, PagedList
+from fsregistry.entities.logged_models import (
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelStatus,
+)
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.storage.artifact_repo import ArtifactRepository
 
@@ -96,6 +100,18 @@ class LoggedModelClient:
         return self._store.search_logged_models(
             experiment_ids, filter_string, datasets, max_results, order_by, page_token
         )
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[LoggedModelInput] | None = None,
+    ) -> None:
+        """Record dataset and LoggedModel inputs of an active run. Same as MlflowClient.
+
+        A dataset or model logged again keeps its first record, as in MLflow.
+        """
+        self._store.log_inputs(run_id, datasets, models)
 
     def log_outputs(self, run_id: str, models: list[LoggedModelOutput]) -> None:
         """Record LoggedModels as outputs of an active run. Same as MlflowClient."""

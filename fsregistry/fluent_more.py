@@ -10,12 +10,14 @@ Floor 4, beside :mod:`fsregistry.fluent`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fsregistry import config
-from fsregistry.entities import ModelVersion, PagedList, Run
+from fsregistry.entities import Dataset, DatasetInput, InputTag, ModelVersion, PagedList, Run
+from fsregistry.entities.logged_models import LoggedModelInput
 from fsregistry.entities.registry import RegisteredModel
+from fsregistry.exceptions import InvalidParameterValue, MlflowException
 from fsregistry.fluent import _client, _resolve_experiment_id, run_id_or_active
 from fsregistry.media import Image as Image
 from fsregistry.search.paging import MAX_RESULTS_LIMIT
@@ -65,6 +67,62 @@ def load_table(
 def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Log a binary file-like object's content as an artifact. Same as MLflow."""
     _client().log_stream(run_id_or_active(run_id), stream, artifact_file)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def log_inputs(
+    datasets: Sequence[Any | None] | None = None,
+    contexts: Sequence[str | None] | None = None,
+    tags_list: Sequence[Mapping[str, str] | None] | None = None,
+    models: Sequence[LoggedModelInput | None] | None = None,
+) -> None:
+    """Log datasets (with their contexts and tags) as inputs of the active run, started if
+    none. Differs: arguments are checked before a run is started, and ``None`` entries are
+    skipped (MLflow's file store fails on them); ``models`` is refused, as MLflow refuses
+    it outside Databricks."""
+    datasets, contexts, tags_list = (
+        list(datasets or ()),
+        list(contexts or ()),
+        list(tags_list or ()),
+    )
+    if not len(datasets) == len(contexts) == len(tags_list):
+        raise MlflowException(
+            "`mlflow.log_inputs` requires `datasets`, `contexts`, `tags_list` to be non-empty "
+            f"list and have the same length (got {len(datasets)}, {len(contexts)} and "
+            f"{len(tags_list)})"
+        )
+    if models:
+        raise MlflowException(
+            "'models' argument is only supported by Databricks managed MLflow. "
+            "(use Client().log_inputs(run_id, models=...) to record LoggedModel inputs)"
+        )
+    inputs = []
+    for dataset, context, tags in zip(datasets, contexts, tags_list, strict=True):
+        if dataset is None:
+            if context or tags:
+                raise InvalidParameterValue(
+                    "`dataset` must be specified if `context` or `tags` is specified. "
+                    f"(got context={context!r}, tags={tags!r})"
+                )
+            continue
+        inputs.append(dataset_input(dataset, context, tags))
+    _client().log_inputs(run_id_or_active(), inputs)
+
+
+def dataset_input(
+    dataset: Any, context: str | None, tags: Mapping[str, str] | None
+) -> DatasetInput:
+    """A ``DatasetInput`` of an ``fsregistry.data`` dataset (or a ``Dataset`` entity), its
+    ``tags`` then its context (``mlflow.data.context``), as MLflow builds it."""
+    entity = dataset._to_mlflow_entity() if hasattr(dataset, "_to_mlflow_entity") else dataset
+    if not isinstance(entity, Dataset):
+        raise InvalidParameterValue(
+            f"log_inputs expects fsregistry.data datasets or Dataset entities, got {dataset!r}"
+        )
+    input_tags = [InputTag(str(k), str(v)) for k, v in (tags or {}).items()]
+    if context:
+        input_tags.append(InputTag("mlflow.data.context", context))
+    return DatasetInput(entity, input_tags)
 
 
 # -- runs and experiments ---------------------------------------------------------------------

@@ -6,7 +6,8 @@ The grammar is :mod:`fsregistry.mlruns.uris`; this module reads the stores it na
 * ``models:/<name>/...`` and ``models:/<name>@<alias>`` through the registry store of
   ``registry_uri`` (default :func:`fsregistry.config.registry_uri_for` of ``tracking_uri``,
   MLflow's precedence);
-* ``models:/<model_id>`` through the LoggedModels of the tracking store;
+* ``models:/<model_id>`` through the LoggedModels of the tracking store (a deleted one is
+  "not found", as in MLflow 3);
 * ``runs:/<run_id>/<path>``: the run's artifacts at ``<path>`` (MLflow 2 ``log_model``), or,
   when the run has nothing there, the MLflow 3 LoggedModel that run logged under the first
   component of ``<path>``.
@@ -121,10 +122,10 @@ def resolve_model(
         return ResolvedModel(uri)
     parsed = parse_models_uri(uri)
     if parsed.model_id is not None:
-        from fsregistry.tracking.logged_models import get_logged_model
+        from fsregistry.tracking.logged_models import live_logged_model
 
         storage = config.tracking_store(tracking_uri).storage
-        return ResolvedModel(get_logged_model(storage, parsed.model_id).artifact_location)
+        return ResolvedModel(live_logged_model(storage, parsed.model_id).artifact_location)
     store = config.registry_store(config.registry_uri_for(tracking_uri, registry_uri))
     assert parsed.name is not None
     version = store.version_for_uri(parsed)
@@ -205,12 +206,12 @@ def version_location(
     also fills a missing ``run_id``; any other source is its own location."""
     location = source
     if is_models_uri(source):
-        from fsregistry.tracking.logged_models import get_logged_model
+        from fsregistry.tracking.logged_models import live_logged_model
 
         try:
             parsed = parse_models_uri(source)
             if parsed.model_id is not None:
-                logged = get_logged_model(
+                logged = live_logged_model(
                     config.tracking_store(tracking_uri).storage, parsed.model_id
                 )
                 location = logged.artifact_location

@@ -213,6 +213,15 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
     Allowed("fsregistry/tracking/run_search.py", "experiment_ids must be a list", _TYPE_CHECK),
     Allowed("fsregistry/tracking/runs.py", "Invalid run name", _TYPE_CHECK),
+    Allowed("fsregistry/tracking/store.py", "Invalid models", _TYPE_CHECK),
+    Allowed(
+        "fsregistry/artifacts.py",
+        "for downloaded artifacts cannot be created",
+        "fsregistry-only: the OSError MLflow lets through when download_artifacts cannot "
+        "create dst_path",
+    ),
+    Allowed("fsregistry/tracking/store.py", "Invalid item", _TYPE_CHECK),
+    Allowed("fsregistry/fluent_more.py", "log_inputs expects", _TYPE_CHECK),
     Allowed(
         "fsregistry/tracking/runs.py",
         "Batch too large",

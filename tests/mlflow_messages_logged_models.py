@@ -8,9 +8,21 @@ fsregistry.
 
 from __future__ import annotations
 
-from tests.mlflow_messages_base import FLUENT, FS, INVALID, MISSING, STATE, SU, VAL, Message, _m
+from tests.mlflow_messages_base import (
+    FLUENT,
+    FS,
+    INTERNAL,
+    INVALID,
+    MISSING,
+    STATE,
+    SU,
+    VAL,
+    Message,
+    _m,
+)
 
 _NO_LM = "MLflow 2.22 has no logged models"
+_NO_INPUTS = "MLflow 2.22 has no mlflow.log_inputs"
 _CLIENT = "mlflow/tracking/client.py"
 _SERVICE = "mlflow/tracking/_tracking_service/client.py"
 _WRITING = "fsregistry/tracking/logged_models/writing.py"
@@ -53,6 +65,17 @@ LOGGED_MODELS: tuple[Message, ...] = (
         "c.get_logged_model((lambda i: (c.delete_logged_model(i), i)[1])"
         "(c.create_logged_model(E).model_id))",
         ((_WRITING, "Model '{}' not found"),),
+        note=_NO_LM,
+    ),
+    _m(
+        "logged_model_uri_deleted",
+        r"Model 'm-[0-9a-f]{32}' not found",
+        MISSING,
+        "mlflow/store/artifact/models_artifact_repo.py:_get_model_uri_infos -> "
+        f"{FS}:FileStore._get_model_dict (lifecycle_stage deleted)",
+        "m.pyfunc.load_model('models:/' + (lambda i: (c.delete_logged_model(i), i)[1])"
+        "(c.create_logged_model(E).model_id))",
+        ((_READING, "Model '{}' not found"),),
         note=_NO_LM,
     ),
     _m(
@@ -315,5 +338,37 @@ LOGGED_MODELS: tuple[Message, ...] = (
         storage=False,
         in_mlflow3=False,
         note=_TOKEN_NOTE,
+    ),
+    # -- run inputs ------------------------------------------------------------------------------
+    _m(
+        "log_inputs_lengths_differ",
+        r"`mlflow\.log_inputs` requires `datasets`, `contexts`, `tags_list` to be non-empty "
+        r"list and have the same length",
+        INTERNAL,
+        f"{FLUENT}:log_inputs",
+        "m.log_inputs([None], contexts=['training'])",
+        (("fsregistry/fluent_more.py", "`mlflow.log_inputs` requires"),),
+        storage=False,
+        note=_NO_INPUTS,
+    ),
+    _m(
+        "log_inputs_models_outside_databricks",
+        r"'models' argument is only supported by Databricks managed MLflow\.",
+        INTERNAL,
+        f"{FLUENT}:log_inputs",
+        "m.log_inputs(models=[m.entities.LoggedModelInput('m-1')])",
+        (("fsregistry/fluent_more.py", "'models' argument is only supported"),),
+        storage=False,
+        note=_NO_LM,
+    ),
+    _m(
+        "log_inputs_context_without_dataset",
+        r"`dataset` must be specified if `context` or `tags` is specified\.",
+        INVALID,
+        f"{FLUENT}:_create_dataset_input",
+        "m.log_inputs([None], contexts=['training'], tags_list=[None])",
+        (("fsregistry/fluent_more.py", "`dataset` must be specified"),),
+        storage=False,
+        note=_NO_INPUTS,
     ),
 )

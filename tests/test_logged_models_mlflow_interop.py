@@ -4,7 +4,9 @@
   filters and order, ``get_logged_model``, run outputs, ``models:/<model_id>`` loading, the
   registered version's ``model_id``) and gets the answers fsregistry gives;
 * fsregistry reads the LoggedModels MLflow 3.17.2 wrote the same way;
-* MLflow 2.22.5 still reads the runs of a tree holding LoggedModels.
+* MLflow 2.22.5 still reads the runs of a tree holding LoggedModels;
+* run inputs and outputs (``log_inputs``, ``log_outputs``, ``Run.outputs``,
+  ``Run.inputs.model_inputs``) give MLflow 3.17.2 and fsregistry the same answers, both ways.
 """
 
 # ruff: noqa: F811
@@ -255,3 +257,125 @@ def test_mlflow2_still_reads_runs_next_to_logged_models(
         "runs": [run.info.run_id],
         "history": [0.9, 0.95],
     }
+
+
+# -- run inputs and outputs (log_inputs / log_outputs) -----------------------------------------
+RUN_IO = r"""
+def run_io(r):
+    return {
+        "outputs": sorted([o.model_id, o.step] for o in r.outputs.model_outputs),
+        "model_inputs": sorted(i.model_id for i in r.inputs.model_inputs),
+        "datasets": sorted(
+            [d.dataset.name, d.dataset.digest, d.dataset.source_type,
+             sorted([t.key, t.value] for t in d.tags)]
+            for d in r.inputs.dataset_inputs
+        ),
+    }
+
+
+def run_io_answers(c, exp, run_ids):
+    return {
+        "get": {rid: run_io(c.get_run(rid)) for rid in run_ids},
+        "search": {r.info.run_id: run_io(r) for r in c.search_runs([exp])},
+    }
+"""
+
+
+def _run_io_answers(client: fsregistry.Client, exp: str, run_ids: list[str]) -> Any:
+    """fsregistry's answers, from the very code MLflow runs (``RUN_IO``)."""
+    scope: dict[str, Any] = {}
+    exec(RUN_IO, scope)
+    return scope["run_io_answers"](client, exp, run_ids)
+
+
+MLFLOW_READS_RUN_IO = (
+    RUN_IO
+    + r"""
+import json
+import mlflow
+cfg = json.loads(CFG)
+mlflow.set_tracking_uri(cfg["uri"])
+print(json.dumps(run_io_answers(mlflow.MlflowClient(), cfg["exp"], cfg["runs"])))
+"""
+)
+
+
+def test_mlflow3_reads_run_inputs_and_outputs_written_by_fsregistry(
+    local_tracking: str, tmp_path: Path
+) -> None:
+    from fsregistry.entities import LoggedModelInput, LoggedModelOutput
+
+    exp = fsregistry.set_experiment("run-io").experiment_id
+    train = fsregistry.data.from_numpy(np.array([[1, 2], [3, 4]]), source="train.csv")
+    test = fsregistry.data.from_numpy(np.array([[5, 6]]), source="test.csv")
+    client = fsregistry.Client()
+    with fsregistry.start_run() as run:
+        fsregistry.log_inputs(
+            [train, test], contexts=["training", "eval"], tags_list=[None, {"k": "v"}]
+        )
+        info = fsk.log_model(trained_model(), name="clf", step=3)
+        other = fsregistry.initialize_logged_model(name="draft")
+        fsregistry.log_outputs([LoggedModelOutput(other.model_id, step=7)])
+    with fsregistry.start_run() as user:
+        client.log_inputs(user.info.run_id, models=[LoggedModelInput(info.model_id or "")])
+    with fsregistry.start_run() as plain:
+        pass
+    run_ids = [run.info.run_id, user.info.run_id, plain.info.run_id]
+    cfg = {"uri": Path(local_tracking).as_uri(), "exp": exp, "runs": run_ids}
+    got = mlflow_python_env("3.17.2").run(
+        f"CFG = {json.dumps(json.dumps(cfg))}\n" + MLFLOW_READS_RUN_IO, cwd=tmp_path
+    )
+    ours = _run_io_answers(client, exp, run_ids)
+    assert got == json.loads(json.dumps(ours))
+    assert got["get"][run.info.run_id]["outputs"] == sorted(
+        [[info.model_id, 3], [other.model_id, 7]]
+    )
+    assert got["get"][user.info.run_id]["model_inputs"] == [info.model_id]
+    assert sorted(d[3] for d in got["get"][run.info.run_id]["datasets"]) == [
+        [["k", "v"], ["mlflow.data.context", "eval"]],
+        [["mlflow.data.context", "training"]],
+    ]
+    assert got["search"][plain.info.run_id] == {"outputs": [], "model_inputs": [], "datasets": []}
+
+
+MLFLOW_WRITES_RUN_IO = (
+    RUN_IO
+    + r"""
+import json
+import numpy as np
+import mlflow
+from mlflow.entities import LoggedModelInput, LoggedModelOutput
+cfg = json.loads(CFG)
+mlflow.set_tracking_uri(cfg["uri"])
+exp = mlflow.set_experiment("run-io-mlflow").experiment_id
+c = mlflow.MlflowClient()
+train = mlflow.data.from_numpy(np.array([[1, 2], [3, 4]]), source="train.csv")
+test = mlflow.data.from_numpy(np.array([[5, 6]]), source="test.csv")
+with mlflow.start_run() as run:
+    mlflow.log_inputs([train, test], contexts=["training", "eval"], tags_list=[None, {"k": "v"}])
+    made = c.create_logged_model(exp, name="made", source_run_id=run.info.run_id)
+    mlflow.log_outputs([LoggedModelOutput(made.model_id, step=2)])
+with mlflow.start_run() as user:
+    c.log_inputs(user.info.run_id, models=[LoggedModelInput(made.model_id)])
+with mlflow.start_run() as plain:
+    pass
+runs = [run.info.run_id, user.info.run_id, plain.info.run_id]
+print(json.dumps({"exp": exp, "runs": runs, "made": made.model_id,
+                  "answers": run_io_answers(c, exp, runs)}))
+"""
+)
+
+
+def test_fsregistry_reads_run_inputs_and_outputs_written_by_mlflow3(
+    local_tracking: str, tmp_path: Path
+) -> None:
+    cfg = {"uri": Path(local_tracking).as_uri()}
+    got = mlflow_python_env("3.17.2").run(
+        f"CFG = {json.dumps(json.dumps(cfg))}\n" + MLFLOW_WRITES_RUN_IO, cwd=tmp_path
+    )
+    ours = _run_io_answers(fsregistry.Client(), got["exp"], got["runs"])
+    assert json.loads(json.dumps(ours)) == got["answers"]
+    run_id, user_id, _ = got["runs"]
+    assert ours["get"][run_id]["outputs"] == [[got["made"], 2]]
+    assert ours["get"][user_id]["model_inputs"] == [got["made"]]
+    assert len(ours["get"][run_id]["datasets"]) == 2

@@ -91,6 +91,9 @@ if TYPE_CHECKING:
         RunInputs as RunInputs,
     )
     from fsregistry.entities.tracking import (
+        RunOutputs as RunOutputs,
+    )
+    from fsregistry.entities.tracking import (
         RunStatus as RunStatus,
     )
     from fsregistry.entities.tracking import (

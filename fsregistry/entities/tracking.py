@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
+from fsregistry.entities.logged_models import LoggedModelInput, LoggedModelOutput
 from fsregistry.entities.pairs import KeyValuePairs
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.storage.artifact_repo import FileInfo as FileInfo
@@ -264,7 +265,17 @@ class DatasetInput(KeyValuePairs):
 
 @dataclass
 class RunInputs(KeyValuePairs):
+    """A run's inputs: datasets and (MLflow 3) LoggedModels."""
+
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[LoggedModelInput] = field(default_factory=list)
+
+
+@dataclass
+class RunOutputs(KeyValuePairs):
+    """A run's outputs (MLflow 3): the LoggedModels it produced, with their steps."""
+
+    model_outputs: list[LoggedModelOutput] = field(default_factory=list)
 
 
 @dataclass
@@ -272,6 +283,7 @@ class Run(KeyValuePairs):
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
 
 @dataclass

@@ -26,7 +26,6 @@ GENAI_DATASETS = "MLflow 3 evaluation datasets (server-side GenAI feature) are n
 EXACT: dict[str, str] = {
     # -- mlflow ---------------------------------------------------------------------------
     "mlflow.autolog": AUTOLOG,
-    "mlflow.log_inputs": DATASETS,
     "mlflow.evaluate": EVALUATION,
     "mlflow.validate_evaluation_results": EVALUATION,
     "mlflow.metrics": EVALUATION,
@@ -56,7 +55,6 @@ EXACT: dict[str, str] = {
     "mlflow.set_logged_model_tags": LOGGED_MODELS,
     "mlflow.delete_logged_model_tag": LOGGED_MODELS,
     # -- mlflow.MlflowClient -------------------------------------------------------------
-    "mlflow.MlflowClient.log_inputs": DATASETS,
     "mlflow.MlflowClient.log_outputs": LOGGED_MODELS,
     "mlflow.MlflowClient.log_model_params": LOGGED_MODELS,
     "mlflow.MlflowClient.get_workspace_store_uri": SERVER,
@@ -147,7 +145,6 @@ PATTERNS: list[tuple[str, str, str]] = [
     ("*", "*logged_model*", LOGGED_MODELS),
     ("*", "*model_artifact*", LOGGED_MODELS),
     ("mlflow.entities", "LoggedModel*", LOGGED_MODELS),
-    ("mlflow.entities", "RunOutputs", LOGGED_MODELS),
     ("mlflow.entities", "SourceType", "MLflow's run source types (tags are written as strings)"),
     ("mlflow.models", "*valuat*", EVALUATION),
     ("mlflow.models", "*etric*", EVALUATION),

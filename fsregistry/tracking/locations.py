@@ -4,8 +4,8 @@ The tree is MLflow's (``fsregistry.mlruns.layout``): an experiment is ``<id>/`` 
 and ``.trash/<id>/`` once deleted, though lifecycle is decided by its ``meta.yaml``, not by
 where it is (hand edits leave deleted experiments in the active tree); a run is a directory
 of its experiment, and what it is made of is its ``meta.yaml`` and the files under
-``metrics/``, ``params/``, ``tags/`` and ``inputs/`` (:data:`RUN_DATA_DIRS`; ``artifacts/``,
-MLflow 3's ``outputs/`` and the rest are never listed for it).
+``metrics/``, ``params/``, ``tags/``, ``inputs/`` and MLflow 3's ``outputs/``
+(:data:`RUN_DATA_DIRS`; ``artifacts/`` and the rest are never listed for it).
 
 What a process keeps, and why it stays right:
 
@@ -48,13 +48,13 @@ from fsregistry.mlruns.metafile import dump_meta, load_meta
 from fsregistry.mlruns.validation import validate_run_id
 from fsregistry.storage import Storage
 
-RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs"})
+RUN_DATA_DIRS = frozenset({"metrics", "params", "tags", "inputs", "outputs"})
 _RUN_LEVEL_PRUNE = frozenset({"artifacts"})
 
 
 def prune_run_dir(rel: str) -> bool:
     """Walk filter inside a run directory: only the data directories hold what a run is made
-    of (artifacts/, MLflow 3's outputs/ and anything else are not listed)."""
+    of (artifacts/ and anything else are not listed)."""
     return "/" not in rel and rel not in RUN_DATA_DIRS
 
 

@@ -21,8 +21,10 @@ from fsregistry.entities import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
 )
+from fsregistry.entities.logged_models import LoggedModelInput, LoggedModelOutput
 from fsregistry.entities.tracking import LatestMetric
 from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.mlruns.validation import format_metric_value
@@ -193,6 +195,7 @@ class RunFiles:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     inputs: tuple[dict[str, Any], ...] = ()
+    outputs: tuple[dict[str, Any], ...] = ()  # MLflow 3's ``outputs/<model_id>/meta.yaml``
 
 
 def plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,6 +214,8 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
         info.run_name = tags[RUN_NAME_TAG]
     inputs = RunInputs()
     for record in files.inputs:
+        if record.get("source_type") == "MODEL":
+            inputs.model_inputs.append(LoggedModelInput(str(record.get("source_id"))))
         if record.get("source_type") != "DATASET":
             continue
         ds = datasets.get(str(record.get("source_id")))
@@ -231,7 +236,19 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
             )
         )
     data = RunData.from_latest(files.metrics, dict(files.params), tags)
-    return Run(info=info, data=data, inputs=inputs)
+    return Run(info=info, data=data, inputs=inputs, outputs=run_outputs(files))
+
+
+def run_outputs(files: RunFiles) -> RunOutputs:
+    """The run's model outputs as MLflow's file store reads them: each ``MODEL_OUTPUT``
+    record's ``destination_id`` (MLflow writes the model id there) and step."""
+    return RunOutputs(
+        [
+            LoggedModelOutput(str(r.get("destination_id")), int(r.get("step") or 0))
+            for r in files.outputs
+            if r.get("destination_type") == "MODEL_OUTPUT"
+        ]
+    )
 
 
 NEEDS_RUN: Final = object()
@@ -278,7 +295,7 @@ def parse_run_files(
 ) -> RunFiles:
     """Decode a run from ``meta.yaml`` bytes and ``{run-relative path: bytes}``."""
     parsed = RunFiles(meta=plain_meta(load_meta(meta_raw, meta_where)))
-    inputs = []
+    inputs, outputs = [], []
     for rel, raw in files.items():
         kind, _, key = rel.partition("/")
         if kind == "metrics":
@@ -291,7 +308,10 @@ def parse_run_files(
             parsed.tags[key] = decode_text(raw)
         elif kind == "inputs" and rel.endswith("/meta.yaml"):
             inputs.append(load_meta(raw, rel))
+        elif kind == "outputs" and rel.count("/") == 2 and rel.endswith("/meta.yaml"):
+            outputs.append(load_meta(raw, rel))
     parsed.inputs = tuple(inputs)
+    parsed.outputs = tuple(outputs)
     return parsed
 
 

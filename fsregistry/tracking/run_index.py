@@ -11,7 +11,7 @@ filter and order name), then all tokens of the runs it returns. Summaries live i
 ``<experiment>/.fsreg-index-XX`` (256 per experiment at most), which MLflow ignores because
 they are files, not run directories. A shard that is unreadable is simply rebuilt.
 
-A shard is a header line ``{"format":4}`` then one line per run, ``<run id as a JSON
+A shard is a header line ``{"format":5}`` then one line per run, ``<run id as a JSON
 string><TAB><{"tok": tokens, "run": encoded run} as JSON>`` (JSON never holds a raw newline or
 tab); a run summarised again may have earlier lines too, and its last line counts. Lines
 rather than one document: the writer that ends a run appends its line on a local disk and
@@ -58,7 +58,7 @@ from fsregistry.tracking.records import RunFiles, plain_meta
 _log = logging.getLogger(__name__)
 
 SHARD_PREFIX = ".fsreg-index-"
-_FORMAT = 4
+_FORMAT = 5
 _HEADER = json.dumps({"format": _FORMAT}, separators=(",", ":")).encode("ascii")
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 # A shard with more stale lines than this (and than live ones) is compacted by its reader.
@@ -120,6 +120,7 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
         "params": files.params,
         "tags": files.tags,
         "inputs": files.inputs,
+        "outputs": files.outputs,
         "metrics": files.metrics,
     }
 
@@ -146,6 +147,7 @@ def decode_run(data: Mapping[str, Any]) -> RunFiles:
         params=params,
         tags=tags,
         inputs=tuple(data["inputs"]),
+        outputs=tuple(data["outputs"]),
     )
 
 

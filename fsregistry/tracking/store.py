@@ -37,6 +37,7 @@ from fsregistry.entities import (
 )
 from fsregistry.entities import Param as ParamEntity
 from fsregistry.entities.logged_models import LoggedModelOutput, LoggedModelStatus
+from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.mlruns.artifact_uris import absolute_location
 from fsregistry.storage import Storage
 from fsregistry.tracking.experiments import Experiments
@@ -200,9 +201,18 @@ class TrackingStore:
         store (``max_results`` None: everything from ``page_token`` on)."""
         return self._runs.get_metric_history(run_id, metric_key, max_results, page_token)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None) -> None:
-        """Record dataset inputs (``DatasetInput``) the way MLflow's file store does."""
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[Any] | None = None,
+        models: Sequence[Any] | None = None,
+    ) -> None:
+        """Record dataset inputs (``DatasetInput``) and model inputs (``LoggedModelInput``)
+        the way MLflow's file store does; every item is checked before the first is written."""
+        model_ids = _model_input_ids(models)
         self._runs.log_inputs(run_id, datasets)
+        if model_ids:
+            self.log_model_inputs(run_id, model_ids)
 
     def record_logged_model(self, run_id: str, entry: Mapping[str, Any]) -> None:
         """Append ``entry`` (``Model.get_tags_dict()``) to the run's
@@ -320,3 +330,23 @@ class TrackingStore:
 
 
 __all__ = ["TrackingStore", "run_lookup"]
+
+
+def _model_input_ids(models: Sequence[Any] | None) -> list[str]:
+    """The model ids of ``log_inputs(models=)`` (``LoggedModelInput`` or alike), else
+    INVALID_PARAMETER_VALUE naming the bad item."""
+    if models is None:
+        return []
+    if isinstance(models, str | bytes | Mapping) or not isinstance(models, Iterable):
+        raise InvalidParameterValue(
+            f"Invalid models {models!r}: expected a list of LoggedModelInput objects"
+        )
+    ids = []
+    for item in models:
+        model_id = getattr(item, "model_id", None)
+        if not isinstance(model_id, str) or not model_id:
+            raise InvalidParameterValue(
+                f"Invalid item {item!r} in models: expected a LoggedModelInput with a model_id"
+            )
+        ids.append(model_id)
+    return ids

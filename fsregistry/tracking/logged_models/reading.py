@@ -84,6 +84,15 @@ def get_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
     raise ResourceDoesNotExist(f"Model '{model_id}' not found")
 
 
+def live_logged_model(storage: Storage, model_id: str) -> LoggedModelInfo:
+    """The LoggedModel ``model_id`` unless it is deleted: what ``models:/<model_id>`` resolves
+    to. A deleted one is "Model '<id>' not found", as MLflow's ``get_logged_model``."""
+    info = get_logged_model(storage, model_id)
+    if info.deleted:
+        raise ResourceDoesNotExist(f"Model '{model_id}' not found")
+    return info
+
+
 def read_logged_model(storage: Storage, model_id: str) -> LoggedModel:
     """The whole LoggedModel: its meta.yaml plus tags, params and latest metrics.
 
