@@ -114,5 +114,8 @@ def test_failures_log_nothing(
         add_libraries_to_model("models:/broken/1")
     client = Client()
     assert len(client.search_model_versions("name='broken'")) == 1
-    assert [f.path for f in client.list_artifacts(run.info.run_id)] == ["model"]
+    # MLflow 3 logging: the model is a LoggedModel, not a run artifact; a failure adds neither
+    assert client.list_artifacts(run.info.run_id) == []
+    models = client.search_logged_models([run.info.experiment_id])
+    assert [m.name for m in models] == ["model"]
     assert len(fsregistry.search_runs(output_format="list")) == 1
