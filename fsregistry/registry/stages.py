@@ -36,7 +36,8 @@ stage.
    *any* was carried, it took effect before the rename, so it is **completed** there
    (steps 2 and 3 run again on the renamed model, which the stamps make idempotent: a
    version a newer transition stamped meanwhile is left alone) and the call succeeds,
-   returning the version under the new name; if none was, the call raises
+   returning the version under the new name (renamed on meanwhile, it follows the
+   tombstones' receipts, up to :data:`_FOLLOW` renames); if none was, the call raises
    RESOURCE_DOES_NOT_EXIST, and what it wrote is in the tombstoned model only, deleted
    with it. A renamed model whose sequence is behind a stamp the copy carried is raised
    to it by the confirming swap. Costs nothing: the version's swap is made against the
@@ -144,8 +145,7 @@ class Stages:
             dest = self._carried_to(name, known, written)
             if dest is None:
                 raise
-            mine = self._apply(dest, plan, {}, None, None)
-            name = dest
+            name, mine = self._complete(dest, plan)
         tags = self.files.version_tags(name, number)
         return version_entity(name, number, mine, tags, self.files.aliases(name))
 
@@ -192,6 +192,26 @@ class Stages:
             written[number] = dump_meta(mine)
             self._confirm(name, plan, expected)
         return mine
+
+    def _complete(self, name: str, plan: _Plan) -> tuple[str, dict[str, Any]]:
+        """Run steps 2 and 3 again on the model a rename carried the transition to, following
+        it if it is renamed on meanwhile (its tombstone's receipt names where to)."""
+        for _ in range(_FOLLOW):
+            path = layout.registered_model_meta(name)
+            found = self.files.read_meta(path)
+            if found is None:
+                break
+            if self.files.is_visible(name, found.meta):
+                with contextlib.suppress(ResourceDoesNotExist):
+                    return name, self._apply(name, plan, {}, None, incarnation(found.meta))
+                found = self.files.read_meta(path)
+                if found is None:
+                    break
+            receipt = find_receipt(self.files, name, found.current, lambda copied: True)
+            if receipt is None:
+                break
+            name = receipt.renamed_to
+        raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
 
     def _write_version(
         self, name: str, number: int, change: MetaChange, current: Versioned | None
@@ -251,6 +271,10 @@ class Stages:
                 if self.storage.read(layout.model_version_meta(name, n)) == data:
                     return name
         return None
+
+
+#: How many renames on a transition being completed follows before giving up.
+_FOLLOW = 20
 
 
 class _Plan(NamedTuple):
