@@ -3,15 +3,16 @@ S3 and GCS.
 
 One spawned process renames two models back and forth (``a`` <-> ``a2``, ``b`` <-> ``b2``)
 while the others make a fixed number of mixed calls on them (create_model_version, aliases,
-version deletes, tags, searches), each recording every outcome: the result, or the
-exception's type and error code. Afterwards the store's files (read directly, not through
-fsregistry) must hold exactly what the successful calls did and nothing of the failed ones:
+version deletes, tags, stage transitions, searches), each recording every outcome: the
+result, or the exception's type and error code. Afterwards the store's files (read directly,
+not through fsregistry) must hold exactly what the successful calls did and nothing of the
+failed ones:
 
 * a version whose ``create_model_version`` returned exists once, under its number, in the
   model it was created in (whatever that model is called now), deleted only if a delete of
   it succeeded; a create that raised left no version (each create's ``source`` is unique);
-* a version delete that raised changed nothing; alias and tag files are what the
-  successful calls left, in call order;
+* a version delete that raised changed nothing; alias and tag files, and each version's
+  stage, are what the successful calls left, in call order;
 * no call raised anything but an ``MlflowException``; no search raised at all;
 * no directory under ``models/`` lacks its meta.yaml (no half-made model or version).
 
@@ -57,6 +58,9 @@ PAUSE = 0.6
 # time.
 STALL = 0.5
 FAMILIES = {"a": ("a", "a2"), "b": ("b", "b2")}
+# Transitions (without archive_existing_versions: only a version's creator moves it, so each
+# version's stage is its creator's last successful transition).
+STAGES = ["Staging", "Production", "Archived", "None"]
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,18 @@ def _worker(
                 f"t{worker}_{call}",
                 "x",
             )
-        elif roll < 0.90:
+        elif roll < 0.86:
+            o = _call(
+                lambda n, v, stage: client.transition_model_version_stage(n, v, stage).version,
+                worker,
+                call,
+                "transition",
+                family,
+                name,
+                rng.choice(versions),
+                rng.choice(STAGES),
+            )
+        elif roll < 0.92:
             o = _call(
                 lambda n: len(client.search_model_versions(max_results=10_000)),
                 worker,
@@ -455,6 +470,29 @@ def _check(outcomes: list[Outcome], models: dict[str, StoredModel]) -> Verdict:
             if got != alias:
                 line = f"alias al{worker} of {family}: {got}, expected {alias}"
                 (verdict.carried if got in possible else failures).append(line)
+
+    # Stages: replay each worker's transitions of each of its versions, in call order.
+    staged: dict[tuple[str, int], tuple[str, set[str]]] = {}
+    raised: dict[tuple[str, int], list[str]] = {}
+    for o in ordered:
+        if o.op != "transition" or not (o.ok or _uncertain(o)):
+            continue
+        key = (o.family, int(o.args[0]))
+        stage, possible = staged.get(key, ("None", {"None"}))
+        staged[key] = (o.args[1], {o.args[1]}) if o.ok else (stage, possible | {o.args[1]})
+        if not o.ok:
+            raised.setdefault(key, []).append(f"{o.name} -> {o.args[1]}: {o.message}")
+    for (family, number), (stage, possible) in staged.items():
+        model = family_model.get(family)
+        meta = model.versions.get(number) if model else None
+        got = meta.get("current_stage") if meta else None
+        if got in (None, "Deleted_Internal") or got == stage:
+            continue
+        line = (
+            f"version {number} of {family}: stage {got}, expected {stage}; raised: "
+            f"{raised.get((family, number))}"
+        )
+        (verdict.carried if got in possible else failures).append(line)
 
     for o in ordered:
         model = family_model.get(o.family)

@@ -264,3 +264,144 @@ def test_registration_without_a_rename_stays_three_requests(
     monkeypatch.setattr(aiohttp.ClientSession, "_request", request)
     assert writer.create_model_version("a", "/src/counted").version == 3
     assert len(sent) == 3, sent
+
+
+# -- stage transitions ----------------------------------------------------------------------
+# A transition bumps the model (taking its sequence number), writes the version's meta.yaml,
+# with archive_existing_versions the other versions' in the stage, and then bumps the model
+# again to confirm. Its compare-and-swaps, in order, by the index the tests run a rename at:
+TRANSITION_CAS = {False: ["seq", "version", "confirm"], True: ["seq", "v1", "v2", "v3", "confirm"]}
+
+
+@pytest.fixture
+def staged(store_url: str, backend: str) -> Iterator[tuple[Client, Client]]:
+    """Model ``a``: version 1 in None, versions 2 and 3 in Production."""
+    if backend == "local":
+        pytest.skip("local disk: the write holds its model directory, the rename waits")
+    writer = Client(tracking_uri=store_url)
+    writer.create_registered_model("a")
+    for n in (1, 2, 3):
+        writer.create_model_version("a", f"/src/{n}")
+    writer.transition_model_version_stage("a", 2, "Production")
+    writer.transition_model_version_stage("a", 3, "Production")
+    yield writer, Client(tracking_uri=store_url)
+
+
+def _stages(client: Client, name: str) -> dict[str, str]:
+    return {
+        str(mv.version): mv.current_stage for mv in client.search_model_versions(f"name='{name}'")
+    }
+
+
+def _rename_at_cas(
+    monkeypatch: pytest.MonkeyPatch, index: int, after: bool, rename: Callable[[], None]
+) -> list[int]:
+    """Run ``rename`` once, just before the writer's compare-and-swap number ``index`` of a
+    meta.yaml of ``models/a`` (0-based), or, with ``after``, just after it returned."""
+    from fsregistry.storage.base import Storage
+
+    real = Storage.write_if_match
+    seen: list[int] = []
+    ran: list[int] = []
+
+    def write_if_match(self: Storage, path: str, *args: Any, **kwargs: Any) -> Any:
+        if ran or "models/a/" not in path or not path.endswith("meta.yaml") or seen == [-1]:
+            return real(self, path, *args, **kwargs)
+        n = len(seen)
+        seen.append(n)
+        if n == index and not after:
+            ran.append(n)
+            rename()
+        out = real(self, path, *args, **kwargs)
+        if n == index and after:
+            ran.append(n)
+            rename()
+        return out
+
+    monkeypatch.setattr(Storage, "write_if_match", write_if_match)
+    return ran
+
+
+@pytest.mark.parametrize(
+    ("archive", "point"),
+    [
+        *((False, ("before", i)) for i in range(3)),
+        (False, ("after", 1)),  # the version written, before the call's final reads
+        *((True, ("before", i)) for i in range(5)),
+        (True, ("after", 3)),
+    ],
+    ids=lambda v: v if isinstance(v, bool) else f"{v[0]}-{v[1]}",
+)
+def test_transition_racing_a_rename_is_all_or_nothing(
+    archive: bool,
+    point: tuple[str, int],
+    staged: tuple[Client, Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A whole rename a -> a2 runs just before (or after) one of the transition's
+    compare-and-swaps. Before its version write: the transition raises and a2 is as ``a``
+    was. After it: the copy took it, so the transition succeeds, returns the version under
+    a2, and a2 holds its whole effect (with archiving: versions 2 and 3 archived) — before
+    the fix, it raised with its change carried, or succeeded with part of it (or the rename
+    never ran: the old code had no confirming swap). A later transition in a2 lands."""
+    writer, renamer = staged
+    when, index = point
+    before = _stages(writer, "a")
+    ran = _rename_at_cas(
+        monkeypatch, index, when == "after", lambda: renamer.rename_registered_model("a", "a2")
+    )
+    step = TRANSITION_CAS[archive][index]
+    carried = when == "after" or step not in ("seq", "version", "v1")
+    outcome: Any
+    try:
+        outcome = writer.transition_model_version_stage(
+            "a", 1, "Production", archive_existing_versions=archive
+        )
+    except ResourceDoesNotExist as e:
+        outcome = e
+    monkeypatch.undo()
+    assert ran == [index], f"no rename at {point}: the transition made {ran} swaps"
+    after = _stages(writer, "a2")
+    assert [m.name for m in writer.search_registered_models()] == ["a2"]
+    if not carried:
+        assert isinstance(outcome, ResourceDoesNotExist), outcome
+        assert after == before
+    else:
+        assert not isinstance(outcome, Exception), f"{outcome!r}; a2 holds {after}"
+        assert (outcome.name, str(outcome.version), outcome.current_stage) == (
+            "a2",
+            "1",
+            "Production",
+        )
+        other = "Archived" if archive else "Production"
+        assert after == {"1": "Production", "2": other, "3": other}
+    writer.transition_model_version_stage("a2", 1, "Staging", archive_existing_versions=True)
+    assert _stages(writer, "a2")["1"] == "Staging"
+
+
+def test_transition_without_a_rename_costs_no_more_requests(
+    staged: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirming bump costs no request overall: the version's swap reuses the version
+    read before it, and the reply is made from the version written (HTTP requests counted
+    at aiohttp, relative to get_model_version's). Before the fix: 5 more than
+    get_model_version (read model, read version, bump, read + swap version, then all of
+    get_model_version); now 4 (read model, read version, bump, swap version, read + swap
+    the model to confirm, then get_model_version's listings without its two reads)."""
+    import aiohttp
+
+    writer, _ = staged
+    real = aiohttp.ClientSession._request
+    sent: list[str] = []
+
+    async def request(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(f"{method} {url}")
+        return await real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "_request", request)
+    store = writer.registry_store  # the client adds the same prompt check to both
+    store.get_model_version("a", 1)
+    reading = len(sent)
+    sent.clear()
+    assert store.transition_model_version_stage("a", 1, "Staging").current_stage == "Staging"
+    assert len(sent) - reading == 4, sent

@@ -51,8 +51,9 @@ model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved wit
 
 Left open: a writer paused longer than :data:`KEEP_MS`, or across more than
 :data:`MAX_KEPT` renames away from its name, or whose model was deleted (not renamed)
-meanwhile, raises as before even if its change was carried; stage transitions
-(:mod:`fsregistry.registry.stages`) are not looked up in receipts. Costs: the rename reads
+meanwhile, raises as before even if its change was carried. Stage transitions, which bump
+the model before their version writes, bump it again after them and complete a partly
+carried transition in the renamed model (:mod:`fsregistry.registry.stages`, step 4). Costs: the rename reads
 each key file instead of a server-side copy, and the tombstone (and, for a while, the model
 renamed onto the name) holds the size of the model's file list. No request is spent unless
 a bump fails: a registration stays three requests.

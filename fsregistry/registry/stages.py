@@ -21,6 +21,29 @@ by a sequence number and an owner per stage, in fsregistry's bookkeeping
 
 Whatever the interleaving, exactly the latest archiving transition's version stays in the
 stage.
+
+4. **A rename racing the transition** (object stores; on local disk the rename waits for the
+   call, :mod:`fsregistry.registry.rename`). Every other registry write writes its file and
+   then bumps the model, but a transition bumps first (step 1) and writes versions after,
+   so a rename committing in between could copy the model before a version write, which
+   then landed in the old model and was deleted with it: the call succeeded (or raised)
+   with its change lost, or, with archiving, with part of it carried. So after its version
+   writes a transition **bumps the model again** (the confirming swap, which also reads
+   the stage owner for step 3): a rename that copied before then copies again, and one
+   that committed meanwhile makes the swap fail. Then, as for the other writes
+   (:mod:`fsregistry.registry.receipts`), the transition looks its version writes up in
+   the rename's receipt (or, renamed back meanwhile, in the model now at the name): if
+   *any* was carried, it took effect before the rename, so it is **completed** there
+   (steps 2 and 3 run again on the renamed model, which the stamps make idempotent: a
+   version a newer transition stamped meanwhile is left alone) and the call succeeds,
+   returning the version under the new name (renamed on meanwhile, it follows the
+   tombstones' receipts, up to :data:`_FOLLOW` renames); if none was, the call raises
+   RESOURCE_DOES_NOT_EXIST, and what it wrote is in the tombstoned model only, deleted
+   with it. A renamed model whose sequence is behind a stamp the copy carried is raised
+   to it by the confirming swap. Costs nothing: the version's swap is made against the
+   version as read before step 1, and the reply is built from the version written and
+   not read back, which saves the two requests the confirming swap spends (a plain
+   transition makes one request fewer than before).
 """
 
 from __future__ import annotations
@@ -32,11 +55,21 @@ from typing import Any, NamedTuple
 from fsregistry.entities import ModelVersion
 from fsregistry.entities.registry import ACTIVE_STAGES, STAGE_ARCHIVED, canonical_stage
 from fsregistry.exceptions import FsRegistryException, ResourceDoesNotExist
-from fsregistry.mlruns.metafile import now_ms
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.metafile import dump_meta, now_ms
 from fsregistry.registry.edits import Edits, MetaChange
-from fsregistry.registry.fields import bookkeeping, version_number, with_bookkeeping
-from fsregistry.registry.queries import Queries
+from fsregistry.registry.fields import (
+    bookkeeping,
+    incarnation,
+    is_deleted,
+    version_not_found,
+    version_number,
+    with_bookkeeping,
+)
+from fsregistry.registry.queries import Queries, version_entity
 from fsregistry.registry.reading import RegistryFiles
+from fsregistry.registry.receipts import Copied, find_receipt, fingerprint, relative
+from fsregistry.storage import ConflictError, Versioned
 
 
 class StageOwner(NamedTuple):
@@ -66,6 +99,7 @@ class Stages:
 
     def __init__(self, files: RegistryFiles, edits: Edits, queries: Queries) -> None:
         self.files = files
+        self.storage = files.storage
         self.edits = edits
         self.queries = queries
 
@@ -80,7 +114,9 @@ class Stages:
                 f"'{stage}' is not an Active stage. Valid stages are {list(ACTIVE_STAGES)}"
             )
         meta, known = self.files.model_meta(name)
-        self.files.live_version_meta(name, number)
+        read = self.files.read_meta(layout.model_version_meta(name, number))
+        if read is None or is_deleted(read.meta):
+            raise version_not_found(name, number)
         floor = 0
         if not isinstance(bookkeeping(meta).get("stage_seq"), int):
             # No sequence yet (new model, or MLflow rewrote the file): start above every
@@ -99,21 +135,37 @@ class Stages:
                 changes["stage_owner"] = owners
             return with_bookkeeping(m, **changes)
 
-        self.edits.touch(name, take_seq, known)
-        now = now_ms()
+        self.edits.touch(name, take_seq, known, same_model=True)
+        plan = _Plan(number, stage, s, archive_existing_versions, now_ms())
+        written: dict[int, bytes] = {}
+        try:
+            mine = self._apply(name, plan, written, read.current, incarnation(meta))
+        except ResourceDoesNotExist:
+            # Renamed away meanwhile (object stores)? Then it counts only if carried.
+            dest = self._carried_to(name, known, written)
+            if dest is None:
+                raise
+            name, mine = self._complete(dest, plan)
+        tags = self.files.version_tags(name, number)
+        return version_entity(name, number, mine, tags, self.files.aliases(name))
 
-        def set_stage(target: str, only_if: Callable[[dict[str, Any]], bool]) -> MetaChange:
-            def change(m: dict[str, Any]) -> dict[str, Any]:
-                if not only_if(m):
-                    return m
-                m["current_stage"] = target
-                m["last_updated_timestamp"] = now
-                return with_bookkeeping(m, stage_seq=s)
-
-            return change
-
-        self.edits.update_version(name, number, set_stage(stage, lambda m: stamp(m) < s))
-        if archive_existing_versions:
+    def _apply(
+        self,
+        name: str,
+        plan: _Plan,
+        written: dict[int, bytes],
+        current: Versioned | None,
+        expected: object,
+    ) -> dict[str, Any]:
+        """Steps 2 and 3 on ``models/<name>`` (``current``: the version's meta.yaml as read,
+        saving a read), recording every version meta.yaml written in ``written``, then the
+        confirming bump of the model (only the model ``expected`` names, if not None)."""
+        s, stage, number = plan.seq, plan.stage, plan.number
+        mine = self._write_version(
+            name, number, plan.set_stage(stage, lambda m: stamp(m) < s), current
+        )
+        written[number] = dump_meta(mine)
+        if plan.archive:
             model = self.files.scan(name).get(name)
             for other, other_meta in (model.versions if model else {}).items():
                 if other == number or other_meta.get("current_stage") != stage:
@@ -123,18 +175,128 @@ class Stages:
                     return m.get("current_stage") == stage and stamp(m) < s
 
                 with contextlib.suppress(ResourceDoesNotExist):
-                    self.edits.update_version(
-                        name, other, set_stage(STAGE_ARCHIVED, older_in_stage)
+                    out = self.edits.update_version(
+                        name, other, plan.set_stage(STAGE_ARCHIVED, older_in_stage)
                     )
-            owner = stage_owner(self.files.model_meta(name).meta, stage)
-            if owner is not None and owner.seq != s and owner.version != number:
-                # A later archiving transition owns the stage and may have missed ours.
+                    written[other] = dump_meta(out)
+        owner = self._confirm(name, plan, expected)
+        if owner is not None and owner.seq != s and owner.version != number:
+            # A later archiving transition owns the stage and may have missed ours.
 
-                def still_ours(m: dict[str, Any]) -> bool:
-                    return m.get("current_stage") == stage and stamp(m) == s
+            def still_ours(m: dict[str, Any]) -> bool:
+                return m.get("current_stage") == stage and stamp(m) == s
 
-                self.edits.update_version(name, number, set_stage(STAGE_ARCHIVED, still_ours))
-        return self.queries.get_model_version(name, number)
+            mine = self.edits.update_version(
+                name, number, plan.set_stage(STAGE_ARCHIVED, still_ours)
+            )
+            written[number] = dump_meta(mine)
+            self._confirm(name, plan, expected)
+        return mine
+
+    def _complete(self, name: str, plan: _Plan) -> tuple[str, dict[str, Any]]:
+        """Run steps 2 and 3 again on the model a rename carried the transition to, following
+        it if it is renamed on meanwhile (its tombstone's receipt names where to)."""
+        for _ in range(_FOLLOW):
+            path = layout.registered_model_meta(name)
+            found = self.files.read_meta(path)
+            if found is None:
+                break
+            if self.files.is_visible(name, found.meta):
+                with contextlib.suppress(ResourceDoesNotExist):
+                    return name, self._apply(name, plan, {}, None, incarnation(found.meta))
+                found = self.files.read_meta(path)
+                if found is None:
+                    break
+            receipt = find_receipt(self.files, name, found.current, lambda copied: True)
+            if receipt is None:
+                break
+            name = receipt.renamed_to
+        raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
+
+    def _write_version(
+        self, name: str, number: int, change: MetaChange, current: Versioned | None
+    ) -> dict[str, Any]:
+        """Compare-and-swap a version's meta.yaml, against ``current`` first if given."""
+        if current is not None:
+            path = layout.model_version_meta(name, number)
+            meta = self.files.parse(path, current.data)
+            if meta is not None and not is_deleted(meta):
+                new = change(dict(meta))
+                with contextlib.suppress(ConflictError):
+                    self.storage.write_if_match(path, dump_meta(new), current.token)
+                    return new
+        return self.edits.update_version(name, number, change)
+
+    def _confirm(self, name: str, plan: _Plan, expected: object) -> StageOwner | None:
+        """Bump the model after the versions' writes, so that a rename that copied it
+        before them copies again; return the stage's owner it holds then. Raises
+        ResourceDoesNotExist if the model was renamed away (or is not ``expected``)."""
+        seen: list[StageOwner | None] = [None]
+
+        def confirm(m: dict[str, Any]) -> dict[str, Any]:
+            now_at_name = incarnation(m)
+            if expected is not None and now_at_name is not None and now_at_name != expected:
+                raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
+            seen[0] = stage_owner(m, plan.stage)
+            current = bookkeeping(m).get("stage_seq")
+            if isinstance(current, int) and current < plan.seq:  # a copy's stale sequence
+                m = with_bookkeeping(m, stage_seq=plan.seq)
+            return m
+
+        self.edits.touch(name, confirm)
+        return seen[0]
+
+    def _carried_to(self, name: str, known: Versioned, written: Mapping[int, bytes]) -> str | None:
+        """Where the transition's version writes went, if any went anywhere visible: the
+        model a rename carried them to (its receipt holds one of them as written), or the
+        model now at ``name`` (renamed back meanwhile) if it holds one as written."""
+        if not written:
+            return None
+        wanted = {
+            relative(name, layout.model_version_meta(name, n)): f":{fingerprint(data)}"
+            for n, data in written.items()
+        }
+
+        def holds(copied: Copied) -> bool:
+            return any(str(copied.get(rel, "")).endswith(fp) for rel, fp in wanted.items())
+
+        receipt = find_receipt(self.files, name, known, holds)
+        if receipt is not None:
+            return receipt.renamed_to
+        found = self.files.read_meta(layout.registered_model_meta(name))
+        if found is None or not self.files.is_visible(name, found.meta):
+            return None
+        for n, data in written.items():
+            with contextlib.suppress(FileNotFoundError):
+                if self.storage.read(layout.model_version_meta(name, n)) == data:
+                    return name
+        return None
+
+
+#: How many renames on a transition being completed follows before giving up.
+_FOLLOW = 20
+
+
+class _Plan(NamedTuple):
+    """One transition: its version, target stage, sequence number, archiving, time."""
+
+    number: int
+    stage: str
+    seq: int
+    archive: bool
+    now: int
+
+    def set_stage(self, target: str, only_if: Callable[[dict[str, Any]], bool]) -> MetaChange:
+        """Move a version to ``target`` stamped with this transition, if ``only_if``."""
+
+        def change(m: dict[str, Any]) -> dict[str, Any]:
+            if not only_if(m):
+                return m
+            m["current_stage"] = target
+            m["last_updated_timestamp"] = self.now
+            return with_bookkeeping(m, stage_seq=self.seq)
+
+        return change
 
 
 __all__ = ["StageOwner", "Stages", "stage_owner", "stamp"]

@@ -132,6 +132,9 @@ class S3Storage(ObjectStorage):
                 code, status = _client_error_code(e)
                 if status == 412 or code == "PreconditionFailed":
                     raise ConflictError(path) from e
+                if precondition not in (None, ABSENT) and (status == 404 or code == "NoSuchKey"):
+                    # If-Match on an object deleted since it was read: S3 answers 404.
+                    raise ConflictError(path) from e
                 if status == 409 and attempt + 1 < _CONFLICT_RETRIES:
                     await asyncio.sleep(0.01 * (attempt + 1))
                     continue
