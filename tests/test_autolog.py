@@ -34,11 +34,14 @@ _OWN_MODEL_TAGS = ("fsreg.", *_OWN_TAGS)
 
 @pytest.fixture(autouse=True)
 def _no_autolog() -> Iterator[None]:
-    """Every test leaves scikit-learn unpatched and no run active."""
+    """Every test starts and leaves scikit-learn unpatched, no run and no experiment active
+    (``set_experiment`` in one test must not send the next test's runs to that experiment)."""
+    fsregistry.fluent._active_experiment_id = None
     yield
     fsregistry.sklearn.autolog(disable=True)
     while fsregistry.active_run():
         fsregistry.end_run()
+    fsregistry.fluent._active_experiment_id = None
 
 
 TRAIN = r"""
