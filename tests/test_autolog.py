@@ -26,17 +26,22 @@ from fsregistry import Client
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.sklearn import autologging
 
-# Tags only one side writes while fsregistry's log_model still records MLflow 2's history.
-_OWN_TAGS = ("mlflow.log-model.history", "fsreg.", "mlflow.source.git")
+# Run tags that depend on where the script runs (a git checkout or not), not on the library.
+_OWN_TAGS = ("mlflow.source.git",)
+# LoggedModel tags only fsregistry writes (the manifest digest, docs/mlflow-format.md), and git.
+_OWN_MODEL_TAGS = ("fsreg.", *_OWN_TAGS)
 
 
 @pytest.fixture(autouse=True)
 def _no_autolog() -> Iterator[None]:
-    """Every test leaves scikit-learn unpatched and no run active."""
+    """Every test starts and leaves scikit-learn unpatched, no run and no experiment active
+    (``set_experiment`` in one test must not send the next test's runs to that experiment)."""
+    fsregistry.fluent._active_experiment_id = None
     yield
     fsregistry.sklearn.autolog(disable=True)
     while fsregistry.active_run():
         fsregistry.end_run()
+    fsregistry.fluent._active_experiment_id = None
 
 
 TRAIN = r"""
@@ -129,6 +134,39 @@ def dump(client, ids, own_tags):
 """
 
 
+DUMP_MODELS = r"""
+def dump_models(client, ids, own_tags, outputs):
+    exp = client.get_run(ids["classifier"]).info.experiment_id
+    labels = {rid: label for label, rid in ids.items()}
+
+    def label_of(rid):
+        if rid in labels:
+            return labels[rid]
+        parent = client.get_run(rid).data.tags.get("mlflow.parentRunId")
+        return labels.get(parent, "?") + "/child"
+
+    models = {}
+    for m in client.search_logged_models([exp], max_results=1000):
+        assert m.model_id not in models
+        models[m.model_id] = [
+            label_of(m.source_run_id), m.name, str(m.status), dict(m.params),
+            sorted(t for t in m.tags if not t.startswith(own_tags)),
+            sorted(
+                [x.key, None if x.key.endswith("_time") else x.value, x.step,
+                 label_of(x.run_id), x.dataset_name, x.dataset_digest, x.model_id == m.model_id]
+                for x in m.metrics
+            ),
+        ]
+    out = {"models": sorted(models.values())}
+    if outputs:  # MLflow 3 only: fsregistry's Run has no `outputs`
+        out["outputs"] = {
+            label: sorted(models[o.model_id][1] for o in client.get_run(rid).outputs.model_outputs)
+            for label, rid in ids.items()
+        }
+    return out
+"""
+
+
 def _close(ours: Any, theirs: Any, where: str = "") -> None:
     """Equal, floats to 1e-9."""
     if isinstance(theirs, float) or isinstance(ours, float):
@@ -152,18 +190,22 @@ def test_same_script_logs_what_mlflow_logs(tmp_path: Path) -> None:
     ours_dir.mkdir()
     theirs = run_mlflow(
         "3.17.2",
-        TRAIN + DUMP + "import mlflow, mlflow.sklearn\n"
+        TRAIN + DUMP + DUMP_MODELS + "import mlflow, mlflow.sklearn\n"
         "ids, ended = train(mlflow, 'file:./mlruns')\n"
-        f"print(json.dumps([dump(mlflow.MlflowClient(), ids, {_OWN_TAGS!r}), ended]))\n",
+        "client = mlflow.MlflowClient()\n"
+        f"print(json.dumps([dump(client, ids, {_OWN_TAGS!r}), ended,"
+        f" dump_models(client, ids, {_OWN_MODEL_TAGS!r}, True)]))\n",
         cwd=mlflow_dir,
         extras=("matplotlib",),  # MLflow draws the classifier plots only with it
     )
     scope: dict[str, Any] = {}
-    exec(TRAIN + DUMP, scope)
+    exec(TRAIN + DUMP + DUMP_MODELS, scope)
     ids, ended = scope["train"](fsregistry, str(ours_dir / "mlruns"))
     ours = json.loads(json.dumps(scope["dump"](Client(), ids, _OWN_TAGS)))
+    our_models = json.loads(json.dumps(scope["dump_models"](Client(), ids, _OWN_MODEL_TAGS, False)))
     assert ended and theirs[1]
     _close(ours, theirs[0])
+    _close(our_models["models"], theirs[2]["models"], "models")
     # The names the issue promises, spelled out (so a shared mistake cannot pass).
     assert {"training_accuracy_score", "training_f1_score", "training_log_loss"} <= set(
         ours["classifier"]["metrics"]
@@ -181,15 +223,30 @@ def test_same_script_logs_what_mlflow_logs(tmp_path: Path) -> None:
         "training_precision_recall_curve.png",
         "training_roc_curve.png",
     ]
-    # MLflow 3.17.2 and 2.22.5 read fsregistry's autologged runs as fsregistry does.
+    # MLflow 3: one LoggedModel "model" per autologged run, "best_estimator" for searches.
+    names = sorted((m[0], m[1]) for m in our_models["models"])
+    assert names == sorted(
+        [(label, "model") for label in ids]
+        + [("grid", "best_estimator")]
+        + [("random", "best_estimator")]
+    )
+    assert theirs[2]["outputs"]["grid"] == ["best_estimator", "model"]
+    # MLflow 3.17.2 and 2.22.5 read fsregistry's autologged runs as fsregistry does, and
+    # MLflow 3 its LoggedModels, linked to the runs as outputs as in its own tree.
     for version in ("3.17.2", "2.22.5"):
+        dumps = f"dump(client, {ids!r}, {_OWN_TAGS!r})"
+        if version.startswith("3"):
+            dumps += f", dump_models(client, {ids!r}, {_OWN_MODEL_TAGS!r}, True)"
         read = run_mlflow(
             version,
-            DUMP + "import mlflow\nmlflow.set_tracking_uri('file:./mlruns')\n"
-            f"print(json.dumps(dump(mlflow.MlflowClient(), {ids!r}, {_OWN_TAGS!r})))\n",
+            DUMP + DUMP_MODELS + "import mlflow\nmlflow.set_tracking_uri('file:./mlruns')\n"
+            f"client = mlflow.MlflowClient()\nprint(json.dumps([{dumps}]))\n",
             cwd=ours_dir,
         )
-        _close(ours, read, version)
+        _close(ours, read[0], version)
+        if version.startswith("3"):
+            _close(our_models["models"], read[1]["models"], version)
+            assert read[1]["outputs"] == theirs[2]["outputs"], version
 
 
 def test_disable_restores_every_original() -> None:
@@ -303,11 +360,66 @@ def test_options(tmp_path: Path) -> None:
     )
     assert len(children) == 3  # max_tuning_runs=None: every candidate
     assert {c.data.params["C"] for c in children} == {"0.1", "1", "10"}
-    assert client.get_model_version("auto-clf", "1").run_id == run.info.run_id
-    model_dir = Path(client.download_artifacts(run.info.run_id, "model", str(tmp_path)))
-    assert (model_dir / "input_example.json").exists()
+    # MLflow 3: the model is a LoggedModel of the run, not a `model` folder of its artifacts.
+    assert client.list_artifacts(run.info.run_id, "model") == []
+    (model,) = client.search_logged_models([run.info.experiment_id], filter_string="name = 'model'")
+    version = client.get_model_version("auto-clf", "1")
+    assert (version.run_id, version.model_id) == (run.info.run_id, model.model_id)
+    files = {f.path for f in client.list_logged_model_artifacts(model.model_id)}
+    assert "input_example.json" in files and "MLmodel" in files
     search.score(X, y)  # post-training metrics are off
     assert not any("_score_" in k for k in client.get_run(run.info.run_id).data.metrics)
+
+
+def test_models_are_logged_models_of_the_run(store_url: str) -> None:
+    """MLflow 3: the fitted search is the LoggedModel ``model`` (its params, training,
+    ``best_cv_score`` and post-training metrics naming the training dataset), its
+    ``best_estimator_`` the LoggedModel ``best_estimator`` (the best child run's metrics)."""
+    import sklearn.metrics
+
+    fsregistry.set_tracking_uri(store_url)
+    fsregistry.sklearn.autolog()
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.01, 10]}, cv=3)
+    search.fit(X, y)
+    run = fsregistry.last_active_run()
+    assert run is not None and fsregistry.active_run() is None
+    X_test = X[::7]
+    sklearn.metrics.accuracy_score(y[::7], search.predict(X_test))
+    client = Client()
+    models = {
+        m.name: m for m in client.search_logged_models([run.info.experiment_id], max_results=10)
+    }
+    assert sorted(models) == ["best_estimator", "model"]
+    model, best = models["model"], models["best_estimator"]
+    assert {model.source_run_id, best.source_run_id} == {run.info.run_id}
+    assert {model.status, best.status} == {"READY"}
+    assert fsregistry.last_logged_model().model_id == best.model_id  # type: ignore[union-attr]
+    expected = {k: str(v) for k, v in search.get_params(deep=False).items()} | {"best_C": "10"}
+    assert model.params == expected
+    deep = search.best_estimator_.get_params(deep=True)
+    # MLflow 3's log_model adds the run's params (then the search's own, not yet best_C).
+    run_params = {k: str(v) for k, v in search.get_params(deep=False).items()}
+    assert best.params == {k: str(v) for k, v in deep.items()} | run_params
+    digest = fsregistry.data.from_numpy(X, targets=y).digest
+    on_model = {m.key: m for m in model.metrics}
+    assert {"training_accuracy_score", "training_log_loss", "best_cv_score"} <= set(on_model)
+    assert "accuracy_score_X_test" in on_model
+    for m in on_model.values():
+        assert m.run_id == run.info.run_id and m.model_id == model.model_id
+        if m.key != "accuracy_score_X_test":  # post-training metrics name no dataset
+            assert (m.dataset_name, m.dataset_digest) == ("dataset", digest), m
+    assert on_model["best_cv_score"].value == pytest.approx(search.best_score_)
+    children = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    (best_child,) = [c for c in children if c.data.params["C"] == "10"]
+    assert {m.run_id for m in best.metrics} == {best_child.info.run_id}
+    assert {m.key for m in best.metrics} == {
+        k for k in best_child.data.metrics if k.endswith(("_time", "_test_score"))
+    }
+    loaded = fsregistry.sklearn.load_model(model.model_uri)
+    assert (loaded.predict(X_test) == search.predict(X_test)).all()
 
 
 def test_long_params_are_truncated_as_mlflow_does(tmp_path: Path) -> None:

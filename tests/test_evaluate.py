@@ -349,3 +349,45 @@ def test_bad_label_list_is_invalid_parameter_and_logs_nothing(
         )
     assert isinstance(err.value.__cause__, ValueError)
     assert fsregistry.search_runs(output_format="list", search_all_experiments=True) == []
+
+
+def test_metrics_go_to_the_logged_model(tracking: str, binary: Any, tmp_path: Path) -> None:
+    """MLflow 3: ``model_id=`` (or a loaded PyFuncModel's id) links the metrics to that
+    LoggedModel, naming the evaluation dataset and run; a ``model_id`` that contradicts the
+    model's raises INVALID_PARAMETER_VALUE before any run is started."""
+    frame, model = binary
+    with fsregistry.start_run(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = fsregistry.sklearn.log_model(model, name="clf")
+    client = fsregistry.Client()
+    result = fsregistry.evaluate(
+        _saved(model, tmp_path),
+        frame,
+        targets="label",
+        model_type="classifier",
+        model_id=info.model_id,
+    )
+    logged = client.get_logged_model(info.model_id)
+    (ds,) = fsregistry.get_run(result.run_id).inputs.dataset_inputs
+    assert sorted(m.key for m in logged.metrics) == sorted(result.metrics)
+    for m in logged.metrics:
+        assert m.value == pytest.approx(result.metrics[m.key])
+        assert (m.run_id, m.dataset_name, m.dataset_digest) == (
+            result.run_id,
+            ds.dataset.name,
+            ds.dataset.digest,
+        )
+    # the run's own history is not duplicated (MLflow 3 appends the values a second time)
+    assert len(client.get_metric_history(result.run_id, "accuracy_score")) == 1
+    loaded = fsregistry.pyfunc.load_model(info.model_uri)
+    again = fsregistry.evaluate(loaded, frame, targets="label", model_type="classifier")
+    # one value per key and dataset, the latest (MLflow's LoggedModel.metrics)
+    runs = {m.run_id for m in client.get_logged_model(info.model_id).metrics}
+    assert runs == {again.run_id} != {result.run_id}
+    before = fsregistry.search_runs(output_format="list", search_all_experiments=True)
+    with pytest.raises(InvalidParameterValue, match="contradicts the model_id"):
+        fsregistry.evaluate(
+            info.model_uri, frame, targets="label", model_type="classifier", model_id="m-other"
+        )
+    after = fsregistry.search_runs(output_format="list", search_all_experiments=True)
+    assert len(after) == len(before)

@@ -274,3 +274,67 @@ print(json.dumps({{"metrics": r.metrics, "artifacts": sorted(r.artifacts),
     assert got["artifacts"] == sorted(result.artifacts)
     assert got["per_class_rows"] == 3
     assert got["image"] == list(result.artifacts["confusion_matrix"].content.size)
+
+
+LINKED = r"""
+import json, warnings
+warnings.simplefilter("ignore")
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+def go(mlflow, uri):
+    mlflow.set_tracking_uri(uri)
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    with mlflow.start_run() as run:
+        info = mlflow.sklearn.log_model(model, name="clf")
+        result = mlflow.models.evaluate(
+            info.model_uri, X.assign(label=y), targets="label", model_type="classifier"
+        )
+    return run.info.run_id, info.model_id, sorted(result.metrics)
+
+def read(client, run_id, model_id):
+    lm = client.get_logged_model(model_id)
+    (ds,) = client.get_run(run_id).inputs.dataset_inputs
+    return {
+        "metrics": sorted(
+            [m.key, m.step, m.dataset_name, m.dataset_digest, m.run_id == run_id]
+            for m in lm.metrics
+        ),
+        "dataset": [ds.dataset.name, ds.dataset.digest],
+        "model_inputs": [i.model_id == model_id for i in client.get_run(run_id).inputs.model_inputs],
+    }
+"""
+
+
+def test_evaluate_links_metrics_to_the_logged_model_as_mlflow(tmp_path: Path) -> None:
+    """``evaluate("models:/<model_id>")`` in a run: MLflow 3 logs the metrics to the LoggedModel
+    too (naming the dataset and the run) and records the model as an input of the run; MLflow
+    reads fsregistry's tree with the same answers as its own."""
+    import fsregistry
+
+    (tmp_path / "mlflow").mkdir()
+    (tmp_path / "fs").mkdir()
+    theirs = run_mlflow(
+        MLFLOW,
+        LINKED + "import mlflow, mlflow.models, mlflow.sklearn\n"
+        "rid, mid, keys = go(mlflow, 'file:./mlruns')\n"
+        "print(json.dumps([keys, read(mlflow.MlflowClient(), rid, mid)]))\n",
+        cwd=tmp_path / "mlflow",
+        extras=EXTRAS,
+    )
+    fsregistry.fluent._active_experiment_id = None  # the default experiment of this store
+    scope: dict[str, Any] = {}
+    exec(LINKED, scope)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_id, model_id, keys = scope["go"](fsregistry, str(tmp_path / "fs" / "mlruns"))
+    read = run_mlflow(
+        MLFLOW,
+        LINKED + "import mlflow\nmlflow.set_tracking_uri('file:./mlruns')\n"
+        f"print(json.dumps(read(mlflow.MlflowClient(), {run_id!r}, {model_id!r})))\n",
+        cwd=tmp_path / "fs",
+    )
+    assert keys == theirs[0]
+    assert read == theirs[1]
+    assert read["model_inputs"] == [True] and len(read["metrics"]) == len(keys)

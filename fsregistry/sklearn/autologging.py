@@ -23,23 +23,29 @@ candidates, log nothing), as MLflow 3.17 does:
   ``training_log_loss`` and ``training_roc_auc`` (OvO, weighted); regressors
   ``training_mean_squared_error``, ``training_root_mean_squared_error``,
   ``training_mean_absolute_error``, ``training_r2_score``; both ``training_score`` from
-  ``score``; searches ``best_cv_score``;
-* the model (``log_models``) as ``model`` through :func:`fsregistry.sklearn.log_model`, with
-  a signature inferred from the first 5 rows (``log_model_signatures``) and those rows as
-  input example (``log_input_examples``), registered as ``registered_model_name``; searches
-  also log ``best_estimator``;
+  ``score``; searches ``best_cv_score``; each names the training dataset (built even without
+  ``log_datasets``) and is linked to the ``model`` LoggedModel (MLflow 3's ``model_id``);
+* the model (``log_models``), logged before the metrics, as an MLflow 3 LoggedModel named
+  ``model`` of the run (a run output) through :func:`fsregistry.sklearn.log_model`, with
+  the estimator's params (those logged on the run, plus ``best_<param>`` for searches) as
+  LoggedModel params, a signature inferred from the first 5 rows (``log_model_signatures``)
+  and those rows as input example (``log_input_examples``), registered as
+  ``registered_model_name`` (the version records the ``model_id``); searches also log
+  ``best_estimator`` with ``best_estimator_.get_params(deep=True)`` as params (log_model
+  adds the run's params to both, as MLflow 3's does; ``best_<param>`` are logged on the run
+  after both models);
 * searches: one child run per candidate (the ``max_tuning_runs`` best by ``rank_test_score``;
   ``None`` for all) with the search's base params updated by the candidate's, its numeric
-  ``cv_results_`` columns but ``param*``/``split*`` as metrics, the dataset, and
-  ``cv_results.csv`` on the parent.
+  ``cv_results_`` columns but ``param*``/``split*`` as metrics (linked to ``best_estimator``
+  when the candidate's params are among its params), the dataset, and ``cv_results.csv`` on
+  the parent.
 
 Any failure while logging is a warning (none with ``silent=True``); ``fit`` itself always
 runs and its result or exception is what the caller sees. Each run also gets
 ``estimator.html`` and classifiers the plots of :mod:`fsregistry.sklearn.plots`. Differs
-from MLflow: no LoggedModel params or model links; and metric lines do not name the
-training dataset: MLflow 3 appends its name and digest to each line, which MLflow 2.22's
-file store refuses as malformed, so fsregistry writes MLflow 2's three fields and both read
-the run.
+from MLflow: a run's metric lines do not name the training dataset (the LoggedModel's do):
+MLflow 3 appends its name and digest to each run line too, which MLflow 2.22's file store
+refuses as malformed, so fsregistry writes MLflow 2's three fields and both read the run.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ import functools
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -360,13 +366,21 @@ def _log_before(cfg: AutologConfig, run_id: str, estimator: Any, x: Any, y: Any)
 def _log_after(
     cfg: AutologConfig, run_id: str, estimator: Any, x: Any, y: Any, weight: Any
 ) -> None:
-    from fsregistry.sklearn import training_metrics
+    from fsregistry.sklearn import post_training, training_metrics
 
     client = fluent._client()
-    example, signature = None, None
+    example, signature, model_id = None, None, None
+    post_training.record_model_id(estimator, None)
     if cfg.log_models:
         example, signature = _example_and_signature(cfg, estimator, x)
-        _log_model(cfg, estimator, "model", example, signature, cfg.registered_model_name)
+        params = estimator.get_params(deep=not is_search(estimator))
+        if hasattr(estimator, "best_params_"):
+            params |= {f"best_{k}": v for k, v in estimator.best_params_.items()}
+        model_id = _log_model(
+            cfg, estimator, "model", example, signature, cfg.registered_model_name, params
+        )
+        post_training.record_model_id(estimator, model_id)
+    dataset = _metrics_dataset(x, y)
     metrics = training_metrics.training_metrics(estimator, x, y, weight, cfg.pos_label, warn)
     if y is None and not metrics:
         warn(
@@ -375,7 +389,27 @@ def _log_after(
             " the model training function."
         )
     ts = now_ms()
-    client.log_batch(run_id, metrics=[Metric(k, float(v), ts, 0) for k, v in metrics.items()])
+    # Queued until every model is logged, as MLflow's autologging client does: a model logged
+    # in a run takes the run's step-0 metrics, so "best_estimator" must not take these.
+    pending = _metrics(metrics, ts, dataset, model_id)
+    if is_search(estimator) and hasattr(estimator, "best_score_"):
+        pending += _metrics({"best_cv_score": estimator.best_score_}, ts, dataset, model_id)
+    best = _BestModel(None, None)
+    if is_search(estimator) and hasattr(estimator, "best_estimator_") and cfg.log_models:
+        best.params = estimator.best_estimator_.get_params(deep=True)
+        try:
+            best.model_id = _log_model(
+                cfg,
+                estimator.best_estimator_,
+                "best_estimator",
+                example,
+                signature,
+                None,
+                best.params,
+            )
+        except Exception as exc:  # the run's metrics are still logged below
+            warn("Failed to autolog the best estimator: %s: %s", type(exc).__name__, exc)
+    client.log_batch(run_id, metrics=pending)
     import sklearn.base
 
     if sklearn.base.is_classifier(estimator) and y is not None:
@@ -385,16 +419,45 @@ def _log_after(
     _guarded(_log_estimator_html, run_id, estimator)
     if not is_search(estimator):
         return
-    if hasattr(estimator, "best_estimator_") and cfg.log_models:
-        _log_model(cfg, estimator.best_estimator_, "best_estimator", example, signature, None)
-    if hasattr(estimator, "best_score_"):
-        client.log_batch(run_id, metrics=[Metric("best_cv_score", estimator.best_score_, ts, 0)])
     if hasattr(estimator, "best_params_"):
-        best = {f"best_{k}": v for k, v in estimator.best_params_.items()}
-        client.log_batch(run_id, params=params_of(best))
+        best_params = {f"best_{k}": v for k, v in estimator.best_params_.items()}
+        client.log_batch(run_id, params=params_of(best_params))
     if hasattr(estimator, "cv_results_"):
-        _guarded(_child_runs, cfg, run_id, estimator, x, y)
+        _guarded(_child_runs, cfg, run_id, estimator, x, y, dataset, best)
         _guarded(_cv_results_artifact, run_id, estimator)
+
+
+@dataclass
+class _BestModel:
+    """The LoggedModel of a search's ``best_estimator_`` and the params it was logged with."""
+
+    model_id: str | None
+    params: dict[str, Any] | None
+
+    def takes(self, candidate: dict[str, Any]) -> str | None:
+        """The model id if ``candidate``'s params are the best estimator's (MLflow's rule)."""
+        if not self.model_id or not self.params:
+            return None
+        return self.model_id if candidate.items() <= self.params.items() else None
+
+
+def _metrics_dataset(x: Any, y: Any) -> Any:
+    """The training dataset metric lines name (MLflow builds it even without log_datasets)."""
+    try:
+        return make_dataset(x, y)
+    except Exception as exc:  # any X: building the dataset may fail in many ways
+        _logger.debug("Failed to create dataset for logging: %s", exc)
+        return None
+
+
+def _metrics(
+    values: Mapping[Any, Any], ts: int, dataset: Any, model_id: str | None
+) -> list[Metric]:
+    """Metric entities at step 0 naming ``dataset`` and linked to ``model_id`` (MLflow 3)."""
+    name, digest = (dataset.name, dataset.digest) if dataset is not None else (None, None)
+    return [
+        Metric(str(k), float(v), ts, 0, name, digest, None, model_id) for k, v in values.items()
+    ]
 
 
 def _log_estimator_html(run_id: str, estimator: Any) -> None:
@@ -432,21 +495,38 @@ def _example_and_signature(cfg: AutologConfig, estimator: Any, x: Any) -> tuple[
 
 
 def _log_model(
-    cfg: AutologConfig, model: Any, name: str, example: Any, signature: Any, registered: Any
-) -> None:
+    cfg: AutologConfig,
+    model: Any,
+    name: str,
+    example: Any,
+    signature: Any,
+    registered: Any,
+    params: dict[str, Any],
+) -> str | None:
+    """Log ``model`` as a LoggedModel of the active run (``params`` on it); its id."""
     from fsregistry.sklearn import log_model
 
-    log_model(
+    info = log_model(
         model,
         name=name,
         signature=signature,
         input_example=example,
         serialization_format=cfg.serialization_format,
         registered_model_name=registered,
+        params=params,
     )
+    return info.model_id
 
 
-def _child_runs(cfg: AutologConfig, run_id: str, search: Any, x: Any, y: Any) -> None:
+def _child_runs(
+    cfg: AutologConfig,
+    run_id: str,
+    search: Any,
+    x: Any,
+    y: Any,
+    metric_dataset: Any,
+    best: _BestModel,
+) -> None:
     import pandas as pd
 
     client = fluent._client()
@@ -484,7 +564,8 @@ def _child_runs(cfg: AutologConfig, run_id: str, search: Any, x: Any, y: Any) ->
         )
         child_id = child.info.run_id
         values = dict(base)
-        values.update(row.get("params", {}))
+        candidate = row.get("params", {})
+        values.update(candidate)
         metrics = {
             k: v
             for k, v in row.items()
@@ -494,7 +575,7 @@ def _child_runs(cfg: AutologConfig, run_id: str, search: Any, x: Any, y: Any) ->
         client.log_batch(
             child_id,
             params=params_of(values),
-            metrics=[Metric(str(k), float(v), ts, 0) for k, v in metrics.items()],  # type: ignore[arg-type]
+            metrics=_metrics(metrics, ts, metric_dataset, best.takes(candidate)),
         )
         if dataset is not None:
             ctx = [InputTag("mlflow.data.context", "train")]

@@ -13,6 +13,8 @@ as MLflow 3.17 does.
   returns a number: it is logged as ``{function}[-{n}]_{dataset}``, ``n`` counting earlier
   calls of the same function in that run. ``estimator.score(X, y)`` logs
   ``{Class}_score[-{n}]_{dataset}``.
+* Each metric is also linked to the LoggedModel the fit logged as ``model`` (MLflow 3's
+  ``model_id``), none without ``log_models``.
 * Each run gets ``metric_info.json``: metric key -> the call, e.g.
   ``accuracy_score(y_true=y_test, y_pred=y_pred)``.
 * Nothing is logged inside an autologged fit. With the eval dataset, ``log_datasets`` records
@@ -40,7 +42,8 @@ _PREDICT_METHODS = ("predict", "predict_proba", "transform", "predict_log_proba"
 _EXCLUDED_METRICS = ("check_scoring", "get_scorer", "make_scorer", "get_scorer_names")
 _state = threading.local()
 _lock = threading.Lock()
-_results: dict[int, tuple[str, str]] = {}  # id(prediction) -> (dataset name, run id)
+_results: dict[int, tuple[str, str, str | None]] = {}  # id(prediction) -> name, run, model
+_model_ids: dict[int, str] = {}  # id(estimator) -> the LoggedModel its autologged fit logged
 _datasets: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
 _calls: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
 
@@ -65,6 +68,24 @@ def register_model(estimator: Any, run_id: str) -> None:
         estimator._mlflow_run_id = run_id
     except AttributeError:  # an estimator with __slots__: no post-training metrics
         autologging.warn("Cannot mark %s for post-training metrics", type(estimator).__name__)
+
+
+def record_model_id(estimator: Any, model_id: str | None) -> None:
+    """Remember the LoggedModel ``estimator``'s fit logged (None: forget it): its
+    post-training metrics are linked to it, as MLflow 3 does."""
+    with _lock:
+        _model_ids.pop(id(estimator), None)
+        if model_id is None:
+            return
+        _model_ids[id(estimator)] = model_id
+    # An estimator without weak references (__slots__) keeps its entry until its next fit.
+    with contextlib.suppress(TypeError):
+        weakref.finalize(estimator, _model_ids.pop, id(estimator), None)
+
+
+def model_id_of(estimator: Any) -> str | None:
+    """The LoggedModel recorded for ``estimator``, if any."""
+    return _model_ids.get(id(estimator))
 
 
 def _with_index(name: str, index: int) -> str:
@@ -128,14 +149,16 @@ def _loggable(value: Any) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
-def _log(run_id: str, metric: str, dataset: str, value: Any, command: str) -> None:
+def _log(
+    run_id: str, metric: str, dataset: str, value: Any, command: str, model_id: str | None
+) -> None:
     with _lock:
         calls = _calls[run_id][metric]
         key = f"{_with_index(metric, len(calls))}_{dataset}"
         calls.append((key, command))
         info = dict(sorted(c for cs in _calls[run_id].values() for c in cs))
     client = fluent._client()
-    client.log_metric(run_id, key, float(value))
+    client.log_metric(run_id, key, float(value), model_id=model_id)
     client.log_dict(run_id, info, "metric_info.json")
 
 
@@ -151,7 +174,7 @@ def _predict_wrapper(original: Any) -> Any:
             data = args[0] if args else next(iter(kwargs.values()), None)
             name = _dataset_name(run_id, data, inspect.currentframe())
             with _lock:
-                _results[id(result)] = (name, run_id)
+                _results[id(result)] = (name, run_id, model_id_of(self))
             weakref.finalize(result, _results.pop, id(result), None)
         except TypeError:
             pass  # a result that cannot be weakly referenced (a tuple...): not tracked
@@ -188,7 +211,8 @@ def _score_wrapper(original: Any) -> Any:
                 command = _call_text(self, original, args, kwargs, frame)
                 data = args[0] if args else next(iter(kwargs.values()), None)
                 name = _dataset_name(run_id, data, frame)
-                _log(run_id, f"{type(self).__name__}_score", name, value, command)
+                metric = f"{type(self).__name__}_score"
+                _log(run_id, metric, name, value, command, model_id_of(self))
             except Exception as exc:  # logging must not break score
                 autologging.warn("Failed to log a post-training score: %s", exc)
         return value
@@ -214,7 +238,7 @@ def _metric_wrapper(original: Any) -> Any:
                         break
                 if found:
                     command = _call_text(None, original, args, kwargs, inspect.currentframe())
-                    _log(found[1], original.__name__, found[0], value, command)
+                    _log(found[1], original.__name__, found[0], value, command, found[2])
             except Exception as exc:  # logging must not break the metric
                 autologging.warn("Failed to log a post-training metric: %s", exc)
         return value

@@ -7,6 +7,13 @@ input (``mlflow.data.context`` = the ``metric_prefix``, as MLflow tags it), the 
 artifacts, and run plugin evaluators (which log themselves). A failure before logging leaves no
 run and no file behind.
 
+MLflow 3's LoggedModel link: the model is ``model_id=``, else the one a ``models:/<model_id>``
+or ``models:/<name>/<version>`` URI or a PyFuncModel carries, else the active model (a
+``model_id`` contradicting the model's raises INVALID_PARAMETER_VALUE before any work). With a
+model, it is recorded as an input of the run and the metrics are logged to it too, naming the
+dataset and the run (not a second time to the run, as MLflow's ``log_metrics(model_id=)``
+does).
+
 Differences from MLflow 3.17: GenAI model types and deployment endpoint URIs raise (out of
 scope); ``env_manager`` must be ``"local"``; the deprecated MLflow 2 arguments
 ``custom_metrics``, ``validation_thresholds`` and ``baseline_model`` are accepted with a
@@ -25,6 +32,7 @@ import logging
 import tempfile
 import warnings
 from collections.abc import Callable
+from numbers import Number
 from typing import Any
 
 from fsregistry.exceptions import InvalidParameterValue, MlflowException
@@ -244,7 +252,7 @@ def evaluate(
         )
     _check_arguments(model_type, data, targets, extra_metrics, inference_params)
     loaded = _load_model(model, env_manager, model_config)
-    model_id = model_id or getattr(loaded, "model_id", None)
+    model_id = _linked_model_id(model, model_id)
     resolved = resolve_evaluators(evaluators, evaluator_config, model_type)
     eval_data = to_eval_data(
         data,
@@ -272,6 +280,35 @@ def evaluate(
     if validation_thresholds:
         validate_metrics(validation_thresholds, result.metrics, baseline_metrics)
     return result
+
+
+def _linked_model_id(model: Any, specified: str | None) -> str | None:
+    """The LoggedModel the results are linked to, as MLflow 3 picks it: ``model_id``, else
+    the id a ``models:/<model_id>`` or ``models:/<name>/<version>`` URI or a loaded
+    PyFuncModel carries, else the active model; a ``model_id`` contradicting the model's
+    raises INVALID_PARAMETER_VALUE."""
+    from fsregistry.active_model import get_active_model_id
+    from fsregistry.mlruns.uris import is_models_uri, parse_models_uri
+    from fsregistry.pyfunc import PyFuncModel
+
+    derived = None
+    if isinstance(model, str) and is_models_uri(model):
+        parsed = parse_models_uri(model)
+        if parsed.model_id is not None:
+            derived = parsed.model_id
+        elif parsed.name is not None and parsed.version is not None:
+            from fsregistry.client import Client
+
+            derived = Client().get_model_version(parsed.name, str(parsed.version)).model_id
+    elif isinstance(model, PyFuncModel):
+        derived = model.model_id
+    if specified is not None and derived is not None and specified != derived:
+        raise InvalidParameterValue(
+            f"The specified value of the 'model_id' parameter '{specified}' contradicts the "
+            f"model_id '{derived}' associated with the model. Please ensure they match or omit "
+            "the 'model_id' parameter."
+        )
+    return specified or derived or get_active_model_id()
 
 
 def _compute_only(
@@ -357,7 +394,10 @@ def _evaluate(
                 ),
                 None,
             )
-            Client().log_inputs(run_id, [dataset_input(data, context)])
+            evaluated = dataset_input(data, context)
+            Client().log_inputs(run_id, [evaluated])
+            if model_id is not None:  # MLflow 3: the model is an input of the run too
+                Client().store.log_model_inputs(run_id, [model_id])
             for outcome in outcomes:
                 for key, value in log_outcome(run_id, outcome, data).items():
                     merged.artifacts[key] = value
@@ -379,9 +419,30 @@ def _evaluate(
                 if got is not None:
                     merged.metrics.update(got.metrics)
                     merged.artifacts.update(got.artifacts)
+            if model_id is not None:
+                _log_model_metrics(run_id, model_id, merged.metrics, evaluated)
             status = "FINISHED"
         finally:
             if started:
                 end_run(status)
     merged._run_id = run_id
     return merged
+
+
+def _log_model_metrics(run_id: str, model_id: str, metrics: dict[str, Any], data: Any) -> None:
+    """MLflow 3: the evaluation metrics also go to the LoggedModel, naming the dataset and
+    the run. Differs: written to the model only (MLflow's ``log_metrics(model_id=)`` appends
+    them to the run a second time, duplicating its history)."""
+    from fsregistry.client import Client
+    from fsregistry.entities import Metric
+    from fsregistry.mlruns.metafile import now_ms
+
+    ts = now_ms()
+    name, digest = data.dataset.name, data.dataset.digest
+    found = [
+        Metric(k, float(v), ts, 0, name, digest, run_id, model_id)  # type: ignore[arg-type]
+        for k, v in metrics.items()
+        if isinstance(v, Number) and not isinstance(v, bool)
+    ]
+    if found:
+        Client().store.log_model_metrics(model_id, found)
