@@ -70,19 +70,20 @@ def test_add_libraries_logs_a_new_version_with_wheels(tracking: str, tmp_path: P
     info = add_libraries_to_model("models:/wm/1")
     assert info.registered_model_version == 2
     assert info.run_id == run.info.run_id  # the version's source run, as MLflow does
-    assert info.artifact_path == "model_wheels"
+    # MLflow 3 logging: the wheeled model is a new LoggedModel of the source run
+    assert info.model_uri == f"models:/{info.model_id}"
     client = Client()
-    assert [f.path for f in client.list_artifacts(run.info.run_id, "model_wheels/wheels")] == [
-        f"model_wheels/wheels/{WHEEL}"
-    ]
-    local = Path(fsregistry.artifacts.download_artifacts(f"runs:/{run.info.run_id}/model_wheels"))
+    assert client.get_logged_model(info.model_id).source_run_id == run.info.run_id
+    assert client.get_model_version("wm", "2").model_id == info.model_id
+    local = Path(fsregistry.artifacts.download_artifacts(info.model_uri))
+    assert [p.name for p in (local / "wheels").iterdir()] == [WHEEL]
     assert (local / "requirements.txt").read_text() == f"wheels/{WHEEL}\n"
     assert (local / "original_requirements.txt").read_text().strip() == str(wheel)
     conda = yaml.safe_load((local / "conda.yaml").read_text())
     assert {"pip": [f"wheels/{WHEEL}"]} in conda["dependencies"]
     mlmodel = yaml.safe_load((local / "MLmodel").read_text())
     assert set(mlmodel["wheels"]) == {"platform"}
-    assert mlmodel["run_id"] == run.info.run_id and mlmodel["artifact_path"] == "model_wheels"
+    assert mlmodel["run_id"] == run.info.run_id and mlmodel["model_id"] == info.model_id
     model = pyfunc.load_model("models:/wm/2")  # verified against its new manifest
     assert list(model.predict(data)) == [2.0, 4.0]
     # a wheeled model cannot be wheeled again; nothing is logged

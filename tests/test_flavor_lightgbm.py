@@ -115,7 +115,8 @@ def test_log_register_and_load_from_every_store(tracking: str) -> None:
         info = flgb.log_model(
             model, name="lgb", registered_model_name="lgb-model", pip_requirements=["lightgbm"]
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/lgb"
+    assert info.model_uri == f"models:/{info.model_id}"  # MLflow 3: a LoggedModel
+    assert info.run_id == run.info.run_id
     assert info.registered_model_version == 1
     expected = model.predict(X)
     for uri in (info.model_uri, "models:/lgb-model/1"):

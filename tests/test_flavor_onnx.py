@@ -286,7 +286,8 @@ def test_log_register_and_load_from_every_store(tracking: str) -> None:
             registered_model_name="onnx-model",
             extra_pip_requirements=["pandas"],
         )
-    assert info.model_uri == f"runs:/{run_.info.run_id}/onnx"
+    assert info.model_uri == f"models:/{info.model_id}"  # MLflow 3: a LoggedModel
+    assert info.run_id == run_.info.run_id
     assert info.registered_model_version == 1
     assert info.flavors["onnx"]["onnx_version"] == onnx.__version__
     expected = native_predict(model, X)

@@ -102,7 +102,8 @@ def test_log_register_and_load_from_every_store(tracking: str) -> None:
             registered_model_name="sm-model",
             extra_pip_requirements=["formulaic"],
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/sm"
+    assert info.model_uri == f"models:/{info.model_id}"  # MLflow 3: a LoggedModel
+    assert info.run_id == run.info.run_id
     assert info.registered_model_version == 1
     expected = model.predict(X)
     for uri in (info.model_uri, "models:/sm-model/1"):

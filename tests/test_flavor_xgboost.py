@@ -107,7 +107,8 @@ def test_log_register_and_load_from_every_store(tracking: str) -> None:
             registered_model_name="xgb-model",
             extra_pip_requirements=["pandas"],
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/xgb"
+    assert info.model_uri == f"models:/{info.model_id}"  # MLflow 3: a LoggedModel
+    assert info.run_id == run.info.run_id
     assert info.registered_model_version == 1
     assert info.flavors["xgboost"]["model_class"] == "xgboost.sklearn.XGBClassifier"
     expected = model.predict(X)

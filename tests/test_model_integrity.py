@@ -179,7 +179,7 @@ def test_every_way_of_registering_a_runs_model_records_its_digest(tracking: str,
         source = (
             f"runs:/{run_id}/model"
             if how == "client_runs_uri"
-            else f"{client.get_run(run_id).info.artifact_uri}/model"
+            else client.get_logged_model(info.model_id).artifact_location  # MLflow 3's home
         )
         client.create_model_version("clf", source, run_id=run_id)
     assert client.get_model_version("clf", 1).tags["fsreg.model_digest"] == info.files_digest
