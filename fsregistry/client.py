@@ -37,6 +37,7 @@ from fsregistry.mlruns.validation import (
     validate_model_name,
     validate_tag,
 )
+from fsregistry.registry.fields import version_number
 from fsregistry.registry.prompts import (
     refuse_prompt_model,
     refuse_prompt_tags,
@@ -408,8 +409,13 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         """A registered model with its latest versions, tags and aliases. Same as MlflowClient."""
         return refuse_prompt_model(self.registry_store.get_registered_model(name))
 
-    def _not_prompt(self, name: str) -> None:
-        """MLflow 3's ``_raise_if_prompt``: a model API given a prompt says "not found"."""
+    def _not_prompt(self, name: str, version: Any = None) -> None:
+        """MLflow 3's ``_raise_if_prompt``: a model API given a prompt says "not found".
+
+        A ``version`` argument is checked first: the prompt check reads the model (which may
+        refresh the registry index), and a refused argument must be refused before any I/O."""
+        if version is not None:
+            version_number(version)
         refuse_prompt_model(self.registry_store.get_registered_model(name))
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
@@ -495,12 +501,12 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         self, name: str, version: str | int, description: str | None = None
     ) -> ModelVersion:
         """Set a version's description. Differs: ``description=None`` clears it (MLflow raises)."""
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         return self.registry_store.update_model_version(name, version, description)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         """Delete a version; its number is not reused, its aliases go. Same as MlflowClient."""
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         self.registry_store.delete_model_version(name, version)
 
     def _version_or_stage(
@@ -536,7 +542,7 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
             raise InvalidParameterValue("set_model_version_tag needs a tag key")
         # Checked before a stage is looked up (which reads, and may cache, every version).
         validate_tag(key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         number = self._version_or_stage(name, version, stage)
         self.registry_store.set_model_version_tag(name, number, key, value)
 
@@ -554,13 +560,13 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         if key is None:
             raise InvalidParameterValue("delete_model_version_tag needs a tag key")
         validate_key(key, "tag key")  # before a stage is looked up, as above
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         number = self._version_or_stage(name, version, stage)
         self.registry_store.delete_model_version_tag(name, number, key)
 
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
         """Point an alias at a version. Same as MlflowClient."""
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         self.registry_store.set_registered_model_alias(name, alias, version)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
@@ -583,7 +589,7 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
         """Move a version to a stage (optionally archiving others there). Same as MlflowClient."""
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         return self.registry_store.transition_model_version_stage(
             name, version, stage, archive_existing_versions
         )
@@ -615,7 +621,7 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         A recorded ``file://`` path that no longer exists is mapped into this store when the tree
         was copied here; a version recording neither raises INVALID_STATE.
         """
-        self._not_prompt(name)
+        self._not_prompt(name, version)
         return self.registry_store.get_model_version_download_uri(name, version)
 
     def copy_model_version(

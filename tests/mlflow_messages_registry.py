@@ -288,6 +288,7 @@ REGISTRY: tuple[Message, ...] = (
             ("fsregistry/registry/reading.py", "Registered Model with name={} not found"),
             ("fsregistry/registry/edits.py", "Registered Model with name={} not found"),
             ("fsregistry/registry/rename.py", "Registered Model with name={} not found"),
+            ("fsregistry/registry/stages.py", "Registered Model with name={} not found"),
         ),
     ),
     _m(

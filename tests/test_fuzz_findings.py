@@ -227,6 +227,30 @@ def test_a_bad_page_token_is_refused_before_the_search_writes_its_index(tmp_path
         refused(store_fs, call, "page token")
 
 
+def test_a_bad_version_is_refused_before_the_prompt_check_reads_the_model(
+    tmp_path: Path,
+) -> None:
+    """The client's prompt check read the model (refreshing the registry index) before the
+    store refused a version like '1.0'. Files aged past the racy window, so a read caches."""
+    root = tmp_path / "mlruns"
+    client = Client(tracking_uri=str(root))
+    client.create_registered_model("m")
+    client.create_model_version("m", "/tmp/x")
+    age_tree(root)
+    store_fs = (fsspec.filesystem("file"), str(root))
+    calls = [
+        lambda: client.get_model_version_download_uri("m", "1.0"),
+        lambda: client.update_model_version("m", "1.0", "d"),
+        lambda: client.delete_model_version("m", "1.0"),
+        lambda: client.set_model_version_tag("m", "1.0", "k", "v"),
+        lambda: client.delete_model_version_tag("m", "1.0", "k"),
+        lambda: client.set_registered_model_alias("m", "a", "1.0"),
+        lambda: client.transition_model_version_stage("m", "1.0", "Staging"),
+    ]
+    for call in calls:
+        refused(store_fs, call, "must be an integer")
+
+
 def test_fluent_searches_refuse_a_max_results_that_is_not_an_int(store_url: str) -> None:
     """Were TypeError: '<' not supported between int and str."""
     with config.using(tracking_uri=store_url):
