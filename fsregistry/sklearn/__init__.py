@@ -398,9 +398,8 @@ def autolog(
     extra_tags: dict[str, Any] | None = None,
 ) -> None:
     """Enable (or, with ``disable=True``, undo) scikit-learn autologging; see
-    :mod:`fsregistry.sklearn.autologging`. Differs: no plot or ``estimator.html`` artifacts,
-    no LoggedModel links; ``disable_for_unsupported_versions`` has no effect (every
-    scikit-learn fsregistry supports is supported)."""
+    :mod:`fsregistry.sklearn.autologging`. Differs: ``disable_for_unsupported_versions`` has
+    no effect (every scikit-learn fsregistry supports is supported)."""
     from fsregistry.sklearn import autologging
 
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:

@@ -121,7 +121,7 @@ def log_model(
     extra_files: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
-    """Log fitted statsmodels results to the active run (started if none) under ``name``.
+    """Log fitted statsmodels results as an MLflow 3 LoggedModel named ``name`` (``models:/<model_id>``; no run is started).
 
     Same as :func:`fsregistry.sklearn.log_model` for ``name``, ``artifact_path``, ``run_id``,
     ``tags`` and ``registered_model_name``; ``await_registration_for`` is accepted and ignored.
