@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from fsregistry.data import digest as digests
 from fsregistry.data.sources import CodeDatasetSource, DatasetSource, resolve_dataset_source
@@ -138,8 +138,11 @@ def _check_column(df: Any, column: str | None, what: str, kind: str) -> None:
         )
 
 
-class PandasDataset(Dataset):
-    """A pandas DataFrame dataset (``mlflow.data.pandas_dataset.PandasDataset``)."""
+class FrameDataset(Dataset):
+    """A dataset over a DataFrame (pandas or Spark) with optional target and prediction
+    columns; subclasses name the frame kind for errors and compute digest and profile."""
+
+    _frame_kind: ClassVar[str] = "DataFrame"
 
     def __init__(
         self,
@@ -150,15 +153,12 @@ class PandasDataset(Dataset):
         digest: str | None = None,
         predictions: str | None = None,
     ) -> None:
-        _check_column(df, targets, "targets", "pandas DataFrame")
-        _check_column(df, predictions, "predictions", "pandas DataFrame")
+        _check_column(df, targets, "targets", self._frame_kind)
+        _check_column(df, predictions, "predictions", self._frame_kind)
         self._df = df
         self._targets = targets
         self._predictions = predictions
         super().__init__(source=source, name=name, digest=digest)
-
-    def _compute_digest(self) -> str:
-        return digests.pandas_digest(self._df)
 
     @property
     def df(self) -> Any:
@@ -171,6 +171,15 @@ class PandasDataset(Dataset):
     @property
     def predictions(self) -> str | None:
         return self._predictions
+
+
+class PandasDataset(FrameDataset):
+    """A pandas DataFrame dataset (``mlflow.data.pandas_dataset.PandasDataset``)."""
+
+    _frame_kind = "pandas DataFrame"
+
+    def _compute_digest(self) -> str:
+        return digests.pandas_digest(self._df)
 
     @property
     def profile(self) -> Any:

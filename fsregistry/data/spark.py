@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from fsregistry.data import digest as digests
-from fsregistry.data.datasets import Dataset, _check_column, code_source
+from fsregistry.data.datasets import FrameDataset, code_source
 from fsregistry.data.sources import DatasetSource, DeltaDatasetSource, SparkDatasetSource
 from fsregistry.exceptions import InvalidParameterValue, MlflowException
 from fsregistry.models.schema import (
@@ -84,39 +84,13 @@ def infer_spark_schema(df: Any) -> Schema:
     return Schema([ColSpec(spark_type(f.dataType, df, f.name), f.name) for f in df.schema.fields])
 
 
-class SparkDataset(Dataset):
+class SparkDataset(FrameDataset):
     """A Spark DataFrame dataset (``mlflow.data.spark_dataset.SparkDataset``)."""
 
-    def __init__(
-        self,
-        df: Any,
-        source: DatasetSource,
-        targets: str | None = None,
-        name: str | None = None,
-        digest: str | None = None,
-        predictions: str | None = None,
-    ) -> None:
-        _check_column(df, targets, "targets", "Spark dataset")
-        _check_column(df, predictions, "predictions", "Spark dataset")
-        self._df = df
-        self._targets = targets
-        self._predictions = predictions
-        super().__init__(source=source, name=name, digest=digest)
+    _frame_kind = "Spark dataset"
 
     def _compute_digest(self) -> str:
         return digests.spark_digest(self._df)
-
-    @property
-    def df(self) -> Any:
-        return self._df
-
-    @property
-    def targets(self) -> str | None:
-        return self._targets
-
-    @property
-    def predictions(self) -> str | None:
-        return self._predictions
 
     @property
     def profile(self) -> Any:
