@@ -42,6 +42,9 @@ if TYPE_CHECKING:
         pyfunc as pyfunc,
     )
     from fsregistry import (
+        pytorch as pytorch,
+    )
+    from fsregistry import (
         sklearn as sklearn,
     )
     from fsregistry import (

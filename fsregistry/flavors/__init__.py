@@ -12,8 +12,9 @@ calls:
   the rest, as MLflow lays a model out: refuses a non-empty target, copies ``code_paths`` to
   ``code/`` and ``extra_files`` to ``extra_files/``, saves the input example and infers the
   signature from it (through the flavor's ``predict``), adds the ``python_function`` flavor
-  (``loader_module``, ``data``, ``env``, ``code``, ``python_version``) and the flavor's own
-  entry (``<version_key>``, ``data``, ``code``, ``extra_files`` and the flavor's keys), writes
+  (``loader_module``, ``data``, ``env``, ``code``, ``python_version`` and the flavor's
+  ``SavedData.pyfunc`` keys; none when that is None) and the flavor's own entry
+  (``<version_key>``, ``<data_key>`` (``data``), ``code``, ``extra_files`` and its keys), writes
   ``requirements.txt`` / ``python_env.yaml`` / ``conda.yaml`` (the framework pinned to the
   installed distribution that provides it, plus what the scanned pickles import) and the hash
   manifest. Any failure removes what was written: nothing is left behind.
@@ -72,6 +73,7 @@ class Flavor:
     loader_module: str  # the python_function loader_module, e.g. "mlflow.xgboost"
     extra: str | None = None  # fsregistry's extra for it: pip install 'fsregistry[<extra>]'
     distribution: str | None = None  # its pip name (default: package) when there is no extra
+    data_key: str = "data"  # flavor-conf key of the data path ("model_data" for pytorch)
 
     def require(self) -> ModuleType:
         """The framework module, or an ``InvalidParameterValue`` naming what to install."""
@@ -125,6 +127,8 @@ class SavedData:
     conf: dict[str, Any] = field(default_factory=dict)  # the flavor's own MLmodel keys
     scan: list[str] = field(default_factory=list)  # pickle/skops files to infer requirements
     requirements: list[str] = field(default_factory=list)  # default pip requirements
+    #: extra python_function keys (e.g. ``model_config``); None: no python_function flavor
+    pyfunc: dict[str, Any] | None = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,17 +228,19 @@ def save_model(
                 f"Saving the {flavor.name} model failed: {type(exc).__name__}: {exc}"
             ) from exc
         extra = copy_extra_files(options.extra_files, model_dir)
-        pyfunc.add_to_model(
-            mlflow_model,
-            loader_module=flavor.loader_module,
-            data=saved.data,
-            conda_env="conda.yaml",
-            python_env="python_env.yaml",
-            code=code_dir,
-        )
+        if saved.pyfunc is not None:
+            pyfunc.add_to_model(
+                mlflow_model,
+                loader_module=flavor.loader_module,
+                data=saved.data,
+                conda_env="conda.yaml",
+                python_env="python_env.yaml",
+                code=code_dir,
+                **saved.pyfunc,
+            )
         mlflow_model.add_flavor(
             flavor.name,
-            **{flavor.version_key: version, "data": saved.data},
+            **{flavor.version_key: version, flavor.data_key: saved.data},
             **saved.conf,
             code=code_dir,
             **extra,
