@@ -236,6 +236,8 @@ def test_pyfunc_input_types_and_devices(tmp_path: Path, monkeypatch: pytest.Monk
     assert pyfunc.load_model(str(path))._model_impl.device == "cpu"  # no CUDA here
     with pytest.raises(InvalidParameterValue, match="Invalid torch device 'gpu0'"):
         fpt.load_model(str(path), device="gpu0")
+    with pytest.raises(InvalidParameterValue, match="cannot be moved to device 'cuda'"):
+        pyfunc.load_model(str(path), model_config={"device": "cuda"})  # a CPU-only torch
     moved = fpt.load_model(str(path), device="meta")
     assert next(moved.parameters()).device.type == "meta"
 
@@ -259,7 +261,11 @@ def test_log_register_and_load_from_every_store(tracking: str) -> None:
             input_example=X[:5],
             registered_model_name="torch-model",
             extra_pip_requirements=["einops"],
+            params={"lr": 0.1},
+            tags={"arch": "mlp"},
         )
+    logged = fsregistry.get_logged_model(info.model_id)
+    assert logged.params == {"lr": "0.1"} and logged.tags["arch"] == "mlp"
     assert info.model_uri == f"models:/{info.model_id}"
     assert info.run_id == run.info.run_id and info.registered_model_version == 1
     expected = predict(model, X)
@@ -307,6 +313,13 @@ def test_bad_input_writes_nothing(tmp_path: Path) -> None:
         fpt.save_model(trained(), target, serialization_format="pickle", pickle_module="pickle")
     from fsregistry.models.signature import infer_signature
 
+    class DataDependent(torch.nn.Module):  # torch.export cannot trace the branch
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x if x.sum() > 0 else -x
+
+    with pytest.raises(InvalidParameterValue, match="Saving the pytorch model failed"):
+        fpt.save_model(DataDependent(), target, input_example=X)
+    assert not target.exists()
     col_sig = infer_signature(frame(X), predict(trained(), X))
     with pytest.raises(InvalidParameterValue, match="must be specified using `TensorSpec`"):
         fpt.save_model(trained(), target, input_example=X, signature=col_sig)
@@ -396,8 +409,11 @@ def test_scoring_server(local_tracking: str, tmp_path: Path) -> None:
             serialization_format="pickle",
             registered_model_name="torch-served",
         )
+        fpt.log_model(model, name="e", input_example=X[:2], registered_model_name="torch-pt2")
     got = served_predictions("models:/torch-served/1", tmp_path, local_tracking, frame(X))
     assert got == [{"0": v} for v in predict(model, X).ravel().tolist()]
+    got = served_predictions("models:/torch-pt2/1", tmp_path, local_tracking, pd.DataFrame(X))
+    assert got == predict(model, X).tolist()  # a tensor model answers a list of rows
 
 
 # ----------------------------------------------------------------------------- MLflow
