@@ -37,7 +37,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from fsregistry import flavors as kit
 from fsregistry.exceptions import InvalidParameterValue
@@ -391,6 +391,21 @@ def load_state_dict(state_dict_uri: str, **kwargs: Any) -> Any:
             )
         with kit.reading(FLAVOR, target, (RuntimeError,)):
             return torch.load(target, **kwargs)
+
+
+#: MLflow's ``mlflow.pytorch`` names fsregistry lacks, and why.
+_NOT_PROVIDED = {
+    name: "PyTorch Lightning autologging is not provided yet (MLflow patches Trainer.fit with "
+    "metric, checkpoint and early-stopping callbacks); log with log_model / log_metric"
+    for name in ("autolog", "load_checkpoint", "MlflowModelCheckpointCallback")
+}
+
+
+def __getattr__(name: str) -> NoReturn:
+    """MLflow's Lightning names fsregistry lacks raise an AttributeError that says so."""
+    if name in _NOT_PROVIDED:
+        raise AttributeError(f"fsregistry.pytorch has no {name!r}: {_NOT_PROVIDED[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
