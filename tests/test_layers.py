@@ -54,6 +54,8 @@ FLOORS: dict[str, int] = {
     "onnx": 6,
     "lightgbm": 6,
     "statsmodels": 6,
+    "spark": 6,
+    "h2o": 6,
     "models.evaluation": 6,
     "metrics": 6,  # a sub-package above its parent: it loads models (pyfunc)
     "envs": 7,

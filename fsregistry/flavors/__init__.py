@@ -125,6 +125,7 @@ class SavedData:
     conf: dict[str, Any] = field(default_factory=dict)  # the flavor's own MLmodel keys
     scan: list[str] = field(default_factory=list)  # pickle/skops files to infer requirements
     requirements: list[str] = field(default_factory=list)  # default pip requirements
+    data_key: str = "data"  # flavor-conf key of ``data`` (MLflow's spark flavor: "model_data")
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def save_model(
         )
         mlflow_model.add_flavor(
             flavor.name,
-            **{flavor.version_key: version, "data": saved.data},
+            **{flavor.version_key: version, saved.data_key: saved.data},
             **saved.conf,
             code=code_dir,
             **extra,
