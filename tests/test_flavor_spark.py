@@ -120,6 +120,24 @@ def test_a_lone_transformer_is_wrapped_and_its_output_column_predicted(
     assert pf.predict(X) == [1.0 if v > 1.0 else 0.0 for v in X["f1"]]
 
 
+def test_vector_outputs_are_sparkml_vector_in_the_signature(
+    local_spark: Any, tmp_path: Path
+) -> None:
+    """As MLflow infers it: a vector prediction column is a ``sparkml_vector`` output, and
+    pyfunc returns it as lists of floats."""
+    from pyspark.ml.feature import VectorAssembler
+
+    X, _ = data()
+    stage = VectorAssembler(inputCols=["f1", "f2"], outputCol="vec")
+    fsp.save_model(stage, tmp_path / "v", input_example=X[:2])
+    mlmodel = yaml.safe_load((tmp_path / "v" / "MLmodel").read_text())
+    assert json.loads(mlmodel["signature"]["outputs"]) == [
+        {"type": "sparkml_vector", "required": True}
+    ]
+    pf = pyfunc.load_model(str(tmp_path / "v"))
+    assert [list(v) for v in pf.predict(X)] == X[["f1", "f2"]].to_numpy().tolist()
+
+
 def test_log_register_and_load_from_every_store(local_spark: Any, tracking: str) -> None:
     model = pipeline(local_spark)
     X, _ = data()

@@ -220,6 +220,8 @@ def save_model(
         spark_model = PipelineModel([spark_model])
     _dfs_tmpdir(dfs_tmpdir)  # a bad dfs_tmpdir is refused before anything is written
     spark = spark_session()
+    if signature is None and input_example is not None:
+        signature = _vector_output_signature(spark, spark_model, input_example)
 
     def write(model_dir: str) -> kit.SavedData:
         _save_native(spark_model, dfs_tmpdir, os.path.join(model_dir, SPARK_MODEL_PATH_SUB))
@@ -247,6 +249,27 @@ def save_model(
         _SparkModelWrapper(spark, spark_model.copy(), None).predict,
         library_errors=_library_errors(),
     )
+
+
+def _vector_output_signature(spark: Any, spark_model: Any, input_example: Any) -> Any:
+    """MLflow's signature when the prediction column is an ML vector (``sparkml_vector``
+    output, which values alone cannot show); None otherwise (inferred from ``predict``)."""
+    from pyspark.ml.linalg import VectorUDT
+
+    from fsregistry.models.datatypes import SparkMLVector
+    from fsregistry.models.inference import infer_schema
+    from fsregistry.models.input_example import InputExample
+    from fsregistry.models.schema import ColSpec, Schema
+
+    errors: tuple[type[BaseException], ...] = (InvalidParameterValue, *_library_errors())
+    try:
+        data = InputExample(input_example).data
+        out = _SparkModelWrapper(spark, spark_model, None).transform(data)
+        if not isinstance(out.schema[out.columns[0]].dataType, VectorUDT):
+            return None
+        return ModelSignature(infer_schema(data), Schema([ColSpec(SparkMLVector())]))
+    except errors:
+        return None  # the usual inference then reports why
 
 
 def log_model(
@@ -362,12 +385,18 @@ class _SparkModelWrapper(kit.ModelWrapper):
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         import pandas as pd
-        from pyspark.ml.functions import array_to_vector, vector_to_array
-        from pyspark.sql import functions as F
 
         frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
         if len(frame) == 0:
             return []
+        return [row.prediction for row in self.transform(frame).collect()]
+
+    def transform(self, frame: Any) -> Any:
+        """The model's output on a pandas frame: a Spark DataFrame of one column,
+        ``prediction``."""
+        from pyspark.ml.functions import array_to_vector, vector_to_array
+        from pyspark.sql import functions as F
+
         vectors_in = self._vector_columns(outputs=False)
         if vectors_in:
             frame = frame.copy(deep=False)
@@ -384,7 +413,7 @@ class _SparkModelWrapper(kit.ModelWrapper):
         out = out.select(out[column].alias("prediction"))
         if self._vector_columns(outputs=True):  # one prediction column
             out = out.withColumn("prediction", vector_to_array(F.col("prediction")))
-        return [row.prediction for row in out.collect()]
+        return out
 
     def _last_stage(self) -> Any:
         stages = getattr(self.model, "stages", None)
