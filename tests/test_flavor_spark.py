@@ -103,6 +103,27 @@ def test_save_and_load_native_and_pyfunc(local_spark: Any, tmp_path: Path) -> No
     assert isinstance(pf.get_raw_model(), pyspark.ml.PipelineModel)
 
 
+def test_a_distributed_file_system_gets_a_copy_in_dfs_tmpdir(
+    local_spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the session's default file system is not the local one (HDFS on a cluster), the
+    local ``sparkml/`` is copied to ``<dfs_tmpdir>/<uuid>`` and loaded from there."""
+    from fsregistry.spark import flavor
+
+    model = pipeline(local_spark)
+    X, _ = data()
+    fsp.save_model(model, tmp_path / "m")
+    monkeypatch.setattr(flavor._HadoopFs, "is_local", lambda self, path: False)
+    dfs = tmp_path / "dfs"
+    loaded = fsp.load_model(str(tmp_path / "m"), dfs_tmpdir=str(dfs))
+    (copy,) = os.listdir(dfs)
+    assert {"metadata", "stages"} <= set(os.listdir(dfs / copy))
+    assert native(local_spark, loaded, X) == native(local_spark, model, X)
+    monkeypatch.setenv("MLFLOW_DFS_TMP", str(tmp_path / "env-dfs"))  # MLflow's variable
+    fsp.load_model(str(tmp_path / "m"))
+    assert len(os.listdir(tmp_path / "env-dfs")) == 1
+
+
 def test_a_lone_transformer_is_wrapped_and_its_output_column_predicted(
     local_spark: Any, tmp_path: Path
 ) -> None:

@@ -5,8 +5,8 @@ and save/log custom Python models.
 enforces the model's input signature (missing columns and unsafe type changes are errors;
 safe conversions such as ``int32 -> int64`` are applied, as MLflow does) and its params schema.
 Flavors: scikit-learn (``loader_module: mlflow.sklearn``), custom models
-(``mlflow.pyfunc.model``), xgboost, lightgbm, statsmodels, onnx, spark and h2o, whether written by fsregistry or
-by MLflow 2.x/3.x; ``mlflow.<name>`` of a third-party flavor registered under the entry point
+(``mlflow.pyfunc.model``), xgboost, lightgbm, statsmodels, onnx, spark and h2o, whether written
+by fsregistry or by MLflow 2.x/3.x; ``mlflow.<name>`` of a third-party flavor registered under the entry point
 group ``fsregistry.flavors``; other ``loader_module`` values are imported as given (a custom
 loader module, as in MLflow).
 
