@@ -120,6 +120,16 @@ out["c2_traversal"] = error(lambda: fh2o.load_model("c2", verify=False))
 with open("c2/model.h2o/h2o.yaml", "w") as f:
     f.write("{not: [yaml\n")
 out["c2_yaml"] = error(lambda: fh2o.load_model("c2", verify=False))
+# init settings that reach no cluster: a clear error naming them, not "corrupted"
+# (start_h2o=False: otherwise h2o.init starts a local server when it finds none)
+import yaml
+shutil.copytree("model", "c4")
+with open("c4/model.h2o/h2o.yaml") as f:
+    conf = yaml.safe_load(f)
+conf["init"] = {"url": "http://127.0.0.1:9", "start_h2o": False}
+with open("c4/model.h2o/h2o.yaml", "w") as f:
+    yaml.safe_dump(conf, f)
+out["c4_init"] = error(lambda: pyfunc.load_model("c4", verify=False))
 # another h2o major version recorded: a warning naming both
 shutil.copytree("model", "c3")
 text = open("c3/MLmodel").read().replace("h2o_version: " + h2o.__version__, "h2o_version: 2.0.0")
@@ -178,6 +188,8 @@ def test_save_and_load_native_and_pyfunc_and_bad_input(
     for key in ("c1_native", "c1_pyfunc", "c2_traversal", "c2_yaml"):
         assert out[key][0] == "ModelIntegrityError", (key, out[key])
         assert "corrupted or incomplete" in out[key][1], (key, out[key])
+    assert out["c4_init"][0] == "InvalidParameterValue"
+    assert "http://127.0.0.1:9" in out["c4_init"][1] and "h2o.yaml" in out["c4_init"][1]
     (warning,) = [w for w in out["warnings"] if "major version" in w]
     assert "h2o 2.0.0" in warning and f"h2o {out['h2o_version']}" in warning
     assert out["no_connection"][0] == "InvalidParameterValue"

@@ -217,8 +217,15 @@ def _load(local: kit.LocalModel, init: bool) -> Any:
     data_dir = local.file(local.conf.get("data", H2O_DATA_SUBPATH))
     params = _read_settings(data_dir)
     if init:
-        with kit.reading(FLAVOR, os.path.join(data_dir, SETTINGS_FILE), _h2o_errors()):
-            h2o.init(**(params.get("init") or {}))
+        args = params.get("init") or {}
+        errors: tuple[type[BaseException], ...] = (*_h2o_errors(), TypeError)
+        try:
+            h2o.init(**args)
+        except errors as exc:  # no cluster there, or bad arguments
+            raise InvalidParameterValue(
+                f"h2o.init(**{args!r}) (the init settings of {data_dir}/{SETTINGS_FILE}) "
+                f"failed: {type(exc).__name__}: {exc}"
+            ) from exc
         h2o.no_progress()
     elif h2o.connection() is None or not h2o.connection().connected:
         raise InvalidParameterValue(
