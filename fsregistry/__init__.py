@@ -27,6 +27,9 @@ if TYPE_CHECKING:
         entities as entities,
     )
     from fsregistry import (
+        h2o as h2o,
+    )
+    from fsregistry import (
         lightgbm as lightgbm,
     )
     from fsregistry import (
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
     )
     from fsregistry import (
         sklearn as sklearn,
+    )
+    from fsregistry import (
+        spark as spark,
     )
     from fsregistry import (
         statsmodels as statsmodels,

@@ -172,6 +172,7 @@ FRAMEWORKS = (
     "pandas",
     "torch",
 )
+FRAMEWORKS += ("pyspark", "py4j", "h2o")
 
 
 def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path) -> None:
@@ -187,6 +188,7 @@ def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path)
         fsregistry.statsmodels.FLAVOR_NAME, fsregistry.flavors.Flavor
         fsregistry.onnx.FLAVOR_NAME
         fsregistry.pytorch.FLAVOR_NAME
+        fsregistry.spark.FLAVOR_NAME, fsregistry.h2o.FLAVOR_NAME
         sys.argv = ["fsreg", "ls", "models", "-t", {url!r}]
         from fsregistry.cli.app import main
         try:

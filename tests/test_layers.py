@@ -55,6 +55,8 @@ FLOORS: dict[str, int] = {
     "lightgbm": 6,
     "statsmodels": 6,
     "pytorch": 6,
+    "spark": 6,
+    "h2o": 6,
     "models.evaluation": 6,
     "metrics": 6,  # a sub-package above its parent: it loads models (pyfunc)
     "envs": 7,

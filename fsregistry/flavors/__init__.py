@@ -73,7 +73,7 @@ class Flavor:
     loader_module: str  # the python_function loader_module, e.g. "mlflow.xgboost"
     extra: str | None = None  # fsregistry's extra for it: pip install 'fsregistry[<extra>]'
     distribution: str | None = None  # its pip name (default: package) when there is no extra
-    data_key: str = "data"  # flavor-conf key of the data path ("model_data" for pytorch)
+    data_key: str = "data"  # flavor-conf key of the data path ("model_data": pytorch, spark)
 
     def require(self) -> ModuleType:
         """The framework module, or an ``InvalidParameterValue`` naming what to install."""

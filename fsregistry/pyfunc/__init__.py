@@ -5,8 +5,9 @@ and save/log custom Python models.
 enforces the model's input signature (missing columns and unsafe type changes are errors;
 safe conversions such as ``int32 -> int64`` are applied, as MLflow does) and its params schema.
 Flavors: scikit-learn (``loader_module: mlflow.sklearn``), custom models
-(``mlflow.pyfunc.model``), xgboost, lightgbm, statsmodels, onnx and pytorch, whether written by fsregistry or
-by MLflow 2.x/3.x; ``mlflow.<name>`` of a third-party flavor registered under the entry point
+(``mlflow.pyfunc.model``), xgboost, lightgbm, statsmodels, onnx, pytorch, spark and h2o,
+whether written by fsregistry or by MLflow 2.x/3.x; ``mlflow.<name>`` of a third-party flavor
+registered under the entry point
 group ``fsregistry.flavors``; other ``loader_module`` values are imported as given (a custom
 loader module, as in MLflow).
 
@@ -56,6 +57,8 @@ _LOADERS = {
     "mlflow.statsmodels": "fsregistry.statsmodels",
     "mlflow.onnx": "fsregistry.onnx",
     "mlflow.pytorch": "fsregistry.pytorch",
+    "mlflow.spark": "fsregistry.spark",
+    "mlflow.h2o": "fsregistry.h2o",
 }
 
 
