@@ -27,6 +27,9 @@ if TYPE_CHECKING:
         entities as entities,
     )
     from fsregistry import (
+        keras as keras,
+    )
+    from fsregistry import (
         lightgbm as lightgbm,
     )
     from fsregistry import (
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
     )
     from fsregistry import (
         statsmodels as statsmodels,
+    )
+    from fsregistry import (
+        tensorflow as tensorflow,
     )
     from fsregistry import (
         types as types,

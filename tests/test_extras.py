@@ -162,7 +162,17 @@ def test_cli_on_a_bucket_without_the_extra(env: dict[str, str], args: list[str])
         assert proc.stderr.splitlines() == [f"error: {message} [INVALID_PARAMETER_VALUE]"]
 
 
-FRAMEWORKS = ("xgboost", "lightgbm", "statsmodels", "onnx", "onnxruntime", "sklearn", "pandas")
+FRAMEWORKS = (
+    "xgboost",
+    "lightgbm",
+    "statsmodels",
+    "onnx",
+    "onnxruntime",
+    "sklearn",
+    "pandas",
+    "tensorflow",
+    "keras",
+)
 
 
 def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path) -> None:
@@ -177,6 +187,7 @@ def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path)
         fsregistry.xgboost.FLAVOR_NAME, fsregistry.lightgbm.FLAVOR_NAME
         fsregistry.statsmodels.FLAVOR_NAME, fsregistry.flavors.Flavor
         fsregistry.onnx.FLAVOR_NAME
+        fsregistry.tensorflow.FLAVOR_NAME, fsregistry.keras.FLAVOR_NAME
         sys.argv = ["fsreg", "ls", "models", "-t", {url!r}]
         from fsregistry.cli.app import main
         try:

@@ -55,6 +55,8 @@ _LOADERS = {
     "mlflow.lightgbm": "fsregistry.lightgbm",
     "mlflow.statsmodels": "fsregistry.statsmodels",
     "mlflow.onnx": "fsregistry.onnx",
+    "mlflow.tensorflow": "fsregistry.tensorflow",
+    "mlflow.keras": "fsregistry.keras",
 }
 
 
