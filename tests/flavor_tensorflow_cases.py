@@ -442,7 +442,7 @@ def test_keras_autolog(local_tracking: str) -> None:
         history = autolog_fit(model)
         run = fsregistry.last_active_run()
     finally:
-        fkeras.autolog(disable=True)
+        fsregistry.autolog(disable=True, exclude_flavors=["sklearn"])  # disables keras's too
     assert run is not None
     got = autolog_summary(run.info.run_id)
     assert got["tag"] == "keras" and got["status"] == "FINISHED"
@@ -627,8 +627,9 @@ def test_mlflow_round_trip_both_directions(mlp: Any, local_tracking: str, tmp_pa
     for uri in (theirs["model_uri"], "models:/ml-tf/1"):
         assert native(ftf.load_model(uri), X) == theirs["keras"], uri
 
-    # autolog: the same fit logs the same params, metrics, tag and artifacts
-    fkeras.autolog()
+    # autolog (fsregistry.autolog enables Keras's): the same fit logs the same params, metrics,
+    # tag and artifacts
+    fsregistry.autolog(exclude_flavors=["sklearn"])
     try:
         autolog_fit(autolog_model())
         run = fsregistry.last_active_run()
