@@ -30,6 +30,9 @@ if TYPE_CHECKING:
         h2o as h2o,
     )
     from fsregistry import (
+        keras as keras,
+    )
+    from fsregistry import (
         lightgbm as lightgbm,
     )
     from fsregistry import (
@@ -55,6 +58,9 @@ if TYPE_CHECKING:
     )
     from fsregistry import (
         statsmodels as statsmodels,
+    )
+    from fsregistry import (
+        tensorflow as tensorflow,
     )
     from fsregistry import (
         types as types,

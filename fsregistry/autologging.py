@@ -1,5 +1,6 @@
 """``mlflow.autolog`` for fsregistry: enable autologging for every installed library it
-supports, which is scikit-learn (:func:`fsregistry.sklearn.autolog`)."""
+supports: scikit-learn (:func:`fsregistry.sklearn.autolog`) and Keras 3
+(:func:`fsregistry.keras.autolog`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,22 @@ def autolog(
     exclude_flavors: list[str] | None = None,
 ) -> None:
     """Enable (or disable) autologging of every supported library that is installed.
-    Differs: scikit-learn is the only one; ``log_traces`` has no effect (no GenAI tracing)."""
+    Differs: scikit-learn and Keras are the ones; ``log_traces`` has no effect (no GenAI
+    tracing)."""
+    if "keras" not in (exclude_flavors or []) and importlib.util.find_spec("keras") is not None:
+        from fsregistry import keras
+
+        keras.autolog(
+            log_models=log_models,
+            log_model_signatures=log_model_signatures,
+            log_datasets=log_datasets,
+            log_input_examples=log_input_examples,
+            disable=disable,
+            exclusive=exclusive,
+            disable_for_unsupported_versions=disable_for_unsupported_versions,
+            silent=silent,
+            extra_tags=extra_tags,
+        )
     if "sklearn" in (exclude_flavors or []) or importlib.util.find_spec("sklearn") is None:
         return
     from fsregistry import sklearn

@@ -171,6 +171,8 @@ FRAMEWORKS = (
     "sklearn",
     "pandas",
     "torch",
+    "tensorflow",
+    "keras",
 )
 FRAMEWORKS += ("pyspark", "py4j", "h2o")
 
@@ -189,6 +191,7 @@ def test_flavor_modules_import_no_framework(env: dict[str, str], tmp_path: Path)
         fsregistry.onnx.FLAVOR_NAME
         fsregistry.pytorch.FLAVOR_NAME
         fsregistry.spark.FLAVOR_NAME, fsregistry.h2o.FLAVOR_NAME
+        fsregistry.tensorflow.FLAVOR_NAME, fsregistry.keras.FLAVOR_NAME
         sys.argv = ["fsreg", "ls", "models", "-t", {url!r}]
         from fsregistry.cli.app import main
         try:

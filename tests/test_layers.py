@@ -52,6 +52,8 @@ FLOORS: dict[str, int] = {
     "flavors": 6,
     "xgboost": 6,
     "onnx": 6,
+    "tensorflow": 6,
+    "keras": 6,
     "lightgbm": 6,
     "statsmodels": 6,
     "pytorch": 6,

@@ -17,7 +17,10 @@ calls:
   (``<version_key>``, ``<data_key>`` (``data``), ``code``, ``extra_files`` and its keys), writes
   ``requirements.txt`` / ``python_env.yaml`` / ``conda.yaml`` (the framework pinned to the
   installed distribution that provides it, plus what the scanned pickles import) and the hash
-  manifest. Any failure removes what was written: nothing is left behind.
+  manifest. Any failure removes what was written: nothing is left behind. A flavor whose
+  MLflow entry lacks some of the kit's keys says so in its ``SavedData`` (``omit``: e.g. no
+  ``data`` for a TF ``tf.Module``, no ``code`` for Keras 3; ``pyfunc_data=False``: no
+  ``python_function`` ``data``).
 - :func:`log_model`: ``Model.log`` with the flavor module: the one logging path (run artifacts,
   run tags, registration with ``registered_model_name``) every flavor shares.
 - :func:`load_local` (native ``load_model``) and :func:`pyfunc_model_dir` (the flavor's
@@ -123,12 +126,14 @@ class ModelOptions:
 class SavedData:
     """What a flavor's ``write`` callback wrote."""
 
-    data: str  # model-relative path of the native model file (or directory)
+    data: str | None  # model-relative path of the native model file (or directory)
     conf: dict[str, Any] = field(default_factory=dict)  # the flavor's own MLmodel keys
     scan: list[str] = field(default_factory=list)  # pickle/skops files to infer requirements
     requirements: list[str] = field(default_factory=list)  # default pip requirements
     #: extra python_function keys (e.g. ``model_config``); None: no python_function flavor
     pyfunc: dict[str, Any] | None = field(default_factory=dict)
+    pyfunc_data: bool = True  # python_function's ``data`` is ``data`` too (else: none)
+    omit: tuple[str, ...] = ()  # kit keys MLflow's entry lacks ("data", "code", version key)
 
 
 @dataclass(frozen=True)
@@ -232,19 +237,21 @@ def save_model(
             pyfunc.add_to_model(
                 mlflow_model,
                 loader_module=flavor.loader_module,
-                data=saved.data,
+                data=saved.data if saved.pyfunc_data else None,
                 conda_env="conda.yaml",
                 python_env="python_env.yaml",
                 code=code_dir,
                 **saved.pyfunc,
             )
-        mlflow_model.add_flavor(
-            flavor.name,
-            **{flavor.version_key: version, flavor.data_key: saved.data},
+        entry = {
+            flavor.version_key: version,
+            flavor.data_key: saved.data,
             **saved.conf,
-            code=code_dir,
-            **extra,
-        )
+            "code": code_dir,
+        }
+        for key in saved.omit:
+            entry.pop(key, None)
+        mlflow_model.add_flavor(flavor.name, **entry, **extra)
         saving.finish_model_dir(
             model_dir,
             mlflow_model,

@@ -59,6 +59,8 @@ _LOADERS = {
     "mlflow.pytorch": "fsregistry.pytorch",
     "mlflow.spark": "fsregistry.spark",
     "mlflow.h2o": "fsregistry.h2o",
+    "mlflow.tensorflow": "fsregistry.tensorflow",
+    "mlflow.keras": "fsregistry.keras",
 }
 
 
