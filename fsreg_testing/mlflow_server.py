@@ -134,3 +134,55 @@ def snippet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
     env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     return {**mlflow_env(), **env, "PATH": os.environ.get("PATH", "")}
+
+
+# -- headless Chromium ---------------------------------------------------------------------
+#: Flags known to work on these machines (no network probes, no sandbox as root).
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def chromium() -> str | None:
+    """Path of a Chromium binary, or None."""
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def artifacts_dir(name: str) -> Path:
+    """``$FSREG_TEST_ARTIFACTS/<name>`` (default ``<repo>/.test-artifacts/<name>``), made."""
+    root = os.environ.get("FSREG_TEST_ARTIFACTS") or str(
+        Path(__file__).resolve().parents[1] / ".test-artifacts"
+    )
+    path = Path(root) / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def render_page(
+    url: str, png: Path, profile: Path, budget_ms: int = 15000, size: str = "1400,900"
+) -> str:
+    """Screenshot ``url`` into ``png`` and return its rendered DOM (two headless runs)."""
+    binary = chromium()
+    assert binary is not None
+    base = [
+        binary,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--window-size={size}",
+        f"--virtual-time-budget={budget_ms}",
+    ]
+    subprocess.run(
+        [*base, f"--screenshot={png}", url], capture_output=True, timeout=120, check=True
+    )
+    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, timeout=120, check=True)
+    return dom.stdout.decode(errors="replace")
