@@ -14,10 +14,13 @@ S3 (moto) and on GCS (fake-gcs-server): one server per backend, in one test each
 3. has an MLflow 3 client log THROUGH the server (a run with params and metrics, a pyfunc
    LoggedModel whose artifacts go to the store's bucket through MLflow's own artifact
    repository, a registration, an alias) and reads it all back with fsregistry;
-4. stops it with Ctrl-C (SIGINT to ``fsreg``) and checks the port is closed.
+4. registers versions through the server and through fsregistry at the same time: no number
+   is taken twice;
+5. stops it with Ctrl-C (SIGINT to ``fsreg``) and checks the port is closed.
 
 The tests without a server: the URI mapping, the write gate (the plugin built by MLflow's own
-store registry refuses writes to a bucket with PERMISSION_DENIED), the version gate, and
+store registry refuses writes to a bucket with PERMISSION_DENIED), the version gate (also
+inside MLflow, faking a newer version), and
 ``fsreg ui`` without MLflow installed.
 """
 
@@ -153,6 +156,14 @@ try:
     store.get_trace_info("tr-1")
 except MlflowException as e:
     out["trace"] = e.error_code
+import mlflow
+from fsregistry.mlflow_plugin.entry import tracking_store
+mlflow.__version__ = "3.99.0"  # a newer MLflow, whose store interface may have changed
+try:
+    tracking_store(URI)
+    out["gate"] = "built"
+except MlflowException as e:
+    out["gate"] = [e.error_code, e.message]
 print(json.dumps(out))
 """
 
@@ -177,6 +188,9 @@ def test_mlflow_store_registry_finds_the_plugin_and_buckets_are_read_only(
     assert got["traces"] == []
     assert got["assessment"] == "INVALID_PARAMETER_VALUE"
     assert got["trace"] == "RESOURCE_DOES_NOT_EXIST"
+    gate_code, gate_message = got["gate"]
+    assert gate_code == "NOT_IMPLEMENTED"
+    assert "supports MLflow 3.17.x" in gate_message and "'3.99.0'" in gate_message
     assert [e.name for e in client.search_experiments()] == ["team-record", "Default"]
     assert client.search_registered_models() == []
 
@@ -429,6 +443,35 @@ def _log_through_server(port: int, url: str, tmp_path: Path) -> None:
     assert "python_function" in mlmodel and got["model"] in mlmodel
 
 
+def _race_registrations(port: int, url: str, model_id: str) -> None:
+    """Registrations through the server and through fsregistry at once never share a number."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = fsregistry.Client(tracking_uri=url)
+    before = {int(v.version) for v in client.search_model_versions("name='churn'")}
+
+    def through_server(_: int) -> int:
+        got = rest(
+            port,
+            "POST",
+            "/api/2.0/mlflow/model-versions/create",
+            {"name": "churn", "source": f"models:/{model_id}", "model_id": model_id},
+        )
+        assert got.status == 200, got.body
+        return int(got.body["model_version"]["version"])
+
+    def direct(_: int) -> int:
+        return int(client.create_model_version("churn", f"models:/{model_id}").version)
+
+    with ThreadPoolExecutor(6) as pool:
+        served = [pool.submit(through_server, i) for i in range(4)]
+        ours = [pool.submit(direct, i) for i in range(4)]
+        numbers = [f.result() for f in served + ours]
+    assert len(set(numbers)) == 8, numbers
+    after = {int(v.version) for v in client.search_model_versions("name='churn'")}
+    assert after == before | set(numbers)
+
+
 @pytest.mark.mlflow
 @pytest.mark.parametrize("backend", ["local", "s3", "gcs"])
 def test_mlflow_server_over_store(store_url: str, tmp_path: Path) -> None:
@@ -441,6 +484,7 @@ def test_mlflow_server_over_store(store_url: str, tmp_path: Path) -> None:
         _compare_rest(port, url, ids)
         _check_missing_and_unsupported(port, ids["exp"])
         _log_through_server(port, url, tmp_path)
+        _race_registrations(port, url, ids["model"])
     except BaseException:
         print(server.log_text())
         raise
