@@ -443,6 +443,24 @@ def _log_through_server(port: int, url: str, tmp_path: Path) -> None:
     assert "python_function" in mlmodel and got["model"] in mlmodel
 
 
+def _acknowledged_metrics_are_stored(port: int, url: str, exp: str) -> None:
+    """A metric the server acknowledged is in the store at once (the server runs with a one
+    hour metric-buffer interval: an object store's buffered lines must be flushed by the call
+    itself, or a server crash would lose acknowledged metrics)."""
+    got = rest(port, "POST", "/api/2.0/mlflow/runs/create", {"experiment_id": exp})
+    assert got.status == 200, got.body
+    rid = got.body["run"]["info"]["run_id"]
+    for step in range(2):
+        body = {"run_id": rid, "key": "ack", "value": step, "timestamp": 5, "step": step}
+        assert rest(port, "POST", "/api/2.0/mlflow/runs/log-metric", body).status == 200
+    batch = {"run_id": rid, "metrics": [{"key": "ack", "value": 9, "timestamp": 6, "step": 2}]}
+    assert rest(port, "POST", "/api/2.0/mlflow/runs/log-batch", batch).status == 200
+    history = fsregistry.Client(tracking_uri=url).get_metric_history(rid, "ack")
+    assert [(m.step, m.value) for m in history] == [(0, 0.0), (1, 1.0), (2, 9.0)]
+    body = {"run_id": rid, "status": "FINISHED", "end_time": 7}
+    assert rest(port, "POST", "/api/2.0/mlflow/runs/update", body).status == 200
+
+
 def _race_registrations(port: int, url: str, model_id: str) -> None:
     """Registrations through the server and through fsregistry at once never share a number."""
     from concurrent.futures import ThreadPoolExecutor
@@ -479,10 +497,13 @@ def test_mlflow_server_over_store(store_url: str, tmp_path: Path) -> None:
     ids = _populate(url, tmp_path)
     fsregistry.config.set_tracking_uri(url)  # for models:/ in _log_through_server
     port = free_port()
-    server = start_ui(url, port, tmp_path / "server.log", workers=1)
+    server = start_ui(
+        url, port, tmp_path / "server.log", workers=1, env={"FSREG_METRIC_FLUSH_SECONDS": "3600"}
+    )
     try:
         _compare_rest(port, url, ids)
         _check_missing_and_unsupported(port, ids["exp"])
+        _acknowledged_metrics_are_stored(port, url, ids["exp"])
         _log_through_server(port, url, tmp_path)
         _race_registrations(port, url, ids["model"])
     except BaseException:
