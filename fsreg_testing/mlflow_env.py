@@ -15,6 +15,7 @@ which is parsed and returned.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -33,8 +34,10 @@ __all__ = [
     "MlflowEnvError",
     "MlflowPython",
     "cache_root",
+    "mlflow_plugin_python",
     "mlflow_python",
     "mlflow_python_env",
+    "plugin_requirements",
     "requirements",
     "run_mlflow",
     "venv_name",
@@ -111,7 +114,7 @@ def _tail(text: str | bytes | None, n: int = 60) -> str:
     return "\n".join(text.splitlines()[-n:])
 
 
-def _is_ready(venv_dir: Path, reqs: list[str]) -> bool:
+def _is_ready(venv_dir: Path, reqs: list[str], key: str = "") -> bool:
     marker = venv_dir / _MARKER
     if not marker.is_file() or not _venv_python(venv_dir).exists():
         return False
@@ -119,18 +122,80 @@ def _is_ready(venv_dir: Path, reqs: list[str]) -> bool:
         recorded = json.loads(marker.read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(recorded, dict) and recorded.get("requirements") == reqs
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("requirements") == reqs
+        and recorded.get("key", "") == key
+    )
 
 
 def mlflow_python(version: str, extras: Sequence[str] = ()) -> Path:
     """Path of a python in the cached venv for MLflow ``version`` (+ ``extras``); builds it."""
     if version not in MLFLOW_VERSIONS:
         raise ValueError(f"unsupported MLflow version {version!r}; known: {MLFLOW_VERSIONS}")
+    return _ensure_venv(venv_name(version, extras), requirements(version, extras))
+
+
+def plugin_requirements(version: str, repo: str | os.PathLike[str]) -> list[str]:
+    """pip arguments of the venv with full MLflow ``version`` (server and UI) and ``repo``.
+
+    ``repo`` (an fsregistry checkout) is installed editable with its S3/GCS extras, so its
+    ``mlflow.tracking_store`` / ``mlflow.model_registry_store`` entry points exist there;
+    boto3 and google-cloud-storage let MLflow's own artifact repositories read buckets.
+    """
+    return [
+        f"mlflow=={version}",
+        *_pins_from_here(_PLUGIN_PINNED),
+        "google-cloud-storage",
+        "scikit-learn",
+        "cloudpickle",
+        "-e",
+        f"{Path(repo).resolve()}[s3,gcs]",
+    ]
+
+
+#: Packages whose versions the plugin venv takes from the running (test) environment: s3fs,
+#: gcsfs and aiobotocore pin fsspec and botocore exactly, and the index's newest releases of
+#: each do not resolve together; the test venv holds a set that does.
+_PLUGIN_PINNED = ("fsspec", "s3fs", "gcsfs", "aiobotocore", "botocore", "boto3")
+
+
+def _pins_from_here(names: Sequence[str]) -> list[str]:
+    from importlib import metadata
+
+    pins = []
+    for name in names:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pins.append(name)
+    return pins
+
+
+def mlflow_plugin_python(
+    version: str = "3.17.2", repo: str | os.PathLike[str] | None = None
+) -> Path:
+    """Python of a cached venv with full MLflow ``version`` and fsregistry ``repo`` editable.
+
+    The cache key holds the checkout's path (one venv per checkout, since the editable
+    install points at it) and its pyproject.toml's hash (the entry points are written at
+    install time, so a changed pyproject reinstalls).
+    """
+    if version not in MLFLOW_VERSIONS:
+        raise ValueError(f"unsupported MLflow version {version!r}; known: {MLFLOW_VERSIONS}")
+    repo_path = Path(repo if repo is not None else Path(__file__).resolve().parents[1]).resolve()
+    path_hash = hashlib.sha256(str(repo_path).encode()).hexdigest()[:10]
+    pyproject = (repo_path / "pyproject.toml").read_bytes()
+    key = hashlib.sha256(pyproject).hexdigest()
+    return _ensure_venv(
+        f"mlflow-{version}+server+fsreg-{path_hash}", plugin_requirements(version, repo_path), key
+    )
+
+
+def _ensure_venv(name: str, reqs: list[str], key: str = "") -> Path:
     root = cache_root()
-    name = venv_name(version, extras)
     venv_dir = root / name
-    reqs = requirements(version, extras)
-    if _is_ready(venv_dir, reqs):
+    if _is_ready(venv_dir, reqs, key):
         return _venv_python(venv_dir)
 
     from filelock import FileLock, Timeout
@@ -145,15 +210,15 @@ def mlflow_python(version: str, extras: Sequence[str] = ()) -> Path:
             f"{venv_dir} (lock {lock.lock_file})"
         ) from exc
     try:
-        if _is_ready(venv_dir, reqs):  # built by another process meanwhile
+        if _is_ready(venv_dir, reqs, key):  # built by another process meanwhile
             return _venv_python(venv_dir)
-        _build(venv_dir, reqs)
+        _build(venv_dir, reqs, key)
     finally:
         lock.release()
     return _venv_python(venv_dir)
 
 
-def _build(venv_dir: Path, reqs: list[str]) -> None:
+def _build(venv_dir: Path, reqs: list[str], key: str = "") -> None:
     python = _venv_python(venv_dir)
     if not python.exists():
         try:
@@ -201,7 +266,10 @@ def _build(venv_dir: Path, reqs: list[str]) -> None:
         )
     marker = venv_dir / _MARKER
     tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"requirements": reqs, "mlflow": check.stdout.strip()}))
+    record = {"requirements": reqs, "mlflow": check.stdout.strip()}
+    if key:
+        record["key"] = key
+    tmp.write_text(json.dumps(record))
     os.replace(tmp, marker)
 
 
@@ -222,15 +290,17 @@ def run_mlflow(
     env: dict[str, str] | None = None,
     timeout: float = 600,
     extras: Sequence[str] = (),
+    python: Path | None = None,
 ) -> Any:
     """Run ``code`` with MLflow ``version``'s python in ``cwd``; return its last stdout line as JSON.
 
     ``env`` is added to the inherited environment (after ``MLFLOW_ALLOW_FILE_STORE=true`` and
     the other defaults, so it can override them). ``extras`` selects the venv that also has
-    those packages (see ``venv_name``). ``cwd`` matters to MLflow 3: its default
+    those packages (see ``venv_name``), ``python`` another venv's python (e.g.
+    ``mlflow_plugin_python()``). ``cwd`` matters to MLflow 3: its default
     tracking URI is ``./mlruns`` only if that directory already holds experiments.
     """
-    python = mlflow_python(version, extras)
+    python = python or mlflow_python(version, extras)
     with tempfile.TemporaryDirectory(prefix="fsreg-mlflow-code-") as tmp:
         script = Path(tmp) / "snippet.py"
         script.write_text(code, encoding="utf-8")

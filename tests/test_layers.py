@@ -64,6 +64,7 @@ FLOORS: dict[str, int] = {
     "envs": 7,
     "autologging": 7,
     "serving": 7,
+    "mlflow_plugin": 7,  # the MLflow store plugin: the only importer of mlflow
     "cli": 8,
     "maintenance": 8,
     "": 9,  # the ``fsregistry`` namespace itself

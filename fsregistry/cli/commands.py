@@ -24,6 +24,7 @@ from fsregistry.cli import (
     registry_commands,
     run_commands,
     tracking_commands,
+    ui_commands,
 )
 from fsregistry.cli.common import group
 from fsregistry.cli.state import state
@@ -70,6 +71,7 @@ health_commands.register(app)
 evaluate_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
 run_commands.register(app, ls_app)
+ui_commands.register(app)
 
 
 def _version(value: bool) -> None:
