@@ -59,6 +59,7 @@ FLOORS: dict[str, int] = {
     "envs": 7,
     "autologging": 7,
     "serving": 7,
+    "export": 7,
     "cli": 8,
     "maintenance": 8,
     "": 9,  # the ``fsregistry`` namespace itself

@@ -1,0 +1,148 @@
+"""``fsreg export``: a store into MLflow's database, or into Parquet files.
+
+``fsreg export --to sqlite:///mlflow.db`` (any SQLAlchemy URL MLflow's tracking server
+accepts) copies experiments, runs with their full metric histories, datasets, LoggedModels and
+the registry with their ids; artifacts stay where they are. Re-running it copies only what
+is missing, so an interrupted export is finished by running it again (rules in
+:mod:`fsregistry.export.sql`). Needs ``pip install 'fsregistry[mlflow]'``.
+
+``fsreg export --format parquet -o DIR`` writes runs, params, metrics (every logged value),
+tags and the registry's models, versions and aliases as Parquet files (schema in
+:mod:`fsregistry.export.parquet`). Needs pyarrow (``pip install 'fsregistry[parquet]'``).
+
+A progress bar is drawn on stderr when it is a terminal (``--progress`` / ``--no-progress``
+decide otherwise). JSON output (stable; keys may be added): database export
+``{to, copied: {kind: n}, skipped: {kind: n}}`` with kinds ``experiment``, ``run``,
+``logged_model``, ``registered_model``; Parquet ``{out, tables: {table: rows}}``.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import Annotated, Any
+
+import typer
+
+from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri
+from fsregistry.cli.output import print_json, print_table
+from fsregistry.exceptions import InvalidParameterValue
+
+_FORMATS = ("mlflow-db", "parquet")
+
+
+class _Bar:
+    """Progress of the export's stages, drawn with rich on stderr when wanted."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Bar:
+        if self.show:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description:<17}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[copied]} copied"),
+                console=Console(file=sys.stderr),
+                transient=False,
+            )
+            self._progress.start()
+        return self
+
+    def __call__(self, event: Any) -> None:
+        if self._progress is None:
+            return
+        task = self._tasks.get(event.kind)
+        if task is None:
+            task = self._progress.add_task(event.kind + "s", total=event.total, copied=0)
+            self._tasks[event.kind] = task
+        done_copied = self._progress.tasks[task].fields["copied"] + (1 if event.copied else 0)
+        self._progress.update(task, completed=event.done, copied=done_copied)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``export`` to the top-level CLI."""
+
+    @app.command("export")
+    def export(
+        tracking_uri: TrackingUri = None,
+        registry_uri: RegistryUri = None,
+        to: Annotated[
+            str | None,
+            typer.Option(
+                "--to",
+                help="Database URL of MLflow's tracking server (sqlite:///mlflow.db, "
+                "postgresql://...): copy the store into it, ids kept; re-run to resume.",
+            ),
+        ] = None,
+        fmt: Annotated[
+            str | None,
+            typer.Option(
+                "--format", help="mlflow-db (with --to; the default) or parquet (with -o)."
+            ),
+        ] = None,
+        out: Annotated[
+            str | None,
+            typer.Option("--out", "-o", help="Directory for the Parquet files."),
+        ] = None,
+        progress: Annotated[
+            bool | None,
+            typer.Option(
+                "--progress/--no-progress", help="Progress bar (default: when stderr is a tty)."
+            ),
+        ] = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Copy the store into MLflow's database (--to URL) or into Parquet files (-o DIR)."""
+        from fsregistry import config
+
+        kind = fmt or ("parquet" if out and not to else "mlflow-db")
+        if kind not in _FORMATS:
+            raise InvalidParameterValue(
+                f"Invalid --format {fmt!r}: expected one of {', '.join(_FORMATS)}"
+            )
+        store = tracking_uri or config.get_tracking_uri()
+        if kind == "parquet":
+            if not out or to:
+                raise InvalidParameterValue("--format parquet needs -o DIR (and no --to)")
+            from fsregistry.export import export_parquet
+
+            tables = export_parquet(store, out, registry_uri=registry_uri)
+            if as_json:
+                print_json({"out": out, "tables": tables})
+            else:
+                print_table(["table", "rows"], [[k, str(v)] for k, v in tables.items()])
+            return
+        if not to or out:
+            raise InvalidParameterValue("Export to a database needs --to DB_URL (and no -o)")
+        from fsregistry.export import export_to_database
+
+        show = sys.stderr.isatty() and not as_json if progress is None else progress
+        with _Bar(show) as bar:
+            summary = export_to_database(store, to, registry_uri=registry_uri, progress=bar)
+        if as_json:
+            print_json({"to": to, **summary})
+            return
+        kinds = ("experiment", "run", "logged_model", "registered_model")
+        print_table(
+            ["kind", "copied", "already there"],
+            [
+                [k, str(summary["copied"].get(k, 0)), str(summary["skipped"].get(k, 0))]
+                for k in kinds
+            ],
+        )
