@@ -174,3 +174,52 @@ def test_export_without_mlflow_names_the_extra(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameterValue, match=r"pip install 'fsregistry\[mlflow\]'"):
         export_to_database(store, f"sqlite:///{tmp_path / 'x.db'}")
     assert not os.path.exists(tmp_path / "x.db")
+
+
+CLI = """
+import json, os, subprocess, sys
+args = ["export", "-t", os.environ["STORE"], "--to", os.environ["FSREG_EXPORT_DB"]]
+code = "import sys; from fsregistry.cli.app import main; sys.argv[0] = 'fsreg'; main()"
+runs = []
+for extra in (["--json"], ["--progress"]):
+    p = subprocess.run([sys.executable, "-c", code, *args, *extra], capture_output=True, text=True)
+    runs.append({"rc": p.returncode, "out": p.stdout, "err": p.stderr})
+print(json.dumps(runs))
+"""
+
+
+def test_cli_export_json_then_progress(tmp_path: Path) -> None:
+    store = str(tmp_path / "mlruns")
+    populate(store)
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    first, second = in_mlflow(CLI, tmp_path, STORE=store, FSREG_EXPORT_DB=db)
+    assert first["rc"] == 0, first["err"]
+    assert json.loads(first["out"]) == {
+        "to": db,
+        "copied": {"experiment": 4, "run": 5, "logged_model": 1, "registered_model": 2},
+        "skipped": {},
+    }
+    assert second["rc"] == 0, second["err"]
+    # --progress draws the bar on stderr even though it is not a terminal; stdout is the table.
+    assert "runs" in second["err"] and "5/5" in second["err"]
+    assert "registered_model" in second["out"] and "already there" in second["out"]
+
+
+def test_cli_export_without_mlflow_is_one_line(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    store = str(tmp_path / "mlruns")
+    Client(store)
+    fsreg = shutil.which("fsreg", path=os.path.dirname(sys.executable)) or "fsreg"
+    proc = subprocess.run(
+        [fsreg, "export", "-t", store, "--to", f"sqlite:///{tmp_path / 'x.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1
+    assert "pip install 'fsregistry[mlflow]'" in proc.stderr
+    assert not (tmp_path / "x.db").exists()

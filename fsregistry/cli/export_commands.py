@@ -86,6 +86,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--to",
+                metavar="DB_URL",
                 help="Database URL of MLflow's tracking server (sqlite:///mlflow.db, "
                 "postgresql://...): copy the store into it, ids kept; re-run to resume.",
             ),
@@ -93,12 +94,14 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             str | None,
             typer.Option(
-                "--format", help="mlflow-db (with --to; the default) or parquet (with -o)."
+                "--format",
+                metavar="mlflow-db|parquet",
+                help="mlflow-db (with --to; the default) or parquet (with -o).",
             ),
         ] = None,
         out: Annotated[
             str | None,
-            typer.Option("--out", "-o", help="Directory for the Parquet files."),
+            typer.Option("--out", "-o", metavar="DIR", help="Directory for the Parquet files."),
         ] = None,
         progress: Annotated[
             bool | None,

@@ -60,7 +60,7 @@ __all__ = ["SCHEMA", "write_tables"]
 
 _BATCH = 50_000
 
-S, INT, F = "string", "int64", "double"
+S, INT, F = "string", "int64", "float64"
 #: table -> [(column, type, nullable)]
 SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
     "experiments": [
