@@ -17,9 +17,41 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ANSWERS_SNIPPET", "answers", "populate"]
+__all__ = [
+    "ANSWERS_SNIPPET",
+    "EXPORT_SNIPPET",
+    "EXTRAS",
+    "VERSION",
+    "answers",
+    "in_mlflow",
+    "populate",
+]
+
+#: The MLflow the export tests run: full MLflow (SQLAlchemy, alembic, Flask for its server)
+#: plus what fsregistry needs in that venv (its core dependencies, s3fs and gcsfs).
+VERSION = "3.17.2"
+EXTRAS = ("mlflow==3.17.2", "filelock", "fsspec", "typer<0.29", "s3fs", "gcsfs")
+REPO = str(Path(__file__).resolve().parents[1])
+
+
+def in_mlflow(code: str, cwd: Path, **env: str) -> Any:
+    """Run ``code`` in MLflow 3.17.2's venv with this checkout importable; its JSON answer."""
+    from fsreg_testing.mlflow_env import run_mlflow
+
+    return run_mlflow(
+        VERSION, code, cwd=cwd, extras=EXTRAS, env={"PYTHONPATH": REPO, **env}, timeout=900
+    )
+
+
+#: ``export_to_database($STORE, $FSREG_EXPORT_DB)``, its counts printed as JSON.
+EXPORT_SNIPPET = """
+import json, os
+from fsregistry.export import export_to_database
+print(json.dumps(export_to_database(os.environ["STORE"], os.environ["FSREG_EXPORT_DB"])))
+"""
 
 _MAX_FLOAT = 1.7976931348623157e308
 

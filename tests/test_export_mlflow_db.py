@@ -20,30 +20,12 @@ from typing import Any
 
 import pytest
 
-from fsreg_testing.export import ANSWERS_SNIPPET, answers, populate
-from fsreg_testing.mlflow_env import run_mlflow
+from fsreg_testing.export import ANSWERS_SNIPPET, EXPORT_SNIPPET, answers, in_mlflow, populate
 from fsregistry import Client
 
 pytestmark = pytest.mark.mlflow
 
-VERSION = "3.17.2"
-#: MLflow (full: SQLAlchemy, alembic, Flask) plus what fsregistry needs to run in its venv.
-EXTRAS = ("mlflow==3.17.2", "filelock", "fsspec", "typer<0.29", "s3fs", "gcsfs")
-REPO = str(Path(__file__).resolve().parents[1])
-
-
-def in_mlflow(code: str, cwd: Path, **env: str) -> Any:
-    """Run ``code`` in MLflow 3.17.2's venv with this checkout importable."""
-    return run_mlflow(
-        VERSION, code, cwd=cwd, extras=EXTRAS, env={"PYTHONPATH": REPO, **env}, timeout=900
-    )
-
-
-EXPORT = """
-import json, os
-from fsregistry.export import export_to_database
-print(json.dumps(export_to_database(os.environ["STORE"], os.environ["FSREG_EXPORT_DB"])))
-"""
+EXPORT = EXPORT_SNIPPET
 
 
 def table_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:

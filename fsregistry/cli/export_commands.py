@@ -1,4 +1,5 @@
-"""``fsreg export``: a store into MLflow's database, or into Parquet files.
+"""``fsreg export`` / ``fsreg import``: a store into MLflow's database or Parquet files, and
+MLflow's server or database into a store.
 
 ``fsreg export --to sqlite:///mlflow.db`` (any SQLAlchemy URL MLflow's tracking server
 accepts) copies experiments, runs with their full metric histories, datasets, LoggedModels and
@@ -10,9 +11,14 @@ is missing, so an interrupted export is finished by running it again (rules in
 tags and the registry's models, versions and aliases as Parquet files (schema in
 :mod:`fsregistry.export.parquet`). Needs pyarrow (``pip install 'fsregistry[parquet]'``).
 
+``fsreg import --from URL -t STORE`` reads an MLflow tracking server (``http(s)://``) or
+database URL with MLflow's client and writes the store with the same ids (rules in
+:mod:`fsregistry.export.importer`); re-running copies only what is missing.
+
 A progress bar is drawn on stderr when it is a terminal (``--progress`` / ``--no-progress``
 decide otherwise). JSON output (stable; keys may be added): database export
-``{to, copied: {kind: n}, skipped: {kind: n}}`` with kinds ``experiment``, ``run``,
+``{to, copied: {kind: n}, skipped: {kind: n}}`` (import: ``from`` for ``to``) with kinds
+``experiment``, ``run``,
 ``logged_model``, ``registered_model``; Parquet ``{out, tables: {table: rows}}``.
 """
 
@@ -75,8 +81,50 @@ class _Bar:
             self._progress.stop()
 
 
+_KINDS = ("experiment", "run", "logged_model", "registered_model")
+Progress_ = Annotated[
+    bool | None,
+    typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a tty)."),
+]
+
+
+def _summary(summary: dict[str, dict[str, int]]) -> None:
+    print_table(
+        ["kind", "copied", "already there"],
+        [[k, str(summary["copied"].get(k, 0)), str(summary["skipped"].get(k, 0))] for k in _KINDS],
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``export`` to the top-level CLI."""
+    """Attach ``export`` and ``import`` to the top-level CLI."""
+
+    @app.command("import")
+    def import_(
+        source: Annotated[
+            str,
+            typer.Option(
+                "--from",
+                metavar="URL",
+                help="MLflow tracking server (http://host:5000) or database URL "
+                "(sqlite:///mlflow.db) to copy into the store, ids kept; re-run to resume.",
+            ),
+        ],
+        tracking_uri: TrackingUri = None,
+        progress: Progress_ = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Copy an MLflow tracking server or database into the store (-t)."""
+        from fsregistry import config
+        from fsregistry.export import import_from
+
+        store = tracking_uri or config.get_tracking_uri()
+        show = sys.stderr.isatty() and not as_json if progress is None else progress
+        with _Bar(show) as bar:
+            summary = import_from(source, store, progress=bar)
+        if as_json:
+            print_json({"from": source, **summary})
+        else:
+            _summary(summary)
 
     @app.command("export")
     def export(
@@ -103,12 +151,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--out", "-o", metavar="DIR", help="Directory for the Parquet files."),
         ] = None,
-        progress: Annotated[
-            bool | None,
-            typer.Option(
-                "--progress/--no-progress", help="Progress bar (default: when stderr is a tty)."
-            ),
-        ] = None,
+        progress: Progress_ = None,
         as_json: JsonFlag = False,
     ) -> None:
         """Copy the store into MLflow's database (--to URL) or into Parquet files (-o DIR)."""
@@ -141,11 +184,4 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json({"to": to, **summary})
             return
-        kinds = ("experiment", "run", "logged_model", "registered_model")
-        print_table(
-            ["kind", "copied", "already there"],
-            [
-                [k, str(summary["copied"].get(k, 0)), str(summary["skipped"].get(k, 0))]
-                for k in kinds
-            ],
-        )
+        _summary(summary)

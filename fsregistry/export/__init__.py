@@ -2,6 +2,8 @@
 
 * :func:`export_to_database` (``fsreg export --to DB_URL``): the store into the database of
   MLflow's tracking server, ids kept, resumable (:mod:`fsregistry.export.sql`);
+* :func:`import_from` (``fsreg import --from URL``): MLflow's tracking server or database
+  into a store, ids kept, resumable (:mod:`fsregistry.export.importer`);
 * :func:`export_parquet` (``fsreg export --format parquet -o DIR``): runs, params, metric
   histories, tags and the registry as Parquet tables (:mod:`fsregistry.export.parquet`, whose
   docstring is the schema).
@@ -19,7 +21,7 @@ from typing import Any
 from fsregistry.client import Client
 from fsregistry.export.source import StoreSource
 
-__all__ = ["export_parquet", "export_to_database"]
+__all__ = ["export_parquet", "export_to_database", "import_from"]
 
 
 def export_to_database(
@@ -53,3 +55,19 @@ def export_parquet(
 
     client = Client(store, registry_uri, storage_options)
     return write_tables(StoreSource(client), os.fspath(out_dir))
+
+
+def import_from(
+    source_uri: str,
+    store: str | os.PathLike[str],
+    *,
+    storage_options: dict[str, Any] | None = None,
+    progress: Callable[[Any], None] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Copy MLflow's tracking server or database at ``source_uri`` into ``store`` (fsregistry
+    only; see :mod:`fsregistry.export.importer`). Returns copied/skipped counts per kind."""
+    from fsregistry.export.importer import import_from as run_import
+
+    return run_import(
+        source_uri, os.fspath(store), storage_options=storage_options, progress=progress
+    )
