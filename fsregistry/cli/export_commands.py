@@ -17,9 +17,9 @@ database URL with MLflow's client and writes the store with the same ids (rules 
 
 A progress bar is drawn on stderr when it is a terminal (``--progress`` / ``--no-progress``
 decide otherwise). JSON output (stable; keys may be added): database export
-``{to, copied: {kind: n}, skipped: {kind: n}}`` (import: ``from`` for ``to``) with kinds
-``experiment``, ``run``,
-``logged_model``, ``registered_model``; Parquet ``{out, tables: {table: rows}}``.
+``{to, copied: {kind: n}, skipped: {kind: n}}`` (import: ``from`` instead of ``to``) with
+kinds ``experiment``, ``run``, ``logged_model``, ``registered_model``; Parquet
+``{out, tables: {table: rows}}``.
 """
 
 from __future__ import annotations
