@@ -37,12 +37,13 @@ EXTRAS = ("mlflow==3.17.2", "filelock", "fsspec", "typer<0.29", "s3fs", "gcsfs")
 REPO = str(Path(__file__).resolve().parents[1])
 
 
-def in_mlflow(code: str, cwd: Path, **env: str) -> Any:
-    """Run ``code`` in MLflow 3.17.2's venv with this checkout importable; its JSON answer."""
+def in_mlflow(code: str, cwd: Path, extras: tuple[str, ...] = EXTRAS, **env: str) -> Any:
+    """Run ``code`` in MLflow 3.17.2's venv (``extras``: its extra packages) with this
+    checkout importable; its JSON answer."""
     from fsreg_testing.mlflow_env import run_mlflow
 
     return run_mlflow(
-        VERSION, code, cwd=cwd, extras=EXTRAS, env={"PYTHONPATH": REPO, **env}, timeout=900
+        VERSION, code, cwd=cwd, extras=extras, env={"PYTHONPATH": REPO, **env}, timeout=900
     )
 
 

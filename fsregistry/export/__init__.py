@@ -34,7 +34,8 @@ def export_to_database(
 ) -> dict[str, dict[str, int]]:
     """Copy ``store`` into MLflow's database at ``db_uri`` (fsregistry only; see
     :mod:`fsregistry.export.sql`). Returns ``{"copied": {kind: n}, "skipped": {kind: n}}``."""
-    from fsregistry.export.sql import SqlTarget, export_units, require_mlflow
+    from fsregistry.export.common import require_mlflow
+    from fsregistry.export.sql import SqlTarget, export_units
 
     require_mlflow()
     client = Client(store, registry_uri, storage_options)

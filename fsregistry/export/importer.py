@@ -43,7 +43,7 @@ from typing import Any
 from fsregistry.client import Client
 from fsregistry.entities.tracking import LifecycleStage, RunInfo
 from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, StorageUnavailable
-from fsregistry.export.sql import ExportSummary, Progress, require_mlflow
+from fsregistry.export.common import ExportSummary, Progress, require_mlflow
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import dump_meta
 from fsregistry.mlruns.validation import format_metric_value

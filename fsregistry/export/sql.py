@@ -41,8 +41,10 @@ Resumable and idempotent
     is rolled back.
 
 fsregistry's 18-digit experiment ids (MLflow's file store makes the same) fit SQLite's
-64-bit INTEGER; PostgreSQL's and MySQL's ``experiments.experiment_id`` is 32-bit, so such an
-export is refused before anything is written (INVALID_PARAMETER_VALUE naming the id).
+64-bit INTEGER; PostgreSQL's and MySQL's ``experiment_id`` columns are 32-bit in MLflow's
+schema, so such an export is refused after MLflow made the schema and before any row of the
+store is written (INVALID_PARAMETER_VALUE naming the id and every column to widen to BIGINT;
+after ``ALTER TABLE ... TYPE BIGINT`` on those, the export goes through).
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ import math
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fsregistry.entities.tracking import Experiment, LoggedModel, Metric
@@ -61,60 +62,16 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     StorageUnavailable,
 )
+from fsregistry.export.common import ExportSummary, Progress, require_mlflow
 from fsregistry.export.source import ModelRecord, RunRecord, StoreSource
 
-__all__ = ["ExportSummary", "Progress", "SqlTarget", "export_units", "require_mlflow"]
+__all__ = ["SqlTarget", "export_units", "target_run_ids"]
 
-INSTALL_HINT = "pip install 'fsregistry[mlflow]'"
 T = TypeVar("T")
 _INT32_MAX = 2**31 - 1
 _MAX_FLOAT = 1.7976931348623157e308
 # Namespace of the uuids an export derives (dataset and input ids), so reruns agree.
 _UUID_NS = uuid.UUID("5b0f3c2e-6f4e-4a55-9a43-2f0d6c6a1e21")
-
-
-@dataclass
-class ExportSummary:
-    """How many units of each kind were copied and how many were already there."""
-
-    copied: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    def count(self, kind: str, copied: bool) -> None:
-        """Count one unit of ``kind`` as copied or skipped."""
-        target = self.copied if copied else self.skipped
-        target[kind] = target.get(kind, 0) + 1
-
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        """``{"copied": {...}, "skipped": {...}}``."""
-        return {"copied": dict(self.copied), "skipped": dict(self.skipped)}
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One unit done: its kind (``experiment``, ``run``, ``logged_model``,
-    ``registered_model``), its key, whether it was copied, and how many units of the
-    current stage are done of how many."""
-
-    kind: str
-    key: str
-    copied: bool
-    done: int
-    total: int
-
-
-def require_mlflow() -> Any:
-    """Import MLflow's SQLAlchemy stores; a missing MLflow or SQLAlchemy is one clear error."""
-    try:
-        import sqlalchemy  # noqa: F401
-        from mlflow.store.model_registry import sqlalchemy_store as registry_sql
-        from mlflow.store.tracking import sqlalchemy_store as tracking_sql
-    except ImportError as exc:
-        raise InvalidParameterValue(
-            f"Copying to or from a database needs MLflow and SQLAlchemy ({exc.name} is "
-            f"missing): {INSTALL_HINT}"
-        ) from exc
-    return tracking_sql, registry_sql
 
 
 def _uid(*parts: str) -> str:
@@ -185,6 +142,27 @@ class SqlTarget:
     def dialect(self) -> str:
         """The database kind (``sqlite``, ``postgresql``, ``mysql``, ``mssql``)."""
         return str(self.engine.dialect.name)
+
+    def narrow_id_columns(self) -> list[str]:
+        """``table.column`` of every ``experiment_id`` column that holds 32 bits only
+        (SQLite's INTEGER is 64-bit whatever its declared type)."""
+        import sqlalchemy
+
+        if self.dialect == "sqlite":
+            return []
+        narrow = []
+        inspector = sqlalchemy.inspect(self.engine)
+        for table in inspector.get_table_names():
+            for col in inspector.get_columns(table):
+                kind = col["type"]
+                wide = isinstance(kind, sqlalchemy.BigInteger)
+                if (
+                    col["name"] == "experiment_id"
+                    and isinstance(kind, sqlalchemy.Integer)
+                    and not wide
+                ):
+                    narrow.append(f"{table}.{col['name']}")
+        return sorted(narrow)
 
     @contextmanager
     def transaction(self, what: str) -> Iterator[Any]:
@@ -564,15 +542,14 @@ def export_units(
     """Copy every unit of ``source`` missing from ``target``; see the module docstring."""
     summary = ExportSummary()
     experiments = source.experiments()
-    if target.dialect != "sqlite":
-        too_big = [e.experiment_id for e in experiments if int(e.experiment_id) > _INT32_MAX]
-        if too_big:
-            raise InvalidParameterValue(
-                f"Experiment id {too_big[0]} does not fit the 32-bit experiment_id column of "
-                f"MLflow's {target.dialect} schema ({len(too_big)} such experiments); export to "
-                "SQLite, or widen experiments.experiment_id (and the columns that reference "
-                "it) to BIGINT first."
-            )
+    too_big = [e.experiment_id for e in experiments if int(e.experiment_id) > _INT32_MAX]
+    narrow = target.narrow_id_columns() if too_big else []
+    if narrow:
+        raise InvalidParameterValue(
+            f"Experiment id {too_big[0]} does not fit the 32-bit experiment_id column of "
+            f"MLflow's {target.dialect} schema ({len(too_big)} such experiments); export to "
+            f"SQLite, or widen these columns to BIGINT first: {', '.join(narrow)}"
+        )
 
     def stage(kind: str, items: list[T], key: Callable[[T], str], put: Callable[[T], bool]) -> None:
         for done, item in enumerate(items, 1):
