@@ -528,6 +528,11 @@ def _metric_rows(
 def _db_error(exc: BaseException, db_uri: str) -> FsRegistryException:
     if isinstance(exc, FsRegistryException):
         return exc
+    if isinstance(exc, ImportError):  # SQLAlchemy's driver for the URL is not installed
+        return InvalidParameterValue(
+            f"Database {db_uri} needs its driver, the Python package {exc.name!r}; install it "
+            "(e.g. psycopg2-binary for postgresql://, pymysql for mysql+pymysql://)"
+        )
     code = getattr(exc, "error_code", None)
     if isinstance(code, str):  # an MlflowException from MLflow's store
         return FsRegistryException(f"{db_uri}: {getattr(exc, 'message', exc)}", code)
