@@ -65,6 +65,7 @@ FLOORS: dict[str, int] = {
     "autologging": 7,
     "serving": 7,
     "mlflow_plugin": 7,  # the MLflow store plugin: the only importer of mlflow
+    "export": 7,
     "cli": 8,
     "maintenance": 8,
     "": 9,  # the ``fsregistry`` namespace itself

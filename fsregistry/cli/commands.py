@@ -18,6 +18,7 @@ import typer
 
 from fsregistry.cli import (
     evaluate_commands,
+    export_commands,
     health_commands,
     manage_commands,
     models_commands,
@@ -69,6 +70,7 @@ manage_commands.register(app)
 models_commands.register(app)
 health_commands.register(app)
 evaluate_commands.register(app)
+export_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
 run_commands.register(app, ls_app)
 ui_commands.register(app)
