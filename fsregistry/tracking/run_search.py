@@ -16,8 +16,10 @@ for the page (:meth:`RunSearch._complete`). Candidates are gathered one of two w
 
 Runs that are read from their files are recorded as summaries on the way (``run_reader``).
 The filtered, sorted order of recent queries is kept (``search_rows.Answers``) and reused
-by a search whose candidates are the same runs with the same decoded files, so paging sorts
-once. Buffered metric lines are written before a search, so it sees them. A run deleted
+by a search whose candidates are the same runs with the same decoded files. A page token
+names the sorted result it came from (``search_rows.Cursors``): the next page takes its rows
+from it and checks only them, so paging gathers and sorts once and each next page costs what
+it holds (:meth:`RunSearch._next_page`). Buffered metric lines are written before a search, so it sees them. A run deleted
 between the choice of the page and its completion is left out of the page. An unknown
 experiment id gives no runs, as in MLflow; so does a directory whose ``meta.yaml`` names
 another experiment, while one without ``meta.yaml`` gives its runs (MLflow lists them too).
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from fsregistry.entities import PagedList, Run, ViewType
@@ -44,11 +46,12 @@ from fsregistry.search import (
     check_paging,
     effective_order,
     matches,
-    paginate,
     parse_filter,
     parse_order_by,
     sort_rows,
 )
+from fsregistry.search.paging import decode_cursor, encode_cursor_token, encode_page_token
+from fsregistry.search.terms import Comparison
 from fsregistry.storage import FileInfo
 from fsregistry.storage.changes import Stamp
 from fsregistry.tracking import records, run_index
@@ -57,7 +60,14 @@ from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_experi
 from fsregistry.tracking.run_index import recorded_token
 from fsregistry.tracking.run_reader import RunReader, from_experiment
 from fsregistry.tracking.runs import Runs
-from fsregistry.tracking.search_rows import Answers, Candidates, SearchRow, files_needed
+from fsregistry.tracking.search_rows import (
+    Answers,
+    Candidates,
+    Cursors,
+    Kept,
+    SearchRow,
+    files_needed,
+)
 from fsregistry.tracking.vouches import (
     Vouch,
     Watch,
@@ -93,6 +103,7 @@ class RunSearch:
         self._runs = runs
         self.storage = locations.storage
         self._answers = Answers()
+        self._cursors = Cursors()
 
     def search_runs(
         self,
@@ -118,19 +129,14 @@ class RunSearch:
         needed = (
             files_needed(comparisons, clauses) if self.storage.capabilities.cheap_stat else None
         )
+        exp_dirs = self._experiment_dirs(experiment_ids)
+        query = (tuple(exp_dirs), stages, tuple(comparisons), tuple(clauses))
+        start, cursor = decode_cursor(page_token)
+        kept = self._cursors.get(cursor, query)
+        if kept is not None and cursor is not None:
+            return self._next_page(kept, cursor, start, max_results, comparisons, stages)
         found = Candidates()
-        exp_dirs = []
-        for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
-            try:
-                exp_dir, _ = self._experiments.find_experiment_dir(exp_id)
-            except ResourceDoesNotExist:
-                continue  # MLflow returns no runs for an unknown experiment id
-            except MissingConfigException:
-                found_dir = self._experiments.directory_without_meta(exp_id)
-                if found_dir is None:
-                    continue
-                exp_dir = found_dir
-            exp_dirs.append(exp_dir)
+        for exp_dir in exp_dirs:
             if needed is None:
                 self._listed_rows(exp_dir, found)
             else:
@@ -139,19 +145,83 @@ class RunSearch:
         def lookup_of(i: int) -> Any:  # made per use: see Candidates
             return functools.partial(self._candidate_value, found, i)
 
-        query = (tuple(exp_dirs), stages, tuple(comparisons), tuple(clauses))
         order = self._answers.get(query, found)
         if order is None:
-            kept = [
+            kept_rows = [
                 i
                 for i in range(len(found))
                 if lookup_of(i)("attribute", "lifecycle_stage") in stages
                 and matches(comparisons, lookup_of(i))
             ]
-            order = sort_rows(kept, clauses, lookup_of)
+            order = sort_rows(kept_rows, clauses, lookup_of)
             self._answers.put(query, found, order)
-        page, token = paginate(order, max_results, page_token, allow_zero=True)
-        return PagedList(self._complete([found.row(i) for i in page]), token)
+        end = start + max_results
+        token = None
+        if end < len(order) and max_results == 0:
+            token = encode_page_token(end)  # MLflow's token: nothing worth keeping
+        elif end < len(order):
+            token = encode_cursor_token(end, self._cursors.keep(query, found, order))
+        return PagedList(self._complete([found.row(i) for i in order[start:end]]), token)
+
+    def _experiment_dirs(self, experiment_ids: Sequence[str]) -> list[str]:
+        """The directories of the experiments searched: unknown ids left out (MLflow returns
+        no runs for them), a directory without ``meta.yaml`` kept (MLflow lists its runs)."""
+        exp_dirs = []
+        for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
+            try:
+                exp_dir, _ = self._experiments.find_experiment_dir(exp_id)
+            except ResourceDoesNotExist:
+                continue
+            except MissingConfigException:
+                found_dir = self._experiments.directory_without_meta(exp_id)
+                if found_dir is None:
+                    continue
+                exp_dir = found_dir
+            exp_dirs.append(exp_dir)
+        return exp_dirs
+
+    def _next_page(
+        self,
+        kept: Kept,
+        cursor: str,
+        start: int,
+        max_results: int,
+        comparisons: Sequence[Comparison],
+        stages: Collection[str],
+    ) -> PagedList[Run]:
+        """A next page from a kept sorted result (``search_rows.Cursors``): only its rows
+        are checked, in full, and a run that no longer matches is left out."""
+        end = start + max_results
+        rows = self._rechecked([kept.candidates.row(i) for i in kept.order[start:end]])
+        runs = []
+        for run in self._complete(rows):
+            lookup = run_lookup(run)
+            if run.info.lifecycle_stage in stages and matches(comparisons, lookup):
+                runs.append(run)
+        token = encode_cursor_token(end, cursor) if end < len(kept.order) else None
+        return PagedList(runs, token)
+
+    def _rechecked(self, rows: Sequence[SearchRow]) -> list[SearchRow]:
+        """Kept rows made ready to be checked again in full by ``_complete``: marked with
+        their summary's tokens, or unchecked-free where the change feed vouches for the whole
+        run since; a row whose summary was replaced is read again."""
+        feed = self.storage.change_feed()
+        if feed is not None:
+            feed.poll()
+        out = []
+        for row in rows:
+            index = self._reader.index(row.exp_dir)
+            summary = index.runs.get(row.run_id)
+            if summary is None or summary.files is not row.files:
+                out.append(SearchRow(row.exp_dir, row.run_id, row.files, ""))
+                continue
+            if feed is not None:
+                held = index.vouched(feed, [row.run_id]).get(row.run_id)
+                if held is not None and held.files is None:
+                    out.append(SearchRow(row.exp_dir, row.run_id, row.files, None))
+                    continue
+            out.append(SearchRow(row.exp_dir, row.run_id, row.files, summary.tokens))
+        return out
 
     def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:
         """Search lookup over one candidate run's files (the built run where they do not
@@ -290,10 +360,10 @@ class RunSearch:
         watched: dict[str, dict[str, Watch]] = {}
         vouches: dict[str, dict[str, Vouch]] = {}
         if feed is not None:  # (no poll: nothing here asks whether a stamp still holds)
-            unchecked: dict[str, dict[str, str]] = {}  # exp dir -> run -> summary tokens
+            unchecked: dict[str, dict[str, str | None]] = {}  # exp dir -> run -> summary tokens
             for row in rows:
                 if row.unchecked is not None:
-                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked
+                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked or None
             for exp_dir, tokens in unchecked.items():
                 watched[exp_dir] = watch_runs(feed, exp_dir, tokens)
         listed_at = time.time()

@@ -1,0 +1,129 @@
+"""Run search costs that must not grow with the store (issue 24): paging continues from a kept
+sorted result, so a next page gathers and sorts nothing and checks only its own runs.
+
+Counts, never times: how many times a search gathers the candidates of an experiment, sorts,
+and which runs it lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fsreg_testing.runs import age_tree, ended_runs
+from fsregistry import Client
+from fsregistry.search import paging
+from fsregistry.tracking import run_search
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, client: Client) -> dict[str, list[Any]]:
+    """Record every candidate gathering, sort and run listing of the client's store."""
+    seen: dict[str, list[Any]] = {"gather": [], "sort": [], "listed": []}
+    search = client.store._search
+    for name in ("_checked_rows", "_listed_rows"):
+        original = getattr(search, name)
+
+        def gather(*a: Any, _original: Any = original, **k: Any) -> Any:
+            seen["gather"].append(a[0])
+            return _original(*a, **k)
+
+        monkeypatch.setattr(search, name, gather)
+    sort = run_search.sort_rows
+
+    def counting(rows: Any, *a: Any, **k: Any) -> Any:
+        seen["sort"].append(len(rows))
+        return sort(rows, *a, **k)
+
+    monkeypatch.setattr(run_search, "sort_rows", counting)
+    reader = client.store._reader
+    list_run = reader.list_run
+
+    def listing(exp_dir: str, run_id: str, *a: Any, **k: Any) -> Any:
+        seen["listed"].append(run_id)
+        return list_run(exp_dir, run_id, *a, **k)
+
+    monkeypatch.setattr(reader, "list_run", listing)
+    return seen
+
+
+def test_next_pages_check_only_their_runs_and_never_sort(
+    store_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("paged")
+    run_ids = ended_runs(client, exp_id, 7)
+    if backend == "local":
+        age_tree(store_url)
+    seen = _spy(monkeypatch, client)
+    got: list[str] = []
+    page = client.search_runs([exp_id], order_by=["metrics.m DESC"], max_results=2)
+    got += [r.info.run_id for r in page]
+    assert len(seen["gather"]) == 1 and seen["sort"] == [7]
+    assert page.token is not None and paging.decode_cursor(page.token).cursor is not None
+    assert paging.decode_page_token(page.token) == 2  # what MLflow reads of the token
+    while page.token:
+        for key in seen:
+            seen[key].clear()
+        page = client.search_runs(
+            [exp_id], order_by=["metrics.m DESC"], max_results=2, page_token=page.token
+        )
+        ids = [r.info.run_id for r in page]
+        got += ids
+        assert seen["gather"] == [] and seen["sort"] == [], "a next page gathers and sorts nothing"
+        assert set(seen["listed"]) <= set(ids), "a next page lists its own runs at most"
+    assert got == run_ids[::-1], "every run once, in order"
+
+
+def test_a_next_page_sees_changes_to_its_runs(
+    store_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run deleted, or changed so that it no longer matches, since the first page is left
+    out of its page; one changed otherwise is returned as it is now."""
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("paged")
+    run_ids = ended_runs(client, exp_id, 6)
+    if backend == "local":
+        age_tree(store_url)
+    first = client.search_runs(
+        [exp_id], "tags.t = 'aaa'", order_by=["metrics.m ASC"], max_results=2
+    )
+    assert [r.info.run_id for r in first] == run_ids[:2]
+    client.delete_run(run_ids[2])
+    client.set_tag(run_ids[3], "t", "bbb")
+    client.set_tag(run_ids[4], "u", "new")
+    seen = _spy(monkeypatch, client)
+    second = client.search_runs(
+        [exp_id],
+        "tags.t = 'aaa'",
+        order_by=["metrics.m ASC"],
+        max_results=2,
+        page_token=first.token,
+    )
+    assert second == [] and second.token is not None
+    third = client.search_runs(
+        [exp_id],
+        "tags.t = 'aaa'",
+        order_by=["metrics.m ASC"],
+        max_results=2,
+        page_token=second.token,
+    )
+    assert [r.info.run_id for r in third] == run_ids[4:]
+    assert third[0].data.tags["u"] == "new"
+    assert third.token is None
+    assert seen["gather"] == [] and seen["sort"] == []
+    fresh = client.search_runs([exp_id], "tags.t = 'aaa'", order_by=["metrics.m ASC"])
+    assert [r.info.run_id for r in fresh] == [*run_ids[:2], *run_ids[4:]]
+
+
+def test_a_token_of_another_query_pages_by_its_offset(tmp_path: Any) -> None:
+    """A kept result serves only the query it was made for; another query's search given the
+    token takes its offset, as MLflow's stores do."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("paged")
+    run_ids = ended_runs(client, exp_id, 4)
+    token = client.search_runs([exp_id], order_by=["metrics.m DESC"], max_results=1).token
+    other = client.search_runs(
+        [exp_id], order_by=["metrics.m ASC"], max_results=1, page_token=token
+    )
+    assert [r.info.run_id for r in other] == [run_ids[1]]
