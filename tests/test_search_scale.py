@@ -127,3 +127,48 @@ def test_a_token_of_another_query_pages_by_its_offset(tmp_path: Any) -> None:
         [exp_id], order_by=["metrics.m ASC"], max_results=1, page_token=token
     )
     assert [r.info.run_id for r in other] == [run_ids[1]]
+
+
+def test_a_runs_frame_is_built_page_by_page(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``search_runs(output_format="pandas")`` asks for a page at a time and gives the frame
+    MLflow's shape: a key first seen on a later page is missing (NaN / None) before it."""
+    import math
+
+    import fsregistry
+    from fsregistry import fluent
+    from fsregistry.entities import Metric, Param, RunTag
+    from fsregistry.run_frames import runs_to_pandas
+
+    uri = str(tmp_path / "mlruns")
+    monkeypatch.setattr(fluent, "FRAME_PAGE", 2)
+    fsregistry.set_tracking_uri(uri)
+    client = Client(tracking_uri=uri)
+    exp_id = client.create_experiment("frame")
+    for i in range(5):
+        run_id = client.create_run(exp_id).info.run_id
+        late = i == 3
+        client.log_batch(
+            run_id,
+            metrics=[Metric("m", float(i), 1, 0)] + ([Metric("late", 1.0, 1, 0)] if late else []),
+            params=[Param("p", str(i))] + ([Param("q", "x")] if late else []),
+            tags=[RunTag("t", "a")] + ([RunTag("u", "y")] if late else []),
+        )
+    asked: list[int] = []
+    search = Client.search_runs
+
+    def counting(self: Client, *a: Any, **k: Any) -> Any:
+        asked.append(a[3] if len(a) > 3 else k["max_results"])
+        return search(self, *a, **k)
+
+    monkeypatch.setattr(Client, "search_runs", counting)
+    frame = fsregistry.search_runs([exp_id], order_by=["metrics.m ASC"])
+    assert asked == [2, 2, 2], "a page at a time"
+    listed = fsregistry.search_runs([exp_id], order_by=["metrics.m ASC"], output_format="list")
+    expected = runs_to_pandas(listed)
+    assert list(frame.columns) == list(expected.columns)
+    assert frame.equals(expected)
+    assert list(frame["params.p"]) == ["0", "1", "2", "3", "4"]
+    assert [v == "x" for v in frame["params.q"]] == [False, False, False, True, False]
+    assert frame["params.q"].isna().sum() == 4
+    late = list(frame["metrics.late"])
+    assert [math.isnan(v) for v in late] == [True, True, True, False, True]
