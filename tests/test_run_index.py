@@ -27,6 +27,13 @@ from fsregistry.tracking import run_index
 from fsregistry.tracking.search_rows import Cursors
 
 
+@pytest.fixture(autouse=True)
+def _untrusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests change runs the way other programs do, which only an untrusted index sees:
+    the default on local disk, not on buckets (``fsregistry.tracking.trust``)."""
+    monkeypatch.setenv("FSREG_TRUST_INDEX", "0")
+
+
 @pytest.fixture
 def warm(
     store_url: str, backend: str, store_fs: tuple[Any, str]

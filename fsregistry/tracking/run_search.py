@@ -3,16 +3,20 @@
 A search filters and sorts every run of its experiments (its *candidates*,
 ``search_rows.Candidates``) but returns one page, so it decides on summaries
 (``run_index``) checked against the files, and builds runs (checking all their files) only
-for the page (:meth:`RunSearch._complete`). Candidates are gathered one of two ways:
+for the page (:meth:`RunSearch._complete`). Candidates are gathered one of three ways:
 
-- where a stat costs a request (object stores): one recursive listing per experiment gives
-  every file's change token; runs whose tokens all match their summary come from it, the
+- where a stat costs a request (untrusted object stores): one recursive listing per experiment
+  gives every file's change token; runs whose tokens all match their summary come from it, the
   rest are read in one bulk read (:meth:`RunSearch._listed_rows`);
 - where a stat is a system call (local disk): only the files the search needs
   (``search_rows.files_needed``: ``meta.yaml`` and the keys its filter and order name) are
   checked against the summaries, and the page's runs are checked in full before they are
   returned (:meth:`RunSearch._checked_rows`). With a change feed, runs it vouches for are
-  not checked at all (``vouches``).
+  not checked at all (``vouches``);
+- where the store trusts its run index (``trust``: buckets by default, local disk when
+  declared): one listing of the run directories, ended runs from their summaries unchecked,
+  and only runs not ended, unsummarised or marked changed read from their files
+  (:meth:`RunSearch._trusted_rows`); next pages likewise (:meth:`RunSearch._trusted`).
 
 Runs that are read from their files are recorded as summaries on the way (``run_reader``).
 The filtered, sorted order of recent queries is kept (``search_rows.Answers``) and reused
@@ -54,7 +58,7 @@ from fsregistry.search.paging import decode_cursor, encode_cursor_token, encode_
 from fsregistry.search.terms import Comparison
 from fsregistry.storage import FileInfo
 from fsregistry.storage.changes import Stamp
-from fsregistry.tracking import records, run_index
+from fsregistry.tracking import records, run_index, trust
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_experiment_dir
 from fsregistry.tracking.run_index import recorded_token
@@ -136,8 +140,11 @@ class RunSearch:
         if kept is not None and cursor is not None:
             return self._next_page(kept, cursor, start, max_results, comparisons, stages)
         found = Candidates()
+        trusting = trust.declared(self.storage)
         for exp_dir in exp_dirs:
-            if needed is None:
+            if trusting:
+                self._trusted_rows(exp_dir, found)
+            elif needed is None:
                 self._listed_rows(exp_dir, found)
             else:
                 self._checked_rows(exp_dir, needed, found)
@@ -192,7 +199,8 @@ class RunSearch:
         """A next page from a kept sorted result (``search_rows.Cursors``): only its rows
         are checked, in full, and a run that no longer matches is left out."""
         end = start + max_results
-        rows = self._rechecked([kept.candidates.row(i) for i in kept.order[start:end]])
+        rows = [kept.candidates.row(i) for i in kept.order[start:end]]
+        rows = self._trusted(rows) if trust.declared(self.storage) else self._rechecked(rows)
         runs = []
         for run in self._complete(rows):
             lookup = run_lookup(run)
@@ -200,6 +208,21 @@ class RunSearch:
                 runs.append(run)
         token = encode_cursor_token(end, cursor) if end < len(kept.order) else None
         return PagedList(runs, token)
+
+    def _trusted(self, rows: Sequence[SearchRow]) -> list[SearchRow]:
+        """Kept rows where the store trusts its run index: as they are, but a run that is not
+        ended, or was marked changed since, is read again (``trust``)."""
+        changed: dict[str, set[str]] = {}
+        out = []
+        for row in rows:
+            marked = changed.get(row.exp_dir)
+            if marked is None:
+                marked = changed[row.exp_dir] = self._reader.changed.read(row.exp_dir)
+            if row.run_id in marked or not trust.is_terminal(row.files.meta.get("status")):
+                out.append(SearchRow(row.exp_dir, row.run_id, row.files, ""))
+            else:
+                out.append(SearchRow(row.exp_dir, row.run_id, row.files, None))
+        return out
 
     def _rechecked(self, rows: Sequence[SearchRow]) -> list[SearchRow]:
         """Kept rows made ready to be checked again in full by ``_complete``: marked with
@@ -282,6 +305,39 @@ class RunSearch:
         for r in per_run:
             if r in found:
                 into.add(exp_dir, r, found[r], None)
+
+    def _trusted_rows(self, exp_dir: str, into: Candidates) -> None:
+        """Every run of one experiment where the store trusts its run index (``trust``): the
+        run directories from one listing, ended runs from their summaries as they are, and
+        only the rest (no summary, not ended, or marked changed since it ended) read from
+        their files."""
+        storage, reader = self.storage, self._reader
+        dirs, files = storage.list_dir_tokens(exp_dir)
+        run_ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
+        index = reader.index(exp_dir)
+        shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
+        if shards:
+            index.load_shards(storage, exp_dir, shards)
+        changed = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
+        summaries = index.runs
+        stale = []
+        for run_id in run_ids:
+            entry = summaries.get(run_id)
+            if (
+                entry is None
+                or run_id in changed
+                or not trust.is_terminal(entry.files.meta.get("status"))
+            ):
+                stale.append(run_id)
+            else:
+                into.add(exp_dir, run_id, entry.files, None)
+        if stale:
+            listed_at = time.time()
+            listed = {r: reader.list_run(exp_dir, r) for r in stale}
+            found = reader.read_and_summarise(exp_dir, listed, listed_at, set(run_ids))
+            for r in stale:
+                if r in found:
+                    into.add(exp_dir, r, found[r], None)
 
     def _checked_rows(self, exp_dir: str, needed: Sequence[str], into: Candidates) -> None:
         """Every run of one experiment, checking only the files a search needs (``needed``,
