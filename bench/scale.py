@@ -211,10 +211,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[scale] {n:,} runs, {mode} index ...", file=sys.stderr, flush=True)
                 rows += measure(uri, exp_id, n, home, mode)
             results[n] = {"populate_s": populate_s, "rows": rows}
+            print(render(results), file=sys.stderr, flush=True)
+            # After each size, before its tree is deleted (hundreds of thousands of files:
+            # minutes under I/O load): a run stopped later still reports these.
+            if args.out:
+                Path(args.out).write_text(render(results) + "\n")
+            if args.json:
+                Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}))
             if not args.keep:
                 shutil.rmtree(home, ignore_errors=True)
-            if args.out:  # after each size: a run stopped later still reports these
-                Path(args.out).write_text(render(results) + "\n")
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
