@@ -7,7 +7,6 @@ stack is per thread, as in MLflow; the active experiment is per process.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sys
 import threading
@@ -46,10 +45,14 @@ from fsregistry.mlruns.validation import (
     validate_model_name,
     validate_tag,
 )
+from fsregistry.run_frames import FrameBuilder
 from fsregistry.uris import version_location, version_source
 
 if TYPE_CHECKING:
     import pandas
+
+# Runs per search call while search_runs builds a DataFrame (see fsregistry.run_frames).
+FRAME_PAGE = 1000
 
 _active_experiment_id: str | None = None
 _local = threading.local()
@@ -489,23 +492,32 @@ def search_runs(
         else:
             ids = [_resolve_experiment_id()]
     runs: list[Run] = []
+    frame = FrameBuilder() if output_format == "pandas" else None
+    # A frame takes its runs a page at a time (only one page of runs alive at once); page
+    # tokens continue from the kept sorted result, so small pages cost no more in all.
+    page_size = FRAME_PAGE if frame is not None else 50000
     token: str | None = None
-    while len(runs) < max_results:
+    count = 0
+    while count < max_results:
         page = client.search_runs(
             ids,
             filter_string,
             run_view_type,
-            min(50000, max_results - len(runs)),
+            min(page_size, max_results - count),
             order_by,
             token,
         )
-        runs.extend(page)
+        count += len(page)
+        if frame is not None:
+            frame.add(page)
+        else:
+            runs.extend(page)
         token = page.token
         if not token:
             break
-    if output_format == "list":
-        return runs
-    return runs_to_pandas(runs)
+    if frame is not None:
+        return frame.frame()
+    return runs
 
 
 def _check_max_results(value: object) -> None:
@@ -515,33 +527,6 @@ def _check_max_results(value: object) -> None:
         raise InvalidParameterValue(
             f"Invalid value {shown(value)} for parameter 'max_results': it must be an integer"
         )
-
-
-def runs_to_pandas(runs: Sequence[Run]) -> pandas.DataFrame:
-    """MLflow's DataFrame shape: info columns, then ``metrics.*``, ``params.*``, ``tags.*``."""
-    import pandas
-
-    info_cols = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
-    metric_keys = sorted({k for r in runs for k in r.data.metrics})
-    param_keys = sorted({k for r in runs for k in r.data.params})
-    tag_keys = sorted({k for r in runs for k in r.data.tags})
-    data: dict[str, list[Any]] = {c: [] for c in info_cols}
-    data.update({f"metrics.{k}": [] for k in metric_keys})
-    data.update({f"params.{k}": [] for k in param_keys})
-    data.update({f"tags.{k}": [] for k in tag_keys})
-    for r in runs:
-        for c in info_cols:
-            data[c].append(getattr(r.info, c))
-        for k in metric_keys:
-            data[f"metrics.{k}"].append(r.data.metrics.get(k, math.nan))
-        for k in param_keys:
-            data[f"params.{k}"].append(r.data.params.get(k))
-        for k in tag_keys:
-            data[f"tags.{k}"].append(r.data.tags.get(k))
-    df = pandas.DataFrame(data)
-    for col in ("start_time", "end_time"):
-        df[col] = pandas.to_datetime(df[col], unit="ms", utc=True)
-    return df
 
 
 # MLflow's default; the file store registers synchronously, so there is nothing to wait for.

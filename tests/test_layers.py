@@ -42,6 +42,7 @@ FLOORS: dict[str, int] = {
     "logged_model_api": 4,
     "fluent": 4,
     "fluent_more": 4,
+    "run_frames": 4,
     "media": 4,
     "artifacts": 4,
     "models": 5,

@@ -24,6 +24,14 @@ import pytest
 from fsreg_testing.runs import age_tree, ended_runs, spy_reads
 from fsregistry import Client
 from fsregistry.tracking import run_index
+from fsregistry.tracking.search_rows import Cursors
+
+
+@pytest.fixture(autouse=True)
+def _untrusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests change runs the way other programs do, which only an untrusted index sees:
+    the default on local disk, not on buckets (``fsregistry.tracking.trust``)."""
+    monkeypatch.setenv("FSREG_TRUST_INDEX", "0")
 
 
 @pytest.fixture
@@ -340,8 +348,10 @@ def test_pages_reuse_the_order_until_a_run_changes(
     backend: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Paging sorts once; a change between pages (here a metric appended in place by another
-    program) is still seen by the next page, exactly as a fresh process pages."""
+    """Paging sorts once: a next page comes from the kept order (every run once), with the
+    current files of its runs; a change between pages (here a metric appended in place by
+    another program) shows in the runs returned, and a new search (or a process without the
+    kept order, paging by the token's offset) sorts again."""
     client, exp_id, run_ids, fs, root = warm
     sorts = _count_sorts(monkeypatch)
 
@@ -358,10 +368,18 @@ def test_pages_reuse_the_order_until_a_run_changes(
     assert sorts == [4], "the same runs, unchanged: sorted once for every page"
     path = f"{root}/{exp_id}/{run_ids[0]}/metrics/m"
     _edit(fs, path, fs.cat_file(path) + b"5 99.0 7\n", backend)
-    second, _ = page(client, token)
-    assert second == [run_ids[2], run_ids[1]]  # m: r0 = 99 now leads, so r2 moves down
-    assert sorts == [4, 4], "a run changed: sorted again"
-    assert second == page(Client(tracking_uri=client.tracking_uri), token)[0]
+    second = client.search_runs(
+        [exp_id], order_by=["metrics.m DESC"], max_results=2, page_token=token
+    )
+    assert [r.info.run_id for r in second] == [run_ids[1], run_ids[0]]  # the kept order
+    assert second[1].data.metrics["m"] == 99.0, "with the run's current files"
+    assert second.token is None
+    assert sorts == [4], "a next page never sorts"
+    client.store._search._cursors = Cursors()  # as in a process that did not keep it
+    assert page(client, token)[0] == [run_ids[2], run_ids[1]]
+    assert sorts == [4, 4], "without the kept order, the token's offset in a fresh search"
+    assert page(client)[0] == [run_ids[0], run_ids[3]]  # m: r0 = 99 now leads
+    assert sorts == [4, 4], "the changed runs' order, kept by the search before"
     other = client.search_runs([exp_id], "metrics.m >= 1", order_by=["metrics.m ASC"])
     assert [r.info.run_id for r in other] == [run_ids[1], run_ids[2], run_ids[3], run_ids[0]]
     assert sorts[-1] == 4, "another query is sorted on its own"

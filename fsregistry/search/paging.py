@@ -3,6 +3,11 @@
 A page token is base64 of the JSON ``{"offset": N}``: an offset into the filtered, sorted
 result list. MLflow's Python file store hands tokens out as *bytes*, the REST API as text;
 both are accepted here, and tokens are handed out as text.
+
+A search that keeps its sorted result for the next pages (fsregistry's run search) adds
+``"cursor": "<id>"`` (:func:`encode_cursor_token`, :func:`decode_cursor`): MLflow reads only
+the offset, so such a token still pages through MLflow's stores and through a process that no
+longer holds the result.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from typing import Final, NoReturn, TypeVar
+from typing import Final, NamedTuple, NoReturn, TypeVar
 
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.search.terms import Kind
@@ -86,6 +91,34 @@ def encode_page_token(offset: int) -> str:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ValueError(f"page offset must be a non-negative int, got {offset!r}")
     return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8")).decode("ascii")
+
+
+class Cursor(NamedTuple):
+    """Where a page token points: the offset, and the kept result it came from (or None)."""
+
+    offset: int
+    cursor: str | None
+
+
+def encode_cursor_token(offset: int, cursor: str) -> str:
+    """Token for the page at ``offset`` of the kept result ``cursor``; MLflow reads the
+    offset alone."""
+    encode_page_token(offset)  # checks the offset
+    payload = json.dumps({"offset": offset, "cursor": cursor})
+    return base64.b64encode(payload.encode("utf-8")).decode("ascii")
+
+
+def decode_cursor(token: str | bytes | None) -> Cursor:
+    """Offset and kept-result id of ``token`` (checked as :func:`decode_page_token` does); a
+    cursor that is not a short string is ignored, as MLflow ignores every other field."""
+    offset = decode_page_token(token)
+    if not token:
+        return Cursor(offset, None)
+    payload = _token_payload(token)
+    held = payload.get("cursor") if isinstance(payload, dict) else None
+    if not isinstance(held, str) or len(held) > 64:
+        held = None
+    return Cursor(offset, held)
 
 
 def decode_page_token(token: str | bytes | None) -> int:

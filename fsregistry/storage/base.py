@@ -333,6 +333,14 @@ class Storage(ABC):
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         """Immediate children of a directory as (sub-directory names, file names)."""
 
+    def list_dir_tokens(self, path: str) -> tuple[list[str], dict[str, str]]:
+        """Immediate children of a directory as (sub-directory names, ``{file name: change
+        token}``): one listing where the backend's listing carries the tokens."""
+        dirs, names = self.list_dir(path)
+        cut = len(path) + 1
+        found = self.tokens(f"{path}/{n}" for n in names)
+        return dirs, {p[cut:]: token for p, token in found.items()}
+
     @abstractmethod
     def walk(
         self, path: str, prune: Callable[[str], bool] | None = None, sizes: bool = True

@@ -202,6 +202,25 @@ class FsspecStorage(Storage):
             (dirs if e["type"] == "directory" else files).append(name)
         return dirs, files
 
+    def list_dir_tokens(self, path: str) -> tuple[list[str], dict[str, str]]:
+        full = self._full(path)
+        try:
+            with self._errors(path, writing=False):
+                entries = self.fs.ls(full, detail=True)
+        except FileNotFoundError:
+            return [], {}
+        dirs: list[str] = []
+        files: dict[str, str] = {}
+        for e in entries:
+            name = e["name"].rstrip("/").rsplit("/", 1)[-1]
+            if e["name"].rstrip("/") == full:
+                continue  # some backends list a file as its own child
+            if e["type"] == "directory":
+                dirs.append(name)
+            else:
+                files[name] = _change_token(e)
+        return dirs, files
+
     def walk(
         self, path: str, prune: Callable[[str], bool] | None = None, sizes: bool = True
     ) -> list[FileInfo]:

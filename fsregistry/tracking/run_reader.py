@@ -36,6 +36,7 @@ from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta
 from fsregistry.storage import FileInfo
 from fsregistry.tracking import records, run_index
 from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_run_dir
+from fsregistry.tracking.trust import ChangedRuns
 from fsregistry.tracking.vouches import Vouch, vouch_for
 
 _log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class RunReader:
         self._locations = locations
         self.storage = locations.storage
         self.indexes: dict[str, run_index.ExperimentIndex] = {}  # exp dir -> run summaries
+        # Ended runs written again, which a trusted index does not vouch for (``trust``).
+        self.changed = ChangedRuns(locations.storage)
 
     def index(self, exp_dir: str) -> run_index.ExperimentIndex:
         return self.indexes.setdefault(exp_dir, run_index.ExperimentIndex())

@@ -3,21 +3,27 @@
 A search filters and sorts every run of its experiments (its *candidates*,
 ``search_rows.Candidates``) but returns one page, so it decides on summaries
 (``run_index``) checked against the files, and builds runs (checking all their files) only
-for the page (:meth:`RunSearch._complete`). Candidates are gathered one of two ways:
+for the page (:meth:`RunSearch._complete`). Candidates are gathered one of three ways:
 
-- where a stat costs a request (object stores): one recursive listing per experiment gives
-  every file's change token; runs whose tokens all match their summary come from it, the
+- where a stat costs a request (untrusted object stores): one recursive listing per experiment
+  gives every file's change token; runs whose tokens all match their summary come from it, the
   rest are read in one bulk read (:meth:`RunSearch._listed_rows`);
 - where a stat is a system call (local disk): only the files the search needs
   (``search_rows.files_needed``: ``meta.yaml`` and the keys its filter and order name) are
   checked against the summaries, and the page's runs are checked in full before they are
   returned (:meth:`RunSearch._checked_rows`). With a change feed, runs it vouches for are
-  not checked at all (``vouches``).
+  not checked at all (``vouches``);
+- where the store trusts its run index (``trust``: buckets by default, local disk when
+  declared): one listing of the run directories, ended runs from their summaries unchecked,
+  and only runs not ended, unsummarised or marked changed read from their files
+  (:meth:`RunSearch._trusted_rows`); next pages likewise (:meth:`RunSearch._trusted`).
 
 Runs that are read from their files are recorded as summaries on the way (``run_reader``).
 The filtered, sorted order of recent queries is kept (``search_rows.Answers``) and reused
-by a search whose candidates are the same runs with the same decoded files, so paging sorts
-once. Buffered metric lines are written before a search, so it sees them. A run deleted
+by a search whose candidates are the same runs with the same decoded files. A page token
+names the sorted result it came from (``search_rows.Cursors``): the next page takes its rows
+from it and checks only them, so paging gathers and sorts once and each next page costs what
+it holds (:meth:`RunSearch._next_page`). Buffered metric lines are written before a search, so it sees them. A run deleted
 between the choice of the page and its completion is left out of the page. An unknown
 experiment id gives no runs, as in MLflow; so does a directory whose ``meta.yaml`` names
 another experiment, while one without ``meta.yaml`` gives its runs (MLflow lists them too).
@@ -29,7 +35,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from fsregistry.entities import PagedList, Run, ViewType
@@ -44,20 +50,28 @@ from fsregistry.search import (
     check_paging,
     effective_order,
     matches,
-    paginate,
     parse_filter,
     parse_order_by,
     sort_rows,
 )
+from fsregistry.search.paging import decode_cursor, encode_cursor_token, encode_page_token
+from fsregistry.search.terms import Comparison
 from fsregistry.storage import FileInfo
 from fsregistry.storage.changes import Stamp
-from fsregistry.tracking import records, run_index
+from fsregistry.tracking import records, run_index, trust
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_experiment_dir
 from fsregistry.tracking.run_index import recorded_token
 from fsregistry.tracking.run_reader import RunReader, from_experiment
 from fsregistry.tracking.runs import Runs
-from fsregistry.tracking.search_rows import Answers, Candidates, SearchRow, files_needed
+from fsregistry.tracking.search_rows import (
+    Answers,
+    Candidates,
+    Cursors,
+    Kept,
+    SearchRow,
+    files_needed,
+)
 from fsregistry.tracking.vouches import (
     Vouch,
     Watch,
@@ -93,6 +107,7 @@ class RunSearch:
         self._runs = runs
         self.storage = locations.storage
         self._answers = Answers()
+        self._cursors = Cursors()
 
     def search_runs(
         self,
@@ -118,20 +133,18 @@ class RunSearch:
         needed = (
             files_needed(comparisons, clauses) if self.storage.capabilities.cheap_stat else None
         )
+        exp_dirs = self._experiment_dirs(experiment_ids)
+        query = (tuple(exp_dirs), stages, tuple(comparisons), tuple(clauses))
+        start, cursor = decode_cursor(page_token)
+        kept = self._cursors.get(cursor, query)
+        if kept is not None and cursor is not None:
+            return self._next_page(kept, cursor, start, max_results, comparisons, stages)
         found = Candidates()
-        exp_dirs = []
-        for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
-            try:
-                exp_dir, _ = self._experiments.find_experiment_dir(exp_id)
-            except ResourceDoesNotExist:
-                continue  # MLflow returns no runs for an unknown experiment id
-            except MissingConfigException:
-                found_dir = self._experiments.directory_without_meta(exp_id)
-                if found_dir is None:
-                    continue
-                exp_dir = found_dir
-            exp_dirs.append(exp_dir)
-            if needed is None:
+        trusting = trust.declared(self.storage)
+        for exp_dir in exp_dirs:
+            if trusting:
+                self._trusted_rows(exp_dir, found)
+            elif needed is None:
                 self._listed_rows(exp_dir, found)
             else:
                 self._checked_rows(exp_dir, needed, found)
@@ -139,19 +152,99 @@ class RunSearch:
         def lookup_of(i: int) -> Any:  # made per use: see Candidates
             return functools.partial(self._candidate_value, found, i)
 
-        query = (tuple(exp_dirs), stages, tuple(comparisons), tuple(clauses))
         order = self._answers.get(query, found)
         if order is None:
-            kept = [
+            kept_rows = [
                 i
                 for i in range(len(found))
                 if lookup_of(i)("attribute", "lifecycle_stage") in stages
                 and matches(comparisons, lookup_of(i))
             ]
-            order = sort_rows(kept, clauses, lookup_of)
+            order = sort_rows(kept_rows, clauses, lookup_of)
             self._answers.put(query, found, order)
-        page, token = paginate(order, max_results, page_token, allow_zero=True)
-        return PagedList(self._complete([found.row(i) for i in page]), token)
+        end = start + max_results
+        token = None
+        if end < len(order) and max_results == 0:
+            token = encode_page_token(end)  # MLflow's token: nothing worth keeping
+        elif end < len(order):
+            token = encode_cursor_token(end, self._cursors.keep(query, found, order))
+        return PagedList(self._complete([found.row(i) for i in order[start:end]]), token)
+
+    def _experiment_dirs(self, experiment_ids: Sequence[str]) -> list[str]:
+        """The directories of the experiments searched: unknown ids left out (MLflow returns
+        no runs for them), a directory without ``meta.yaml`` kept (MLflow lists its runs)."""
+        exp_dirs = []
+        for exp_id in dict.fromkeys(validate_experiment_id(e) for e in experiment_ids):
+            try:
+                exp_dir, _ = self._experiments.find_experiment_dir(exp_id)
+            except ResourceDoesNotExist:
+                continue
+            except MissingConfigException:
+                found_dir = self._experiments.directory_without_meta(exp_id)
+                if found_dir is None:
+                    continue
+                exp_dir = found_dir
+            exp_dirs.append(exp_dir)
+        return exp_dirs
+
+    def _next_page(
+        self,
+        kept: Kept,
+        cursor: str,
+        start: int,
+        max_results: int,
+        comparisons: Sequence[Comparison],
+        stages: Collection[str],
+    ) -> PagedList[Run]:
+        """A next page from a kept sorted result (``search_rows.Cursors``): only its rows
+        are checked, in full, and a run that no longer matches is left out."""
+        end = start + max_results
+        rows = [kept.candidates.row(i) for i in kept.order[start:end]]
+        rows = self._trusted(rows) if trust.declared(self.storage) else self._rechecked(rows)
+        runs = []
+        for run in self._complete(rows):
+            lookup = run_lookup(run)
+            if run.info.lifecycle_stage in stages and matches(comparisons, lookup):
+                runs.append(run)
+        token = encode_cursor_token(end, cursor) if end < len(kept.order) else None
+        return PagedList(runs, token)
+
+    def _trusted(self, rows: Sequence[SearchRow]) -> list[SearchRow]:
+        """Kept rows where the store trusts its run index: as they are, but a run that is not
+        ended, or was marked changed since, is read again (``trust``)."""
+        changed: dict[str, set[str]] = {}
+        out = []
+        for row in rows:
+            marked = changed.get(row.exp_dir)
+            if marked is None:
+                marked = changed[row.exp_dir] = self._reader.changed.read(row.exp_dir)
+            if row.run_id in marked or not trust.is_terminal(row.files.meta.get("status")):
+                out.append(SearchRow(row.exp_dir, row.run_id, row.files, ""))
+            else:
+                out.append(SearchRow(row.exp_dir, row.run_id, row.files, None))
+        return out
+
+    def _rechecked(self, rows: Sequence[SearchRow]) -> list[SearchRow]:
+        """Kept rows made ready to be checked again in full by ``_complete``: marked with
+        their summary's tokens, or unchecked-free where the change feed vouches for the whole
+        run since; a row whose summary was replaced is read again."""
+        feed = self.storage.change_feed()
+        if feed is not None:
+            feed.poll()
+        out = []
+        for row in rows:
+            index = self._reader.index(row.exp_dir)
+            summary = index.runs.get(row.run_id)
+            if summary is None or summary.files is not row.files:
+                out.append(SearchRow(row.exp_dir, row.run_id, row.files, ""))
+                continue
+            if feed is not None:
+                held = index.vouched(feed, [row.run_id]).get(row.run_id)
+                if held is not None and held.files is None:
+                    out.append(SearchRow(row.exp_dir, row.run_id, row.files, None))
+                    continue
+            out.append(SearchRow(row.exp_dir, row.run_id, row.files, summary.tokens))
+        return out
 
     def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:
         """Search lookup over one candidate run's files (the built run where they do not
@@ -212,6 +305,39 @@ class RunSearch:
         for r in per_run:
             if r in found:
                 into.add(exp_dir, r, found[r], None)
+
+    def _trusted_rows(self, exp_dir: str, into: Candidates) -> None:
+        """Every run of one experiment where the store trusts its run index (``trust``): the
+        run directories from one listing, ended runs from their summaries as they are, and
+        only the rest (no summary, not ended, or marked changed since it ended) read from
+        their files."""
+        storage, reader = self.storage, self._reader
+        dirs, files = storage.list_dir_tokens(exp_dir)
+        run_ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
+        index = reader.index(exp_dir)
+        shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
+        if shards:
+            index.load_shards(storage, exp_dir, shards)
+        changed = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
+        summaries = index.runs
+        stale = []
+        for run_id in run_ids:
+            entry = summaries.get(run_id)
+            if (
+                entry is None
+                or run_id in changed
+                or not trust.is_terminal(entry.files.meta.get("status"))
+            ):
+                stale.append(run_id)
+            else:
+                into.add(exp_dir, run_id, entry.files, None)
+        if stale:
+            listed_at = time.time()
+            listed = {r: reader.list_run(exp_dir, r) for r in stale}
+            found = reader.read_and_summarise(exp_dir, listed, listed_at, set(run_ids))
+            for r in stale:
+                if r in found:
+                    into.add(exp_dir, r, found[r], None)
 
     def _checked_rows(self, exp_dir: str, needed: Sequence[str], into: Candidates) -> None:
         """Every run of one experiment, checking only the files a search needs (``needed``,
@@ -290,10 +416,10 @@ class RunSearch:
         watched: dict[str, dict[str, Watch]] = {}
         vouches: dict[str, dict[str, Vouch]] = {}
         if feed is not None:  # (no poll: nothing here asks whether a stamp still holds)
-            unchecked: dict[str, dict[str, str]] = {}  # exp dir -> run -> summary tokens
+            unchecked: dict[str, dict[str, str | None]] = {}  # exp dir -> run -> summary tokens
             for row in rows:
                 if row.unchecked is not None:
-                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked
+                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked or None
             for exp_dir, tokens in unchecked.items():
                 watched[exp_dir] = watch_runs(feed, exp_dir, tokens)
         listed_at = time.time()

@@ -17,7 +17,9 @@ MLflow's file store writes them (keys with ``/`` are nested paths). How each wri
   (``metric_buffer``) and a run's "is it active" check is trusted for one flush interval
   instead of costing a read per ``log_metric``;
 - only an active run takes writes; ending a run (a terminal status) flushes its metrics and
-  summarises it in its experiment's index (``RunReader.summarise_run``);
+  summarises it in its experiment's index (``RunReader.summarise_run``); a write to a run that
+  already ended, and every delete or restore, first marks the run changed for trusted indexes
+  (``trust``);
 - a dataset input is written once per run and dataset: logging the same dataset again keeps
   the first input's tags, as MLflow does;
 - ``record_logged_model`` appends to the ``mlflow.log-model.history`` tag, one JSON list:
@@ -81,6 +83,7 @@ from fsregistry.tracking.locations import Locations
 from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_names import random_run_name
 from fsregistry.tracking.run_reader import RunReader
+from fsregistry.tracking.trust import is_terminal
 
 RUN_NAME_TAG = records.RUN_NAME_TAG
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
@@ -99,6 +102,7 @@ class Runs:
         # GET per log_metric call (local disk checks every call; it is a cheap read there).
         self._metrics = None if storage.capabilities.append else MetricBuffer(storage)
         self._active_checked: dict[str, float] = {}
+        self._ended: set[str] = set()  # runs whose status was terminal when last checked
         self._history_lock = threading.Lock()
 
     # -- reading ----------------------------------------------------------------------------
@@ -207,6 +211,8 @@ class Runs:
                 cached_dir = locations.run_dirs.get(run_id)
             fresh = checked is not None and time.monotonic() - checked < self._metrics.interval
             if fresh and cached_dir is not None:
+                if run_id in self._ended:
+                    self._reader.changed.mark(cached_dir, run_id)
                 return cached_dir
         exp_dir, meta_raw = self._locations.locate_run(run_id)
         meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
@@ -218,6 +224,12 @@ class Runs:
                 f"The run {run_id} must be in 'active' lifecycle_stage. Current state is {stage}."
             )
         self._active_checked[run_id] = time.monotonic()
+        if is_terminal(meta.get("status")):
+            # Written after it ended: a trusted index no longer vouches for its summary.
+            self._ended.add(run_id)
+            self._reader.changed.mark(exp_dir, run_id)
+        else:
+            self._ended.discard(run_id)
         return exp_dir
 
     def update_run_info(
@@ -242,6 +254,11 @@ class Runs:
         if run_status is not None and RunStatus.is_terminated(RunStatus.from_any(run_status)):
             self._flush_run_metrics(run_id)
         meta = self._locations.update_run_meta(exp_dir, run_id, **changes)
+        if "status" in changes:  # what the cached "is it active" check knows of its end
+            if is_terminal(changes["status"]):
+                self._ended.add(run_id)
+            else:
+                self._ended.discard(run_id)
         if "status" in changes and RunStatus.is_terminated(RunStatus.from_any(run_status)):
             self._reader.summarise_run(exp_dir, run_id)
         return records.run_info_from_meta(
@@ -263,12 +280,14 @@ class Runs:
     def delete_run(self, run_id: str) -> None:
         exp_dir, _ = self._locations.locate_run(run_id)
         self._active_checked.pop(run_id, None)
+        self._reader.changed.mark(exp_dir, run_id)
         self._locations.update_run_meta(
             exp_dir, run_id, lifecycle_stage=LifecycleStage.DELETED, deleted_time=now_ms()
         )
 
     def restore_run(self, run_id: str) -> None:
         exp_dir, _ = self._locations.locate_run(run_id)
+        self._reader.changed.mark(exp_dir, run_id)
         self._locations.update_run_meta(
             exp_dir, run_id, lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None
         )

@@ -8,6 +8,7 @@ it decides on summaries checked against a few files per run and builds :class:`R
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -114,6 +115,55 @@ class Answers:
             self._held[query] = _Answer(found, order)
 
 
+@dataclass(slots=True)
+class Kept:
+    """A search's filtered, sorted result kept for its next pages."""
+
+    query: Hashable
+    candidates: Candidates
+    order: list[int]
+
+
+class Cursors:
+    """Sorted results kept for the next pages of a search, by the id its page tokens carry
+    (``paging.encode_cursor_token``).
+
+    Paging 100,000 runs by 1,000 is a hundred calls: each checking every run and sorting
+    again would make paging cost the square of the store. A next page instead takes its rows
+    from the kept order and checks only them (their files, and the filter again), so it costs
+    what its page holds. The answer is a cursor over the runs as the first page found them:
+    every run is returned once, with its current files; a run that no longer matches the
+    filter is left out of its page; runs made after the first page are not in it (a new
+    search sees them). A few results only, the oldest dropped first; a token whose result is
+    gone (another process, or dropped) pages by its offset through a fresh search.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._held: dict[str, Kept] = {}
+        self._lock = threading.Lock()  # a store may search from several threads
+
+    def keep(self, query: Hashable, found: Candidates, order: list[int]) -> str:
+        """Keep a result; the id its page tokens carry."""
+        cursor = secrets.token_hex(8)
+        with self._lock:
+            while len(self._held) >= self._size:
+                del self._held[next(iter(self._held))]
+            self._held[cursor] = Kept(query, found, order)
+        return cursor
+
+    def get(self, cursor: str | None, query: Hashable) -> Kept | None:
+        """The result kept as ``cursor`` if it was kept for this same query."""
+        if cursor is None:
+            return None
+        with self._lock:
+            held = self._held.get(cursor)
+        return held if held is not None and held.query == query else None
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 def files_needed(
     comparisons: Sequence[Comparison], clauses: Sequence[OrderClause]
 ) -> tuple[str, ...] | None:
@@ -147,4 +197,4 @@ def _is_canonical(key: str) -> bool:
         return False
 
 
-__all__ = ["Answers", "Candidates", "SearchRow", "files_needed"]
+__all__ = ["Answers", "Candidates", "Cursors", "Kept", "SearchRow", "files_needed"]

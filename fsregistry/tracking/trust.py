@@ -1,0 +1,142 @@
+"""Trusted run index: a store that only fsregistry writes answers a cold search from its index
+shards alone, without checking any file of the runs it does not return in full.
+
+Without trust a cold search checks, for every run, the files that decide the answer against
+the summary's change tokens (a ``stat`` each on local disk; on a bucket one listing of every
+object of the experiment), since MLflow or anything else may have changed them. With trust:
+
+- **declared in the store**: ``<root>/.fsreg-trust`` holds ``{"trust_index": true}`` or
+  ``false`` (:func:`declare`); without it, trust is on for object stores (MLflow's file store
+  cannot write to a bucket) and off on local disk. ``FSREG_TRUST_INDEX=1`` / ``0`` overrides
+  both for a process.
+- **what is trusted**: the summary of a run whose status is terminal (``FINISHED``,
+  ``FAILED``, ``KILLED``), as the writer that ended it (or a reader) recorded it. The runs of
+  an experiment are still listed (one directory listing; a bucket lists its run prefixes,
+  1,000 per request), so a run created, deleted or renamed away by anyone is seen; a run with
+  no summary, or a summary that says it is still running, is checked and read from its files
+  as without trust; a run ended by MLflow is read so too.
+- **the generation stamp**: every fsregistry writer that writes to a run whose status is
+  terminal (a tag set after the end, a metric logged after it, a rename, a delete or restore,
+  ending it again) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
+  (:func:`mark_changed`, before the write: a reader can never trust a summary a write made
+  stale), and a trusted search checks the runs listed there from their files. The file's
+  change token is the experiment's generation: a search re-reads it only when it changed.
+
+When it is safe: when nothing but fsregistry (this version or later) changes runs after they
+end: MLflow, an older fsregistry, a text editor or a sync tool rewriting a finished run's
+files (a metric appended to a finished run by MLflow, say) is not seen by a trusted search
+until that run is read again (``get_run`` always reads the files, and an untrusted search
+re-summarises it). New runs, runs still running and runs ended by other tools are always
+read. Runs returned whole by a trusted search are built from their summaries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+
+from fsregistry.storage import Storage
+
+_log = logging.getLogger(__name__)
+
+TRUST_FILE = ".fsreg-trust"
+CHANGED_FILE = ".fsreg-changed-runs"
+ENV = "FSREG_TRUST_INDEX"
+# RunStatus values (ints in meta.yaml) of a run that ended: FINISHED, FAILED, KILLED.
+TERMINAL_STATUSES = frozenset({3, 4, 5})
+
+
+def declared(storage: Storage) -> bool:
+    """Whether searches of this store trust its run index (see the module docstring)."""
+    env = os.environ.get(ENV, "").strip().lower()
+    if env in ("1", "true", "yes", "on"):
+        return True
+    if env in ("0", "false", "no", "off"):
+        return False
+    try:
+        raw = storage.read(TRUST_FILE)
+    except FileNotFoundError:
+        return not storage.capabilities.cheap_stat
+    try:
+        value = json.loads(raw).get("trust_index")
+    except (ValueError, AttributeError):
+        value = None
+    if not isinstance(value, bool):
+        _log.warning(
+            "Ignoring unreadable %s; the run index is not trusted", storage.uri(TRUST_FILE)
+        )
+        return False
+    return value
+
+
+def declare(storage: Storage, trust: bool) -> None:
+    """Declare in the store whether its searches trust the run index."""
+    storage.write(TRUST_FILE, json.dumps({"trust_index": trust}).encode("utf-8") + b"\n")
+
+
+def is_terminal(status: object) -> bool:
+    """Whether a run's ``status`` (as in meta.yaml: an int, or its name) is terminal."""
+    if isinstance(status, str):
+        return status in ("FINISHED", "FAILED", "KILLED")
+    return status in TERMINAL_STATUSES
+
+
+def changed_path(exp_dir: str) -> str:
+    return f"{exp_dir}/{CHANGED_FILE}"
+
+
+def parse_changed(raw: bytes | None) -> set[str]:
+    """The run ids a changed-runs file lists (a line still being written left out)."""
+    if not raw:
+        return set()
+    body = raw if raw.endswith(b"\n") else raw[: raw.rfind(b"\n") + 1]
+    return {line.decode("utf-8", "replace") for line in body.split(b"\n") if line}
+
+
+class ChangedRuns:
+    """This process's view of the experiments' changed-runs files, and what it marked."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._marked: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def mark(self, exp_dir: str, run_id: str) -> None:
+        """Add ``run_id`` to its experiment's changed runs, before a write to the ended run.
+        Raised errors are the storage's: a write that cannot be marked is not made."""
+        if (exp_dir, run_id) in self._marked:
+            return
+        path = changed_path(exp_dir)
+        line = run_id.encode("utf-8") + b"\n"
+        storage = self._storage
+        if storage.capabilities.append:
+            storage.append(path, line)
+        else:
+
+            def change(old: bytes | None) -> bytes:
+                return (old or b"") + (b"" if run_id in parse_changed(old) else line)
+
+            storage.update(path, change)
+        with self._lock:
+            self._marked.add((exp_dir, run_id))
+
+    def read(self, exp_dir: str) -> set[str]:
+        """The runs of an experiment marked changed since they ended."""
+        try:
+            return parse_changed(self._storage.read(changed_path(exp_dir)))
+        except FileNotFoundError:
+            return set()
+
+
+__all__ = [
+    "CHANGED_FILE",
+    "ENV",
+    "TRUST_FILE",
+    "ChangedRuns",
+    "declare",
+    "declared",
+    "is_terminal",
+    "parse_changed",
+]
