@@ -66,7 +66,6 @@ EXACT: dict[str, str] = {
     ),
     "mlflow.models.Resource": GENAI,
     "mlflow.models.ResourceType": GENAI,
-    "mlflow.models.set_retriever_schema": GENAI,
     # -- mlflow.pyfunc ---------------------------------------------------------------------
     "mlflow.pyfunc.ChatAgent": GENAI,
     "mlflow.pyfunc.ChatModel": GENAI,
