@@ -66,6 +66,8 @@ if TYPE_CHECKING:
         add_libraries_to_model as add_libraries_to_model,
     )
     from fsregistry.pyfunc.predict import validate_serving_input as validate_serving_input
+    from fsregistry.serving.flavor_backend import FlavorBackend as FlavorBackend
+    from fsregistry.serving.flavor_backend import build_docker as build_docker
 
 __getattr__, __dir__, _above = lazy_namespace(__name__, __file__)
 

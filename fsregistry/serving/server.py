@@ -194,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=ServerOptions.timeout_seconds)
     parser.add_argument("--max-request-bytes", type=int, default=ServerOptions.max_request_bytes)
     parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--env-manager", default="local", choices=ENV_MANAGERS)
     ns = parser.parse_args(argv)
     options = ServerOptions(
         host=ns.host,
@@ -206,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from fsregistry.exceptions import FsRegistryException
 
     try:
-        serve(ns.model_uri, options)
+        run(ns.model_uri, options, env_manager=ns.env_manager)
     except FsRegistryException as exc:
         print(f"error: {exc.message} [{exc.error_code}]", file=sys.stderr)
         sys.exit(1)
