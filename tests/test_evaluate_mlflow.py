@@ -1,5 +1,5 @@
 """Differential tests: the same models and data through ``fsregistry.evaluate`` and real MLflow
-3.17.2's ``mlflow.models.evaluate`` (its own venv, with matplotlib) give the same metric names
+3.17.2's ``mlflow.models.evaluate`` (its own venv, with matplotlib and shap) give the same metric names
 and values (1e-6), the same artifact names, and a validation that fails in one fails in the
 other naming the same thresholds.
 
@@ -24,7 +24,10 @@ from fsreg_testing.mlflow_env import run_mlflow
 pytestmark = pytest.mark.mlflow
 
 MLFLOW = "3.17.2"
-EXTRAS = ["matplotlib"]
+EXTRAS = ["matplotlib", "shap"]
+#: Cases that also compare SHAP explainability (its three plots); the others switch it off to
+#: keep the test time down.
+SHAP_CASES = ("binary", "multiclass", "regressor")
 
 #: Code both sides run: custom metric and artifact definitions (``mlflow`` is bound to each
 #: side's library).
@@ -186,6 +189,9 @@ def test_same_metrics_and_artifacts_as_mlflow(tmp_path: Path, case: str) -> None
     kind, extra = CASES[case]
     spec = _dataset(kind, tmp_path, weights=bool(extra.get("weights")))
     spec.update(extra)
+    spec["config"] = dict(extra.get("config") or {})
+    if case not in SHAP_CASES:
+        spec["config"]["log_model_explainability"] = False
     spec["custom_code"] = CUSTOM
     if extra.get("predictions"):
         spec["data"] = str(tmp_path / "with_pred.csv")
@@ -195,6 +201,8 @@ def test_same_metrics_and_artifacts_as_mlflow(tmp_path: Path, case: str) -> None
     for name, value in theirs["metrics"].items():
         assert ours["metrics"][name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
     assert ours["artifacts"] == theirs["artifacts"]
+    shap_plots = {"shap_beeswarm_plot", "shap_summary_plot", "shap_feature_importance_plot"}
+    assert (case in SHAP_CASES) == shap_plots.issubset(theirs["artifacts"])
     # The evaluation data is logged as the same run input (mlflow.data.from_pandas's record).
     assert ours["dataset"] == theirs["dataset"]
     # ...and the same `mlflow.datasets` tag (MLflow's dataset hash, the model's model_uuid);
