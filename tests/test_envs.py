@@ -286,6 +286,84 @@ def test_environment_is_isolated_and_has_fsregistry(offline: Shared) -> None:
     assert host_site and not set(host_site) & set(report["path"])
 
 
+# ------------------------------------------------------------------------------ uv
+def test_uv_builds_the_environment_offline_from_pip_settings(
+    offline: Shared, tmp_path: Path
+) -> None:
+    """env_manager="uv": the same environment built by uv in ``<hash>-uv``, from the same
+    offline pip settings (PIP_NO_INDEX / PIP_FIND_LINKS passed to uv as flags)."""
+    from fsregistry.envs.uv import uv_binary
+
+    assert uv_binary()  # uv is a test dependency: this test must not pass without it
+    env = prepare_env(str(offline.model_dir), env_manager="uv")
+    assert env.root == offline.root / f"{offline.env.env_hash}-uv"
+    assert env.env_hash == offline.env.env_hash
+    marker = json.loads((env.root / MARKER_FILE).read_text())
+    assert marker["env_manager"] == "uv"
+    assert json.loads((offline.env.root / MARKER_FILE).read_text())["env_manager"] != "uv"
+    report = json.loads(
+        env_python(
+            env,
+            "import json, sys, importlib.metadata as md, fsregistry, fsreg_envtest_tiny\n"
+            "print(json.dumps({'prefix': sys.prefix, 'six': md.version('six'),"
+            " 'factor': fsreg_envtest_tiny.FACTOR, 'fsregistry': fsregistry.__file__}))",
+        )
+    )
+    assert Path(report["prefix"]).resolve() == env.root.resolve()
+    assert report["six"] == "1.16.0" and report["factor"] == 3
+    assert Path(report["fsregistry"]).resolve().is_relative_to(env.root.resolve())
+    # reused, not rebuilt; predictions equal the local ones, from the API and the CLI
+    before = snapshot(env.root)
+    assert prepare_env(str(offline.model_dir), env_manager="uv") == env
+    local_out, uv_out = tmp_path / "local.json", tmp_path / "uv.json"
+    predict(str(offline.model_dir), input_data=FRAME, output_path=local_out)
+    got = predict(str(offline.model_dir), input_data=FRAME, env_manager="uv", output_path=uv_out)
+    expected = json.loads(local_out.read_text())
+    assert json.loads(uv_out.read_text()) == expected
+    assert got == expected["predictions"] and len(got) == 3
+    cli = fsreg(
+        *("models", "prepare-env", "-m", str(offline.model_dir), "--env-manager", "uv"),
+        "--json",
+    )
+    assert json.loads(cli.stdout)["path"] == str(env.root)
+    assert snapshot(env.root) == before
+
+
+def test_uv_missing_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "env-root"
+    monkeypatch.setenv("FSREG_ENV_ROOT", str(root))
+    model = str(_local_model(tmp_path / "m"))
+    monkeypatch.setitem(sys.modules, "uv", None)  # the uv package is not importable...
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # ...and no uv on PATH
+    with pytest.raises(EnvironmentBuildError, match=r"needs uv.*pip install uv"):
+        prepare_env(model, env_manager="uv")
+    with pytest.raises(EnvironmentBuildError, match="needs uv"):
+        predict(model, input_data=FRAME, env_manager="uv")
+    assert not root.exists()
+
+
+def test_pip_index_settings_become_uv_flags() -> None:
+    from fsregistry.envs.uv import index_flags
+
+    env = {
+        "PIP_INDEX_URL": "https://idx/simple",
+        "PIP_EXTRA_INDEX_URL": "https://a/simple https://b/simple",
+        "PIP_FIND_LINKS": "/wheels",
+        "PIP_NO_INDEX": "1",
+    }
+    assert index_flags(env) == [
+        *("--index-url", "https://idx/simple"),
+        *("--extra-index-url", "https://a/simple", "--extra-index-url", "https://b/simple"),
+        *("--find-links", "/wheels", "--no-index"),
+    ]
+    # uv's own settings win: the pip ones are not passed on top of them
+    uv_own = {"UV_DEFAULT_INDEX": "x", "UV_EXTRA_INDEX_URL": "y", "UV_FIND_LINKS": "z"}
+    assert index_flags({**env, **uv_own, "UV_NO_INDEX": "1"}) == []
+    assert index_flags({"PIP_NO_INDEX": "0"}) == []
+
+
 # ------------------------------------------------------------------------------ predict
 @pytest.mark.parametrize("backend", ["local", "s3"], indirect=True)
 def test_predict_in_virtualenv_matches_local(
@@ -402,9 +480,11 @@ def test_unsupported_env_managers_are_refused(
     root = tmp_path / "env-root"
     monkeypatch.setenv("FSREG_ENV_ROOT", str(root))
     model = str(_local_model(tmp_path / "m"))
-    for manager in ("conda", "uv", "virtualenvs"):
+    for manager in ("conda", "uvx", "virtualenvs"):
         with pytest.raises(InvalidParameterValue, match=repr(manager)):
             predict(model, input_data=FRAME, env_manager=manager)
+        with pytest.raises(InvalidParameterValue, match=repr(manager)):
+            prepare_env(model, env_manager=manager)
     with pytest.raises(InvalidParameterValue, match="exactly one"):
         predict(model, env_manager="virtualenv")
     with pytest.raises(InvalidParameterValue, match="CSV text"):

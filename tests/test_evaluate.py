@@ -391,3 +391,31 @@ def test_metrics_go_to_the_logged_model(tracking: str, binary: Any, tmp_path: Pa
         )
     after = fsregistry.search_runs(output_format="list", search_all_experiments=True)
     assert len(after) == len(before)
+
+
+def test_datasets_tag_lists_each_dataset_and_model_once(tmp_path: Path) -> None:
+    """MLflow's `mlflow.datasets` run tag: one entry per (dataset, model) evaluated on the run;
+    none for static predictions."""
+    fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
+    df = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) * 2})
+    other = df.assign(x=df["x"] + 1)
+    saved = tmp_path / "m"
+    fsregistry.pyfunc.save_model(saved, python_model=lambda d: d["x"] * 2)
+    with fsregistry.start_run() as run:
+        for data in (df, df, other):
+            fsregistry.evaluate(str(saved), data, targets="y", model_type="regressor")
+        fsregistry.evaluate(
+            None, df.assign(p=df["y"]), targets="y", predictions="p", model_type="regressor"
+        )
+    tag = fsregistry.get_run(run.info.run_id).data.tags["mlflow.datasets"]
+    entries = json.loads(tag)
+    uuid = fsregistry.models.Model.load(saved).model_uuid
+    assert [e["model"] for e in entries] == [uuid, uuid]
+    assert [e["name"] for e in entries] == ["dataset", "dataset"]
+    assert entries[0]["hash"] != entries[1]["hash"]
+    assert tag == json.dumps(entries, separators=(",", ":"))
+    with fsregistry.start_run() as static_run:
+        fsregistry.evaluate(
+            None, df.assign(p=df["y"]), targets="y", predictions="p", model_type="regressor"
+        )
+    assert "mlflow.datasets" not in fsregistry.get_run(static_run.info.run_id).data.tags

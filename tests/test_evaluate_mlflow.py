@@ -1,5 +1,5 @@
 """Differential tests: the same models and data through ``fsregistry.evaluate`` and real MLflow
-3.17.2's ``mlflow.models.evaluate`` (its own venv, with matplotlib) give the same metric names
+3.17.2's ``mlflow.models.evaluate`` (its own venv, with matplotlib and shap) give the same metric names
 and values (1e-6), the same artifact names, and a validation that fails in one fails in the
 other naming the same thresholds.
 
@@ -24,7 +24,10 @@ from fsreg_testing.mlflow_env import run_mlflow
 pytestmark = pytest.mark.mlflow
 
 MLFLOW = "3.17.2"
-EXTRAS = ["matplotlib"]
+EXTRAS = ["matplotlib", "shap"]
+#: Cases that also compare SHAP explainability (its three plots); the others switch it off to
+#: keep the test time down.
+SHAP_CASES = ("binary", "multiclass", "regressor")
 
 #: Code both sides run: custom metric and artifact definitions (``mlflow`` is bound to each
 #: side's library).
@@ -82,8 +85,10 @@ dataset = {{"name": ds.dataset.name, "digest": ds.dataset.digest,
             "source_type": ds.dataset.source_type, "schema": json.loads(ds.dataset.schema),
             "profile": json.loads(ds.dataset.profile),
             "tags": sorted((t.key, t.value) for t in ds.tags)}}
+tag = mlflow.get_run(result.run_id).data.tags.get("mlflow.datasets")
 out = {{"metrics": {{k: float(v) for k, v in result.metrics.items()}},
-        "artifacts": sorted(result.artifacts), "failures": failures, "dataset": dataset}}
+        "artifacts": sorted(result.artifacts), "failures": failures, "dataset": dataset,
+        "datasets_tag": json.loads(tag) if tag else None}}
 print(json.dumps(out))
 """
 
@@ -184,6 +189,9 @@ def test_same_metrics_and_artifacts_as_mlflow(tmp_path: Path, case: str) -> None
     kind, extra = CASES[case]
     spec = _dataset(kind, tmp_path, weights=bool(extra.get("weights")))
     spec.update(extra)
+    spec["config"] = dict(extra.get("config") or {})
+    if case not in SHAP_CASES:
+        spec["config"]["log_model_explainability"] = False
     spec["custom_code"] = CUSTOM
     if extra.get("predictions"):
         spec["data"] = str(tmp_path / "with_pred.csv")
@@ -193,8 +201,14 @@ def test_same_metrics_and_artifacts_as_mlflow(tmp_path: Path, case: str) -> None
     for name, value in theirs["metrics"].items():
         assert ours["metrics"][name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
     assert ours["artifacts"] == theirs["artifacts"]
+    shap_plots = {"shap_beeswarm_plot", "shap_summary_plot", "shap_feature_importance_plot"}
+    assert (case in SHAP_CASES) == shap_plots.issubset(theirs["artifacts"])
     # The evaluation data is logged as the same run input (mlflow.data.from_pandas's record).
     assert ours["dataset"] == theirs["dataset"]
+    # ...and the same `mlflow.datasets` tag (MLflow's dataset hash, the model's model_uuid);
+    # none for static predictions, which evaluate no model.
+    assert ours["datasets_tag"] == theirs["datasets_tag"]
+    assert (theirs["datasets_tag"] is None) == bool(extra.get("predictions"))
 
 
 def _failed_names(message: str) -> list[str]:
@@ -338,3 +352,57 @@ def test_evaluate_links_metrics_to_the_logged_model_as_mlflow(tmp_path: Path) ->
     assert keys == theirs[0]
     assert read == theirs[1]
     assert read["model_inputs"] == [True] and len(read["metrics"]) == len(keys)
+
+
+HASH_CASES = """
+import numpy as np, pandas as pd
+rng = np.random.default_rng(7)
+frames = {
+    "small": (pd.DataFrame({"a": [1.0, 2.5, 3.0], "s": ["x", "y", "z"], "y": [0, 1, 0]}), "y"),
+    "large": (pd.DataFrame({"a": rng.normal(size=57), "b": np.arange(57), "y": np.arange(57) % 3}), "y"),
+    "list_cells": (pd.DataFrame({"a": [[1, 2], [3], [4, 5]], "y": [1, 0, 1]}), "y"),
+    "no_targets": (pd.DataFrame({"a": np.arange(12.0)}), None),
+}
+arrays = {
+    "array": (rng.normal(size=(23, 3)), np.arange(23) % 2),
+    "array_small": (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1, 0])),
+}
+"""
+
+MLFLOW_HASHES = (
+    "import json, warnings\nwarnings.simplefilter('ignore')\n"
+    + HASH_CASES
+    + """
+from mlflow.data.evaluation_dataset import EvaluationDataset
+out = {k: EvaluationDataset(df, targets=t).hash for k, (df, t) in frames.items()}
+out.update({k: EvaluationDataset(x, targets=y).hash for k, (x, y) in arrays.items()})
+print(json.dumps(out))
+"""
+)
+
+
+def test_dataset_hash_is_mlflows(tmp_path: Path) -> None:
+    """The `mlflow.datasets` tag's hash equals MLflow's EvaluationDataset.hash on frames of
+    both sizes (all rows / first and last rows), string and list cells, and arrays."""
+    from fsregistry.models.evaluation.dataset import to_eval_data
+    from fsregistry.models.evaluation.dataset_tag import evaluation_hash
+
+    scope: dict[str, Any] = {}
+    exec(HASH_CASES, scope)
+    ours = {
+        k: evaluation_hash(
+            to_eval_data(df, targets=t, predictions=None, feature_names=None, path=None)
+        )
+        for k, (df, t) in scope["frames"].items()
+    }
+    ours.update(
+        {
+            k: evaluation_hash(
+                to_eval_data(x, targets=y, predictions=None, feature_names=None, path=None)
+            )
+            for k, (x, y) in scope["arrays"].items()
+        }
+    )
+    theirs = run_mlflow(MLFLOW, MLFLOW_HASHES, cwd=tmp_path, extras=EXTRAS)
+    assert ours == theirs
+    assert len(set(ours.values())) == len(ours)

@@ -46,7 +46,7 @@ def test_readme_links_the_page() -> None:
         (lambda: fsregistry.start_span, "mlflow.start_span"),
         (lambda: fsregistry.catboost, "mlflow.catboost"),
         (lambda: fsregistry.get_trace, "mlflow.get_trace"),
-        (lambda: fsregistry.models.set_retriever_schema, "mlflow.models.set_retriever_schema"),
+        (lambda: fsregistry.models.Resource, "mlflow.models.Resource"),
         (lambda: fsregistry.entities.Trace, "mlflow.entities.Trace"),
     ],
 )

@@ -53,7 +53,7 @@ OPTION_METAVARS = {
     "workers": "N",
     "timeout": "SECONDS",
     "max_request_bytes": "BYTES",
-    "env_manager": "local|virtualenv",
+    "env_manager": "local|virtualenv|uv",
     "base_image": "IMAGE",
     "name": "NAME",
     "artifact_location": "URI",

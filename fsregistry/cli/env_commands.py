@@ -39,17 +39,31 @@ def register(models_app: typer.Typer) -> None:
         tracking_uri: TrackingUri = None,
         registry_uri: RegistryUri = None,
         as_json: JsonFlag = False,
+        env_manager: Annotated[
+            str,
+            typer.Option(
+                "--env-manager",
+                metavar="virtualenv|uv",
+                help="virtualenv (python -m venv and pip) or uv (built with uv, in its own "
+                "directory).",
+            ),
+        ] = "virtualenv",
     ) -> None:
         """Create the model's isolated virtualenv from its python_env.yaml / requirements.txt
         (reused when it exists, in $FSREG_ENV_ROOT, default ~/.cache/fsregistry/envs) and print
         its path. pip follows its usual settings: offline sites set PIP_INDEX_URL (their index)
-        or PIP_NO_INDEX=1 and PIP_FIND_LINKS=/wheel/dir, or the same keys in pip.conf."""
+        or PIP_NO_INDEX=1 and PIP_FIND_LINKS=/wheel/dir, or the same keys in pip.conf (uv
+        is given the PIP_* variables as flags; it reads its own uv.toml, not pip.conf)."""
         from fsregistry.envs import prepare_env as build
 
         use_stores(tracking_uri, registry_uri)
         check_stores_for_uri(model_uri, tracking_uri, registry_uri)
         log_progress_to_stderr()
-        env = build(model_uri)
+        if env_manager not in ("virtualenv", "uv"):
+            raise typer.BadParameter(
+                f"{env_manager!r}: expected virtualenv or uv", param_hint="--env-manager"
+            )
+        env = build(model_uri, env_manager=env_manager)
         if as_json:
             print(
                 json.dumps(

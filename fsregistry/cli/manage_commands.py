@@ -249,8 +249,9 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--env-manager",
-                help="local: this Python environment; virtualenv: the model's own environment "
-                "(built once from its python_env.yaml, see 'fsreg models prepare-env').",
+                help="local: this Python environment; virtualenv (or uv, built with uv): the "
+                "model's own environment (built once from its python_env.yaml, see 'fsreg "
+                "models prepare-env').",
             ),
         ] = "local",
     ) -> None:
@@ -264,9 +265,9 @@ def register(app: typer.Typer) -> None:
         from fsregistry.cli.predict_input import check_input
         from fsregistry.models import predict as run_predict
 
-        if env_manager not in ("local", "virtualenv"):
+        if env_manager not in ("local", "virtualenv", "uv"):
             raise typer.BadParameter(
-                f"{env_manager!r}: expected local or virtualenv", param_hint="--env-manager"
+                f"{env_manager!r}: expected local, virtualenv or uv", param_hint="--env-manager"
             )
         use_stores(tracking_uri, registry_uri)
         kind = content_type or ("csv" if input_path.lower().endswith(".csv") else "json")
@@ -275,7 +276,7 @@ def register(app: typer.Typer) -> None:
         checked = check_input(input_path, kind)
         try:
             check_stores_for_uri(model_uri, tracking_uri, registry_uri)
-            if env_manager == "virtualenv":
+            if env_manager != "local":
                 from fsregistry.cli.env_commands import log_progress_to_stderr
 
                 log_progress_to_stderr()

@@ -89,8 +89,8 @@ def register(models_app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--env-manager",
-                help="local: this Python environment; virtualenv: one built from the model's "
-                "requirements.txt (cached).",
+                help="local: this Python environment; virtualenv (or uv, built with uv): one "
+                "built from the model's requirements.txt (cached).",
             ),
         ] = "local",
         access_log: Annotated[

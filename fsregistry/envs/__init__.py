@@ -1,5 +1,6 @@
 """Isolated Python environments for models: ``fsreg models prepare-env`` and
-``env_manager="virtualenv"`` (MLflow's ``mlflow models prepare-env`` / ``env_manager``).
+``env_manager="virtualenv"`` or ``"uv"`` (MLflow's ``mlflow models prepare-env`` /
+``env_manager``).
 
 :func:`prepare_env` builds, once, a ``venv`` holding what the model's ``python_env.yaml`` (else
 ``conda.yaml``'s pip section, else ``requirements.txt``) asks for, and returns a
@@ -68,27 +69,49 @@ __all__ = [
 
 
 def prepare_env_for_model_dir(
-    model_dir: str | Path, *, extras: Sequence[str] = ()
+    model_dir: str | Path, *, extras: Sequence[str] = (), env_manager: str = "virtualenv"
 ) -> ModelEnvironment:
     """:func:`prepare_env` for a model already in a local directory."""
     from fsregistry.envs.builder import get_or_create
     from fsregistry.envs.spec import read_env_spec
 
-    return get_or_create(read_env_spec(str(model_dir), extras))
+    check_env_manager(env_manager)
+    return get_or_create(read_env_spec(str(model_dir), extras), env_manager=env_manager)
 
 
-def prepare_env(model_uri: str, *, extras: Sequence[str] = ()) -> ModelEnvironment:
+def check_env_manager(env_manager: str) -> None:
+    """Refuse an ``env_manager`` that does not build an isolated environment."""
+    from fsregistry.envs.builder import ISOLATED_MANAGERS
+    from fsregistry.exceptions import InvalidParameterValue
+
+    if env_manager not in ISOLATED_MANAGERS:
+        raise InvalidParameterValue(
+            f"env_manager={env_manager!r} is not supported: expected one of "
+            f"{list(ISOLATED_MANAGERS)}"
+            + (
+                " (conda environments are not built by fsregistry)"
+                if env_manager == "conda"
+                else ""
+            )
+        )
+
+
+def prepare_env(
+    model_uri: str, *, extras: Sequence[str] = (), env_manager: str = "virtualenv"
+) -> ModelEnvironment:
     """The isolated environment of the model at ``model_uri`` (any model URI: local path,
     ``runs:/``, ``models:/``, ``s3://``, ``gs://``), created on first use.
 
     ``extras`` are pip requirement strings installed along with the model's requirements
     (e.g. a scoring server's own dependencies); they are part of the environment hash. A
     remote model is downloaded into the model cache first (a later ``predict`` or ``serve``
-    of the same model reuses that download).
+    of the same model reuses that download). ``env_manager="uv"`` builds it with uv
+    (:mod:`fsregistry.envs.uv`), in a directory of its own.
     """
     from fsregistry.envs.spec import validate_extras
     from fsregistry.models.cache import local_model_dir
 
     validate_extras(extras)  # before any download
+    check_env_manager(env_manager)
     local = local_model_dir(model_uri).path
-    return prepare_env_for_model_dir(local, extras=extras)
+    return prepare_env_for_model_dir(local, extras=extras, env_manager=env_manager)

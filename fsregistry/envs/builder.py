@@ -3,7 +3,9 @@
 Layout: ``<root>/<env hash>/`` is a standard ``venv`` plus ``fsregistry-code/`` (the host's
 fsregistry, see :mod:`fsregistry.envs.host_package`); ``<root>/<env hash>/.fsregistry-env.json``
 (the marker) is written last, so an environment without it is never used; ``<root>/.locks/``
-holds one empty lock file per hash.
+holds one empty lock file per environment. ``env_manager="virtualenv"`` builds with ``python -m
+venv`` and pip; ``"uv"`` builds the same environment with uv in ``<root>/<env hash>-uv/`` (see
+:mod:`fsregistry.envs.uv`).
 
 Why build in place under a lock rather than in a temporary directory renamed at the end: a
 virtualenv is not relocatable (console-script shebangs such as ``bin/pip`` and the
@@ -32,10 +34,14 @@ from pathlib import Path
 from fsregistry.envs.errors import EnvironmentBuildError
 from fsregistry.envs.interpreters import Interpreter, find_interpreter
 from fsregistry.envs.spec import EnvSpec
+from fsregistry.envs.uv import DIR_SUFFIX, UV, index_flags, uv_binary, uv_environment
 from fsregistry.models.environment import installed_version, requirement_name
 
 _logger = logging.getLogger("fsregistry.envs")
 
+VIRTUALENV = "virtualenv"
+#: The ``env_manager`` values that build an isolated environment.
+ISOLATED_MANAGERS = (VIRTUALENV, UV)
 MARKER_FILE = ".fsregistry-env.json"
 LOCKS_DIR = ".locks"
 _TAIL_LINES = 25
@@ -154,13 +160,14 @@ def _run(
     cwd: str | None,
     what: str,
     env_dir: Path,
+    env: dict[str, str] | None = None,
 ) -> str:
     _logger.info("%s", what)
     try:
         proc = subprocess.run(
             list(cmd),
             cwd=cwd,
-            env=subprocess_env(),
+            env=env if env is not None else subprocess_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -211,6 +218,72 @@ def _host_pip_bootstraps(spec: EnvSpec, interpreter: Interpreter) -> bool:
     return match is not None and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
+def _uv_install(
+    uv: str, python: Path, env_dir: Path, lines: Sequence[str], req_file: Path, cwd: str, what: str
+) -> None:
+    """``uv pip install -r`` into the environment, run from the model directory."""
+    env = uv_environment(subprocess_env())
+    req_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cmd = [uv, "pip", "install", "--python", str(python), *index_flags(env), "-r", str(req_file)]
+    _run(cmd, cwd=cwd, what=what, env_dir=env_dir, env=env)
+
+
+def _build_with_uv(spec: EnvSpec, interpreter: Interpreter, env_dir: Path, uv: str) -> Path:
+    """:func:`_build` with uv: ``uv venv`` then ``uv pip install`` (no pip seeded first)."""
+    from fsregistry.envs import host_package
+
+    _run(
+        [uv, "venv", "--no-project", "--python", str(interpreter.path), str(env_dir)],
+        cwd=None,
+        what=f"Creating a venv with uv and Python {interpreter.version_text}",
+        env_dir=env_dir,
+        env=uv_environment(subprocess_env()),
+    )
+    python = venv_python(env_dir)
+    site_packages = _site_packages(env_dir)
+    host_package.write_dist_info(site_packages, spec.fsregistry_version)
+    host_package.install_code(env_dir, site_packages)
+    work = env_dir / ".fsregistry-build"
+    work.mkdir()
+    if spec.build_dependencies:
+        _uv_install(
+            uv,
+            python,
+            env_dir,
+            spec.build_dependencies,
+            work / "build-requirements.txt",
+            spec.model_dir,
+            f"Installing build dependencies with uv: {' '.join(spec.build_dependencies)}",
+        )
+    lines = list(spec.requirements)
+    if spec.constraints:
+        cons = work / "constraints.txt"
+        cons.write_text("\n".join(spec.constraints) + "\n", encoding="utf-8")
+        lines.append(f"-c {cons}")
+    _uv_install(
+        uv,
+        python,
+        env_dir,
+        lines,
+        work / "requirements.txt",
+        spec.model_dir,
+        f"Installing the model requirements with uv: {' '.join(spec.requirements)}",
+    )
+    _import_check(python, env_dir)
+    return site_packages
+
+
+def _import_check(python: Path, env_dir: Path) -> None:
+    # -I: not the caller's directory first on sys.path (a checkout would shadow the copy);
+    # it also ignores PYTHONDONTWRITEBYTECODE, so these modules get their bytecode now.
+    _run(
+        [str(python), "-I", "-c", _IMPORT_CHECK],
+        cwd=str(env_dir),
+        what="Checking that fsregistry loads in the environment",
+        env_dir=env_dir,
+    )
+
+
 def _build(spec: EnvSpec, interpreter: Interpreter, env_dir: Path) -> Path:
     """Create the environment in ``env_dir``; returns its site-packages directory."""
     from fsregistry.envs import host_package
@@ -257,23 +330,17 @@ def _build(spec: EnvSpec, interpreter: Interpreter, env_dir: Path) -> Path:
         spec.model_dir,
         f"Installing the model requirements: {' '.join(spec.requirements)}",
     )
-    # -I: not the caller's directory first on sys.path (a checkout would shadow the copy);
-    # it also ignores PYTHONDONTWRITEBYTECODE, so these modules get their bytecode now.
-    _run(
-        [str(python), "-I", "-c", _IMPORT_CHECK],
-        cwd=str(env_dir),
-        what="Checking that fsregistry loads in the environment",
-        env_dir=env_dir,
-    )
+    _import_check(python, env_dir)
     return site_packages
 
 
 def _write_marker(
-    spec: EnvSpec, interpreter: Interpreter, env_dir: Path, site_packages: Path
+    spec: EnvSpec, interpreter: Interpreter, env_dir: Path, site_packages: Path, manager: str
 ) -> None:
     data = {
         "site_packages": str(site_packages),
         "env_hash": spec.env_hash,
+        "env_manager": manager,
         "python_requested": spec.python,
         "python": interpreter.version_text,
         "base_interpreter": str(interpreter.path),
@@ -296,24 +363,33 @@ def _remove(env_dir: Path) -> None:
         shutil.rmtree(env_dir)
 
 
-def get_or_create(spec: EnvSpec, root: Path | None = None) -> ModelEnvironment:
+def get_or_create(
+    spec: EnvSpec, root: Path | None = None, env_manager: str = VIRTUALENV
+) -> ModelEnvironment:
     """The environment for ``spec`` under ``root`` (default :func:`env_root`), built if it
-    does not exist yet, with the running fsregistry's code."""
+    does not exist yet with ``env_manager`` (``"virtualenv"`` or ``"uv"``), with the running
+    fsregistry's code."""
     from filelock import FileLock, Timeout
 
     from fsregistry.envs import host_package
 
+    if env_manager not in ISOLATED_MANAGERS:
+        raise EnvironmentBuildError(
+            f"Unknown env_manager {env_manager!r}: expected one of {list(ISOLATED_MANAGERS)}"
+        )
     root = root or env_root()
     env_hash = spec.env_hash
-    env_dir = root / env_hash
+    name = env_hash + (DIR_SUFFIX if env_manager == UV else "")
+    env_dir = root / name
     result = ModelEnvironment(env_dir, venv_python(env_dir), env_hash)
     ready = _ready(env_dir, env_hash)
     if ready and host_package.code_is_current(env_dir, _site_packages(env_dir)):
         return result
-    # Before anything is written: a missing Python leaves no trace.
+    # Before anything is written: a missing Python or uv leaves no trace.
     interpreter = None if ready else find_interpreter(spec.python)
+    uv = uv_binary() if env_manager == UV and not ready else None
     (root / LOCKS_DIR).mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(root / LOCKS_DIR / f"{env_hash}.lock"))
+    lock = FileLock(str(root / LOCKS_DIR / f"{name}.lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -332,9 +408,12 @@ def get_or_create(spec: EnvSpec, root: Path | None = None) -> ModelEnvironment:
         _logger.info("Creating the model environment %s", env_dir)
         interpreter = interpreter or find_interpreter(spec.python)
         try:
-            site_packages = _build(spec, interpreter, env_dir)
+            if env_manager == UV:
+                site_packages = _build_with_uv(spec, interpreter, env_dir, uv or uv_binary())
+            else:
+                site_packages = _build(spec, interpreter, env_dir)
             shutil.rmtree(env_dir / ".fsregistry-build")
-            _write_marker(spec, interpreter, env_dir, site_packages)
+            _write_marker(spec, interpreter, env_dir, site_packages, env_manager)
         except BaseException:
             _remove(env_dir)
             raise

@@ -1,6 +1,6 @@
 """``fsregistry.models.predict``: score a model on JSON or CSV input, in this environment
 (:func:`fsregistry.pyfunc.predict.predict_local`) or in the model's own virtualenv
-(``env_manager="virtualenv"``, built by :mod:`fsregistry.envs`), where
+(``env_manager="virtualenv"`` or ``"uv"``, built by :mod:`fsregistry.envs`), where
 :mod:`fsregistry.envs.predict_runner` runs the same local scoring with the environment's
 interpreter.
 """
@@ -15,7 +15,7 @@ from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.pyfunc.predict import csv_text, predict_local, write_output
 
 #: ``env_manager`` values :func:`predict` accepts.
-ENV_MANAGERS = (None, "local", "virtualenv")
+ENV_MANAGERS = (None, "local", "virtualenv", "uv")
 
 
 def predict(
@@ -37,8 +37,8 @@ def predict(
     raw predictions; ``"virtualenv"`` prepares the model's isolated environment
     (:func:`fsregistry.envs.prepare_env`, cached) and predicts in a subprocess running its
     interpreter, with the same input parsing and output; it returns the predictions as
-    decoded from that JSON. ``"conda"`` and ``"uv"`` (MLflow's other managers) are not
-    supported.
+    decoded from that JSON; ``"uv"`` does the same with an environment uv builds. ``"conda"``
+    is not supported.
     """
     if content_type not in ("json", "csv"):
         raise InvalidParameterValue(
@@ -47,7 +47,7 @@ def predict(
     if env_manager not in ENV_MANAGERS:
         raise InvalidParameterValue(
             f"env_manager={env_manager!r} is not supported: use 'local' (or None) for the "
-            "current environment or 'virtualenv' for the model's own environment"
+            "current environment, 'virtualenv' or 'uv' for the model's own environment"
             + (
                 " (conda environments are not built by fsregistry)"
                 if env_manager == "conda"
@@ -58,9 +58,9 @@ def predict(
         raise InvalidParameterValue("Give exactly one of input_data and input_path")
     if input_path is not None and not os.path.isfile(input_path):
         raise InvalidParameterValue(f"input_path {os.fspath(input_path)!r} is not a file")
-    if env_manager == "virtualenv":
+    if env_manager in ("virtualenv", "uv"):
         return _predict_in_virtualenv(
-            model_uri, input_data, input_path, content_type, output_path, verify
+            model_uri, input_data, input_path, content_type, output_path, verify, env_manager
         )
     return predict_local(model_uri, input_data, input_path, content_type, output_path, verify)
 
@@ -72,6 +72,7 @@ def _predict_in_virtualenv(
     content_type: Literal["json", "csv"],
     output_path: str | os.PathLike[str] | None,
     verify: bool,
+    env_manager: str,
 ) -> Any:
     """Same input handling and output as the local path, run by the model environment's
     interpreter (``fsregistry.envs.predict_runner``) on the locally cached model."""
@@ -95,7 +96,7 @@ def _predict_in_virtualenv(
         else:
             input_file = os.path.abspath(input_path)
         local = fetch_verified_model(model_uri, verify=verify)
-        env = prepare_env_for_model_dir(local)
+        env = prepare_env_for_model_dir(local, env_manager=env_manager)
         result_file = os.path.join(work, "predictions.json")
         run_in_env(
             env.python,

@@ -59,14 +59,8 @@ EXACT: dict[str, str] = {
     "mlflow.MlflowClient.log_model_params": LOGGED_MODELS,
     "mlflow.MlflowClient.get_workspace_store_uri": SERVER,
     # -- mlflow.models ---------------------------------------------------------------------
-    "mlflow.models.FlavorBackend": LATER,
-    "mlflow.models.build_docker": (
-        "no Python function yet; the CLI has it: `fsreg models build-docker` / "
-        "`generate-dockerfile`"
-    ),
     "mlflow.models.Resource": GENAI,
     "mlflow.models.ResourceType": GENAI,
-    "mlflow.models.set_retriever_schema": GENAI,
     # -- mlflow.pyfunc ---------------------------------------------------------------------
     "mlflow.pyfunc.ChatAgent": GENAI,
     "mlflow.pyfunc.ChatModel": GENAI,

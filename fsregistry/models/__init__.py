@@ -47,6 +47,9 @@ from fsregistry.namespace import lazy_namespace
 # this format package (pyfunc, envs); they load on first use, never at import.
 if TYPE_CHECKING:
     from fsregistry.envs.predict import predict as predict
+    from fsregistry.models.dependencies_schemas import (
+        set_retriever_schema as set_retriever_schema,
+    )
     from fsregistry.models.evaluation import EvaluationArtifact as EvaluationArtifact
     from fsregistry.models.evaluation import EvaluationMetric as EvaluationMetric
     from fsregistry.models.evaluation import EvaluationResult as EvaluationResult
@@ -63,6 +66,8 @@ if TYPE_CHECKING:
         add_libraries_to_model as add_libraries_to_model,
     )
     from fsregistry.pyfunc.predict import validate_serving_input as validate_serving_input
+    from fsregistry.serving.flavor_backend import FlavorBackend as FlavorBackend
+    from fsregistry.serving.flavor_backend import build_docker as build_docker
 
 __getattr__, __dir__, _above = lazy_namespace(__name__, __file__)
 
@@ -91,25 +96,24 @@ def verify_model(model_uri: str, expected_digest: str | None = None) -> str | No
     )
 
 
-def infer_pip_requirements(model_uri: str, flavor: str | None = None) -> list[str]:
+def infer_pip_requirements(
+    model_uri: str,
+    flavor: str | None = None,
+    fallback: list[str] | None = None,
+    timeout: float | None = None,
+    extra_env_vars: dict[str, str] | None = None,
+) -> list[str]:
     """Pinned requirements inferred from the files of a stored model (pickles and skops files).
 
-    ``flavor`` is accepted for MLflow compatibility and ignored: the files are scanned, never
-    loaded.
+    Where it differs from MLflow: the files are scanned, never loaded, so ``flavor`` and
+    ``extra_env_vars`` (MLflow's subprocess environment) are accepted and unused. As in
+    MLflow, ``timeout`` (seconds) bounds the inference, and with ``fallback`` an error or a
+    timeout logs a warning and returns ``fallback`` instead of raising (unless
+    ``MLFLOW_REQUIREMENTS_INFERENCE_RAISE_ERRORS`` is true).
     """
-    import os
+    from fsregistry.models.requirements_inference import infer_model_requirements
 
-    from fsregistry.models.cache import local_model_dir
-    from fsregistry.models.environment import infer_pip_requirements as infer
-    from fsregistry.models.hashes import local_files
-
-    local = local_model_dir(model_uri).path
-    scan = [
-        f
-        for f in local_files(local)
-        if f.endswith((".pkl", ".pickle", ".skops")) and os.path.getsize(os.path.join(local, f))
-    ]
-    return infer(local, scan)
+    return infer_model_requirements(model_uri, flavor=flavor, fallback=fallback, timeout=timeout)
 
 
 __all__: list[str] = [

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.models.dependencies_schemas import add_to_metadata, clear_dependencies_schemas
 from fsregistry.models.environment import PYTHON_VERSION, get_model_dependencies
 from fsregistry.models.model import Model, ModelInfo
 from fsregistry.models.model_config import model_config_from_argument, overridden_model_config
@@ -296,10 +297,14 @@ def load_model(
         saved_model_config(conf), model_config_from_argument(model_config)
     )
     load = _loader(conf[MAIN])
-    if "model_config" in inspect.signature(load).parameters:
-        impl = load(data_path, model_config=config or None)
-    else:
-        impl = load(data_path)
+    try:
+        if "model_config" in inspect.signature(load).parameters:
+            impl = load(data_path, model_config=config or None)
+        else:
+            impl = load(data_path)
+    finally:
+        # Schemas a model file declared while loading belong to no model being saved.
+        clear_dependencies_schemas()
     model = PyFuncModel(meta, impl, predict_fn=conf.get("predict_fn", "predict"))
     if meta.saved_input_example_info is not None:
         try:
@@ -400,6 +405,8 @@ def save_model(
     mlflow_model = mlflow_model if mlflow_model is not None else Model()
     if metadata is not None:
         mlflow_model.metadata = metadata
+    if python_model is not None:
+        mlflow_model.metadata = add_to_metadata(mlflow_model.metadata)
     with saving.ModelDirWriter(path) as model_dir:
         code_dir = saving.copy_code_paths(codes, model_dir)
         scan: list[str] = []

@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.models.dependencies_schemas import add_to_metadata
 from fsregistry.models.model import Model
 from fsregistry.models.model_config import (
     MODEL_NOT_SET_ERROR,
@@ -212,6 +213,8 @@ def save_model(
     mlflow_model = mlflow_model if mlflow_model is not None else Model()
     if metadata is not None:
         mlflow_model.metadata = metadata
+    # What the file declared with set_retriever_schema while it ran (MLflow does the same).
+    mlflow_model.metadata = add_to_metadata(mlflow_model.metadata)
     with saving.ModelDirWriter(path) as model_dir:
         code_name = os.path.basename(code_file)
         shutil.copy2(code_file, os.path.join(model_dir, code_name))

@@ -135,8 +135,31 @@ def model_requirements(model_dir: str) -> tuple[list[str], list[str]]:
     return keep, [c for c in constraints if requirement_name(c) != "fsregistry"]
 
 
+#: Flavors whose models need a Java runtime in the image (as MLflow's ``build_docker``).
+JAVA_FLAVORS = ("spark", "h2o", "johnsnowlabs")
+_JAVA = """
+# A Java runtime for the model's flavor (or install_java=True).
+RUN ["sh", "-c", "apt-get update && apt-get install -y --no-install-recommends default-jre-headless && rm -rf /var/lib/apt/lists/*"]
+"""
+
+
+def needs_java(model_dir: str) -> bool:
+    """Whether the model's flavors need Java (MLflow installs it for these flavors too)."""
+    try:
+        with open(os.path.join(model_dir, "MLmodel"), encoding="utf-8") as f:
+            flavors = (yaml.safe_load(f) or {}).get("flavors") or {}
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(flavors, dict) and any(name in flavors for name in JAVA_FLAVORS)
+
+
 def _dockerfile(
-    model_uri: str, base_image: str, python_version: str, wheel: str, has_constraints: bool
+    model_uri: str,
+    base_image: str,
+    python_version: str,
+    wheel: str,
+    has_constraints: bool,
+    install_java: bool = False,
 ) -> str:
     from fsregistry.serving.server import SERVE_REQUIREMENTS
 
@@ -169,6 +192,7 @@ ENV PYTHONUNBUFFERED=1 \\
     PIP_NO_CACHE_DIR=1 \\
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+{_JAVA if install_java else ""}
 COPY {FSREG_SUBDIR}/ {CONTAINER_FSREG_DIR}/
 COPY {MODEL_SUBDIR}/ {CONTAINER_MODEL_DIR}/
 WORKDIR {CONTAINER_MODEL_DIR}
@@ -196,12 +220,17 @@ def _check_output_dir(output_dir: Path) -> None:
 
 
 def generate_build_context(
-    model_uri: str, output_dir: str | os.PathLike[str], *, base_image: str | None = None
+    model_uri: str,
+    output_dir: str | os.PathLike[str],
+    *,
+    base_image: str | None = None,
+    install_java: bool = False,
 ) -> BuildContext:
     """Write a build context serving ``model_uri`` to ``output_dir`` (new or empty).
 
     The context appears whole or not at all: it is written next to ``output_dir`` and renamed
-    into place.
+    into place. The image gets a Java runtime with ``install_java`` or when a flavor of the
+    model needs one (:data:`JAVA_FLAVORS`).
     """
     from fsregistry.models.cache import local_model_dir
     from fsregistry.serving.wheel import build_wheel
@@ -228,7 +257,10 @@ def generate_build_context(
             (fsreg_dir / CONSTRAINTS_FILE).write_text(
                 "".join(f"{c}\n" for c in constraints), encoding="utf-8"
             )
-        dockerfile = _dockerfile(model_uri, image, python_version, wheel, bool(constraints))
+        java = install_java or needs_java(local_dir)
+        dockerfile = _dockerfile(
+            model_uri, image, python_version, wheel, bool(constraints), install_java=java
+        )
         (tmp / "Dockerfile").write_text(dockerfile, encoding="utf-8")
         tmp.chmod(0o755)
         if target.exists():
@@ -266,7 +298,9 @@ def _check_engine(docker: str) -> None:
         raise InvalidState(f"Cannot reach the Docker engine: {reason}")
 
 
-def build_image(model_uri: str, image: str, *, base_image: str | None = None) -> None:
+def build_image(
+    model_uri: str, image: str, *, base_image: str | None = None, install_java: bool = False
+) -> None:
     """``docker build -t IMAGE`` a context generated for ``model_uri`` in a temporary directory
     (removed afterwards). docker's output goes to this process's stdout/stderr."""
     if not image or any(c.isspace() for c in image):
@@ -274,7 +308,9 @@ def build_image(model_uri: str, image: str, *, base_image: str | None = None) ->
     docker = _docker_client()
     _check_engine(docker)
     with tempfile.TemporaryDirectory(prefix="fsreg-docker-") as tmp:
-        context = generate_build_context(model_uri, Path(tmp) / "context", base_image=base_image)
+        context = generate_build_context(
+            model_uri, Path(tmp) / "context", base_image=base_image, install_java=install_java
+        )
         sys.stdout.flush()
         try:
             proc = subprocess.run([docker, "build", "-t", image, str(context.directory)])

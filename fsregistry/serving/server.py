@@ -38,7 +38,7 @@ SERVE_REQUIREMENTS = (
     "uvloop>=0.19; sys_platform != 'win32'",
 )
 SERVE_EXTRA_HINT = "pip install 'fsregistry[serve]'"
-ENV_MANAGERS = ("local", "virtualenv")
+ENV_MANAGERS = ("local", "virtualenv", "uv")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,9 @@ def serve(model_uri: str, options: ServerOptions | None = None) -> None:
     )
 
 
-def serve_in_virtualenv(model_uri: str, options: ServerOptions | None = None) -> None:
+def serve_in_virtualenv(
+    model_uri: str, options: ServerOptions | None = None, env_manager: str = "virtualenv"
+) -> None:
     """Build (or reuse) the model's virtualenv and replace this process by the server running
     in it (``<env python> -m fsregistry.serving``). The model is fetched here first, so the
     environment needs no access to the store."""
@@ -156,7 +158,7 @@ def serve_in_virtualenv(model_uri: str, options: ServerOptions | None = None) ->
     from fsregistry.envs import prepare_env
 
     local_dir = fetch_verified_model(model_uri)
-    env = prepare_env(local_dir, extras=SERVE_REQUIREMENTS)
+    env = prepare_env(local_dir, extras=SERVE_REQUIREMENTS, env_manager=env_manager)
     python = str(env.python)
     # -I: the current directory (a source checkout, say) must not shadow the environment's
     # own copy of fsregistry.
@@ -173,8 +175,8 @@ def run(model_uri: str, options: ServerOptions, env_manager: str = "local") -> N
         raise InvalidParameterValue(
             f"Unknown env manager {env_manager!r}: expected one of {list(ENV_MANAGERS)}"
         )
-    if env_manager == "virtualenv":
-        serve_in_virtualenv(model_uri, options)
+    if env_manager in ("virtualenv", "uv"):
+        serve_in_virtualenv(model_uri, options, env_manager)
     else:
         serve(model_uri, options)
 
@@ -192,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=ServerOptions.timeout_seconds)
     parser.add_argument("--max-request-bytes", type=int, default=ServerOptions.max_request_bytes)
     parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--env-manager", default="local", choices=ENV_MANAGERS)
     ns = parser.parse_args(argv)
     options = ServerOptions(
         host=ns.host,
@@ -204,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from fsregistry.exceptions import FsRegistryException
 
     try:
-        serve(ns.model_uri, options)
+        run(ns.model_uri, options, env_manager=ns.env_manager)
     except FsRegistryException as exc:
         print(f"error: {exc.message} [{exc.error_code}]", file=sys.stderr)
         sys.exit(1)

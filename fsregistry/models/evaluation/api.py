@@ -59,7 +59,11 @@ class _FunctionModel:
     """A plain callable used as a model (MLflow wraps it in a PythonModel)."""
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
+        import uuid
+
         self._fn = fn
+        # MLflow wraps a function in a model with a fresh MLmodel, hence a fresh model_uuid.
+        self.model_uuid = uuid.uuid4().hex
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         return self._fn(data)
@@ -396,6 +400,7 @@ def _evaluate(
             )
             evaluated = dataset_input(data, context)
             Client().log_inputs(run_id, [evaluated])
+            _log_datasets_tag(run_id, model, data)
             if model_id is not None:  # MLflow 3: the model is an input of the run too
                 Client().store.log_model_inputs(run_id, [model_id])
             for outcome in outcomes:
@@ -427,6 +432,22 @@ def _evaluate(
                 end_run(status)
     merged._run_id = run_id
     return merged
+
+
+def _log_datasets_tag(run_id: str, model: Any, data: EvalData) -> None:
+    """MLflow's ``mlflow.datasets`` run tag: the (dataset, model) pairs evaluated on the run
+    (none for static predictions, which have no model)."""
+    from fsregistry.client import Client
+    from fsregistry.models.evaluation.dataset_tag import TAG, tag_value
+
+    meta = getattr(model, "metadata", None)
+    uuid = getattr(meta, "model_uuid", None) or getattr(model, "model_uuid", None)
+    if not isinstance(uuid, str):
+        return
+    client = Client()
+    value = tag_value(client.get_run(run_id).data.tags.get(TAG), data, uuid)
+    if value is not None:
+        client.set_tag(run_id, TAG, value)
 
 
 def _log_model_metrics(run_id: str, model_id: str, metrics: dict[str, Any], data: Any) -> None:

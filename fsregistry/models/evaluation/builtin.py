@@ -372,31 +372,3 @@ class ClassifierEvaluator(BuiltInEvaluator):
             outcome.skipped.append(
                 f"the roc_curve_plot, precision_recall_curve_plot images: {_INSTALL}"
             )
-
-
-class ShapEvaluator(BuiltInEvaluator):
-    """MLflow's ``shap`` evaluator slot: runs when ``log_model_explainability`` is true and
-    records why nothing was drawn (SHAP explainability is not implemented by fsregistry)."""
-
-    name = "shap"
-
-    @classmethod
-    def can_evaluate(
-        cls, *, model_type: str | None, evaluator_config: dict[str, Any], **kwargs: Any
-    ) -> bool:
-        return model_type in (CLASSIFIER, REGRESSOR) and bool(
-            evaluator_config.get("log_model_explainability", True)
-        )
-
-    def compute_builtin(self, ctx: Context, outcome: Outcome) -> None:
-        try:
-            import shap  # noqa: F401
-        except ImportError:
-            reason = "shap is not installed"
-        else:
-            reason = "fsregistry does not implement SHAP explainability"
-        outcome.skipped.append(
-            f"model explainability (shap_beeswarm_plot, shap_summary_plot, "
-            f"shap_feature_importance_plot): {reason}; set "
-            "evaluator_config={'log_model_explainability': False} to silence this"
-        )

@@ -26,8 +26,8 @@ def _load() -> dict[str, type[Any]]:
         ClassifierEvaluator,
         DefaultEvaluator,
         RegressorEvaluator,
-        ShapEvaluator,
     )
+    from fsregistry.models.evaluation.shap_explain import ShapEvaluator
 
     for cls in (DefaultEvaluator, ClassifierEvaluator, RegressorEvaluator, ShapEvaluator):
         _registry[cls.name] = cls
