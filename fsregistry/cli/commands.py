@@ -19,6 +19,7 @@ import typer
 from fsregistry.cli import (
     evaluate_commands,
     health_commands,
+    history_commands,
     manage_commands,
     models_commands,
     registry_commands,
@@ -56,6 +57,7 @@ OPTION_METAVARS = {
     "name": "NAME",
     "artifact_location": "URI",
     "output": "FILE",
+    "alias": "ALIAS",
 }
 
 app = group("Browse and manage MLflow-layout stores on local disk, S3 and GCS. No server.")
@@ -67,6 +69,7 @@ registry_commands.register(ls_app, show_app, app)
 manage_commands.register(app)
 models_commands.register(app)
 health_commands.register(app)
+history_commands.register(app)
 evaluate_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
 run_commands.register(app, ls_app)
