@@ -22,6 +22,7 @@ from fsregistry.cli import (
     history_commands,
     manage_commands,
     models_commands,
+    plot_commands,
     registry_commands,
     run_commands,
     tracking_commands,
@@ -58,6 +59,9 @@ OPTION_METAVARS = {
     "artifact_location": "URI",
     "output": "FILE",
     "alias": "ALIAS",
+    "metric": "NAME",
+    "width": "N",
+    "height": "N",
 }
 
 app = group("Browse and manage MLflow-layout stores on local disk, S3 and GCS. No server.")
@@ -73,6 +77,7 @@ history_commands.register(app)
 evaluate_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
 run_commands.register(app, ls_app)
+plot_commands.register(app)
 
 
 def _version(value: bool) -> None:
