@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, use_stores
+from fsregistry.cli.progress import logs_on_spinner, spinner, wanted
 from fsregistry.cli.stores import check_stores_for_uri
 
 
@@ -48,8 +49,13 @@ def register(models_app: typer.Typer) -> None:
 
         use_stores(tracking_uri, registry_uri)
         check_stores_for_uri(model_uri, tracking_uri, registry_uri)
-        log_progress_to_stderr()
-        env = build(model_uri)
+        with spinner(f"Preparing the environment of {model_uri}") as say:
+            if wanted():  # the steps show as the spinner's text
+                with logs_on_spinner("fsregistry.envs", say, f"{model_uri}: "):
+                    env = build(model_uri)
+            else:
+                log_progress_to_stderr()
+                env = build(model_uri)
         if as_json:
             print(
                 json.dumps(
