@@ -33,7 +33,13 @@ A delete of a tag or alias that did not exist (MLflow: not an error) records not
 and the new name. Reading the history of a name follows renames back: the events recorded
 under a name that was renamed into it come along, up to the rename. Deleting a model
 records ``delete_model`` and keeps its events, so the history of a name is the history of
-every model that had it. Nothing removes events (``gc`` neither).
+every model that had it. Nothing removes events (``gc`` neither). On S3/GCS a write that a
+concurrent rename carried along (:mod:`fsregistry.registry.receipts`) is recorded under the
+name its caller gave, after that name's rename event, so the new name's history does not show
+it (a transition, which returns the version under its new name, is recorded there).
+
+**Not recorded**: changes made by MLflow or by hand (``fsreg doctor`` reports the model as
+changed after its last event), and doctor's own repairs.
 """
 
 from __future__ import annotations
