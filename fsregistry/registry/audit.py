@@ -60,12 +60,20 @@ class Audit:
         return self._text(lambda: layout.model_version_tag(name, number, key))
 
     def _stages(self, name: str) -> dict[int, str]:
+        """Each version's stage, read directly (not through the registry index, whose
+        refresh writes a shard: a call that is then refused must have changed no file)."""
         try:
-            model = self.files.scan(name).get(name)
+            dirs, _ = self.storage.list_dir(layout.registered_model_dir(name))
         except InvalidParameterValue:
             return {}
-        versions = model.versions if model else {}
-        return {n: str(m.get("current_stage")) for n, m in versions.items()}
+        numbers = [n for n in map(layout.parse_version_dir_name, dirs) if n is not None]
+        paths = {layout.model_version_meta(name, n): n for n in numbers}
+        out = {}
+        for path, raw in self.storage.read_many(list(paths)).items():
+            meta = self.files.parse(path, raw)
+            if meta is not None:
+                out[paths[path]] = str(meta.get("current_stage"))
+        return out
 
     # -- registered models --------------------------------------------------------------------
     def create_model(self, do: Callable[[], T]) -> T:
