@@ -19,7 +19,6 @@ from fsregistry.entities import ModelVersion
 from fsregistry.entities.registry import STAGE_ARCHIVED
 from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.mlruns import layout
-from fsregistry.mlruns.metafile import decode_text
 from fsregistry.registry.history import History
 from fsregistry.registry.reading import RegistryFiles
 
@@ -37,9 +36,10 @@ class Audit:
     # -- values before a change ---------------------------------------------------------------
     def _text(self, path: Callable[[], str]) -> str | None:
         try:
-            return decode_text(self.storage.read(path()))
+            raw = self.storage.read(path())
         except (FileNotFoundError, InvalidParameterValue):
             return None
+        return raw.decode("utf-8", "replace")  # a hand-written file may be anything
 
     def _meta(self, path: Callable[[], str]) -> dict[str, Any] | None:
         try:
