@@ -21,6 +21,7 @@ from fsregistry.entities import (
     RunTag,
     ViewType,
 )
+from fsregistry.entities.history import ModelEvent
 from fsregistry.entities.registry import ALL_STAGES, ModelVersion, Prompt, RegisteredModel
 from fsregistry.exceptions import (
     InvalidParameterValue,
@@ -601,6 +602,14 @@ class Client(LoggedModelClient, MediaMethods, NotProvidedMethods):
         """
         self.registry_store.get_model_version(name, version)
         return list(ALL_STAGES)
+
+    def get_model_history(
+        self, name: str, version: str | int | None = None, alias: str | None = None
+    ) -> list[ModelEvent]:
+        """The registry audit trail of the name ``name``, oldest first (only ``version``'s or
+        ``alias``'s events if given). fsregistry extension: MLflow keeps no history."""
+        number = None if version is None else version_number(version)
+        return self.registry_store.get_model_history(name, number, alias)
 
     def search_model_versions(
         self,

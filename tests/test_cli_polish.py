@@ -111,13 +111,14 @@ def test_edits_on_a_missing_store_create_nothing(tmp_path: Path) -> None:
 def test_registry_only_store_is_read_without_making_experiments(tmp_path: Path) -> None:
     tracking, registry = tmp_path / "tracking", tmp_path / "registry"
     Client(tracking_uri=str(tracking), registry_uri=str(registry)).create_registered_model("m")
-    assert sorted(os.listdir(registry)) == ["models"]
+    # The registry and its audit trail (fsregistry.registry.history), no experiment.
+    assert sorted(os.listdir(registry)) == [".fsreg-history.trash", "models"]
     assert json.loads(ok("ls", "models", "-t", str(registry), "--json"))[0]["name"] == "m"
     runs = fsreg("ls", "runs", "-t", str(registry))
     assert runs.returncode == 1 and "it holds only a model registry" in runs.stderr
     # A separate registry is read where it is, the tracking store is not needed for it.
     assert "m" in ok("ls", "models", "-t", str(tmp_path / "none"), "--registry-uri", str(registry))
-    assert sorted(os.listdir(registry)) == ["models"]
+    assert sorted(os.listdir(registry)) == [".fsreg-history.trash", "models"]
     assert not (tmp_path / "none").exists()
     elsewhere = tmp_path / "not-a-store"
     (elsewhere / "some-dir").mkdir(parents=True)

@@ -249,7 +249,8 @@ def test_registration_without_a_rename_stays_three_requests(
     clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The receipt costs nothing unless a bump fails: read the model, create the version,
-    bump the model (HTTP requests counted at aiohttp, which s3fs and gcsfs both use)."""
+    bump the model (HTTP requests counted at aiohttp, which s3fs and gcsfs both use); then
+    the audit trail's event is one more create (fsregistry.registry.history)."""
     import aiohttp
 
     writer, _ = clients
@@ -263,7 +264,7 @@ def test_registration_without_a_rename_stays_three_requests(
 
     monkeypatch.setattr(aiohttp.ClientSession, "_request", request)
     assert writer.create_model_version("a", "/src/counted").version == 3
-    assert len(sent) == 3, sent
+    assert len(sent) == 3 + 1, sent
 
 
 # -- stage transitions ----------------------------------------------------------------------
@@ -387,7 +388,8 @@ def test_transition_without_a_rename_costs_no_more_requests(
     at aiohttp, relative to get_model_version's). Before the fix: 5 more than
     get_model_version (read model, read version, bump, read + swap version, then all of
     get_model_version); now 4 (read model, read version, bump, swap version, read + swap
-    the model to confirm, then get_model_version's listings without its two reads)."""
+    the model to confirm, then get_model_version's listings without its two reads), plus
+    the audit trail's two: the read of the stage it replaces and the event's create."""
     import aiohttp
 
     writer, _ = staged
@@ -404,4 +406,4 @@ def test_transition_without_a_rename_costs_no_more_requests(
     reading = len(sent)
     sent.clear()
     assert store.transition_model_version_stage("a", 1, "Staging").current_stage == "Staging"
-    assert len(sent) - reading == 4, sent
+    assert len(sent) - reading == 4 + 2, sent

@@ -10,7 +10,8 @@ pandas, and s3fs/gcsfs load only when the store is on S3/GCS.
 The commands live in :mod:`fsregistry.cli.commands` (typer), loaded on first use of ``app``:
 a plain ``fsreg ls models`` runs without typer at all (:mod:`fsregistry.cli.quick`). Their
 JSON output is documented in :mod:`fsregistry.cli.tracking_commands` (experiments, runs,
-artifacts) and :mod:`fsregistry.cli.registry_commands` (models, versions, aliases).
+artifacts) and :mod:`fsregistry.cli.registry_commands` (models, versions, aliases),
+:mod:`fsregistry.cli.history_commands` (the audit trail) and :mod:`fsregistry.cli.plot_commands`.
 """
 
 from __future__ import annotations

@@ -20,8 +20,10 @@ from fsregistry.cli import (
     evaluate_commands,
     export_commands,
     health_commands,
+    history_commands,
     manage_commands,
     models_commands,
+    plot_commands,
     registry_commands,
     run_commands,
     tracking_commands,
@@ -58,6 +60,10 @@ OPTION_METAVARS = {
     "name": "NAME",
     "artifact_location": "URI",
     "output": "FILE",
+    "alias": "ALIAS",
+    "metric": "NAME",
+    "width": "N",
+    "height": "N",
 }
 
 app = group("Browse and manage MLflow-layout stores on local disk, S3 and GCS. No server.")
@@ -69,11 +75,13 @@ registry_commands.register(ls_app, show_app, app)
 manage_commands.register(app)
 models_commands.register(app)
 health_commands.register(app)
+history_commands.register(app)
 evaluate_commands.register(app)
 export_commands.register(app)
 tracking_commands.register(ls_app, show_app)  # after the others: the help lists them so
 run_commands.register(app, ls_app)
 ui_commands.register(app)
+plot_commands.register(app)
 
 
 def _version(value: bool) -> None:

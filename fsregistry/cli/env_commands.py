@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri, use_stores
+from fsregistry.cli.progress import logs_on_spinner, spinner, wanted
 from fsregistry.cli.stores import check_stores_for_uri
 
 
@@ -58,12 +59,17 @@ def register(models_app: typer.Typer) -> None:
 
         use_stores(tracking_uri, registry_uri)
         check_stores_for_uri(model_uri, tracking_uri, registry_uri)
-        log_progress_to_stderr()
         if env_manager not in ("virtualenv", "uv"):
             raise typer.BadParameter(
                 f"{env_manager!r}: expected virtualenv or uv", param_hint="--env-manager"
             )
-        env = build(model_uri, env_manager=env_manager)
+        with spinner(f"Preparing the environment of {model_uri}") as say:
+            if wanted():  # the steps show as the spinner's text
+                with logs_on_spinner("fsregistry.envs", say, f"{model_uri}: "):
+                    env = build(model_uri, env_manager=env_manager)
+            else:
+                log_progress_to_stderr()
+                env = build(model_uri, env_manager=env_manager)
         if as_json:
             print(
                 json.dumps(

@@ -38,6 +38,7 @@ import typer
 
 from fsregistry.cli.common import JsonFlag, RegistryUri, TrackingUri
 from fsregistry.cli.output import print_json, print_table
+from fsregistry.cli.progress import spinner
 
 if TYPE_CHECKING:
     from fsregistry.maintenance.doctor import Finding
@@ -110,11 +111,13 @@ def register(app: typer.Typer) -> None:
         report: list[tuple[Storage, Finding]] = []
         too_young = 0
         for storage in stores:
-            findings = diagnose(storage, min_age_s)
-            if min_age_s > 0:
-                too_young += _count_too_young(storage, findings)
-            if fix:
-                findings = repair(storage, findings, min_age_s)
+            with spinner(f"Checking {storage.root_uri}") as say:
+                findings = diagnose(storage, min_age_s)
+                if min_age_s > 0:
+                    too_young += _count_too_young(storage, findings)
+                if fix:
+                    say(f"Repairing {storage.root_uri}")
+                    findings = repair(storage, findings, min_age_s)
             report.extend((storage, f) for f in findings)
         remaining = [f for _, f in report if not f.fixed]
         fixed = len(report) - len(remaining)
@@ -186,15 +189,17 @@ def register(app: typer.Typer) -> None:
         older_ms = parse_duration(older_than) if older_than is not None else None
         stores = _stores(tracking_uri or backend_store_uri, registry_uri)
         storage = stores[0]
-        plan = plan_gc(
-            storage,
-            older_than_ms=older_ms,
-            run_ids=_split_ids(run_ids),
-            experiment_ids=_split_ids(experiment_ids),
-            registries=stores,
-            outside_artifacts=outside_artifacts,
-        )
-        result = None if dry_run else execute_gc(storage, plan)
+        with spinner(f"Finding what to delete in {storage.root_uri}") as say:
+            plan = plan_gc(
+                storage,
+                older_than_ms=older_ms,
+                run_ids=_split_ids(run_ids),
+                experiment_ids=_split_ids(experiment_ids),
+                registries=stores,
+                outside_artifacts=outside_artifacts,
+            )
+            say(f"Deleting from {storage.root_uri}")
+            result = None if dry_run else execute_gc(storage, plan)
         if as_json:
             runs = plan.all_runs() if result is None else result.runs
             experiments = plan.experiments if result is None else result.experiments

@@ -22,6 +22,7 @@ from fsregistry.cli.common import (
     use_stores,
 )
 from fsregistry.cli.output import print_json
+from fsregistry.cli.progress import spinner
 from fsregistry.cli.stores import check_stores_for_uri, make_client, registry_client
 
 ModelName = Annotated[
@@ -170,9 +171,10 @@ def register(app: typer.Typer) -> None:
         registry_uri: RegistryUri = None,
     ) -> None:
         """Copy a version into a model; with --from, from another store (files copied)."""
-        mv = make_client(tracking_uri, registry_uri).copy_model_version(
-            src_model_uri, dst_name, src_registry_uri=src_registry_uri
-        )
+        with spinner(f"Copying {src_model_uri} to {dst_name}"):
+            mv = make_client(tracking_uri, registry_uri).copy_model_version(
+                src_model_uri, dst_name, src_registry_uri=src_registry_uri
+            )
         print(f"Copied {src_model_uri} -> {dst_name} version {mv.version}")
 
     artifacts_app = group("Fetch artifacts.")

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 from fsregistry.namespace import lazy_namespace
 
 if TYPE_CHECKING:
+    from fsregistry.entities.history import (
+        ModelEvent as ModelEvent,
+    )
     from fsregistry.entities.logged_models import (
         LoggedModelInput as LoggedModelInput,
     )

@@ -213,6 +213,11 @@ class Scan:
         for model_dir in sorted(self._children(layout.MODELS)):
             self._check_model(model_dir)
         self._check_internal_files()
+        from fsregistry.maintenance.history_gaps import history_findings  # it imports Finding
+
+        self.findings += history_findings(
+            self.listing.files, self.contents, self.min_age_s, self.now
+        )
         return sorted(self.findings, key=lambda f: (f.path, f.kind))
 
     # -- helpers ------------------------------------------------------------------------------

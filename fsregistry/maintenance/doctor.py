@@ -51,6 +51,9 @@ leftovers and stale data (warnings; fixable unless said otherwise):
   old name after a rename. Fix: finish the rename.
 - ``interrupted_rename`` (object stores): files left by a rename that was interrupted; fixable
   when the model they were copied from / to is intact.
+- ``history_gap`` / ``stray_history_file`` (not fixable): a registered model changed after
+  its last audit-trail event, a file in the audit trail that is not an event
+  (:mod:`fsregistry.maintenance.history_gaps`).
 
 Anything younger than ``min_age_s`` (default one hour) that could belong to a writer at work
 (temp files, lock files, empty directories, directories without ``meta.yaml`` on local disk

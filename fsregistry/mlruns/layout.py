@@ -9,12 +9,15 @@ from __future__ import annotations
 META = "meta.yaml"
 TRASH = ".trash"
 MODELS = "models"
+# fsregistry's registry audit trail (:mod:`fsregistry.registry.history`): MLflow skips every
+# root directory whose name ends with ``.trash`` when it lists experiments (2.22 and 3.x).
+HISTORY = ".fsreg-history.trash"
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 # Sub-directories of an experiment that are never runs (MLflow's RESERVED_EXPERIMENT_FOLDERS).
 RESERVED_EXPERIMENT_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
 # Root entries that are never experiments.
-RESERVED_ROOT_FOLDERS = frozenset({TRASH, MODELS})
+RESERVED_ROOT_FOLDERS = frozenset({TRASH, MODELS, HISTORY})
 RUN_SUBDIRS = ("metrics", "params", "artifacts", "tags")
 
 
@@ -141,3 +144,8 @@ def logged_model_meta(exp_dir: str, model_id: str) -> str:
 def run_output_meta(exp_dir: str, run_id: str, model_id: str) -> str:
     """MLflow 3 run output record of a LoggedModel (carries the ``step``)."""
     return f"{exp_dir}/{run_id}/outputs/{model_id}/{META}"
+
+
+def model_history_dir(name: str) -> str:
+    """The audit-trail events recorded under the registered model name ``name``."""
+    return f"{HISTORY}/{name}"

@@ -174,16 +174,17 @@ class Claims:
             tags=dict(items),
         )
 
-    def ensure_registered_model(self, name: str) -> None:
+    def ensure_registered_model(self, name: str) -> bool:
         """Create ``name`` unless it exists (``register_model`` and copies add a version to
         an existing model; concurrent callers all end up using the one that was created).
-        A name no new model may take is fine for a model that exists (MLflow wrote it)."""
+        A name no new model may take is fine for a model that exists (MLflow wrote it).
+        True if this call created it."""
         try:
             validate_new_model_name(name)
         except InvalidParameterValue as bad:
             try:
                 self.files.model_meta(name)
-                return
+                return False
             except ResourceDoesNotExist:
                 raise bad from None
         try:
@@ -193,6 +194,8 @@ class Claims:
                 self.files.model_meta(name)
             except ResourceDoesNotExist:
                 raise exists from None  # a rename leftover holds the name, not a model
+            return False
+        return True
 
     def claim_model_name(self, name: str, data: bytes, rename_source: str | None) -> None:
         """Create ``models/<name>/meta.yaml``; replace it only if it is a dead marker

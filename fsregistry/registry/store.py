@@ -27,7 +27,10 @@ each method hands over to the module whose docstring is the protocol it follows:
 * :mod:`fsregistry.registry.stages`: stage transitions and ``archive_existing_versions``;
 * :mod:`fsregistry.registry.copies`: copies of versions from another store;
 * :mod:`fsregistry.registry.prompts`: what a taken name says about prompts, and creating
-  prompts.
+  prompts;
+* :mod:`fsregistry.registry.audit` and :mod:`fsregistry.registry.history`: every write is
+  handed to :class:`~fsregistry.registry.audit.Audit` as a thunk, which records its event
+  in the audit trail once the change succeeded (an fsregistry extension).
 
 Every write to an existing model holds its directory for the whole call
 (:meth:`~fsregistry.registry.reading.RegistryFiles.pinned`): shared for a change to the model,
@@ -46,8 +49,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
+from fsregistry.entities.history import ModelEvent
 from fsregistry.entities.registry import Prompt
 from fsregistry.mlruns.validation import validate_model_name, validate_new_model_name
+from fsregistry.registry.audit import Audit
 from fsregistry.registry.claims import Claims, SourceLocator, VersionLocation
 from fsregistry.registry.copies import Copies, copy_file
 from fsregistry.registry.edits import Edits
@@ -77,6 +82,7 @@ class RegistryStore:
         self._stages = Stages(files, self._edits, self._queries)
         self._copies = Copies(storage, self._claims, self._edits, self._queries)
         self._prompts = Prompts(files, self._claims.create_registered_model)
+        self._audit = Audit(files)
 
     def __repr__(self) -> str:
         return f"RegistryStore({self.storage.root_uri!r})"
@@ -93,7 +99,9 @@ class RegistryStore:
     ) -> RegisteredModel:
         """MLflow's ``create_registered_model``; a taken name says whether a prompt or a
         model holds it (:mod:`fsregistry.registry.prompts`)."""
-        return self._prompts.create_registered_model(name, tags, description)
+        return self._audit.create_model(
+            lambda: self._prompts.create_registered_model(name, tags, description)
+        )
 
     def create_prompt(
         self,
@@ -102,37 +110,47 @@ class RegistryStore:
         tags: Mapping[str, Any] | None = None,
     ) -> Prompt:
         """MLflow's ``create_prompt``: a registered model tagged ``mlflow.prompt.is_prompt``."""
-        return self._prompts.create_prompt(name, description, tags)
+        return self._audit.create_model(
+            lambda: self._prompts.create_prompt(name, description, tags)
+        )
 
     def ensure_registered_model(self, name: str) -> None:
         """Create ``name`` unless it exists (``register_model`` and copies add a version to
         an existing model; concurrent callers all end up using the one that was created)."""
-        self._claims.ensure_registered_model(name)
+        self._audit.ensure_model(name, lambda: self._claims.ensure_registered_model(name))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         return self._queries.get_registered_model(name)
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         with self._files.pinned(name):
-            return self._edits.update_registered_model(name, description)
+            return self._audit.update_model(
+                name, description, lambda: self._edits.update_registered_model(name, description)
+            )
 
     def delete_registered_model(self, name: str) -> None:
         with self._files.pinned(name, exclusive=True):
-            self._edits.delete_registered_model(name)
+            self._audit.delete_model(name, lambda: self._edits.delete_registered_model(name))
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         validate_model_name(name)
         validate_new_model_name(new_name)  # refused before the hold makes its lock files
         with self._files.pinned(name, exclusive=True):
-            return self._renames.rename_registered_model(name, new_name)
+            return self._audit.rename_model(
+                name, new_name, lambda: self._renames.rename_registered_model(name, new_name)
+            )
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         with self._files.pinned(name):
-            self._edits.set_registered_model_tag(name, key, value)
+            self._audit.set_model_tag(
+                name, key, value, lambda: self._edits.set_registered_model_tag(name, key, value)
+            )
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         with self._files.pinned(name):
-            self._edits.delete_registered_model_tag(name, key)
+            self._audit.delete_model_tag(
+                name, key, lambda: self._edits.delete_registered_model_tag(name, key)
+            )
 
     def search_registered_models(
         self,
@@ -157,7 +175,9 @@ class RegistryStore:
         bump the model. The caller has validated everything; ``current`` is the model's
         meta.yaml if the caller just read it (one request less)."""
         with self._files.pinned(name):
-            return self._claims.register_version(name, build, tags, current)
+            return self._audit.create_version(
+                name, lambda: self._claims.register_version(name, build, tags, current)
+            )
 
     def create_model_version(
         self,
@@ -176,8 +196,11 @@ class RegistryStore:
         storage location and lineage run, after the model is known to exist. Without it the
         source must already be a location, not a ``models:/`` URI."""
         with self._files.pinned(name):
-            return self._claims.create_model_version(
-                name, source, run_id, tags, run_link, description, model_id, locate=locate
+            return self._audit.create_version(
+                name,
+                lambda: self._claims.create_model_version(
+                    name, source, run_id, tags, run_link, description, model_id, locate=locate
+                ),
             )
 
     def get_model_version(self, name: str, version: Any) -> ModelVersion:
@@ -187,12 +210,19 @@ class RegistryStore:
         self, name: str, version: Any, description: str | None
     ) -> ModelVersion:
         with self._files.pinned(name):
-            return self._edits.update_model_version(name, version, description)
+            return self._audit.update_version(
+                name,
+                version,
+                description,
+                lambda: self._edits.update_model_version(name, version, description),
+            )
 
     def delete_model_version(self, name: str, version: Any) -> None:
         """Soft delete (``Deleted_Internal``): the number stays taken; aliases to it go."""
         with self._files.pinned(name):
-            self._edits.delete_model_version(name, version)
+            self._audit.delete_version(
+                name, version, lambda: self._edits.delete_model_version(name, version)
+            )
 
     def get_model_version_download_uri(self, name: str, version: Any) -> str:
         return self._queries.get_model_version_download_uri(name, version)
@@ -221,20 +251,35 @@ class RegistryStore:
 
     def set_model_version_tag(self, name: str, version: Any, key: str, value: Any) -> None:
         with self._files.pinned(name):
-            self._edits.set_model_version_tag(name, version, key, value)
+            self._audit.set_version_tag(
+                name,
+                version,
+                key,
+                value,
+                lambda: self._edits.set_model_version_tag(name, version, key, value),
+            )
 
     def delete_model_version_tag(self, name: str, version: Any, key: str) -> None:
         with self._files.pinned(name):
-            self._edits.delete_model_version_tag(name, version, key)
+            self._audit.delete_version_tag(
+                name, version, key, lambda: self._edits.delete_model_version_tag(name, version, key)
+            )
 
     # -- aliases ------------------------------------------------------------------------------
     def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
         with self._files.pinned(name):
-            self._edits.set_registered_model_alias(name, alias, version)
+            self._audit.set_alias(
+                name,
+                alias,
+                version,
+                lambda: self._edits.set_registered_model_alias(name, alias, version),
+            )
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         with self._files.pinned(name):
-            self._edits.delete_registered_model_alias(name, alias)
+            self._audit.delete_alias(
+                name, alias, lambda: self._edits.delete_registered_model_alias(name, alias)
+            )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         return self._queries.get_model_version_by_alias(name, alias)
@@ -244,8 +289,13 @@ class RegistryStore:
         self, name: str, version: Any, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
         with self._files.pinned(name):
-            return self._stages.transition_model_version_stage(
-                name, version, stage, archive_existing_versions
+            return self._audit.transition(
+                name,
+                version,
+                archive_existing_versions,
+                lambda: self._stages.transition_model_version_stage(
+                    name, version, stage, archive_existing_versions
+                ),
             )
 
     # -- copies between stores ----------------------------------------------------------------
@@ -259,7 +309,16 @@ class RegistryStore:
         """Register a copy of ``src`` (from another store) whose files, found at
         ``artifact_uri``, are copied into ``models/<name>/version-N/artifacts``."""
         with self._files.pinned(name):
-            return self._copies.import_model_version(name, src, artifact_uri, provenance)
+            return self._audit.create_version(
+                name, lambda: self._copies.import_model_version(name, src, artifact_uri, provenance)
+            )
+
+    # -- audit trail (an fsregistry extension) --------------------------------------------------
+    def get_model_history(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> list[ModelEvent]:
+        """The audit trail of the name ``name`` (:mod:`fsregistry.registry.history`)."""
+        return self._audit.history.model_history(name, version, alias)
 
 
 __all__ = [

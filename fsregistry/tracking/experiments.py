@@ -107,7 +107,7 @@ class Experiments:
                 return
             if self.storage.capabilities.atomic_create:
                 dirs, _ = self.storage.list_dir("")
-                if not [d for d in dirs if d != layout.MODELS]:
+                if not [d for d in dirs if d not in (layout.MODELS, layout.HISTORY)]:
                     self._create_default_experiment()
             self._initialised = True
 
