@@ -22,6 +22,7 @@ from fsregistry import Client
 from fsregistry.exceptions import ResourceDoesNotExist
 from fsregistry.registry.edits import Edits
 from fsregistry.registry.reading import RegistryFiles
+from fsregistry.registry.receipts import MAX_KEPT
 
 
 @pytest.fixture
@@ -162,6 +163,37 @@ def test_write_carried_away_and_back_succeeds(
     write(writer, "a")  # before the fix, ending at a2: RESOURCE_DOES_NOT_EXIST
     monkeypatch.undo()
     assert read(writer, hops[-1]) == expected
+
+
+@pytest.mark.parametrize(
+    "hops",
+    [["a2"], ["a2", "a", "a2"], ["a2", "a"] * (MAX_KEPT + 2) + ["a2"]],
+    ids=["one", "three", "many"],
+)
+def test_registration_carried_away_returns_the_version_where_it_is(
+    hops: list[str], clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renamed away (a -> a2, and on, ending at a2) between the registration's claim and
+    its bump: the call succeeds and returns the version as it now is, under the name its
+    model has now. "many": more renames away from ``a`` than a name keeps receipts of
+    (MAX_KEPT), so the receipt of the model the call read is gone, but every later one holds
+    the version by its claim's nonce (before the fix: RESOURCE_DOES_NOT_EXIST with the
+    version in a2, the stress test's "ambiguous" registration; and every case returned the
+    old name ``a``)."""
+    writer, renamer = clients
+
+    def hop() -> None:
+        for old, new in zip(["a", *hops], hops, strict=False):
+            renamer.rename_registered_model(old, new)
+
+    ran = _renames_before_bump(monkeypatch, hop)
+    mv = writer.create_model_version("a", "/src/new", tags={"k": "v"})
+    monkeypatch.undo()
+    assert ran == ["a"]
+    assert (mv.name, mv.version, mv.source, mv.tags) == ("a2", 2, "/src/new", {"k": "v"})
+    stored = writer.get_model_version("a2", 2)
+    assert (stored.source, stored.tags) == ("/src/new", {"k": "v"})
+    assert [m.name for m in writer.search_registered_models()] == ["a2"]
 
 
 @pytest.mark.parametrize(
