@@ -244,14 +244,14 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
     Allowed("fsregistry/client.py", "log_text expects a str", _TYPE_CHECK),
     Allowed(
-        "fsregistry/client.py",
+        "fsregistry/client_registry.py",
         "Give exactly one of version and stage",
         "fsregistry-only "
         "check of set/delete_model_version_tag arguments (MLflow asserts with its own text)",
     ),
-    Allowed("fsregistry/client.py", "needs a tag key", _TYPE_CHECK),
+    Allowed("fsregistry/client_registry.py", "needs a tag key", _TYPE_CHECK),
     Allowed(
-        "fsregistry/client.py",
+        "fsregistry/client_registry.py",
         "Unsupported source model URI",
         "fsregistry-only: "
         "copy_model_version of a URI that names no registered version (MLflow: "
