@@ -437,3 +437,35 @@ def test_transition_without_a_rename_costs_no_more_requests(
     sent.clear()
     assert store.transition_model_version_stage("a", 1, "Staging").current_stage == "Staging"
     assert len(sent) - reading == 4, sent
+
+
+def test_rename_recopying_takes_the_model_meta_as_committed(
+    clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transition lands while a rename copies the model, so the rename's commit fails and
+    it copies again: the renamed model's meta.yaml must then hold the model's bookkeeping as
+    committed (the stage sequence, the version hint), not as read when the rename started.
+    Before the fix it kept the first read's: the next transition took a sequence number a
+    version already carried, and was silently not applied (the stress test's "stage
+    Production, expected None")."""
+    writer, renamer = clients
+    writer.transition_model_version_stage("a", 1, "Staging")  # the model has a sequence
+    storage = renamer.registry_store.storage
+    real_walk = storage.walk
+    moved: list[str] = []
+
+    def walk(path: str, *args: Any, **kwargs: Any) -> Any:
+        out = real_walk(path, *args, **kwargs)
+        if path == "models/a" and not moved:
+            moved.append("Archived")  # another process, while the rename copies
+            writer.transition_model_version_stage("a", 1, "Archived")
+        return out
+
+    monkeypatch.setattr(storage, "walk", walk)
+    renamer.rename_registered_model("a", "a2")
+    monkeypatch.undo()
+    assert moved
+    assert writer.get_model_version("a2", 1).current_stage == "Archived"
+    mv = writer.transition_model_version_stage("a2", 1, "Production")
+    assert mv.current_stage == "Production"
+    assert writer.get_model_version("a2", 1).current_stage == "Production"
