@@ -139,6 +139,7 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("fsregistry/registry/claims.py", "cannot be created yet", _CAS),
     Allowed("fsregistry/registry/edits.py", "too contended", _CAS),
     Allowed("fsregistry/registry/rename.py", "kept changing during the rename", _CAS),
+    Allowed("fsregistry/registry/rename.py", "vanished during the rename", _CAS),
     Allowed("fsregistry/tracking/experiments.py", "Could not allocate an experiment id", _CAS),
     Allowed(
         "fsregistry/tracking/experiments.py",
