@@ -40,7 +40,8 @@ it is deleted, and a digest). It is exactly what the committed copy holds, so:
   the version is under when the call returns. (Before, such a call raised
   RESOURCE_DOES_NOT_EXIST with its version alive in the renamed model: the rename stress
   test's "ambiguous" registration on GCS, about one run in three, always a worker's first,
-  slow call.)
+  slow call.) A version deletion finds its version's deletion the same way (a copy that
+  took the version, by its claim's nonce, deleted);
 * a registration whose version was carried but some of whose tags were not (the copy listed
   the model between its version and its tags) writes the missing tags into the renamed model
   and bumps it, as it would have in the old one (a version is visible before its tags in the
@@ -61,7 +62,7 @@ succeeds after bumping that model (its file landed there). Every write's bump ch
 bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
 model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
 
-Left open: a writer other than a registration paused longer than :data:`KEEP_MS`, or
+Left open: a writer other than a registration or a version deletion paused longer than :data:`KEEP_MS`, or
 across more than :data:`MAX_KEPT` renames away from its name, or any writer whose model was
 deleted (not renamed) meanwhile, raises as before even if its change was carried (a tag or
 alias file is only its value, so unlike a version it cannot be told apart from another
@@ -190,20 +191,23 @@ def find_receipt(
 
 
 def find_version_receipt(
-    files: RegistryFiles, name: str, number: int, claim_nonce: object
+    files: RegistryFiles, name: str, number: int, claim_nonce: object, deleted: bool = False
 ) -> Receipt | None:
     """The newest receipt of a rename away from ``name`` (of those its meta.yaml knows of)
     whose copy took version ``number`` created with ``claim_nonce``, else None. The nonce is
     the registration's own, so no other model's copy can hold it, and, unlike
     :func:`find_receipt`, the receipt of the model the registration read need not be kept:
-    every later rename of the model copied the version too."""
+    every later rename of the model copied the version too. With ``deleted``: only a copy
+    that took the version deleted (a version deletion's receipt)."""
     found = files.read_meta(layout.registered_model_meta(name))
     if found is None:
         return None
     vrel = relative(name, layout.model_version_meta(name, number))
     for entry in reversed(_chain(found.meta)):
         copied = entry.get("copied")
-        if isinstance(copied, Mapping) and version_carried(copied.get(vrel), claim_nonce):
+        if not isinstance(copied, Mapping) or not version_carried(copied.get(vrel), claim_nonce):
+            continue
+        if not deleted or version_deleted(copied.get(vrel)):
             return Receipt(str(entry["renamed_to"]), copied)
     return None
 
