@@ -322,7 +322,7 @@ REGISTRY: tuple[Message, ...] = (
         INTERNAL,
         "mlflow/tracking/client.py:MlflowClient.set_model_version_tag",
         "c.set_model_version_tag('rm', key='k', value='v', stage='Production')",
-        (("fsregistry/client.py", "Could not find any model version for {} stage"),),
+        (("fsregistry/client_registry.py", "Could not find any model version for {} stage"),),
         in_mlflow3=False,
         note="MLflow raises INTERNAL_ERROR; fsregistry: RESOURCE_DOES_NOT_EXIST (documented "
         "on Client.set_model_version_tag)",
@@ -442,7 +442,7 @@ REGISTRY: tuple[Message, ...] = (
         MISSING,
         "mlflow/tracking/client.py:MlflowClient.copy_model_version",
         "c.copy_model_version('models:/pr/1', 'dst')",
-        (("fsregistry/client.py", "Model with uri '{}' not found"),),
+        (("fsregistry/client_registry.py", "Model with uri '{}' not found"),),
         in_mlflow3=False,  # tests/test_prompt_refusals.py runs it against MLflow 3.17.2
     ),
     _m(

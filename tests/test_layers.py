@@ -38,6 +38,7 @@ FLOORS: dict[str, int] = {
     "uris": 4,
     "client": 4,
     "client_logged_models": 4,
+    "client_registry": 4,
     "active_model": 4,
     "logged_model_api": 4,
     "fluent": 4,

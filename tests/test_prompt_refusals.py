@@ -163,3 +163,55 @@ def test_prompt_refusals_on_every_backend(store_url: str, store_fs: tuple[Any, s
         assert str(info.value) == "Registered Model with name='pr' not found."
     assert {p: fs.cat_file(p) for p in sorted(fs.find(root))} == before
     assert c.get_registered_model("rm").name == "rm"  # models are unaffected
+
+
+_READS = ("read", "read_many", "read_versioned", "exists", "tokens", "list_dir", "walk", "hold_dir")
+
+
+def test_refused_arguments_read_nothing_and_prompts_cost_one_check(
+    store_url: str, store_fs: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model write refused for its arguments reads nothing of the model (no prompt check,
+    no hold, no index refresh: before, the client read the whole model first); a valid one
+    given a prompt is refused after one existence check of its prompt tag file."""
+    fs, root = store_fs
+    c = Client(tracking_uri=store_url)
+    c.create_registered_model("rm")
+    c.create_model_version("rm", "s3://b/x")
+    c.create_prompt("pr")
+    storage = c.registry_store.storage
+    seen: list[str] = []
+    for method in _READS:
+        real = getattr(storage, method)
+
+        def spy(path: Any, *args: Any, _real: Any = real, _m: str = method, **kw: Any) -> Any:
+            seen.append(f"{_m} {path}")
+            return _real(path, *args, **kw)
+
+        monkeypatch.setattr(storage, method, spy)
+    before = {p: fs.cat_file(p) for p in sorted(fs.find(root))}
+    refused = [
+        lambda: c.set_registered_model_tag("rm", "", "v"),
+        lambda: c.delete_registered_model_tag("rm", "a/../b"),
+        lambda: c.set_registered_model_alias("rm", "v1", 1),
+        lambda: c.delete_registered_model_alias("rm", ""),
+        lambda: c.update_registered_model("rm", 5),  # type: ignore[arg-type]
+        lambda: c.rename_registered_model("rm", ""),
+        lambda: c.update_model_version("rm", "1.0", "d"),
+        lambda: c.delete_model_version("rm", 0),
+        lambda: c.set_model_version_tag("rm", 1, "", "v"),
+        lambda: c.delete_model_version_tag("rm", 1, ""),
+        lambda: c.transition_model_version_stage("rm", 1, "Bogus"),
+        lambda: c.transition_model_version_stage("rm", 1, "None", True),
+    ]
+    for i, call in enumerate(refused):
+        with pytest.raises(fsregistry.MlflowException) as info:
+            call()
+        assert info.value.error_code in ("INVALID_PARAMETER_VALUE", "INTERNAL_ERROR"), (i, info)
+        assert seen == [], (i, seen)
+    with pytest.raises(fsregistry.MlflowException) as info:
+        c.set_registered_model_alias("pr", "al", 1)
+    assert str(info.value) == "Registered Model with name='pr' not found."
+    assert seen == [f"exists models/pr/tags/{PROMPT_TAG}"]
+    monkeypatch.undo()
+    assert {p: fs.cat_file(p) for p in sorted(fs.find(root))} == before

@@ -432,7 +432,10 @@ def _check(outcomes: list[Outcome], models: dict[str, StoredModel]) -> Verdict:
         what = f"create_model_version({o.name}, {source})"
         if not o.ok:
             if len(where) == 1 and where[0][0] == o.family and _uncertain(o):
-                verdict.carried.append(f"{what} raised {o.error_code} but created {where}")
+                verdict.carried.append(
+                    f"{what} raised {o.error_code} but created {where} ({o.seconds:.2f} s; "
+                    f"renames during the call: {_renames_during(o, ordered)})"
+                )
             elif where:
                 failures.append(f"{what} raised {o.error_type} {o.error_code} but created {where}")
             continue
@@ -562,12 +565,7 @@ def test_writes_racing_renames_are_all_or_nothing(
     verdict = _check(outcomes, models)
     # Local disk: a write holds its model directory, so nothing is carried by a rename;
     # object stores: a write whose change a rename carried finds it in the rename's receipt.
-    # Known open hole (issue 18): on an object store a create_model_version can still raise
-    # RESOURCE_DOES_NOT_EXIST although the rename carried its version (seen on GCS in about
-    # one run in three since stage transitions joined the mix). It is printed below, and
-    # every other ambiguous call still fails the test, until that is diagnosed and fixed.
-    known = [c for c in verdict.carried if c.startswith("create_model_version(")]
-    failures = problems + verdict.failures + [c for c in verdict.carried if c not in known]
+    failures = problems + verdict.failures + verdict.carried
     renames = sum(1 for o in outcomes if o.op == "rename" and o.ok)
     print(
         f"\n[rename races {backend}] {wall:.1f} s, {renames} renames; {_summary(outcomes)}; "

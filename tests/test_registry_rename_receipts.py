@@ -22,6 +22,7 @@ from fsregistry import Client
 from fsregistry.exceptions import ResourceDoesNotExist
 from fsregistry.registry.edits import Edits
 from fsregistry.registry.reading import RegistryFiles
+from fsregistry.registry.receipts import MAX_KEPT
 
 
 @pytest.fixture
@@ -136,8 +137,25 @@ def test_write_carried_by_a_rename_succeeds(
     assert [m.name for m in writer.search_registered_models()] == ["a2", "twin"]
 
 
-@pytest.mark.parametrize("hops", [["a2", "a"], ["a2", "a", "a2"], ["a2", "a", "a2", "a"]])
-@pytest.mark.parametrize("op", ["create_model_version", "set_registered_model_tag"])
+_HOPS = {"2": ["a2", "a"], "3": ["a2", "a", "a2"], "4": ["a2", "a", "a2", "a"]}
+# More renames away from ``a`` than a name keeps receipts of (MAX_KEPT): a version's writes
+# find their version by its claim's nonce in any later receipt; a tag's cannot (left open,
+# see the receipts module).
+_MANY = ["a2", "a"] * (MAX_KEPT + 2) + ["a2"]
+
+
+@pytest.mark.parametrize(
+    ("op", "hops"),
+    [
+        *(
+            pytest.param(op, hops, id=f"{op}-{n}")
+            for op in ("create_model_version", "set_registered_model_tag", "delete_model_version")
+            for n, hops in _HOPS.items()
+        ),
+        pytest.param("create_model_version", _MANY, id="create_model_version-many"),
+        pytest.param("delete_model_version", _MANY, id="delete_model_version-many"),
+    ],
+)
 def test_write_carried_away_and_back_succeeds(
     op: str,
     hops: list[str],
@@ -162,6 +180,37 @@ def test_write_carried_away_and_back_succeeds(
     write(writer, "a")  # before the fix, ending at a2: RESOURCE_DOES_NOT_EXIST
     monkeypatch.undo()
     assert read(writer, hops[-1]) == expected
+
+
+@pytest.mark.parametrize(
+    "hops",
+    [["a2"], ["a2", "a", "a2"], ["a2", "a"] * (MAX_KEPT + 2) + ["a2"]],
+    ids=["one", "three", "many"],
+)
+def test_registration_carried_away_returns_the_version_where_it_is(
+    hops: list[str], clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renamed away (a -> a2, and on, ending at a2) between the registration's claim and
+    its bump: the call succeeds and returns the version as it now is, under the name its
+    model has now. "many": more renames away from ``a`` than a name keeps receipts of
+    (MAX_KEPT), so the receipt of the model the call read is gone, but every later one holds
+    the version by its claim's nonce (before the fix: RESOURCE_DOES_NOT_EXIST with the
+    version in a2, the stress test's "ambiguous" registration; and every case returned the
+    old name ``a``)."""
+    writer, renamer = clients
+
+    def hop() -> None:
+        for old, new in zip(["a", *hops], hops, strict=False):
+            renamer.rename_registered_model(old, new)
+
+    ran = _renames_before_bump(monkeypatch, hop)
+    mv = writer.create_model_version("a", "/src/new", tags={"k": "v"})
+    monkeypatch.undo()
+    assert ran == ["a"]
+    assert (mv.name, mv.version, mv.source, mv.tags) == ("a2", 2, "/src/new", {"k": "v"})
+    stored = writer.get_model_version("a2", 2)
+    assert (stored.source, stored.tags) == ("/src/new", {"k": "v"})
+    assert [m.name for m in writer.search_registered_models()] == ["a2"]
 
 
 @pytest.mark.parametrize(
@@ -407,3 +456,35 @@ def test_transition_without_a_rename_costs_no_more_requests(
     sent.clear()
     assert store.transition_model_version_stage("a", 1, "Staging").current_stage == "Staging"
     assert len(sent) - reading == 4 + 2, sent
+
+
+def test_rename_recopying_takes_the_model_meta_as_committed(
+    clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transition lands while a rename copies the model, so the rename's commit fails and
+    it copies again: the renamed model's meta.yaml must then hold the model's bookkeeping as
+    committed (the stage sequence, the version hint), not as read when the rename started.
+    Before the fix it kept the first read's: the next transition took a sequence number a
+    version already carried, and was silently not applied (the stress test's "stage
+    Production, expected None")."""
+    writer, renamer = clients
+    writer.transition_model_version_stage("a", 1, "Staging")  # the model has a sequence
+    storage = renamer.registry_store.storage
+    real_walk = storage.walk
+    moved: list[str] = []
+
+    def walk(path: str, *args: Any, **kwargs: Any) -> Any:
+        out = real_walk(path, *args, **kwargs)
+        if path == "models/a" and not moved:
+            moved.append("Archived")  # another process, while the rename copies
+            writer.transition_model_version_stage("a", 1, "Archived")
+        return out
+
+    monkeypatch.setattr(storage, "walk", walk)
+    renamer.rename_registered_model("a", "a2")
+    monkeypatch.undo()
+    assert moved
+    assert writer.get_model_version("a2", 1).current_stage == "Archived"
+    mv = writer.transition_model_version_stage("a2", 1, "Production")
+    assert mv.current_stage == "Production"
+    assert writer.get_model_version("a2", 1).current_stage == "Production"

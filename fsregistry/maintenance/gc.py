@@ -36,6 +36,10 @@ Safety beyond MLflow's:
 Interrupted, gc leaves a deleted run or experiment with fewer files, never something that
 looks active: every directory is emptied first and its ``meta.yaml`` (which says "deleted")
 goes last, so running gc again finishes the job.
+
+Collaborators: :mod:`~fsregistry.maintenance.gc_reading` (what gc reads),
+:mod:`~fsregistry.maintenance.gc_plan` (the plan and result), this module (planning: what
+goes and what is kept, and why) and :mod:`~fsregistry.maintenance.gc_removal` (removing).
 """
 
 from __future__ import annotations
@@ -43,28 +47,23 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from fsregistry.entities.registry import STAGE_DELETED_INTERNAL
-from fsregistry.exceptions import (
-    FsRegistryException,
-    InvalidParameterValue,
-    InvalidState,
-    ResourceDoesNotExist,
+from fsregistry.exceptions import InvalidParameterValue, InvalidState, ResourceDoesNotExist
+from fsregistry.maintenance.gc_plan import GcExperiment, GcPlan, GcResult, GcRun, Kept
+from fsregistry.maintenance.gc_reading import (
+    GcExp,
+    GcRunDir,
+    live_version_locations,
+    read_experiments,
+    read_runs,
 )
-from fsregistry.maintenance import local_disk
+from fsregistry.maintenance.gc_removal import execute_gc
 from fsregistry.mlruns import layout
-from fsregistry.mlruns.metafile import MalformedMetaFile, load_meta, now_ms
+from fsregistry.mlruns.metafile import now_ms
 from fsregistry.mlruns.validation import validate_experiment_id, validate_run_id
 from fsregistry.storage import Storage, is_store_url, open_storage
 from fsregistry.storage import local_path_of as _local_path_of
-from fsregistry.storage.local import LocalStorage
-from fsregistry.tracking.logged_models import relocate_file_uri
-from fsregistry.tracking.run_index import shard_name
-
-DELETED = "deleted"
 
 # MLflow's ``--older-than`` grammar: #d#h#m#s, each part optional, decimals allowed.
 _DURATION = re.compile(
@@ -88,204 +87,6 @@ def parse_duration(text: str, option: str = "--older-than") -> int:
         ) from None
 
 
-@dataclass(frozen=True)
-class GcRun:
-    run_id: str
-    experiment_id: str
-    run_name: str | None
-    path: str  # store-relative run directory
-    deleted_time: int | None
-    artifact_uri: str
-    separate_artifacts: str | None = None  # removed too: artifacts stored apart from the run
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "experiment_id": self.experiment_id,
-            "run_name": self.run_name,
-            "path": self.path,
-            "deleted_time": self.deleted_time,
-            "artifact_uri": self.artifact_uri,
-            "separate_artifacts": self.separate_artifacts,
-        }
-
-
-@dataclass(frozen=True)
-class GcExperiment:
-    experiment_id: str
-    name: str | None
-    path: str
-    last_update_time: int | None
-    runs: tuple[GcRun, ...]
-    separate_artifacts: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "experiment_id": self.experiment_id,
-            "name": self.name,
-            "path": self.path,
-            "last_update_time": self.last_update_time,
-            "run_ids": [r.run_id for r in self.runs],
-            "separate_artifacts": self.separate_artifacts,
-        }
-
-
-@dataclass(frozen=True)
-class Kept:
-    """Something gc leaves alone (``kind``: run, experiment or artifacts) and why."""
-
-    kind: str
-    id: str
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "reason": self.reason}
-
-
-@dataclass
-class GcPlan:
-    """What :func:`execute_gc` will remove: runs outside the experiments that go, and
-    experiments (with all their runs)."""
-
-    runs: list[GcRun] = field(default_factory=list)
-    experiments: list[GcExperiment] = field(default_factory=list)
-    kept: list[Kept] = field(default_factory=list)
-
-    def all_runs(self) -> list[GcRun]:
-        return self.runs + [r for e in self.experiments for r in e.runs]
-
-
-@dataclass
-class GcResult:
-    runs: list[GcRun] = field(default_factory=list)
-    experiments: list[GcExperiment] = field(default_factory=list)
-    errors: list[Kept] = field(default_factory=list)
-
-
-# ==========================================================================================
-# reading the store
-# ==========================================================================================
-@dataclass
-class _Exp:
-    exp_id: str
-    path: str
-    meta: dict[str, Any]
-    duplicated: bool = False
-
-    @property
-    def deleted(self) -> bool:
-        return self.meta.get("lifecycle_stage") == DELETED
-
-    def unsettled(self) -> str | None:
-        """Why the experiment is caught mid delete or restore, if it is: then neither it nor
-        its runs are removed (a restore may have been what the user asked for)."""
-        if self.duplicated:
-            return (
-                f"experiment {self.exp_id} exists both in {self.exp_id}/ and in "
-                f".trash/{self.exp_id}/ (an interrupted delete or restore; see fsreg doctor)"
-            )
-        if self.deleted != self.path.startswith(f"{layout.TRASH}/"):
-            return (
-                f"experiment {self.exp_id} is {'deleted' if self.deleted else 'active'} but "
-                f"lies {'outside' if self.deleted else 'inside'} .trash/ (an interrupted "
-                "delete or restore; see fsreg doctor)"
-            )
-        return None
-
-
-@dataclass
-class _Run:
-    run_id: str
-    exp: _Exp
-    meta: dict[str, Any]
-
-    @property
-    def path(self) -> str:
-        return layout.run_dir(self.exp.path, self.run_id)
-
-    @property
-    def deleted(self) -> bool:
-        return self.meta.get("lifecycle_stage") == DELETED
-
-
-def _parse(raw: bytes | None, where: str) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        return load_meta(raw, where)
-    except MalformedMetaFile:
-        return None  # doctor reports it; gc only removes what it can read
-
-
-def _read_experiments(storage: Storage) -> dict[str, _Exp]:
-    """Experiments by directory (active and in .trash) whose meta.yaml reads."""
-    dirs, _ = storage.list_dir("")
-    exp_dirs = [d for d in dirs if d not in layout.RESERVED_ROOT_FOLDERS]
-    trash, _ = storage.list_dir(layout.TRASH)
-    exp_dirs += [layout.experiment_dir(d, deleted=True) for d in trash]
-    metas = storage.read_many(layout.experiment_meta(d) for d in exp_dirs)
-    out: dict[str, _Exp] = {}
-    for exp_dir in exp_dirs:
-        path = layout.experiment_meta(exp_dir)
-        meta = _parse(metas.get(path), path)
-        exp_id = exp_dir.rsplit("/", 1)[-1]
-        if meta is not None and str(meta.get("experiment_id")) == exp_id:
-            out[exp_dir] = _Exp(exp_id, exp_dir, meta)
-    for exp in out.values():
-        other = layout.experiment_dir(exp.exp_id, deleted=not exp.path.startswith(layout.TRASH))
-        exp.duplicated = other in out
-    return out
-
-
-def _read_runs(storage: Storage, experiments: Iterable[_Exp]) -> list[_Run]:
-    wanted: dict[str, tuple[_Exp, str]] = {}
-    for exp in experiments:
-        dirs, _ = storage.list_dir(exp.path)
-        for run_id in dirs:
-            if run_id not in layout.RESERVED_EXPERIMENT_FOLDERS:
-                wanted[layout.run_meta(exp.path, run_id)] = (exp, run_id)
-    metas = storage.read_many(wanted)
-    runs: list[_Run] = []
-    for path, (exp, run_id) in wanted.items():
-        meta = _parse(metas.get(path), path)
-        if meta is not None and str(meta.get("run_id") or meta.get("run_uuid")) == run_id:
-            runs.append(_Run(run_id, exp, meta))
-    return runs
-
-
-def _live_version_locations(registries: Sequence[Storage]) -> list[tuple[str, str]]:
-    """``(label, location)`` of every live model version in the given registry stores."""
-
-    def prune(rel: str) -> bool:
-        parts = rel.split("/")
-        return len(parts) > 2 or (
-            len(parts) == 2 and layout.parse_version_dir_name(parts[1]) is None
-        )
-
-    out: list[tuple[str, str]] = []
-    for registry in registries:
-        paths = [
-            f"{layout.MODELS}/{f.path}"
-            for f in registry.walk(layout.MODELS, prune=prune, sizes=False)
-            if f.path.count("/") == 2 and f.path.endswith(f"/{layout.META}")
-        ]
-        for path, raw in registry.read_many(paths).items():
-            meta = _parse(raw, path)
-            if meta is None or meta.get("current_stage") == STAGE_DELETED_INTERNAL:
-                continue
-            _, name, version_dir = path.split("/")[:3]
-            label = f"registered model {name!r} {version_dir.replace('-', ' ')}"
-            for key in ("storage_location", "source"):
-                value = meta.get(key)
-                if isinstance(value, str) and value:
-                    out.append((label, value.rstrip("/")))
-                    out.append((label, relocate_file_uri(value, registry).rstrip("/")))
-    return out
-
-
-# ==========================================================================================
-# planning
-# ==========================================================================================
 def plan_gc(
     storage: Storage,
     older_than_ms: int | None = None,
@@ -305,15 +106,15 @@ def plan_gc(
     experiment_ids = [validate_experiment_id(e) for e in experiment_ids or []]
     sweep = not run_ids and not experiment_ids
     now = now_ms() if now is None else now
-    experiments = _read_experiments(storage)
-    runs = _read_runs(storage, experiments.values())
-    protected = _live_version_locations([storage] if registries is None else registries)
+    experiments = read_experiments(storage)
+    runs = read_runs(storage, experiments.values())
+    protected = live_version_locations([storage] if registries is None else registries)
     planner = _Planner(
         storage, older_than_ms, now, protected, explicit=not sweep, outside=outside_artifacts
     )
     plan = GcPlan()
 
-    chosen_exps: list[_Exp] = []
+    chosen_exps: list[GcExp] = []
     if sweep:
         chosen_exps = [e for e in experiments.values() if e.deleted and planner.old_enough_exp(e)]
     for exp_id in dict.fromkeys(experiment_ids):
@@ -339,7 +140,7 @@ def plan_gc(
             plan.experiments.append(planned)
             chosen_exp_dirs.add(exp.path)
 
-    chosen_runs: list[_Run] = []
+    chosen_runs: list[GcRunDir] = []
     if sweep:
         chosen_runs = [r for r in runs if r.deleted and planner.old_enough_run(r)]
     for run_id in dict.fromkeys(run_ids):
@@ -385,13 +186,13 @@ class _Planner:
         self.explicit = explicit
         self.kept: list[Kept] = []
 
-    def old_enough_run(self, run: _Run) -> bool:
+    def old_enough_run(self, run: GcRunDir) -> bool:
         if self.older_than_ms is None:
             return True
         deleted_time = run.meta.get("deleted_time")
         return isinstance(deleted_time, int) and self.now - deleted_time >= self.older_than_ms
 
-    def old_enough_exp(self, exp: _Exp) -> bool:
+    def old_enough_exp(self, exp: GcExp) -> bool:
         if self.older_than_ms is None:
             return True
         stamp = exp.meta.get("last_update_time")
@@ -419,7 +220,7 @@ class _Planner:
                 return label
         return None
 
-    def run(self, run: _Run) -> GcRun | None:
+    def run(self, run: GcRunDir) -> GcRun | None:
         unsettled = run.exp.unsettled()
         if unsettled is not None:
             self._refuse("run", run.run_id, unsettled)
@@ -432,7 +233,7 @@ class _Planner:
             return None
         return self._gc_run(run, owned)
 
-    def _gc_run(self, run: _Run, owned: list[str]) -> GcRun:
+    def _gc_run(self, run: GcRunDir, owned: list[str]) -> GcRun:
         artifact_uri = str(run.meta.get("artifact_uri") or "")
         separate = self._separate_location(
             artifact_uri, owned, f"/{run.run_id}/artifacts", "run", run.run_id
@@ -448,7 +249,7 @@ class _Planner:
             separate_artifacts=separate,
         )
 
-    def experiment(self, exp: _Exp, runs: list[_Run]) -> GcExperiment | None:
+    def experiment(self, exp: GcExp, runs: list[GcRunDir]) -> GcExperiment | None:
         unsettled = exp.unsettled()
         if unsettled is not None:
             self._refuse("experiment", exp.exp_id, unsettled)
@@ -526,85 +327,6 @@ class _Planner:
         root = self.storage.root_uri.rstrip("/")
         location = open_storage(uri).root_uri.rstrip("/")
         return location == root or location.startswith(root + "/")
-
-
-# ==========================================================================================
-# removing
-# ==========================================================================================
-def execute_gc(storage: Storage, plan: GcPlan) -> GcResult:
-    """Remove what ``plan`` lists. Each item is checked again (still deleted) just before it
-    goes; one that fails is reported in ``errors`` and the others still go."""
-    result = GcResult()
-    for run in plan.runs:
-        try:
-            _remove_run(storage, run)
-            result.runs.append(run)
-        except (FsRegistryException, OSError) as e:
-            result.errors.append(Kept("run", run.run_id, f"{type(e).__name__}: {e}"))
-    for exp in plan.experiments:
-        try:
-            _check_still_deleted(storage, layout.experiment_meta(exp.path), "Experiment", exp)
-            _refuse_links(storage, exp.path)
-            for run in exp.runs:
-                _remove_run(storage, run)
-                result.runs.append(run)
-            if exp.separate_artifacts:
-                open_storage(exp.separate_artifacts).delete_tree("")
-            _remove_dir_meta_last(storage, exp.path)
-            result.experiments.append(exp)
-        except (FsRegistryException, OSError) as e:
-            result.errors.append(Kept("experiment", exp.experiment_id, f"{type(e).__name__}: {e}"))
-    return result
-
-
-def _check_still_deleted(storage: Storage, meta_path: str, what: str, item: Any) -> bool:
-    """False if the item is gone already; raises if it is no longer deleted."""
-    try:
-        raw = storage.read(meta_path)
-    except FileNotFoundError:
-        return False
-    meta = load_meta(raw, storage.uri(meta_path))
-    if meta.get("lifecycle_stage") != DELETED:
-        item_id = getattr(item, "run_id", None) or getattr(item, "experiment_id", "")
-        raise InvalidState(f"{what} {item_id} was restored meanwhile; left alone")
-    return True
-
-
-def _remove_run(storage: Storage, run: GcRun) -> None:
-    still_there = _check_still_deleted(storage, f"{run.path}/{layout.META}", "Run", run)
-    _refuse_links(storage, run.path)
-    if still_there and run.separate_artifacts:
-        open_storage(run.separate_artifacts).delete_tree("")
-    _remove_dir_meta_last(storage, run.path)
-    # The run's summary shard is a cache: dropping it beats leaving a stale entry behind.
-    shard = f"{run.path.rpartition('/')[0]}/{shard_name(run.run_id)}"
-    storage.delete(shard)
-    if isinstance(storage, LocalStorage):
-        local_disk.remove_orphan_lock(storage.root, local_disk.lock_path(shard))
-
-
-def _refuse_links(storage: Storage, directory: str) -> tuple[list[str], list[str]]:
-    """``storage.list_dir(directory)``, after checking (local disk) that neither the directory,
-    nor a directory on its way or in it, is a symbolic link; raises before anything goes."""
-    dirs, files = storage.list_dir(directory)
-    if isinstance(storage, LocalStorage):
-        for path in (directory, *(f"{directory}/{d}" for d in dirs)):
-            storage.check_no_links(path)
-    return dirs, files
-
-
-def _remove_dir_meta_last(storage: Storage, directory: str) -> None:
-    """Everything under ``directory``, its meta.yaml last: interrupted, the item still reads
-    as deleted rather than as a directory of stray files. On local disk nothing goes if the
-    directory, or a directory in it, is a symbolic link: gc never deletes through a link."""
-    dirs, files = _refuse_links(storage, directory)
-    for d in dirs:
-        storage.delete_tree(f"{directory}/{d}")
-    for f in files:
-        if f != layout.META:
-            storage.delete(f"{directory}/{f}")
-    storage.delete(f"{directory}/{layout.META}")
-    storage.delete_tree(directory)  # local disk: the directory itself and any lock file
 
 
 __all__ = [

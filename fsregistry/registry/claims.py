@@ -53,9 +53,14 @@ server.
   and the same one the call read at its start
   (:func:`~fsregistry.registry.fields.incarnation`; an object-store name can be renamed
   away and back meanwhile, the model then at it being another one, which the rename back
-  made without our version). If it does not, the registration reads the model at the name
-  twice around its version: the version is there in the same visible model both times
-  (renamed away with it and back), and the call succeeds; otherwise it fails with
+  made without our version). If it does not, the call succeeds if its version is in a
+  visible model all the same: in the model now at the name (read twice around the version,
+  the same visible model both times: renamed away with it and back), or in one a rename
+  carried it to (a receipt of the renames away from the name holds it by the claim's nonce,
+  :func:`~fsregistry.registry.receipts.find_version_receipt`, however many renames ago),
+  followed from rename to rename to where it is now; the tags the copies missed are written
+  there, and the returned version names the model as it is called when the call returns
+  (MLflow's entities carry their model's current name). Otherwise it fails with
   RESOURCE_DOES_NOT_EXIST and removes the version it created if it is still its own (a
   version that a rename brought to the number since stays), and the model directory if the
   version recreated it. None of this costs a request when the bump succeeds: on S3/GCS a
@@ -98,14 +103,8 @@ from fsregistry.registry.fields import (
 )
 from fsregistry.registry.queries import version_entity
 from fsregistry.registry.reading import MetaFile, RegistryFiles
-from fsregistry.registry.receipts import (
-    find_receipt,
-    fingerprint,
-    relative,
-    superseded_entries,
-    version_carried,
-)
-from fsregistry.storage import ConflictError, Versioned
+from fsregistry.registry.receipts import find_version_receipt, superseded_entries
+from fsregistry.storage import ConflictError
 
 
 class VersionLocation(NamedTuple):
@@ -125,6 +124,8 @@ SourceLocator = Callable[[str, "str | None", "str | None"], VersionLocation]
 #: A rename marker left by a crashed renamer blocks its name for this long before a creator
 #: may clear it; a live renamer finishes well within it.
 STALE_RENAME_MS = 5 * 60 * 1000
+#: How many renames a registration whose version was carried away follows to find it.
+_FOLLOW = 20
 # Safety net for a backend that reports every create as taken.
 _MAX_CLAIM_PROBES = 100_000
 
@@ -304,47 +305,66 @@ class Claims:
         try:
             self.edits.touch(name, raise_hint, known, same_model=True)
         except ResourceDoesNotExist:
-            if not self._landed(name, claimed) and not self._carried(name, known, claimed, tags):
+            where = self._where_now(name, claimed, tags)
+            if where is None:
                 self._undo_claim(name, claimed, [key for key, _ in tags])
                 raise
+            name, version_meta = where, {**version_meta, "name": where}
         return version_entity(name, number, version_meta, dict(tags), {})
 
-    def _carried(
-        self,
-        name: str,
-        known: Versioned,
-        claimed: ClaimedVersion,
-        tags: Sequence[tuple[str, str]],
-    ) -> bool:
-        """After the bump found the model renamed away (object stores): whether the rename
-        carried our version (:mod:`fsregistry.registry.receipts`); if so, tags it did not
-        carry are written into the renamed model."""
-        vrel = relative(name, layout.model_version_meta(name, claimed.number))
-        receipt = find_receipt(
-            self.files,
-            name,
-            known,
-            lambda copied: version_carried(copied.get(vrel), _claim_nonce(claimed)),
-        )
-        if receipt is None:
+    def _where_now(
+        self, name: str, claimed: ClaimedVersion, tags: Sequence[tuple[str, str]]
+    ) -> str | None:
+        """After the bump found the model renamed away or replaced (object stores): the name
+        of the model that holds our version now, with every tag of the call (written there
+        if the copy missed them), or None if no rename carried it (the call fails)."""
+        if self._landed(name, claimed):
+            where = name
+        else:
+            receipt = find_version_receipt(self.files, name, claimed.number, _claim_nonce(claimed))
+            if receipt is None:
+                return None
+            where = self._follow(receipt.renamed_to, claimed)
+        for _ in range(_FOLLOW):
+            if self._complete_tags(where, claimed.number, tags):
+                break
+            where = self._follow(where, claimed)  # renamed on meanwhile: after it
+        return where
+
+    def _follow(self, name: str, claimed: ClaimedVersion) -> str:
+        """Where our version is now, starting from ``name``, a model a rename carried it
+        to: following the renames away from each name (their receipts hold the version by
+        our nonce), up to :data:`_FOLLOW` of them; else the last name known."""
+        for _ in range(_FOLLOW):
+            if self._landed(name, claimed):
+                return name
+            receipt = find_version_receipt(self.files, name, claimed.number, _claim_nonce(claimed))
+            if receipt is None:
+                break
+            name = receipt.renamed_to
+        return name
+
+    def _complete_tags(self, name: str, number: int, tags: Sequence[tuple[str, str]]) -> bool:
+        """Write into ``models/<name>`` (holding our carried version) the call's tags the
+        copy did not take (the copy listed the model between the version and its tags), and
+        bump it, as the call would have in the old model. False: renamed away meanwhile, and
+        what was written here is removed again."""
+        if not tags:
+            return True
+        present = self.files.version_tags(name, number)
+        missing = [(key, value) for key, value in tags if present.get(key) != value]
+        if not missing:
+            return True
+        paths = [layout.model_version_tag(name, number, key) for key, _ in missing]
+        for path, (_, value) in zip(paths, missing, strict=True):
+            self.storage.write(path, value.encode("utf-8"))
+        try:
+            self.edits.touch(name)
+        except ResourceDoesNotExist:
+            for path in paths:
+                self.storage.delete(path)
+            self.edits.drop_if_orphaned(name)
             return False
-        new_name, number = receipt.renamed_to, claimed.number
-        missing = [
-            (key, value)
-            for key, value in tags
-            if receipt.copied.get(relative(name, layout.model_version_tag(name, number, key)))
-            != fingerprint(value.encode("utf-8"))
-        ]
-        if missing:
-            paths = [layout.model_version_tag(new_name, number, key) for key, _ in missing]
-            for path, (_, value) in zip(paths, missing, strict=True):
-                self.storage.write(path, value.encode("utf-8"))
-            try:
-                self.edits.touch(new_name)
-            except ResourceDoesNotExist:  # renamed or deleted again since: not ours to keep
-                for path in paths:
-                    self.storage.delete(path)
-                self.edits.drop_if_orphaned(new_name)
         return True
 
     def _landed(self, name: str, claimed: ClaimedVersion) -> bool:

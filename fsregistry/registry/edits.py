@@ -64,6 +64,7 @@ from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.registry.receipts import (
     find_receipt,
+    find_version_receipt,
     fingerprint,
     fresh,
     relative,
@@ -323,13 +324,24 @@ class Edits:
             meta["last_updated_timestamp"] = now_ms()
             return meta
 
-        self.update_version(name, number, change)
+        deleted = self.update_version(name, number, change)
         self._remove_aliases_to(name, number)
         try:
             self.touch(name, known=known, same_model=True)
         except ResourceDoesNotExist:
-            rel = relative(name, layout.model_version_meta(name, number))
-            receipt = find_receipt(self.files, name, known, lambda c: version_deleted(c.get(rel)))
+            # The version is told by its claim's nonce, so any receipt the name keeps that
+            # took it deleted will do (receipts module: find_version_receipt).
+            claim = bookkeeping(deleted).get("nonce")
+            receipt = (
+                find_version_receipt(self.files, name, number, claim, deleted=True)
+                if claim is not None
+                else None
+            )
+            if receipt is None:
+                rel = relative(name, layout.model_version_meta(name, number))
+                receipt = find_receipt(
+                    self.files, name, known, lambda c: version_deleted(c.get(rel))
+                )
             if receipt is None:
                 raise
             # Carried deleted; aliases to it the copy still took go too, as they would have.

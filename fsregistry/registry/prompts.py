@@ -14,13 +14,23 @@ itself decides about them:
 * :meth:`Prompts.create_prompt` (MLflow's ``create_prompt``): a registered model tagged as a
   prompt, returned as a :class:`~fsregistry.entities.registry.Prompt`;
 * MLflow 3's client-side refusals, which the client applies (:func:`refuse_prompt_tags`,
-  :func:`refuse_prompt_model`, :func:`refuse_prompt_version`): a registered model or version
+  :func:`refuse_prompt_model`, :func:`refuse_prompt_version`, and for the model and version
+  writes :func:`refuse_prompt_name`, which the store runs when the client asks with
+  ``models_only=True``): a registered model or version
   created with the prompt tag raises INVALID_PARAMETER_VALUE "Prompts cannot be registered as
   models."; a model or version API given a prompt (the model's tags, or for the version
   reads the version's tags, hold the key) raises RESOURCE_DOES_NOT_EXIST "Registered Model
   with name='<name>' not found.", as if the prompt were not there; ``copy_model_version`` of a
   prompt version raises "Model with uri '<uri>' not found". MLflow 2.22 refuses none of these
   (its client knows no prompts); creating a version of a prompt is allowed, as in MLflow 3.
+
+**Where the write check runs.** MLflow's client checks before anything else
+(``_raise_if_prompt`` reads the whole model). fsregistry checks inside the store, after the
+call's arguments are validated and before the model is read, with one existence check of the
+one tag file ``models/<name>/tags/mlflow.prompt.is_prompt`` (:func:`refuse_prompt_name`),
+not through the registry index: a refused argument costs no read of the model, and a refused
+call cannot refresh the index (a file). So a prompt given a bad argument is refused for the
+argument (MLflow: "not found"); every other refusal is MLflow's.
 
 The conflict is worked out after the atomic create failed (the create stays the only claim
 on the name): the model holding the name is read then; if it is gone by then, or the name is
@@ -34,7 +44,8 @@ from typing import Any
 
 from fsregistry.entities.registry import ModelVersion, Prompt, RegisteredModel
 from fsregistry.exceptions import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
-from fsregistry.mlruns.validation import tag_items
+from fsregistry.mlruns import layout
+from fsregistry.mlruns.validation import tag_items, validate_model_name
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.search import PROMPT_TAG_KEY
 
@@ -74,6 +85,14 @@ def refuse_prompt_model(model: RegisteredModel) -> RegisteredModel:
     if PROMPT_TAG_KEY in model.tags:
         raise prompt_not_found(model.name)
     return model
+
+
+def refuse_prompt_name(files: RegistryFiles, name: str) -> None:
+    """MLflow's "not found" when the model ``name`` is a prompt: one existence check of its
+    prompt tag file, not through the registry index (see the module docstring)."""
+    validate_model_name(name)
+    if files.storage.exists(layout.registered_model_tag(name, PROMPT_TAG_KEY)):
+        raise prompt_not_found(name)
 
 
 def refuse_prompt_version(version: ModelVersion) -> ModelVersion:
@@ -152,6 +171,7 @@ __all__ = [
     "has_prompt_tag",
     "prompt_not_found",
     "refuse_prompt_model",
+    "refuse_prompt_name",
     "refuse_prompt_tags",
     "refuse_prompt_version",
 ]

@@ -25,10 +25,23 @@ it is deleted, and a digest). It is exactly what the committed copy holds, so:
   model it read, :func:`~fsregistry.registry.fields.incarnation`) looks its change up in the
   receipt. Carried: the call **succeeds**. Its change was in the model under the old name
   before the commit (readers saw it there), so the call took effect before the rename, which
-  linearizes it; a created version names the model as it was called then, as for any write
-  that returns just before a rename (``update_model_version`` returns the version as it is
-  now, under the new name). Not carried: the write undoes its file (if any is left) and
+  linearizes it. A call that returns a version (``create_model_version``,
+  ``update_model_version``, stage transitions) returns it as it is when the call returns,
+  under the name its model has then, as MLflow's entities always carry the model's current
+  name (its SQL store renames a model's versions in the rename's transaction): a caller
+  can go on with ``mv.name``. Not carried: the write undoes its file (if any is left) and
   raises RESOURCE_DOES_NOT_EXIST, and the renamed model holds nothing of it;
+* a registration identifies its version by its claim's nonce, drawn for the call, which no
+  other model's copy can hold: it looks for it in *every* receipt the name keeps
+  (:func:`find_version_receipt`), not only from the model it read on, because every later
+  rename of that model copied the version too. So a registration paused across more renames
+  away from its name than :data:`MAX_KEPT` (which lose the receipt of the model it read)
+  still finds its version, and it follows the receipts (renamed on meanwhile) to the name
+  the version is under when the call returns. (Before, such a call raised
+  RESOURCE_DOES_NOT_EXIST with its version alive in the renamed model: the rename stress
+  test's "ambiguous" registration on GCS, about one run in three, always a worker's first,
+  slow call.) A version deletion finds its version's deletion the same way (a copy that
+  took the version, by its claim's nonce, deleted);
 * a registration whose version was carried but some of whose tags were not (the copy listed
   the model between its version and its tags) writes the missing tags into the renamed model
   and bumps it, as it would have in the old one (a version is visible before its tags in the
@@ -49,9 +62,11 @@ succeeds after bumping that model (its file landed there). Every write's bump ch
 bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
 model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
 
-Left open: a writer paused longer than :data:`KEEP_MS`, or across more than
-:data:`MAX_KEPT` renames away from its name, or whose model was deleted (not renamed)
-meanwhile, raises as before even if its change was carried. Stage transitions, which bump
+Left open: a writer other than a registration or a version deletion paused longer than :data:`KEEP_MS`, or
+across more than :data:`MAX_KEPT` renames away from its name, or any writer whose model was
+deleted (not renamed) meanwhile, raises as before even if its change was carried (a tag or
+alias file is only its value, so unlike a version it cannot be told apart from another
+writer's without the receipt of the model it read). Stage transitions, which bump
 the model before their version writes, bump it again after them and complete a partly
 carried transition in the renamed model (:mod:`fsregistry.registry.stages`, step 4). Costs: the rename reads
 each key file instead of a server-side copy, and the tombstone (and, for a while, the model
@@ -175,6 +190,28 @@ def find_receipt(
     return None
 
 
+def find_version_receipt(
+    files: RegistryFiles, name: str, number: int, claim_nonce: object, deleted: bool = False
+) -> Receipt | None:
+    """The newest receipt of a rename away from ``name`` (of those its meta.yaml knows of)
+    whose copy took version ``number`` created with ``claim_nonce``, else None. The nonce is
+    the registration's own, so no other model's copy can hold it, and, unlike
+    :func:`find_receipt`, the receipt of the model the registration read need not be kept:
+    every later rename of the model copied the version too. With ``deleted``: only a copy
+    that took the version deleted (a version deletion's receipt)."""
+    found = files.read_meta(layout.registered_model_meta(name))
+    if found is None:
+        return None
+    vrel = relative(name, layout.model_version_meta(name, number))
+    for entry in reversed(_chain(found.meta)):
+        copied = entry.get("copied")
+        if not isinstance(copied, Mapping) or not version_carried(copied.get(vrel), claim_nonce):
+            continue
+        if not deleted or version_deleted(copied.get(vrel)):
+            return Receipt(str(entry["renamed_to"]), copied)
+    return None
+
+
 def relative(name: str, path: str) -> str:
     """``path`` (a file of ``models/<name>``) relative to the model directory."""
     return path[len(layout.registered_model_dir(name)) + 1 :]
@@ -186,6 +223,7 @@ __all__ = [
     "Copied",
     "Receipt",
     "find_receipt",
+    "find_version_receipt",
     "fingerprint",
     "fresh",
     "is_key_file",

@@ -42,7 +42,9 @@ be prepared in place on local disk without MLflow seeing it. What a reader sees:
   while the old model does not acknowledge it; (2) every file is copied; (3) the commit is
   one compare-and-swap of the old meta.yaml into a tombstone (``renamed_to`` + the same
   rename id) against the version read before copying, so any change made meanwhile (every
-  change bumps the old meta.yaml) forces a re-copy; from that instant the new model is
+  change bumps the old meta.yaml) forces a re-copy, for which the new meta.yaml first takes
+  the old one as read again (its bookkeeping, such as the stage sequence, must be the
+  committed one); from that instant the new model is
   visible and the old one is not; (4) the new meta.yaml drops its marker and the old files
   are deleted, and the tombstone is marked ``rename_done``. A tombstone stays invisible until
   a later ``create_registered_model`` of that name replaces it
@@ -88,6 +90,8 @@ from fsregistry.storage import ConflictError
 
 # Re-copy rounds of an object-store rename while the model keeps changing underneath it.
 _RENAME_ATTEMPTS = 5
+# What a rename target's meta.yaml keeps of its own when it takes the source's again.
+_TARGET_OWN = ("nonce", "rename_from", "rename_id", "rename_started", "superseded")
 
 
 class Renames:
@@ -214,6 +218,7 @@ class Renames:
                     break
                 except ConflictError:
                     meta, current = self.files.model_meta(name)  # changed meanwhile: copy again
+                    self._refresh_target(name, new_name, meta)
             else:
                 raise ConcurrentUpdateError(
                     f"Registered model {name!r} kept changing during the rename; nothing renamed"
@@ -230,6 +235,32 @@ class Renames:
         # Marks the tombstone as finished, so the old name can be reused at once.
         with contextlib.suppress(ResourceDoesNotExist):
             self.storage.update(old_meta_path, lambda old: _raw_change(old, done, name))
+
+    def _refresh_target(self, name: str, new_name: str, meta: dict[str, Any]) -> None:
+        """Before copying again: the target's meta.yaml takes the model's meta.yaml as read
+        now (description, timestamps, and fsregistry's bookkeeping: the version hint, the
+        stage sequence and owners), keeping its own incarnation, markers and receipts. The
+        commit is made against this read, so the renamed model starts from the old one as
+        committed (before, it kept the first read's: a stage sequence behind a stamp the
+        copy carried made the next transition silently not apply)."""
+        path = layout.registered_model_meta(new_name)
+
+        def refresh(old: bytes | None) -> bytes:
+            if old is None:
+                raise ConcurrentUpdateError(
+                    f"The rename target {new_name!r} vanished during the rename; nothing renamed"
+                )
+            own = bookkeeping(load_meta(old, path))
+            return dump_meta(
+                with_bookkeeping(
+                    {**meta, "name": new_name, "last_updated_timestamp": now_ms()},
+                    **{key: own.get(key) for key in _TARGET_OWN},
+                    renamed_to=None,
+                    copied=None,
+                )
+            )
+
+        self.storage.update(path, refresh)
 
     def _is_tombstone_of(self, name: str, rename_id: str) -> bool:
         """Whether our commit landed after all (an error after the request was sent)."""

@@ -94,6 +94,18 @@ def stamp(meta: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def transition_arguments(version: Any, stage: str, archive: bool) -> tuple[str, int]:
+    """A transition's stage (canonical) and version number, or MLflow's error for them."""
+    stage = canonical_stage(stage)
+    number = version_number(version)
+    if archive and stage not in ACTIVE_STAGES:
+        raise FsRegistryException(  # INTERNAL_ERROR, as MLflow's
+            f"Model version transition cannot archive existing model versions because "
+            f"'{stage}' is not an Active stage. Valid stages are {list(ACTIVE_STAGES)}"
+        )
+    return stage, number
+
+
 class Stages:
     """Moves versions between stages (see the module docstring)."""
 
@@ -106,13 +118,7 @@ class Stages:
     def transition_model_version_stage(
         self, name: str, version: Any, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
-        stage = canonical_stage(stage)
-        number = version_number(version)
-        if archive_existing_versions and stage not in ACTIVE_STAGES:
-            raise FsRegistryException(  # INTERNAL_ERROR, as MLflow's
-                f"Model version transition cannot archive existing model versions because "
-                f"'{stage}' is not an Active stage. Valid stages are {list(ACTIVE_STAGES)}"
-            )
+        stage, number = transition_arguments(version, stage, archive_existing_versions)
         meta, known = self.files.model_meta(name)
         read = self.files.read_meta(layout.model_version_meta(name, number))
         if read is None or is_deleted(read.meta):
@@ -299,4 +305,4 @@ class _Plan(NamedTuple):
         return change
 
 
-__all__ = ["StageOwner", "Stages", "stage_owner", "stamp"]
+__all__ = ["StageOwner", "Stages", "stage_owner", "stamp", "transition_arguments"]

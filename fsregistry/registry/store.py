@@ -39,29 +39,44 @@ rename or delete never moves a model out from under a write (the protocol is in
 :mod:`fsregistry.registry.rename`); elsewhere it holds nothing. Creating a model is one
 atomic create and needs no hold; reads hold nothing.
 
+Every write to an existing model validates its arguments first (no I/O), then, with
+``models_only=True`` (what ``fsregistry.Client`` passes), refuses a prompt with MLflow 3's
+"not found" by one existence check of one tag file (:mod:`fsregistry.registry.prompts`), and
+only then holds the model directory and reads the model: a refused call reads nothing of
+the model and leaves no lock file.
+
 The store reads and writes files only: model URIs are resolved by the layer above
 (:mod:`fsregistry.uris`) and the result is handed in (:data:`SourceLocator`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
 from fsregistry.entities.history import ModelEvent
 from fsregistry.entities.registry import Prompt
-from fsregistry.mlruns.validation import validate_model_name, validate_new_model_name
+from fsregistry.mlruns.validation import (
+    MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH,
+    validate_alias,
+    validate_key,
+    validate_model_name,
+    validate_new_model_name,
+    validate_tag,
+)
 from fsregistry.registry.audit import Audit
 from fsregistry.registry.claims import Claims, SourceLocator, VersionLocation
 from fsregistry.registry.copies import Copies, copy_file
 from fsregistry.registry.edits import Edits
-from fsregistry.registry.fields import FSREG_KEY, version_number
-from fsregistry.registry.prompts import Prompts
+from fsregistry.registry.fields import FSREG_KEY, lookup_alias, optional_text, version_number
+from fsregistry.registry.prompts import Prompts, refuse_prompt_name
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import MetaFile, RegistryFiles
 from fsregistry.registry.rename import Renames
-from fsregistry.registry.stages import Stages
+from fsregistry.registry.stages import Stages, transition_arguments
 from fsregistry.storage import Storage
 
 if TYPE_CHECKING:
@@ -122,35 +137,63 @@ class RegistryStore:
     def get_registered_model(self, name: str) -> RegisteredModel:
         return self._queries.get_registered_model(name)
 
-    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
-        with self._files.pinned(name):
+    def update_registered_model(
+        self, name: str, description: str | None, *, models_only: bool = False
+    ) -> RegisteredModel:
+        with self._writing(name, models_only, lambda: optional_text(description, "description")):
             return self._audit.update_model(
                 name, description, lambda: self._edits.update_registered_model(name, description)
             )
 
-    def delete_registered_model(self, name: str) -> None:
-        with self._files.pinned(name, exclusive=True):
+    def delete_registered_model(self, name: str, *, models_only: bool = False) -> None:
+        with self._writing(name, models_only, exclusive=True):
             self._audit.delete_model(name, lambda: self._edits.delete_registered_model(name))
 
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        validate_model_name(name)
-        validate_new_model_name(new_name)  # refused before the hold makes its lock files
-        with self._files.pinned(name, exclusive=True):
+    def rename_registered_model(
+        self, name: str, new_name: str, *, models_only: bool = False
+    ) -> RegisteredModel:
+        check = functools.partial(validate_new_model_name, new_name)
+        with self._writing(name, models_only, check, exclusive=True):
             return self._audit.rename_model(
                 name, new_name, lambda: self._renames.rename_registered_model(name, new_name)
             )
 
-    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        with self._files.pinned(name):
+    def set_registered_model_tag(
+        self, name: str, key: str, value: Any, *, models_only: bool = False
+    ) -> None:
+        check = functools.partial(validate_tag, key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH)
+        with self._writing(name, models_only, check):
             self._audit.set_model_tag(
                 name, key, value, lambda: self._edits.set_registered_model_tag(name, key, value)
             )
 
-    def delete_registered_model_tag(self, name: str, key: str) -> None:
-        with self._files.pinned(name):
+    def delete_registered_model_tag(
+        self, name: str, key: str, *, models_only: bool = False
+    ) -> None:
+        with self._writing(name, models_only, functools.partial(validate_key, key, "tag key")):
             self._audit.delete_model_tag(
                 name, key, lambda: self._edits.delete_registered_model_tag(name, key)
             )
+
+    def refuse_prompt(self, name: str) -> None:
+        """MLflow 3 client's "not found" for a prompt given to a model API: one existence
+        check of the model's prompt tag file (:mod:`fsregistry.registry.prompts`)."""
+        refuse_prompt_name(self._files, name)
+
+    @contextlib.contextmanager
+    def _writing(
+        self, name: str, models_only: bool, *checks: Callable[[], object], exclusive: bool = False
+    ) -> Iterator[None]:
+        """Run a write to ``models/<name>``: its argument ``checks`` (pure: no I/O), then with
+        ``models_only`` the prompt check, then hold the model directory for the block. So a
+        refused call reads nothing of the model and makes no lock file."""
+        validate_model_name(name)
+        for check in checks:
+            check()
+        if models_only:
+            refuse_prompt_name(self._files, name)
+        with self._files.pinned(name, exclusive=exclusive):
+            yield
 
     def search_registered_models(
         self,
@@ -207,9 +250,13 @@ class RegistryStore:
         return self._queries.get_model_version(name, version)
 
     def update_model_version(
-        self, name: str, version: Any, description: str | None
+        self, name: str, version: Any, description: str | None, *, models_only: bool = False
     ) -> ModelVersion:
-        with self._files.pinned(name):
+        checks = (
+            functools.partial(version_number, version),
+            lambda: optional_text(description, "description"),
+        )
+        with self._writing(name, models_only, *checks):
             return self._audit.update_version(
                 name,
                 version,
@@ -217,9 +264,9 @@ class RegistryStore:
                 lambda: self._edits.update_model_version(name, version, description),
             )
 
-    def delete_model_version(self, name: str, version: Any) -> None:
+    def delete_model_version(self, name: str, version: Any, *, models_only: bool = False) -> None:
         """Soft delete (``Deleted_Internal``): the number stays taken; aliases to it go."""
-        with self._files.pinned(name):
+        with self._writing(name, models_only, functools.partial(version_number, version)):
             self._audit.delete_version(
                 name, version, lambda: self._edits.delete_model_version(name, version)
             )
@@ -249,8 +296,14 @@ class RegistryStore:
     ) -> PagedList[ModelVersion]:
         return self._queries.search_model_versions(filter_string, max_results, order_by, page_token)
 
-    def set_model_version_tag(self, name: str, version: Any, key: str, value: Any) -> None:
-        with self._files.pinned(name):
+    def set_model_version_tag(
+        self, name: str, version: Any, key: str, value: Any, *, models_only: bool = False
+    ) -> None:
+        checks = (
+            functools.partial(version_number, version),
+            functools.partial(validate_tag, key, value, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH),
+        )
+        with self._writing(name, models_only, *checks):
             self._audit.set_version_tag(
                 name,
                 version,
@@ -259,15 +312,27 @@ class RegistryStore:
                 lambda: self._edits.set_model_version_tag(name, version, key, value),
             )
 
-    def delete_model_version_tag(self, name: str, version: Any, key: str) -> None:
-        with self._files.pinned(name):
+    def delete_model_version_tag(
+        self, name: str, version: Any, key: str, *, models_only: bool = False
+    ) -> None:
+        checks = (
+            functools.partial(version_number, version),
+            functools.partial(validate_key, key, "tag key"),
+        )
+        with self._writing(name, models_only, *checks):
             self._audit.delete_version_tag(
                 name, version, key, lambda: self._edits.delete_model_version_tag(name, version, key)
             )
 
     # -- aliases ------------------------------------------------------------------------------
-    def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
-        with self._files.pinned(name):
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: Any, *, models_only: bool = False
+    ) -> None:
+        checks = (
+            functools.partial(validate_alias, alias),
+            functools.partial(version_number, version),
+        )
+        with self._writing(name, models_only, *checks):
             self._audit.set_alias(
                 name,
                 alias,
@@ -275,8 +340,10 @@ class RegistryStore:
                 lambda: self._edits.set_registered_model_alias(name, alias, version),
             )
 
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        with self._files.pinned(name):
+    def delete_registered_model_alias(
+        self, name: str, alias: str, *, models_only: bool = False
+    ) -> None:
+        with self._writing(name, models_only, functools.partial(lookup_alias, alias)):
             self._audit.delete_alias(
                 name, alias, lambda: self._edits.delete_registered_model_alias(name, alias)
             )
@@ -286,9 +353,16 @@ class RegistryStore:
 
     # -- stages -------------------------------------------------------------------------------
     def transition_model_version_stage(
-        self, name: str, version: Any, stage: str, archive_existing_versions: bool = False
+        self,
+        name: str,
+        version: Any,
+        stage: str,
+        archive_existing_versions: bool = False,
+        *,
+        models_only: bool = False,
     ) -> ModelVersion:
-        with self._files.pinned(name):
+        check = functools.partial(transition_arguments, version, stage, archive_existing_versions)
+        with self._writing(name, models_only, check):
             return self._audit.transition(
                 name,
                 version,
