@@ -71,6 +71,25 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("fsregistry/xgboost/", "", "xgboost flavor: outside the stores this table covers"),
     Allowed("fsregistry/lightgbm/", "", "lightgbm flavor: outside the stores this table covers"),
     Allowed("fsregistry/onnx/", "", "onnx flavor: outside the stores this table covers"),
+    Allowed("fsregistry/pytorch/", "", "pytorch flavor: outside the stores this table covers"),
+    Allowed(
+        "fsregistry/tensorflow/", "", "tensorflow flavor: outside the stores this table covers"
+    ),
+    Allowed("fsregistry/keras/", "", "keras flavor: outside the stores this table covers"),
+    Allowed("fsregistry/spark/", "", "spark MLlib flavor: outside the stores this table covers"),
+    Allowed("fsregistry/h2o/", "", "h2o flavor: outside the stores this table covers"),
+    Allowed(
+        "fsregistry/export/",
+        "",
+        "fsreg export/import (MLflow's database, Parquet): no MLflow counterpart; errors name "
+        "the database URL or the missing package",
+    ),
+    Allowed(
+        "fsregistry/mlflow_plugin/",
+        "",
+        "the MLflow store plugin's own URI parsing and refusals (write gate, version gate); "
+        "store errors pass through with MLflow's codes, tested against MLflow's server",
+    ),
     Allowed(
         "fsregistry/statsmodels/", "", "statsmodels flavor: outside the stores this table covers"
     ),
