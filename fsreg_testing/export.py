@@ -136,6 +136,9 @@ def populate(store_url: str) -> dict[str, Any]:
     c.set_registered_model_alias("churn", "champion", v2.version)
     c.set_model_version_tag("churn", v1.version, "validated", "yes")
     c.create_registered_model("empty-model")
+    # Another process (the export) reads the store next: write the metric lines an object
+    # store buffers for a run still running (as a writer must before handing a store over).
+    c.flush()
     return {"experiments": [e1, e2, e3], "runs": [*runs, r2, gone], "model_id": lm.model_id}
 
 

@@ -553,3 +553,35 @@ def test_mlflow_ui_pages_in_chromium(s3_emulator: Any, tmp_path: Path) -> None:
     finally:
         stop_ui(server)
     assert " 500 " not in server.log_text(), server.log_text()
+
+
+def test_ui_stops_on_ctrl_c_even_when_started_with_sigint_ignored() -> None:
+    """A parent that ignores SIGINT passes that on (seen under pytest-xdist): `fsreg ui` must
+    still stop its server on Ctrl-C, and the server must get the signal too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import os, sys\n"
+        "from fsregistry.cli.ui_commands import run_server\n"
+        "print('ready', flush=True)\n"
+        "r = run_server([sys.executable, '-c', 'import time; time.sleep(120)'], dict(os.environ))\n"
+        "print(r.interrupted, flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(2.0)  # the server child has started
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.strip() == "True"

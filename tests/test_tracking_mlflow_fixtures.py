@@ -8,6 +8,8 @@ can be moved (rsync to a laptop, upload to a bucket) and still read correctly.
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -155,13 +157,15 @@ def test_search_runs_matches_mlflow(fixture_store: tuple[Client, dict[str, Any]]
     paging = expected["search_runs_paging"]
     page1 = client.search_runs(paging["experiment_ids"], max_results=paging["max_results"])
     assert [r.info.run_id for r in page1] == paging["page1_run_ids"]
-    assert page1.token == paging["page1_token"]
-    page2 = client.search_runs(
-        paging["experiment_ids"],
-        max_results=paging["max_results"],
-        page_token=paging["page1_token"].encode(),
-    )  # MLflow's bytes form
-    assert [r.info.run_id for r in page2] == paging["page2_run_ids"]
+    # fsregistry's token adds a cursor to MLflow's {"offset": N}; MLflow reads only the
+    # offset, so each side's token pages the other (issue 24: paging by cursor).
+    ours, theirs = (json.loads(base64.b64decode(t)) for t in (page1.token, paging["page1_token"]))
+    assert ours["offset"] == theirs["offset"] and set(theirs) == {"offset"}
+    for token in (paging["page1_token"].encode(), page1.token):  # MLflow's bytes form, ours
+        page2 = client.search_runs(
+            paging["experiment_ids"], max_results=paging["max_results"], page_token=token
+        )
+        assert [r.info.run_id for r in page2] == paging["page2_run_ids"]
 
 
 def test_logged_models_of_mlflow_3(fixture_store: tuple[Client, dict[str, Any]]) -> None:

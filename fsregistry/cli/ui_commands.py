@@ -145,15 +145,23 @@ class ServerExit(NamedTuple):
 
 
 def run_server(cmd: list[str], env: dict[str, str]) -> ServerExit:
-    """Run the server until it exits or Ctrl-C; on Ctrl-C stop it and wait for it."""
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    """Run the server until it exits or Ctrl-C; on Ctrl-C stop it and wait for it.
+
+    A parent that ignores SIGINT (a job started with SIGINT ignored, some test runners'
+    workers) passes that on to its children, and Python keeps an inherited ignored SIGINT:
+    then neither fsreg nor MLflow would stop on Ctrl-C. So SIGINT is handled here, before the
+    server starts (an exec resets a handled signal to its default, so MLflow gets it too)."""
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM stops the server too
     try:
-        return ServerExit(proc.wait(), False)
-    except KeyboardInterrupt:
-        return ServerExit(_stop(proc), True)
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        try:
+            return ServerExit(proc.wait(), False)
+        except KeyboardInterrupt:
+            return ServerExit(_stop(proc), True)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -166,11 +166,14 @@ def _save_native(spark_model: Any, dfs_tmpdir: str | None, dst: str) -> None:
 
 # ----------------------------------------------------------------------------- saving
 def _is_connect_model(spark_model: Any) -> bool:
-    try:
-        from pyspark.ml.connect import Model as ConnectModel
-    except ImportError:
-        return False
-    return isinstance(spark_model, ConnectModel)
+    """Whether the model is a Spark Connect ML model. Its class's module is checked, not the
+    class: importing ``pyspark.ml.connect`` without Spark Connect's dependencies calls
+    ``sys.exit(0)`` in processes whose ``__main__`` has no file (pytest-xdist workers,
+    embedded interpreters), and a connect model exists only once that module was imported."""
+    return any(
+        (getattr(cls, "__module__", "") or "").startswith("pyspark.ml.connect")
+        for cls in type(spark_model).__mro__
+    )
 
 
 def _validate_model(spark_model: Any) -> None:
