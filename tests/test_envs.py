@@ -288,15 +288,18 @@ def test_environment_is_isolated_and_has_fsregistry(offline: Shared) -> None:
 
 # ------------------------------------------------------------------------------ uv
 def test_uv_builds_the_environment_offline_from_pip_settings(
-    offline: Shared, tmp_path: Path
+    offline: Shared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """env_manager="uv": the same environment built by uv in ``<hash>-uv``, from the same
-    offline pip settings (PIP_NO_INDEX / PIP_FIND_LINKS passed to uv as flags)."""
+    offline pip settings (PIP_NO_INDEX / PIP_FIND_LINKS passed to uv as flags). Built in a
+    root of its own: other workers snapshot the shared root."""
     from fsregistry.envs.uv import uv_binary
 
     assert uv_binary()  # uv is a test dependency: this test must not pass without it
+    root = tmp_path / "uv-env-root"
+    monkeypatch.setenv("FSREG_ENV_ROOT", str(root))
     env = prepare_env(str(offline.model_dir), env_manager="uv")
-    assert env.root == offline.root / f"{offline.env.env_hash}-uv"
+    assert env.root == root / f"{offline.env.env_hash}-uv"
     assert env.env_hash == offline.env.env_hash
     marker = json.loads((env.root / MARKER_FILE).read_text())
     assert marker["env_manager"] == "uv"
