@@ -27,7 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,66 +228,25 @@ def _uv_install(
     _run(cmd, cwd=cwd, what=what, env_dir=env_dir, env=env)
 
 
-def _build_with_uv(spec: EnvSpec, interpreter: Interpreter, env_dir: Path, uv: str) -> Path:
-    """:func:`_build` with uv: ``uv venv`` then ``uv pip install`` (no pip seeded first)."""
-    from fsregistry.envs import host_package
-
-    _run(
-        [uv, "venv", "--no-project", "--python", str(interpreter.path), str(env_dir)],
-        cwd=None,
-        what=f"Creating a venv with uv and Python {interpreter.version_text}",
-        env_dir=env_dir,
-        env=uv_environment(subprocess_env()),
-    )
+def _create_venv(
+    spec: EnvSpec, interpreter: Interpreter, env_dir: Path, uv: str | None
+) -> Callable[[Sequence[str], Path, str, bool], None]:
+    """Make the bare venv in ``env_dir`` (``python -m venv``, or ``uv venv``); returns how to
+    install requirement lines into it: ``install(lines, req_file, what, build_dependencies)``."""
     python = venv_python(env_dir)
-    site_packages = _site_packages(env_dir)
-    host_package.write_dist_info(site_packages, spec.fsregistry_version)
-    host_package.install_code(env_dir, site_packages)
-    work = env_dir / ".fsregistry-build"
-    work.mkdir()
-    if spec.build_dependencies:
-        _uv_install(
-            uv,
-            python,
-            env_dir,
-            spec.build_dependencies,
-            work / "build-requirements.txt",
-            spec.model_dir,
-            f"Installing build dependencies with uv: {' '.join(spec.build_dependencies)}",
+    if uv is not None:
+        _run(
+            [uv, "venv", "--no-project", "--python", str(interpreter.path), str(env_dir)],
+            cwd=None,
+            what=f"Creating a venv with uv and Python {interpreter.version_text}",
+            env_dir=env_dir,
+            env=uv_environment(subprocess_env()),
         )
-    lines = list(spec.requirements)
-    if spec.constraints:
-        cons = work / "constraints.txt"
-        cons.write_text("\n".join(spec.constraints) + "\n", encoding="utf-8")
-        lines.append(f"-c {cons}")
-    _uv_install(
-        uv,
-        python,
-        env_dir,
-        lines,
-        work / "requirements.txt",
-        spec.model_dir,
-        f"Installing the model requirements with uv: {' '.join(spec.requirements)}",
-    )
-    _import_check(python, env_dir)
-    return site_packages
 
+        def with_uv(lines: Sequence[str], req_file: Path, what: str, build: bool) -> None:
+            _uv_install(uv, python, env_dir, lines, req_file, spec.model_dir, f"{what} with uv")
 
-def _import_check(python: Path, env_dir: Path) -> None:
-    # -I: not the caller's directory first on sys.path (a checkout would shadow the copy);
-    # it also ignores PYTHONDONTWRITEBYTECODE, so these modules get their bytecode now.
-    _run(
-        [str(python), "-I", "-c", _IMPORT_CHECK],
-        cwd=str(env_dir),
-        what="Checking that fsregistry loads in the environment",
-        env_dir=env_dir,
-    )
-
-
-def _build(spec: EnvSpec, interpreter: Interpreter, env_dir: Path) -> Path:
-    """Create the environment in ``env_dir``; returns its site-packages directory."""
-    from fsregistry.envs import host_package
-
+        return with_uv
     host_pip = _host_pip_bootstraps(spec, interpreter)
     _run(
         [
@@ -301,36 +260,53 @@ def _build(spec: EnvSpec, interpreter: Interpreter, env_dir: Path) -> Path:
         what=f"Creating a venv with Python {interpreter.version_text} ({interpreter.path})",
         env_dir=env_dir,
     )
-    python = venv_python(env_dir)
     env_pip = [str(python), "-m", "pip"]
+    host = [sys.executable, "-m", "pip", "--python", str(python)]
+
+    def with_pip(lines: Sequence[str], req_file: Path, what: str, build: bool) -> None:
+        pip = host if build and host_pip else env_pip
+        _pip_install(pip, env_dir, lines, req_file, spec.model_dir, what)
+
+    return with_pip
+
+
+def _build(spec: EnvSpec, interpreter: Interpreter, env_dir: Path, uv: str | None) -> Path:
+    """Create the environment in ``env_dir`` (with uv when ``uv`` is its executable, else
+    ``venv`` and pip); returns its site-packages directory."""
+    from fsregistry.envs import host_package
+
+    install = _create_venv(spec, interpreter, env_dir, uv)
     site_packages = _site_packages(env_dir)
     host_package.write_dist_info(site_packages, spec.fsregistry_version)
     host_package.install_code(env_dir, site_packages)
     work = env_dir / ".fsregistry-build"
     work.mkdir()
     if spec.build_dependencies:
-        _pip_install(
-            [sys.executable, "-m", "pip", "--python", str(python)] if host_pip else env_pip,
-            env_dir,
+        install(
             spec.build_dependencies,
             work / "build-requirements.txt",
-            spec.model_dir,
             f"Installing build dependencies: {' '.join(spec.build_dependencies)}",
+            True,
         )
     lines = list(spec.requirements)
     if spec.constraints:
         cons = work / "constraints.txt"
         cons.write_text("\n".join(spec.constraints) + "\n", encoding="utf-8")
         lines.append(f"-c {cons}")
-    _pip_install(
-        env_pip,
-        env_dir,
+    install(
         lines,
         work / "requirements.txt",
-        spec.model_dir,
         f"Installing the model requirements: {' '.join(spec.requirements)}",
+        False,
     )
-    _import_check(python, env_dir)
+    # -I: not the caller's directory first on sys.path (a checkout would shadow the copy);
+    # it also ignores PYTHONDONTWRITEBYTECODE, so these modules get their bytecode now.
+    _run(
+        [str(venv_python(env_dir)), "-I", "-c", _IMPORT_CHECK],
+        cwd=str(env_dir),
+        what="Checking that fsregistry loads in the environment",
+        env_dir=env_dir,
+    )
     return site_packages
 
 
@@ -409,9 +385,8 @@ def get_or_create(
         interpreter = interpreter or find_interpreter(spec.python)
         try:
             if env_manager == UV:
-                site_packages = _build_with_uv(spec, interpreter, env_dir, uv or uv_binary())
-            else:
-                site_packages = _build(spec, interpreter, env_dir)
+                uv = uv or uv_binary()
+            site_packages = _build(spec, interpreter, env_dir, uv)
             shutil.rmtree(env_dir / ".fsregistry-build")
             _write_marker(spec, interpreter, env_dir, site_packages, env_manager)
         except BaseException:
