@@ -1,6 +1,6 @@
 """``mlflow.autolog`` for fsregistry: enable autologging for every installed library it
-supports: scikit-learn (:func:`fsregistry.sklearn.autolog`) and Keras 3
-(:func:`fsregistry.keras.autolog`)."""
+supports: scikit-learn (:func:`fsregistry.sklearn.autolog`), Keras 3
+(:func:`fsregistry.keras.autolog`) and statsmodels (:func:`fsregistry.statsmodels.autolog`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def autolog(
     exclude_flavors: list[str] | None = None,
 ) -> None:
     """Enable (or disable) autologging of every supported library that is installed.
-    Differs: scikit-learn and Keras are the ones; ``log_traces`` has no effect (no GenAI
+    Differs: scikit-learn, Keras and statsmodels are the ones; ``log_traces`` has no effect (no GenAI
     tracing)."""
     if "keras" not in (exclude_flavors or []) and importlib.util.find_spec("keras") is not None:
         from fsregistry import keras
@@ -32,6 +32,18 @@ def autolog(
             log_model_signatures=log_model_signatures,
             log_datasets=log_datasets,
             log_input_examples=log_input_examples,
+            disable=disable,
+            exclusive=exclusive,
+            disable_for_unsupported_versions=disable_for_unsupported_versions,
+            silent=silent,
+            extra_tags=extra_tags,
+        )
+    if "statsmodels" not in (exclude_flavors or []) and importlib.util.find_spec("statsmodels"):
+        from fsregistry import statsmodels
+
+        statsmodels.autolog(
+            log_models=log_models,
+            log_datasets=log_datasets,
             disable=disable,
             exclusive=exclusive,
             disable_for_unsupported_versions=disable_for_unsupported_versions,

@@ -21,6 +21,7 @@ from sklearn.model_selection import GridSearchCV
 
 import fsregistry
 import fsregistry.sklearn
+import fsregistry.statsmodels
 from fsreg_testing.mlflow_env import run_mlflow
 from fsregistry import Client
 from fsregistry.exceptions import InvalidParameterValue
@@ -39,6 +40,7 @@ def _no_autolog() -> Iterator[None]:
     fsregistry.fluent._active_experiment_id = None
     yield
     fsregistry.sklearn.autolog(disable=True)
+    fsregistry.statsmodels.autolog(disable=True)  # fsregistry.autolog() enables it too
     while fsregistry.active_run():
         fsregistry.end_run()
     fsregistry.fluent._active_experiment_id = None

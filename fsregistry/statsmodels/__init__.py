@@ -191,6 +191,43 @@ class _StatsmodelsModelWrapper(kit.ModelWrapper):
         return self.model.predict(data)
 
 
+def autolog(
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, Any] | None = None,
+) -> None:
+    """Enable (or, with ``disable=True``, undo) statsmodels autologging; see
+    :mod:`fsregistry.statsmodels.autologging`. Differs: ``disable_for_unsupported_versions``
+    has no effect; ``log_datasets`` has none in MLflow either."""
+    from fsregistry.statsmodels import autologging
+
+    if extra_tags is not None and not isinstance(extra_tags, dict):
+        raise InvalidParameterValue(
+            f"Invalid `extra_tags` type: expecting dictionary, received "
+            f"`{type(extra_tags).__name__}`"
+        )
+    if disable:
+        autologging.uninstall()
+        return
+    FLAVOR.require()
+    tags = {k: v for k, v in (extra_tags or {}).items() if k != autologging.AUTOLOGGING_TAG}
+    autologging.install(
+        autologging.AutologConfig(
+            log_models=log_models,
+            log_datasets=log_datasets,
+            exclusive=exclusive,
+            silent=silent,
+            registered_model_name=registered_model_name,
+            extra_tags=tags,
+        )
+    )
+
+
 def _load_pyfunc(path: str) -> _StatsmodelsModelWrapper:
     """pyfunc loader for ``loader_module: mlflow.statsmodels`` (``path``: model dir or data)."""
     return _StatsmodelsModelWrapper(_load(kit.pyfunc_model_dir(FLAVOR, path)))
@@ -199,6 +236,7 @@ def _load_pyfunc(path: str) -> _StatsmodelsModelWrapper:
 __all__ = [
     "FLAVOR_NAME",
     "STATSMODELS_DATA_SUBPATH",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
