@@ -186,18 +186,19 @@ def _runs() -> list[Any]:
 
 
 def test_disable_restores_every_original() -> None:
-    from statsmodels.base.model import LikelihoodModel
+    from statsmodels.base.model import LikelihoodModel, Model
     from statsmodels.discrete.discrete_model import Logit
     from statsmodels.regression.linear_model import OLS, RegressionModel
 
     originals = {c: dict(vars(c)).get("fit") for c in (OLS, RegressionModel, Logit)}
-    likelihood_fit = LikelihoodModel.fit
+    likelihood_fit, model_fit = LikelihoodModel.fit, Model.fit
     fsregistry.statsmodels.autolog()
     fsregistry.autolog()  # enabling again replaces the patches, never stacks them
     assert RegressionModel.fit is not originals[RegressionModel]
     assert RegressionModel.fit.__wrapped__ is originals[RegressionModel]  # type: ignore[attr-defined]
     assert Logit.fit.__wrapped__ is originals[Logit]  # type: ignore[attr-defined]
     assert "fit" not in vars(OLS)  # inherits RegressionModel's patched fit, as in MLflow
+    assert Model.fit is model_fit  # the abstract root is left alone, as in MLflow
     fsregistry.autolog(disable=True)
     assert {c: dict(vars(c)).get("fit") for c in originals} == originals
     assert LikelihoodModel.fit is likelihood_fit

@@ -1,9 +1,9 @@
 """``mlflow.statsmodels.autolog`` for fsregistry: a statsmodels model's ``fit`` logs a run.
 
-Patching (reversible: ``autolog(disable=True)`` restores every original): ``fit`` of
-``statsmodels.base.model.Model`` and of each of its subclasses (``statsmodels.api`` is
-imported first, so its models are there) whose ``fit`` differs from the one of the next class
-in its MRO, as MLflow does; the others inherit a patched ``fit``. Built on the autolog kit
+Patching (reversible: ``autolog(disable=True)`` restores every original): ``fit`` of each
+subclass of ``statsmodels.base.model.Model`` (``statsmodels.api`` is imported first, so its
+models are there) whose ``fit`` differs from the one of the next class in its MRO, as MLflow
+does; the others inherit a patched ``fit``. Built on the autolog kit
 (:mod:`fsregistry.flavors.autolog`).
 
 What one outermost ``fit`` logs (fits it makes inside, e.g. ``Logit.fit`` calling
@@ -121,11 +121,12 @@ def _subclasses(root: type) -> list[type]:
 
 
 def _overrides(cls: type, name: str) -> bool:
-    """MLflow's test: ``cls.name`` is not the attribute of the next class of its MRO."""
+    """MLflow's test: ``cls.name`` is not the attribute of the next class of its MRO (false
+    when either lacks it: ``Model`` itself, whose next class is ``object``, is left alone)."""
     mro = inspect.getmro(cls)
-    if len(mro) < 2:
+    if len(mro) < 2 or not hasattr(cls, name) or not hasattr(mro[1], name):
         return False
-    return getattr(cls, name, None) is not getattr(mro[1], name, None)
+    return getattr(cls, name) is not getattr(mro[1], name)
 
 
 def _patched_fit(original: Any) -> Any:
