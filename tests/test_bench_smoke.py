@@ -75,3 +75,33 @@ def test_bench_smoke(tmp_path: Path) -> None:
     text = report.read_text()
     assert "Verification" in text
     assert "### Durability (`FSREG_FSYNC`)" in text
+
+
+def test_registry_scale_smoke(tmp_path: Path) -> None:
+    """``bench/registry_scale.py --smoke``: both tools populate the registry, every operation
+    runs, and every answer matches the data written."""
+    results = tmp_path / "registry.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "registry_scale.py"),
+            "--smoke",
+            "--json",
+            str(results),
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-8000:]}"
+    data = json.loads(results.read_text())
+    assert data["sizes"] == {"models": 5, "versions": 2, "big": 20}
+    for tool in ("fsreg", "mlflow-sqlite"):
+        rows = data["results"][tool]["rows"]
+        assert len(rows) == 11 and all(r["ok"] for r in rows.values()), (tool, rows)
+        assert all(r["cold"] > 0 and r["repeated"] > 0 for r in rows.values()), (tool, rows)
+    assert "Every answer verified: yes" in proc.stdout
