@@ -25,6 +25,7 @@ from fsregistry.mlflow_plugin.locations import (
     store_url,
     writes_allowed,
 )
+from fsregistry.mlflow_plugin.readonly import ReadOnlyStorage
 from fsregistry.mlflow_plugin.unsupported import registry_unsupported
 from fsregistry.registry.store import RegistryStore
 from fsregistry.storage import open_storage
@@ -45,7 +46,10 @@ class FsregRegistryStore(AbstractStore):  # type: ignore[misc]
             self.tracking_url: str | None = store_url(tracking_uri)
         else:
             self.tracking_url = self.url
-        self.store = RegistryStore(open_storage(self.url))
+        storage = open_storage(self.url)
+        if not self._writable:
+            storage = ReadOnlyStorage(storage, functools.partial(refuse_write, store_uri))
+        self.store = RegistryStore(storage)
 
     def _write(self, operation: str) -> None:
         if not self._writable:

@@ -6,12 +6,15 @@ entities. Writes go through fsregistry's own atomic paths (create-if-absent clai
 compare-and-swap meta.yaml updates), so writers through the server and through fsregistry never
 race; metric lines that an object store buffers are flushed before the call returns, so what
 the server acknowledged is in the store. On a read-only store (see ``locations``) every write
-raises PERMISSION_DENIED before touching anything. The metric history bulk-interval calls are
+raises PERMISSION_DENIED before touching anything, and reads go through ``readonly``'s
+storage, which writes nothing (no Default experiment, no index shards) and shows an empty
+store's Default experiment virtually. The metric history bulk-interval calls are
 MLflow's own (the abstract store's), over :meth:`get_metric_history`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +24,7 @@ from fsregistry.entities.logged_models import LoggedModelInput, LoggedModelOutpu
 from fsregistry.mlflow_plugin import convert
 from fsregistry.mlflow_plugin.convert import translated
 from fsregistry.mlflow_plugin.locations import refuse_write, store_url, writes_allowed
+from fsregistry.mlflow_plugin.readonly import ReadOnlyStorage
 from fsregistry.mlflow_plugin.unsupported import tracking_unsupported
 from fsregistry.storage import open_storage
 from fsregistry.tracking.store import TrackingStore
@@ -41,7 +45,12 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
             # MLflow's default when it proxies artifacts; fsregistry's processes cannot write
             # there, so new experiments keep the store's own root (MLflow would record it).
             root = None
-        self.store = TrackingStore(open_storage(self.url), root)
+        storage = open_storage(self.url)
+        if not self._writable:
+            storage = ReadOnlyStorage(
+                storage, functools.partial(refuse_write, store_uri), root or storage.root_uri
+            )
+        self.store = TrackingStore(storage, root)
         self.artifact_root_uri = self.store.artifact_root
 
     def _write(self, operation: str) -> None:
