@@ -742,3 +742,137 @@ def test_read_only_storage_reads_a_store_and_writes_nothing(
     with pytest.raises(UnsupportedOperation):
         store.set_tag(run.info.run_id, "k", "v")
     assert _tree(store_fs) == before
+
+
+def test_every_plugin_store_method_says_where_it_differs() -> None:
+    """Each public method of the plugin's stores (and ``_search_runs``, MLflow's search
+    hook) has a docstring saying where it differs from MLflow's file store: its own, or the
+    ``doc`` of its ``Forward`` declaration (read from the source: no MLflow needed)."""
+    import ast
+
+    plugin = Path(locations.__file__).parent
+    undocumented = []
+    for module, cls_name in (
+        ("tracking", "FsregTrackingStore"),
+        ("registry", "FsregRegistryStore"),
+    ):
+        tree = ast.parse((plugin / f"{module}.py").read_text())
+        [cls] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name]
+        methods = 0
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef):
+                if node.name.startswith("_") and node.name != "_search_runs":
+                    continue
+                methods += 1
+                doc = ast.get_docstring(node) or ""
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                methods += 1
+                node_name = node.targets[0]
+                assert isinstance(node_name, ast.Name)
+                docs = [k.value for k in node.value.keywords if k.arg == "doc"]
+                doc = "".join(
+                    part.value
+                    for d in docs
+                    for part in ast.walk(d)
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                )
+                node = node_name  # type: ignore[assignment]
+            else:
+                continue
+            name = getattr(node, "name", None) or getattr(node, "id", "?")
+            if len(doc.split()) < 3:
+                undocumented.append(f"{cls_name}.{name}")
+        assert methods > 20
+    assert undocumented == []
+
+
+FORWARDED_SNIPPET = r"""
+import json
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+
+c = MlflowClient(tracking_uri=URI, registry_uri=URI)
+out = {}
+exp = c.create_experiment("fw")
+c.set_experiment_tag(exp, "k", "v")
+c.delete_experiment_tag(exp, "k")
+c.rename_experiment(exp, "fw2")
+out["exp"] = [c.get_experiment(exp).name, c.get_experiment(exp).tags]
+c.delete_experiment(exp)
+out["deleted"] = c.get_experiment(exp).lifecycle_stage
+c.restore_experiment(exp)
+run = c.create_run(exp, run_name="r")
+rid = run.info.run_id
+c.log_param(rid, "p", "1")
+c.set_tag(rid, "t", "1")
+c.set_tag(rid, "gone", "1")
+c.delete_tag(rid, "gone")
+c.log_batch(rid, metrics=[Metric("m", 1.5, 1, 0), Metric("m", 2.5, 2, 1)])
+out["history"] = [(m.step, m.value) for m in c.get_metric_history(rid, "m")]
+c.delete_run(rid)
+out["run_deleted"] = c.get_run(rid).info.lifecycle_stage
+c.restore_run(rid)
+r = c.get_run(rid)
+out["run"] = [r.info.lifecycle_stage, r.data.params, r.data.tags.get("t"), "gone" in r.data.tags]
+out["experiments"] = sorted(e.name for e in c.search_experiments(max_results=5))
+c.create_registered_model("fwm")
+c.set_registered_model_tag("fwm", "a", "b")
+c.delete_registered_model_tag("fwm", "a")
+v1 = c.create_model_version("fwm", "/tmp/x", run_id=rid)
+c.create_model_version("fwm", "/tmp/x", run_id=rid)
+c.update_model_version("fwm", "1", description="first")
+c.set_model_version_tag("fwm", "1", "q", "w")
+c.delete_model_version_tag("fwm", "1", "q")
+c.transition_model_version_stage("fwm", "1", "Production", archive_existing_versions=True)
+c.transition_model_version_stage("fwm", "2", "Production", archive_existing_versions=True)
+c.set_registered_model_alias("fwm", "champ", "2")
+c.set_registered_model_alias("fwm", "old", "1")
+c.delete_registered_model_alias("fwm", "old")
+out["alias"] = c.get_model_version_by_alias("fwm", "champ").version
+out["stages"] = {v.version: v.current_stage for v in c.search_model_versions("name='fwm'")}
+out["latest"] = [v.version for v in c.get_latest_versions("fwm", stages=["Production"])]
+out["v1"] = [c.get_model_version("fwm", "1").description, c.get_model_version("fwm", "1").tags]
+out["uri"] = c.get_model_version_download_uri("fwm", "2")
+c.rename_registered_model("fwm", "fwm2")
+m = c.get_registered_model("fwm2")
+out["model"] = [m.name, m.tags, m.aliases]
+c.delete_model_version("fwm2", "1")
+out["versions"] = [v.version for v in c.search_model_versions("name='fwm2'")]
+out["models"] = [m.name for m in c.search_registered_models(max_results=5)]
+c.delete_registered_model("fwm2")
+out["models_after"] = [m.name for m in c.search_registered_models()]
+lm = c.create_logged_model(exp, name="lm")
+c.set_logged_model_tags(lm.model_id, {"x": "y"})
+c.delete_logged_model_tag(lm.model_id, "x")
+c.delete_logged_model(lm.model_id)
+out["lm"] = [x.model_id for x in c.search_logged_models([exp])]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.mlflow
+def test_mlflow_client_drives_every_forwarded_method(tmp_path: Path) -> None:
+    """MLflow's own client calls each method the plugin declares with ``Forward`` the way
+    MLflow calls them (positional and keyword arguments) on a local store."""
+    store = tmp_path / "mlruns"
+    code = f"URI = {json.dumps(locations.plugin_uri(str(store)))}\n" + FORWARDED_SNIPPET
+    got = run_mlflow(VERSION, code, cwd=tmp_path, python=mlflow_plugin_python(), timeout=300)
+    assert got["exp"] == ["fw2", {}]
+    assert got["deleted"] == "deleted"
+    assert got["history"] == [[0, 1.5], [1, 2.5]]
+    assert got["run_deleted"] == "deleted"
+    assert got["run"] == ["active", {"p": "1"}, "1", False]
+    assert got["experiments"] == ["Default", "fw2"]
+    assert got["alias"] == "2"
+    assert got["stages"] == {"1": "Archived", "2": "Production"}
+    assert got["latest"] == ["2"]
+    assert got["v1"] == ["first", {}]
+    assert got["uri"] == "/tmp/x"
+    assert got["model"] == ["fwm2", {}, {"champ": "2"}]
+    assert got["versions"] == ["2"]
+    assert got["models"] == ["fwm2"]
+    assert got["models_after"] == []
+    assert got["lm"] == []
+    client = fsregistry.Client(tracking_uri=str(store))
+    assert client.get_experiment_by_name("fw2") is not None
+    assert client.search_registered_models() == []

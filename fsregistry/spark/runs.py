@@ -22,7 +22,9 @@ else is shipped, never a client object) and runs fsregistry's own search for its
 bucket by default, ``fsregistry.tracking.trust``), the runs' files otherwise. Each task's
 search lists its experiment once, so a store of N runs in one experiment read by P tasks
 costs P listings of it and one read of each run. Runs logged between the driver's listing
-and a task's search are not in the answer; runs deleted meanwhile are left out.
+and a task's search are not in the answer; runs deleted meanwhile are left out; a run
+directory whose name is not a plain run id (letters, digits, ``_.-``) is left out. The runs
+are read once: the keys pass (which columns there are) runs on the cached RDD.
 
 The store must be reachable by the executors under the same URL (a local path only in
 local mode or on a shared filesystem). pyspark is imported by these functions, never by
@@ -34,6 +36,7 @@ from __future__ import annotations
 import datetime
 import functools
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -53,6 +56,9 @@ __all__ = ["read_metric_histories", "read_runs"]
 #: Run ids per search a task makes (one ``run_id IN (...)`` clause).
 IDS_PER_SEARCH = 1000
 _GROUPS = (("metrics", "double"), ("params", "string"), ("tags", "string"))
+# Directory names taken as run ids: MLflow's (32 hex digits) and any other plain name; one
+# with other characters (a quote...) cannot be named in a filter and is left out.
+_RUN_ID = re.compile(r"[0-9A-Za-z_.-]+")
 _SPARK_TYPES = {"string": "StringType", "int64": "LongType", "float64": "DoubleType"}
 
 
@@ -172,7 +178,9 @@ def _tasks(
             continue  # an unknown experiment gives no runs, as in search_runs
         exp_dir = layout.experiment_dir(experiment_id, experiment.lifecycle_stage == "deleted")
         dirs, _ = storage.list_dir(exp_dir)
-        runs = sorted(d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS)
+        runs = sorted(
+            d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS and _RUN_ID.fullmatch(d)
+        )
         listed.append((experiment_id, runs))
     total = sum(len(r) for _, r in listed)
     per_task = max(1, math.ceil(total / parts))
