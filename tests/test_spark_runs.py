@@ -103,7 +103,14 @@ def test_read_runs_matches_search_runs(
         storage_options=_options(backend, request),
         num_partitions=3,
     )
-    assert got.rdd.getNumPartitions() >= 1
+    from fsregistry.spark import runs as spark_runs
+
+    source = spark_runs.Source(store_url, _options(backend, request), filter_string, view)
+    tasks = spark_runs._tasks(local_spark, source, [a, b, "404"], 3)
+    assert len(tasks) >= 3  # the runs are dealt out to several executor tasks
+    assert sorted(r for t in tasks for r in t.run_ids) == sorted(
+        r.info.run_id for r in fsregistry.search_runs([a, b], run_view_type=3, output_format="list")
+    )
     frame = got.toPandas()
     assert list(frame.columns) == list(expected.columns)
     assert len(expected) == (6 if filter_string is None else 3)  # the deleted run too
