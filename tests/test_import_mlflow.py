@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_import_from_a_real_mlflow_server(
-    exported: tuple[str, str, dict[str, Any]], tmp_path: Path
-) -> None:
-    _, url, expected = exported
+@pytest.fixture(scope="module")
+def mlflow_server(
+    exported: tuple[str, str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real ``mlflow server`` on the exported database; its base URL."""
+    _, url, _ = exported
+    cwd = tmp_path_factory.mktemp("server")
     python = mlflow_python(VERSION, EXTRAS)
     port = _free_port()
     server = subprocess.Popen(
@@ -127,10 +131,10 @@ def test_import_from_a_real_mlflow_server(
             "--workers",
             "1",
         ],
-        cwd=tmp_path,
+        cwd=cwd,
         env=mlflow_env(),
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("w"),
+        stderr=(cwd / "server.log").open("w"),
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -144,13 +148,10 @@ def test_import_from_a_real_mlflow_server(
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(
-                    "mlflow server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:]
+                    "mlflow server did not start:\n" + (cwd / "server.log").read_text()[-3000:]
                 )
             time.sleep(0.5)
-        store = str(tmp_path / "mlruns")
-        first = in_mlflow(IMPORT, tmp_path, SOURCE=base, STORE=store)
-        assert first == {"copied": ALL, "skipped": {}}
-        assert json.loads(json.dumps(answers(Client(store)))) == expected
+        yield base
     finally:
         server.terminate()
         try:
@@ -158,6 +159,19 @@ def test_import_from_a_real_mlflow_server(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=30)
+
+
+def test_import_from_a_real_mlflow_server(
+    exported: tuple[str, str, dict[str, Any]], mlflow_server: str, store_url: str, tmp_path: Path
+) -> None:
+    """Into local disk, S3 and GCS: everything copied, read back as the source store, and a
+    second import skips it all."""
+    _, _, expected = exported
+    first = in_mlflow(IMPORT, tmp_path, SOURCE=mlflow_server, STORE=store_url)
+    assert first == {"copied": ALL, "skipped": {}}
+    assert json.loads(json.dumps(answers(Client(store_url)))) == expected
+    again = in_mlflow(IMPORT, tmp_path, SOURCE=mlflow_server, STORE=store_url)
+    assert again == {"copied": {}, "skipped": ALL}
 
 
 CLI = """

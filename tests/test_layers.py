@@ -60,6 +60,7 @@ FLOORS: dict[str, int] = {
     "statsmodels": 6,
     "pytorch": 6,
     "spark": 6,
+    "spark.runs": 7,  # reads runs for Spark in the Parquet export's schema
     "h2o": 6,
     "models.evaluation": 6,
     "metrics": 6,  # a sub-package above its parent: it loads models (pyfunc)

@@ -585,3 +585,294 @@ def test_ui_stops_on_ctrl_c_even_when_started_with_sigint_ignored() -> None:
         if proc.poll() is None:
             proc.kill()
     assert out.strip() == "True"
+
+
+def _objects(fs: Any, root: str) -> dict[str, Any]:
+    """Every object of the bucket that holds ``root``, with its ETag/generation and size."""
+    bucket = root.split("/", 1)[0]
+    fs.invalidate_cache()
+    return {
+        path: (info.get("ETag") or info.get("generation") or info.get("etag"), info.get("size"))
+        for path, info in fs.find(bucket, detail=True).items()
+    }
+
+
+@pytest.mark.mlflow
+@pytest.mark.parametrize("backend", ["s3", "gcs"])
+def test_read_only_server_on_an_empty_bucket_writes_nothing(
+    store_url: str, store_fs: tuple[Any, str], tmp_path: Path
+) -> None:
+    """A read-only server on an empty bucket writes nothing, for any page the UI reads: the
+    Default experiment shows virtually (as MLflow's file store and fsregistry's Client would
+    create it) and every write answers PERMISSION_DENIED (HTTP 403)."""
+    fs, root = store_fs
+    fs.pipe(f"{root.split('/', 1)[0]}/unrelated.txt", b"not the store's")  # the bucket exists
+    before = _objects(fs, root)
+    port = free_port()
+    server = start_ui(store_url, port, tmp_path / "server.log", workers=1, writable=False)
+    reads = [
+        ("POST", "/api/2.0/mlflow/experiments/search", {"max_results": 100}),
+        ("POST", "/ajax-api/2.0/mlflow/experiments/search", {"max_results": 25}),
+        ("GET", "/api/2.0/mlflow/experiments/get?experiment_id=0", None),
+        ("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default", None),
+        ("POST", "/api/2.0/mlflow/runs/search", {"experiment_ids": ["0"]}),
+        ("POST", "/api/2.0/mlflow/logged-models/search", {"experiment_ids": ["0"]}),
+        ("GET", "/api/2.0/mlflow/registered-models/search", None),
+        ("GET", "/api/2.0/mlflow/model-versions/search", None),
+        ("GET", f"/api/2.0/mlflow/runs/get?run_id={'0' * 32}", None),
+        ("GET", "/api/2.0/mlflow/registered-models/get?name=nope", None),
+        ("GET", f"/api/2.0/mlflow/metrics/get-history?run_id={'0' * 32}&metric_key=m", None),
+        ("GET", "/ajax-api/3.0/mlflow/scorers/list?experiment_id=0", None),
+        (
+            "POST",
+            "/ajax-api/3.0/mlflow/traces/search",
+            {
+                "locations": [
+                    {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "0"}}
+                ]
+            },
+        ),
+    ]
+    writes = [
+        ("/api/2.0/mlflow/experiments/create", {"name": "new"}),
+        ("/api/2.0/mlflow/runs/create", {"experiment_id": "0"}),
+        (
+            "/api/2.0/mlflow/experiments/set-experiment-tag",
+            {"experiment_id": "0", "key": "k", "value": "v"},
+        ),
+        ("/api/2.0/mlflow/registered-models/create", {"name": "m"}),
+    ]
+    answers: dict[str, Any] = {}
+    try:
+        for method, path, body in reads:
+            got = rest(port, method, path, body)
+            assert got.status < 500, (path, got.body)
+            answers[path] = got
+            assert _objects(fs, root) == before, f"{path} wrote to the bucket"
+        for path, body in writes:
+            got = rest(port, "POST", path, body)
+            assert got.status == 403, (path, got.body)
+            assert got.body["error_code"] == "PERMISSION_DENIED", (path, got.body)
+            assert "read-only" in got.body["message"], got.body
+            assert _objects(fs, root) == before, f"{path} wrote to the bucket"
+        if chromium() is not None:
+            out = artifacts_dir("mlflow-ui")
+            dom = render_page(
+                f"http://127.0.0.1:{port}/#/experiments",
+                out / f"empty-bucket-{store_url.split(':', 1)[0]}.png",
+                tmp_path / "profile",
+            )
+            assert "Default" in dom and "Error while loading" not in dom
+            assert _objects(fs, root) == before, "the UI's experiments page wrote to the bucket"
+    except BaseException:
+        print(server.log_text())
+        raise
+    finally:
+        stop_ui(server)
+    [default] = answers["/api/2.0/mlflow/experiments/search"].body["experiments"]
+    assert (default["experiment_id"], default["name"]) == ("0", "Default")
+    assert default["artifact_location"] == f"{store_url}/0"
+    assert default["lifecycle_stage"] == "active"
+    got = answers["/api/2.0/mlflow/experiments/get?experiment_id=0"].body["experiment"]
+    assert got == default
+    by_name = answers["/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default"]
+    assert by_name.body["experiment"] == default
+    assert answers["/api/2.0/mlflow/runs/search"].body.get("runs", []) == []
+    assert (
+        answers["/api/2.0/mlflow/registered-models/search"].body.get("registered_models", []) == []
+    )
+    assert answers[f"/api/2.0/mlflow/runs/get?run_id={'0' * 32}"].status == 404
+    assert " 500 " not in server.log_text(), server.log_text()
+    # fsregistry's own client, opening the store for writing, makes the same Default experiment
+    made = fsregistry.Client(tracking_uri=store_url).get_experiment("0")
+    assert (made.name, made.artifact_location) == (default["name"], default["artifact_location"])
+
+
+def _tree(store_fs: tuple[Any, str]) -> dict[str, Any]:
+    fs, root = store_fs
+    fs.invalidate_cache()
+    if not fs.exists(root):
+        return {}
+    return {
+        p: (i.get("size"), i.get("ETag") or i.get("generation") or i.get("mtime"))
+        for p, i in fs.find(root, detail=True).items()
+    }
+
+
+def test_read_only_storage_reads_a_store_and_writes_nothing(
+    store_url: str, store_fs: tuple[Any, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The plugin's read-only storage (no MLflow needed): an empty store shows the Default
+    experiment without writing it; a run still running is read without its summary being
+    written to the index; every write is PERMISSION_DENIED and changes nothing."""
+    from fsregistry.mlflow_plugin.readonly import ReadOnlyStorage
+    from fsregistry.storage import open_storage
+    from fsregistry.tracking.store import TrackingStore
+
+    def read_only() -> TrackingStore:
+        storage = ReadOnlyStorage(
+            open_storage(store_url), lambda op: locations.refuse_write("fsreg+x://b", op)
+        )
+        return TrackingStore(storage)
+
+    empty = read_only()
+    [default] = empty.search_experiments(1, 100, None, None, None)
+    assert (default.experiment_id, default.name) == ("0", "Default")
+    assert empty.get_experiment("0").name == "Default"
+    assert empty.search_runs(["0"], None, 1, 100, None, None) == []
+    assert _tree(store_fs) == {}
+    with pytest.raises(UnsupportedOperation) as refused:
+        empty.create_experiment("new", None, None)
+    assert refused.value.error_code == "PERMISSION_DENIED"
+    assert _tree(store_fs) == {}
+
+    client = fsregistry.Client(tracking_uri=store_url)
+    exp = client.create_experiment("live")
+    run = client.create_run(exp, run_name="running")
+    client.log_param(run.info.run_id, "a", "1")
+    before = _tree(store_fs)
+    store = read_only()
+    with caplog.at_level("DEBUG", logger="fsregistry"):
+        [found] = store.search_runs([exp], None, 1, 100, None, None)
+        names = {e.name for e in store.search_experiments(1, 100, None, None, None)}
+    assert found.info.run_id == run.info.run_id and found.data.params == {"a": "1"}
+    assert names == {"live", "Default"}  # the real Default experiment, no virtual one
+    assert _tree(store_fs) == before
+    assert not [r for r in caplog.records if "run index" in r.getMessage()], caplog.text
+    with pytest.raises(UnsupportedOperation):
+        store.set_tag(run.info.run_id, "k", "v")
+    assert _tree(store_fs) == before
+
+
+def test_every_plugin_store_method_says_where_it_differs() -> None:
+    """Each public method of the plugin's stores (and ``_search_runs``, MLflow's search
+    hook) has a docstring saying where it differs from MLflow's file store: its own, or the
+    ``doc`` of its ``Forward`` declaration (read from the source: no MLflow needed)."""
+    import ast
+
+    plugin = Path(locations.__file__).parent
+    undocumented = []
+    for module, cls_name in (
+        ("tracking", "FsregTrackingStore"),
+        ("registry", "FsregRegistryStore"),
+    ):
+        tree = ast.parse((plugin / f"{module}.py").read_text())
+        [cls] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name]
+        methods = 0
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef):
+                if node.name.startswith("_") and node.name != "_search_runs":
+                    continue
+                methods += 1
+                doc = ast.get_docstring(node) or ""
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                methods += 1
+                node_name = node.targets[0]
+                assert isinstance(node_name, ast.Name)
+                docs = [k.value for k in node.value.keywords if k.arg == "doc"]
+                doc = "".join(
+                    part.value
+                    for d in docs
+                    for part in ast.walk(d)
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                )
+                node = node_name  # type: ignore[assignment]
+            else:
+                continue
+            name = getattr(node, "name", None) or getattr(node, "id", "?")
+            if len(doc.split()) < 3:
+                undocumented.append(f"{cls_name}.{name}")
+        assert methods > 20
+    assert undocumented == []
+
+
+FORWARDED_SNIPPET = r"""
+import json
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+
+c = MlflowClient(tracking_uri=URI, registry_uri=URI)
+out = {}
+exp = c.create_experiment("fw")
+c.set_experiment_tag(exp, "k", "v")
+c.delete_experiment_tag(exp, "k")
+c.rename_experiment(exp, "fw2")
+out["exp"] = [c.get_experiment(exp).name, c.get_experiment(exp).tags]
+c.delete_experiment(exp)
+out["deleted"] = c.get_experiment(exp).lifecycle_stage
+c.restore_experiment(exp)
+run = c.create_run(exp, run_name="r")
+rid = run.info.run_id
+c.log_param(rid, "p", "1")
+c.set_tag(rid, "t", "1")
+c.set_tag(rid, "gone", "1")
+c.delete_tag(rid, "gone")
+c.log_batch(rid, metrics=[Metric("m", 1.5, 1, 0), Metric("m", 2.5, 2, 1)])
+out["history"] = [(m.step, m.value) for m in c.get_metric_history(rid, "m")]
+c.delete_run(rid)
+out["run_deleted"] = c.get_run(rid).info.lifecycle_stage
+c.restore_run(rid)
+r = c.get_run(rid)
+out["run"] = [r.info.lifecycle_stage, r.data.params, r.data.tags.get("t"), "gone" in r.data.tags]
+out["experiments"] = sorted(e.name for e in c.search_experiments(max_results=5))
+c.create_registered_model("fwm")
+c.set_registered_model_tag("fwm", "a", "b")
+c.delete_registered_model_tag("fwm", "a")
+v1 = c.create_model_version("fwm", "/tmp/x", run_id=rid)
+c.create_model_version("fwm", "/tmp/x", run_id=rid)
+c.update_model_version("fwm", "1", description="first")
+c.set_model_version_tag("fwm", "1", "q", "w")
+c.delete_model_version_tag("fwm", "1", "q")
+c.transition_model_version_stage("fwm", "1", "Production", archive_existing_versions=True)
+c.transition_model_version_stage("fwm", "2", "Production", archive_existing_versions=True)
+c.set_registered_model_alias("fwm", "champ", "2")
+c.set_registered_model_alias("fwm", "old", "1")
+c.delete_registered_model_alias("fwm", "old")
+out["alias"] = c.get_model_version_by_alias("fwm", "champ").version
+out["stages"] = {v.version: v.current_stage for v in c.search_model_versions("name='fwm'")}
+out["latest"] = [v.version for v in c.get_latest_versions("fwm", stages=["Production"])]
+out["v1"] = [c.get_model_version("fwm", "1").description, c.get_model_version("fwm", "1").tags]
+out["uri"] = c.get_model_version_download_uri("fwm", "2")
+c.rename_registered_model("fwm", "fwm2")
+m = c.get_registered_model("fwm2")
+out["model"] = [m.name, m.tags, m.aliases]
+c.delete_model_version("fwm2", "1")
+out["versions"] = [v.version for v in c.search_model_versions("name='fwm2'")]
+out["models"] = [m.name for m in c.search_registered_models(max_results=5)]
+c.delete_registered_model("fwm2")
+out["models_after"] = [m.name for m in c.search_registered_models()]
+lm = c.create_logged_model(exp, name="lm")
+c.set_logged_model_tags(lm.model_id, {"x": "y"})
+c.delete_logged_model_tag(lm.model_id, "x")
+c.delete_logged_model(lm.model_id)
+out["lm"] = [x.model_id for x in c.search_logged_models([exp])]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.mlflow
+def test_mlflow_client_drives_every_forwarded_method(tmp_path: Path) -> None:
+    """MLflow's own client calls each method the plugin declares with ``Forward`` the way
+    MLflow calls them (positional and keyword arguments) on a local store."""
+    store = tmp_path / "mlruns"
+    code = f"URI = {json.dumps(locations.plugin_uri(str(store)))}\n" + FORWARDED_SNIPPET
+    got = run_mlflow(VERSION, code, cwd=tmp_path, python=mlflow_plugin_python(), timeout=300)
+    assert got["exp"] == ["fw2", {}]
+    assert got["deleted"] == "deleted"
+    assert got["history"] == [[0, 1.5], [1, 2.5]]
+    assert got["run_deleted"] == "deleted"
+    assert got["run"] == ["active", {"p": "1"}, "1", False]
+    assert got["experiments"] == ["Default", "fw2"]
+    assert got["alias"] == "2"
+    assert got["stages"] == {"1": "Archived", "2": "Production"}
+    assert got["latest"] == ["2"]
+    assert got["v1"] == ["first", {}]
+    assert got["uri"] == "/tmp/x"
+    assert got["model"] == ["fwm2", {}, {"champ": "2"}]
+    assert got["versions"] == ["2"]
+    assert got["models"] == ["fwm2"]
+    assert got["models_after"] == []
+    assert got["lm"] == []
+    client = fsregistry.Client(tracking_uri=str(store))
+    assert client.get_experiment_by_name("fw2") is not None
+    assert client.search_registered_models() == []

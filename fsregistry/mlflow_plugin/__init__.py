@@ -9,7 +9,12 @@ own file store refuses. ``fsreg ui`` starts that server.
 - ``locations``: ``fsreg+...`` URIs <-> store URLs, the write gate, the MLflow version gate
   (no MLflow import: the CLI uses it);
 - ``entry``: the builders the entry points name (checks the version, then builds a store);
-- ``convert``: fsregistry entities -> MLflow entities, fsregistry errors -> MLflow errors;
+- ``convert``: fsregistry entities -> MLflow entities (field-for-field copies), fsregistry
+  errors -> MLflow errors;
+- ``forward``: the one declaration of a store method that only forwards to fsregistry's
+  store (``Forward``), with its docstring;
+- ``readonly``: the storage of a read-only store, which writes nothing and shows an empty
+  store's Default experiment virtually;
 - ``tracking`` / ``registry``: the stores, MLflow's ``AbstractStore`` interfaces over
   fsregistry's ``TrackingStore`` / ``RegistryStore`` (so every write takes fsregistry's atomic
   paths and writers through the server and through fsregistry stay race-free);

@@ -61,50 +61,52 @@ def translated(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def paged(items: list[Any], token: Any) -> Any:
-    """MLflow's ``PagedList``."""
-    return MlflowPagedList(items, token)
+def page(found: fe.PagedList[Any], each: Callable[[Any], Any]) -> Any:
+    """MLflow's ``PagedList`` of fsregistry's page, each item converted by ``each``."""
+    return MlflowPagedList([each(x) for x in found], found.token)
+
+
+def pages(each: Callable[[Any], Any]) -> Callable[[fe.PagedList[Any]], Any]:
+    """:func:`page` with ``each`` given: a converter of pages."""
+    return functools.partial(page, each=each)
+
+
+def copied(cls: Callable[..., Any], src: Any, fields: str, optional: str = "", **more: Any) -> Any:
+    """``cls`` made from the attributes ``fields`` of ``src`` (and ``optional`` ones, None
+    where ``src`` lacks them) under the same names, plus ``more``: the field-for-field copy
+    every converter here is, fsregistry's entities carrying MLflow's field names."""
+    values = {f: getattr(src, f) for f in fields.split()}
+    values.update({f: getattr(src, f, None) for f in optional.split()})
+    return cls(**values, **more)
+
+
+_DATASET = "name digest source_type source schema profile"
 
 
 def experiment(e: fe.Experiment) -> Any:
     """An MLflow ``Experiment``."""
-    return me.Experiment(
-        experiment_id=e.experiment_id,
-        name=e.name,
-        artifact_location=e.artifact_location,
-        lifecycle_stage=e.lifecycle_stage,
+    return copied(
+        me.Experiment,
+        e,
+        "experiment_id name artifact_location lifecycle_stage creation_time last_update_time",
         tags=[me.ExperimentTag(k, v) for k, v in e.tags.items()],
-        creation_time=e.creation_time,
-        last_update_time=e.last_update_time,
     )
 
 
 def metric(m: fe.Metric) -> Any:
     """An MLflow ``Metric``."""
-    return me.Metric(
-        key=m.key,
-        value=m.value,
-        timestamp=m.timestamp,
-        step=m.step,
-        model_id=m.model_id,
-        dataset_name=m.dataset_name,
-        dataset_digest=m.dataset_digest,
-        run_id=m.run_id,
+    return copied(
+        me.Metric, m, "key value timestamp step model_id dataset_name dataset_digest run_id"
     )
 
 
 def run_info(i: fe.RunInfo) -> Any:
     """An MLflow ``RunInfo``."""
-    return me.RunInfo(
-        run_id=i.run_id,
-        experiment_id=i.experiment_id,
-        user_id=i.user_id,
-        status=i.status,
-        start_time=i.start_time,
-        end_time=i.end_time,
-        lifecycle_stage=i.lifecycle_stage,
-        artifact_uri=i.artifact_uri,
-        run_name=i.run_name,
+    return copied(
+        me.RunInfo,
+        i,
+        "run_id experiment_id user_id status start_time end_time lifecycle_stage artifact_uri "
+        "run_name",
     )
 
 
@@ -118,14 +120,7 @@ def run(r: fe.Run) -> Any:
     inputs = me.RunInputs(
         dataset_inputs=[
             me.DatasetInput(
-                me.Dataset(
-                    name=d.dataset.name,
-                    digest=d.dataset.digest,
-                    source_type=d.dataset.source_type,
-                    source=d.dataset.source,
-                    schema=d.dataset.schema,
-                    profile=d.dataset.profile,
-                ),
+                copied(me.Dataset, d.dataset, _DATASET),
                 [me.InputTag(t.key, t.value) for t in d.tags],
             )
             for d in r.inputs.dataset_inputs
@@ -140,17 +135,13 @@ def run(r: fe.Run) -> Any:
 
 def logged_model(m: fe.LoggedModel) -> Any:
     """An MLflow ``LoggedModel``."""
-    return me.LoggedModel(
-        experiment_id=m.experiment_id,
-        model_id=m.model_id,
-        name=m.name,
-        artifact_location=m.artifact_location,
+    return copied(
+        me.LoggedModel,
+        m,
+        "experiment_id model_id name artifact_location model_type source_run_id status_message",
         creation_timestamp=m.creation_timestamp or 0,
         last_updated_timestamp=m.last_updated_timestamp or m.creation_timestamp or 0,
-        model_type=m.model_type,
-        source_run_id=m.source_run_id,
         status=me.LoggedModelStatus(str(m.status)),
-        status_message=m.status_message,
         tags=dict(m.tags),
         params=dict(m.params),
         metrics=[metric(x) for x in m.metrics],
@@ -159,33 +150,29 @@ def logged_model(m: fe.LoggedModel) -> Any:
 
 def model_version(v: fr.ModelVersion) -> Any:
     """An MLflow ``ModelVersion`` (the version number as a string, as MLflow's stores give)."""
-    return mr.ModelVersion(
-        name=v.name,
+    return copied(
+        mr.ModelVersion,
+        v,
+        "name creation_timestamp last_updated_timestamp description user_id current_stage "
+        "source run_id status status_message run_link model_id",
         version=str(v.version),
-        creation_timestamp=v.creation_timestamp,
-        last_updated_timestamp=v.last_updated_timestamp,
-        description=v.description,
-        user_id=v.user_id,
-        current_stage=v.current_stage,
-        source=v.source,
-        run_id=v.run_id,
-        status=v.status,
-        status_message=v.status_message,
         tags=[mr.ModelVersionTag(k, val) for k, val in v.tags.items()],
-        run_link=v.run_link,
         aliases=list(v.aliases),
-        model_id=v.model_id,
     )
+
+
+def model_versions(versions: list[fr.ModelVersion]) -> list[Any]:
+    """A list of MLflow ``ModelVersion`` entities."""
+    return [model_version(v) for v in versions]
 
 
 def registered_model(m: fr.RegisteredModel) -> Any:
     """An MLflow ``RegisteredModel`` with its latest versions, tags and aliases."""
-    return mr.RegisteredModel(
-        name=m.name,
-        creation_timestamp=m.creation_timestamp,
-        last_updated_timestamp=m.last_updated_timestamp,
-        description=m.description,
-        latest_versions=[model_version(v) for v in m.latest_versions],
+    return copied(
+        mr.RegisteredModel,
+        m,
+        "name creation_timestamp last_updated_timestamp description",
+        latest_versions=model_versions(m.latest_versions),
         tags=[mr.RegisteredModelTag(k, v) for k, v in m.tags.items()],
         aliases=[mr.RegisteredModelAlias(a, str(v)) for a, v in m.aliases.items()],
     )
@@ -193,23 +180,16 @@ def registered_model(m: fr.RegisteredModel) -> Any:
 
 def to_fsreg_metric(m: Any) -> fe.Metric:
     """An fsregistry ``Metric`` from MLflow's."""
-    return fe.Metric(
-        key=m.key,
-        value=m.value,
-        timestamp=m.timestamp,
-        step=m.step,
-        dataset_name=getattr(m, "dataset_name", None),
-        dataset_digest=getattr(m, "dataset_digest", None),
-        run_id=getattr(m, "run_id", None),
-        model_id=getattr(m, "model_id", None),
+    made: fe.Metric = copied(
+        fe.Metric, m, "key value timestamp step", "model_id dataset_name dataset_digest run_id"
     )
+    return made
 
 
 def to_fsreg_dataset_input(d: Any) -> fe.DatasetInput:
     """An fsregistry ``DatasetInput`` from MLflow's."""
-    ds = d.dataset
     return fe.DatasetInput(
-        fe.Dataset(ds.name, ds.digest, ds.source_type, ds.source, ds.schema, ds.profile),
+        copied(fe.Dataset, d.dataset, _DATASET),
         [fe.InputTag(t.key, t.value) for t in d.tags or ()],
     )
 

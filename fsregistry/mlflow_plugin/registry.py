@@ -19,12 +19,14 @@ from mlflow.store.model_registry.abstract_store import AbstractStore
 
 from fsregistry.mlflow_plugin import convert
 from fsregistry.mlflow_plugin.convert import translated
+from fsregistry.mlflow_plugin.forward import Forward
 from fsregistry.mlflow_plugin.locations import (
     PREFIX,
     refuse_write,
     store_url,
     writes_allowed,
 )
+from fsregistry.mlflow_plugin.readonly import ReadOnlyStorage
 from fsregistry.mlflow_plugin.unsupported import registry_unsupported
 from fsregistry.registry.store import RegistryStore
 from fsregistry.storage import open_storage
@@ -45,7 +47,10 @@ class FsregRegistryStore(AbstractStore):  # type: ignore[misc]
             self.tracking_url: str | None = store_url(tracking_uri)
         else:
             self.tracking_url = self.url
-        self.store = RegistryStore(open_storage(self.url))
+        storage = open_storage(self.url)
+        if not self._writable:
+            storage = ReadOnlyStorage(storage, functools.partial(refuse_write, store_uri))
+        self.store = RegistryStore(storage)
 
     def _write(self, operation: str) -> None:
         if not self._writable:
@@ -54,8 +59,16 @@ class FsregRegistryStore(AbstractStore):  # type: ignore[misc]
     # -- registered models -----------------------------------------------------------------
     @translated
     def create_registered_model(
-        self, name: str, tags: Any = None, description: str | None = None, **_: Any
+        self,
+        name: str,
+        tags: Any = None,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
+        **_: Any,
     ) -> Any:
+        """meta.yaml created if absent, so two concurrent creators get one model (and
+        RESOURCE_ALREADY_EXISTS); ``deployment_job_id`` (Databricks only) and other arguments
+        ignored; PERMISSION_DENIED if read-only."""
         self._write("create_registered_model")
         made = self.store.create_registered_model(name, convert.pairs(tags), description)
         return convert.registered_model(made)
@@ -64,49 +77,46 @@ class FsregRegistryStore(AbstractStore):  # type: ignore[misc]
     def update_registered_model(
         self, name: str, description: str | None, deployment_job_id: str | None = None
     ) -> Any:
+        """meta.yaml compare-and-swap; ``deployment_job_id`` ignored (Databricks only);
+        PERMISSION_DENIED if read-only."""
         self._write("update_registered_model")
         return convert.registered_model(self.store.update_registered_model(name, description))
 
-    @translated
-    def rename_registered_model(self, name: str, new_name: str) -> Any:
-        self._write("rename_registered_model")
-        return convert.registered_model(self.store.rename_registered_model(name, new_name))
+    rename_registered_model = Forward(
+        "name new_name",
+        write=True,
+        out=convert.registered_model,
+        doc="One rename(2) on local disk; on buckets a copy that concurrent writers follow; "
+        "PERMISSION_DENIED if read-only.",
+    )
+    delete_registered_model = Forward(
+        "name", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
+    get_registered_model = Forward(
+        "name",
+        out=convert.registered_model,
+        doc="As MLflow's file store (read through the registry index where it is current).",
+    )
 
-    @translated
-    def delete_registered_model(self, name: str) -> None:
-        self._write("delete_registered_model")
-        self.store.delete_registered_model(name)
+    search_registered_models = Forward(
+        "filter_string? max_results=100 order_by? page_token?",
+        out=convert.pages(convert.registered_model),
+        doc="As MLflow's file store (read through the registry index where it is current).",
+    )
 
-    @translated
-    def get_registered_model(self, name: str) -> Any:
-        return convert.registered_model(self.store.get_registered_model(name))
-
-    @translated
-    def search_registered_models(
-        self,
-        filter_string: str | None = None,
-        max_results: int | None = None,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> Any:
-        page = self.store.search_registered_models(
-            filter_string, 100 if max_results is None else max_results, order_by, page_token
-        )
-        return convert.paged([convert.registered_model(m) for m in page], page.token)
-
-    @translated
-    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> Any:
-        return [convert.model_version(v) for v in self.store.get_latest_versions(name, stages)]
-
-    @translated
-    def set_registered_model_tag(self, name: str, tag: Any) -> None:
-        self._write("set_registered_model_tag")
-        self.store.set_registered_model_tag(name, tag.key, tag.value)
-
-    @translated
-    def delete_registered_model_tag(self, name: str, key: str) -> None:
-        self._write("delete_registered_model_tag")
-        self.store.delete_registered_model_tag(name, key)
+    get_latest_versions = Forward(
+        "name stages?",
+        out=convert.model_versions,
+        doc="As MLflow's file store.",
+    )
+    set_registered_model_tag = Forward(
+        "name tag:kv",
+        write=True,
+        doc="As MLflow's file store, atomic replace; PERMISSION_DENIED if read-only.",
+    )
+    delete_registered_model_tag = Forward(
+        "name key", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
 
     # -- versions --------------------------------------------------------------------------
     @translated
@@ -121,6 +131,9 @@ class FsregRegistryStore(AbstractStore):  # type: ignore[misc]
         local_model_path: str | None = None,
         model_id: str | None = None,
     ) -> Any:
+        """The number is claimed create-if-absent (never taken twice, unlike MLflow's file
+        store), ``models:/``/``runs:/`` sources resolved as fsregistry's Client resolves them;
+        PERMISSION_DENIED if read-only."""
         self._write("create_model_version")
         locate = functools.partial(
             version_location, tracking_uri=self.tracking_url, registry=self.store
@@ -137,68 +150,55 @@ class FsregRegistryStore(AbstractStore):  # type: ignore[misc]
         )
         return convert.model_version(made)
 
-    @translated
-    def update_model_version(self, name: str, version: str, description: str | None) -> Any:
-        self._write("update_model_version")
-        return convert.model_version(self.store.update_model_version(name, version, description))
+    update_model_version = Forward(
+        "name version description",
+        write=True,
+        out=convert.model_version,
+        doc="meta.yaml compare-and-swap; PERMISSION_DENIED if read-only.",
+    )
+    transition_model_version_stage = Forward(
+        "name version stage archive_existing_versions?",
+        write=True,
+        out=convert.model_version,
+        doc="Archiving stays right under concurrent transitions (a per-model stage sequence, "
+        "compare-and-swap); PERMISSION_DENIED if read-only.",
+    )
+    delete_model_version = Forward(
+        "name version", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
+    get_model_version = Forward(
+        "name version", out=convert.model_version, doc="As MLflow's file store."
+    )
+    get_model_version_download_uri = Forward(
+        "name version", out=str, doc="As MLflow's file store (the version's storage location)."
+    )
 
-    @translated
-    def transition_model_version_stage(
-        self, name: str, version: str, stage: str, archive_existing_versions: bool = False
-    ) -> Any:
-        self._write("transition_model_version_stage")
-        moved = self.store.transition_model_version_stage(
-            name, version, stage, archive_existing_versions
-        )
-        return convert.model_version(moved)
+    search_model_versions = Forward(
+        "filter_string? max_results=10000 order_by? page_token?",
+        out=convert.pages(convert.model_version),
+        doc="As MLflow's file store (read through the registry index where it is current).",
+    )
 
-    @translated
-    def delete_model_version(self, name: str, version: str) -> None:
-        self._write("delete_model_version")
-        self.store.delete_model_version(name, version)
-
-    @translated
-    def get_model_version(self, name: str, version: str) -> Any:
-        return convert.model_version(self.store.get_model_version(name, version))
-
-    @translated
-    def get_model_version_download_uri(self, name: str, version: str) -> str:
-        return self.store.get_model_version_download_uri(name, version)
-
-    @translated
-    def search_model_versions(
-        self,
-        filter_string: str | None = None,
-        max_results: int | None = None,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> Any:
-        page = self.store.search_model_versions(
-            filter_string, 10_000 if max_results is None else max_results, order_by, page_token
-        )
-        return convert.paged([convert.model_version(v) for v in page], page.token)
-
-    @translated
-    def set_model_version_tag(self, name: str, version: str, tag: Any) -> None:
-        self._write("set_model_version_tag")
-        self.store.set_model_version_tag(name, version, tag.key, tag.value)
-
-    @translated
-    def delete_model_version_tag(self, name: str, version: str, key: str) -> None:
-        self._write("delete_model_version_tag")
-        self.store.delete_model_version_tag(name, version, key)
+    set_model_version_tag = Forward(
+        "name version tag:kv",
+        write=True,
+        doc="As MLflow's file store, atomic replace; PERMISSION_DENIED if read-only.",
+    )
+    delete_model_version_tag = Forward(
+        "name version key",
+        write=True,
+        doc="As MLflow's file store; PERMISSION_DENIED if read-only.",
+    )
 
     # -- aliases ---------------------------------------------------------------------------
-    @translated
-    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
-        self._write("set_registered_model_alias")
-        self.store.set_registered_model_alias(name, alias, version)
-
-    @translated
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        self._write("delete_registered_model_alias")
-        self.store.delete_registered_model_alias(name, alias)
-
-    @translated
-    def get_model_version_by_alias(self, name: str, alias: str) -> Any:
-        return convert.model_version(self.store.get_model_version_by_alias(name, alias))
+    set_registered_model_alias = Forward(
+        "name alias version",
+        write=True,
+        doc="As MLflow's file store, atomic replace; PERMISSION_DENIED if read-only.",
+    )
+    delete_registered_model_alias = Forward(
+        "name alias", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
+    get_model_version_by_alias = Forward(
+        "name alias", out=convert.model_version, doc="As MLflow's file store."
+    )

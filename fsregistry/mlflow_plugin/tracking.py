@@ -6,12 +6,15 @@ entities. Writes go through fsregistry's own atomic paths (create-if-absent clai
 compare-and-swap meta.yaml updates), so writers through the server and through fsregistry never
 race; metric lines that an object store buffers are flushed before the call returns, so what
 the server acknowledged is in the store. On a read-only store (see ``locations``) every write
-raises PERMISSION_DENIED before touching anything. The metric history bulk-interval calls are
+raises PERMISSION_DENIED before touching anything, and reads go through ``readonly``'s
+storage, which writes nothing (no Default experiment, no index shards) and shows an empty
+store's Default experiment virtually. The metric history bulk-interval calls are
 MLflow's own (the abstract store's), over :meth:`get_metric_history`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +23,9 @@ from mlflow.store.tracking.abstract_store import AbstractStore
 from fsregistry.entities.logged_models import LoggedModelInput, LoggedModelOutput
 from fsregistry.mlflow_plugin import convert
 from fsregistry.mlflow_plugin.convert import translated
+from fsregistry.mlflow_plugin.forward import Forward
 from fsregistry.mlflow_plugin.locations import refuse_write, store_url, writes_allowed
+from fsregistry.mlflow_plugin.readonly import ReadOnlyStorage
 from fsregistry.mlflow_plugin.unsupported import tracking_unsupported
 from fsregistry.storage import open_storage
 from fsregistry.tracking.store import TrackingStore
@@ -41,7 +46,12 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
             # MLflow's default when it proxies artifacts; fsregistry's processes cannot write
             # there, so new experiments keep the store's own root (MLflow would record it).
             root = None
-        self.store = TrackingStore(open_storage(self.url), root)
+        storage = open_storage(self.url)
+        if not self._writable:
+            storage = ReadOnlyStorage(
+                storage, functools.partial(refuse_write, store_uri), root or storage.root_uri
+            )
+        self.store = TrackingStore(storage, root)
         self.artifact_root_uri = self.store.artifact_root
 
     def _write(self, operation: str) -> None:
@@ -49,65 +59,63 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
             raise refuse_write(self.store_uri, operation)
 
     # -- experiments -----------------------------------------------------------------------
-    @translated
-    def search_experiments(
-        self,
-        view_type: int = 1,
-        max_results: int = 1000,
-        filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> Any:
-        page = self.store.search_experiments(
-            view_type, max_results, filter_string, order_by, page_token
-        )
-        return convert.paged([convert.experiment(e) for e in page], page.token)
+    search_experiments = Forward(
+        "view_type=1 max_results=1000 filter_string? order_by? page_token?",
+        out=convert.pages(convert.experiment),
+        doc="As MLflow's file store; on a read-only empty store, Default (0) is virtual.",
+    )
 
     @translated
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: Any = None
     ) -> str:
+        """The id is hashed from the name and claimed atomically (MLflow's is random), so two
+        concurrent creators of one name get one experiment; PERMISSION_DENIED if read-only."""
         self._write("create_experiment")
         return self.store.create_experiment(name, artifact_location or None, convert.pairs(tags))
 
-    @translated
-    def get_experiment(self, experiment_id: str) -> Any:
-        return convert.experiment(self.store.get_experiment(str(experiment_id)))
+    get_experiment = Forward(
+        "experiment_id",
+        out=convert.experiment,
+        doc="As MLflow's file store; on a read-only empty store, Default (0) is virtual.",
+    )
 
     @translated
     def get_experiment_by_name(self, experiment_name: str) -> Any:
+        """As MLflow's file store (one listing and one bulk read, not a read per experiment)."""
         found = self.store.get_experiment_by_name(experiment_name)
         return None if found is None else convert.experiment(found)
 
-    @translated
-    def delete_experiment(self, experiment_id: str) -> None:
-        self._write("delete_experiment")
-        self.store.delete_experiment(experiment_id)
-
-    @translated
-    def restore_experiment(self, experiment_id: str) -> None:
-        self._write("restore_experiment")
-        self.store.restore_experiment(experiment_id)
-
-    @translated
-    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self._write("rename_experiment")
-        self.store.rename_experiment(experiment_id, new_name)
-
-    @translated
-    def set_experiment_tag(self, experiment_id: str, tag: Any) -> None:
-        self._write("set_experiment_tag")
-        self.store.set_experiment_tag(experiment_id, tag.key, tag.value)
-
-    @translated
-    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self._write("delete_experiment_tag")
-        self.store.delete_experiment_tag(experiment_id, key)
+    delete_experiment = Forward(
+        "experiment_id",
+        write=True,
+        doc="As MLflow's file store (moved to .trash); PERMISSION_DENIED if read-only.",
+    )
+    restore_experiment = Forward(
+        "experiment_id", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
+    rename_experiment = Forward(
+        "experiment_id new_name",
+        write=True,
+        doc="meta.yaml compare-and-swap (MLflow rewrites it); PERMISSION_DENIED if read-only.",
+    )
+    set_experiment_tag = Forward(
+        "experiment_id tag:kv",
+        write=True,
+        doc="As MLflow's file store, atomic replace; PERMISSION_DENIED if read-only.",
+    )
+    delete_experiment_tag = Forward(
+        "experiment_id key",
+        write=True,
+        doc="As MLflow's file store; PERMISSION_DENIED if read-only.",
+    )
 
     # -- runs ------------------------------------------------------------------------------
-    @translated
-    def get_run(self, run_id: str) -> Any:
-        return convert.run(self.store.get_run(run_id))
+    get_run = Forward(
+        "run_id",
+        out=convert.run,
+        doc="As MLflow's file store; metric lines a bucket buffers are flushed first.",
+    )
 
     @translated
     def create_run(
@@ -118,6 +126,7 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
         tags: Any,
         run_name: str | None,
     ) -> Any:
+        """As MLflow's file store, meta.yaml created if absent; PERMISSION_DENIED if read-only."""
         self._write("create_run")
         made = self.store.create_run(
             str(experiment_id), user_id, start_time, convert.pairs(tags), run_name
@@ -128,45 +137,48 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
     def update_run_info(
         self, run_id: str, run_status: Any, end_time: int | None, run_name: str | None
     ) -> Any:
+        """meta.yaml compare-and-swap (MLflow rewrites it), and an ended run is summarised in
+        the run index; PERMISSION_DENIED if read-only."""
         self._write("update_run_info")
         from mlflow.entities import RunStatus
 
         status = RunStatus.to_string(run_status) if isinstance(run_status, int) else run_status
         return convert.run_info(self.store.update_run_info(run_id, status, end_time, run_name))
 
-    @translated
-    def delete_run(self, run_id: str) -> None:
-        self._write("delete_run")
-        self.store.delete_run(run_id)
-
-    @translated
-    def restore_run(self, run_id: str) -> None:
-        self._write("restore_run")
-        self.store.restore_run(run_id)
+    delete_run = Forward(
+        "run_id", write=True, doc="meta.yaml compare-and-swap; PERMISSION_DENIED if read-only."
+    )
+    restore_run = Forward(
+        "run_id", write=True, doc="meta.yaml compare-and-swap; PERMISSION_DENIED if read-only."
+    )
 
     @translated
     def log_metric(self, run_id: str, metric: Any) -> None:
+        """As MLflow's file store; on a bucket (no append) the line is stored before the call
+        returns; PERMISSION_DENIED if read-only."""
         self._write("log_metric")
         self.store.log_metric(run_id, convert.to_fsreg_metric(metric))
         self.store.flush()
 
-    @translated
-    def log_param(self, run_id: str, param: Any) -> None:
-        self._write("log_param")
-        self.store.log_param(run_id, param.key, param.value)
-
-    @translated
-    def set_tag(self, run_id: str, tag: Any) -> None:
-        self._write("set_tag")
-        self.store.set_tag(run_id, tag.key, tag.value)
-
-    @translated
-    def delete_tag(self, run_id: str, key: str) -> None:
-        self._write("delete_tag")
-        self.store.delete_tag(run_id, key)
+    log_param = Forward(
+        "run_id param:kv",
+        write=True,
+        doc="Created if absent, so a concurrent different value is refused; "
+        "PERMISSION_DENIED if read-only.",
+    )
+    set_tag = Forward(
+        "run_id tag:kv",
+        write=True,
+        doc="As MLflow's file store, atomic replace; PERMISSION_DENIED if read-only.",
+    )
+    delete_tag = Forward(
+        "run_id key", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
 
     @translated
     def log_batch(self, run_id: str, metrics: Any, params: Any, tags: Any) -> None:
+        """All checked before anything is written; metric lines stored before the call
+        returns; PERMISSION_DENIED if read-only."""
         self._write("log_batch")
         from fsregistry.entities import Param, RunTag
 
@@ -178,16 +190,11 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
         )
         self.store.flush()
 
-    @translated
-    def get_metric_history(
-        self,
-        run_id: str,
-        metric_key: str,
-        max_results: int | None = None,
-        page_token: str | None = None,
-    ) -> Any:
-        page = self.store.get_metric_history(run_id, metric_key, max_results, page_token)
-        return convert.paged([convert.metric(m) for m in page], page.token)
+    get_metric_history = Forward(
+        "run_id metric_key max_results? page_token?",
+        out=convert.pages(convert.metric),
+        doc="As MLflow's file store (paged the same way); lines a bucket buffers flushed first.",
+    )
 
     @translated
     def _search_runs(
@@ -199,6 +206,8 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> tuple[list[Any], str | None]:
+        """Same answers as MLflow's file store, from the run index where it is current (a
+        read-only store never writes the index); fsregistry's page token adds a cursor."""
         page = self.store.search_runs(
             [str(e) for e in experiment_ids],
             filter_string,
@@ -211,6 +220,8 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
 
     @translated
     def log_inputs(self, run_id: str, datasets: Any = None, models: Any = None) -> None:
+        """As MLflow's file store, each record created if absent; PERMISSION_DENIED if
+        read-only."""
         self._write("log_inputs")
         self.store.log_inputs(
             run_id,
@@ -220,6 +231,7 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
 
     @translated
     def log_outputs(self, run_id: str, models: Any) -> None:
+        """As MLflow's file store; PERMISSION_DENIED if read-only."""
         self._write("log_outputs")
         self.store.log_outputs(
             run_id, [LoggedModelOutput(m.model_id, int(m.step or 0)) for m in models or ()]
@@ -227,6 +239,8 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
 
     @translated
     def record_logged_model(self, run_id: str, mlflow_model: Any) -> None:
+        """The mlflow.log-model.history tag updated by compare-and-swap (MLflow rewrites it);
+        PERMISSION_DENIED if read-only."""
         self._write("record_logged_model")
         self.store.record_logged_model(run_id, mlflow_model.get_tags_dict())
 
@@ -241,6 +255,7 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
         params: Any = None,
         model_type: str | None = None,
     ) -> Any:
+        """As MLflow's file store, meta.yaml created if absent; PERMISSION_DENIED if read-only."""
         self._write("create_logged_model")
         made = self.store.create_logged_model(
             str(experiment_id),
@@ -254,28 +269,32 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
 
     @translated
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> Any:
+        """A deleted LoggedModel is never returned: ``allow_deleted`` is ignored (MLflow's
+        file store returns it when True)."""
         return convert.logged_model(self.store.get_logged_model(model_id))
 
     @translated
     def finalize_logged_model(self, model_id: str, status: Any) -> Any:
+        """meta.yaml compare-and-swap (MLflow rewrites it); PERMISSION_DENIED if read-only."""
         self._write("finalize_logged_model")
         name = getattr(status, "value", status)
         return convert.logged_model(self.store.finalize_logged_model(model_id, name))
 
-    @translated
-    def delete_logged_model(self, model_id: str) -> None:
-        self._write("delete_logged_model")
-        self.store.delete_logged_model(model_id)
+    delete_logged_model = Forward(
+        "model_id",
+        write=True,
+        doc="Soft delete by meta.yaml compare-and-swap; PERMISSION_DENIED if read-only.",
+    )
 
     @translated
     def set_logged_model_tags(self, model_id: str, tags: Any) -> None:
+        """As MLflow's file store, atomic replace per tag; PERMISSION_DENIED if read-only."""
         self._write("set_logged_model_tags")
         self.store.set_logged_model_tags(model_id, convert.pairs(tags) or {})
 
-    @translated
-    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self._write("delete_logged_model_tag")
-        self.store.delete_logged_model_tag(model_id, key)
+    delete_logged_model_tag = Forward(
+        "model_id key", write=True, doc="As MLflow's file store; PERMISSION_DENIED if read-only."
+    )
 
     @translated
     def search_logged_models(
@@ -287,6 +306,7 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
         order_by: list[dict[str, Any]] | None = None,
         page_token: str | None = None,
     ) -> Any:
+        """As MLflow's file store (the same filters, order and pages)."""
         page = self.store.search_logged_models(
             [str(e) for e in experiment_ids],
             filter_string,
@@ -295,4 +315,4 @@ class FsregTrackingStore(AbstractStore):  # type: ignore[misc]
             order_by,
             page_token,
         )
-        return convert.paged([convert.logged_model(m) for m in page], page.token)
+        return convert.page(page, convert.logged_model)

@@ -261,8 +261,11 @@ class ExperimentIndex:
 
         With ``live`` (the runs a full listing found), entries of runs that no longer exist
         are dropped on the way. A failure only costs speed (the next search reads those runs
-        again), so it is logged, not raised.
+        again), so it is logged, not raised. A storage that cannot compare-and-swap (a
+        read-only one) is left as it is.
         """
+        if not storage.capabilities.compare_and_swap:
+            return
         by_shard: dict[str, list[str]] = {}
         for run_id in run_ids:
             by_shard.setdefault(shard_name(run_id), []).append(run_id)
