@@ -1,6 +1,6 @@
 """``mlflow.autolog`` for fsregistry: enable autologging for every installed library it
-supports: scikit-learn (:func:`fsregistry.sklearn.autolog`) and Keras 3
-(:func:`fsregistry.keras.autolog`)."""
+supports: scikit-learn (:func:`fsregistry.sklearn.autolog`), Keras 3
+(:func:`fsregistry.keras.autolog`), XGBoost (:func:`fsregistry.xgboost.autolog`)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def autolog(
     exclude_flavors: list[str] | None = None,
 ) -> None:
     """Enable (or disable) autologging of every supported library that is installed.
-    Differs: scikit-learn and Keras are the ones; ``log_traces`` has no effect (no GenAI
-    tracing)."""
+    Differs: scikit-learn, Keras and XGBoost are the ones; ``log_traces`` has no
+    effect (no GenAI tracing)."""
     if "keras" not in (exclude_flavors or []) and importlib.util.find_spec("keras") is not None:
         from fsregistry import keras
 
@@ -32,6 +32,20 @@ def autolog(
             log_model_signatures=log_model_signatures,
             log_datasets=log_datasets,
             log_input_examples=log_input_examples,
+            disable=disable,
+            exclusive=exclusive,
+            disable_for_unsupported_versions=disable_for_unsupported_versions,
+            silent=silent,
+            extra_tags=extra_tags,
+        )
+    for boosting in ("xgboost",):  # gradient boosting (fsregistry.flavors.boosting)
+        if boosting in (exclude_flavors or []) or importlib.util.find_spec(boosting) is None:
+            continue
+        importlib.import_module(f"fsregistry.{boosting}").autolog(
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            log_models=log_models,
+            log_datasets=log_datasets,
             disable=disable,
             exclusive=exclusive,
             disable_for_unsupported_versions=disable_for_unsupported_versions,

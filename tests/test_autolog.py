@@ -38,7 +38,7 @@ def _no_autolog() -> Iterator[None]:
     (``set_experiment`` in one test must not send the next test's runs to that experiment)."""
     fsregistry.fluent._active_experiment_id = None
     yield
-    fsregistry.sklearn.autolog(disable=True)
+    fsregistry.autolog(disable=True)  # every integration fsregistry.autolog() may have enabled
     while fsregistry.active_run():
         fsregistry.end_run()
     fsregistry.fluent._active_experiment_id = None
