@@ -1,6 +1,7 @@
 """``mlflow.autolog`` for fsregistry: enable autologging for every installed library it
 supports: scikit-learn (:func:`fsregistry.sklearn.autolog`), Keras 3
-(:func:`fsregistry.keras.autolog`), XGBoost (:func:`fsregistry.xgboost.autolog`)."""
+(:func:`fsregistry.keras.autolog`), XGBoost and LightGBM (:func:`fsregistry.xgboost.autolog`,
+:func:`fsregistry.lightgbm.autolog`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def autolog(
     exclude_flavors: list[str] | None = None,
 ) -> None:
     """Enable (or disable) autologging of every supported library that is installed.
-    Differs: scikit-learn, Keras and XGBoost are the ones; ``log_traces`` has no
+    Differs: scikit-learn, Keras, XGBoost and LightGBM are the ones; ``log_traces`` has no
     effect (no GenAI tracing)."""
     if "keras" not in (exclude_flavors or []) and importlib.util.find_spec("keras") is not None:
         from fsregistry import keras
@@ -38,7 +39,7 @@ def autolog(
             silent=silent,
             extra_tags=extra_tags,
         )
-    for boosting in ("xgboost",):  # gradient boosting (fsregistry.flavors.boosting)
+    for boosting in ("xgboost", "lightgbm"):  # gradient boosting (fsregistry.flavors.boosting)
         if boosting in (exclude_flavors or []) or importlib.util.find_spec(boosting) is None:
             continue
         importlib.import_module(f"fsregistry.{boosting}").autolog(

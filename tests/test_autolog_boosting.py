@@ -164,9 +164,11 @@ print(json.dumps(out))
 @pytest.fixture(autouse=True)
 def _no_autolog() -> Iterator[None]:
     fsregistry.xgboost.autolog(disable=True)
+    fsregistry.lightgbm.autolog(disable=True)
     fsregistry.fluent._active_experiment_id = None
     yield
     fsregistry.xgboost.autolog(disable=True)
+    fsregistry.lightgbm.autolog(disable=True)
     while fsregistry.active_run():
         fsregistry.end_run()
     fsregistry.fluent._active_experiment_id = None
@@ -246,7 +248,7 @@ def _compare(flavor: str, ours: list[Any], theirs: list[Any], ours_root: Path, r
 
 
 @pytest.mark.mlflow
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_same_script_logs_what_mlflow_logs(tmp_path: Path, flavor: str) -> None:
     root, ours_root = tmp_path / "mlflow", tmp_path / "fsreg"
     root.mkdir()
@@ -334,7 +336,7 @@ def _runs(root: Path) -> list[Any]:
     return Client(tracking_uri=str(root)).search_runs(["0"])
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_disable_restores_every_original(flavor: str) -> None:
     lib = xgb if flavor == "xgb" else lgb
     data_cls = lib.DMatrix if flavor == "xgb" else lib.Dataset
@@ -349,7 +351,7 @@ def test_disable_restores_every_original(flavor: str) -> None:
     assert after == before
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_a_managed_run_with_tags_and_nothing_after_disable(tmp_path: Path, flavor: str) -> None:
     fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
     fsregistry.autolog(extra_tags={"team": "a"})
@@ -363,7 +365,7 @@ def test_a_managed_run_with_tags_and_nothing_after_disable(tmp_path: Path, flavo
     assert len(_runs(tmp_path / "mlruns")) == 1
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_exclusive_leaves_user_runs_alone(tmp_path: Path, flavor: str) -> None:
     fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
     _autolog(flavor, exclusive=True)
@@ -374,7 +376,7 @@ def test_exclusive_leaves_user_runs_alone(tmp_path: Path, flavor: str) -> None:
     assert Client().list_artifacts(run.info.run_id) == []
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_log_models_false_logs_no_model(tmp_path: Path, flavor: str) -> None:
     fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
     _autolog(flavor, log_models=False, log_datasets=False)
@@ -387,7 +389,7 @@ def test_log_models_false_logs_no_model(tmp_path: Path, flavor: str) -> None:
     assert Client().search_logged_models(["0"]) == []
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_a_failing_training_fails_its_run_and_logs_no_model(tmp_path: Path, flavor: str) -> None:
     fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
     _autolog(flavor)
@@ -408,7 +410,7 @@ class _Boom(xgb.callback.TrainingCallback):  # type: ignore[misc]
         raise RuntimeError("boom")
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 @pytest.mark.parametrize("silent", [False, True])
 def test_logging_failure_is_a_warning_and_training_returns(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, flavor: str, silent: bool, monkeypatch: Any
@@ -437,7 +439,7 @@ def test_logging_failure_is_a_warning_and_training_returns(
     assert run.info.status == "FINISHED" and fsregistry.active_run() is None
 
 
-@pytest.mark.parametrize("flavor", ["xgb"])
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
 def test_registered_model_name_and_the_estimator_model(tmp_path: Path, flavor: str) -> None:
     fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
     _autolog(flavor, registered_model_name="auto", log_input_examples=True)
