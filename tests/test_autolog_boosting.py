@@ -117,7 +117,8 @@ def dump(client, ids, own_tags):
             "where": [run.info.experiment_id, rid],
             "params": dict(run.data.params), "metrics": hist,
             "tags": sorted(t for t in run.data.tags if not t.startswith(own_tags)),
-            "autologging": run.data.tags.get("mlflow.autologging"), "team": run.data.tags.get("team"),
+            "autologging": run.data.tags.get("mlflow.autologging"),
+            "team": run.data.tags.get("team"),
             "status": run.info.status, "artifacts": sorted(arts), "json": files,
             "inputs": sorted([d.dataset.name, d.dataset.digest, d.dataset.source_type,
                               d.dataset.schema, d.dataset.profile,
@@ -136,10 +137,12 @@ def dump_models(client, ids, own_tags, mlflow):
         with open(os.path.join(local, "MLmodel")) as f:
             mlmodel = yaml.safe_load(f)
         fl = mlmodel["flavors"]
-        conf = {k: v for k, v in (fl.get("xgboost") or fl.get("lightgbm")).items() if not k.endswith("version")}
+        conf = {k: v for k, v in (fl.get("xgboost") or fl.get("lightgbm")).items()
+                if not k.endswith("version")}
         out.append([labels.get(m.source_run_id), m.name, str(m.status), dict(m.params),
                     sorted(t for t in m.tags if not t.startswith(own_tags)),
-                    sorted([x.key, x.value, x.step, x.dataset_name, x.dataset_digest] for x in m.metrics),
+                    sorted([x.key, x.value, x.step, x.dataset_name, x.dataset_digest]
+                           for x in m.metrics),
                     conf, mlmodel.get("signature"), "saved_input_example_info" in mlmodel,
                     sorted(f for f in os.listdir(local) if not f.startswith("fsreg."))])
     return sorted(out, key=str)
@@ -465,3 +468,30 @@ def test_xgboost_model_format_is_checked() -> None:
     with pytest.raises(InvalidParameterValue, match="model_format"):
         fsregistry.xgboost.autolog(model_format="pickle")
     assert not fsregistry.xgboost.autologging.kit.enabled
+
+
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
+def test_a_model_fitted_inside_a_scikit_learn_autologged_fit_logs_nothing_of_its_own(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, flavor: str
+) -> None:
+    """MLflow's training sessions are shared by its sklearn, xgboost and lightgbm integrations:
+    a search's candidates and a Pipeline's steps log nothing, whichever library they are."""
+    from sklearn.model_selection import GridSearchCV
+
+    import fsregistry.sklearn
+
+    fsregistry.set_tracking_uri(str(tmp_path / "mlruns"))
+    fsregistry.autolog()
+    X, y = _xy()
+    cls = xgb.XGBClassifier if flavor == "xgb" else lgb.LGBMClassifier
+    try:
+        with caplog.at_level(logging.WARNING):
+            GridSearchCV(cls(n_estimators=2), {"max_depth": [1, 2]}, cv=2).fit(X, y)
+    finally:
+        fsregistry.sklearn.autolog(disable=True)
+    assert "Failed to autolog" not in caplog.text
+    (run,) = [r for r in _runs(tmp_path / "mlruns") if "mlflow.parentRunId" not in r.data.tags]
+    assert run.data.tags["mlflow.autologging"] == "sklearn"
+    assert "num_boost_round" not in run.data.params
+    names = sorted(m.name for m in Client().search_logged_models(["0"]))
+    assert names == ["best_estimator", "model"]

@@ -9,7 +9,9 @@ integrations do the same things:
 - :func:`patch_train` / :func:`patch_fit`: the ``train`` function and the scikit-learn API
   ``fit`` methods. An outermost ``train`` gets its run from :meth:`Autologger.session`; the
   first ``train`` inside an autologged ``fit`` logs to that fit's run (params, metrics,
-  datasets, feature importance: as MLflow, the fit itself only adds the model);
+  datasets, feature importance: as MLflow, the fit itself only adds the model). Neither
+  logs inside a scikit-learn-autologged fit (a search's candidate, a Pipeline's step): MLflow's
+  training sessions are shared by its sklearn, xgboost and lightgbm integrations;
 - :func:`call_params`: a call's arguments, with the defaults of those not given, as params;
 - :class:`IterationMetrics`: the per-iteration callback's recorder: ``<data>-<metric>`` (an
   ``@`` in a name becomes ``_at_``) at ``step`` = iteration, linked to the LoggedModel, batched
@@ -29,6 +31,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -121,6 +124,14 @@ class _FitRuns(threading.local):
 _fit_runs: dict[str, _FitRuns] = {}
 
 
+def inside_sklearn_fit() -> bool:
+    """Whether a scikit-learn-autologged fit is in progress in this thread (or this is a
+    worker thread of one): asked of :mod:`fsregistry.sklearn.autologging` if it is loaded."""
+    module = sys.modules.get("fsregistry.sklearn.autologging")
+    probe = getattr(module, "in_autologged_fit", None)
+    return bool(probe is not None and probe())
+
+
 @contextmanager
 def _fitting(kit: Autologger[BoostingConfig], run: AutologRun) -> Iterator[None]:
     slot = _fit_runs.setdefault(kit.flavor, _FitRuns())
@@ -150,6 +161,8 @@ def patch_train(
         def train(*args: Any, **kwargs: Any) -> Any:
             cfg = kit.config
             fit_run = _take_fit_run(kit)
+            if inside_sklearn_fit():
+                return original(*args, **kwargs)
             if cfg is not None and fit_run is not None:
                 return impl(cfg, fit_run, original, args, dict(kwargs), False)
             with kit.session() as run:
@@ -173,6 +186,8 @@ def patch_fit(
     def make(original: Any) -> Any:
         @functools.wraps(original)
         def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if inside_sklearn_fit():
+                return original(self, *args, **kwargs)
             with kit.session() as run:
                 cfg = kit.config
                 if cfg is None or run is None:
