@@ -495,3 +495,50 @@ def test_a_model_fitted_inside_a_scikit_learn_autologged_fit_logs_nothing_of_its
     assert "num_boost_round" not in run.data.params
     names = sorted(m.name for m in Client().search_logged_models(["0"]))
     assert names == ["best_estimator", "model"]
+
+
+@pytest.mark.parametrize("flavor", ["xgb", "lgb"])
+def test_on_every_backend_metrics_importance_and_model(store_url: str, flavor: str) -> None:
+    """What one early-stopped training logs lands in the store whatever the backend: each
+    iteration's metric at its step, the early-stopping metrics, the importance file and a
+    LoggedModel that loads and predicts as the trained booster."""
+    fsregistry.set_tracking_uri(store_url)
+    _autolog(flavor)
+    X, y = _xy()
+    if flavor == "xgb":
+        d = xgb.DMatrix(X, label=y)
+        booster = xgb.train(
+            {"objective": "binary:logistic"},
+            d,
+            20,
+            evals=[(d, "train")],
+            early_stopping_rounds=1,
+            verbose_eval=False,
+        )
+        key, importance = "train-logloss", "feature_importance_weight.json"
+    else:
+        d = lgb.Dataset(X, label=y)
+        # lightgbm never stops early on the training set: a validation set of noise
+        noise = np.random.default_rng(1)
+        valid = lgb.Dataset(noise.normal(size=(30, 3)), label=noise.integers(0, 2, 30), reference=d)
+        booster = lgb.train(
+            {"objective": "binary", "verbose": -1},
+            d,
+            20,
+            valid_sets=[valid],
+            valid_names=["train"],
+            callbacks=[lgb.early_stopping(1, verbose=False)],
+        )
+        key, importance = "train-binary_logloss", "feature_importance_split.json"
+    run = fsregistry.last_active_run()
+    assert run is not None and run.info.status == "FINISHED"
+    client = Client()
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, key)]
+    assert steps == sorted(steps) and steps[0] == 0 and len(steps) >= 2
+    assert "best_iteration" in client.get_run(run.info.run_id).data.metrics
+    assert importance in {a.path for a in client.list_artifacts(run.info.run_id)}
+    (model,) = client.search_logged_models([run.info.experiment_id])
+    assert model.status == "READY" and {m.key for m in model.metrics} >= {key, "best_iteration"}
+    loaded = getattr(fsregistry, FLAVORS[flavor]).load_model(f"models:/{model.model_id}")
+    data = xgb.DMatrix(X[:5]) if flavor == "xgb" else X[:5]
+    np.testing.assert_allclose(loaded.predict(data), booster.predict(data), rtol=1e-6)
