@@ -21,7 +21,6 @@ from sklearn.model_selection import GridSearchCV
 
 import fsregistry
 import fsregistry.sklearn
-import fsregistry.statsmodels
 from fsreg_testing.mlflow_env import run_mlflow
 from fsregistry import Client
 from fsregistry.exceptions import InvalidParameterValue
@@ -39,8 +38,7 @@ def _no_autolog() -> Iterator[None]:
     (``set_experiment`` in one test must not send the next test's runs to that experiment)."""
     fsregistry.fluent._active_experiment_id = None
     yield
-    fsregistry.sklearn.autolog(disable=True)
-    fsregistry.statsmodels.autolog(disable=True)  # fsregistry.autolog() enables it too
+    fsregistry.autolog(disable=True)  # every integration fsregistry.autolog() may have enabled
     while fsregistry.active_run():
         fsregistry.end_run()
     fsregistry.fluent._active_experiment_id = None

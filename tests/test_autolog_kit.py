@@ -198,3 +198,14 @@ def test_patch_function_replaces_and_restores_a_module_attribute() -> None:
     assert mod.train(2) == 4  # type: ignore[attr-defined]
     kit.uninstall()
     assert mod.train is original  # type: ignore[attr-defined]
+
+
+def test_params_are_strings_and_long_keys_and_values_are_truncated_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _install()
+    with caplog.at_level(logging.WARNING):
+        got = kit.params({"a": 1, "k" * 300: None, "v": "x" * 7000})
+    assert [(p.key, p.value) for p in got] == [("a", "1"), ("k" * 250, "None"), ("v", "x" * 6000)]
+    assert "Truncated the key of param" in caplog.text
+    assert "Truncated the value of param v to 6000" in caplog.text

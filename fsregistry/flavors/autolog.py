@@ -25,7 +25,9 @@ An integration (``fsregistry.xgboost.autologging``...) makes one module-level
   raised (the exception propagates unchanged). A user's active run is logged to and left
   running.
 - runs every logging step through :meth:`Autologger.guarded`: a logging failure is a warning
-  naming the step (none with ``silent=True``) and never breaks the user's call.
+  naming the step (none with ``silent=True``) and never breaks the user's call;
+- logs params as MLflow's autologging client does with :meth:`Autologger.params` (``str``
+  values; keys over 250 and values over 6,000 characters truncated, with a warning).
 
 The settings object is the integration's own dataclass; the kit reads only its ``silent``,
 ``exclusive`` and ``extra_tags`` attributes (:class:`AutologSettings`).
@@ -41,7 +43,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from fsregistry import fluent
-from fsregistry.entities import RunStatus
+from fsregistry.entities import Param, RunStatus
+from fsregistry.mlruns.validation import MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LENGTH
 
 AUTOLOGGING_TAG = "mlflow.autologging"
 _ORIGINAL = "__fsreg_autolog_original__"  # on each wrapper: the function it wraps
@@ -152,6 +155,25 @@ class Autologger(Generic[S]):
             name = getattr(fn, "__name__", repr(fn))
             self.warn("Failed to autolog (%s): %s: %s", name, type(exc).__name__, exc)
             return None
+
+    def params(self, values: Mapping[str, Any]) -> list[Param]:
+        """``values`` as params: ``str`` values, long keys and values truncated with a warning
+        (MLflow's autologging client)."""
+        out = []
+        for key, value in values.items():
+            k, v = str(key), str(value)
+            if len(k) > MAX_ENTITY_KEY_LENGTH:
+                self.warn(
+                    "Truncated the key of param %s to %d characters", k, MAX_ENTITY_KEY_LENGTH
+                )
+                k = k[:MAX_ENTITY_KEY_LENGTH]
+            if len(v) > MAX_PARAM_VAL_LENGTH:
+                self.warn(
+                    "Truncated the value of param %s to %d characters", k, MAX_PARAM_VAL_LENGTH
+                )
+                v = v[:MAX_PARAM_VAL_LENGTH]
+            out.append(Param(k, v))
+        return out
 
     @property
     def depth(self) -> int:

@@ -248,8 +248,46 @@ def _load_pyfunc(path: str) -> _LGBModelWrapper:
     return _LGBModelWrapper(_load(kit.pyfunc_model_dir(FLAVOR, path)))
 
 
+def autolog(
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, Any] | None = None,
+) -> None:
+    """Enable (or disable) autologging of ``lightgbm.train`` and the scikit-learn API ``fit``
+    (see :mod:`fsregistry.lightgbm.autologging`). Differs: scikit-learn API models are saved
+    with ``cloudpickle``, not ``skops``; no post-training metrics;
+    ``disable_for_unsupported_versions`` has no effect."""
+    from fsregistry.flavors.boosting import BoostingConfig
+    from fsregistry.lightgbm import autologging
+
+    if disable:
+        autologging.uninstall()
+        return
+    FLAVOR.require()
+    autologging.install(
+        BoostingConfig(
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            log_models=log_models,
+            log_datasets=log_datasets,
+            exclusive=exclusive,
+            silent=silent,
+            registered_model_name=registered_model_name,
+            extra_tags=dict(extra_tags or {}),
+        )
+    )
+
+
 __all__ = [
     "FLAVOR_NAME",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",

@@ -120,6 +120,13 @@ def _depth() -> int:
     return int(getattr(_state, "depth", 0))
 
 
+def in_autologged_fit() -> bool:
+    """Whether this thread runs inside an autologged fit, or in a worker thread of one: other
+    integrations (``fsregistry.flavors.boosting``) then log nothing, as MLflow's shared
+    training sessions decide."""
+    return config is not None and (_depth() > 0 or (_sessions > 0 and fluent.active_run() is None))
+
+
 def warn(message: str, *args: Any) -> None:
     """A logging failure: a warning unless ``silent``."""
     if config is None or not config.silent:

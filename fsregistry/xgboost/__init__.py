@@ -210,8 +210,53 @@ def _load_pyfunc(path: str) -> _XGBModelWrapper:
     return _XGBModelWrapper(_load(kit.pyfunc_model_dir(FLAVOR, path)))
 
 
+def autolog(
+    importance_types: list[str] | None = None,
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    registered_model_name: str | None = None,
+    model_format: str = "ubj",
+    extra_tags: dict[str, Any] | None = None,
+) -> None:
+    """Enable (or disable) autologging of ``xgboost.train`` and the scikit-learn API ``fit``
+    (see :mod:`fsregistry.xgboost.autologging`). Differs: no post-training metrics;
+    ``disable_for_unsupported_versions`` has no effect."""
+    from fsregistry.flavors.boosting import BoostingConfig
+    from fsregistry.xgboost import autologging
+
+    if disable:
+        autologging.uninstall()
+        return
+    FLAVOR.require()
+    if model_format not in MODEL_FORMATS:
+        raise InvalidParameterValue(
+            f"Unsupported model_format {model_format!r}: expected one of {list(MODEL_FORMATS)}"
+        )
+    autologging.install(
+        BoostingConfig(
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            log_models=log_models,
+            log_datasets=log_datasets,
+            exclusive=exclusive,
+            silent=silent,
+            registered_model_name=registered_model_name,
+            extra_tags=dict(extra_tags or {}),
+            importance_types=tuple(["weight"] if importance_types is None else importance_types),
+            model_format=model_format,
+        )
+    )
+
+
 __all__ = [
     "FLAVOR_NAME",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
     "load_model",
