@@ -38,6 +38,21 @@ def autolog(
             silent=silent,
             extra_tags=extra_tags,
         )
+    if "pytorch" not in (exclude_flavors or []) and any(
+        importlib.util.find_spec(name) is not None for name in ("lightning", "pytorch_lightning")
+    ):
+        from fsregistry import pytorch
+
+        pytorch.autolog(
+            log_models=log_models,
+            log_model_signatures=log_model_signatures,
+            log_datasets=log_datasets,
+            disable=disable,
+            exclusive=exclusive,
+            disable_for_unsupported_versions=disable_for_unsupported_versions,
+            silent=silent,
+            extra_tags=extra_tags,
+        )
     if "sklearn" in (exclude_flavors or []) or importlib.util.find_spec("sklearn") is None:
         return
     from fsregistry import sklearn
