@@ -325,8 +325,11 @@ def test_log_models_false_logs_no_model(local_tracking: str, tmp_path: Path) -> 
 
 def test_a_failing_fit_fails_its_run_and_model(local_tracking: str, tmp_path: Path) -> None:
     fpt.autolog()
+    scope = _exec(TRAIN)
+    model = scope["net_class"](L)(fail=True)
     with pytest.raises(RuntimeError, match="boom in training_step"):
-        _fit(tmp_path, fail=True)
+        scope["trainer"](L, str(tmp_path)).fit(model, *scope["loaders"]())
+    assert "forward" not in vars(model)  # the first-batch capture is off the model
     run = fsregistry.last_active_run()
     assert run is not None and run.info.status == "FAILED"
     assert fsregistry.active_run() is None

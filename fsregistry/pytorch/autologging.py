@@ -153,6 +153,7 @@ class _Fit:
         self.client = fluent._client()
         self.model_id: str | None = None
         self.example: tuple[Any, Any] | None = None  # first forward's (input, output)
+        self.forward_patch: tuple[Any, Any] | None = None  # (module, its forward) while patched
 
     def run(self, original: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         trainer = self.trainer
@@ -174,12 +175,24 @@ class _Fit:
             raise
         finally:
             trainer.callbacks[:] = [cb for cb in trainer.callbacks if cb not in added]
+            self.unpatch_forward()
         for cb in early:
             AUTOLOGGER.guarded(self._log_early_stop_metrics, cb)
         AUTOLOGGER.guarded(self._log_summary)
         if self.cfg.log_models:
             AUTOLOGGER.guarded(self._log_model, bool(early))
         return result
+
+    def unpatch_forward(self) -> None:
+        """Take the first-forward capture off the module (its own ``forward`` shows again)."""
+        if self.forward_patch is None:
+            return
+        module, original = self.forward_patch
+        self.forward_patch = None
+        if getattr(original, "__self__", None) is module and "forward" in vars(module):
+            delattr(module, "forward")
+        else:
+            module.forward = original
 
     # -- before and after -------------------------------------------------------------------
     def _initialize_model(self) -> str:
@@ -257,7 +270,6 @@ def _metrics_callback(fit: _Fit) -> Any:
     step_metrics: set[str] = set()
     epoch_metrics: set[str] = set()
     steps_per_batch = [1]
-    forward_patch: list[Any] = []
 
     class MlflowCallback(fit.pkg.Callback):  # type: ignore[misc, name-defined]
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -282,9 +294,8 @@ def _metrics_callback(fit: _Fit) -> Any:
 
             def forward(*inputs: Any, **kwargs: Any) -> Any:
                 result = original(*inputs, **kwargs)
-                if forward_patch:
-                    forward_patch.clear()
-                    _unpatch(module, original)
+                if fit.forward_patch is not None:
+                    fit.unpatch_forward()
                     if (
                         len(inputs) == 1
                         and isinstance(inputs[0], torch.Tensor)
@@ -293,12 +304,8 @@ def _metrics_callback(fit: _Fit) -> Any:
                         fit.example = (inputs[0].detach(), result.detach())
                 return result
 
-            forward_patch.append((module, original))
+            fit.forward_patch = (module, original)
             module.forward = forward
-
-        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-            if forward_patch:
-                _unpatch(*forward_patch.pop())
 
         def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
             items = {k: v for k, v in trainer.callback_metrics.items() if k not in step_metrics}
@@ -323,14 +330,6 @@ def _metrics_callback(fit: _Fit) -> Any:
                 AUTOLOGGER.guarded(fit.log_metrics, items, step)
 
     return MlflowCallback()
-
-
-def _unpatch(module: Any, original: Any) -> None:
-    """Take the first-forward capture off ``module`` (its own ``forward`` shows again)."""
-    if getattr(original, "__self__", None) is module and "forward" in vars(module):
-        delattr(module, "forward")
-    else:
-        module.forward = original
 
 
 @functools.cache
