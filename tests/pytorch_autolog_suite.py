@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import pytorch_lightning as PL
 import torch
 
 import fsregistry
+from fsreg_testing.flavors import assert_close
 from fsreg_testing.mlflow_env import run_mlflow
 from fsreg_testing.models import local_tracking, tracking  # noqa: F401 - fixtures
 from fsregistry import Client
@@ -166,18 +166,7 @@ def _no_autolog() -> Iterator[None]:
 
 def _close(ours: Any, theirs: Any, where: str = "") -> None:
     """Equal, floats to 1e-6."""
-    if isinstance(theirs, float) or isinstance(ours, float):
-        assert math.isclose(ours, theirs, rel_tol=1e-6, abs_tol=1e-6), (where, ours, theirs)
-    elif isinstance(theirs, dict):
-        assert sorted(ours) == sorted(theirs), (where, sorted(ours), sorted(theirs))
-        for k in theirs:
-            _close(ours[k], theirs[k], f"{where}/{k}")
-    elif isinstance(theirs, list):
-        assert len(ours) == len(theirs), (where, ours, theirs)
-        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            _close(a, b, f"{where}[{i}]")
-    else:
-        assert ours == theirs, (where, ours, theirs)
+    assert_close(ours, theirs, 1e-6, where)
 
 
 def _exec(code: str) -> dict[str, Any]:

@@ -42,8 +42,8 @@ def test_pytorch_flavor_suite(
     tail = f"{proc.stdout[-8000:]}\n{proc.stderr[-3000:]}"
     assert proc.returncode == 0, tail
     root = ET.parse(junit).getroot()
-    suite = root if root.tag == "testsuite" else root[0]
-    counts = {k: int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
+    result = root if root.tag == "testsuite" else root[0]
+    counts = {k: int(result.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
     assert counts["failures"] == counts["errors"] == counts["skipped"] == 0, (counts, tail)
     assert counts["tests"] >= at_least, counts
     assert (REPO_ROOT / suite).is_file()
