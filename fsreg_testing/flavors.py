@@ -136,3 +136,22 @@ def served_predictions(model_uri: str, tmp: Path, tracking_uri: str, data: Any) 
         servers.close()  # stops the server
     assert response.status == 200, response.body
     return response.json()["predictions"]
+
+
+def assert_close(ours: Any, theirs: Any, tol: float = 1e-9, where: str = "") -> None:
+    """Equal JSON-like values (dicts by keys, lists in order), floats to ``tol``, for the
+    autolog differentials: the first difference fails with its path."""
+    import math
+
+    if isinstance(theirs, float) or isinstance(ours, float):
+        assert math.isclose(ours, theirs, rel_tol=tol, abs_tol=tol), (where, ours, theirs)
+    elif isinstance(theirs, dict):
+        assert sorted(ours) == sorted(theirs), (where, sorted(ours), sorted(theirs))
+        for k in theirs:
+            assert_close(ours[k], theirs[k], tol, f"{where}/{k}")
+    elif isinstance(theirs, list):
+        assert len(ours) == len(theirs), (where, ours, theirs)
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            assert_close(a, b, tol, f"{where}[{i}]")
+    else:
+        assert ours == theirs, (where, ours, theirs)

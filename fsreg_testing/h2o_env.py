@@ -2,7 +2,7 @@
 code run in that venv.
 
 h2o is a 265 MB wheel (it bundles the H2O server jar) and needs Java, so it is not in the test
-venv: :func:`h2o_python` builds (once, under a file lock, like :mod:`fsreg_testing.mlflow_env`)
+venv: :func:`h2o_python` builds (once, under a file lock: the :class:`FrameworkEnv` ``H2O``)
 ``$FSREG_MLFLOW_CACHE/h2o-<version>`` with only ``h2o`` installed. :func:`run_h2o` runs a
 snippet with that python and ``PYTHONPATH`` = the repository plus the test venv's
 site-packages, so the snippet imports this checkout's fsregistry (and pandas, pyspark...) from
@@ -29,22 +29,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import venv
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fsreg_testing.mlflow_env import (
-    _INSTALL_TIMEOUT_S,
-    _LOCK_TIMEOUT_S,
-    _MARKER,
-    MlflowEnvError,
-    _is_ready,
-    _tail,
-    _venv_python,
-    cache_root,
-)
+from fsreg_testing.framework_env import FrameworkEnv, main
+from fsreg_testing.mlflow_env import MlflowEnvError, _tail
 
 __all__ = [
+    "H2O",
     "H2O_VERSION",
     "H2OServer",
     "h2o_command",
@@ -59,55 +52,26 @@ H2O_VERSION = "3.46.0.12"
 REPO = Path(__file__).resolve().parent.parent
 _DROP_ENV = ("PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONSAFEPATH")
 
+#: h2o alone: fsregistry and its other dependencies come from the test venv on PYTHONPATH.
+H2O = FrameworkEnv(
+    name="h2o",
+    version=H2O_VERSION,
+    framework=(f"h2o=={H2O_VERSION}",),
+    check="import h2o; print(h2o.__version__)",
+    marker_key="h2o",
+    test_deps=False,
+    launcher=False,
+)
+
 
 def h2o_python(version: str = H2O_VERSION) -> Path:
     """Python of the cached ``h2o-<version>`` venv; builds it the first time."""
-    from filelock import FileLock, Timeout
-
-    root = cache_root()
-    venv_dir = root / f"h2o-{version}"
-    reqs = [f"h2o=={version}"]
-    if _is_ready(venv_dir, reqs):
-        return _venv_python(venv_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(root / f"h2o-{version}.lock"))
-    try:
-        lock.acquire(timeout=_LOCK_TIMEOUT_S)
-    except Timeout as exc:
-        raise MlflowEnvError(f"timed out waiting for another process to build {venv_dir}") from exc
-    try:
-        if not _is_ready(venv_dir, reqs):
-            _build(venv_dir, reqs)
-    finally:
-        lock.release()
-    return _venv_python(venv_dir)
-
-
-def _build(venv_dir: Path, reqs: list[str]) -> None:
-    python = _venv_python(venv_dir)
-    if not python.exists():
-        venv.EnvBuilder(with_pip=True, clear=venv_dir.exists()).create(venv_dir)
-    env = {k: v for k, v in os.environ.items() if k not in (*_DROP_ENV, "PYTHONPATH")}
-    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *reqs]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=_INSTALL_TIMEOUT_S)
-    if proc.returncode != 0:
-        raise MlflowEnvError(
-            f"pip install into {venv_dir} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
-            f"{_tail(proc.stdout)}\n{_tail(proc.stderr)}"
-        )
-    check = subprocess.run(
-        [str(python), "-c", "import h2o; print(h2o.__version__)"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    env = (
+        H2O
+        if version == H2O_VERSION
+        else replace(H2O, version=version, framework=(f"h2o=={version}",))
     )
-    if check.returncode != 0:
-        raise MlflowEnvError(f"h2o venv {venv_dir}: importing h2o fails:\n{_tail(check.stderr)}")
-    marker = venv_dir / _MARKER
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"requirements": reqs, "h2o": check.stdout.strip()}))
-    os.replace(tmp, marker)
+    return env.python()
 
 
 def h2o_jar(version: str = H2O_VERSION) -> Path:
@@ -261,5 +225,5 @@ class H2OServer:
                 self.proc.wait(timeout=20)
 
 
-if __name__ == "__main__":  # python fsreg_testing/h2o_env.py: build (or check) the venv
-    print(h2o_python(*sys.argv[1:2]), flush=True)
+if __name__ == "__main__":  # python -m fsreg_testing.h2o_env: build (or check) the venv
+    sys.exit(main(H2O))

@@ -3,8 +3,11 @@ supports, as MLflow does: each integration in :data:`INTEGRATIONS` whose library
 (and not in ``exclude_flavors``) gets the arguments its own ``autolog`` accepts.
 
 Integrations: scikit-learn (:func:`fsregistry.sklearn.autolog`), Keras 3
-(:func:`fsregistry.keras.autolog`), XGBoost (:func:`fsregistry.xgboost.autolog`), LightGBM
-(:func:`fsregistry.lightgbm.autolog`) and statsmodels (:func:`fsregistry.statsmodels.autolog`).
+(:func:`fsregistry.keras.autolog`), TensorFlow (:func:`fsregistry.tensorflow.autolog`: with
+``mlflow.autolog`` TensorFlow's patch is the one that logs a Keras ``fit``), XGBoost
+(:func:`fsregistry.xgboost.autolog`), LightGBM (:func:`fsregistry.lightgbm.autolog`),
+statsmodels (:func:`fsregistry.statsmodels.autolog`) and PyTorch Lightning
+(:func:`fsregistry.pytorch.autolog`).
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ import importlib.util
 import inspect
 from typing import Any
 
-#: (flavor name, the library's import name): the fsregistry module is ``fsregistry.<flavor>``.
-INTEGRATIONS: tuple[tuple[str, str], ...] = (
-    ("keras", "keras"),
-    ("xgboost", "xgboost"),
-    ("lightgbm", "lightgbm"),
-    ("statsmodels", "statsmodels"),
-    ("sklearn", "sklearn"),
+#: (flavor name, the import names of its library: any one installed enables it), in the order
+#: they are enabled (disabled in the reverse order, so patches stacked on one method, as
+#: TensorFlow's on Keras' ``fit``, come off top first). The module is ``fsregistry.<flavor>``.
+INTEGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("keras", ("keras",)),
+    ("tensorflow", ("tensorflow",)),  # after Keras: its patch of keras.Model.fit logs, as MLflow's
+    ("xgboost", ("xgboost",)),
+    ("lightgbm", ("lightgbm",)),
+    ("statsmodels", ("statsmodels",)),
+    ("sklearn", ("sklearn",)),
+    ("pytorch", ("lightning", "pytorch_lightning")),
 )
 
 
@@ -52,8 +59,8 @@ def autolog(
         "extra_tags": extra_tags,
     }
     excluded = set(exclude_flavors or ())
-    for flavor, library in INTEGRATIONS:
-        if flavor in excluded or importlib.util.find_spec(library) is None:
+    for flavor, libraries in reversed(INTEGRATIONS) if disable else INTEGRATIONS:
+        if flavor in excluded or all(importlib.util.find_spec(n) is None for n in libraries):
             continue
         integration = importlib.import_module(f"fsregistry.{flavor}").autolog
         accepted = inspect.signature(integration).parameters

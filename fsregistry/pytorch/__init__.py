@@ -32,12 +32,13 @@ State dicts: :func:`save_state_dict` / :func:`log_state_dict` write ``state_dict
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from fsregistry import flavors as kit
 from fsregistry.exceptions import InvalidParameterValue
@@ -393,18 +394,84 @@ def load_state_dict(state_dict_uri: str, **kwargs: Any) -> Any:
             return torch.load(target, **kwargs)
 
 
-#: MLflow's ``mlflow.pytorch`` names fsregistry lacks, and why.
-_NOT_PROVIDED = {
-    name: "PyTorch Lightning autologging is not provided yet (MLflow patches Trainer.fit with "
-    "metric, checkpoint and early-stopping callbacks); log with log_model / log_metric"
-    for name in ("autolog", "load_checkpoint", "MlflowModelCheckpointCallback")
-}
+def autolog(
+    log_every_n_epoch: int = 1,
+    log_every_n_step: int | None = None,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, Any] | None = None,
+    checkpoint: bool = True,
+    checkpoint_monitor: str | None = "val_loss",
+    checkpoint_mode: str = "min",
+    checkpoint_save_best_only: bool = True,
+    checkpoint_save_weights_only: bool = False,
+    checkpoint_save_freq: str | int = "epoch",
+    log_model_signatures: bool = True,
+) -> None:
+    """Enable (or disable) autologging of PyTorch Lightning's ``Trainer.fit`` (see
+    :mod:`fsregistry.pytorch.autologging`). Differs: TensorBoard ``SummaryWriter`` calls
+    outside Lightning are not logged; ``log_datasets`` has no effect (as in MLflow)."""
+    from fsregistry.pytorch import autologging
+
+    if disable:
+        autologging.uninstall()
+        return
+    FLAVOR.require()
+    autologging.install(
+        autologging.AutologConfig(
+            log_every_n_epoch=log_every_n_epoch,
+            log_every_n_step=log_every_n_step,
+            log_models=log_models,
+            log_model_signatures=log_model_signatures,
+            exclusive=exclusive,
+            silent=silent,
+            registered_model_name=registered_model_name,
+            extra_tags=dict(extra_tags or {}),
+            checkpoint=checkpoint,
+            checkpoint_monitor=checkpoint_monitor,
+            checkpoint_mode=checkpoint_mode,
+            checkpoint_save_best_only=checkpoint_save_best_only,
+            checkpoint_save_weights_only=checkpoint_save_weights_only,
+            checkpoint_save_freq=checkpoint_save_freq,
+        )
+    )
 
 
-def __getattr__(name: str) -> NoReturn:
-    """MLflow's Lightning names fsregistry lacks raise an AttributeError that says so."""
-    if name in _NOT_PROVIDED:
-        raise AttributeError(f"fsregistry.pytorch has no {name!r}: {_NOT_PROVIDED[name]}")
+def load_checkpoint(
+    model_class: Any,
+    run_id: str | None = None,
+    epoch: int | None = None,
+    global_step: int | None = None,
+    kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """A LightningModule restored (``model_class.load_from_checkpoint``) from a checkpoint
+    autologging logged to ``run_id`` (else the active run): the latest, or that of ``epoch`` /
+    ``global_step``. Same as MLflow."""
+    from fsregistry.pytorch.autologging import load_checkpoint_file
+
+    tmp, local = load_checkpoint_file(run_id, epoch, global_step)
+    with tmp:
+        return model_class.load_from_checkpoint(local, **(kwargs or {}))
+
+
+def __getattr__(name: str) -> Any:
+    """``MlflowModelCheckpointCallback``: a ``pytorch_lightning`` callback (``lightning.pytorch``
+    when only that is installed), built on first use, as MLflow defines it only with Lightning."""
+    if name == "MlflowModelCheckpointCallback":
+        from fsregistry.pytorch.autologging import checkpoint_callback_class
+
+        found = importlib.util.find_spec("pytorch_lightning") is not None
+        if not found and importlib.util.find_spec("lightning") is None:
+            raise AttributeError(
+                "fsregistry.pytorch.MlflowModelCheckpointCallback needs PyTorch Lightning: "
+                "pip install 'fsregistry[pytorch]' lightning"
+            )
+        return checkpoint_callback_class("pytorch_lightning" if found else "lightning.pytorch")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -412,8 +479,10 @@ __all__ = [
     "FLAVOR_NAME",
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_PT2",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
+    "load_checkpoint",
     "load_model",
     "load_state_dict",
     "log_model",
