@@ -39,7 +39,6 @@ _INSTALL_TIMEOUT_S = 2400
 _LOCK_TIMEOUT_S = 3600
 #: Test dependencies the TensorFlow suite does not use (other frameworks, linters, stubs).
 _SKIP_TEST_DEPS = (
-    "pyspark",
     "xgboost",
     "lightgbm",
     "statsmodels",

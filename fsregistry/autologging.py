@@ -1,6 +1,6 @@
 """``mlflow.autolog`` for fsregistry: enable autologging for every installed library it
-supports: scikit-learn (:func:`fsregistry.sklearn.autolog`) and Keras 3
-(:func:`fsregistry.keras.autolog`)."""
+supports: scikit-learn (:func:`fsregistry.sklearn.autolog`), Keras 3
+(:func:`fsregistry.keras.autolog`) and TensorFlow (:func:`fsregistry.tensorflow.autolog`)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,33 @@ def autolog(
     exclude_flavors: list[str] | None = None,
 ) -> None:
     """Enable (or disable) autologging of every supported library that is installed.
-    Differs: scikit-learn and Keras are the ones; ``log_traces`` has no effect (no GenAI
+    Differs: scikit-learn, Keras and TensorFlow are the ones; ``log_traces`` has no effect (no GenAI
     tracing)."""
+
+    def tensorflow_autolog() -> None:
+        if (
+            "tensorflow" in (exclude_flavors or [])
+            or importlib.util.find_spec("tensorflow") is None
+        ):
+            return
+        from fsregistry import tensorflow
+
+        tensorflow.autolog(
+            log_models=log_models,
+            log_datasets=log_datasets,
+            disable=disable,
+            exclusive=exclusive,
+            disable_for_unsupported_versions=disable_for_unsupported_versions,
+            silent=silent,
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            extra_tags=extra_tags,
+        )
+
+    # TensorFlow's patch of keras.Model.fit is made after Keras' (it is the one that logs, as
+    # with MLflow's mlflow.autolog) and undone before it
+    if disable:
+        tensorflow_autolog()
     if "keras" not in (exclude_flavors or []) and importlib.util.find_spec("keras") is not None:
         from fsregistry import keras
 
@@ -38,6 +63,8 @@ def autolog(
             silent=silent,
             extra_tags=extra_tags,
         )
+    if not disable:
+        tensorflow_autolog()
     if "sklearn" in (exclude_flavors or []) or importlib.util.find_spec("sklearn") is None:
         return
     from fsregistry import sklearn
