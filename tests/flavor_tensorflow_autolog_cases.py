@@ -30,7 +30,7 @@ from fsreg_testing.tf_env import TF_VERSION
 from fsregistry import keras as fkeras
 from fsregistry import pyfunc
 from fsregistry import tensorflow as ftf
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue
 from fsregistry.keras import autologging as kauto
 
 if not os.environ.get("FSREG_TF_SUITE"):  # pragma: no cover - a guard, not a skip
@@ -230,6 +230,12 @@ def test_tensorflow_autolog_matches_mlflow(local_tracking: str, tmp_path: Path) 
     assert loaded.predict(X, verbose=0).reshape(-1).tolist() == want
     # MLflow loads fsregistry's autologged model
     assert theirs["ours_pyfunc"] == want and theirs["ours_native"] == want
+    # the latest (best val_loss: epoch 1) checkpoint is a whole model
+    checkpoint = ftf.load_checkpoint(run_id=run.info.run_id)
+    assert isinstance(checkpoint, keras.Model) and ours["checkpoint"]["epoch"] == 1
+    assert checkpoint.predict(X, verbose=0).shape == (len(X), 1)
+    with pytest.raises(FsRegistryException, match="no logged checkpoint artifact"):
+        ftf.load_checkpoint(run_id=fsregistry.MlflowClient().create_run("0").info.run_id)
 
 
 @pytest.mark.mlflow
@@ -350,6 +356,19 @@ def test_autolog_steps_checkpoints_and_tf_data(local_tracking: str) -> None:
     uri = f"models:/{got['model_id']}"
     example = fsregistry.models.Model.load(uri).load_input_example(uri)
     np.testing.assert_array_equal(np.asarray(example), X[:5])
+
+    # load_checkpoint: weights-only checkpoints load into a given model
+    run_id = run.info.run_id
+    with pytest.raises(FsRegistryException, match="weights-only, 'model' argument must be"):
+        ftf.load_checkpoint(run_id=run_id)
+    with pytest.raises(FsRegistryException, match="Only one of 'epoch' and 'global_step'"):
+        ftf.load_checkpoint(model_(), run_id=run_id, epoch=1, global_step=8)
+    with pytest.raises(FsRegistryException, match="There is no active run"):
+        ftf.load_checkpoint(model_())
+    restored = ftf.load_checkpoint(model_(), run_id=run_id, epoch=1)
+    assert restored.predict(X, verbose=0).tolist() == model.predict(X, verbose=0).tolist()
+    first = ftf.load_checkpoint(model_(), run_id=run_id, epoch=0)
+    assert first.predict(X, verbose=0).tolist() != model.predict(X, verbose=0).tolist()
 
 
 @needs_java

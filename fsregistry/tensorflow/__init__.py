@@ -410,11 +410,26 @@ def autolog(
     )
 
 
+def load_checkpoint(
+    model: Any = None,
+    run_id: str | None = None,
+    epoch: int | None = None,
+    global_step: int | None = None,
+) -> Any:
+    """Load a Keras checkpoint that :func:`autolog` logged (the newest, or of ``epoch`` /
+    ``global_step``; weights-only ones into ``model``), as MLflow's."""
+    FLAVOR.require()
+    from fsregistry.tensorflow.checkpoints import load_checkpoint as load
+
+    return load(model, run_id, epoch, global_step)
+
+
 __all__ = [
     "FLAVOR_NAME",
     "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
+    "load_checkpoint",
     "load_model",
     "log_model",
     "save_model",

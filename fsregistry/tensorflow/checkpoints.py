@@ -14,7 +14,7 @@ A Keras callback counts optimizer steps (``on_train_batch_end``, which Keras may
 
 The metrics file holds the logs (floats) plus ``epoch`` and ``global_step``; the run's tag
 ``mlflow.latest_checkpoint_artifact`` names the newest model file. A failing save is a warning
-(the kit's guarded step); training goes on.
+(the kit's guarded step); training goes on. :func:`load_checkpoint` loads one back.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import tempfile
 from typing import Any
 
 from fsregistry import fluent
+from fsregistry.exceptions import FsRegistryException
 from fsregistry.flavors.autolog import Autologger
 
 LATEST_CHECKPOINT_TAG = "mlflow.latest_checkpoint_artifact"
@@ -114,4 +115,60 @@ def make_checkpoint_callback(autologger: Autologger[Any], run_id: str, cfg: Any)
     return FsregCheckpoint()
 
 
-__all__ = ["LATEST_CHECKPOINT_TAG", "checkpoint_paths", "make_checkpoint_callback"]
+def load_checkpoint(
+    model: Any = None,
+    run_id: str | None = None,
+    epoch: int | None = None,
+    global_step: int | None = None,
+) -> Any:
+    """The Keras model of a checkpoint of run ``run_id`` (default: the active run): the
+    newest, or that of ``epoch`` / ``global_step``; weights-only ones are loaded into
+    ``model``. Errors are MLflow's (INTERNAL_ERROR). Differs: a model whose compile settings
+    Keras 3 cannot restore from HDF5 (``loss="mse"``) loads uncompiled (MLflow raises
+    Keras' ``ValueError``)."""
+    client = fluent._client()
+    if run_id is None:
+        active = fluent.active_run()
+        if active is None:
+            raise FsRegistryException(
+                "There is no active run, please provide the 'run_id' argument for "
+                "'load_checkpoint' invocation."
+            )
+        run_id = active.info.run_id
+    latest = client.get_run(run_id).data.tags.get(LATEST_CHECKPOINT_TAG)
+    if latest is None:
+        raise FsRegistryException("There is no logged checkpoint artifact in the current run.")
+    filename = latest.rsplit("/", 1)[-1]
+    if epoch is not None and global_step is not None:
+        raise FsRegistryException(
+            "Only one of 'epoch' and 'global_step' can be set for 'load_checkpoint'."
+        )
+    if global_step is not None:
+        path = f"{CHECKPOINT_DIR}/global_step_{global_step}/{filename}"
+    elif epoch is not None:
+        path = f"{CHECKPOINT_DIR}/epoch_{epoch}/{filename}"
+    else:
+        path = latest
+    weights_only = filename.endswith(".weights" + SUFFIX)
+    if weights_only and model is None:
+        raise FsRegistryException(
+            "The latest checkpoint is weights-only, 'model' argument must be provided"
+        )
+    keras = importlib.import_module("keras")
+    with tempfile.TemporaryDirectory(prefix="fsreg-checkpoint-") as tmp:
+        local = client.download_artifacts(run_id, path, dst_path=tmp)
+        if weights_only:
+            model.load_weights(local)
+            return model
+        try:
+            return keras.models.load_model(local)
+        except ValueError:  # Keras 3 cannot restore some compile configs from HDF5 ("mse")
+            return keras.models.load_model(local, compile=False)
+
+
+__all__ = [
+    "LATEST_CHECKPOINT_TAG",
+    "checkpoint_paths",
+    "load_checkpoint",
+    "make_checkpoint_callback",
+]
