@@ -30,7 +30,7 @@ TF = FrameworkEnv(
     check="import tensorflow as tf, keras; print(tf.__version__, keras.__version__)",
     marker_key="versions",
     # test dependencies the TensorFlow suite does not use
-    skip_test_deps=("pyspark", *OTHER_TEST_DEPS),
+    skip_test_deps=OTHER_TEST_DEPS,
     suite_env="FSREG_TF_SUITE",
     run_env={"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"},
 )

@@ -1,10 +1,10 @@
 """``fsregistry.tensorflow`` / ``fsregistry.keras``.
 
 TensorFlow is not in the shared test venv (too heavy): ``test_tensorflow_suite`` runs
-``tests/flavor_tensorflow_cases.py`` with pytest inside the cached TensorFlow venv
-(``fsreg_testing/tf_env.py``: core + test deps + tensorflow-cpu, built on first use) and fails
-unless every case there passed (none skipped). The other tests here run in the shared venv,
-where TensorFlow really is missing: the flavors must say which extra to install.
+``tests/flavor_tensorflow_cases.py`` and ``tests/flavor_tensorflow_autolog_cases.py`` with
+pytest inside the cached TensorFlow venv (``fsreg_testing/tf_env.py``: core + test deps +
+tensorflow-cpu, built on first use) and fails unless every case there passed (none skipped).
+The other tests here run in the shared venv, where TensorFlow really is missing: the flavors must say which extra to install.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from fsregistry import pyfunc
 from fsregistry import tensorflow as ftf
 from fsregistry.exceptions import InvalidParameterValue
 
-CASES = "tests/flavor_tensorflow_cases.py"
+CASES = ["tests/flavor_tensorflow_cases.py", "tests/flavor_tensorflow_autolog_cases.py"]
 #: The number of test cases in CASES (a case lost to a collection error fails the count).
-N_CASES = 16
+N_CASES = 16 + 6
 
 
 @pytest.mark.mlflow
 def test_tensorflow_suite(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
-    proc = run_tf_suite([CASES], junit)
+    proc = run_tf_suite(CASES, junit)
     report = f"--- stdout ---\n{proc.stdout[-12000:]}\n--- stderr ---\n{proc.stderr[-4000:]}"
     assert proc.returncode == 0, report
     suite = ET.parse(junit).getroot()

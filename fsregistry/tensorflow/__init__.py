@@ -23,8 +23,9 @@ MLflow's TF1 ``tf1-estimator`` models are not supported (TensorFlow 1 is gone).
 
 pyfunc, as MLflow's: a Keras model predicts on a DataFrame's values (a DataFrame back, same
 index), a numpy array, a list/tuple or a dict of arrays (numpy back); a ``tf.Module`` is called
-on a tensor made of a numpy array or list. Needs ``pip install 'fsregistry[tensorflow]'``
-(``tensorflow-cpu``, or ``tensorflow``: the pinned requirement is whichever is installed).
+on a tensor made of a numpy array or list. :func:`autolog` logs ``tf.keras.Model.fit`` as
+MLflow's ``mlflow.tensorflow.autolog`` (:mod:`fsregistry.tensorflow.autologging`). Needs
+``pip install 'fsregistry[tensorflow]'`` (``tensorflow-cpu``, or ``tensorflow``: the pinned requirement is whichever is installed).
 """
 
 from __future__ import annotations
@@ -353,10 +354,82 @@ def _load_pyfunc(path: str) -> kit.ModelWrapper:
     return _KerasModelWrapper(_load(local, compile=save_format == "tf"))
 
 
+def autolog(
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
+    registered_model_name: str | None = None,
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    saved_model_kwargs: dict[str, Any] | None = None,
+    keras_model_kwargs: dict[str, Any] | None = None,
+    extra_tags: dict[str, Any] | None = None,
+    log_every_epoch: bool = True,
+    log_every_n_steps: int | None = None,
+    checkpoint: bool = True,
+    checkpoint_monitor: str | None = "val_loss",
+    checkpoint_mode: str = "min",
+    checkpoint_save_best_only: bool = True,
+    checkpoint_save_weights_only: bool = False,
+    checkpoint_save_freq: str | int = "epoch",
+) -> None:
+    """Enable (or disable) autologging of ``tf.keras.Model.fit`` (see
+    :mod:`fsregistry.tensorflow.autologging`). Differs: no ``tensorboard_logs`` without the
+    ``tensorboard`` package; ``tf.data`` datasets are not logged as datasets; bad checkpoint
+    settings raise ``InvalidParameterValue`` here."""
+    from fsregistry.tensorflow import autologging
+
+    if disable:
+        autologging.uninstall()
+        return
+    FLAVOR.require()
+    autologging.install(
+        autologging.AutologConfig(
+            log_models=log_models,
+            log_datasets=log_datasets,
+            exclusive=exclusive,
+            silent=silent,
+            registered_model_name=registered_model_name,
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            saved_model_kwargs=saved_model_kwargs,
+            keras_model_kwargs=keras_model_kwargs,
+            extra_tags=dict(extra_tags or {}),
+            log_every_epoch=log_every_epoch,
+            log_every_n_steps=log_every_n_steps,
+            checkpoint=checkpoint,
+            checkpoint_monitor=checkpoint_monitor,
+            checkpoint_mode=checkpoint_mode,
+            checkpoint_save_best_only=checkpoint_save_best_only,
+            checkpoint_save_weights_only=checkpoint_save_weights_only,
+            checkpoint_save_freq=checkpoint_save_freq,
+        )
+    )
+
+
+def load_checkpoint(
+    model: Any = None,
+    run_id: str | None = None,
+    epoch: int | None = None,
+    global_step: int | None = None,
+) -> Any:
+    """Load a Keras checkpoint that :func:`autolog` logged (the newest, or of ``epoch`` /
+    ``global_step``; weights-only ones into ``model``), as MLflow's."""
+    FLAVOR.require()
+    from fsregistry.tensorflow.checkpoints import load_checkpoint as load
+
+    return load(model, run_id, epoch, global_step)
+
+
 __all__ = [
     "FLAVOR_NAME",
+    "autolog",
     "get_default_conda_env",
     "get_default_pip_requirements",
+    "load_checkpoint",
     "load_model",
     "log_model",
     "save_model",
