@@ -209,3 +209,20 @@ def test_params_are_strings_and_long_keys_and_values_are_truncated_with_a_warnin
     assert [(p.key, p.value) for p in got] == [("a", "1"), ("k" * 250, "None"), ("v", "x" * 6000)]
     assert "Truncated the key of param" in caplog.text
     assert "Truncated the value of param v to 6000" in caplog.text
+
+
+def test_stacked_patches_come_off_in_any_order_and_leave_the_original() -> None:
+    """Two integrations patching one method (TensorFlow's over Keras' ``fit``): turning the
+    lower one off keeps the upper one logging; turning both off, in either order, restores
+    the original function itself, not a pass-through wrapper."""
+    upper: Autologger[Settings] = Autologger("upper")
+    original = Model.__dict__["train"]
+    for first, second in ((kit, upper), (upper, kit)):
+        kit.install(Settings(), lambda: kit.patch_method(Model, "train", _wrap))
+        upper.install(Settings(), lambda: upper.patch_method(Model, "train", _wrap))
+        top = Model.__dict__["train"]
+        first.uninstall()
+        if first is kit:
+            assert Model.__dict__["train"] is top and upper.enabled  # the upper one still logs
+        second.uninstall()
+        assert Model.__dict__["train"] is original, (first.flavor, second.flavor)

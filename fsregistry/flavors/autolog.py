@@ -48,6 +48,7 @@ from fsregistry.mlruns.validation import MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LE
 
 AUTOLOGGING_TAG = "mlflow.autologging"
 _ORIGINAL = "__fsreg_autolog_original__"  # on each wrapper: the function it wraps
+_RESTORE = "__fsreg_autolog_restore__"  # on an uninstalled wrapper another's patch covered
 
 
 class AutologSettings(Protocol):
@@ -78,6 +79,7 @@ class _Patch:
     name: str
     original: Any
     own: bool  # the attribute was in owner.__dict__ (else inherited: delete to restore)
+    wrapper: Any  # what the patch put there
 
 
 class Autologger(Generic[S]):
@@ -106,12 +108,22 @@ class Autologger(Generic[S]):
                 raise
 
     def uninstall(self) -> None:
-        """Restore every patched attribute, newest first, and forget the settings."""
+        """Restore every patched attribute, newest first, and forget the settings.
+
+        An attribute another integration has patched since (TensorFlow's patch over Keras'
+        ``fit``) is left to it: this wrapper is then only what that one restores, so it
+        records what it would have restored, and the other's uninstall restores that."""
         with self._lock:
             while self._patches:
                 p = self._patches.pop()
-                if p.own:
-                    setattr(p.owner, p.name, p.original)
+                if getattr(p.owner, "__dict__", {}).get(p.name) is not p.wrapper:
+                    setattr(p.wrapper, _RESTORE, (p.original, p.own))
+                    continue
+                original, own = p.original, p.own
+                while own and hasattr(original, _RESTORE):  # an uninstalled one under us
+                    original, own = getattr(original, _RESTORE)
+                if own:
+                    setattr(p.owner, p.name, original)
                 else:
                     delattr(p.owner, p.name)
             self.config = None
@@ -129,7 +141,7 @@ class Autologger(Generic[S]):
         original = getattr(raw, _ORIGINAL, raw)
         wrapper = make(original)
         setattr(wrapper, _ORIGINAL, original)
-        self._patches.append(_Patch(cls, name, raw, name in vars(cls)))
+        self._patches.append(_Patch(cls, name, raw, name in vars(cls), wrapper))
         setattr(cls, name, wrapper)
 
     def patch_function(self, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
@@ -137,7 +149,7 @@ class Autologger(Generic[S]):
         original = getattr(owner, name)
         wrapper = make(getattr(original, _ORIGINAL, original))
         setattr(wrapper, _ORIGINAL, getattr(original, _ORIGINAL, original))
-        self._patches.append(_Patch(owner, name, original, True))
+        self._patches.append(_Patch(owner, name, original, True, wrapper))
         setattr(owner, name, wrapper)
 
     # -- one autologged call ----------------------------------------------------------------
