@@ -134,7 +134,7 @@ def _process_store_settings() -> Iterator[None]:
 
     The fluent API's process state is reset after each test too (as a new process would
     have it): the active experiment, the run stack and last run, the active model, and
-    scikit-learn autologging's patches. Otherwise a test that set an experiment in its own
+    every autolog integration's patches. Otherwise a test that set an experiment in its own
     temporary store, or enabled autolog and failed, sends the next test in the same worker
     to a deleted experiment or through autolog."""
     from fsregistry import config
@@ -155,6 +155,8 @@ def _reset_fluent_state() -> None:
     active_model = sys.modules.get("fsregistry.active_model")
     if active_model is not None:
         active_model._local.__dict__.clear()
-    autologging = sys.modules.get("fsregistry.sklearn.autologging")
-    if autologging is not None and autologging.config is not None:
-        autologging.uninstall()
+    from fsregistry.autologging import INTEGRATIONS
+
+    for flavor, _ in reversed(INTEGRATIONS):  # every integration a test may have left on
+        if f"fsregistry.{flavor}.autologging" in sys.modules:
+            sys.modules[f"fsregistry.{flavor}"].autolog(disable=True)
