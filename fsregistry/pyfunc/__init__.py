@@ -18,7 +18,6 @@ the hashes recorded when it was saved before anything is unpickled (``verify=Tru
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
@@ -34,6 +33,7 @@ from fsregistry.models.environment import PYTHON_VERSION, get_model_dependencies
 from fsregistry.models.model import Model, ModelInfo
 from fsregistry.models.model_config import model_config_from_argument, overridden_model_config
 from fsregistry.models.signature import ModelSignature
+from fsregistry.pyfunc.loaders import loader
 from fsregistry.pyfunc.model import PythonModel, PythonModelContext
 
 _logger = logging.getLogger(__name__)
@@ -45,24 +45,6 @@ DATA = "data"
 ENV = "env"
 PY_VERSION = "python_version"
 MODEL_CONFIG = "config"  # MLflow's MLmodel key (fsregistry < 0.x wrote "model_config")
-
-# MLflow loader modules and fsregistry's implementation of each.
-_LOADERS = {
-    "mlflow.sklearn": "fsregistry.sklearn",
-    "mlflow.pyfunc.model": "fsregistry.pyfunc.model",
-    "mlflow.pyfunc.loaders.code_model": "fsregistry.pyfunc.from_code",
-    "fsregistry.sklearn": "fsregistry.sklearn",
-    "fsregistry.pyfunc.model": "fsregistry.pyfunc.model",
-    "mlflow.xgboost": "fsregistry.xgboost",
-    "mlflow.lightgbm": "fsregistry.lightgbm",
-    "mlflow.statsmodels": "fsregistry.statsmodels",
-    "mlflow.onnx": "fsregistry.onnx",
-    "mlflow.pytorch": "fsregistry.pytorch",
-    "mlflow.spark": "fsregistry.spark",
-    "mlflow.h2o": "fsregistry.h2o",
-    "mlflow.tensorflow": "fsregistry.tensorflow",
-    "mlflow.keras": "fsregistry.keras",
-}
 
 
 def add_to_model(
@@ -184,31 +166,6 @@ def saved_model_config(conf: dict[str, Any]) -> dict[str, Any] | None:
     return dict(saved) if isinstance(saved, dict) else None
 
 
-def _entry_point_loader(loader_module: str) -> str | None:
-    """The module a third-party flavor registered (entry point group ``fsregistry.flavors``,
-    named after the flavor) for ``mlflow.<flavor>`` or that flavor's own loader module."""
-    from importlib.metadata import entry_points
-
-    name = loader_module.removeprefix("mlflow.")
-    for ep in entry_points(group="fsregistry.flavors"):
-        if ep.name in (name, loader_module):
-            return str(ep.value).split(":", 1)[0]
-    return None
-
-
-def _loader(loader_module: str) -> Callable[..., Any]:
-    target = _LOADERS.get(loader_module) or _entry_point_loader(loader_module)
-    if target is None and loader_module.startswith("mlflow."):
-        supported = sorted(k for k in _LOADERS if k.startswith("mlflow."))
-        raise InvalidParameterValue(
-            f"Unsupported model flavor: loader_module {loader_module!r}. fsregistry loads "
-            f"{supported} models; load this one with MLflow"
-        )
-    module = importlib.import_module(target or loader_module)
-    load: Callable[..., Any] = module._load_pyfunc
-    return load
-
-
 def _warn_python_version(model_version: str | None) -> None:
     if model_version is None:
         return
@@ -296,7 +253,7 @@ def load_model(
     config = overridden_model_config(
         saved_model_config(conf), model_config_from_argument(model_config)
     )
-    load = _loader(conf[MAIN])
+    load = loader(conf[MAIN])
     try:
         if "model_config" in inspect.signature(load).parameters:
             impl = load(data_path, model_config=config or None)
