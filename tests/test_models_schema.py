@@ -82,7 +82,7 @@ def test_schema_rules() -> None:
         Schema([])
     with pytest.raises(InvalidParameterValue, match="binary"):
         ParamSpec("p", "binary", b"x")
-    with pytest.raises(InvalidParameterValue, match="Invalid value for param"):
+    with pytest.raises(InvalidParameterValue, match="Failed to validate type and shape for"):
         ParamSpec("p", "long", "not a number")
 
 
@@ -200,9 +200,11 @@ def test_enforcement_conversions_and_errors() -> None:
     assert out["x"].dtype == np.float64 and out["n"].dtype == np.int64
     with pytest.raises(SchemaEnforcementError, match=r"missing inputs \['s'\]"):
         validate_schema(pd.DataFrame({"x": [1.0], "n": [1]}), schema)
-    with pytest.raises(SchemaEnforcementError, match=r"column 'n'.*float64 to int64"):
+    with pytest.raises(
+        SchemaEnforcementError, match=r"column n\. Can not safely convert float64 to int64"
+    ):
         validate_schema(pd.DataFrame({"x": [1.0], "n": [1.5], "s": ["a"]}), schema)
-    with pytest.raises(SchemaEnforcementError, match="column 'x'"):
+    with pytest.raises(SchemaEnforcementError, match=r"column x\."):
         validate_schema(pd.DataFrame({"x": ["a"], "n": [1], "s": ["a"]}), schema)
     # dict and list-of-records inputs become frames
     assert len(enforce_schema({"x": 1.0, "n": 2, "s": "a"}, schema)) == 1

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models.dependencies_schemas import add_to_metadata, clear_dependencies_schemas
 from fsregistry.models.environment import PYTHON_VERSION, get_model_dependencies
 from fsregistry.models.model import Model, ModelInfo
@@ -81,7 +81,9 @@ class PyFuncModel:
 
     def __init__(self, model_meta: Model, model_impl: Any, predict_fn: str = "predict") -> None:
         if not hasattr(model_impl, predict_fn):
-            raise InvalidParameterValue(f"Model implementation has no {predict_fn!r} method")
+            raise FsRegistryException(
+                f"Model implementation is missing required {predict_fn} method."
+            )
         self._model_meta = model_meta
         self._model_impl = model_impl
         self._predict_fn: Callable[..., Any] = getattr(model_impl, predict_fn)
@@ -119,8 +121,8 @@ class PyFuncModel:
                 data = enforce_schema(data, input_schema)
             except SchemaEnforcementError as exc:
                 raise SchemaEnforcementError(
-                    f"Failed to enforce schema of data with schema {input_schema!r}. "
-                    f"Error: {exc.message}"
+                    f"Failed to enforce schema of data '{_brief(data)}' with schema "
+                    f"'{input_schema!r}'. Error: {exc.message}"
                 ) from None
         params = enforce_params_schema(params, self._model_meta.get_params_schema())
         try:
@@ -137,9 +139,10 @@ class PyFuncModel:
         """The user's :class:`PythonModel` object inside a custom model."""
         python_model = getattr(self._model_impl, "python_model", None)
         if python_model is None:
-            raise InvalidParameterValue(
-                "unwrap_python_model() is only available for custom Python models "
-                f"(this one's loader is {self.loader_module!r})"
+            raise FsRegistryException(
+                "Unable to retrieve base model object from pyfunc. unwrap_python_model() is "
+                f"only available for custom Python models (this one's loader is "
+                f"{self.loader_module!r})"
             )
         return python_model
 
@@ -157,6 +160,29 @@ class PyFuncModel:
             info["artifact_path"] = self._model_meta.artifact_path
         info["flavor"] = self.loader_module
         return yaml.safe_dump({"fsregistry.pyfunc.loaded_model": info}, default_flow_style=False)
+
+
+def _brief(data: Any, limit: int = 300) -> str:
+    """``str(data)`` as MLflow puts it in schema errors, cut to ``limit`` characters (MLflow
+    prints all of it)."""
+    try:
+        text = str(data)
+    except Exception as exc:  # a str() that raises must not hide the schema error
+        text = f"<{type(data).__name__}: str() failed: {exc}>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _both_argument_sets(
+    loader_module: Any, data_path: Any, artifacts: Any, python_model: Any
+) -> InvalidParameterValue:
+    """MLflow's error for ``save_model`` given arguments of both ways to save a model."""
+    first = {"loader_module": loader_module, "data_path": data_path}
+    second = {"artifacts": artifacts, "python_model": python_model}
+    return InvalidParameterValue(
+        "The following sets of parameters cannot be specified together: "
+        f"{first.keys()}  and {second.keys()}. All parameters in one set must be `None`. "
+        f"Instead, found the following values: {first} and {second}"
+    )
 
 
 def saved_model_config(conf: dict[str, Any]) -> dict[str, Any] | None:
@@ -241,8 +267,8 @@ def load_model(
     conf = meta.flavors.get(FLAVOR_NAME)
     if conf is None:
         raise ResourceDoesNotExist(
-            f'Model at {model_uri!r} does not have the "{FLAVOR_NAME}" flavor '
-            f"(flavors: {sorted(meta.flavors)})"
+            f'Model does not have the "{FLAVOR_NAME}" flavor '
+            f"(model {model_uri!r}, flavors: {sorted(meta.flavors)})"
         )
     if not isinstance(conf.get(MAIN), str):
         raise InvalidParameterValue(f"Model at {model_uri!r} has no loader_module")
@@ -319,10 +345,8 @@ def save_model(
     if isinstance(python_model, str | os.PathLike):
         from fsregistry.pyfunc import from_code
 
-        if loader_module is not None:
-            raise InvalidParameterValue("Give exactly one of python_model and loader_module")
-        if data_path is not None:
-            raise InvalidParameterValue("data_path goes with loader_module, not python_model")
+        if loader_module is not None or data_path is not None:
+            raise _both_argument_sets(loader_module, data_path, artifacts, python_model)
         return from_code.save_model(
             path,
             python_model,
@@ -338,20 +362,24 @@ def save_model(
             model_config=model_config,
         )
     model_config = model_config_from_argument(model_config)
-    if (python_model is None) == (loader_module is None):
-        raise InvalidParameterValue("Give exactly one of python_model and loader_module")
+    if (loader_module is not None or data_path is not None) and (
+        python_model is not None or artifacts is not None
+    ):
+        raise _both_argument_sets(loader_module, data_path, artifacts, python_model)
+    if python_model is None and loader_module is None:
+        raise InvalidParameterValue(
+            "Either `loader_module` or `python_model` must be specified. A `loader_module` "
+            "should be a python module. A `python_model` should be a subclass of PythonModel"
+        )
     if python_model is not None:
         if not isinstance(python_model, PythonModel) and not callable(python_model):
             raise InvalidParameterValue(
-                "python_model must be a PythonModel instance or a function, got "
-                f"{type(python_model).__name__}"
+                "`python_model` must be a PythonModel instance, callable object, or path to a "
+                "script that uses set_model() to set a PythonModel instance or callable object. "
+                f"Got {type(python_model).__name__}"
             )
-        if data_path is not None:
-            raise InvalidParameterValue("data_path goes with loader_module, not python_model")
         if not isinstance(python_model, PythonModel) and not hasattr(python_model, "predict"):
             python_model = custom._FunctionPythonModel(python_model)
-    elif artifacts is not None:
-        raise InvalidParameterValue("artifacts go with python_model, not loader_module")
     if data_path is not None and not os.path.exists(data_path):
         raise InvalidParameterValue(f"data_path {data_path!r} does not exist")
     artifacts = custom.check_artifacts(artifacts)
