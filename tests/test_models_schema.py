@@ -72,13 +72,17 @@ def test_composite_types_round_trip() -> None:
 
 
 def test_schema_rules() -> None:
-    with pytest.raises(InvalidParameterValue, match="mix named and unnamed"):
+    with pytest.raises(
+        InvalidParameterValue, match="combination of named and unnamed inputs is not allowed"
+    ):
         Schema([ColSpec("long", "a"), ColSpec("long")])
-    with pytest.raises(InvalidParameterValue, match="cannot mix ColSpec and TensorSpec"):
+    with pytest.raises(InvalidParameterValue, match="Please choose one of ColSpec or TensorSpec"):
         Schema([ColSpec("long", "a"), TensorSpec(np.dtype("float32"), (-1,), "b")])
     with pytest.raises(InvalidParameterValue, match="Unsupported type 'int64'"):
         ColSpec("int64", "a")
-    with pytest.raises(InvalidParameterValue, match="non-empty"):
+    with pytest.raises(
+        InvalidParameterValue, match="Creating Schema with empty inputs is not allowed"
+    ):
         Schema([])
     with pytest.raises(InvalidParameterValue, match="binary"):
         ParamSpec("p", "binary", b"x")
