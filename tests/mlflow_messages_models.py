@@ -26,6 +26,10 @@ CF = "fsregistry/models/model_config.py"
 _MLFLOW2 = {
     "Object: duplicated property names": "MLflow 2.22 writes the names as a set: {'a'}.",
     "log_model: name and artifact_path": "MLflow 2.22's log_model has no name argument.",
+    "pyfunc.load_model: no such directory": "MLflow 2.22 lets the OSError of the download out.",
+    "get_model_info: directory without MLmodel": (
+        "MLflow 2.22 lets the OSError of the download out."
+    ),
 }
 _CODE_NOTE = (
     "deliberate: fsregistry raises InvalidParameterValue for a bad argument, where MLflow "
@@ -645,6 +649,34 @@ MODELS: tuple[Message, ...] = (
                 "mlflow/models/model.py:Model.load",
                 'm.models.Model.load(TMPD + "/nothing")',
                 (("fsregistry/models/model.py", "Could not find an"),),
+            ),
+            (
+                "pyfunc.load_model: no such directory",
+                r"No such artifact: 'nothing'",
+                MISSING,
+                "mlflow/store/artifact/local_artifact_repo.py (download of the model directory)",
+                'm.pyfunc.load_model(TMPD + "/nothing")',
+                (("fsregistry/models/cache.py", "No such artifact: {} (no MLflow model at {})"),),
+            ),
+            (
+                "pyfunc.load_model: directory without MLmodel",
+                r'Could not find an "MLmodel" configuration file at "[^"]*MLmodel"',
+                MISSING,
+                "mlflow/models/model.py:Model.load",
+                "m.pyfunc.load_model(TMPD)",
+                (("fsregistry/models/cache.py", "configuration file at"),),
+            ),
+            (
+                "get_model_info: directory without MLmodel",
+                r"No such artifact: 'MLmodel'",
+                MISSING,
+                "mlflow/store/artifact/local_artifact_repo.py (download of the MLmodel file)",
+                "m.models.get_model_info(TMPD)",
+                (
+                    ("fsregistry/models/cache.py", "No such artifact: {} (in the model at"),
+                    # The same text for a remote model directory without an MLmodel file.
+                    ("fsregistry/models/cache.py", "No such artifact: {} (no MLflow model at {}, "),
+                ),
             ),
             (
                 "log_model: name and artifact_path",
