@@ -81,3 +81,48 @@ class Allowed:
     path: str
     fragment: str
     reason: str
+
+
+#: Pyfunc models for schema-enforcement triggers, the same code in MLflow 3.17.2 and fsregistry
+#: (``m.pyfunc.PyFuncModel`` over an MLmodel with a signature and an echoing implementation; no
+#: store involved). Column ('COLS', 'UCOLS' unnamed), tensor ('TEN' unnamed, 'NTEN'/'STEN'
+#: named, 'FTEN' with a fixed first dimension), array ('ARR'), object ('OBJ') and params
+#: ('PAR') signatures; ``TMPD``, a scratch directory, and ``NOPF``, a model directory whose MLmodel
+#: has no python_function flavor.
+MODEL_SETUP = """
+import importlib
+import numpy as np
+import pandas as pd
+from types import SimpleNamespace as _NS
+T = m.types
+TS = importlib.import_module(m.__name__ + ".types.schema")
+_ECHO = _NS(predict=lambda d, params=None: d)
+def PF(inputs=None, params=None):
+    sig = m.models.ModelSignature(inputs=inputs, params=params)
+    return m.pyfunc.PyFuncModel(m.models.Model(signature=sig), _ECHO)
+_F64 = np.dtype("float64")
+COLS = PF(T.Schema([T.ColSpec("long", "a"), T.ColSpec("string", "b")]))
+UCOLS = PF(T.Schema([T.ColSpec("long"), T.ColSpec("string")]))
+TEN = PF(T.Schema([T.TensorSpec(_F64, (-1, 3))]))
+NTEN = PF(T.Schema([T.TensorSpec(_F64, (-1, 3), "x"), T.TensorSpec(_F64, (-1, 2), "y")]))
+FTEN = PF(T.Schema([T.TensorSpec(_F64, (2, 3), "x")]))
+STEN = PF(T.Schema([T.TensorSpec(_F64, (-1, 3), "x")]))
+ARR = PF(T.Schema([T.ColSpec(TS.Array(T.DataType.long), "a")]))
+OBJ = PF(T.Schema([T.ColSpec(TS.Object([TS.Property("k", T.DataType.long)]), "a")]))
+MAP = PF(T.Schema([T.ColSpec(TS.Map(T.DataType.long), "a")]))
+PAR = PF(
+    T.Schema([T.ColSpec("long", "a")]),
+    T.ParamSchema([
+        T.ParamSpec("n", "long", 1),
+        T.ParamSpec("when", "datetime", None),
+        T.ParamSpec("xs", "long", [1], (-1,)),
+    ]),
+)
+A1 = pd.DataFrame({"a": [1]})
+import os, tempfile
+TMPD = tempfile.mkdtemp()
+NOPF = os.path.join(TMPD, "no-pyfunc")
+os.makedirs(NOPF)
+with open(os.path.join(NOPF, "MLmodel"), "w") as _f:
+    _f.write("flavors:\\n  other: {}\\n")
+"""

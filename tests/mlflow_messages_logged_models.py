@@ -29,6 +29,14 @@ _WRITING = "fsregistry/tracking/logged_models/writing.py"
 _READING = "fsregistry/tracking/logged_models/reading.py"
 _SEARCH = "fsregistry/tracking/logged_models/search.py"
 _API = "fsregistry/logged_model_api.py"
+_CLAUSE = r"Invalid clause\(s\) in filter string"
+_ATTR = r"Invalid attribute key '{}' specified"
+_NUMERIC_ATTR = r"Expected numeric value type for numeric attribute: creation_timestamp"
+_LM_FILTER_NOTE = (
+    "MLflow 3.17's file store evaluates these filters unchecked (they match nothing or are "
+    "ignored) where its SQL store and fsregistry's other searches refuse them; fsregistry "
+    "refuses them before reading, with MLflow's text for the same error elsewhere"
+)
 _ORDER = f"{SU}:SearchLoggedModelsUtils.parse_order_by_for_logged_models"
 _TOKEN = f"{SU}:SearchLoggedModelsPaginationToken.validate (MLflow's SQL store)"
 _TOKEN_NOTE = (
@@ -370,5 +378,56 @@ LOGGED_MODELS: tuple[Message, ...] = (
         (("fsregistry/fluent_more.py", "`dataset` must be specified"),),
         storage=False,
         note=_NO_INPUTS,
+    ),
+    *(
+        _m(
+            f"search_logged_models_filter: {kind}",
+            regex,
+            INVALID,
+            f"{SU}:SearchLoggedModelsUtils.parse_search_filter_for_logged_models",
+            f"c.search_logged_models([E], filter_string={filter_string!r})",
+            (),
+            storage=False,
+            note=_NO_LM,
+        )
+        for kind, filter_string, regex in (
+            ("OR", "name = 'a' OR name = 'b'", _CLAUSE),
+            ("a key alone", "name", _CLAUSE),
+            ("parentheses", "(name = 'a')", _CLAUSE),
+            ("no value", "name = ", _CLAUSE),
+            ("unknown entity", "bogus.x = 'a'", r"Invalid entity type 'bogus'"),
+            ("unknown attribute", "attributes.bogus = 'a'", _ATTR.format("bogus")),
+            ("unknown bare attribute", "run_id ILIKE 'x'", _ATTR.format("run_id")),
+            ("metric not a number", "metrics.a = 'x'", r"Expected numeric value type for metric"),
+            ("time not a number", "creation_timestamp = 'x'", _NUMERIC_ATTR),
+            ("time with LIKE and a string", "creation_timestamp LIKE 'x'", _NUMERIC_ATTR),
+            ("param not quoted", "params.a = 1", r"Expected a quoted string value for parameter"),
+            (
+                "attribute not quoted",
+                "model_id = 5",
+                r"Expected a quoted string value for attributes",
+            ),
+        )
+    ),
+    *(
+        _m(
+            f"search_logged_models_filter: {kind}",
+            regex,
+            INVALID,
+            "mlflow/store/tracking/sqlalchemy_store.py:SqlAlchemyStore.search_logged_models "
+            "(its comparator checks)",
+            f"c.search_logged_models([E], filter_string={filter_string!r})",
+            (),
+            storage=False,
+            in_mlflow3=False,
+            note=_LM_FILTER_NOTE,
+        )
+        for kind, filter_string, regex in (
+            ("param compared with >", "params.a > 'x'", r"Invalid comparator '>'"),
+            ("name compared with >", "name > 'x'", r"Invalid comparator '>'"),
+            ("metric compared with LIKE", "metrics.a LIKE 1", r"Invalid comparator 'LIKE'"),
+            ("trailing AND", "name = 'a' AND", _CLAUSE),
+            ("datasets entity", "datasets.name = 'x'", r"Invalid entity type 'datasets'"),
+        )
     ),
 )

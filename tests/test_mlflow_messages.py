@@ -7,8 +7,8 @@ The table of MLflow's messages is tests/mlflow_messages.py. Three checks:
   contains MLflow's text (``re.search``) and whose code is MLflow's;
 * each entry marked ``in_mlflow3`` gives that text and code in real MLflow 3.17.2, with the same
   trigger on the same setup (so the table is MLflow's, not fsregistry's);
-* every raise site of fsregistry (a call of an MlflowException class, of ``_fail`` or of the
-  search parser's ``fail``) is covered by an entry, or allowed with a reason; and every site the
+* every raise site of fsregistry (a call of an MlflowException class or of a subclass
+  fsregistry defines, of ``_fail`` or of the search parser's ``fail``) is covered by an entry, or allowed with a reason; and every site the
   table or the allow-list names still exists.
 """
 
@@ -26,7 +26,7 @@ import fsregistry
 from fsreg_testing.mlflow_env import mlflow_python_env
 from fsregistry.entities import Param
 from fsregistry.exceptions import FsRegistryException
-from tests.mlflow_messages import ALLOWED, FS_SETUP, MESSAGES, SETUP, Message
+from tests.mlflow_messages import ALLOWED, FS_SETUP, MESSAGES, MODEL_SETUP, SETUP, Message
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,7 @@ def test_every_message_contains_mlflows(store_url: str, store_fs: tuple[Any, str
         "fs": fs,
         "root": root,
     }
-    exec(SETUP + FS_SETUP, ns)
+    exec(SETUP + FS_SETUP + MODEL_SETUP, ns)
     # Entries that damage the store go last.
     entries = sorted((e for e in MESSAGES if e.storage or local), key=lambda e: bool(e.prepare))
     failures = []
@@ -84,6 +84,7 @@ import mlflow as m
 import mlflow.artifacts
 from mlflow import MlflowClient
 from mlflow.entities import Param
+import mlflow.models, mlflow.pyfunc, mlflow.types
 """
 
 _IN_MLFLOW = """
@@ -109,6 +110,7 @@ def test_the_table_is_mlflow3s(tmp_path: Path) -> None:
         f"URI = {(tmp_path / 'mlruns').as_uri()!r}\nTRIGGERS = {triggers!r}\n"
         + _MLFLOW_IMPORTS
         + SETUP
+        + MODEL_SETUP
         + _IN_MLFLOW
     )
     got = mlflow_python_env("3.17.2").run(code, cwd=tmp_path)
@@ -133,6 +135,7 @@ def test_the_table_holds_for_mlflow2_where_not_noted(tmp_path: Path) -> None:
         f"URI = {(tmp_path / 'mlruns').as_uri()!r}\nTRIGGERS = {triggers!r}\n"
         + _MLFLOW_IMPORTS
         + SETUP
+        + MODEL_SETUP
         + _IN_MLFLOW
     )
     got = mlflow_python_env("2.22.5").run(code, cwd=tmp_path)
@@ -170,23 +173,47 @@ def _template(node: ast.expr) -> str:
     return f"<{ast.unparse(node)}>"
 
 
+def _name(node: ast.expr) -> str | None:
+    return (
+        node.id
+        if isinstance(node, ast.Name)
+        else node.attr
+        if isinstance(node, ast.Attribute)
+        else None
+    )
+
+
+def _raisers(trees: dict[str, ast.Module]) -> frozenset[str]:
+    """:data:`_RAISERS` and every class fsregistry derives from one of them (by name)."""
+    names = set(_RAISERS)
+    grew = True
+    while grew:
+        grew = False
+        for tree in trees.values():
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.ClassDef)
+                    and node.name not in names
+                    and any(_name(base) in names for base in node.bases)
+                ):
+                    names.add(node.name)
+                    grew = True
+    return frozenset(names)
+
+
 def raise_sites() -> list[tuple[str, int, str]]:
     """(file, line, message template) of every call of an exception class or raise helper."""
+    trees = {
+        path.relative_to(REPO).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted((REPO / "fsregistry").rglob("*.py"))
+    }
+    raisers = _raisers(trees)
     sites = []
-    for path in sorted((REPO / "fsregistry").rglob("*.py")):
-        rel = path.relative_to(REPO).as_posix()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for rel, tree in trees.items():
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
-            func = node.func
-            name = (
-                func.id
-                if isinstance(func, ast.Name)
-                else func.attr
-                if isinstance(func, ast.Attribute)
-                else None
-            )
-            if name in _RAISERS:
+            if _name(node.func) in raisers:
                 sites.append((rel, node.lineno, _template(node.args[0])))
     return sites
 
@@ -225,3 +252,14 @@ def test_the_table_and_allow_list_name_existing_sites() -> None:
     assert all(a.reason.strip() for a in ALLOWED)
     assert len({e.kind for e in MESSAGES}) == len(MESSAGES)
     json.dumps([e.__dict__ for e in MESSAGES])  # plain data
+
+
+def test_the_scan_follows_exception_subclasses() -> None:
+    """Raises of fsregistry's own subclasses (SchemaEnforcementError, ModelIntegrityError...)
+    are raise sites too."""
+    sites = raise_sites()
+    assert any(
+        rel == "fsregistry/models/enforcement.py" and "Input DataFrame is empty" in template
+        for rel, _, template in sites
+    )
+    assert any(rel == "fsregistry/models/hashes.py" for rel, _, _ in sites)

@@ -218,7 +218,9 @@ def test_bad_paths_and_files_write_nothing(tmp_path: Path, local_tracking: str) 
         pyfunc.save_model(out, python_model=good, model_config=str(tmp_path / "none.yaml"))
     with pytest.raises(InvalidParameterValue, match="JSON-serializable"):
         pyfunc.save_model(out, python_model=good, model_config={"scale": object()})
-    with pytest.raises(InvalidParameterValue, match="exactly one of python_model and loader"):
+    with pytest.raises(
+        InvalidParameterValue, match="The following sets of parameters cannot be specified together"
+    ):
         pyfunc.save_model(out, python_model=good, loader_module="x")
     assert not out.exists()
     assert not [m for m in set(sys.modules) - before if m.startswith("code_model_")]

@@ -72,17 +72,21 @@ def test_composite_types_round_trip() -> None:
 
 
 def test_schema_rules() -> None:
-    with pytest.raises(InvalidParameterValue, match="mix named and unnamed"):
+    with pytest.raises(
+        InvalidParameterValue, match="combination of named and unnamed inputs is not allowed"
+    ):
         Schema([ColSpec("long", "a"), ColSpec("long")])
-    with pytest.raises(InvalidParameterValue, match="cannot mix ColSpec and TensorSpec"):
+    with pytest.raises(InvalidParameterValue, match="Please choose one of ColSpec or TensorSpec"):
         Schema([ColSpec("long", "a"), TensorSpec(np.dtype("float32"), (-1,), "b")])
     with pytest.raises(InvalidParameterValue, match="Unsupported type 'int64'"):
         ColSpec("int64", "a")
-    with pytest.raises(InvalidParameterValue, match="non-empty"):
+    with pytest.raises(
+        InvalidParameterValue, match="Creating Schema with empty inputs is not allowed"
+    ):
         Schema([])
     with pytest.raises(InvalidParameterValue, match="binary"):
         ParamSpec("p", "binary", b"x")
-    with pytest.raises(InvalidParameterValue, match="Invalid value for param"):
+    with pytest.raises(InvalidParameterValue, match="Failed to validate type and shape for"):
         ParamSpec("p", "long", "not a number")
 
 
@@ -200,9 +204,11 @@ def test_enforcement_conversions_and_errors() -> None:
     assert out["x"].dtype == np.float64 and out["n"].dtype == np.int64
     with pytest.raises(SchemaEnforcementError, match=r"missing inputs \['s'\]"):
         validate_schema(pd.DataFrame({"x": [1.0], "n": [1]}), schema)
-    with pytest.raises(SchemaEnforcementError, match=r"column 'n'.*float64 to int64"):
+    with pytest.raises(
+        SchemaEnforcementError, match=r"column n\. Can not safely convert float64 to int64"
+    ):
         validate_schema(pd.DataFrame({"x": [1.0], "n": [1.5], "s": ["a"]}), schema)
-    with pytest.raises(SchemaEnforcementError, match="column 'x'"):
+    with pytest.raises(SchemaEnforcementError, match=r"column x\."):
         validate_schema(pd.DataFrame({"x": ["a"], "n": [1], "s": ["a"]}), schema)
     # dict and list-of-records inputs become frames
     assert len(enforce_schema({"x": 1.0, "n": 2, "s": "a"}, schema)) == 1

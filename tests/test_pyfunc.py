@@ -17,7 +17,7 @@ import pytest
 import fsregistry
 from fsreg_testing.models import frame, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue
 from fsregistry.models import ModelIntegrityError, infer_signature
 
 
@@ -119,7 +119,9 @@ def test_custom_model_tamper_check(tracking: str) -> None:
 
 
 def test_save_model_argument_errors(tmp_path: Path) -> None:
-    with pytest.raises(InvalidParameterValue, match="exactly one"):
+    with pytest.raises(
+        InvalidParameterValue, match="Either `loader_module` or `python_model` must be specified"
+    ):
         pyfunc.save_model(tmp_path / "x")
     with pytest.raises(InvalidParameterValue, match="does not exist"):
         pyfunc.save_model(
@@ -140,7 +142,7 @@ def test_unsupported_flavor_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidParameterValue, match=r"mlflow\.catboost"):
         pyfunc.load_model(str(model_dir))
-    with pytest.raises(InvalidParameterValue, match="only available for custom"):
+    with pytest.raises(FsRegistryException, match="only available for custom"):
         sk = tmp_path / "sk"
         from fsreg_testing.models import trained_model
         from fsregistry import sklearn as fsk

@@ -104,7 +104,7 @@ def test_schema_enforced_on_predict(tracking: str) -> None:
     assert np.array_equal(loaded.predict(converted), model.predict(X))
     with pytest.raises(InvalidParameterValue, match=r"missing inputs \['f2'\]"):
         loaded.predict(X[["f1"]])
-    with pytest.raises(InvalidParameterValue, match="column 'f2'"):
+    with pytest.raises(InvalidParameterValue, match=r"Incompatible input types for column f2\."):
         loaded.predict(X.assign(f2=X["f2"] + 0.5))
 
 

@@ -78,7 +78,8 @@ def read_model_file(model_uri: str, rel_path: str, *, location: str | None = Non
         return _repo(location).read_bytes(rel_path)
     except ResourceDoesNotExist:
         raise ResourceDoesNotExist(
-            f"No {rel_path!r} in the model at {model_uri!r} (resolved to {location})"
+            f"No such artifact: {rel_path!r} (in the model at {model_uri!r}, resolved to "
+            f"{location})"
         ) from None
 
 
@@ -118,10 +119,16 @@ def local_model_dir(
         location, digest = resolved.uri, resolved.digest
     local = local_path_or_none(location)
     if local is not None and dst_path is None:
-        if not os.path.isfile(os.path.join(local, MLMODEL_FILE_NAME)):
+        mlmodel = os.path.join(local, MLMODEL_FILE_NAME)
+        if not os.path.isdir(local):
+            # MLflow's text when it cannot download the model directory.
             raise ResourceDoesNotExist(
-                f"No MLflow model at {model_uri!r}: {os.path.join(local, MLMODEL_FILE_NAME)} "
-                "does not exist"
+                f"No such artifact: {os.path.basename(os.path.normpath(local))!r} "
+                f"(no MLflow model at {model_uri!r})"
+            )
+        if not os.path.isfile(mlmodel):
+            raise ResourceDoesNotExist(
+                f'Could not find an "{MLMODEL_FILE_NAME}" configuration file at "{mlmodel}"'
             )
         return LocalModel(local, location, digest)
     repo = _repo(location)
@@ -129,7 +136,8 @@ def local_model_dir(
     names = {f.path for f in files}
     if MLMODEL_FILE_NAME not in names:
         raise ResourceDoesNotExist(
-            f"No MLflow model at {model_uri!r}: no {MLMODEL_FILE_NAME} under {location}"
+            f"No such artifact: {MLMODEL_FILE_NAME!r} (no MLflow model at {model_uri!r}, "
+            f"resolved to {location})"
         )
     if dst_path is not None:
         if not os.path.isdir(dst_path):

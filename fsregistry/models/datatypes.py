@@ -76,7 +76,8 @@ class DataType(Enum):
             return cls[name]
         except KeyError:
             raise InvalidParameterValue(
-                f"Unsupported type {name!r}, expected one of {[t.name for t in cls]}"
+                f"Unsupported type {name!r}, expected instance of DataType or one of "
+                f"{[t.name for t in cls]}"
             ) from None
 
     @classmethod
@@ -201,7 +202,9 @@ class Property:
 
     def __init__(self, name: str, dtype: ColType | str, required: bool = True) -> None:
         if not isinstance(name, str):
-            raise InvalidParameterValue(f"Property name must be a string, got {name!r}")
+            raise InvalidParameterValue(
+                f"Expected name to be a string, got type {type(name).__name__} ({name!r})"
+            )
         self.name = name
         self.dtype: ColType = coerce_type(dtype, "dtype")
         self.required = bool(required)
@@ -255,14 +258,16 @@ class Object:
     def __init__(self, properties: Sequence[Property]) -> None:
         if not isinstance(properties, list | tuple) or not properties:
             raise InvalidParameterValue(
-                f"Object needs a non-empty list of Property, got {properties!r}"
+                f"Creating Object with empty properties is not allowed. (got {properties!r})"
             )
         if not all(isinstance(p, Property) for p in properties):
             raise InvalidParameterValue("Object properties must be Property instances")
         names = [p.name for p in properties]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise InvalidParameterValue(f"Duplicated property names: {duplicates}")
+            raise InvalidParameterValue(
+                f"Found duplicated property names: `{', '.join(duplicates)}`"
+            )
         self.properties: list[Property] = sorted(properties)
 
     def __eq__(self, other: object) -> bool:
@@ -349,7 +354,9 @@ def coerce_type(value: Any, arg: str) -> ColType:
     if isinstance(value, DataType | Array | Object | Map | AnyType):
         return value
     raise InvalidParameterValue(
-        f"Invalid {arg} {value!r}: expected a DataType, Array, Object, Map, AnyType or type name"
+        "Expected mlflow.types.schema.Datatype, mlflow.types.schema.Array, "
+        "mlflow.types.schema.Object, mlflow.types.schema.Map, mlflow.types.schema.AnyType or str "
+        f"for the '{arg}' argument, but got {value!r}"
     )
 
 

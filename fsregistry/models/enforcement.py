@@ -66,8 +66,8 @@ def _enforce_tensor_spec(values: Any, spec: TensorSpec) -> Any:
         e not in (-1, a) for e, a in zip(expected, actual_shape, strict=True)
     ):
         raise SchemaEnforcementError(
-            f"Shape of input {actual_shape} does not match expected shape {expected}"
-            + (f" for input {spec.name!r}" if spec.name else "")
+            f"Shape of input {actual_shape} does not match expected shape {expected}."
+            + (f" (input {spec.name!r})" if spec.name else "")
         )
     if _clean_dtype(actual_type) != spec.type:
         raise SchemaEnforcementError(
@@ -79,11 +79,12 @@ def _enforce_tensor_spec(values: Any, spec: TensorSpec) -> Any:
 
 def _column_to_tensor(name: str | None, series: Any, spec: TensorSpec) -> Any:
     np = _np()
-    label = f"input {name!r}" if name else "the unnamed input"
+    label = f"input {name}" if name else "the unnamed input"
     if spec.shape[0] != -1 or -1 in spec.shape[1:]:
         raise SchemaEnforcementError(
-            f"For DataFrame input the first dimension must be variable and the others fixed; "
-            f"the signature shape of {label} is {spec.shape}"
+            "For pandas dataframe input, the first dimension of shape must be a variable "
+            "dimension and other dimensions must be fixed, but in model signature the shape "
+            f"of {label} is {spec.shape}."
         )
     first = series.iloc[0]
     if np.isscalar(first):
@@ -96,26 +97,35 @@ def _column_to_tensor(name: str | None, series: Any, spec: TensorSpec) -> Any:
                 ) from None
             return _enforce_tensor_spec(arr, spec)
         raise SchemaEnforcementError(
-            f"Column {name!r} holds scalars, which needs shape (-1,) or (-1, 1), "
-            f"but the signature says {spec.shape}"
+            f"The input pandas dataframe column '{name}' contains scalar values, which requires "
+            f"the shape to be (-1,) or (-1, 1), but got tensor spec shape of {spec.shape}."
         )
     if isinstance(first, list | np.ndarray):
+        reshape_error = (
+            f"The value in the Input DataFrame column '{name}' could not be converted to the "
+            f"expected shape of: '{spec.shape}'. "
+            + (
+                "Ensure that each of the input list elements are of uniform length and that "
+                f"the data can be coerced to the tensor type '{spec.type}'"
+                if isinstance(first, list)
+                else "Ensure that each of the input numpy array elements are of uniform length "
+                "and can be reshaped to above expected shape."
+            )
+        )
         try:
             arr = np.vstack(series.tolist()).reshape(spec.shape)
             if isinstance(first, list):
                 arr = arr.astype(spec.type)
         except ValueError:
-            raise SchemaEnforcementError(
-                f"The values of column {name!r} cannot be reshaped to {spec.shape}"
-            ) from None
+            raise SchemaEnforcementError(reshape_error) from None
         if len(arr) != len(series):
-            raise SchemaEnforcementError(
-                f"The values of column {name!r} cannot be reshaped to {spec.shape}"
-            )
+            raise SchemaEnforcementError(reshape_error)
         return _enforce_tensor_spec(arr, spec)
     raise SchemaEnforcementError(
-        f"Column {name!r}: tensor inputs given as a DataFrame must hold scalars, lists or "
-        f"numpy arrays, got {type(first).__name__}"
+        "Because the model signature requires tensor spec input, the input pandas dataframe "
+        "values should be either scalar value, python list containing scalar values or numpy "
+        "array containing scalar values, other types are not supported. "
+        f"(column {name!r} holds {type(first).__name__})"
     )
 
 
@@ -129,33 +139,43 @@ def _enforce_tensor_schema(data: Any, schema: Schema) -> Any:
                 value = data.get(str(spec.name))
                 if not isinstance(value, np.ndarray):
                     raise SchemaEnforcementError(
-                        f"Input {spec.name!r} must be a numpy array, got {type(value).__name__}"
+                        "This model contains a tensor-based model signature with input names, "
+                        "which suggests a dictionary input mapping input name to a numpy array, "
+                        f"but a dict with value type {type(value)} was found. "
+                        f"(input {spec.name!r})"
                     )
                 out[str(spec.name)] = _enforce_tensor_spec(value, spec)
             return out
         if isinstance(data, pd.DataFrame):
             return {str(s.name): _column_to_tensor(s.name, data[s.name], s) for s in specs}
         raise SchemaEnforcementError(
-            "This model has a named tensor signature: pass a dict of numpy arrays or a "
-            f"DataFrame, not {type(data).__name__}"
+            "This model contains a tensor-based model signature with input names, which "
+            "suggests a dictionary input mapping input name to tensor, or a pandas DataFrame "
+            "input containing columns mapping input name to flattened list value from tensor, "
+            f"but an input of type {type(data)} was found."
         )
     spec = specs[0]
     if isinstance(data, pd.DataFrame):
         if data.empty:
-            raise SchemaEnforcementError("Input DataFrame is empty")
+            raise SchemaEnforcementError("Input DataFrame is empty.")
         if len(data.columns) == 1:
             return _column_to_tensor(None, data[data.columns[0]], spec)
         if spec.shape != (-1, len(data.columns)):
             raise SchemaEnforcementError(
-                f"A DataFrame with {len(data.columns)} columns needs the signature shape "
-                f"(-1, {len(data.columns)}), but it is {spec.shape}"
+                "This model contains a model signature with an unnamed input. Since the input "
+                "data is a pandas DataFrame containing multiple columns, the input shape must be "
+                "of the structure (-1, number_of_dataframe_columns). Instead, the input DataFrame "
+                f"passed had {len(data.columns)} columns and an input shape of {spec.shape} with "
+                "all values within the DataFrame of scalar type. Please adjust the passed in "
+                "DataFrame to match the expected structure"
             )
         return _enforce_tensor_spec(data.to_numpy(), spec)
     if isinstance(data, np.ndarray) or _is_sparse(data):
         return _enforce_tensor_spec(data, spec)
     raise SchemaEnforcementError(
-        "This model has an unnamed tensor signature: pass a numpy array or a DataFrame, "
-        f"not {type(data).__name__}"
+        "This model contains a tensor-based model signature with no input names, which suggests "
+        "a numpy array input or a pandas dataframe input with proper column values, but an "
+        f"input of type {type(data)} was found."
     )
 
 
@@ -192,17 +212,14 @@ def _to_frame(data: Any, schema: Schema) -> Any:
             )
         except ValueError as exc:
             raise SchemaEnforcementError(
-                f"This model has a column-based signature; the dict input cannot be made into a "
-                f"DataFrame: {exc}"
+                "This model contains a column-based signature, which suggests a DataFrame input. "
+                f"There was an error casting the input data to a DataFrame: {exc}"
             ) from None
     if isinstance(data, list | np.ndarray):
         return pd.DataFrame(data)
     if isinstance(data, pd.DataFrame):
         return data
-    raise SchemaEnforcementError(
-        f"This model has a column-based signature and expects a DataFrame-like input, "
-        f"got {type(data).__name__}"
-    )
+    raise SchemaEnforcementError(f"Expected input to be DataFrame. Found: {type(data).__name__}")
 
 
 def enforce_schema(data: Any, schema: Schema) -> Any:
@@ -236,9 +253,12 @@ def enforce_schema(data: Any, schema: Schema) -> Any:
                 extra,
             )
     elif not schema.is_tensor_spec() and len(data.columns) < len(schema.inputs):
+        # MLflow's text, its double space included.
         raise SchemaEnforcementError(
-            f"The model signature declares {len(schema.inputs)} unnamed inputs but the data "
-            f"has only {len(data.columns)} columns"
+            "Model inference is missing inputs. The model signature declares "
+            f"{len(schema.inputs)} inputs  but the provided value only has "
+            f"{len(data.columns)} inputs. Note: the inputs were not named in the signature so "
+            "we can only verify their count."
         )
     if schema.is_tensor_spec():
         return _enforce_tensor_schema(data, schema)
@@ -264,7 +284,7 @@ def _enforce_column(name: Any, series: Any, t: Any, required: bool) -> Any:
             [enforce_type(v, t, required) for v in series], index=series.index, name=name
         )
     except SchemaEnforcementError as exc:
-        raise SchemaEnforcementError(f"Column {name!r}: {exc}") from None
+        raise SchemaEnforcementError(f"{exc.message} (column {name!r})") from None
 
 
 def validate_schema(data: Any, expected_schema: Schema) -> None:
@@ -287,7 +307,9 @@ def enforce_params_schema(
         return params
     params = {} if params is None else params
     if not isinstance(params, dict):
-        raise InvalidParameterValue(f"params must be a dict, got {type(params).__name__}")
+        raise InvalidParameterValue(
+            f"Parameters must be a dictionary. Got type '{type(params).__name__}'."
+        )
     params = {str(k): v for k, v in params.items()}
     allowed = {p.name for p in schema.params}
     ignored = sorted(set(params) - allowed)
@@ -296,7 +318,7 @@ def enforce_params_schema(
             "Unrecognized params %s are ignored; the model accepts %s", ignored, sorted(allowed)
         )
     out: dict[str, Any] = {}
-    errors = []
+    errors: list[tuple[str, str]] = []
     for spec in schema.params:
         if spec.name in params:
             try:
@@ -304,11 +326,13 @@ def enforce_params_schema(
                     repr(spec), params[spec.name], spec.dtype, spec.shape
                 )
             except InvalidParameterValue as exc:
-                errors.append(f"{spec.name!r}: {exc.message}")
+                errors.append((spec.name, exc.message))
         else:
             out[spec.name] = spec.default
     if errors:
-        raise InvalidParameterValue("Invalid parameters: " + "; ".join(errors))
+        # MLflow writes the set of (name, message) pairs; a sorted list reads the same.
+        pairs = ", ".join(repr(pair) for pair in sorted(errors))
+        raise InvalidParameterValue(f"Invalid parameters found: {{{pairs}}}")
     return out
 
 

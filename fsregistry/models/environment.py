@@ -238,7 +238,8 @@ def process_requirements(
     """Final ``(requirements, constraints)`` for ``requirements.txt``, deduplicated by name."""
     if pip_requirements is not None and extra_pip_requirements is not None:
         raise InvalidParameterValue(
-            "Only one of pip_requirements and extra_pip_requirements can be given"
+            "Only one of `conda_env`, `pip_requirements`, and `extra_pip_requirements` can be "
+            "specified (got pip_requirements and extra_pip_requirements)"
         )
     constraints: list[str] = []
     if pip_requirements is not None:
@@ -346,7 +347,7 @@ def get_model_dependencies(model_uri: str, format: Literal["pip", "conda"] = "pi
 
     if format not in ("pip", "conda"):
         raise InvalidParameterValue(
-            f"Illegal format argument {format!r}: expected 'pip' or 'conda'"
+            f"Illegal format argument {format!r}. Expected 'pip' or 'conda'"
         )
     location = resolve_location(model_uri)
     out_dir = tempfile.mkdtemp(prefix="fsreg-deps-")

@@ -160,8 +160,9 @@ def model_config_from_argument(model_config: Any) -> dict[str, Any] | None:
         path = os.path.abspath(os.fspath(model_config))
         if not os.path.isfile(path):
             raise InvalidParameterValue(
+                # MLflow's text, its missing space included.
                 "An invalid `model_config` file was passed. The provided `model_config` "
-                f"file '{path}' is not a valid file path."
+                f"file '{path}'is not a valid file path."
             )
         model_config = read_yaml_config(path, "The provided `model_config` file is not valid YAML:")
         if model_config is None:
@@ -169,14 +170,14 @@ def model_config_from_argument(model_config: Any) -> dict[str, Any] | None:
     if not isinstance(model_config, dict) or not all(isinstance(k, str) for k in model_config):
         raise InvalidParameterValue(
             "An invalid ``model_config`` structure was passed. ``model_config`` must be a "
-            f"dict with string keys or a YAML file path, got {model_config!r}"
+            f"valid file path or of type ``dict`` with string keys. (got {model_config!r})"
         )
     try:
         json.dumps(model_config)
     except (TypeError, ValueError, OverflowError):
         raise InvalidParameterValue(
             "Values in the provided ``model_config`` are of an unsupported type. Only "
-            f"JSON-serializable data types can be provided as values: {model_config!r}"
+            f"JSON-serializable data types can be provided as values. (got {model_config!r})"
         ) from None
     return model_config
 

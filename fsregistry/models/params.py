@@ -39,10 +39,14 @@ class ParamSpec:
         resolved = DataType.from_name(dtype) if isinstance(dtype, str) else dtype
         if not isinstance(resolved, DataType | Object):
             raise InvalidParameterValue(
-                f"Param {self.name!r}: dtype must be a DataType, Object or type name, got {dtype!r}"
+                f"'dtype' must be DataType, Object or str, got {dtype!r} (param {self.name!r})"
             )
         if resolved is DataType.binary:
-            raise InvalidParameterValue(f"Param {self.name!r}: binary params are not supported")
+            # MLflow's text, its missing space included.
+            raise InvalidParameterValue(
+                "Binary type is not supported for parameters, ParamSpec "
+                f"'{self.name}'has dtype 'binary'"
+            )
         self.dtype: DataType | Object = resolved
         self.default: Any = default
         self.default = validate_param_value(repr(self), default, self.dtype, self.shape)
@@ -82,7 +86,8 @@ class ParamSpec:
         kind = kwargs.get("type") or kwargs.get("dtype")
         if "name" not in kwargs or "default" not in kwargs or kind is None:
             raise InvalidParameterValue(
-                f"Param spec needs 'name', 'type' (or 'dtype') and 'default', got {kwargs!r}"
+                "Missing keys in ParamSpec JSON. Expected to find keys `name`, `type`(or `dtype`) "
+                f"and `default`. Received keys: {kwargs.keys()}"
             )
         dtype: DataType | Object = (
             Object.from_json_dict(**{**kwargs, "type": OBJECT_TYPE})
@@ -98,11 +103,13 @@ class ParamSchema:
     def __init__(self, params: Sequence[ParamSpec]) -> None:
         items = list(params)
         if not all(isinstance(p, ParamSpec) for p in items):
-            raise InvalidParameterValue("ParamSchema takes a list of ParamSpec")
+            raise InvalidParameterValue(
+                f"ParamSchema inputs only accept {ParamSpec}, got {[type(p) for p in items]}"
+            )
         names = [p.name for p in items]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise InvalidParameterValue(f"Duplicated parameters in ParamSchema: {duplicates}")
+            raise InvalidParameterValue(f"Duplicated parameters found in schema: {duplicates}")
         self.params: list[ParamSpec] = items
 
     def __len__(self) -> int:

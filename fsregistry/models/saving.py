@@ -254,7 +254,8 @@ def check_env_arguments(conda_env: Any, pip_requirements: Any, extra_pip_require
     given = [a for a in (conda_env, pip_requirements, extra_pip_requirements) if a is not None]
     if len(given) > 1:
         raise InvalidParameterValue(
-            "Only one of conda_env, pip_requirements and extra_pip_requirements can be given"
+            "Only one of `conda_env`, `pip_requirements`, and `extra_pip_requirements` can be "
+            "specified"
         )
     for reqs in (pip_requirements, extra_pip_requirements):
         if reqs is not None:

@@ -20,6 +20,7 @@ MLflow 2.x and 3.x write. numpy is imported only when a tensor dtype is needed.
 from __future__ import annotations
 
 import json
+from builtins import type as builtins_type
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeAlias
 
@@ -91,14 +92,19 @@ class TensorSpec:
         import numpy as np
 
         if not isinstance(type, np.dtype):
-            raise InvalidParameterValue(f"TensorSpec type must be a numpy.dtype, got {type!r}")
+            raise InvalidParameterValue(
+                f"Expected `dtype` to be instance of `{np.dtype}`, received `{builtins_type(type)}`"
+            )
         if type.char in ("U", "S") and not type.name.isalpha():
             raise InvalidParameterValue(
-                f"Sized string dtypes are not supported ({type.name}); "
-                f"use np.dtype({type.name.rstrip('0123456789')!r})"
+                "MLflow does not support size information in flexible numpy data types. Use "
+                f'np.dtype("{type.name.rstrip("0123456789")}") instead (got {type.name})'
             )
         if not isinstance(shape, list | tuple):
-            raise InvalidParameterValue(f"TensorSpec shape must be a tuple or list, got {shape!r}")
+            raise InvalidParameterValue(
+                f"Expected `shape` to be instance of `{tuple}` or `{list}`, received "
+                f"`{builtins_type(shape)}`"
+            )
         self.type: np.dtype[Any] = type
         self.shape: tuple[int, ...] = tuple(shape)
         self.name = name
@@ -152,24 +158,34 @@ class Schema:
 
     def __init__(self, inputs: Sequence[Spec]) -> None:
         if not isinstance(inputs, list | tuple) or not inputs:
-            raise InvalidParameterValue(f"A Schema needs a non-empty list of specs, got {inputs!r}")
+            raise InvalidParameterValue(
+                f"Creating Schema with empty inputs is not allowed. (got {inputs!r})"
+            )
         items = list(inputs)
         if not (
             all(isinstance(x, ColSpec) for x in items)
             or all(isinstance(x, TensorSpec) for x in items)
         ):
             raise InvalidParameterValue(
-                f"A Schema cannot mix ColSpec and TensorSpec (or hold other objects): {items!r}"
+                "Creating Schema with a combination of ColSpec and TensorSpec (or other objects) "
+                f"is not supported. Please choose one of ColSpec or TensorSpec (got {items!r})"
             )
         named = [x.name is not None for x in items]
         if any(named) and not all(named):
             raise InvalidParameterValue(
-                f"A Schema cannot mix named and unnamed inputs: {[x.name for x in items]}"
+                "Creating Schema with a combination of named and unnamed inputs is not allowed. "
+                f"Got input names {[x.name for x in items]}"
             )
         if isinstance(items[0], TensorSpec) and len(items) > 1 and not all(named):
-            raise InvalidParameterValue("Several TensorSpecs need names")
+            raise InvalidParameterValue(
+                "Creating Schema with multiple unnamed TensorSpecs is not supported. Please "
+                "provide names for each TensorSpec."
+            )
         if not any(named) and not all(x.required for x in items):
-            raise InvalidParameterValue("Unnamed inputs cannot be optional")
+            raise InvalidParameterValue(
+                "Creating Schema with unnamed optional inputs is not supported. Please name all "
+                "inputs or make all inputs required."
+            )
         names = [x.name for x in items if x.name is not None]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -32,11 +32,13 @@ class ModelSignature:
         ):
             if value is not None and not isinstance(value, cls):
                 raise InvalidParameterValue(
-                    f"ModelSignature {arg} must be a {cls.__name__} or None, "
-                    f"got {type(value).__name__}"
+                    f"{arg} must be either None, mlflow.models.signature.{cls.__name__}, or a "
+                    f"dataclass,got '{type(value).__name__}'"
                 )
         if inputs is None and outputs is None and params is None:
-            raise InvalidParameterValue("A signature needs at least one of inputs, outputs, params")
+            raise InvalidParameterValue(
+                "At least one of inputs, outputs or params must be provided"
+            )
         self.inputs = inputs
         self.outputs = outputs
         self.params = params
@@ -115,7 +117,8 @@ def infer_signature(
     param_schema = infer_param_schema(params) if params else None
     if schemas["inputs"] is None and schemas["outputs"] is None and param_schema is None:
         raise InvalidParameterValue(
-            "infer_signature needs at least one of model_input, model_output, params"
+            "At least one of inputs, outputs or params must be provided (infer_signature was "
+            "given no model_input, model_output or params)"
         )
     return ModelSignature(schemas["inputs"], schemas["outputs"], param_schema)
 

@@ -76,8 +76,8 @@ def enforce_column_dtype(name: Any, values: Any, t: DataType) -> Any:
             return values.astype(np.dtype("datetime64[ns]"), errors="raise")
         except (ValueError, TypeError) as exc:
             raise SchemaEnforcementError(
-                f"Incompatible input types for column {name!r}: cannot convert "
-                f"{values.dtype} to datetime ({exc})"
+                f"Incompatible input types for column {name}. Can not safely convert "
+                f"{values.dtype} to {target}. ({exc})"
             ) from None
     if t is DataType.boolean and values.dtype == object:
         return values  # converting would turn None into False
@@ -116,7 +116,7 @@ def enforce_column_dtype(name: Any, values: Any, t: DataType) -> Any:
             "as floats; declare the column as double in the signature if values can be missing."
         )
     raise SchemaEnforcementError(
-        f"Incompatible input types for column {name!r}. "
+        f"Incompatible input types for column {name}. "
         f"Can not safely convert {values.dtype} to {target}.{hint}"
     )
 
@@ -142,13 +142,14 @@ def _enforce_scalar(data: Any, t: DataType, required: bool) -> Any:
         return None
     if not np.isscalar(data):
         raise SchemaEnforcementError(
-            f"Expected a scalar of type {t.name}, got {type(data).__name__} {data!r}"
+            f"Expected data to be scalar, got {type(data).__name__} (expected type {t.name}: "
+            f"{data!r})"
         )
     try:
         return enforce_column_dtype("", pd.Series([data]), t).iloc[0]
     except SchemaEnforcementError:
         raise SchemaEnforcementError(
-            f"Failed to enforce schema of data {data!r} with dtype {t.name}"
+            f"Failed to enforce schema of data `{data}` with dtype `{t.name}`"
         ) from None
 
 
@@ -159,7 +160,9 @@ def _enforce_array(data: Any, arr: Array, required: bool) -> Any:
     ):
         return data
     if not isinstance(data, list | np.ndarray):
-        raise SchemaEnforcementError(f"Expected a list or numpy array, got {type(data).__name__}")
+        raise SchemaEnforcementError(
+            f"Expected data to be list or numpy array, got {type(data).__name__}"
+        )
     if isinstance(arr.dtype, DataType):
         if len(data) == 0:
             return data
@@ -176,29 +179,49 @@ def _enforce_object(data: Any, obj: Object, required: bool) -> Any:
         return data
     if not isinstance(data, dict):
         raise SchemaEnforcementError(
-            f"Expected a dict for object type {obj!r}, got {type(data).__name__} {data!r}"
+            f"Failed to enforce schema of '{data}' with type '{obj}'. "
+            f"Expected data to be dictionary, got {type(data).__name__}"
         )
     props = {p.name: p for p in obj.properties}
     missing = sorted(k for k, p in props.items() if p.required and k not in data)
     if missing:
-        raise SchemaEnforcementError(f"Missing required properties: {missing}")
-    unknown = sorted(str(k) for k in data if k not in props)
+        raise SchemaEnforcementError(f"Missing required properties: {_as_set(missing)}")
+    unknown = sorted((k for k in data if k not in props), key=str)
     if unknown:
-        raise SchemaEnforcementError(f"Properties not defined in the schema: {unknown}")
+        raise SchemaEnforcementError(
+            f"Invalid properties not defined in the schema found: {_as_set(unknown)}"
+        )
     out = dict(data)
     for k, v in data.items():
         try:
             out[k] = enforce_type(v, props[k].dtype, props[k].required)
         except SchemaEnforcementError as exc:
-            raise SchemaEnforcementError(f"Property {k!r}: {exc}") from None
+            raise SchemaEnforcementError(
+                f"Failed to enforce schema for key `{k}`. Expected type "
+                f"{_type_name(props[k].dtype)}, received type {type(v).__name__}. ({exc.message})"
+            ) from None
     return out
+
+
+def _as_set(items: list[Any]) -> str:
+    """``items`` written as MLflow writes a set (``{'a', 'b'}``), in a stable order."""
+    return "{" + ", ".join(repr(i) for i in items) + "}"
+
+
+def _type_name(t: Any) -> str:
+    """A type as MLflow's ``Property.to_dict()`` names it (``long``, ``array``, ``object``)."""
+    return t.name if isinstance(t, DataType) else type(t).__name__.lower()
 
 
 def _enforce_map(data: Any, m: Map, required: bool) -> Any:
     if (not required or isinstance(m.value_type, AnyType)) and (data is None or data == {}):
         return data
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise SchemaEnforcementError(f"Expected a dict with string keys, got {data!r}")
+    if not isinstance(data, dict):
+        raise SchemaEnforcementError(f"Expected data to be a dict, got {type(data).__name__}")
+    if not all(isinstance(k, str) for k in data):
+        raise SchemaEnforcementError(
+            f"Expected all keys in the map type data are string type. (got {data!r})"
+        )
     return {k: enforce_type(v, m.value_type, required) for k, v in data.items()}
 
 
@@ -218,26 +241,33 @@ def enforce_param_datatype(value: Any, dtype: DataType) -> Any:
     if dtype is DataType.datetime:
         try:
             out = np.datetime64(value).item()
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             raise InvalidParameterValue(
-                f"Cannot convert {value!r} ({type(value).__name__}) to datetime: {exc}"
+                f"Failed to convert value `{value}` from type `{type(value)}` to "
+                "`DataType.datetime`"
             ) from None
         if isinstance(out, int):
-            raise InvalidParameterValue(f"Cannot convert {value!r} to a date or datetime")
+            raise InvalidParameterValue(
+                "Failed to convert value to `DataType.datetime`. It must be convertible to "
+                f"datetime.date/datetime, got `{value}`"
+            )
         return out
     if not np.isscalar(value):
-        raise InvalidParameterValue(f"Value must be a scalar for type {dtype.name}, got {value!r}")
+        raise InvalidParameterValue(
+            f"Value must be a scalar for type `DataType.{dtype.name}`, got `{value}`"
+        )
     if DataType.check_type(dtype, value) or any(
         DataType.check_type(t, value) for t in _PARAM_CONVERSIONS.get(dtype, ())
     ):
         try:
             return dtype.to_python()(value)
-        except ValueError as exc:
+        except ValueError:
             raise InvalidParameterValue(
-                f"Cannot convert {value!r} to {dtype.name}: {exc}"
+                f"Failed to convert value `{value}` from type `{type(value)}` to "
+                f"`DataType.{dtype.name}`"
             ) from None
     raise InvalidParameterValue(
-        f"Can not safely convert {type(value).__name__} to {dtype.name} for value {value!r}"
+        f"Can not safely convert `{type(value)}` to `DataType.{dtype.name}` for value `{value}`"
     )
 
 
@@ -248,12 +278,15 @@ def validate_param_value(
     np = _np()
     if shape == (-1,):
         if not isinstance(value, list | np.ndarray) or np.array(value, dtype=object).ndim != 1:
+            ndim = np.array(value, dtype=object).ndim
             raise InvalidParameterValue(
-                f"Param {spec}: value must be a 1-D list for shape (-1,), got {value!r}"
+                f"Value must be a 1D array with shape (-1,) for param {spec}, "
+                f"received {type(value).__name__} with ndim {ndim} ({value!r})"
             )
     elif shape is not None:
         raise InvalidParameterValue(
-            f"Param {spec}: shape must be None (scalar) or (-1,) (1-D list), got {shape}"
+            "Shape must be None for scalar or dictionary value, or (-1,) for 1D array value "
+            f"for ParamSpec {spec}), received {shape}"
         )
     try:
         if isinstance(dtype, Object):
@@ -265,4 +298,6 @@ def validate_param_value(
             return enforce_param_datatype(value, dtype)
         return [enforce_param_datatype(v, dtype) for v in value]
     except InvalidParameterValue as exc:
-        raise InvalidParameterValue(f"Invalid value for param {spec}: {exc}") from None
+        raise InvalidParameterValue(
+            f"Failed to validate type and shape for {spec}, error: {exc.message}"
+        ) from None

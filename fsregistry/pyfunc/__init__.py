@@ -18,7 +18,6 @@ the hashes recorded when it was saved before anything is unpickled (``verify=Tru
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
@@ -28,12 +27,13 @@ from typing import Any
 
 import yaml
 
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models.dependencies_schemas import add_to_metadata, clear_dependencies_schemas
 from fsregistry.models.environment import PYTHON_VERSION, get_model_dependencies
 from fsregistry.models.model import Model, ModelInfo
 from fsregistry.models.model_config import model_config_from_argument, overridden_model_config
 from fsregistry.models.signature import ModelSignature
+from fsregistry.pyfunc.loaders import loader
 from fsregistry.pyfunc.model import PythonModel, PythonModelContext
 
 _logger = logging.getLogger(__name__)
@@ -45,24 +45,6 @@ DATA = "data"
 ENV = "env"
 PY_VERSION = "python_version"
 MODEL_CONFIG = "config"  # MLflow's MLmodel key (fsregistry < 0.x wrote "model_config")
-
-# MLflow loader modules and fsregistry's implementation of each.
-_LOADERS = {
-    "mlflow.sklearn": "fsregistry.sklearn",
-    "mlflow.pyfunc.model": "fsregistry.pyfunc.model",
-    "mlflow.pyfunc.loaders.code_model": "fsregistry.pyfunc.from_code",
-    "fsregistry.sklearn": "fsregistry.sklearn",
-    "fsregistry.pyfunc.model": "fsregistry.pyfunc.model",
-    "mlflow.xgboost": "fsregistry.xgboost",
-    "mlflow.lightgbm": "fsregistry.lightgbm",
-    "mlflow.statsmodels": "fsregistry.statsmodels",
-    "mlflow.onnx": "fsregistry.onnx",
-    "mlflow.pytorch": "fsregistry.pytorch",
-    "mlflow.spark": "fsregistry.spark",
-    "mlflow.h2o": "fsregistry.h2o",
-    "mlflow.tensorflow": "fsregistry.tensorflow",
-    "mlflow.keras": "fsregistry.keras",
-}
 
 
 def add_to_model(
@@ -99,7 +81,9 @@ class PyFuncModel:
 
     def __init__(self, model_meta: Model, model_impl: Any, predict_fn: str = "predict") -> None:
         if not hasattr(model_impl, predict_fn):
-            raise InvalidParameterValue(f"Model implementation has no {predict_fn!r} method")
+            raise FsRegistryException(
+                f"Model implementation is missing required {predict_fn} method."
+            )
         self._model_meta = model_meta
         self._model_impl = model_impl
         self._predict_fn: Callable[..., Any] = getattr(model_impl, predict_fn)
@@ -137,8 +121,8 @@ class PyFuncModel:
                 data = enforce_schema(data, input_schema)
             except SchemaEnforcementError as exc:
                 raise SchemaEnforcementError(
-                    f"Failed to enforce schema of data with schema {input_schema!r}. "
-                    f"Error: {exc.message}"
+                    f"Failed to enforce schema of data '{_brief(data)}' with schema "
+                    f"'{input_schema!r}'. Error: {exc.message}"
                 ) from None
         params = enforce_params_schema(params, self._model_meta.get_params_schema())
         try:
@@ -155,9 +139,10 @@ class PyFuncModel:
         """The user's :class:`PythonModel` object inside a custom model."""
         python_model = getattr(self._model_impl, "python_model", None)
         if python_model is None:
-            raise InvalidParameterValue(
-                "unwrap_python_model() is only available for custom Python models "
-                f"(this one's loader is {self.loader_module!r})"
+            raise FsRegistryException(
+                "Unable to retrieve base model object from pyfunc. unwrap_python_model() is "
+                f"only available for custom Python models (this one's loader is "
+                f"{self.loader_module!r})"
             )
         return python_model
 
@@ -177,36 +162,34 @@ class PyFuncModel:
         return yaml.safe_dump({"fsregistry.pyfunc.loaded_model": info}, default_flow_style=False)
 
 
+def _brief(data: Any, limit: int = 300) -> str:
+    """``str(data)`` as MLflow puts it in schema errors, cut to ``limit`` characters (MLflow
+    prints all of it)."""
+    try:
+        text = str(data)
+    except Exception as exc:  # a str() that raises must not hide the schema error
+        text = f"<{type(data).__name__}: str() failed: {exc}>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _both_argument_sets(
+    loader_module: Any, data_path: Any, artifacts: Any, python_model: Any
+) -> InvalidParameterValue:
+    """MLflow's error for ``save_model`` given arguments of both ways to save a model."""
+    first = {"loader_module": loader_module, "data_path": data_path}
+    second = {"artifacts": artifacts, "python_model": python_model}
+    return InvalidParameterValue(
+        "The following sets of parameters cannot be specified together: "
+        f"{first.keys()}  and {second.keys()}. All parameters in one set must be `None`. "
+        f"Instead, found the following values: {first} and {second}"
+    )
+
+
 def saved_model_config(conf: dict[str, Any]) -> dict[str, Any] | None:
     """The ``model_config`` a pyfunc flavor was saved with (MLflow's ``config`` key, or the
     ``model_config`` key earlier fsregistry versions wrote)."""
     saved = conf.get(MODEL_CONFIG, conf.get("model_config"))
     return dict(saved) if isinstance(saved, dict) else None
-
-
-def _entry_point_loader(loader_module: str) -> str | None:
-    """The module a third-party flavor registered (entry point group ``fsregistry.flavors``,
-    named after the flavor) for ``mlflow.<flavor>`` or that flavor's own loader module."""
-    from importlib.metadata import entry_points
-
-    name = loader_module.removeprefix("mlflow.")
-    for ep in entry_points(group="fsregistry.flavors"):
-        if ep.name in (name, loader_module):
-            return str(ep.value).split(":", 1)[0]
-    return None
-
-
-def _loader(loader_module: str) -> Callable[..., Any]:
-    target = _LOADERS.get(loader_module) or _entry_point_loader(loader_module)
-    if target is None and loader_module.startswith("mlflow."):
-        supported = sorted(k for k in _LOADERS if k.startswith("mlflow."))
-        raise InvalidParameterValue(
-            f"Unsupported model flavor: loader_module {loader_module!r}. fsregistry loads "
-            f"{supported} models; load this one with MLflow"
-        )
-    module = importlib.import_module(target or loader_module)
-    load: Callable[..., Any] = module._load_pyfunc
-    return load
 
 
 def _warn_python_version(model_version: str | None) -> None:
@@ -284,8 +267,8 @@ def load_model(
     conf = meta.flavors.get(FLAVOR_NAME)
     if conf is None:
         raise ResourceDoesNotExist(
-            f'Model at {model_uri!r} does not have the "{FLAVOR_NAME}" flavor '
-            f"(flavors: {sorted(meta.flavors)})"
+            f'Model does not have the "{FLAVOR_NAME}" flavor '
+            f"(model {model_uri!r}, flavors: {sorted(meta.flavors)})"
         )
     if not isinstance(conf.get(MAIN), str):
         raise InvalidParameterValue(f"Model at {model_uri!r} has no loader_module")
@@ -296,7 +279,7 @@ def load_model(
     config = overridden_model_config(
         saved_model_config(conf), model_config_from_argument(model_config)
     )
-    load = _loader(conf[MAIN])
+    load = loader(conf[MAIN])
     try:
         if "model_config" in inspect.signature(load).parameters:
             impl = load(data_path, model_config=config or None)
@@ -362,10 +345,8 @@ def save_model(
     if isinstance(python_model, str | os.PathLike):
         from fsregistry.pyfunc import from_code
 
-        if loader_module is not None:
-            raise InvalidParameterValue("Give exactly one of python_model and loader_module")
-        if data_path is not None:
-            raise InvalidParameterValue("data_path goes with loader_module, not python_model")
+        if loader_module is not None or data_path is not None:
+            raise _both_argument_sets(loader_module, data_path, artifacts, python_model)
         return from_code.save_model(
             path,
             python_model,
@@ -381,20 +362,24 @@ def save_model(
             model_config=model_config,
         )
     model_config = model_config_from_argument(model_config)
-    if (python_model is None) == (loader_module is None):
-        raise InvalidParameterValue("Give exactly one of python_model and loader_module")
+    if (loader_module is not None or data_path is not None) and (
+        python_model is not None or artifacts is not None
+    ):
+        raise _both_argument_sets(loader_module, data_path, artifacts, python_model)
+    if python_model is None and loader_module is None:
+        raise InvalidParameterValue(
+            "Either `loader_module` or `python_model` must be specified. A `loader_module` "
+            "should be a python module. A `python_model` should be a subclass of PythonModel"
+        )
     if python_model is not None:
         if not isinstance(python_model, PythonModel) and not callable(python_model):
             raise InvalidParameterValue(
-                "python_model must be a PythonModel instance or a function, got "
-                f"{type(python_model).__name__}"
+                "`python_model` must be a PythonModel instance, callable object, or path to a "
+                "script that uses set_model() to set a PythonModel instance or callable object. "
+                f"Got {type(python_model).__name__}"
             )
-        if data_path is not None:
-            raise InvalidParameterValue("data_path goes with loader_module, not python_model")
         if not isinstance(python_model, PythonModel) and not hasattr(python_model, "predict"):
             python_model = custom._FunctionPythonModel(python_model)
-    elif artifacts is not None:
-        raise InvalidParameterValue("artifacts go with python_model, not loader_module")
     if data_path is not None and not os.path.exists(data_path):
         raise InvalidParameterValue(f"data_path {data_path!r} does not exist")
     artifacts = custom.check_artifacts(artifacts)

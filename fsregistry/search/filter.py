@@ -64,6 +64,23 @@ def _comparison(parser: Parser) -> Comparison:
     op, op_pos = parser.operator()
     what = _describe(target)
     allowed = target.attr.ops if target.attr is not None else parser.rules.entity_ops[target.entity]
+    numeric = target.entity == METRIC or (
+        target.attr is not None and target.attr.numeric and not target.attr.integer
+    )
+    # MLflow reads a metric's or numeric attribute's value before its comparator.
+    if (
+        op not in allowed
+        and numeric
+        and op not in NULL_OPS
+        and op not in LIST_OPS
+        and not parser.scanner.at_end()
+        and not parser.next_is_number()
+    ):
+        parser.fail(
+            f"operator '{op}' at position {op_pos} is not supported for {what}, and "
+            f"{parser.scanner.peek().text} is not a number",
+            expected_number(target),
+        )
     if op not in allowed:
         parser.fail(
             f"operator '{op}' at position {op_pos} is not supported for {what} "

@@ -312,10 +312,22 @@ class Parser:
 
     # -- values --------------------------------------------------------------------------
 
+    def next_is_number(self) -> bool:
+        """Whether a number comes next (nothing is consumed)."""
+        pos = self.scanner.pos
+        found = self.scanner.take(_NUMBER_RE) is not None
+        self.scanner.pos = pos
+        return found
+
+    def _value_missing(self, mlflow: str | None) -> str | None:
+        """MLflow's head for a bad value: its clause error when the value is missing (it
+        cannot split the comparison), else ``mlflow``."""
+        return None if self.scanner.at_end() else mlflow
+
     def number(self, what: str, mlflow: str | None = None) -> float:
         match = self.scanner.take(_NUMBER_RE)
         if match is None:
-            self.fail(self._bad_value(f"a number for {what}"), mlflow)
+            self.fail(self._bad_value(f"a number for {what}"), self._value_missing(mlflow))
         return float(match.group())
 
     def integer(self, what: str, mlflow: str | None = None) -> float:
@@ -340,7 +352,7 @@ class Parser:
     def string(self, what: str, mlflow: str | None = None) -> str:
         match = self.scanner.take(_STRING_RE)
         if match is None:
-            self.fail(self._bad_value(f"a quoted string for {what}"), mlflow)
+            self.fail(self._bad_value(f"a quoted string for {what}"), self._value_missing(mlflow))
         return _strip_quotes(match.group())
 
     def string_list(self, what: str) -> tuple[str, ...]:
