@@ -218,9 +218,13 @@ def _version(mv: Any) -> int:
 
 
 def _pages(
-    fetch: Callable[[Any], Any], cap_seconds: float | None = None
+    fetch: Callable[[Any], Any],
+    cap_seconds: float | None = None,
+    keep: Callable[[Any], Any] | None = None,
 ) -> tuple[list[Any], int, bool]:
-    """Every page of a paged search: (items, number of calls, complete?)."""
+    """Every page of a paged search: (items, number of calls, complete?). With ``keep``, what
+    it gives of each item is kept as the pages come, not the items (a consumer that pages
+    through a large answer holds a page at a time)."""
     items: list[Any] = []
     token = None
     calls = 0
@@ -228,7 +232,7 @@ def _pages(
     while True:
         page = fetch(token)
         calls += 1
-        items.extend(page)
+        items.extend(page if keep is None else map(keep, page))
         token = getattr(page, "token", None)
         if not token:
             return items, calls, True
@@ -379,8 +383,12 @@ def workload_search(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str
         )
 
     def all_paged() -> dict[str, Any]:
-        items, calls, complete = _pages(lambda tok: search(max_results=1000, token=tok), cap)
-        return {"indices": _indices(items), "calls": calls, "complete": complete}
+        indices, calls, complete = _pages(
+            lambda tok: search(max_results=1000, token=tok),
+            cap,
+            keep=lambda run: dg.run_index(run.info.run_name),
+        )
+        return {"indices": indices, "calls": calls, "complete": complete}
 
     searches: dict[str, Callable[[], Any]] = {
         "filter": lambda: {"indices": _indices(search(dg.FILTER, max_results=50_000))},
