@@ -374,3 +374,26 @@ def test_the_decoded_run_index_is_compact(tmp_path: Any) -> None:
     assert (peak - base) / count < 4000, f"peak {(peak - base) / count:.0f} bytes a run"
     some = next(iter(index.runs.values())).files
     assert some.params["p1"] == "v1" and some.tags["t2"] == "tag-2"
+
+
+@pytest.mark.parametrize("trusted", ["0", "1"])
+def test_kept_results_share_one_string_per_run_id(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, trusted: str
+) -> None:
+    """The sorted results a process keeps for paging (one per first page) hold the run ids
+    the index holds, not each listing's own copies (~80 bytes a run per kept result)."""
+    from fsregistry.tracking import trust
+
+    monkeypatch.setenv(trust.ENV, trusted)
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("shared-ids")
+    ended_runs(client, exp_id, 3)
+    age_tree(tmp_path / "mlruns")
+    for _ in range(2):
+        assert client.search_runs([exp_id], max_results=1).token is not None
+    cursors = client.store._search._cursors
+    assert len(cursors) == 2
+    index = client.store._reader.indexes[exp_id]
+    held = {id(key) for key in index.runs}
+    for kept in cursors._held.values():
+        assert all(id(run_id) in held for run_id in kept.candidates.run_ids)

@@ -321,6 +321,7 @@ class RunSearch:
         shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
         if shards:
             index.load_shards(storage, exp_dir, shards)
+        run_ids = _shared_ids(index, run_ids)
         changed = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
         summaries = index.runs
         stale = []
@@ -361,6 +362,7 @@ class RunSearch:
             cut = len(exp_dir) + 1
             shard_tokens = self.storage.tokens(shards)
             index.load_shards(self.storage, exp_dir, {p[cut:]: t for p, t in shard_tokens.items()})
+        run_ids = _shared_ids(index, run_ids)
         summaries = index.runs
         needed = tuple(needed)
         feed = self.storage.change_feed()
@@ -473,6 +475,14 @@ class RunSearch:
             {row.run_id: row.exp_dir for i, row in enumerate(rows) if i in files_of}
         )
         return runs
+
+
+def _shared_ids(index: run_index.ExperimentIndex, run_ids: list[str]) -> list[str]:
+    """The run ids of a listing as the index holds them: the results a process keeps
+    (``search_rows.Answers``, ``Cursors``) then share one string per run, not one per
+    listing (~80 bytes a run each)."""
+    same = index.strings.get
+    return [same(r, r) for r in run_ids]
 
 
 def run_lookup(run: Run) -> Any:
