@@ -218,9 +218,13 @@ def _version(mv: Any) -> int:
 
 
 def _pages(
-    fetch: Callable[[Any], Any], cap_seconds: float | None = None
+    fetch: Callable[[Any], Any],
+    cap_seconds: float | None = None,
+    keep: Callable[[Any], Any] | None = None,
 ) -> tuple[list[Any], int, bool]:
-    """Every page of a paged search: (items, number of calls, complete?)."""
+    """Every page of a paged search: (items, number of calls, complete?). With ``keep``, what
+    it gives of each item is kept as the pages come, not the items (a consumer that pages
+    through a large answer holds a page at a time)."""
     items: list[Any] = []
     token = None
     calls = 0
@@ -228,7 +232,7 @@ def _pages(
     while True:
         page = fetch(token)
         calls += 1
-        items.extend(page)
+        items.extend(page if keep is None else map(keep, page))
         token = getattr(page, "token", None)
         if not token:
             return items, calls, True
@@ -379,8 +383,12 @@ def workload_search(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str
         )
 
     def all_paged() -> dict[str, Any]:
-        items, calls, complete = _pages(lambda tok: search(max_results=1000, token=tok), cap)
-        return {"indices": _indices(items), "calls": calls, "complete": complete}
+        indices, calls, complete = _pages(
+            lambda tok: search(max_results=1000, token=tok),
+            cap,
+            keep=lambda run: dg.run_index(run.info.run_name),
+        )
+        return {"indices": indices, "calls": calls, "complete": complete}
 
     searches: dict[str, Callable[[], Any]] = {
         "filter": lambda: {"indices": _indices(search(dg.FILTER, max_results=50_000))},
@@ -917,7 +925,7 @@ def _runs_of_listing(listing: list[Any]) -> dict[str, list[Any]]:
 def _summary(
     run_id: str, infos: list[Any], files: dict[str, bytes], where: str, etags: bool
 ) -> Any:
-    """``run_index.Summary`` (file tokens, parsed run) of one run, from its listing
+    """(file tokens as ``run_index.tokens_of`` gives them, parsed run) of one run, from its listing
     entries and the bytes the generator made for it. The listing must show exactly those
     files with those sizes (and, on S3, those MD5 ETags), or the bucket is not what the
     generator wrote and summarising it would hide that."""
@@ -940,7 +948,7 @@ def _summary(
     if tokens is None:
         raise RuntimeError(f"{where}: the listing gives no change tokens; nothing to summarise")
     body = {rel: data for rel, data in files.items() if rel != layout.META}
-    return run_index.Summary(tokens, records.parse_run_files(files[layout.META], where, body))
+    return tokens, records.parse_run_files(files[layout.META], where, body)
 
 
 def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[str, Any]:
@@ -961,6 +969,7 @@ def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[st
     root = Path(spec["uri"]) / exp_id
     user = getpass.getuser()
     ids: dict[str, str] = {}
+    lines: dict[str, bytes] = {}
     index = run_index.ExperimentIndex()
 
     def generate() -> None:
@@ -978,11 +987,13 @@ def workload_treegen(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict[st
             infos = _runs_of_listing(
                 [info._replace(path=f"{run_id}/{info.path}") for info in listing]
             ).get(run_id, [])
-            index.runs[run_id] = _summary(run_id, infos, files, f"{exp_id}/{run_id}", False)
+            lines[run_id] = run_index.encode_line(
+                run_id, *_summary(run_id, infos, files, f"{exp_id}/{run_id}", False)
+            )
 
     rec.run("generate", generate, calls=spec["count"])
     if spec.get("summaries", True):
-        rec.run("summaries", lambda: index.persist(storage, exp_id, list(index.runs), None))
+        rec.run("summaries", lambda: index.persist(storage, exp_id, lines, None))
     Path(spec["ids_out"]).write_text(json.dumps(ids))
     return {"experiment_id": exp_id}
 
@@ -1120,13 +1131,16 @@ def workload_bucketindex(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dic
     if set(per_run) != set(ids.values()):
         raise RuntimeError(f"bucket holds {len(per_run)} runs, the generator wrote {len(ids)}")
     index = run_index.ExperimentIndex()
+    lines: dict[str, bytes] = {}
     for name, run_id in ids.items():
         i = dg.run_index(name)
         t = tree["base"] + i
         files = _tree_files(i, run_id, exp_id, tree["artifact_location"], tree["user"], t, t)
-        index.runs[run_id] = _summary(run_id, per_run[run_id], files, f"{exp_id}/{run_id}", etags)
-    rec.run("persist", lambda: index.persist(storage, exp_id, list(index.runs), None))
-    shards = {run_index.shard_name(r) for r in index.runs}
+        lines[run_id] = run_index.encode_line(
+            run_id, *_summary(run_id, per_run[run_id], files, f"{exp_id}/{run_id}", etags)
+        )
+    rec.run("persist", lambda: index.persist(storage, exp_id, lines, None))
+    shards = {run_index.shard_name(r) for r in lines}
     return {"experiment_id": exp_id, "objects": len(listing), "shards": len(shards)}
 
 

@@ -47,6 +47,6 @@ def spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(
         store._reader,
         "read_runs",
-        lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
+        lambda exp_dir, per_run, *a: read_runs.extend(per_run) or original(exp_dir, per_run, *a),
     )
     return read_runs

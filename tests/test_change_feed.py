@@ -254,8 +254,16 @@ def test_nested_metric_directories_are_watched(tmp_path: Path) -> None:
 
 
 def test_runs_beyond_the_budget_are_checked_as_before(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Runs beyond the watch budget are checked with stat, and a log line says once that the
+    budget is spent (issue 24: degrade gracefully, and say so)."""
+    from fsregistry.storage import changes
+
+    caplog.set_level("WARNING", logger=changes.__name__)
+    feed = changes.change_feed(str(tmp_path))
+    if feed is not None:
+        monkeypatch.setattr(feed._inotify, "said_spent", False, raising=False)  # a new process
     monkeypatch.setenv("FSREG_CHANGE_FEED", "1")  # one watch: less than any run needs
     client = Client(tracking_uri=str(tmp_path / "mlruns"))
     exp_id = client.create_experiment("unwatched")
@@ -267,6 +275,8 @@ def test_runs_beyond_the_budget_are_checked_as_before(
     checked = _spy_checks(client, monkeypatch)
     assert len(client.search_runs([exp_id])) == 3
     assert checked, "without watches, runs are checked file by file"
+    said = [r for r in caplog.records if "max_user_watches" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "WARNING", "said once, that it is spent"
     (tmp_path / "mlruns" / exp_id / run_ids[2] / "tags" / "t").write_text("ccc")
     runs = {r.info.run_id: r for r in client.search_runs([exp_id])}
     assert runs[run_ids[2]].data.tags["t"] == "ccc"

@@ -141,7 +141,7 @@ def test_a_new_process_uses_the_shards(
     monkeypatch.setattr(
         store._reader,
         "read_runs",
-        lambda exp_dir, per_run: read_runs.extend(per_run) or original(exp_dir, per_run),
+        lambda exp_dir, per_run, *a: read_runs.extend(per_run) or original(exp_dir, per_run, *a),
     )
     assert len(store.search_runs([exp_id])) == 4
     assert read_runs == []  # everything came from the shard files
@@ -432,9 +432,9 @@ def test_searches_leave_no_garbage_cycles_and_summaries_stay_untracked(tmp_path:
     assert len(summaries) == 5
     for summary in summaries:
         files = summary.files
-        for part in (files.meta, files.metrics, files.params, files.tags, files.inputs):
+        assert not gc.is_tracked(summary.tokens[0])  # (the tuple holds it: tracked)
+        for part in (files._meta, files._params, files._tags, files._values, files.inputs):
             assert not gc.is_tracked(part), part
-        assert all(not gc.is_tracked(m) for m in files.metrics.values())
 
 
 def test_the_collector_is_paused_only_while_shards_are_decoded(
@@ -485,7 +485,14 @@ def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
     one = run_index.shard_name(run_ids[0])
     shard = f"{root}/{exp_id}/{one}"
     monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)  # all in one shard
-    index.persist(client.store.storage, exp_id, run_ids, None)
+    reader = client.store._reader
+    listed = {r: reader.list_run(exp_id, r) for r in run_ids}
+    decoded = reader.read_runs(exp_id, listed)
+    line = {
+        r: run_index.encode_line(r, run_index.tokens_of(listed[r], len(r) + 1) or "", decoded[r])
+        for r in run_ids
+    }
+    index.persist(client.store.storage, exp_id, line, None)
     lines = fs.cat_file(shard).split(b"\n")
     assert lines[0] == b'{"format":5}' and lines[-1] == b""
     assert [json.loads(line.partition(b"\t")[0]) for line in lines[1:-1]] == run_ids
@@ -493,12 +500,12 @@ def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
     # Valid JSON no encoder of ours writes: survives only if the lines are copied, not re-encoded.
     others = [line.replace(b'{"tok":', b'{ "tok" :', 1) for line in others]
     fs.pipe_file(shard, b"\n".join([lines[0], *others, b""]))
-    index.persist(client.store.storage, exp_id, [run_ids[1]], set(run_ids))
+    index.persist(client.store.storage, exp_id, {run_ids[1]: line[run_ids[1]]}, set(run_ids))
     after = fs.cat_file(shard).split(b"\n")
     assert after[1:3] == others  # the other runs' lines are copied byte for byte
     decoded = run_index.decode_shard(fs.cat_file(shard))
     assert decoded is not None and set(decoded) == set(run_ids)
-    index.persist(client.store.storage, exp_id, [run_ids[1]], {run_ids[1]})  # others gone
+    index.persist(client.store.storage, exp_id, {run_ids[1]: line[run_ids[1]]}, {run_ids[1]})
     decoded = run_index.decode_shard(fs.cat_file(shard))
     assert decoded is not None and set(decoded) == {run_ids[1]}
 
@@ -558,9 +565,13 @@ def test_a_shard_of_mostly_stale_lines_is_compacted_by_its_reader(
     storage = client.store.storage
     shard = tmp_path / "mlruns" / exp_id / one
     shard.unlink()
+    reader = client.store._reader
+    listed = {r: reader.list_run(exp_id, r) for r in run_ids}
+    decoded = reader.read_runs(exp_id, listed)
     for _ in range(20):  # each run ended over and over: 40 lines for 2 runs
         for run_id in run_ids:
-            index.append(storage, exp_id, run_id)
+            tokens = run_index.tokens_of(listed[run_id], len(run_id) + 1) or ""
+            index.append(storage, exp_id, run_id, index.record(run_id, tokens, decoded[run_id]))
     assert shard.read_bytes().count(b"\n") == 41
     fresh = run_index.ExperimentIndex()
     fresh.load_shards(storage, exp_id, {one: "unseen"})

@@ -298,3 +298,102 @@ print(json.dumps({{"new": run.info.run_id}}))
     _fresh(client, monkeypatch)
     assert _answer(client, exp_id, order_by=["metrics.m DESC"]) == trusted_answer
     assert [a[0] for a in trusted_answer] == [new, started, *ended[::-1]]
+
+
+# -- memory of the decoded run index ----------------------------------------------------------
+
+
+def _cloned_shards(tmp_path: Any, count: int) -> tuple[Client, str, dict[str, str]]:
+    """An experiment whose run index holds ``count`` runs: one run written through the API
+    (20 params, 10 tags, 10 metrics) and its shard line cloned with new run ids, file tokens,
+    run names and metric values, as a store of ``count`` such runs leaves its shards."""
+    import json
+    import re
+    import uuid
+
+    from fsregistry.entities import Metric, Param, RunTag
+    from fsregistry.tracking import run_index
+
+    root = tmp_path / "mlruns"
+    client = Client(tracking_uri=str(root))
+    exp_id = client.create_experiment("memory")
+    run_id = client.create_run(exp_id, run_name="run-0").info.run_id
+    client.log_batch(
+        run_id,
+        metrics=[Metric(f"m{k}", k / 7, 1_700_000_000_000 + k, 19) for k in range(10)],
+        params=[Param(f"p{k}", f"v{k % 4}") for k in range(20)],
+        tags=[RunTag(f"t{k}", f"tag-{k % 3}") for k in range(10)],
+    )
+    client.set_terminated(run_id)
+    shard = (root / exp_id / run_index.shard_name(run_id)).read_bytes()
+    line = shard.split(b"\n")[-2]
+    entry = json.loads(line.partition(b"\t")[2])
+    lines: dict[str, list[bytes]] = {}
+    for i in range(count):
+        new_id = uuid.uuid4().hex
+        text = json.dumps(entry, separators=(",", ":")).replace(run_id, new_id)
+        clone = json.loads(text)
+        clone["tok"] = re.sub(r"-(\d+)\|", lambda m, i=i: f"-{int(m[1]) + i}|", clone["tok"])
+        clone["run"]["meta"]["run_name"] = f"run-{i}"
+        for point in clone["run"]["metrics"].values():
+            point[0] += i
+        body = json.dumps(clone, separators=(",", ":")).encode()
+        lines.setdefault(run_index.shard_name(new_id), []).append(
+            json.dumps(new_id).encode() + b"\t" + body
+        )
+    for name, shard_lines in lines.items():
+        data = b"\n".join([b'{"format":5}', *shard_lines]) + b"\n"
+        (root / exp_id / name).write_bytes(data)
+    return client, exp_id, {name: f"token-{name}" for name in lines}
+
+
+def test_the_decoded_run_index_is_compact(tmp_path: Any) -> None:
+    """Memory, not time (issue 24: a full search of 100,000 runs in 300 MB): decoding the
+    shards of 3,000 runs keeps under 2.6 KB a run (tokens, meta, params, tags, metrics), and
+    holds a few shards' bytes at a time, not every shard's at once."""
+    import gc
+    import tracemalloc
+
+    from fsregistry.tracking import run_index
+
+    count = 3000
+    client, exp_id, shards = _cloned_shards(tmp_path, count)
+    storage = client.store.storage
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        index = run_index.ExperimentIndex()
+        index.load_shards(storage, exp_id, shards)
+        gc.collect()
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(index.runs) == count
+    assert (kept - base) / count < 2600, f"{(kept - base) / count:.0f} bytes a run"
+    assert (peak - base) / count < 4000, f"peak {(peak - base) / count:.0f} bytes a run"
+    some = next(iter(index.runs.values())).files
+    assert some.params["p1"] == "v1" and some.tags["t2"] == "tag-2"
+
+
+@pytest.mark.parametrize("trusted", ["0", "1"])
+def test_kept_results_share_one_string_per_run_id(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, trusted: str
+) -> None:
+    """The sorted results a process keeps for paging (one per first page) hold the run ids
+    the index holds, not each listing's own copies (~80 bytes a run per kept result)."""
+    from fsregistry.tracking import trust
+
+    monkeypatch.setenv(trust.ENV, trusted)
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("shared-ids")
+    ended_runs(client, exp_id, 3)
+    age_tree(tmp_path / "mlruns")
+    for _ in range(2):
+        assert client.search_runs([exp_id], max_results=1).token is not None
+    cursors = client.store._search._cursors
+    assert len(cursors) == 2
+    index = client.store._reader.indexes[exp_id]
+    held = {id(key) for key in index.runs}
+    for kept in cursors._held.values():
+        assert all(id(run_id) in held for run_id in kept.candidates.run_ids)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import logging
 import os
 import struct
 import sys
@@ -37,6 +38,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fsregistry.exceptions import InvalidParameterValue
+
+_log = logging.getLogger(__name__)
 
 Stamp = tuple[int, int, tuple[int, ...]]
 """What :meth:`ChangeFeed.watch` returns: the inotify instance, its serial number then, and the
@@ -107,6 +110,7 @@ class _Inotify:
         self.changed: dict[int, int] = {}  # watch -> serial of its last event
         self.watches: set[int] = set()
         self.kernel_full = False  # the kernel refused a watch: the budget is what we hold
+        self.said_spent = False  # the log line saying the budget is spent was written
         # Where watches were added (hashes, to keep it small): once the budget is spent, only
         # these are asked for again (they may hold a watch still; any other path would be a
         # new one, and a collision only costs the two system calls).
@@ -138,6 +142,22 @@ class _Inotify:
             self.watches.add(wd)
             self.paths.add(hash(path))
         return wd
+
+    def spent(self) -> None:
+        """Say once per process that the budget is spent: searches stay correct, but runs
+        beyond it cost a ``stat`` per file they need in every search."""
+        if self.said_spent:
+            return
+        self.said_spent = True
+        why = "the kernel refused more" if self.kernel_full else "its budget"
+        _log.warning(
+            "The change feed holds %d inotify watches (%s: a quarter of "
+            "fs.inotify.max_user_watches, or FSREG_CHANGE_FEED); runs beyond them are "
+            "checked with stat in every search. Raise fs.inotify.max_user_watches (or "
+            "FSREG_CHANGE_FEED) for repeated searches of larger stores to stay cheap.",
+            len(self.watches),
+            why,
+        )
 
     def poll(self) -> None:
         events: list[tuple[int, int]] = []
@@ -241,6 +261,8 @@ class ChangeFeed:
                         break  # the budget is spent: the rest are checked with stat
                     continue
                 out[top] = (number, serial, tuple(wds))
+            if len(out) < len(dirs) and len(ino.watches) >= min(limit, ino.budget):
+                ino.spent()
         return out
 
     def unchanged(self, stamp: Stamp) -> bool:

@@ -7,7 +7,6 @@ single-run reads decode files the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
 from fsregistry.entities import (
@@ -28,6 +27,7 @@ from fsregistry.entities.logged_models import LoggedModelInput, LoggedModelOutpu
 from fsregistry.entities.tracking import LatestMetric
 from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.mlruns.validation import format_metric_value
+from fsregistry.tracking.run_files import RunFiles as RunFiles
 
 # A search lookup ``(entity, key) -> value`` (fsregistry.search.evaluate.Lookup).
 Lookup: TypeAlias = Callable[[str, str], Any]
@@ -148,54 +148,45 @@ def run_meta(info: RunInfo, deleted_time: int | None = None) -> dict[str, Any]:
     return meta
 
 
-# How each RunInfo attribute comes out of ``meta.yaml``: one table for building runs and for
-# searching summaries without building them, so both see the same values.
-_META_ATTRIBUTES: Mapping[str, Callable[[Mapping[str, Any]], Any]] = {
-    "experiment_id": lambda m: str(m["experiment_id"]),
-    "user_id": lambda m: str(m.get("user_id") or ""),
-    "status": lambda m: RunStatus.from_any(m.get("status")),
-    "start_time": lambda m: int(m.get("start_time") or 0),
-    "end_time": lambda m: _opt_int(m.get("end_time")),
-    "lifecycle_stage": lambda m: str(m.get("lifecycle_stage") or LifecycleStage.ACTIVE),
+# How each RunInfo attribute comes out of ``meta.yaml`` (given its lookup, ``key -> value or
+# None``): one table for building runs and for searching summaries without building them, so
+# both see the same values.
+_META_ATTRIBUTES: Mapping[str, Callable[[Callable[[str], Any]], Any]] = {
+    "experiment_id": lambda get: str(_required(get, "experiment_id")),
+    "user_id": lambda get: str(get("user_id") or ""),
+    "status": lambda get: RunStatus.from_any(get("status")),
+    "start_time": lambda get: int(get("start_time") or 0),
+    "end_time": lambda get: _opt_int(get("end_time")),
+    "lifecycle_stage": lambda get: str(get("lifecycle_stage") or LifecycleStage.ACTIVE),
 }
+
+
+def _required(get: Callable[[str], Any], key: str) -> Any:
+    value = get(key)
+    if value is None:
+        raise KeyError(key)
+    return value
 
 
 def meta_attribute(meta: Mapping[str, Any], key: str) -> Any:
     """One RunInfo attribute read from a run's ``meta.yaml`` (see ``run_info_from_meta``)."""
-    return _META_ATTRIBUTES[key](meta)
+    return _META_ATTRIBUTES[key](meta.get)
 
 
 def run_info_from_meta(meta: Mapping[str, Any], artifact_uri: str | None = None) -> RunInfo:
     run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
-    attr = _META_ATTRIBUTES
+    attr, get = _META_ATTRIBUTES, meta.get
     return RunInfo(
         run_id=run_id,
-        experiment_id=attr["experiment_id"](meta),
-        user_id=attr["user_id"](meta),
-        status=attr["status"](meta),
-        start_time=attr["start_time"](meta),
-        end_time=attr["end_time"](meta),
-        lifecycle_stage=attr["lifecycle_stage"](meta),
+        experiment_id=attr["experiment_id"](get),
+        user_id=attr["user_id"](get),
+        status=attr["status"](get),
+        start_time=attr["start_time"](get),
+        end_time=attr["end_time"](get),
+        lifecycle_stage=attr["lifecycle_stage"](get),
         artifact_uri=artifact_uri if artifact_uri is not None else str(meta["artifact_uri"]),
         run_name=str(meta.get("run_name") or ""),
     )
-
-
-@dataclass(slots=True)
-class RunFiles:
-    """The decoded files of one run directory, gathered by a listing and a bulk read.
-
-    Read-only once made, and made of values the garbage collector need not track (strings,
-    numbers, tuples of them; see ``LatestMetric``, ``plain_meta``): run summaries keep one
-    per run in memory.
-    """
-
-    meta: dict[str, Any]
-    metrics: dict[str, LatestMetric] = field(default_factory=dict)  # latest value per key
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    inputs: tuple[dict[str, Any], ...] = ()
-    outputs: tuple[dict[str, Any], ...] = ()  # MLflow 3's ``outputs/<model_id>/meta.yaml``
 
 
 def plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,7 +197,7 @@ def plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[str, Any]]) -> Run:
     info = run_info_from_meta(files.meta, artifact_uri)
-    tags = dict(files.tags)
+    tags = files.tags
     # A run with no run_name in meta.yaml takes it from the mlflow.runName tag, as MLflow's
     # file store does; the tag itself is only what is on disk (deleting it removes it).
     # (files_value answers searches the same way without building the run.)
@@ -235,7 +226,7 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
                 tags=[InputTag(str(k), str(v)) for k, v in input_tags.items()],
             )
         )
-    data = RunData.from_latest(files.metrics, dict(files.params), tags)
+    data = RunData.from_latest(files.metrics, files.params, tags)
     return Run(info=info, data=data, inputs=inputs, outputs=run_outputs(files))
 
 
@@ -263,21 +254,19 @@ def files_value(run_id: str, files: RunFiles, entity: str, key: str) -> Any:
     datasets): the caller builds it (:func:`build_run`) and asks its lookup.
     """
     if entity == "metric":
-        metric = files.metrics.get(key)
-        return None if metric is None else metric[0]
+        return files.metric_value(key)
     if entity == "param":
-        return files.params.get(key)
-    meta = files.meta
+        return files.param(key)
     if entity == "tag":
-        return files.tags.get(key)
+        return files.tag(key)
     if entity == "dataset" or key == "artifact_uri":
         return NEEDS_RUN
     if key in _META_ATTRIBUTES:
-        return _META_ATTRIBUTES[key](meta)
+        return _META_ATTRIBUTES[key](files.meta_get)
     if key == "run_id":
         return run_id
     if key == "run_name":
-        return str(meta.get("run_name") or "") or files.tags.get(RUN_NAME_TAG, "")
+        return str(files.meta_get("run_name") or "") or files.tag(RUN_NAME_TAG) or ""
     return None
 
 
@@ -292,27 +281,30 @@ def parse_run_files(
     meta_raw: bytes,
     meta_where: str,
     files: Mapping[str, bytes],
+    strings: dict[str, str] | None = None,
 ) -> RunFiles:
-    """Decode a run from ``meta.yaml`` bytes and ``{run-relative path: bytes}``."""
-    parsed = RunFiles(meta=plain_meta(load_meta(meta_raw, meta_where)))
+    """Decode a run from ``meta.yaml`` bytes and ``{run-relative path: bytes}`` (``strings``:
+    see ``run_files.share``)."""
+    meta = plain_meta(load_meta(meta_raw, meta_where))
+    metrics: dict[str, LatestMetric] = {}
+    params: dict[str, str] = {}
+    tags: dict[str, str] = {}
     inputs, outputs = [], []
     for rel, raw in files.items():
         kind, _, key = rel.partition("/")
         if kind == "metrics":
             latest = latest_metric_line(raw, f"{meta_where}/{rel}")
             if latest is not None:
-                parsed.metrics[key] = latest
+                metrics[key] = latest
         elif kind == "params":
-            parsed.params[key] = decode_text(raw)
+            params[key] = decode_text(raw)
         elif kind == "tags":
-            parsed.tags[key] = decode_text(raw)
+            tags[key] = decode_text(raw)
         elif kind == "inputs" and rel.endswith("/meta.yaml"):
             inputs.append(load_meta(raw, rel))
         elif kind == "outputs" and rel.count("/") == 2 and rel.endswith("/meta.yaml"):
             outputs.append(load_meta(raw, rel))
-    parsed.inputs = tuple(inputs)
-    parsed.outputs = tuple(outputs)
-    return parsed
+    return RunFiles(meta, metrics, params, tags, tuple(inputs), tuple(outputs), strings=strings)
 
 
 def _opt_int(value: Any) -> int | None:

@@ -44,9 +44,11 @@ import hashlib
 import json
 import logging
 import re
+import struct
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from fsregistry.entities.tracking import LatestMetric
 from fsregistry.exceptions import FsRegistryException
@@ -54,6 +56,7 @@ from fsregistry.storage import FileInfo, Storage
 from fsregistry.storage import is_racy as storage_is_racy
 from fsregistry.storage.changes import ChangeFeed, Stamp
 from fsregistry.tracking.records import RunFiles, plain_meta
+from fsregistry.tracking.run_files import layout
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +66,15 @@ _HEADER = json.dumps({"format": _FORMAT}, separators=(",", ":")).encode("ascii")
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 # A shard with more stale lines than this (and than live ones) is compacted by its reader.
 _STALE_LINES = 32
+# Shards read and decoded at a time: the bytes of all 256 at 100,000 runs would take ~350 MB.
+_SHARDS_AT_ONCE = 8
+_HASH = struct.Struct("q")
+
+Tokens: TypeAlias = tuple[dict[str, int], bytes]
+"""A run's change tokens as this process keeps them (:func:`compact_tokens`): the position
+of each run-relative path (a dict shared by runs with the same files) and a 64-bit hash of
+each file's token at its position. A plain tuple of untracked values: the collector never
+walks it."""
 
 
 def shard_name(run_id: str) -> str:
@@ -103,6 +115,37 @@ def recorded_token(tokens: str, path: str) -> str | None:
     return tokens[start : tokens.index("|", start)]
 
 
+def compact_tokens(tokens: str) -> Tokens:
+    """``tokens`` (from :func:`tokens_of`) as this process keeps them: ~8 bytes a file
+    instead of ~45. Two runs' compact tokens are equal when their texts are, and, but for a
+    64-bit hash collision of a changed token (one in 2**64), only then. The hashes are
+    Python's string hashes, salted per process: never written anywhere."""
+    # "|p1>t1|p2>t2|" -> [p1, t1, p2, t2]: neither a path nor a token holds "|" or ">".
+    parts = tokens[1:-1].replace(">", "|").split("|") if len(tokens) > 1 else []
+    return layout(tuple(parts[0::2])), array("q", map(hash, parts[1::2])).tobytes()
+
+
+def recorded_hash(tokens: Tokens, path: str) -> int | None:
+    """The hash of the token compact ``tokens`` record for one run-relative path (None: the
+    path is not recorded); compare it with ``hash(token)``."""
+    i = tokens[0].get(path)
+    return None if i is None else int(_HASH.unpack_from(tokens[1], 8 * i)[0])
+
+
+def same_token(tokens: Tokens, path: str, current: str | None) -> bool:
+    """Whether a file's ``current`` token (None: no such file) is the one ``tokens``
+    record for it."""
+    recorded = recorded_hash(tokens, path)
+    if current is None or recorded is None:
+        return current is None and recorded is None
+    return recorded == hash(current)
+
+
+def recorded_dirs(tokens: Tokens) -> set[str]:
+    """The run-relative directories of the paths compact ``tokens`` record."""
+    return run_dirs(tokens[0])
+
+
 def is_racy(files: Iterable[FileInfo], listed_at: float) -> bool:
     """Whether a file changed so shortly before the listing that a further same-size write in
     the same clock tick could go unseen: such a run is read, but not summarised by a reader.
@@ -125,9 +168,9 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
     }
 
 
-def decode_run(data: Mapping[str, Any]) -> RunFiles:
-    """A run from its shard entry (fresh from ``json.loads``, so its dicts are taken as they
-    are). Raises TypeError or ValueError on an entry no writer makes."""
+def decode_run(data: Mapping[str, Any], strings: dict[str, str] | None = None) -> RunFiles:
+    """A run from its shard entry (``strings``: see ``run_files.share``). Raises TypeError or
+    ValueError on an entry no writer makes."""
     metrics: dict[str, LatestMetric] = {}
     for key, (value, timestamp, step, dataset_name, dataset_digest) in data["metrics"].items():
         if (
@@ -142,12 +185,13 @@ def decode_run(data: Mapping[str, Any]) -> RunFiles:
     if type(params) is not dict or type(tags) is not dict:
         raise TypeError("damaged params or tags")
     return RunFiles(
-        meta=plain_meta(data["meta"]),
-        metrics=metrics,
-        params=params,
-        tags=tags,
-        inputs=tuple(data["inputs"]),
-        outputs=tuple(data["outputs"]),
+        plain_meta(data["meta"]),
+        metrics,
+        params,
+        tags,
+        tuple(data["inputs"]),
+        tuple(data["outputs"]),
+        strings=strings,
     )
 
 
@@ -171,7 +215,7 @@ def recorded_paths(tokens: str) -> list[str]:
 class Summary(NamedTuple):
     """One run as decoded from its files, and the change token of each file it came from."""
 
-    tokens: str  # see tokens_of
+    tokens: Tokens  # see compact_tokens
     files: RunFiles
 
 
@@ -179,7 +223,7 @@ class Verified(NamedTuple):
     """What a change feed vouches for about one run (``fsregistry.tracking.vouches``), until
     it reports a change in the run's directories."""
 
-    tokens: str  # of the summary that was verified
+    tokens: Tokens  # of the summary that was verified
     files: tuple[str, ...] | None  # the run-relative files verified; None: all of them
     stamp: Stamp  # taken before verifying
 
@@ -190,6 +234,8 @@ class ExperimentIndex:
 
     runs: dict[str, Summary] = field(default_factory=dict)
     shard_tokens: dict[str, str] = field(default_factory=dict)  # shard -> token decoded
+    # Strings shared by the summaries (``run_files.share``): values repeat across runs.
+    strings: dict[str, str] = field(default_factory=dict)
     # What a change feed vouches for (``storage.change_feed``), per run.
     verified: dict[str, Verified] = field(default_factory=dict)
 
@@ -209,55 +255,79 @@ class ExperimentIndex:
                 out[run_id] = entry
         return out
 
-    def lookup(self, run_id: str, tokens: str | None) -> RunFiles | None:
+    def lookup(self, run_id: str, tokens: Tokens | None) -> RunFiles | None:
         """The run's summary if it was built from exactly these files at these versions."""
         entry = self.runs.get(run_id)
         if tokens is None or entry is None or entry.tokens != tokens:
             return None
         return entry.files
 
+    def record(self, run_id: str, tokens: str, files: RunFiles) -> bytes:
+        """Keep a run's summary (``tokens`` from :func:`tokens_of`); its shard line, for
+        :meth:`persist` or :meth:`append`."""
+        self._share_strings()
+        self.runs[self.strings.setdefault(run_id, run_id)] = Summary(compact_tokens(tokens), files)
+        return encode_line(run_id, tokens, files)
+
+    def _share_strings(self) -> None:
+        """Start the shared strings afresh when they outgrow the runs (runs summarised again
+        and again leave strings no run holds): only sharing is lost."""
+        if len(self.strings) > 64 * len(self.runs) + 100_000:
+            self.strings = {}
+
     def load_shards(self, storage: Storage, exp_dir: str, shards: Mapping[str, str]) -> None:
         """Decode the shard files (``{name: change token}``) that changed since this process
-        last read them."""
+        last read them, a few at a time (their bytes are freed as they are decoded)."""
         changed = [n for n, token in shards.items() if self.shard_tokens.get(n) != token]
-        if not changed:
-            return
-        contents = storage.read_many(f"{exp_dir}/{n}" for n in changed)
         compact: list[str] = []
-        with _collector_paused():
-            for name in changed:
-                raw = contents.get(f"{exp_dir}/{name}")
-                if raw is None:
-                    continue
-                entries = decode_shard(raw)
-                if entries is None:
-                    where = storage.uri(f"{exp_dir}/{name}")
-                    _log.warning("Ignoring unreadable run index %s; it will be rebuilt", where)
-                    entries = {}
-                elif (
-                    raw.startswith(_HEADER + b"\n")  # never another version's shard
-                    and raw.count(b"\n") - 1 - len(entries) > max(_STALE_LINES, len(entries))
-                ):
-                    compact.append(name)  # mostly lines of runs summarised again since
-                for run_id, entry in entries.items():
-                    tokens = entry["tok"]
-                    known = self.runs.get(run_id)
-                    if known is not None and known.tokens == tokens:
-                        continue
-                    if not isinstance(tokens, str) or not tokens.startswith("|"):
-                        continue  # a damaged entry is just not used
-                    try:
-                        self.runs[run_id] = Summary(tokens, decode_run(entry["run"]))
-                    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-                        continue
-                self.shard_tokens[name] = shards[name]
+        for at in range(0, len(changed), _SHARDS_AT_ONCE):
+            names = changed[at : at + _SHARDS_AT_ONCE]
+            contents = storage.read_many(f"{exp_dir}/{n}" for n in names)
+            with _collector_paused():
+                for name in names:
+                    raw = contents.pop(f"{exp_dir}/{name}", None)
+                    if raw is not None and self._load_shard(storage, exp_dir, name, raw):
+                        compact.append(name)  # mostly lines of runs summarised again since
+                    if raw is not None:
+                        self.shard_tokens[name] = shards[name]
         for name in compact:
             self._compact(storage, exp_dir, name)
 
+    def _load_shard(self, storage: Storage, exp_dir: str, name: str, raw: bytes) -> bool:
+        """Take in one shard's summaries; whether it is worth compacting."""
+        entries = decode_shard(raw)
+        if entries is None:
+            where = storage.uri(f"{exp_dir}/{name}")
+            _log.warning("Ignoring unreadable run index %s; it will be rebuilt", where)
+            return False
+        stale = (
+            raw.startswith(_HEADER + b"\n")  # never another version's shard
+            and raw.count(b"\n") - 1 - len(entries) > max(_STALE_LINES, len(entries))
+        )
+        del raw
+        self._share_strings()
+        runs, strings = self.runs, self.strings
+        for run_id, entry in entries.items():
+            text = entry["tok"]
+            if not isinstance(text, str) or not text.startswith("|"):
+                continue  # a damaged entry is just not used
+            tokens = compact_tokens(text)
+            known = runs.get(run_id)
+            if known is not None and known.tokens == tokens:
+                continue
+            try:
+                runs[strings.setdefault(run_id, run_id)] = Summary(
+                    tokens, decode_run(entry["run"], strings)
+                )
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+                continue
+        return stale
+
     def persist(
-        self, storage: Storage, exp_dir: str, run_ids: Iterable[str], live: set[str] | None
+        self, storage: Storage, exp_dir: str, lines: Mapping[str, bytes], live: set[str] | None
     ) -> None:
-        """Write these runs' summaries into their shards (compare-and-swap, best effort).
+        """Write these runs' shard lines (``{run id: line}`` from :meth:`record`) into their
+        shards (compare-and-swap, best effort).
 
         With ``live`` (the runs a full listing found), entries of runs that no longer exist
         are dropped on the way. A failure only costs speed (the next search reads those runs
@@ -266,12 +336,11 @@ class ExperimentIndex:
         """
         if not storage.capabilities.compare_and_swap:
             return
-        by_shard: dict[str, list[str]] = {}
-        for run_id in run_ids:
-            by_shard.setdefault(shard_name(run_id), []).append(run_id)
-        for name, ids in by_shard.items():
+        by_shard: dict[str, dict[bytes, bytes]] = {}
+        for run_id, line in lines.items():
+            by_shard.setdefault(shard_name(run_id), {})[_line_key(run_id)] = line
+        for name, fresh in by_shard.items():
             path = f"{exp_dir}/{name}"
-            fresh = {_line_key(r): _encode_line(r, self.runs[r]) for r in ids}
 
             def merge(old: bytes | None, fresh: dict[bytes, bytes] = fresh) -> bytes:
                 return _merge_shard(old, fresh, live)
@@ -281,17 +350,17 @@ class ExperimentIndex:
             except (FsRegistryException, OSError) as e:
                 _log.warning("Could not update run index %s: %s", storage.uri(path), e)
 
-    def append(self, storage: Storage, exp_dir: str, run_id: str) -> None:
-        """Add one run's summary to its shard as a line at its end, where the storage can
-        append: what the writer that ends a run does, in the same time however full the
-        shard (a rewrite copies the shard's other runs: ~80 of them at 20,000 runs).
+    def append(self, storage: Storage, exp_dir: str, run_id: str, line: bytes) -> None:
+        """Add one run's shard line (from :meth:`record`) at the end of its shard, where the
+        storage can append: what the writer that ends a run does, in the same time however
+        full the shard (a rewrite copies the shard's other runs: ~80 of them at 20,000 runs).
 
         Readers take a run's last line, and compact a shard that gathered many stale lines
         (``load_shards``). Appends never interleave on a local disk; where they could (two
         machines on NFS), a damaged line is left out like any other. Best effort, as
         ``persist``: a failure only costs speed."""
         path = f"{exp_dir}/{shard_name(run_id)}"
-        line = _encode_line(run_id, self.runs[run_id]) + b"\n"
+        line += b"\n"
         try:
             if not storage.exists(path):
                 try:
@@ -379,8 +448,9 @@ def _line_key(run_id: str) -> bytes:
     return json.dumps(run_id).encode("utf-8")
 
 
-def _encode_line(run_id: str, summary: Summary) -> bytes:
-    entry = {"tok": summary.tokens, "run": encode_run(summary.files)}
+def encode_line(run_id: str, tokens: str, files: RunFiles) -> bytes:
+    """A run's shard line (without its newline): ``tokens`` from :func:`tokens_of`."""
+    entry = {"tok": tokens, "run": encode_run(files)}
     value = json.dumps(entry, separators=(",", ":"), default=str).encode("utf-8")
     return _line_key(run_id) + b"\t" + value
 

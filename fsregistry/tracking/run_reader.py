@@ -86,9 +86,9 @@ class RunReader:
         files: records.RunFiles,
         datasets: Mapping[str, dict[str, Any]],
     ) -> Run:
-        exp_id = str(files.meta.get("experiment_id"))
+        exp_id = str(files.meta_get("experiment_id"))
         artifact_uri = self._locations.relocate(
-            str(files.meta.get("artifact_uri") or ""), exp_id, run_id
+            str(files.meta_get("artifact_uri") or ""), exp_id, run_id
         )
         return records.build_run(files, artifact_uri, datasets)
 
@@ -128,9 +128,9 @@ class RunReader:
         were listed, what the change feed is to vouch for (``vouches.vouch_for``)."""
         if not per_run:
             return {}
-        found = self.read_runs(exp_dir, per_run)
         index = self.index(exp_dir)
-        summarised = []
+        found = self.read_runs(exp_dir, per_run, index.strings)
+        lines: dict[str, bytes] = {}
         for run_id, infos in per_run.items():
             files = found.get(run_id)
             tokens = run_index.tokens_of(infos, strip=len(run_id) + 1)
@@ -138,24 +138,27 @@ class RunReader:
                 continue
             if listed_at is not None and run_index.is_racy(infos, listed_at):
                 continue
-            index.runs[run_id] = run_index.Summary(tokens, files)
+            lines[run_id] = index.record(run_id, tokens, files)
             if vouches:
-                vouch_for(index, run_id, tokens, vouches.get(run_id))
-            summarised.append(run_id)
-        if not summarised:
+                vouch_for(index, run_id, index.runs[run_id].tokens, vouches.get(run_id))
+        if not lines:
             return found
         if listed_at is None and self.storage.capabilities.append:
-            for run_id in summarised:  # the writer that ends a run: see run_index.append
-                index.append(self.storage, exp_dir, run_id)
+            for run_id, line in lines.items():  # the writer that ends a run: run_index.append
+                index.append(self.storage, exp_dir, run_id, line)
         else:
-            index.persist(self.storage, exp_dir, summarised, live)
+            index.persist(self.storage, exp_dir, lines, live)
         return found
 
     def read_runs(
-        self, exp_dir: str, per_run: Mapping[str, list[FileInfo]]
+        self,
+        exp_dir: str,
+        per_run: Mapping[str, list[FileInfo]],
+        strings: dict[str, str] | None = None,
     ) -> dict[str, records.RunFiles]:
         """Decode runs from their files (one bulk read); runs that are not valid are left out.
-        ``per_run`` holds each run's files with paths relative to ``exp_dir``."""
+        ``per_run`` holds each run's files with paths relative to ``exp_dir`` (``strings``:
+        see ``run_files.share``)."""
         contents = self.storage.read_many(
             f"{exp_dir}/{i.path}" for infos in per_run.values() for i in infos
         )
@@ -172,19 +175,19 @@ class RunReader:
                 if i.path[strip:] != layout.META and f"{exp_dir}/{i.path}" in contents
             }
             try:
-                run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files)
+                run_files = records.parse_run_files(meta_raw, f"{exp_dir}/{run_id}", files, strings)
             except (MalformedMetaFile, UnicodeDecodeError) as e:
                 # One damaged run must not break every search; `fsreg doctor` names it.
                 _log.warning("Skipping run %s: %s", self.storage.uri(f"{exp_dir}/{run_id}"), e)
                 continue
-            meta = run_files.meta
-            if str(meta.get("run_id") or meta.get("run_uuid")) != run_id:
+            meta = run_files.meta_get
+            if str(meta("run_id") or meta("run_uuid")) != run_id:
                 continue
-            if str(meta.get("experiment_id")) != exp_id:
+            if str(meta("experiment_id")) != exp_id:
                 _log.warning(
                     "Skipping run %s: its meta.yaml names experiment %s",
                     self.storage.uri(f"{exp_dir}/{run_id}"),
-                    meta.get("experiment_id"),
+                    meta("experiment_id"),
                 )
                 continue
             out[run_id] = run_files

@@ -61,7 +61,7 @@ from fsregistry.storage.changes import Stamp
 from fsregistry.tracking import records, run_index, trust
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_experiment_dir
-from fsregistry.tracking.run_index import recorded_token
+from fsregistry.tracking.run_index import Tokens, compact_tokens, same_token
 from fsregistry.tracking.run_reader import RunReader, from_experiment
 from fsregistry.tracking.runs import Runs
 from fsregistry.tracking.search_rows import (
@@ -218,7 +218,7 @@ class RunSearch:
             marked = changed.get(row.exp_dir)
             if marked is None:
                 marked = changed[row.exp_dir] = self._reader.changed.read(row.exp_dir)
-            if row.run_id in marked or not trust.is_terminal(row.files.meta.get("status")):
+            if row.run_id in marked or not trust.is_terminal(row.files.meta_get("status")):
                 out.append(SearchRow(row.exp_dir, row.run_id, row.files, ""))
             else:
                 out.append(SearchRow(row.exp_dir, row.run_id, row.files, None))
@@ -288,7 +288,10 @@ class RunSearch:
                 else:
                     bucket.append(info)
         index = self._reader.index(exp_dir)
-        tokens = {r: run_index.tokens_of(infos, strip=len(r) + 1) for r, infos in per_run.items()}
+        tokens: dict[str, Tokens | None] = {}
+        for r, infos in per_run.items():
+            text = run_index.tokens_of(infos, strip=len(r) + 1)
+            tokens[r] = None if text is None else compact_tokens(text)
         found: dict[str, records.RunFiles] = {}
         for run_id, toks in tokens.items():
             cached = index.lookup(run_id, toks)
@@ -318,6 +321,7 @@ class RunSearch:
         shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
         if shards:
             index.load_shards(storage, exp_dir, shards)
+        run_ids = _shared_ids(index, run_ids)
         changed = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
         summaries = index.runs
         stale = []
@@ -326,7 +330,7 @@ class RunSearch:
             if (
                 entry is None
                 or run_id in changed
-                or not trust.is_terminal(entry.files.meta.get("status"))
+                or not trust.is_terminal(entry.files.meta_get("status"))
             ):
                 stale.append(run_id)
             else:
@@ -358,10 +362,11 @@ class RunSearch:
             cut = len(exp_dir) + 1
             shard_tokens = self.storage.tokens(shards)
             index.load_shards(self.storage, exp_dir, {p[cut:]: t for p, t in shard_tokens.items()})
+        run_ids = _shared_ids(index, run_ids)
         summaries = index.runs
         needed = tuple(needed)
         feed = self.storage.change_feed()
-        vouched: dict[str, str | None] = {}  # run -> tokens left to check (None: none)
+        vouched: dict[str, Tokens | None] = {}  # run -> tokens left to check (None: none)
         partly: dict[str, run_index.Verified] = {}  # vouched for other files than these
         stamps: dict[str, Stamp] = {}
         if feed is not None:
@@ -382,7 +387,7 @@ class RunSearch:
             prefix = f"{exp_dir}/{run_id}/"
             recorded = entry.tokens
             for rel in needed:
-                if current.get(prefix + rel) != recorded_token(recorded, rel):
+                if not same_token(recorded, rel, current.get(prefix + rel)):
                     stale.append(run_id)
                     break
             else:
@@ -416,10 +421,11 @@ class RunSearch:
         watched: dict[str, dict[str, Watch]] = {}
         vouches: dict[str, dict[str, Vouch]] = {}
         if feed is not None:  # (no poll: nothing here asks whether a stamp still holds)
-            unchecked: dict[str, dict[str, str | None]] = {}  # exp dir -> run -> summary tokens
+            unchecked: dict[str, dict[str, Tokens | None]] = {}  # exp dir -> run -> tokens
             for row in rows:
                 if row.unchecked is not None:
-                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = row.unchecked or None
+                    summary = row.unchecked if isinstance(row.unchecked, tuple) else None
+                    unchecked.setdefault(row.exp_dir, {})[row.run_id] = summary
             for exp_dir, tokens in unchecked.items():
                 watched[exp_dir] = watch_runs(feed, exp_dir, tokens)
         listed_at = time.time()
@@ -431,9 +437,11 @@ class RunSearch:
             listing = reader.list_run(row.exp_dir, row.run_id, relative=True, seen=seen)
             held = watched.get(row.exp_dir, {}).get(row.run_id)
             vouch = None if held is None else Vouch(held.stamp, held.dirs, seen)
-            if run_index.tokens_of(listing) == row.unchecked:
+            listed = run_index.tokens_of(listing)
+            now = None if listed is None else compact_tokens(listed)
+            if now is not None and now == row.unchecked:
                 files_of[i] = row.files
-                vouch_for(reader.index(row.exp_dir), row.run_id, row.unchecked, vouch)
+                vouch_for(reader.index(row.exp_dir), row.run_id, now, vouch)
             else:
                 recheck.setdefault(row.exp_dir, {})[row.run_id] = from_experiment(
                     row.run_id, listing
@@ -467,6 +475,14 @@ class RunSearch:
             {row.run_id: row.exp_dir for i, row in enumerate(rows) if i in files_of}
         )
         return runs
+
+
+def _shared_ids(index: run_index.ExperimentIndex, run_ids: list[str]) -> list[str]:
+    """The run ids of a listing as the index holds them: the results a process keeps
+    (``search_rows.Answers``, ``Cursors``) then share one string per run, not one per
+    listing (~80 bytes a run each)."""
+    same = index.strings.get
+    return [same(r, r) for r in run_ids]
 
 
 def run_lookup(run: Run) -> Any:

@@ -18,6 +18,7 @@ from fsregistry.mlruns import layout
 from fsregistry.search.terms import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, Comparison, OrderClause
 from fsregistry.storage import check_path
 from fsregistry.tracking.records import RUN_NAME_TAG, Lookup, RunFiles
+from fsregistry.tracking.run_index import Tokens
 
 _KIND_DIRS = {METRIC: "metrics", PARAM: "params", TAG: "tags"}
 
@@ -28,13 +29,13 @@ class SearchRow:
 
     ``unchecked`` holds the summary's tokens when only the files a search needs were checked
     against it; the run's other files are compared with them before it is returned. None when
-    every file was listed in this search.
+    every file was listed in this search; ``""`` when the run is to be read again.
     """
 
     exp_dir: str
     run_id: str
     files: RunFiles
-    unchecked: str | None
+    unchecked: Tokens | str | None
 
 
 @dataclass(slots=True)
@@ -50,12 +51,14 @@ class Candidates:
     exp_dirs: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
     files: list[RunFiles] = field(default_factory=list)
-    unchecked: list[str | None] = field(default_factory=list)
+    unchecked: list[Tokens | str | None] = field(default_factory=list)
     # The lookup of the run built from a candidate's files, for the keys only a built run
     # answers (``records.files_value``), made once per search.
     built: dict[int, Lookup] = field(default_factory=dict)
 
-    def add(self, exp_dir: str, run_id: str, files: RunFiles, unchecked: str | None) -> None:
+    def add(
+        self, exp_dir: str, run_id: str, files: RunFiles, unchecked: Tokens | str | None
+    ) -> None:
         self.exp_dirs.append(exp_dir)
         self.run_ids.append(run_id)
         self.files.append(files)

@@ -34,7 +34,7 @@ from typing import NamedTuple
 from fsregistry.storage.changes import ChangeFeed, Stamp
 from fsregistry.tracking import run_index
 from fsregistry.tracking.locations import RUN_DATA_DIRS
-from fsregistry.tracking.run_index import Verified
+from fsregistry.tracking.run_index import Tokens, Verified
 
 
 class Watch(NamedTuple):
@@ -58,7 +58,7 @@ class Trusted(NamedTuple):
     """What the feed still vouches for among the runs of one experiment, for a search that
     needs some of their files."""
 
-    runs: dict[str, str | None]  # run -> tokens left to check when returned (None: none)
+    runs: dict[str, Tokens | None]  # run -> tokens left to check when returned (None: none)
     partly: dict[str, Verified]  # runs vouched for other files than the ones needed
 
 
@@ -70,7 +70,7 @@ def trusted(
 ) -> Trusted:
     """Take in the feed's changes, then split what it still vouches for about ``run_ids``
     (``index.vouched``) by whether it covers the files ``needed`` (run-relative)."""
-    vouched: dict[str, str | None] = {}
+    vouched: dict[str, Tokens | None] = {}
     partly: dict[str, Verified] = {}
     feed.poll()
     for run_id, held in index.vouched(feed, run_ids).items():
@@ -96,7 +96,7 @@ def watch_needed(
 
 
 def watch_runs(
-    feed: ChangeFeed | None, exp_dir: str, runs: Mapping[str, str | None]
+    feed: ChangeFeed | None, exp_dir: str, runs: Mapping[str, Tokens | None]
 ) -> dict[str, Watch]:
     """Watch runs (``{run id: tokens of its summary, or None}``) before they are listed
     in full: their data directories, and every directory their summary names where it
@@ -106,24 +106,25 @@ def watch_runs(
         return {}
     plain = sorted(RUN_DATA_DIRS)
     dirs: dict[str, list[str]] = {}
+    # Only the directories the summary names: one made since shows up as a creation in the
+    # run directory, or in the listing (which then vouches for nothing). Runs with the same
+    # files share their paths (``run_index.Tokens``): worked out once per set of paths.
+    by_paths: dict[int, list[str]] = {}
     for run_id, tokens in runs.items():
-        # Only the directories the summary names: one made since shows up as a creation in
-        # the run directory, or in the listing (which then vouches for nothing). Each path
-        # of a run without nested directories has one "/" at most (tokens hold none), so
-        # only a run with as many "/" as entries may have nested ones.
         if tokens is None:
             dirs[run_id] = plain
-        elif tokens.count("/") < tokens.count("|") - 1:
-            dirs[run_id] = [d for d in plain if f"|{d}/" in tokens]
-        else:
-            dirs[run_id] = sorted(run_index.run_dirs(run_index.recorded_paths(tokens)))
+            continue
+        known = by_paths.get(id(tokens[0]))
+        if known is None:
+            known = by_paths[id(tokens[0])] = sorted(run_index.recorded_dirs(tokens))
+        dirs[run_id] = known
     watched = feed.watch({f"{exp_dir}/{r}": d for r, d in dirs.items()})
     cut = len(exp_dir) + 1
     return {top[cut:]: Watch(stamp, set(dirs[top[cut:]])) for top, stamp in watched.items()}
 
 
 def vouch_for(
-    index: run_index.ExperimentIndex, run_id: str, tokens: str, vouch: Vouch | None
+    index: run_index.ExperimentIndex, run_id: str, tokens: Tokens, vouch: Vouch | None
 ) -> None:
     """Record that the feed vouches for the whole run as listed (``vouch``: the stamp and
     directories from :func:`watch_runs`, and the directories the listing went through), if
@@ -132,7 +133,9 @@ def vouch_for(
         index.verified[run_id] = Verified(tokens, None, vouch.stamp)
 
 
-def widened(held: Verified | None, tokens: str, files: tuple[str, ...], stamp: Stamp) -> Verified:
+def widened(
+    held: Verified | None, tokens: Tokens, files: tuple[str, ...], stamp: Stamp
+) -> Verified:
     """What the feed vouches for once ``files`` of a run are verified under ``stamp``, where
     it still vouched for other files of the same summary (``held``): all of them, under one
     stamp of both stamps' watches from the older one's serial (so searches that need
