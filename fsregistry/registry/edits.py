@@ -52,6 +52,7 @@ from fsregistry.mlruns.validation import (
 )
 from fsregistry.registry.fields import (
     bookkeeping,
+    edit_id,
     incarnation,
     is_deleted,
     lookup_alias,
@@ -63,15 +64,19 @@ from fsregistry.registry.fields import (
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.registry.receipts import (
+    find_edit_receipt,
     find_receipt,
     find_version_receipt,
     fingerprint,
     fresh,
     relative,
     version_deleted,
+    version_holds,
 )
 from fsregistry.storage import ConflictError, Versioned
 
+#: How many renames a carried version edit follows to return the version where it is.
+_FOLLOW = 20
 #: A change to a meta.yaml's content, applied inside a compare-and-swap (may run again).
 MetaChange = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -292,11 +297,12 @@ class Edits:
         number = version_number(version)
         description = optional_text(description, "description")
         _, known = self.files.model_meta(name)
+        edit = edit_id()  # found in any receipt that took the version as we left it
 
         def change(meta: dict[str, Any]) -> dict[str, Any]:
             meta["description"] = description
             meta["last_updated_timestamp"] = now_ms()
-            return meta
+            return with_bookkeeping(meta, edit=edit)
 
         written = dump_meta(self.update_version(name, number, change))
         try:
@@ -307,11 +313,17 @@ class Edits:
                 fingerprint(written),
             )
             receipt = find_receipt(
-                self.files, name, known, lambda c: str(c.get(rel, "")).endswith(f":{digest}")
-            )
+                self.files, name, known, lambda c: version_holds(c.get(rel), digest, edit)
+            ) or find_edit_receipt(self.files, name, [number], edit)
             if receipt is None:
                 raise
-            return self.queries.get_model_version(receipt.renamed_to, number)
+            for _ in range(_FOLLOW):  # renamed on meanwhile: where the version is now
+                with contextlib.suppress(ResourceDoesNotExist):
+                    return self.queries.get_model_version(receipt.renamed_to, number)
+                receipt = find_edit_receipt(self.files, receipt.renamed_to, [number], edit)
+                if receipt is None:
+                    break
+            raise
         return self.queries.get_model_version(name, number)
 
     def delete_model_version(self, name: str, version: Any) -> None:

@@ -12,6 +12,9 @@ tolerates). The keys under it, each owned by the module that implements its prot
 * ``last_version``: the version number hint of a registered model
   (:mod:`fsregistry.registry.claims`);
 * ``stage_seq``, ``stage_owner``: stage transitions (:mod:`fsregistry.registry.stages`);
+* ``edit`` (in a version's meta.yaml): the identity of the stage transition or
+  ``update_model_version`` that last wrote it (:func:`edit_id`), by which such a write a
+  rename carried finds itself in the receipts (:mod:`fsregistry.registry.receipts`);
 * ``rename_from``, ``renamed_to``, ``rename_id``, ``rename_started``, ``rename_done``: the
   object-store rename markers (:mod:`fsregistry.registry.rename`);
 * ``copied`` (in a tombstone), ``superseded`` (in the model at a name a rename left): what
@@ -68,6 +71,12 @@ def is_deleted(meta: Mapping[str, Any]) -> bool:
 
 def nonce() -> str:
     return os.urandom(16).hex()  # not uuid4: importing uuid costs fsreg's start more
+
+
+def edit_id() -> str:
+    """A per-call identity for a version edit (``edit``: a stage transition, a description
+    update): 64 random bits, kept by every copy a rename makes (unlike the file's bytes)."""
+    return os.urandom(8).hex()
 
 
 def incarnation(meta: Mapping[str, Any]) -> str | None:
@@ -137,6 +146,7 @@ def version_not_found(name: str, number: int) -> ResourceDoesNotExist:
 __all__ = [
     "FSREG_KEY",
     "bookkeeping",
+    "edit_id",
     "incarnation",
     "is_deleted",
     "lookup_alias",

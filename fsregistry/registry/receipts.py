@@ -19,7 +19,8 @@ Whatever the rename then does with that file, the paused writer wakes up after t
 and must learn which it was. So the rename says so: the tombstone, written by the commit's
 compare-and-swap, carries ``copied``, a fingerprint of every key file it copied (tags,
 aliases, version tags: a digest of the bytes; a version's meta.yaml: its claim nonce, whether
-it is deleted, and a digest). It is exactly what the committed copy holds, so:
+it is deleted, a digest, and the identity of the last edit that stamped it, ``edit``). It is
+exactly what the committed copy holds, so:
 
 * a write whose final compare-and-swap found the model renamed away (a tombstone of *the*
   model it read, :func:`~fsregistry.registry.fields.incarnation`) looks its change up in the
@@ -42,6 +43,18 @@ it is deleted, and a digest). It is exactly what the committed copy holds, so:
   test's "ambiguous" registration on GCS, about one run in three, always a worker's first,
   slow call.) A version deletion finds its version's deletion the same way (a copy that
   took the version, by its claim's nonce, deleted);
+* a stage transition or ``update_model_version`` identifies its version write by the
+  ``edit`` it stamps there (:func:`~fsregistry.registry.fields.edit_id`, drawn for the
+  call), which every later copy keeps, whereas its bytes are only in the first rename's
+  receipt (each rename rewrites a version's ``name`` and timestamp). So it first looks in
+  the receipt of the rename away from the model it read (by digest or edit), and, that
+  receipt not kept (more than :data:`MAX_KEPT` renames away, or older than
+  :data:`KEEP_MS`), in the newest receipt the name keeps that holds its edit
+  (:func:`find_edit_receipt`), then follows the receipts to where the model is now
+  (before, such a transition raised RESOURCE_DOES_NOT_EXIST with its change carried: the
+  rename stress test's "known" transition on GCS, about one run in five). Such a write is
+  still not found if a later edit of the same version replaced its stamp in every receipt
+  kept: its change is then overwritten anyway, but the call raises;
 * a registration whose version was carried but some of whose tags were not (the copy listed
   the model between its version and its tags) writes the missing tags into the renamed model
   and bumps it, as it would have in the old one (a version is visible before its tags in the
@@ -62,7 +75,7 @@ succeeds after bumping that model (its file landed there). Every write's bump ch
 bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
 model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
 
-Left open: a writer other than a registration or a version deletion paused longer than :data:`KEEP_MS`, or
+Left open: a tag or alias write (set or delete) paused longer than :data:`KEEP_MS`, or
 across more than :data:`MAX_KEPT` renames away from its name, or any writer whose model was
 deleted (not renamed) meanwhile, raises as before even if its change was carried (a tag or
 alias file is only its value, so unlike a version it cannot be told apart from another
@@ -77,7 +90,7 @@ a bump fails: a registration stays three requests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from fsregistry.mlruns import layout
@@ -109,9 +122,12 @@ def fingerprint(data: bytes) -> str:
 
 
 def version_fingerprint(meta: Mapping[str, Any], data: bytes) -> str:
-    """A version meta.yaml's receipt entry: claim nonce, deleted or live, digest."""
+    """A version meta.yaml's receipt entry: claim nonce, deleted or live, digest, and the
+    identity of the last edit that stamped it (``edit``; empty if none)."""
+    fs = bookkeeping(meta)
     deleted = meta.get("current_stage") == "Deleted_Internal"
-    return f"{bookkeeping(meta).get('nonce')}:{'d' if deleted else 'l'}:{fingerprint(data)}"
+    edit = fs.get("edit") if isinstance(fs.get("edit"), str) else ""
+    return f"{fs.get('nonce')}:{'d' if deleted else 'l'}:{fingerprint(data)}:{edit}"
 
 
 def version_carried(entry: str | None, claim_nonce: object) -> bool:
@@ -122,6 +138,15 @@ def version_carried(entry: str | None, claim_nonce: object) -> bool:
 def version_deleted(entry: str | None) -> bool:
     """Whether the copy took the version as deleted."""
     return entry is not None and entry.split(":")[1:2] == ["d"]
+
+
+def version_holds(entry: object, digest: str | None, edit: str) -> bool:
+    """Whether the copy took a version's meta.yaml with the bytes of digest ``digest``
+    (as written, before any rename rewrote them) or stamped by the edit ``edit``."""
+    fields = str(entry).split(":") if entry is not None else []
+    if digest is not None and fields[2:3] == [digest]:
+        return True
+    return bool(edit) and fields[3:4] == [edit]
 
 
 def is_key_file(rel: str) -> bool:
@@ -212,6 +237,27 @@ def find_version_receipt(
     return None
 
 
+def find_edit_receipt(
+    files: RegistryFiles, name: str, numbers: Iterable[int], edit: str
+) -> Receipt | None:
+    """The newest receipt of a rename away from ``name`` (of those its meta.yaml knows of)
+    whose copy took one of versions ``numbers`` stamped by the edit ``edit``, else None.
+    The edit's identity is drawn for the call and kept by every copy (unlike its bytes: a
+    rename rewrites the version's ``name``), so, as for :func:`find_version_receipt`, any
+    kept receipt will do, not only that of the model the edit read."""
+    found = files.read_meta(layout.registered_model_meta(name))
+    if found is None or not edit:
+        return None
+    rels = [relative(name, layout.model_version_meta(name, n)) for n in numbers]
+    for entry in reversed(_chain(found.meta)):
+        copied = entry.get("copied")
+        if isinstance(copied, Mapping) and any(
+            version_holds(copied.get(r), None, edit) for r in rels
+        ):
+            return Receipt(str(entry["renamed_to"]), copied)
+    return None
+
+
 def relative(name: str, path: str) -> str:
     """``path`` (a file of ``models/<name>``) relative to the model directory."""
     return path[len(layout.registered_model_dir(name)) + 1 :]
@@ -222,6 +268,7 @@ __all__ = [
     "MAX_KEPT",
     "Copied",
     "Receipt",
+    "find_edit_receipt",
     "find_receipt",
     "find_version_receipt",
     "fingerprint",
@@ -232,4 +279,5 @@ __all__ = [
     "version_carried",
     "version_deleted",
     "version_fingerprint",
+    "version_holds",
 ]
