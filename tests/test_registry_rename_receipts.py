@@ -568,3 +568,64 @@ def test_transition_carried_on_by_further_renames_succeeds(
     assert _stages(writer, "a2") == {"1": "Staging", "2": "Production", "3": "Production"}
     writer.transition_model_version_stage("a2", 1, "Archived")
     assert _stages(writer, "a2")["1"] == "Archived"
+
+
+_KEY_WRITES = [
+    "set_registered_model_tag",
+    "delete_registered_model_tag",
+    "set_model_version_tag",
+    "delete_model_version_tag",
+    "set_registered_model_alias",
+    "delete_registered_model_alias",
+]
+
+
+def _files_at(store_fs: tuple[Any, str], name: str) -> list[str]:
+    fs, root = store_fs
+    base = f"{root}/models/{name}"
+    return sorted(p[len(base) + 1 :] for p in fs.find(base) if "/." not in p)
+
+
+@pytest.mark.parametrize("op", _KEY_WRITES)
+def test_key_write_carried_across_more_renames_than_kept_succeeds(
+    op: str,
+    clients: tuple[Client, Client],
+    store_url: str,
+    store_fs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tag or alias write paused before its bump across more renames away from ``a`` than
+    a name keeps receipts of: the receipt of the model it read is gone, so it follows its
+    model's lineage (``origin``, which every rename hands on) to where the model is now,
+    finds its change there and succeeds, leaving nothing at ``a``. Before the fix:
+    RESOURCE_DOES_NOT_EXIST with its change carried."""
+    writer, renamer = clients
+    expected = _expected(op, writer, store_url)
+    write, read = WRITES[op]
+    ran = _renames_before_bump(monkeypatch, _hop(renamer, ["a", *_MANY]))
+    write(writer, "a")
+    monkeypatch.undo()
+    assert ran == ["a"]
+    assert read(writer, "a2") == expected
+    assert _files_at(store_fs, "a") == ["meta.yaml"]  # the tombstone only
+
+
+@pytest.mark.parametrize("op", ["set_registered_model_tag", "set_registered_model_alias"])
+def test_key_write_not_carried_across_more_renames_than_kept_raises(
+    op: str,
+    clients: tuple[Client, Client],
+    store_fs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same renames run after the write read the model and before it wrote its file, so
+    no copy took it: it still raises, and nothing of it is anywhere."""
+    writer, renamer = clients
+    write, read = WRITES[op]
+    before = read(writer, "a")
+    ran = _renames_after_read(monkeypatch, _hop(renamer, ["a", *_MANY]))
+    with pytest.raises(ResourceDoesNotExist):
+        write(writer, "a")
+    monkeypatch.undo()
+    assert ran == ["a"]
+    assert read(writer, "a2") == before
+    assert _files_at(store_fs, "a") == ["meta.yaml"]

@@ -65,6 +65,7 @@ from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.registry.receipts import (
     find_edit_receipt,
+    find_lineage,
     find_receipt,
     find_version_receipt,
     fingerprint,
@@ -215,10 +216,32 @@ class Edits:
                 return True
             if self._holds(name, path, data):
                 return False
-            self.storage.delete(path)
-            self.drop_if_orphaned(name)
-            raise
+            where = self._renamed_holding(name, rel, data, known)
+            if where is None or not self._visible(name):
+                self.storage.delete(path)  # not carried, or a stray in a tombstoned model
+                self.drop_if_orphaned(name)
+            if where is None:
+                raise
+            return True
         return False
+
+    def _visible(self, name: str) -> bool:
+        found = self.files.read_meta(layout.registered_model_meta(name))
+        return found is not None and self.files.is_visible(name, found.meta)
+
+    def _renamed_holding(
+        self, name: str, rel: str, data: bytes | None, known: Versioned
+    ) -> str | None:
+        """The receipt of the model ``known`` was read from not kept (renamed away from
+        ``name`` more than MAX_KEPT times, or long ago): the name of that model now if
+        it holds ``rel`` as the write left it (``data``; None: absent), else None. Its
+        state then is the write's, so the write succeeds: carried, or, if its file was
+        not, a write of what the model holds anyway (linearized at that read)."""
+        where = find_lineage(self.files, name, known)
+        if where is None or where == name:  # at ``name``: _holds has looked
+            return None
+        path = f"{layout.registered_model_dir(where)}/{rel}"
+        return where if self._holds(where, path, data) else None
 
     def _holds(self, name: str, path: str, data: bytes | None) -> bool:
         """After the bump found another model at ``name`` (object stores: renamed away and
@@ -259,7 +282,11 @@ class Edits:
         except ResourceDoesNotExist:
             rel = relative(name, path)
             carried = find_receipt(self.files, name, known, lambda c: rel not in c)
-            if carried is None and not self._holds(name, path, None):
+            if (
+                carried is None
+                and not self._holds(name, path, None)
+                and self._renamed_holding(name, rel, None, known) is None
+            ):
                 raise
 
     # -- registered models --------------------------------------------------------------------

@@ -15,6 +15,8 @@ tolerates). The keys under it, each owned by the module that implements its prot
 * ``edit`` (in a version's meta.yaml): the identity of the stage transition or
   ``update_model_version`` that last wrote it (:func:`edit_id`), by which such a write a
   rename carried finds itself in the receipts (:mod:`fsregistry.registry.receipts`);
+* ``origin`` (in a registered model's meta.yaml): the incarnation of the model as created,
+  carried by every object-store rename to its target (:func:`lineage`);
 * ``rename_from``, ``renamed_to``, ``rename_id``, ``rename_started``, ``rename_done``: the
   object-store rename markers (:mod:`fsregistry.registry.rename`);
 * ``copied`` (in a tombstone), ``superseded`` (in the model at a name a rename left): what
@@ -90,6 +92,14 @@ def incarnation(meta: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def lineage(meta: Mapping[str, Any]) -> str | None:
+    """Which model a registered model's meta.yaml belongs to across object-store renames:
+    its ``origin`` (the incarnation of the model as created, which each rename hands to its
+    target), else its own incarnation (not renamed yet). None where MLflow rewrote it."""
+    value = bookkeeping(meta).get("origin")
+    return value if isinstance(value, str) else incarnation(meta)
+
+
 # -- arguments ------------------------------------------------------------------------------
 def version_number(version: Any) -> int:
     """A version given as int or digit string (MLflow accepts both) -> int >= 1."""
@@ -149,6 +159,7 @@ __all__ = [
     "edit_id",
     "incarnation",
     "is_deleted",
+    "lineage",
     "lookup_alias",
     "nonce",
     "optional_text",

@@ -71,20 +71,36 @@ since the model it read (matched by :func:`~fsregistry.registry.fields.incarnati
 file landed in one of the models that held the name meanwhile, each visible there at the
 time, and the change counts as carried if any of their receipts holds it. Failing that, a
 tag or alias write whose file is, as it left it, in the visible model now at the name
-succeeds after bumping that model (its file landed there). Every write's bump checks it
+succeeds after bumping that model (its file landed there). Failing that too (the receipt of
+the model it read is no longer kept: more than :data:`MAX_KEPT` renames away from the name,
+or older than :data:`KEEP_MS`), a tag or alias write follows its model's **lineage**
+(:func:`~fsregistry.registry.fields.lineage`: the incarnation of the model as created,
+``origin``, which every rename hands to its target and every receipt records) through the
+newest receipts of its renames (:func:`find_lineage`) to the visible model it is now, and
+succeeds if that model holds the key as the write left it (set: its value; delete: absent),
+checked by a bump of that model as above; its own file, if left in the tombstoned model, is
+removed. Carried or not, the model then holds exactly the write's state, so the call is
+linearized there (a set of the value the key already has, a delete of an absent key, both
+no-ops, or its own carried change). Every write's bump checks it
 bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
 model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
 
-Left open: a tag or alias write (set or delete) paused longer than :data:`KEEP_MS`, or
-across more than :data:`MAX_KEPT` renames away from its name, or any writer whose model was
-deleted (not renamed) meanwhile, raises as before even if its change was carried (a tag or
-alias file is only its value, so unlike a version it cannot be told apart from another
-writer's without the receipt of the model it read). Stage transitions, which bump
-the model before their version writes, bump it again after them and complete a partly
-carried transition in the renamed model (:mod:`fsregistry.registry.stages`, step 4). Costs: the rename reads
-each key file instead of a server-side copy, and the tombstone (and, for a while, the model
-renamed onto the name) holds the size of the model's file list. No request is spent unless
-a bump fails: a registration stays three requests.
+Left open, each raising RESOURCE_DOES_NOT_EXIST although the change was carried: a write
+whose model was deleted (not renamed) meanwhile; a tag or alias write whose receipt is no
+longer kept and whose key another writer changed again after the copy took it (a tag or
+alias file is only its value, so it cannot be told apart from another writer's without that
+receipt; an identity in the file would change what MLflow reads, and one elsewhere would
+cost every write a request); likewise a transition or description update whose version a
+later edit restamped in every receipt kept; and a writer whose model's lineage left no
+receipt at the name (renamed away, then the name taken by another model, more than
+:data:`KEEP_MS` ago or more than :data:`MAX_KEPT` renames away from the name since).
+
+Stage transitions, which bump the model before their version writes, bump it again after
+them and complete a partly carried transition in the renamed model
+(:mod:`fsregistry.registry.stages`, step 4). Costs: the rename reads each key file instead
+of a server-side copy, and the tombstone (and, for a while, the model renamed onto the
+name) holds the size of the model's file list. No request is spent unless a bump fails: a
+registration stays three requests.
 """
 
 from __future__ import annotations
@@ -95,7 +111,7 @@ from typing import Any, NamedTuple
 
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import now_ms
-from fsregistry.registry.fields import bookkeeping, incarnation
+from fsregistry.registry.fields import bookkeeping, incarnation, lineage
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.storage import Versioned
 
@@ -169,6 +185,7 @@ def _chain(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         chain.append(
             {
                 "incarnation": incarnation(meta),
+                "origin": lineage(meta),
                 "renamed_to": fs["renamed_to"],
                 "copied": dict(fs["copied"]),
                 "at": now_ms(),
@@ -258,6 +275,33 @@ def find_edit_receipt(
     return None
 
 
+def find_lineage(files: RegistryFiles, name: str, known: Versioned) -> str | None:
+    """The name of the visible model that the model ``known`` was read from (at ``name``)
+    is now, renamed on (:func:`~fsregistry.registry.fields.lineage`), found by following
+    the newest receipt of its renames away from each name; None if it is not found (the
+    receipts are not kept, or it was deleted)."""
+    path = layout.registered_model_meta(name)
+    first = files.parse(path, known.data)
+    origin = None if first is None else lineage(first)
+    if origin is None:
+        return None
+    for _ in range(_FOLLOW):
+        found = files.read_meta(layout.registered_model_meta(name))
+        if found is None:
+            return None
+        if files.is_visible(name, found.meta) and lineage(found.meta) == origin:
+            return name
+        ours = [e for e in _chain(found.meta) if e.get("origin") == origin]
+        if not ours:
+            return None
+        name = str(ours[-1]["renamed_to"])
+    return None
+
+
+#: How many renames :func:`find_lineage` follows.
+_FOLLOW = 20
+
+
 def relative(name: str, path: str) -> str:
     """``path`` (a file of ``models/<name>``) relative to the model directory."""
     return path[len(layout.registered_model_dir(name)) + 1 :]
@@ -269,6 +313,7 @@ __all__ = [
     "Copied",
     "Receipt",
     "find_edit_receipt",
+    "find_lineage",
     "find_receipt",
     "find_version_receipt",
     "fingerprint",
