@@ -564,19 +564,15 @@ def test_writes_racing_renames_are_all_or_nothing(
     models, problems = _read_store(fs, root, local)
     verdict = _check(outcomes, models)
     # Local disk: a write holds its model directory, so nothing is carried by a rename;
-    # object stores: a write whose change a rename carried finds it in the rename's receipt.
-    # Known and open (issue 18): a stage transition that a second rename carried on is not
-    # found by its receipt digest (only the first rename's receipt holds it), so the call
-    # raises although its change landed. Reported, not failed, until the receipts record the
-    # transition's sequence number; every other carried write still fails the test.
-    known = [c for c in verdict.carried if c.startswith("version ") and ": stage " in c]
-    failures = problems + verdict.failures + [c for c in verdict.carried if c not in known]
+    # object stores: a write whose change a rename carried finds it in the rename's receipt
+    # (a version's writes in any receipt the name keeps, by the claim's nonce or the edit's
+    # identity).
+    failures = problems + verdict.failures + verdict.carried
     renames = sum(1 for o in outcomes if o.op == "rename" and o.ok)
     print(
         f"\n[rename races {backend}] {wall:.1f} s, {renames} renames; {_summary(outcomes)}; "
         f"ambiguous (raised, but a rename carried the change): {len(verdict.carried)} "
-        f"{verdict.carried}; known (transition carried by a second rename): {len(known)}; "
-        f"other failures: {len(verdict.failures) + len(problems)}"
+        f"{verdict.carried}; other failures: {len(verdict.failures) + len(problems)}"
     )
     assert renames > 0
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])

@@ -13,6 +13,7 @@ holds, so these interleavings cannot happen there.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -139,8 +140,8 @@ def test_write_carried_by_a_rename_succeeds(
 
 _HOPS = {"2": ["a2", "a"], "3": ["a2", "a", "a2"], "4": ["a2", "a", "a2", "a"]}
 # More renames away from ``a`` than a name keeps receipts of (MAX_KEPT): a version's writes
-# find their version by its claim's nonce in any later receipt; a tag's cannot (left open,
-# see the receipts module).
+# find their version by its claim's nonce (or an edit by its identity) in any later receipt;
+# a tag's cannot (left open, see the receipts module).
 _MANY = ["a2", "a"] * (MAX_KEPT + 2) + ["a2"]
 
 
@@ -154,6 +155,10 @@ _MANY = ["a2", "a"] * (MAX_KEPT + 2) + ["a2"]
         ),
         pytest.param("create_model_version", _MANY, id="create_model_version-many"),
         pytest.param("delete_model_version", _MANY, id="delete_model_version-many"),
+        # A description update finds itself by the edit identity it stamped (every copy keeps
+        # it, not its bytes: a rename rewrites the version's name).
+        pytest.param("update_model_version", _HOPS["4"], id="update_model_version-4"),
+        pytest.param("update_model_version", _MANY, id="update_model_version-many"),
     ],
 )
 def test_write_carried_away_and_back_succeeds(
@@ -488,3 +493,139 @@ def test_rename_recopying_takes_the_model_meta_as_committed(
     mv = writer.transition_model_version_stage("a2", 1, "Production")
     assert mv.current_stage == "Production"
     assert writer.get_model_version("a2", 1).current_stage == "Production"
+
+
+def _renames_at_swaps(
+    monkeypatch: pytest.MonkeyPatch, triggers: list[tuple[str, int, Callable[[], None]]]
+) -> list[str]:
+    """Run each trigger's renames once, in order, just before the writer's compare-and-swap
+    number ``n`` (1-based) of the meta.yaml ``path``; the renames' own swaps do not count."""
+    from fsregistry.storage.base import Storage
+
+    real = Storage.write_if_match
+    counts: dict[str, int] = {}
+    busy: list[bool] = []
+    ran: list[str] = []
+
+    def write_if_match(self: Storage, path: str, *args: Any, **kwargs: Any) -> Any:
+        if not busy and len(ran) < len(triggers):
+            counts[path] = counts.get(path, 0) + 1
+            target, n, rename = triggers[len(ran)]
+            if path.endswith(target) and counts[path] == n:
+                ran.append(target)
+                busy.append(True)
+                try:
+                    rename()
+                finally:
+                    busy.clear()
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(Storage, "write_if_match", write_if_match)
+    return ran
+
+
+def _hop(renamer: Client, names: list[str]) -> Callable[[], None]:
+    """Rename the model along ``names`` (from the first to the last)."""
+
+    def run() -> None:
+        for old, new in itertools.pairwise(names):
+            renamer.rename_registered_model(old, new)
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "triggers",
+    [
+        # a -> a2 carries the paused transition; while it completes in a2, a2 -> a -> a2
+        # carries it on: the model at a2 is then another one than the completion tried.
+        [("models/a/meta.yaml", 2, ["a", "a2"]), ("models/a2/meta.yaml", 1, ["a2", "a", "a2"])],
+        # More renames away from ``a`` than a name keeps receipts of: the receipt of the
+        # rename that carried it first (the only one holding its bytes) is gone.
+        [("models/a/meta.yaml", 2, ["a", *(["a2", "a"] * (MAX_KEPT + 2)), "a2"])],
+    ],
+    ids=["carried-on-while-completing", "more-than-kept"],
+)
+def test_transition_carried_on_by_further_renames_succeeds(
+    triggers: list[tuple[str, int, list[str]]],
+    staged: tuple[Client, Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A transition paused before its confirming swap (its version written) is carried away
+    by a rename, and then on by more: it finds itself by the identity its version write
+    stamped (which every copy keeps, unlike its bytes: each rename rewrites the version's
+    name), completes where the model is and returns the version there. Before the fix:
+    RESOURCE_DOES_NOT_EXIST with the change carried (the stress test's known transition)."""
+    writer, renamer = staged
+    ran = _renames_at_swaps(
+        monkeypatch, [(path, n, _hop(renamer, names)) for path, n, names in triggers]
+    )
+    mv = writer.transition_model_version_stage("a", 1, "Staging")
+    monkeypatch.undo()
+    assert len(ran) == len(triggers), ran
+    assert (mv.name, str(mv.version), mv.current_stage) == ("a2", "1", "Staging")
+    assert [m.name for m in writer.search_registered_models()] == ["a2"]
+    assert _stages(writer, "a2") == {"1": "Staging", "2": "Production", "3": "Production"}
+    writer.transition_model_version_stage("a2", 1, "Archived")
+    assert _stages(writer, "a2")["1"] == "Archived"
+
+
+_KEY_WRITES = [
+    "set_registered_model_tag",
+    "delete_registered_model_tag",
+    "set_model_version_tag",
+    "delete_model_version_tag",
+    "set_registered_model_alias",
+    "delete_registered_model_alias",
+]
+
+
+def _files_at(store_fs: tuple[Any, str], name: str) -> list[str]:
+    fs, root = store_fs
+    base = f"{root}/models/{name}"
+    return sorted(p[len(base) + 1 :] for p in fs.find(base) if "/." not in p)
+
+
+@pytest.mark.parametrize("op", _KEY_WRITES)
+def test_key_write_carried_across_more_renames_than_kept_succeeds(
+    op: str,
+    clients: tuple[Client, Client],
+    store_url: str,
+    store_fs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tag or alias write paused before its bump across more renames away from ``a`` than
+    a name keeps receipts of: the receipt of the model it read is gone, so it follows its
+    model's lineage (``origin``, which every rename hands on) to where the model is now,
+    finds its change there and succeeds, leaving nothing at ``a``. Before the fix:
+    RESOURCE_DOES_NOT_EXIST with its change carried."""
+    writer, renamer = clients
+    expected = _expected(op, writer, store_url)
+    write, read = WRITES[op]
+    ran = _renames_before_bump(monkeypatch, _hop(renamer, ["a", *_MANY]))
+    write(writer, "a")
+    monkeypatch.undo()
+    assert ran == ["a"]
+    assert read(writer, "a2") == expected
+    assert _files_at(store_fs, "a") == ["meta.yaml"]  # the tombstone only
+
+
+@pytest.mark.parametrize("op", ["set_registered_model_tag", "set_registered_model_alias"])
+def test_key_write_not_carried_across_more_renames_than_kept_raises(
+    op: str,
+    clients: tuple[Client, Client],
+    store_fs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same renames run after the write read the model and before it wrote its file, so
+    no copy took it: it still raises, and nothing of it is anywhere."""
+    writer, renamer = clients
+    write, read = WRITES[op]
+    before = read(writer, "a")
+    ran = _renames_after_read(monkeypatch, _hop(renamer, ["a", *_MANY]))
+    with pytest.raises(ResourceDoesNotExist):
+        write(writer, "a")
+    monkeypatch.undo()
+    assert ran == ["a"]
+    assert read(writer, "a2") == before
+    assert _files_at(store_fs, "a") == ["meta.yaml"]

@@ -52,6 +52,7 @@ from fsregistry.mlruns.validation import (
 )
 from fsregistry.registry.fields import (
     bookkeeping,
+    edit_id,
     incarnation,
     is_deleted,
     lookup_alias,
@@ -63,15 +64,20 @@ from fsregistry.registry.fields import (
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.registry.receipts import (
+    find_edit_receipt,
+    find_lineage,
     find_receipt,
     find_version_receipt,
     fingerprint,
     fresh,
     relative,
     version_deleted,
+    version_holds,
 )
 from fsregistry.storage import ConflictError, Versioned
 
+#: How many renames a carried version edit follows to return the version where it is.
+_FOLLOW = 20
 #: A change to a meta.yaml's content, applied inside a compare-and-swap (may run again).
 MetaChange = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -210,10 +216,32 @@ class Edits:
                 return True
             if self._holds(name, path, data):
                 return False
-            self.storage.delete(path)
-            self.drop_if_orphaned(name)
-            raise
+            where = self._renamed_holding(name, rel, data, known)
+            if where is None or not self._visible(name):
+                self.storage.delete(path)  # not carried, or a stray in a tombstoned model
+                self.drop_if_orphaned(name)
+            if where is None:
+                raise
+            return True
         return False
+
+    def _visible(self, name: str) -> bool:
+        found = self.files.read_meta(layout.registered_model_meta(name))
+        return found is not None and self.files.is_visible(name, found.meta)
+
+    def _renamed_holding(
+        self, name: str, rel: str, data: bytes | None, known: Versioned
+    ) -> str | None:
+        """The receipt of the model ``known`` was read from not kept (renamed away from
+        ``name`` more than MAX_KEPT times, or long ago): the name of that model now if
+        it holds ``rel`` as the write left it (``data``; None: absent), else None. Its
+        state then is the write's, so the write succeeds: carried, or, if its file was
+        not, a write of what the model holds anyway (linearized at that read)."""
+        where = find_lineage(self.files, name, known)
+        if where is None or where == name:  # at ``name``: _holds has looked
+            return None
+        path = f"{layout.registered_model_dir(where)}/{rel}"
+        return where if self._holds(where, path, data) else None
 
     def _holds(self, name: str, path: str, data: bytes | None) -> bool:
         """After the bump found another model at ``name`` (object stores: renamed away and
@@ -254,7 +282,11 @@ class Edits:
         except ResourceDoesNotExist:
             rel = relative(name, path)
             carried = find_receipt(self.files, name, known, lambda c: rel not in c)
-            if carried is None and not self._holds(name, path, None):
+            if (
+                carried is None
+                and not self._holds(name, path, None)
+                and self._renamed_holding(name, rel, None, known) is None
+            ):
                 raise
 
     # -- registered models --------------------------------------------------------------------
@@ -292,11 +324,12 @@ class Edits:
         number = version_number(version)
         description = optional_text(description, "description")
         _, known = self.files.model_meta(name)
+        edit = edit_id()  # found in any receipt that took the version as we left it
 
         def change(meta: dict[str, Any]) -> dict[str, Any]:
             meta["description"] = description
             meta["last_updated_timestamp"] = now_ms()
-            return meta
+            return with_bookkeeping(meta, edit=edit)
 
         written = dump_meta(self.update_version(name, number, change))
         try:
@@ -307,11 +340,17 @@ class Edits:
                 fingerprint(written),
             )
             receipt = find_receipt(
-                self.files, name, known, lambda c: str(c.get(rel, "")).endswith(f":{digest}")
-            )
+                self.files, name, known, lambda c: version_holds(c.get(rel), digest, edit)
+            ) or find_edit_receipt(self.files, name, [number], edit)
             if receipt is None:
                 raise
-            return self.queries.get_model_version(receipt.renamed_to, number)
+            for _ in range(_FOLLOW):  # renamed on meanwhile: where the version is now
+                with contextlib.suppress(ResourceDoesNotExist):
+                    return self.queries.get_model_version(receipt.renamed_to, number)
+                receipt = find_edit_receipt(self.files, receipt.renamed_to, [number], edit)
+                if receipt is None:
+                    break
+            raise
         return self.queries.get_model_version(name, number)
 
     def delete_model_version(self, name: str, version: Any) -> None:

@@ -12,6 +12,11 @@ tolerates). The keys under it, each owned by the module that implements its prot
 * ``last_version``: the version number hint of a registered model
   (:mod:`fsregistry.registry.claims`);
 * ``stage_seq``, ``stage_owner``: stage transitions (:mod:`fsregistry.registry.stages`);
+* ``edit`` (in a version's meta.yaml): the identity of the stage transition or
+  ``update_model_version`` that last wrote it (:func:`edit_id`), by which such a write a
+  rename carried finds itself in the receipts (:mod:`fsregistry.registry.receipts`);
+* ``origin`` (in a registered model's meta.yaml): the incarnation of the model as created,
+  carried by every object-store rename to its target (:func:`lineage`);
 * ``rename_from``, ``renamed_to``, ``rename_id``, ``rename_started``, ``rename_done``: the
   object-store rename markers (:mod:`fsregistry.registry.rename`);
 * ``copied`` (in a tombstone), ``superseded`` (in the model at a name a rename left): what
@@ -70,6 +75,12 @@ def nonce() -> str:
     return os.urandom(16).hex()  # not uuid4: importing uuid costs fsreg's start more
 
 
+def edit_id() -> str:
+    """A per-call identity for a version edit (``edit``: a stage transition, a description
+    update): 64 random bits, kept by every copy a rename makes (unlike the file's bytes)."""
+    return os.urandom(8).hex()
+
+
 def incarnation(meta: Mapping[str, Any]) -> str | None:
     """Which model a registered model's meta.yaml belongs to, beyond its name: the nonce
     drawn when a model was created at the name (created, or an object-store rename's
@@ -79,6 +90,14 @@ def incarnation(meta: Mapping[str, Any]) -> str | None:
     None where MLflow rewrote the file (it drops fsregistry's key): then it cannot be told."""
     value = bookkeeping(meta).get("nonce")
     return value if isinstance(value, str) else None
+
+
+def lineage(meta: Mapping[str, Any]) -> str | None:
+    """Which model a registered model's meta.yaml belongs to across object-store renames:
+    its ``origin`` (the incarnation of the model as created, which each rename hands to its
+    target), else its own incarnation (not renamed yet). None where MLflow rewrote it."""
+    value = bookkeeping(meta).get("origin")
+    return value if isinstance(value, str) else incarnation(meta)
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -137,8 +156,10 @@ def version_not_found(name: str, number: int) -> ResourceDoesNotExist:
 __all__ = [
     "FSREG_KEY",
     "bookkeeping",
+    "edit_id",
     "incarnation",
     "is_deleted",
+    "lineage",
     "lookup_alias",
     "nonce",
     "optional_text",

@@ -19,7 +19,8 @@ Whatever the rename then does with that file, the paused writer wakes up after t
 and must learn which it was. So the rename says so: the tombstone, written by the commit's
 compare-and-swap, carries ``copied``, a fingerprint of every key file it copied (tags,
 aliases, version tags: a digest of the bytes; a version's meta.yaml: its claim nonce, whether
-it is deleted, and a digest). It is exactly what the committed copy holds, so:
+it is deleted, a digest, and the identity of the last edit that stamped it, ``edit``). It is
+exactly what the committed copy holds, so:
 
 * a write whose final compare-and-swap found the model renamed away (a tombstone of *the*
   model it read, :func:`~fsregistry.registry.fields.incarnation`) looks its change up in the
@@ -42,6 +43,18 @@ it is deleted, and a digest). It is exactly what the committed copy holds, so:
   test's "ambiguous" registration on GCS, about one run in three, always a worker's first,
   slow call.) A version deletion finds its version's deletion the same way (a copy that
   took the version, by its claim's nonce, deleted);
+* a stage transition or ``update_model_version`` identifies its version write by the
+  ``edit`` it stamps there (:func:`~fsregistry.registry.fields.edit_id`, drawn for the
+  call), which every later copy keeps, whereas its bytes are only in the first rename's
+  receipt (each rename rewrites a version's ``name`` and timestamp). So it first looks in
+  the receipt of the rename away from the model it read (by digest or edit), and, that
+  receipt not kept (more than :data:`MAX_KEPT` renames away, or older than
+  :data:`KEEP_MS`), in the newest receipt the name keeps that holds its edit
+  (:func:`find_edit_receipt`), then follows the receipts to where the model is now
+  (before, such a transition raised RESOURCE_DOES_NOT_EXIST with its change carried: the
+  rename stress test's "known" transition on GCS, about one run in five). Such a write is
+  still not found if a later edit of the same version replaced its stamp in every receipt
+  kept: its change is then overwritten anyway, but the call raises;
 * a registration whose version was carried but some of whose tags were not (the copy listed
   the model between its version and its tags) writes the missing tags into the renamed model
   and bumps it, as it would have in the old one (a version is visible before its tags in the
@@ -58,31 +71,47 @@ since the model it read (matched by :func:`~fsregistry.registry.fields.incarnati
 file landed in one of the models that held the name meanwhile, each visible there at the
 time, and the change counts as carried if any of their receipts holds it. Failing that, a
 tag or alias write whose file is, as it left it, in the visible model now at the name
-succeeds after bumping that model (its file landed there). Every write's bump checks it
+succeeds after bumping that model (its file landed there). Failing that too (the receipt of
+the model it read is no longer kept: more than :data:`MAX_KEPT` renames away from the name,
+or older than :data:`KEEP_MS`), a tag or alias write follows its model's **lineage**
+(:func:`~fsregistry.registry.fields.lineage`: the incarnation of the model as created,
+``origin``, which every rename hands to its target and every receipt records) through the
+newest receipts of its renames (:func:`find_lineage`) to the visible model it is now, and
+succeeds if that model holds the key as the write left it (set: its value; delete: absent),
+checked by a bump of that model as above; its own file, if left in the tombstoned model, is
+removed. Carried or not, the model then holds exactly the write's state, so the call is
+linearized there (a set of the value the key already has, a delete of an absent key, both
+no-ops, or its own carried change). Every write's bump checks it
 bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
 model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
 
-Left open: a writer other than a registration or a version deletion paused longer than :data:`KEEP_MS`, or
-across more than :data:`MAX_KEPT` renames away from its name, or any writer whose model was
-deleted (not renamed) meanwhile, raises as before even if its change was carried (a tag or
-alias file is only its value, so unlike a version it cannot be told apart from another
-writer's without the receipt of the model it read). Stage transitions, which bump
-the model before their version writes, bump it again after them and complete a partly
-carried transition in the renamed model (:mod:`fsregistry.registry.stages`, step 4). Costs: the rename reads
-each key file instead of a server-side copy, and the tombstone (and, for a while, the model
-renamed onto the name) holds the size of the model's file list. No request is spent unless
-a bump fails: a registration stays three requests.
+Left open, each raising RESOURCE_DOES_NOT_EXIST although the change was carried: a write
+whose model was deleted (not renamed) meanwhile; a tag or alias write whose receipt is no
+longer kept and whose key another writer changed again after the copy took it (a tag or
+alias file is only its value, so it cannot be told apart from another writer's without that
+receipt; an identity in the file would change what MLflow reads, and one elsewhere would
+cost every write a request); likewise a transition or description update whose version a
+later edit restamped in every receipt kept; and a writer whose model's lineage left no
+receipt at the name (renamed away, then the name taken by another model, more than
+:data:`KEEP_MS` ago or more than :data:`MAX_KEPT` renames away from the name since).
+
+Stage transitions, which bump the model before their version writes, bump it again after
+them and complete a partly carried transition in the renamed model
+(:mod:`fsregistry.registry.stages`, step 4). Costs: the rename reads each key file instead
+of a server-side copy, and the tombstone (and, for a while, the model renamed onto the
+name) holds the size of the model's file list. No request is spent unless a bump fails: a
+registration stays three requests.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import now_ms
-from fsregistry.registry.fields import bookkeeping, incarnation
+from fsregistry.registry.fields import bookkeeping, incarnation, lineage
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.storage import Versioned
 
@@ -109,9 +138,12 @@ def fingerprint(data: bytes) -> str:
 
 
 def version_fingerprint(meta: Mapping[str, Any], data: bytes) -> str:
-    """A version meta.yaml's receipt entry: claim nonce, deleted or live, digest."""
+    """A version meta.yaml's receipt entry: claim nonce, deleted or live, digest, and the
+    identity of the last edit that stamped it (``edit``; empty if none)."""
+    fs = bookkeeping(meta)
     deleted = meta.get("current_stage") == "Deleted_Internal"
-    return f"{bookkeeping(meta).get('nonce')}:{'d' if deleted else 'l'}:{fingerprint(data)}"
+    edit = fs.get("edit") if isinstance(fs.get("edit"), str) else ""
+    return f"{fs.get('nonce')}:{'d' if deleted else 'l'}:{fingerprint(data)}:{edit}"
 
 
 def version_carried(entry: str | None, claim_nonce: object) -> bool:
@@ -122,6 +154,15 @@ def version_carried(entry: str | None, claim_nonce: object) -> bool:
 def version_deleted(entry: str | None) -> bool:
     """Whether the copy took the version as deleted."""
     return entry is not None and entry.split(":")[1:2] == ["d"]
+
+
+def version_holds(entry: object, digest: str | None, edit: str) -> bool:
+    """Whether the copy took a version's meta.yaml with the bytes of digest ``digest``
+    (as written, before any rename rewrote them) or stamped by the edit ``edit``."""
+    fields = str(entry).split(":") if entry is not None else []
+    if digest is not None and fields[2:3] == [digest]:
+        return True
+    return bool(edit) and fields[3:4] == [edit]
 
 
 def is_key_file(rel: str) -> bool:
@@ -144,6 +185,7 @@ def _chain(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         chain.append(
             {
                 "incarnation": incarnation(meta),
+                "origin": lineage(meta),
                 "renamed_to": fs["renamed_to"],
                 "copied": dict(fs["copied"]),
                 "at": now_ms(),
@@ -212,6 +254,54 @@ def find_version_receipt(
     return None
 
 
+def find_edit_receipt(
+    files: RegistryFiles, name: str, numbers: Iterable[int], edit: str
+) -> Receipt | None:
+    """The newest receipt of a rename away from ``name`` (of those its meta.yaml knows of)
+    whose copy took one of versions ``numbers`` stamped by the edit ``edit``, else None.
+    The edit's identity is drawn for the call and kept by every copy (unlike its bytes: a
+    rename rewrites the version's ``name``), so, as for :func:`find_version_receipt`, any
+    kept receipt will do, not only that of the model the edit read."""
+    found = files.read_meta(layout.registered_model_meta(name))
+    if found is None or not edit:
+        return None
+    rels = [relative(name, layout.model_version_meta(name, n)) for n in numbers]
+    for entry in reversed(_chain(found.meta)):
+        copied = entry.get("copied")
+        if isinstance(copied, Mapping) and any(
+            version_holds(copied.get(r), None, edit) for r in rels
+        ):
+            return Receipt(str(entry["renamed_to"]), copied)
+    return None
+
+
+def find_lineage(files: RegistryFiles, name: str, known: Versioned) -> str | None:
+    """The name of the visible model that the model ``known`` was read from (at ``name``)
+    is now, renamed on (:func:`~fsregistry.registry.fields.lineage`), found by following
+    the newest receipt of its renames away from each name; None if it is not found (the
+    receipts are not kept, or it was deleted)."""
+    path = layout.registered_model_meta(name)
+    first = files.parse(path, known.data)
+    origin = None if first is None else lineage(first)
+    if origin is None:
+        return None
+    for _ in range(_FOLLOW):
+        found = files.read_meta(layout.registered_model_meta(name))
+        if found is None:
+            return None
+        if files.is_visible(name, found.meta) and lineage(found.meta) == origin:
+            return name
+        ours = [e for e in _chain(found.meta) if e.get("origin") == origin]
+        if not ours:
+            return None
+        name = str(ours[-1]["renamed_to"])
+    return None
+
+
+#: How many renames :func:`find_lineage` follows.
+_FOLLOW = 20
+
+
 def relative(name: str, path: str) -> str:
     """``path`` (a file of ``models/<name>``) relative to the model directory."""
     return path[len(layout.registered_model_dir(name)) + 1 :]
@@ -222,6 +312,8 @@ __all__ = [
     "MAX_KEPT",
     "Copied",
     "Receipt",
+    "find_edit_receipt",
+    "find_lineage",
     "find_receipt",
     "find_version_receipt",
     "fingerprint",
@@ -232,4 +324,5 @@ __all__ = [
     "version_carried",
     "version_deleted",
     "version_fingerprint",
+    "version_holds",
 ]

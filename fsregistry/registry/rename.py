@@ -82,7 +82,7 @@ from fsregistry.mlruns.validation import validate_model_name, validate_new_model
 from fsregistry.registry.claims import Claims
 from fsregistry.registry.copies import copy_file
 from fsregistry.registry.edits import Edits
-from fsregistry.registry.fields import bookkeeping, nonce, with_bookkeeping
+from fsregistry.registry.fields import bookkeeping, lineage, nonce, with_bookkeeping
 from fsregistry.registry.queries import Queries
 from fsregistry.registry.reading import RegistryFiles
 from fsregistry.registry.receipts import fingerprint, is_key_file, version_fingerprint
@@ -191,6 +191,7 @@ class Renames:
         target = with_bookkeeping(
             {**meta, "name": new_name, "last_updated_timestamp": started},
             nonce=nonce(),
+            origin=lineage(meta),
             rename_from=name,
             rename_id=rename_id,
             rename_started=started,
@@ -255,6 +256,7 @@ class Renames:
                 with_bookkeeping(
                     {**meta, "name": new_name, "last_updated_timestamp": now_ms()},
                     **{key: own.get(key) for key in _TARGET_OWN},
+                    origin=lineage(meta),
                     renamed_to=None,
                     copied=None,
                 )

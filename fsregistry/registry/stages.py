@@ -32,12 +32,17 @@ stage.
    the stage owner for step 3): a rename that copied before then copies again, and one
    that committed meanwhile makes the swap fail. Then, as for the other writes
    (:mod:`fsregistry.registry.receipts`), the transition looks its version writes up in
-   the rename's receipt (or, renamed back meanwhile, in the model now at the name): if
-   *any* was carried, it took effect before the rename, so it is **completed** there
-   (steps 2 and 3 run again on the renamed model, which the stamps make idempotent: a
-   version a newer transition stamped meanwhile is left alone) and the call succeeds,
-   returning the version under the new name (renamed on meanwhile, it follows the
-   tombstones' receipts, up to :data:`_FOLLOW` renames); if none was, the call raises
+   the rename's receipt (or, renamed back meanwhile, in the model now at the name), by
+   the transition's identity (``edit``), stamped on every version it writes along with
+   its sequence number and kept by every copy (its bytes are not: each rename rewrites a
+   version's name), so any receipt the name keeps will do, not only the first rename's
+   (:func:`~fsregistry.registry.receipts.find_edit_receipt`): if *any* was carried, it
+   took effect before the rename, so it is **completed** there (steps 2 and 3 run again
+   on the renamed model, which the stamps make idempotent: a version a newer transition
+   stamped meanwhile is left alone) and the call succeeds, returning the version under
+   the new name (renamed on meanwhile, even away and back, it follows the receipt of the
+   rename away from the model it tried, else the newest holding its identity, up to
+   :data:`_FOLLOW` renames); if none was, the call raises
    RESOURCE_DOES_NOT_EXIST, and what it wrote is in the tombstoned model only, deleted
    with it. A renamed model whose sequence is behind a stamp the copy carried is raised
    to it by the confirming swap. Costs nothing: the version's swap is made against the
@@ -60,6 +65,7 @@ from fsregistry.mlruns.metafile import dump_meta, now_ms
 from fsregistry.registry.edits import Edits, MetaChange
 from fsregistry.registry.fields import (
     bookkeeping,
+    edit_id,
     incarnation,
     is_deleted,
     version_not_found,
@@ -68,7 +74,15 @@ from fsregistry.registry.fields import (
 )
 from fsregistry.registry.queries import Queries, version_entity
 from fsregistry.registry.reading import RegistryFiles
-from fsregistry.registry.receipts import Copied, find_receipt, fingerprint, relative
+from fsregistry.registry.receipts import (
+    Copied,
+    Receipt,
+    find_edit_receipt,
+    find_receipt,
+    fingerprint,
+    relative,
+    version_holds,
+)
 from fsregistry.storage import ConflictError, Versioned
 
 
@@ -142,13 +156,13 @@ class Stages:
             return with_bookkeeping(m, **changes)
 
         self.edits.touch(name, take_seq, known, same_model=True)
-        plan = _Plan(number, stage, s, archive_existing_versions, now_ms())
+        plan = _Plan(number, stage, s, archive_existing_versions, now_ms(), edit_id())
         written: dict[int, bytes] = {}
         try:
             mine = self._apply(name, plan, written, read.current, incarnation(meta))
         except ResourceDoesNotExist:
             # Renamed away meanwhile (object stores)? Then it counts only if carried.
-            dest = self._carried_to(name, known, written)
+            dest = self._carried_to(name, known, written, plan.edit)
             if dest is None:
                 raise
             name, mine = self._complete(dest, plan)
@@ -201,7 +215,10 @@ class Stages:
 
     def _complete(self, name: str, plan: _Plan) -> tuple[str, dict[str, Any]]:
         """Run steps 2 and 3 again on the model a rename carried the transition to, following
-        it if it is renamed on meanwhile (its tombstone's receipt names where to)."""
+        it if it is renamed on meanwhile: the receipt of the rename away from the model it
+        tried (by incarnation; the model at the name may be another one by then, renamed
+        away and back), else the newest receipt at the name holding the transition's
+        edit (the other was not kept)."""
         for _ in range(_FOLLOW):
             path = layout.registered_model_meta(name)
             found = self.files.read_meta(path)
@@ -210,10 +227,17 @@ class Stages:
             if self.files.is_visible(name, found.meta):
                 with contextlib.suppress(ResourceDoesNotExist):
                     return name, self._apply(name, plan, {}, None, incarnation(found.meta))
-                found = self.files.read_meta(path)
-                if found is None:
-                    break
-            receipt = find_receipt(self.files, name, found.current, lambda copied: True)
+                now = self.files.read_meta(path)
+                if now is None or (
+                    self.files.is_visible(name, now.meta)
+                    and incarnation(now.meta) == incarnation(found.meta)
+                ):
+                    break  # not renamed away: the version is gone
+            receipt: Receipt | None = find_receipt(
+                self.files, name, found.current, lambda copied: True
+            )
+            if receipt is None:
+                receipt = find_edit_receipt(self.files, name, [plan.number], plan.edit)
             if receipt is None:
                 break
             name = receipt.renamed_to
@@ -252,30 +276,37 @@ class Stages:
         self.edits.touch(name, confirm)
         return seen[0]
 
-    def _carried_to(self, name: str, known: Versioned, written: Mapping[int, bytes]) -> str | None:
+    def _carried_to(
+        self, name: str, known: Versioned, written: Mapping[int, bytes], edit: str
+    ) -> str | None:
         """Where the transition's version writes went, if any went anywhere visible: the
-        model a rename carried them to (its receipt holds one of them as written), or the
-        model now at ``name`` (renamed back meanwhile) if it holds one as written."""
+        model a rename carried them to (the receipt of the rename away from the model read
+        holds one of them as written or stamped with ``edit``; else, that receipt not kept,
+        the newest receipt at the name holding one stamped with ``edit``: every later copy
+        kept the stamp, not the bytes), or the model now at ``name`` (renamed back
+        meanwhile) if it holds one stamped with ``edit``."""
         if not written:
             return None
         wanted = {
-            relative(name, layout.model_version_meta(name, n)): f":{fingerprint(data)}"
+            relative(name, layout.model_version_meta(name, n)): fingerprint(data)
             for n, data in written.items()
         }
 
         def holds(copied: Copied) -> bool:
-            return any(str(copied.get(rel, "")).endswith(fp) for rel, fp in wanted.items())
+            return any(version_holds(copied.get(rel), fp, edit) for rel, fp in wanted.items())
 
         receipt = find_receipt(self.files, name, known, holds)
+        if receipt is None:
+            receipt = find_edit_receipt(self.files, name, written, edit)
         if receipt is not None:
             return receipt.renamed_to
         found = self.files.read_meta(layout.registered_model_meta(name))
         if found is None or not self.files.is_visible(name, found.meta):
             return None
-        for n, data in written.items():
-            with contextlib.suppress(FileNotFoundError):
-                if self.storage.read(layout.model_version_meta(name, n)) == data:
-                    return name
+        for n in written:
+            version = self.files.read_meta(layout.model_version_meta(name, n))
+            if version is not None and bookkeeping(version.meta).get("edit") == edit:
+                return name
         return None
 
 
@@ -284,13 +315,16 @@ _FOLLOW = 20
 
 
 class _Plan(NamedTuple):
-    """One transition: its version, target stage, sequence number, archiving, time."""
+    """One transition: its version, target stage, sequence number, archiving, time, and
+    its identity (:func:`~fsregistry.registry.fields.edit_id`), stamped with the sequence
+    number on every version it writes."""
 
     number: int
     stage: str
     seq: int
     archive: bool
     now: int
+    edit: str
 
     def set_stage(self, target: str, only_if: Callable[[dict[str, Any]], bool]) -> MetaChange:
         """Move a version to ``target`` stamped with this transition, if ``only_if``."""
@@ -300,7 +334,7 @@ class _Plan(NamedTuple):
                 return m
             m["current_stage"] = target
             m["last_updated_timestamp"] = self.now
-            return with_bookkeeping(m, stage_seq=self.seq)
+            return with_bookkeeping(m, stage_seq=self.seq, edit=self.edit)
 
         return change
 
