@@ -300,9 +300,4 @@ def _version_row(row: tuple[Any, ...]) -> Callable[[str, str], Any]:
     return lookup
 
 
-def version_lookup(mv: ModelVersion) -> Callable[[str, str], Any]:
-    """Lookup over a model version entity."""
-    return _version_row((mv.name, mv.version, vars(mv), mv.tags))
-
-
-__all__ = ["Answers", "RegistrySearch", "model_lookup", "version_lookup"]
+__all__ = ["Answers", "Cursors", "RegistrySearch", "model_lookup"]
