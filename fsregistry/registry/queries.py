@@ -18,7 +18,7 @@ nothing. Entities are built the way MLflow builds them, with fsregistry's rules 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
@@ -34,6 +34,7 @@ from fsregistry.mlruns.metafile import decode_text
 from fsregistry.mlruns.validation import validate_model_name
 from fsregistry.registry.fields import is_deleted, lookup_alias, version_number
 from fsregistry.registry.reading import ModelFiles, RegistryFiles
+from fsregistry.registry.searching import RegistrySearch
 from fsregistry.search import (
     ATTRIBUTE,
     PROMPT_TAG_KEY,
@@ -43,11 +44,8 @@ from fsregistry.search import (
     OrderClause,
     check_paging,
     effective_order,
-    matches,
-    paginate,
     parse_filter,
     parse_order_by,
-    sort_rows,
 )
 
 if TYPE_CHECKING:
@@ -112,6 +110,7 @@ class Queries:
     def __init__(self, files: RegistryFiles) -> None:
         self.files = files
         self.storage = files.storage
+        self._search = RegistrySearch(files, self._model_entity, version_entity)
 
     # -- entities -----------------------------------------------------------------------------
     def _tags_of(self, model: ModelFiles, number: int) -> dict[str, str] | None:
@@ -173,11 +172,9 @@ class Queries:
         clauses = _distinct(
             effective_order(parse_order_by(order_by, "registered_models"), "registered_models")
         )
-        visible = self.files.visible_models(_pinned_names(comparisons), version_tags=False)
-        models = [self._model_entity(m) for m in visible]
-        hits = [m for m in models if matches(comparisons, _model_lookup(m))]
-        page, token = paginate(sort_rows(hits, clauses, _model_lookup), max_results, page_token)
-        return PagedList(page, token)
+        return self._search.registered_models(
+            comparisons, clauses, _pinned_names(comparisons), max_results, page_token
+        )
 
     # -- model versions -----------------------------------------------------------------------
     def get_model_version(self, name: str, version: Any) -> ModelVersion:
@@ -259,11 +256,9 @@ class Queries:
         clauses = _distinct(
             effective_order(parse_order_by(order_by, "model_versions"), "model_versions")
         )
-        models = self.files.visible_models(_pinned_names(comparisons))
-        versions = [mv for m in models for mv in self._versions_of(m)]
-        hits = [mv for mv in versions if matches(comparisons, _version_lookup(mv))]
-        page, token = paginate(sort_rows(hits, clauses, _version_lookup), max_results, page_token)
-        return PagedList(page, token)
+        return self._search.model_versions(
+            comparisons, clauses, _pinned_names(comparisons), max_results, page_token
+        )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         alias = lookup_alias(alias)
@@ -314,33 +309,6 @@ def _pinned_names(comparisons: Iterable[Comparison]) -> set[str] | None:
             continue
         names = allowed if names is None else names & allowed
     return names
-
-
-def _model_lookup(model: RegisteredModel) -> Callable[[str, str], Any]:
-    def lookup(entity: str, key: str) -> Any:
-        if entity == TAG:
-            return model.tags.get(key)
-        return getattr(model, key, None) if key in _MODEL_ATTRS else None
-
-    return lookup
-
-
-_MODEL_ATTRS = frozenset({"name", "creation_timestamp", "last_updated_timestamp"})
-
-
-def _version_lookup(mv: ModelVersion) -> Callable[[str, str], Any]:
-    def lookup(entity: str, key: str) -> Any:
-        if entity == TAG:
-            return mv.tags.get(key)
-        if key == "version_number":
-            return mv.version
-        if key == "source_path":
-            return mv.source
-        if key in ("name", "run_id", "creation_timestamp", "last_updated_timestamp"):
-            return getattr(mv, key)
-        return None
-
-    return lookup
 
 
 __all__ = ["Queries", "latest_per_stage", "version_entity"]

@@ -261,6 +261,52 @@ class RegistryFiles:
             models[name].version_tags = None  # not listed: read for the versions shown
         return models
 
+    def read_versions(
+        self, name: str, numbers: Iterable[int]
+    ) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
+        """Some live versions of one model, ``{number: (meta, tags)}`` (gone or deleted ones
+        left out): one listing per version directory where a stat is a system call, else one
+        listing of the model's files; decoded files from the index at their listed tokens,
+        the others read in one bulk read (and not recorded: the index records whole models)."""
+        base = layout.registered_model_dir(name)
+        wanted = {layout.version_dir_name(n) for n in numbers}
+        if self.storage.capabilities.cheap_stat:
+            files = [
+                ListedFile(name, f"{d}/{f.path}", f.token, f.mtime)
+                for d in sorted(wanted)
+                for f in self.storage.walk(f"{base}/{d}", _prune_version_dir)
+            ]
+        else:
+            files = [f for f in self.walk_model(name) if f.rel.partition("/")[0] in wanted]
+        files = [f for f in files if _is_model_file(f.rel)]
+        contents: dict[str, Any] = {}
+        missing: list[ListedFile] = []
+        for f in files:
+            entry = self.index.lookup(name, f.rel, f.token)
+            if entry is None:
+                missing.append(f)
+            else:
+                contents[f.rel] = entry.value
+        if missing:
+            raw = self.storage.read_many(f.path for f in missing)
+            for f in missing:
+                if f.path in raw:
+                    contents[f.rel] = self.decode(f.path, raw[f.path])
+        metas: dict[int, dict[str, Any]] = {}
+        tags: dict[int, dict[str, str]] = {}
+        for f in files:
+            value = contents.get(f.rel)
+            head, _, rest = f.rel.partition("/")
+            number = layout.parse_version_dir_name(head)
+            if value is None or number is None:
+                continue
+            if rest == layout.META:
+                if isinstance(value, dict) and not is_deleted(value):
+                    metas[number] = value
+            else:
+                tags.setdefault(number, {})[rest.partition("/")[2]] = value
+        return {n: (meta, tags.get(n, {})) for n, meta in metas.items()}
+
     def load(self, name: str) -> ModelFiles:
         """The visible registered model ``name`` read whole, or not found."""
         validate_model_name(name)
@@ -329,6 +375,11 @@ def _prune_model_dir(rel: str) -> bool:
     if not rest:
         return False
     return rest.split("/", 1)[0] != "tags"
+
+
+def _prune_version_dir(rel: str) -> bool:
+    """Inside ``models/<name>/version-<N>``: descend into tags/ only."""
+    return rel.partition("/")[0] != "tags"
 
 
 def _prune_models_root(rel: str) -> bool:
