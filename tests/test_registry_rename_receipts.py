@@ -629,3 +629,92 @@ def test_key_write_not_carried_across_more_renames_than_kept_raises(
     assert ran == ["a"]
     assert read(writer, "a2") == before
     assert _files_at(store_fs, "a") == ["meta.yaml"]
+
+
+# Another model takes the name while a key write is paused, and another caller sets the same
+# key on it (acknowledged): how to set it there, and how to read it back.
+_RETAKEN: dict[str, tuple[Callable[[Client, str], Any], Callable[[Client], Any]]] = {
+    "set_registered_model_tag": (
+        lambda c, v: c.set_registered_model_tag("a", "k", v),
+        lambda c: c.get_registered_model("a").tags,
+    ),
+    "set_registered_model_alias": (
+        lambda c, v: c.set_registered_model_alias("a", "new", int(v)),
+        lambda c: c.get_registered_model("a").aliases,
+    ),
+}
+
+
+def _retake(renamer: Client, op: str, value: str | None, delete: bool = True) -> None:
+    """Delete ``a`` (if ``delete``), create another model ``a`` (one version), and set
+    ``op``'s key on it to ``value`` (None: leave it unset)."""
+    if delete:
+        renamer.delete_registered_model("a")
+    renamer.create_registered_model("a")
+    renamer.create_model_version("a", "/src/other")
+    if value is not None:
+        _RETAKEN[op][0](renamer, value)
+
+
+@pytest.mark.parametrize("op", sorted(_RETAKEN))
+def test_key_write_undo_spares_another_models_key(
+    op: str, clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the write is paused before its bump, its model is deleted, another model is
+    created at the name and another caller sets the same key there to another value (its
+    call returned). The write's bump finds another model: it raises, and must leave the
+    other caller's key alone. Before the fix its undo deleted the file at the name (the
+    other model's acknowledged key: a lost write)."""
+    writer, renamer = clients
+    real = WRITES[op][0]
+    mine = "2" if op == "set_registered_model_alias" else "v"  # the key's value, the write's
+    writer.create_model_version("a", "/src/2")
+    ran = _renames_before_bump(monkeypatch, lambda: _retake(renamer, op, "1"))
+    with pytest.raises(ResourceDoesNotExist):
+        if op == "set_registered_model_alias":
+            writer.set_registered_model_alias("a", "new", int(mine))
+        else:
+            real(writer, "a")
+    monkeypatch.undo()
+    assert ran == ["a"]
+    expected = {"new": "1"} if op == "set_registered_model_alias" else {"k": "1"}
+    assert _RETAKEN[op][1](writer) == expected
+
+
+@pytest.mark.parametrize("value", ["mine", "other", None])
+def test_key_write_undo_after_the_name_is_retaken(
+    value: str | None, clients: tuple[Client, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write's model is deleted while it is paused before its bump; its bump fails and it
+    finds no model at the name; only then (before its undo) is another model created at the
+    name, and another caller sets the same key there: to the write's value, to another, or
+    not at all. The other caller's key must survive; the write's stray file must not show
+    in the new model. Before the fix the undo deleted the file the other caller set."""
+    writer, renamer = clients
+    _renames_before_bump(monkeypatch, lambda: renamer.delete_registered_model("a"))
+    real_holds = Edits._holds
+    retaken: list[str] = []
+
+    def holds(self: Edits, name: str, *args: Any, **kwargs: Any) -> bool:
+        out = real_holds(self, name, *args, **kwargs)
+        if not retaken:
+            retaken.append(name)
+            value_set = {"mine": "v"}.get(str(value), value)
+            _retake(renamer, "set_registered_model_tag", value_set, delete=False)
+        return out
+
+    monkeypatch.setattr(Edits, "_holds", holds)
+    outcome: Any = None
+    try:
+        writer.set_registered_model_tag("a", "k", "v")
+    except ResourceDoesNotExist as e:
+        outcome = e
+    monkeypatch.undo()
+    assert retaken == ["a"]
+    tags = writer.get_registered_model("a").tags
+    if value is None:  # nobody set it on the new model: the write's stray file is gone
+        assert outcome is not None and tags == {}, (outcome, tags)
+    elif value == "other":
+        assert outcome is not None and tags == {"k": "other"}, (outcome, tags)
+    else:  # the same value, in the model at the name: the write counts as a write to it
+        assert outcome is None and tags == {"k": "v"}, (outcome, tags)

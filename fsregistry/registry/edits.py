@@ -17,7 +17,8 @@ per tag or alias.
 * **A model deleted or renamed away meanwhile** (on object stores; on local disk only by
   another program, since fsregistry's renames and deletes wait for the writes holding the
   model directory, :mod:`fsregistry.registry.rename`): a tag or alias file written just then is
-  removed again, and so is the model directory the write recreated (MLflow treats every
+  removed again if it is still the write's own (its bytes, and no other model at the name:
+  :meth:`Edits._undo_key_file`), and so is the model directory the write recreated (MLflow treats every
   directory under ``models/`` as a model and fails on one without meta.yaml).
 * **An unfinished local rename** (the model's meta.yaml still carries another name) is
   finished by the next bump; how is the rename module's business, handed in as
@@ -217,12 +218,40 @@ class Edits:
             if self._holds(name, path, data):
                 return False
             where = self._renamed_holding(name, rel, data, known)
-            if where is None or not self._visible(name):
-                self.storage.delete(path)  # not carried, or a stray in a tombstoned model
-                self.drop_if_orphaned(name)
+            if (where is None or not self._visible(name)) and self._undo_key_file(
+                name, path, data, known
+            ):
+                return False  # its bytes are in the model now at the name: a write to it
             if where is None:
                 raise
             return True
+        return False
+
+    def _undo_key_file(self, name: str, path: str, data: bytes, known: Versioned) -> bool:
+        """Remove the write's own file at ``path`` (not carried, or a stray in a tombstoned
+        model), but not another caller's: the file must still hold the write's bytes, and
+        the name no visible model or the one the write read. If another model now holds
+        the name and has the write's bytes at ``path`` (set there by another caller too, or
+        the write's file taken for that model's), the write counts as a write to that model
+        (bumped, as :meth:`_holds`): True. The window left: a model created at the name and
+        the key set to the write's bytes between the checks here and the delete."""
+        try:
+            now = self.storage.read(path)
+        except FileNotFoundError:
+            now = None
+        if now == data:
+            found = self.files.read_meta(layout.registered_model_meta(name))
+            first = self.files.parse(layout.registered_model_meta(name), known.data)
+            was = None if first is None else incarnation(first)
+            other = (
+                found is not None
+                and self.files.is_visible(name, found.meta)
+                and incarnation(found.meta) not in (None, was)
+            )
+            if other:
+                return self._holds(name, path, data)
+            self.storage.delete(path)
+        self.drop_if_orphaned(name)
         return False
 
     def _visible(self, name: str) -> bool:

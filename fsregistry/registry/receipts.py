@@ -85,6 +85,13 @@ no-ops, or its own carried change). Every write's bump checks it
 bumps the model it read, and a tag or alias delete that finds nothing to delete checks the
 model is still the one it read (else RESOURCE_DOES_NOT_EXIST: the file moved with the model).
 
+A tag or alias write that is not carried undoes its file only if the file still holds its
+bytes and the name holds no visible model or the one it read (never another caller's key set
+meanwhile on a model created or renamed onto the name); if another model holds the name and
+has its bytes, the write counts as a write to that model, as above. Left open there: a model
+created at the name, and the key set to the write's very bytes, between that check and the
+delete (neither store is asked for a conditional delete).
+
 Left open, each raising RESOURCE_DOES_NOT_EXIST although the change was carried: a write
 whose model was deleted (not renamed) meanwhile; a tag or alias write whose receipt is no
 longer kept and whose key another writer changed again after the copy took it (a tag or
