@@ -212,7 +212,7 @@ def test_output_directory_must_be_new_or_empty(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert (generate_build_context(str(model_dir), empty).directory / "Dockerfile").is_file()
-    with pytest.raises(FsRegistryException, match="No MLflow model"):
+    with pytest.raises(FsRegistryException, match=r"No such artifact: 'nothing' \(no MLflow model"):
         generate_build_context(str(tmp_path / "nothing"), tmp_path / "out")
     assert not (tmp_path / "out").exists()
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
