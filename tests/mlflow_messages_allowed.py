@@ -47,18 +47,6 @@ ALLOWED: tuple[Allowed, ...] = (
         "the registry audit trail (Client.get_model_history): an fsregistry extension, "
         "no MLflow counterpart",
     ),
-    Allowed(
-        "fsregistry/serving/",
-        "",
-        "fsregistry's server and Docker context: their errors are "
-        "HTTP answers and build errors, outside MLflow's store API",
-    ),
-    Allowed(
-        "fsregistry/envs/",
-        "",
-        "environment builder: MLflow's (virtualenv/conda) errors "
-        "are process failures, not store messages",
-    ),
     Allowed("fsregistry/sklearn/", "", "sklearn flavour: outside the stores this table covers"),
     Allowed("fsregistry/flavors/", "", "the flavor kit: outside the stores this table covers"),
     Allowed("fsregistry/xgboost/", "", "xgboost flavor: outside the stores this table covers"),
@@ -376,8 +364,6 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("fsregistry/pyfunc/from_code.py", "", _NOT_YET),
     Allowed("fsregistry/pyfunc/model.py", "", _NOT_YET),
     Allowed("fsregistry/pyfunc/predict.py", "", _NOT_YET),
-    Allowed("fsregistry/pyfunc/spark.py", "", _NOT_YET),
-    Allowed("fsregistry/pyfunc/spark_executor.py", "", _NOT_YET),
     # -- LoggedModels (MLflow 3) -----------------------------------------------------------------
     Allowed(
         "fsregistry/tracking/logged_models/reading.py",

@@ -275,7 +275,7 @@ def test_build_docker_with_a_fake_docker(tmp_path: Path) -> None:
 
     for mode, message in [
         ("no-engine", "error: Cannot reach the Docker engine: Cannot connect to the Docker daemon"),
-        ("build-fails", "error: docker build -t clf:1 failed (exit code 3)"),
+        ("build-fails", "error: Docker build failed. docker build -t clf:1 exited with code 3"),
     ]:
         proc = fsreg(
             "models",

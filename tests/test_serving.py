@@ -151,6 +151,24 @@ def check_unsupported_content_types_are_415(sk_server: Server) -> None:
     assert r.status == 415
 
 
+def check_errors_contain_mlflows_text(sk_server: Server) -> None:
+    """Error answers carry MLflow's scoring-server text (mlflow/pyfunc/scoring_server)."""
+    for ctype, what in [("application/json", "JSON formatted"), ("text/csv", "UTF-8 encoded")]:
+        r = sk_server.post(b"\xff\xfe", content_type=ctype)
+        assert (r.status, r.json()["error_code"]) == (400, "BAD_REQUEST")
+        assert r.json()["message"].startswith(
+            f"Invalid input. Ensure that input is a valid {what} string. "
+            "Error: 'UnicodeDecodeError('utf-8', b'\\xff\\xfe', 0, 1, 'invalid start byte')'"
+        ), r.json()
+    r = sk_server.post(b"{}", content_type="application/json; format=pandas-split")
+    assert r.status == 415
+    assert r.body.decode().startswith(
+        "Unrecognized content type parameters: format. IMPORTANT: The MLflow Model scoring "
+        "protocol has changed in MLflow version 2.0. If you are seeing this error, you are "
+        "likely using an outdated scoring request format."
+    ), r.body
+
+
 def check_unknown_path_and_wrong_method(sk_server: Server) -> None:
     r = sk_server.request("GET", "/nope")
     assert (r.status, r.json()) == (404, {"detail": "Not Found"})
@@ -221,6 +239,7 @@ def test_sklearn_model_from_store(sk_server: Server) -> None:
     check_wrong_schema_is_mlflows_400(sk_server)
     check_bad_json_and_bad_shapes_are_400(sk_server)
     check_unsupported_content_types_are_415(sk_server)
+    check_errors_contain_mlflows_text(sk_server)
     check_unknown_path_and_wrong_method(sk_server)
     check_request_size_limit(sk_server)
     check_concurrent_clients(sk_server)

@@ -35,7 +35,7 @@ import fsregistry
 from fsreg_testing.models import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
 from fsregistry.exceptions import InvalidParameterValue
-from fsregistry.models import infer_signature
+from fsregistry.models import ColSpec, ModelSignature, Schema, infer_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -451,14 +451,14 @@ def test_bad_arguments_are_clear_errors(
 
     uri = log_sklearn("errclf")
     for bad in ("map<string,double>", "binary", "struct<a:map<string,int>>", "not a type"):
-        with pytest.raises(InvalidParameterValue, match="result_type"):
+        with pytest.raises(InvalidParameterValue, match="Invalid 'spark_udf' result type: "):
             pyfunc.spark_udf(spark, uri, result_type=bad)
-    with pytest.raises(InvalidParameterValue, match="result_type 42"):
+    with pytest.raises(InvalidParameterValue, match=r"Invalid 'spark_udf' result type: 42\."):
         pyfunc.spark_udf(spark, uri, result_type=42)
     for manager in ("virtualenv", "conda", "uv"):
         with pytest.raises(InvalidParameterValue, match=f"env_manager='{manager}'"):
             pyfunc.spark_udf(spark, uri, env_manager=manager)
-    with pytest.raises(InvalidParameterValue, match="unknown env_manager 'docker'"):
+    with pytest.raises(InvalidParameterValue, match=r"Invalid value for `env_manager`: docker\."):
         pyfunc.spark_udf(spark, uri, env_manager="docker")
     with pytest.raises(InvalidParameterValue, match="prebuilt_env_uri"):
         pyfunc.spark_udf(spark, uri, prebuilt_env_uri="/tmp/env.tar")
@@ -469,15 +469,52 @@ def test_bad_arguments_are_clear_errors(
     with pytest.raises(fsregistry.exceptions.ResourceDoesNotExist, match="MLmodel"):
         pyfunc.spark_udf(spark, local_tracking + "/nowhere")
 
+    # Too few or no columns: MLflow's texts (spark_udf), then fsregistry's detail.
+    missing = (
+        r"^Model input is missing required columns\. Expected {} required input columns {}, "
+        r"but the model received only {} unnamed input columns \(Since the columns were passed "
+        r"unnamed they are expected to be in the order specified by the schema\)\. "
+    )
     udf = pyfunc.spark_udf(spark, uri, result_type="double")
-    with pytest.raises(InvalidParameterValue, match=r"needs the columns \['f2'\]"):
+    with pytest.raises(
+        InvalidParameterValue,
+        match=missing.format(2, r"\['f1', 'f2'\]", 1) + r"spark_udf: .*needs the columns \['f2'\]",
+    ):
         udf("f1")
     three = infer_signature(rows(2).assign(f3=1.0))
     udf3 = pyfunc.spark_udf(
         spark, log_custom(models_module.Label(), models_module, signature=three)
     )
-    with pytest.raises(InvalidParameterValue, match=r"needs the inputs \['f3'\]"):
+    with pytest.raises(
+        InvalidParameterValue,
+        match=missing.format(3, r"\['f1', 'f2', 'f3'\]", 2) + r"spark_udf: .*inputs \['f3'\]",
+    ):
         udf3(col("f1"), col("f2"))
+    optional = ModelSignature(
+        inputs=Schema([ColSpec("double", "f1"), ColSpec("long", "f2", required=False)])
+    )
+    unnamed = ModelSignature(inputs=Schema([ColSpec("double"), ColSpec("long")]))
+    for signature, text in [
+        (
+            optional,
+            r"^Cannot apply UDF without column names specified when model signature contains "
+            r"optional columns\. ",
+        ),
+        (
+            unnamed,
+            r"^Cannot apply udf because no column names specified\. The udf expects 2 columns "
+            r"with types: .*\. Input column names could not be inferred from the model "
+            r"signature \(column names not found\)\. ",
+        ),
+        (
+            None,
+            r"^Attempting to apply udf on zero columns because no column names were specified "
+            r"as arguments or inferred from the model signature\. ",
+        ),
+    ]:
+        logged = log_custom(models_module.Label(), models_module, signature=signature)
+        with pytest.raises(InvalidParameterValue, match=text):
+            pyfunc.spark_udf(spark, logged, result_type="string")()
     with pytest.raises(InvalidParameterValue, match="got 3 columns"):
         udf(col("f1"), col("f2"), col("f2"))
     with pytest.raises(InvalidParameterValue, match="column names or Columns"):
@@ -498,7 +535,11 @@ def test_errors_on_executors_name_the_problem(
         df.drop("f2").withColumn("out", udf()).collect()
     label_uri = log_custom(models_module.Label(), models_module)
     as_double = pyfunc.spark_udf(spark, label_uri, result_type="double")
-    with pytest.raises(Exception, match=r"no column of the model's predictions .* fits"):
+    with pytest.raises(
+        Exception,
+        match=r"The model did not produce any values compatible with the requested type "
+        r"'DoubleType\(\)'\. .* spark_udf: no column of the model's predictions .* fits",
+    ):
         df.withColumn("out", as_double("f1")).collect()
     as_struct = pyfunc.spark_udf(spark, label_uri, result_type="label string, score double")
     with pytest.raises(Exception, match="have no column 'label'"):

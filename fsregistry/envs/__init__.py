@@ -82,18 +82,9 @@ def prepare_env_for_model_dir(
 def check_env_manager(env_manager: str) -> None:
     """Refuse an ``env_manager`` that does not build an isolated environment."""
     from fsregistry.envs.builder import ISOLATED_MANAGERS
-    from fsregistry.exceptions import InvalidParameterValue
+    from fsregistry.models import env_manager as managers
 
-    if env_manager not in ISOLATED_MANAGERS:
-        raise InvalidParameterValue(
-            f"env_manager={env_manager!r} is not supported: expected one of "
-            f"{list(ISOLATED_MANAGERS)}"
-            + (
-                " (conda environments are not built by fsregistry)"
-                if env_manager == "conda"
-                else ""
-            )
-        )
+    managers.check_env_manager(env_manager, ISOLATED_MANAGERS)
 
 
 def prepare_env(

@@ -35,6 +35,7 @@ from fsregistry.envs.errors import EnvironmentBuildError
 from fsregistry.envs.interpreters import Interpreter, find_interpreter
 from fsregistry.envs.spec import EnvSpec
 from fsregistry.envs.uv import DIR_SUFFIX, UV, index_flags, uv_binary, uv_environment
+from fsregistry.models.env_manager import check_env_manager
 from fsregistry.models.environment import installed_version, requirement_name
 
 _logger = logging.getLogger("fsregistry.envs")
@@ -349,10 +350,7 @@ def get_or_create(
 
     from fsregistry.envs import host_package
 
-    if env_manager not in ISOLATED_MANAGERS:
-        raise EnvironmentBuildError(
-            f"Unknown env_manager {env_manager!r}: expected one of {list(ISOLATED_MANAGERS)}"
-        )
+    check_env_manager(env_manager, ISOLATED_MANAGERS)
     root = root or env_root()
     env_hash = spec.env_hash
     name = env_hash + (DIR_SUFFIX if env_manager == UV else "")

@@ -12,10 +12,11 @@ import os
 from typing import Any, Literal
 
 from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.models.env_manager import LOCAL, UV, VIRTUALENV, check_env_manager
 from fsregistry.pyfunc.predict import csv_text, predict_local, write_output
 
-#: ``env_manager`` values :func:`predict` accepts.
-ENV_MANAGERS = (None, "local", "virtualenv", "uv")
+#: ``env_manager`` values :func:`predict` accepts (and None, for ``"local"``).
+ENV_MANAGERS = (LOCAL, VIRTUALENV, UV)
 
 
 def predict(
@@ -42,20 +43,23 @@ def predict(
     """
     if content_type not in ("json", "csv"):
         raise InvalidParameterValue(
-            f"Unknown content_type {content_type!r}: expected 'json' or 'csv'"
+            f"Content type must be one of json or csv. Got {content_type!r}"
         )
-    if env_manager not in ENV_MANAGERS:
+    check_env_manager(
+        env_manager or LOCAL,
+        ENV_MANAGERS,
+        " ('local' or None for the current environment, 'virtualenv' or 'uv' for the model's "
+        "own environment)",
+    )
+    if input_data is not None and input_path is not None:
         raise InvalidParameterValue(
-            f"env_manager={env_manager!r} is not supported: use 'local' (or None) for the "
-            "current environment, 'virtualenv' or 'uv' for the model's own environment"
-            + (
-                " (conda environments are not built by fsregistry)"
-                if env_manager == "conda"
-                else ""
-            )
+            "Both input_data and input_path are provided. Only one of them should be specified."
         )
-    if (input_data is None) == (input_path is None):
-        raise InvalidParameterValue("Give exactly one of input_data and input_path")
+    if input_data is None and input_path is None:
+        raise InvalidParameterValue(
+            "Neither input_data nor input_path is provided: give one of them (fsregistry does "
+            "not read the input from stdin)"
+        )
     if input_path is not None and not os.path.isfile(input_path):
         raise InvalidParameterValue(f"input_path {os.fspath(input_path)!r} is not a file")
     if env_manager in ("virtualenv", "uv"):

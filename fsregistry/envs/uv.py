@@ -46,8 +46,9 @@ def uv_binary() -> str:
     if found:
         return found
     raise EnvironmentBuildError(
-        "env_manager='uv' needs uv, which is not installed: run `pip install uv` (or "
-        "`pip install 'fsregistry[uv]'`), or use env_manager='virtualenv'"
+        "Found 'uv' as env_manager, but the 'uv' command is not found in the PATH. "
+        "fsregistry: run `pip install uv` (or `pip install 'fsregistry[uv]'`), or use "
+        "env_manager='virtualenv'"
     )
 
 

@@ -53,6 +53,7 @@ from fsregistry.models.cache import (
     read_model_file,
     resolve_location,
 )
+from fsregistry.models.env_manager import LOCAL, check_env_manager
 from fsregistry.models.hashes import HASHES_FILE, manifest_digest
 from fsregistry.models.model import Model
 from fsregistry.models.schema import Array, ColSpec, DataType, Schema, TensorSpec
@@ -86,12 +87,12 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
-LOCAL_ENV_MANAGER = "local"
-_OTHER_ENV_MANAGERS = ("virtualenv", "conda", "uv")
 
 #: Endpoint settings the storage layer reads; forwarded from the driver (never credentials).
 FORWARDED_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "STORAGE_EMULATOR_HOST")
 
+#: MLflow's refusal of a result type (``spark_udf``), followed by the type.
+_INVALID_RESULT_TYPE = "Invalid 'spark_udf' result type: "
 _SUPPORTED_TYPES_TEXT = (
     "int, long, float, double, boolean, string; array<one of those>; "
     "array<array<one of those>>; struct<name: any of the above, ...> "
@@ -142,19 +143,19 @@ def parse_result_type(result_type: T.DataType | str) -> T.DataType:
             parsed = T._parse_datatype_string(text)
         except Exception as exc:  # pyspark raises ParseException or a Py4J/Connect error
             raise InvalidParameterValue(
-                f"Invalid spark_udf result_type {result_type!r}: not a Spark type ({exc}). "
+                f"{_INVALID_RESULT_TYPE}{result_type}. Not a Spark type ({exc}). "
                 f"Supported: {_SUPPORTED_TYPES_TEXT}"
             ) from None
     elif isinstance(result_type, T.DataType):
         parsed = result_type
     else:
         raise InvalidParameterValue(
-            f"Invalid spark_udf result_type {result_type!r}: expected a pyspark DataType or a "
+            f"{_INVALID_RESULT_TYPE}{result_type}. Expected a pyspark DataType or a "
             f"DDL string. Supported: {_SUPPORTED_TYPES_TEXT}"
         )
     if not _is_supported(parsed):
         raise InvalidParameterValue(
-            f"Unsupported spark_udf result_type {parsed.simpleString()!r} "
+            f"{_INVALID_RESULT_TYPE}{parsed}. Unsupported: {parsed.simpleString()!r} "
             f"(from {result_type!r}). Supported: {_SUPPORTED_TYPES_TEXT}"
         )
     return parsed
@@ -230,24 +231,17 @@ def infer_result_type(output_schema: Schema | None) -> T.DataType:
 
 
 def _check_env_manager(env_manager: str | None, prebuilt_env_uri: str | None) -> None:
-    if env_manager is None or env_manager == LOCAL_ENV_MANAGER:
-        if prebuilt_env_uri is not None:
-            raise InvalidParameterValue(
-                f"spark_udf: prebuilt_env_uri={prebuilt_env_uri!r} needs a restored model "
-                "environment, which fsregistry's spark_udf does not build; executors score in "
-                "their own Python environment (env_manager='local')"
-            )
-        return
-    if env_manager in _OTHER_ENV_MANAGERS:
+    if (env_manager is None or env_manager == LOCAL) and prebuilt_env_uri is not None:
         raise InvalidParameterValue(
-            f"spark_udf: env_manager={env_manager!r} is not supported: fsregistry's spark_udf "
-            "scores in the executors' own Python environment (env_manager='local'); install "
-            "the model's requirements (fsregistry.pyfunc.get_model_dependencies) on the "
-            "executors"
+            f"spark_udf: prebuilt_env_uri={prebuilt_env_uri!r} needs a restored model "
+            "environment, which fsregistry's spark_udf does not build; executors score in "
+            "their own Python environment (env_manager='local')"
         )
-    raise InvalidParameterValue(
-        f"spark_udf: unknown env_manager {env_manager!r}; expected 'local' "
-        f"({', '.join(repr(m) for m in _OTHER_ENV_MANAGERS)} are MLflow's and not supported)"
+    check_env_manager(
+        env_manager or LOCAL,
+        (LOCAL,),
+        " (spark_udf scores in the executors' own Python environment; install the model's "
+        "requirements, fsregistry.pyfunc.get_model_dependencies, on the executors)",
     )
 
 
@@ -330,6 +324,17 @@ def _ship_local_model(spark: SparkSession, path: str, fingerprint: str) -> str:
         return _shipped[key]
 
 
+def _missing_columns(names: list[str], given: int) -> str:
+    """MLflow's message for too few UDF columns (raised on its executors, here on the driver
+    when the UDF is applied)."""
+    return (
+        f"Model input is missing required columns. Expected {len(names)} required input "
+        f"columns {names}, but the model received only {given} unnamed input columns (Since "
+        "the columns were passed unnamed they are expected to be in the order specified by "
+        "the schema)."
+    )
+
+
 def _quoted(name: str) -> Column:
     return col("`" + name.replace("`", "``") + "`")
 
@@ -359,8 +364,8 @@ def spark_udf(
     meta = Model.from_yaml(mlmodel, f"MLmodel of {model_uri}")
     if FLAVOR_NAME not in meta.flavors:
         raise ResourceDoesNotExist(
-            f'Model at {model_uri!r} does not have the "{FLAVOR_NAME}" flavor '
-            f"(flavors: {sorted(meta.flavors)}), so spark_udf cannot score it"
+            f'Model does not have the "{FLAVOR_NAME}" flavor: spark_udf cannot score '
+            f"the model at {model_uri!r} (flavors: {sorted(meta.flavors)})"
         )
     try:
         digest: str | None = manifest_digest(
@@ -408,16 +413,25 @@ def spark_udf(
                     f"spark_udf: arguments must be column names or Columns, got {c!r}"
                 )
         if not cols:
-            if not names:
-                raise InvalidParameterValue(
-                    f"spark_udf: no columns given and the model at {model_uri!r} has no "
-                    "signature with input names to take them from; call it with columns, "
-                    "e.g. udf('a', 'b') or udf(struct('a', 'b'))"
-                )
             if optional:
                 raise InvalidParameterValue(
-                    f"spark_udf: no columns given and the model's signature has optional "
-                    f"inputs {optional}; pass the columns to use"
+                    "Cannot apply UDF without column names specified when model signature "
+                    f"contains optional columns. spark_udf: the optional inputs are {optional}"
+                )
+            if not names and input_schema is not None and len(input_schema.inputs) > 0:
+                raise InvalidParameterValue(
+                    "Cannot apply udf because no column names specified. The udf expects "
+                    f"{len(input_schema.inputs)} columns with types: {input_schema.inputs}. "
+                    "Input column names could not be inferred from the model signature "
+                    "(column names not found). spark_udf: call it with columns, e.g. "
+                    "udf('a', 'b') or udf(struct('a', 'b'))"
+                )
+            if not names:
+                raise InvalidParameterValue(
+                    "Attempting to apply udf on zero columns because no column names were "
+                    "specified as arguments or inferred from the model signature. spark_udf: "
+                    f"the model at {model_uri!r} has no signature; call it with columns, "
+                    "e.g. udf('a', 'b') or udf(struct('a', 'b'))"
                 )
             return batches_udf(struct(*[_quoted(n) for n in names]))  # type: ignore[no-any-return]
         given = [c for c in cols if isinstance(c, str)]
@@ -426,8 +440,8 @@ def spark_udf(
             missing = [n for n in required if n not in given]
             if missing:
                 raise InvalidParameterValue(
-                    f"spark_udf: the model needs the columns {missing}, which were not "
-                    f"given (given: {given})"
+                    f"{_missing_columns(names, len(given))} spark_udf: the model needs the "
+                    f"columns {missing}, which were not given (given: {given})"
                 )
             return batches_udf(struct(*[_quoted(n) for n in given]))  # type: ignore[no-any-return]
         if names:
@@ -439,9 +453,9 @@ def spark_udf(
             missing = [n for n in required if n not in names[: len(cols)]]
             if missing and len(cols) > 1:  # a single Column may be a struct of them all
                 raise InvalidParameterValue(
-                    f"spark_udf: the model needs the inputs {missing}, which were not given "
-                    f"(columns passed as Columns are matched to the signature {names} by "
-                    f"position; got {len(cols)})"
+                    f"{_missing_columns(names, len(cols))} spark_udf: the model needs the "
+                    f"inputs {missing}, which were not given (columns passed as Columns are "
+                    "matched to the signature by position)"
                 )
         spark_cols = [_quoted(c) if isinstance(c, str) else c for c in cols]
         return batches_udf(*spark_cols)  # type: ignore[no-any-return]

@@ -163,14 +163,23 @@ def _as_primitive(series: pd.Series, t: T.DataType) -> pd.Series | None:
     return series.astype(np.dtype(PRIMITIVES[kind]))
 
 
+def _no_compatible_values(t: T.DataType) -> str:
+    """MLflow's message when no prediction column fits the (element) type ``t``."""
+    return (
+        f"The model did not produce any values compatible with the requested type '{t}'. "
+        "Consider requesting udf with StringType or Arraytype(StringType)."
+    )
+
+
 def _leftmost(frame: pd.DataFrame, t: T.DataType) -> pd.Series:
     for column in frame.columns:
         converted = _as_primitive(frame[column], t)
         if converted is not None:
             return converted.reset_index(drop=True)
     raise InvalidParameterValue(
-        f"spark_udf: no column of the model's predictions {_describe(frame)} fits the result "
-        f"type {t.simpleString()!r}; declare a result_type that matches the predictions"
+        f"{_no_compatible_values(t)} spark_udf: no column of the model's predictions "
+        f"{_describe(frame)} fits the result type {t.simpleString()!r}; declare a result_type "
+        "that matches the predictions"
     )
 
 
@@ -212,8 +221,8 @@ def _array_column(frame: pd.DataFrame, t: T.ArrayType, where: str) -> pd.Series:
     columns = [c for c in kept if c is not None]
     if not columns:
         raise InvalidParameterValue(
-            f"spark_udf: no column of {where} {_describe(frame)} fits the result type "
-            f"{t.simpleString()!r}"
+            f"{_no_compatible_values(t.elementType)} spark_udf: no column of {where} "
+            f"{_describe(frame)} fits the result type {t.simpleString()!r}"
         )
     if all(c.dtype != object and not c.isna().any() for c in columns):
         rows = np.column_stack([c.to_numpy() for c in columns]).tolist()  # fast: no nulls

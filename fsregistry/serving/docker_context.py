@@ -317,4 +317,6 @@ def build_image(
         except OSError as exc:
             raise InvalidState(f"Cannot run the docker client {docker}: {exc}") from None
     if proc.returncode != 0:
-        raise InvalidState(f"docker build -t {image} failed (exit code {proc.returncode})")
+        raise InvalidState(
+            f"Docker build failed. docker build -t {image} exited with code {proc.returncode}"
+        )

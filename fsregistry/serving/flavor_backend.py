@@ -31,6 +31,7 @@ from abc import ABC, abstractmethod
 from typing import IO, Any, Literal
 
 from fsregistry.exceptions import InvalidParameterValue, InvalidState
+from fsregistry.models.env_manager import check_env_manager
 
 #: ``env_manager`` values the pyfunc backend accepts.
 ENV_MANAGERS = ("local", "virtualenv", "uv")
@@ -126,16 +127,7 @@ class PyFuncBackend(FlavorBackend):
         **kwargs: Any,
     ) -> None:
         super().__init__(config, **kwargs)
-        if env_manager not in ENV_MANAGERS:
-            raise InvalidParameterValue(
-                f"env_manager={env_manager!r} is not supported: expected one of "
-                f"{list(ENV_MANAGERS)}"
-                + (
-                    " (conda environments are not built by fsregistry)"
-                    if env_manager == "conda"
-                    else ""
-                )
-            )
+        check_env_manager(env_manager, ENV_MANAGERS)
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidParameterValue(f"workers must be a positive integer, got {workers!r}")
         self._env_manager = env_manager
@@ -153,7 +145,7 @@ class PyFuncBackend(FlavorBackend):
 
         if content_type not in ("json", "csv"):
             raise InvalidParameterValue(
-                f"Unknown content_type {content_type!r}: expected 'json' or 'csv'"
+                f"Unknown content type '{content_type}'. Expected 'json' or 'csv'"
             )
         kind: Literal["json", "csv"] = "csv" if content_type == "csv" else "json"
         manager = None if self._env_manager == "local" else self._env_manager
@@ -278,8 +270,8 @@ def get_flavor_backend(
         pyfunc_conf = model.flavors.get("python_function")
         if pyfunc_conf is None:
             raise InvalidParameterValue(
-                f"No suitable flavor backend was found for the model {model_uri!r}: it has no "
-                f"python_function flavor (flavors: {sorted(model.flavors)})"
+                "No suitable flavor backend was found for the model. The model at "
+                f"{model_uri!r} has no python_function flavor (flavors: {sorted(model.flavors)})"
             )
         config = dict(pyfunc_conf)
     return PyFuncBackend(config, env_manager=env_manager, **kwargs)

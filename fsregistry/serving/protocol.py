@@ -35,6 +35,18 @@ CONTENT_TYPE_CSV = "text/csv"
 CONTENT_TYPES = [CONTENT_TYPE_CSV, CONTENT_TYPE_JSON]
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
+#: MLflow's note after a refused content-type parameter (scoring_server).
+SCORING_PROTOCOL_CHANGE_INFO = (
+    "IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0. If you are"
+    " seeing this error, you are likely using an outdated scoring request format. To resolve the"
+    " error, either update your request format or adjust your MLflow Model's requirements file to"
+    " specify an older version of MLflow (for example, change the 'mlflow' requirement specifier"
+    " to 'mlflow==1.30.0'). If you are making a request using the MLflow client"
+    " (e.g. via `mlflow.pyfunc.spark_udf()`), upgrade your MLflow client to a version >= 2.0 in"
+    " order to use the new request format. For more information about the updated MLflow"
+    " Model scoring protocol in MLflow 2.0, see"
+    " https://mlflow.org/docs/latest/models.html#deploy-mlflow-models."
+)
 # MLflow's ``ErrorCode`` -> HTTP status (``MlflowException.get_http_status_code``).
 _HTTP_STATUS = {
     "BAD_REQUEST": 400,
@@ -106,7 +118,11 @@ def check_content_type(header: str | None) -> Reply | str:
         return _text(415, "The scoring server only supports UTF-8")
     unexpected = sorted(set(params) - {"charset"})
     if unexpected:
-        return _text(415, f"Unrecognized content type parameters: {', '.join(unexpected)}.")
+        return _text(
+            415,
+            f"Unrecognized content type parameters: {', '.join(unexpected)}. "
+            + SCORING_PROTOCOL_CHANGE_INFO,
+        )
     if mime not in CONTENT_TYPES:
         return _text(
             415,
@@ -138,7 +154,11 @@ def parse_request(model: Any, body: bytes, mime: str) -> tuple[Any, dict[str, An
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"Invalid input. The request body is not UTF-8: {exc}") from None
+        # MLflow's words: CSV is decoded first, JSON by ``json.loads`` (scoring_server).
+        what = "UTF-8 encoded" if mime == CONTENT_TYPE_CSV else "JSON formatted"
+        raise InvalidInputError(
+            f"Invalid input. Ensure that input is a valid {what} string. Error: '{exc!r}'"
+        ) from None
     if mime == CONTENT_TYPE_CSV:
         return parse_csv_input(io.StringIO(text), schema), None
     return parse_serving_input(text, schema)

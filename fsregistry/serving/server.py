@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsregistry.exceptions import InvalidParameterValue, InvalidState
+from fsregistry.models.env_manager import check_env_manager
 from fsregistry.serving.settings import (
     DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_TIMEOUT_SECONDS,
@@ -171,10 +172,7 @@ def serve_in_virtualenv(
 
 def run(model_uri: str, options: ServerOptions, env_manager: str = "local") -> None:
     """``fsreg models serve``: serve in this environment or in the model's virtualenv."""
-    if env_manager not in ENV_MANAGERS:
-        raise InvalidParameterValue(
-            f"Unknown env manager {env_manager!r}: expected one of {list(ENV_MANAGERS)}"
-        )
+    check_env_manager(env_manager, ENV_MANAGERS)
     if env_manager in ("virtualenv", "uv"):
         serve_in_virtualenv(model_uri, options, env_manager)
     else:
