@@ -252,8 +252,9 @@ SPSERVE_ALLOWED: tuple[Allowed, ...] = (
         "fsregistry/envs/uv.py",
         "Found 'uv' as env_manager, but the 'uv' command is not found in the PATH.",
         "MLflow's text (mlflow/models/python_api.py:predict), then fsregistry's install hint; "
-        "uv is installed wherever the tests run (a test dependency), so no trigger; MLflow "
-        "raises it with no error code, fsregistry with EnvironmentBuildError's",
+        "the trigger needs uv hidden from the process (uv is a test dependency): "
+        "tests/test_envs.py::test_uv_missing_is_a_clear_error_and_writes_nothing checks it; "
+        "MLflow raises it with no error code, fsregistry with EnvironmentBuildError's",
     ),
     Allowed(SPEC, "Invalid Python version", _SPEC),
     Allowed(SPEC, "extras must be a list of pip requirement strings", _SPEC),

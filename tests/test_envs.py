@@ -340,9 +340,11 @@ def test_uv_missing_is_a_clear_error_and_writes_nothing(
     model = str(_local_model(tmp_path / "m"))
     monkeypatch.setitem(sys.modules, "uv", None)  # the uv package is not importable...
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # ...and no uv on PATH
-    with pytest.raises(EnvironmentBuildError, match=r"needs uv.*pip install uv"):
+    # MLflow's text (mlflow.models.predict), then fsregistry's hint
+    missing = r"^Found 'uv' as env_manager, but the 'uv' command is not found in the PATH\. "
+    with pytest.raises(EnvironmentBuildError, match=missing + r".*pip install uv"):
         prepare_env(model, env_manager="uv")
-    with pytest.raises(EnvironmentBuildError, match="needs uv"):
+    with pytest.raises(EnvironmentBuildError, match=missing):
         predict(model, input_data=FRAME, env_manager="uv")
     assert not root.exists()
 
@@ -483,13 +485,29 @@ def test_unsupported_env_managers_are_refused(
     root = tmp_path / "env-root"
     monkeypatch.setenv("FSREG_ENV_ROOT", str(root))
     model = str(_local_model(tmp_path / "m"))
-    for manager in ("conda", "uvx", "virtualenvs"):
-        with pytest.raises(InvalidParameterValue, match=repr(manager)):
+    # An unknown value: MLflow's text (mlflow/utils/env_manager.py:validate).
+    for manager in ("uvx", "virtualenvs"):
+        text = (
+            f"^Invalid value for `env_manager`: {manager}\\. "
+            r"Must be one of \['local', 'conda', 'virtualenv', 'uv'\]"
+        )
+        with pytest.raises(InvalidParameterValue, match=text):
             predict(model, input_data=FRAME, env_manager=manager)
-        with pytest.raises(InvalidParameterValue, match=repr(manager)):
+        with pytest.raises(InvalidParameterValue, match=text):
             prepare_env(model, env_manager=manager)
-    with pytest.raises(InvalidParameterValue, match="exactly one"):
+    # MLflow's value fsregistry does not build
+    with pytest.raises(InvalidParameterValue, match=r"^env_manager='conda' is not supported"):
+        predict(model, input_data=FRAME, env_manager="conda")
+    with pytest.raises(InvalidParameterValue, match=r"^env_manager='conda' is not supported"):
+        prepare_env(model, env_manager="conda")
+    with pytest.raises(InvalidParameterValue, match=r"^Neither input_data nor input_path"):
         predict(model, env_manager="virtualenv")
+    with pytest.raises(
+        InvalidParameterValue,
+        match=r"^Both input_data and input_path are provided\. Only one of them should be "
+        r"specified\.",
+    ):
+        predict(model, input_data=FRAME, input_path=str(model), env_manager="virtualenv")
     with pytest.raises(InvalidParameterValue, match="CSV text"):
         predict(model, input_data=42, content_type="csv", env_manager="virtualenv")
     for extras in ("uvicorn", ["--index-url http://x"], [3]):

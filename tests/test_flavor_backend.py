@@ -69,7 +69,7 @@ def test_predict_from_a_file_and_from_stdin(
     expected = {"predictions": [{"x": 2.0}, {"x": 4.0}, {"x": 6.0}]}
     assert json.loads((tmp_path / "a.json").read_text()) == expected
     assert json.loads((tmp_path / "b.json").read_text()) == expected
-    with pytest.raises(InvalidParameterValue, match="content_type"):
+    with pytest.raises(InvalidParameterValue, match=r"^Unknown content type 'parquet'\. "):
         backend.predict(model_dir, str(tmp_path / "in.json"), None, "parquet")
 
 

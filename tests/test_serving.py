@@ -455,5 +455,5 @@ def test_bad_limits_are_rejected() -> None:
         ServerOptions(port=70000).check()
     with pytest.raises(InvalidParameterValue, match="workers"):
         ServerOptions(workers=0).check()
-    with pytest.raises(InvalidParameterValue, match="env manager"):
+    with pytest.raises(InvalidParameterValue, match=r"^env_manager='conda' is not supported"):
         run("models:/x/1", ServerOptions(), env_manager="conda")
