@@ -68,7 +68,7 @@ SPSERVE_ALLOWED: tuple[Allowed, ...] = (
     Allowed(
         SP,
         "spark_udf: prebuilt_env_uri=",
-        "MLflow raises RuntimeError \"'prebuilt_env' parameter can only be used in Databricks "
+        "env_manager None: MLflow raises RuntimeError \"'prebuilt_env' parameter can only be used in Databricks "
         "Serverless...\" (no MlflowException); fsregistry's spark_udf builds no environments",
     ),
     Allowed(

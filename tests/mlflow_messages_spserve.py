@@ -10,7 +10,7 @@ tests/mlflow_messages_allowed_spserve.py).
 
 from __future__ import annotations
 
-from tests.mlflow_messages_base import INVALID, MISSING, Message, _m
+from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, _m
 
 PYF = "mlflow/pyfunc/__init__.py"
 PYAPI = "mlflow/models/python_api.py"
@@ -63,6 +63,19 @@ SPSERVE: tuple[Message, ...] = (
         'm.pyfunc.spark_udf(None, "x", env_manager="docker")',
         in_mlflow3=False,
         note="MLflow's venv has no pyspark; spark_udf calls _EnvManager.validate first",
+    ),
+    _v(
+        "spark_udf: prebuilt_env_uri with env_manager='local'",
+        r"If 'prebuilt_env_uri' parameter is set, 'env_manager' parameter must be either None, "
+        r"'virtualenv', or 'uv'\.",
+        INTERNAL,
+        f"{PYF}:spark_udf",
+        'm.pyfunc.spark_udf(None, "x", env_manager="local", prebuilt_env_uri="/tmp/env.tar")',
+        (SP, "If 'prebuilt_env_uri' parameter is set"),
+        in_mlflow3=False,
+        fs_code=INVALID,
+        note="MLflow's venv has no pyspark; MLflow raises it with MlflowException's default "
+        "code (INTERNAL_ERROR), fsregistry with INVALID_PARAMETER_VALUE (a bad argument)",
     ),
     _v(
         "spark_udf: result type not supported",

@@ -153,13 +153,18 @@ def check_unsupported_content_types_are_415(sk_server: Server) -> None:
 
 def check_errors_contain_mlflows_text(sk_server: Server) -> None:
     """Error answers carry MLflow's scoring-server text (mlflow/pyfunc/scoring_server)."""
-    for ctype, what in [("application/json", "JSON formatted"), ("text/csv", "UTF-8 encoded")]:
+    error = "Error: 'UnicodeDecodeError('utf-8', b'\\xff\\xfe', 0, 1, 'invalid start byte')'"
+    for ctype, message in [
+        (
+            "application/json",
+            f"Invalid input. Ensure that input is a valid JSON formatted string. {error}\n"
+            "Input: \nb'\\xff\\xfe'\n",
+        ),
+        ("text/csv", f"Invalid input. Ensure that input is a valid UTF-8 encoded string. {error}"),
+    ]:
         r = sk_server.post(b"\xff\xfe", content_type=ctype)
-        assert (r.status, r.json()["error_code"]) == (400, "BAD_REQUEST")
-        assert r.json()["message"].startswith(
-            f"Invalid input. Ensure that input is a valid {what} string. "
-            "Error: 'UnicodeDecodeError('utf-8', b'\\xff\\xfe', 0, 1, 'invalid start byte')'"
-        ), r.json()
+        assert r.json() == {"error_code": "BAD_REQUEST", "message": message}
+        assert r.status == 400
     r = sk_server.post(b"{}", content_type="application/json; format=pandas-split")
     assert r.status == 415
     assert r.body.decode().startswith(

@@ -231,7 +231,13 @@ def infer_result_type(output_schema: Schema | None) -> T.DataType:
 
 
 def _check_env_manager(env_manager: str | None, prebuilt_env_uri: str | None) -> None:
-    if (env_manager is None or env_manager == LOCAL) and prebuilt_env_uri is not None:
+    if env_manager == LOCAL and prebuilt_env_uri is not None:
+        raise InvalidParameterValue(
+            "If 'prebuilt_env_uri' parameter is set, 'env_manager' parameter must be either "
+            f"None, 'virtualenv', or 'uv'. spark_udf: got env_manager='local' and "
+            f"prebuilt_env_uri={prebuilt_env_uri!r}"
+        )
+    if env_manager is None and prebuilt_env_uri is not None:
         raise InvalidParameterValue(
             f"spark_udf: prebuilt_env_uri={prebuilt_env_uri!r} needs a restored model "
             "environment, which fsregistry's spark_udf does not build; executors score in "

@@ -155,9 +155,14 @@ def parse_request(model: Any, body: bytes, mime: str) -> tuple[Any, dict[str, An
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         # MLflow's words: CSV is decoded first, JSON by ``json.loads`` (scoring_server).
-        what = "UTF-8 encoded" if mime == CONTENT_TYPE_CSV else "JSON formatted"
+        if mime == CONTENT_TYPE_CSV:
+            raise InvalidInputError(
+                f"Invalid input. Ensure that input is a valid UTF-8 encoded string. Error: "
+                f"'{exc!r}'"
+            ) from None
         raise InvalidInputError(
-            f"Invalid input. Ensure that input is a valid {what} string. Error: '{exc!r}'"
+            "Invalid input. Ensure that input is a valid JSON formatted string. "
+            f"Error: '{exc!r}'\nInput: \n{_quoted(body)}\n"
         ) from None
     if mime == CONTENT_TYPE_CSV:
         return parse_csv_input(io.StringIO(text), schema), None
