@@ -96,9 +96,11 @@ def test_parse_serving_input_formats() -> None:
         {"instances": [{"f1": 1.0, "f2": 2}, {"f1": 2.0, "f2": 3}]}, schema
     )
     assert list(inst["f2"]) == [2, 3]
-    with pytest.raises(InvalidInputError, match="exactly one of the keys"):
+    with pytest.raises(InvalidInputError, match="exactly one of the input fields"):
         parse_serving_input({"data": []}, schema)
-    with pytest.raises(InvalidInputError, match="not valid JSON"):
+    with pytest.raises(
+        InvalidInputError, match="Ensure that input is a valid JSON formatted string"
+    ):
         parse_serving_input("{nope", schema)
 
 

@@ -182,7 +182,7 @@ def test_infer_signature_params() -> None:
     assert by_name["when"].to_dict()["default"] == "2024-01-02T03:04:05"
     assert isinstance(by_name["cfg"].dtype, Object)
     assert ParamSchema.from_json(sig.params.to_json()) == sig.params
-    with pytest.raises(InvalidParameterValue, match="1-D"):
+    with pytest.raises(InvalidParameterValue, match="1D array or scalar, got 2D array"):
         infer_signature(pd.DataFrame({"a": [1]}), params={"bad": [[1, 2]]})
 
 

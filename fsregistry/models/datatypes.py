@@ -163,19 +163,15 @@ class Array:
 
     @classmethod
     def from_json_dict(cls, **kwargs: Any) -> Array:
-        items = kwargs.get("items")
-        if kwargs.get("type") != ARRAY_TYPE or not isinstance(items, dict) or "type" not in items:
+        items = _checked_json(kwargs, "Array", ARRAY_TYPE, "items")
+        if "type" not in items:
             raise InvalidParameterValue(
-                f"Invalid array type {kwargs!r}: expected {{'type': 'array', 'items': {{'type': ...}}}}"
+                f"Missing keys in Array's items JSON. Expected to find key `type` (got {items!r})"
             )
         return cls(type_from_dict(items))
 
     def merge(self, other: ColType) -> ColType:
-        if isinstance(other, AnyType) or self == other:
-            return copy.deepcopy(self)
-        if not isinstance(other, Array):
-            raise InvalidParameterValue(f"Cannot merge {self!r} with {other!r}")
-        return Array(_merge_types(self.dtype, other.dtype))
+        return _merge_items(self, other, Array, "dtype")
 
 
 class SparkMLVector(Array):
@@ -234,22 +230,37 @@ class Property:
     @classmethod
     def from_json_dict(cls, **kwargs: Any) -> Property:
         if len(kwargs) != 1:
-            raise InvalidParameterValue(f"Property JSON must have exactly one key, got {kwargs!r}")
+            raise InvalidParameterValue(
+                "Expected Property JSON to contain a single key as name, got "
+                f"{len(kwargs)} keys. ({kwargs!r})"
+            )
         name, spec = next(iter(kwargs.items()))
         if not isinstance(spec, dict) or "type" not in spec:
-            raise InvalidParameterValue(f"Property {name!r} has no 'type': {spec!r}")
+            raise InvalidParameterValue(
+                f"Missing keys in Property `{name}`. Expected to find key `type` (got {spec!r})"
+            )
         spec = dict(spec)
         required = spec.pop("required", True)
         return cls(name, type_from_dict(spec), required=True if required is None else required)
 
-    def merge(self, other: Property | AnyType) -> Property:
+    def merge(self, other: Property | ColType) -> Property:
         if isinstance(other, AnyType):
             return Property(self.name, self.dtype, required=False)
+        if not isinstance(other, Property):
+            raise InvalidParameterValue(
+                f"Can't merge property with non-property type: {type(other).__name__} ({other!r})"
+            )
         if self.name != other.name:
-            raise InvalidParameterValue(f"Cannot merge properties {self.name!r}/{other.name!r}")
-        return Property(
-            self.name, _merge_types(self.dtype, other.dtype), self.required and other.required
-        )
+            raise InvalidParameterValue(
+                f"Can't merge properties with different names ({self.name!r} and {other.name!r})"
+            )
+        merged = _merge_types(self.dtype, other.dtype)
+        if merged is None:
+            raise InvalidParameterValue(
+                f"Properties are incompatible for {self.dtype} and {other.dtype} "
+                f"(property {self.name!r})"
+            )
+        return Property(self.name, merged, self.required and other.required)
 
 
 class Object:
@@ -261,7 +272,9 @@ class Object:
                 f"Creating Object with empty properties is not allowed. (got {properties!r})"
             )
         if not all(isinstance(p, Property) for p in properties):
-            raise InvalidParameterValue("Object properties must be Property instances")
+            raise InvalidParameterValue(
+                f"Expected values to be instance of Property (got {list(properties)!r})"
+            )
         names = [p.name for p in properties]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -287,18 +300,16 @@ class Object:
 
     @classmethod
     def from_json_dict(cls, **kwargs: Any) -> Object:
-        props = kwargs.get("properties")
-        if kwargs.get("type") != OBJECT_TYPE or not isinstance(props, dict):
-            raise InvalidParameterValue(
-                f"Invalid object type {kwargs!r}: expected {{'type': 'object', 'properties': {{...}}}}"
-            )
+        props = _checked_json(kwargs, "Object", OBJECT_TYPE, "properties")
         return cls([Property.from_json_dict(**{k: v}) for k, v in props.items()])
 
     def merge(self, other: ColType) -> ColType:
         if isinstance(other, AnyType):
             return Object([Property(p.name, p.dtype, required=False) for p in self.properties])
         if not isinstance(other, Object):
-            raise InvalidParameterValue(f"Cannot merge {self!r} with {other!r}")
+            raise InvalidParameterValue(
+                f"Can't merge object with non-object type: {type(other).__name__} ({other!r})"
+            )
         mine = {p.name: p for p in self.properties}
         theirs = {p.name: p for p in other.properties}
         merged = [
@@ -329,19 +340,15 @@ class Map:
 
     @classmethod
     def from_json_dict(cls, **kwargs: Any) -> Map:
-        values = kwargs.get("values")
-        if kwargs.get("type") != MAP_TYPE or not isinstance(values, dict) or "type" not in values:
+        values = _checked_json(kwargs, "Map", MAP_TYPE, "values")
+        if "type" not in values:
             raise InvalidParameterValue(
-                f"Invalid map type {kwargs!r}: expected {{'type': 'map', 'values': {{'type': ...}}}}"
+                f"Missing keys in Map's items JSON. Expected to find key `type` (got {values!r})"
             )
         return cls(type_from_dict(values))
 
     def merge(self, other: ColType) -> ColType:
-        if isinstance(other, AnyType) or self == other:
-            return copy.deepcopy(self)
-        if not isinstance(other, Map):
-            raise InvalidParameterValue(f"Cannot merge {self!r} with {other!r}")
-        return Map(_merge_types(self.value_type, other.value_type))
+        return _merge_items(self, other, Map, "value_type")
 
 
 ColType: TypeAlias = Union[DataType, Array, Object, Map, AnyType]  # noqa: UP007
@@ -378,16 +385,62 @@ def type_from_dict(d: dict[str, Any]) -> ColType:
         return AnyType()
     if kind == SPARKML_VECTOR_TYPE:
         return SparkMLVector()
-    if not isinstance(kind, str):
-        raise InvalidParameterValue(f"Invalid type {d!r}: 'type' must be a string")
-    return DataType.from_name(kind)
+    # A name is looked up; anything else fails with MLflow's message for a bad 'type'.
+    return coerce_type(kind, "type")
 
 
-def _merge_types(a: ColType, b: ColType) -> ColType:
+def _checked_json(kwargs: dict[str, Any], cls: str, kind: str, key: str) -> Any:
+    """The ``key`` entry of an Array/Object/Map JSON dict, checked as MLflow's
+    ``from_json_dict`` checks it (its messages; MLflow's Map says 'Array JSON' and `items`)."""
+    if key not in kwargs or "type" not in kwargs:
+        expected = "`properties` and `type`" if kind == OBJECT_TYPE else "`items` and `type`"
+        raise InvalidParameterValue(
+            f"Missing keys in {'Object' if kind == OBJECT_TYPE else 'Array'} JSON. Expected to "
+            f"find keys {expected} (a {cls} needs `{key}` and `type`; got {kwargs!r})"
+        )
+    if kwargs["type"] != kind:
+        raise InvalidParameterValue(
+            f"Type mismatch, {cls} expects `{kind}` as the type (got {kwargs['type']!r})"
+        )
+    value = kwargs[key]
+    if kind == OBJECT_TYPE:
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise InvalidParameterValue(
+                f"Expected properties to be a dictionary of Property JSON (got {value!r})"
+            )
+    elif not isinstance(value, dict):
+        raise InvalidParameterValue(
+            f"Expected {key} to be a dictionary of Object JSON (got {value!r})"
+        )
+    return value
+
+
+def _merge_items(
+    this: Array | Map, other: ColType, cls: type[Array] | type[Map], attr: str
+) -> ColType:
+    """An Array or Map merged with ``other``: item types merged, with MLflow's messages."""
+    if isinstance(other, AnyType) or this == other:
+        return copy.deepcopy(this)
+    kind = cls.__name__.lower()
+    if not isinstance(other, cls):
+        raise InvalidParameterValue(
+            f"Can't merge {kind} with non-{kind} type: {type(other).__name__} ({other!r})"
+        )
+    mine, theirs = getattr(this, attr), getattr(other, attr)
+    merged = _merge_types(mine, theirs)
+    if merged is None:
+        raise InvalidParameterValue(
+            f"{cls.__name__} types are incompatible for {this} with {attr}={mine} and "
+            f"{other} with {attr}={theirs}"
+        )
+    return cls(merged)
+
+
+def _merge_types(a: ColType, b: ColType) -> ColType | None:
+    """``a`` and ``b`` merged; None when they are different scalar types (the caller raises
+    MLflow's message for its kind)."""
     if isinstance(a, DataType):
-        if a == b or isinstance(b, AnyType):
-            return a
-        raise InvalidParameterValue(f"Incompatible types {a!r} and {b!r}")
+        return a if a == b or isinstance(b, AnyType) else None
     return a.merge(b)
 
 

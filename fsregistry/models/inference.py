@@ -34,9 +34,11 @@ from fsregistry.models.schema import (
     TensorSpec,
 )
 
+#: MLflow's text (mlflow/types/utils.py, MULTIPLE_TYPES_ERROR_MSG).
 _MIXED_TYPES = (
-    "Expected all values in the list to be of the same type; declare the signature by hand "
-    "with Array(AnyType()) for lists of mixed types"
+    "Expected all values in the list to be of the same type. To specify a model signature "
+    "with a list containing elements of multiple types, define the signature manually "
+    "using the Array(AnyType()) type from mlflow.models.schema."
 )
 
 
@@ -53,7 +55,10 @@ def _clean_dtype(dtype: Any) -> Any:
 def _tensor_shape(data: Any) -> tuple[int, ...]:
     shape = list(data.shape)
     if not shape:
-        raise InvalidParameterValue("Cannot infer a tensor spec from a 0-d array")
+        raise InvalidParameterValue(
+            "The specified variable_dimension 0 is out of bounds with respect to the number of "
+            f"dimensions 0 in the input dataset (a 0-d array: {data!r})"
+        )
     shape[0] = -1
     return tuple(shape)
 
@@ -85,7 +90,7 @@ def numpy_dtype_to_datatype(dtype: Any) -> DataType:
         return DataType.binary
     elif kind == "M":
         return DataType.datetime
-    raise InvalidParameterValue(f"Unsupported numpy data type {dtype!r} (kind {kind!r})")
+    raise InvalidParameterValue(f"Unsupported numpy data type '{dtype}', kind '{kind}'")
 
 
 def _scalar_type(value: Any) -> DataType:
@@ -112,7 +117,7 @@ def _scalar_type(value: Any) -> DataType:
     if isinstance(value, dt.date | np.datetime64):
         return DataType.datetime
     raise InvalidParameterValue(
-        f"Value {value!r} of type {type(value).__name__} is not one of MLflow's data types"
+        f"Data {value} is not one of the supported DataType (type {type(value).__name__})"
     )
 
 
@@ -127,7 +132,9 @@ def infer_datatype(data: Any) -> ColType | None:
         for k, v in data.items():
             t = infer_datatype(v)
             if t is None:
-                raise InvalidParameterValue(f"Dict value for {k!r} must not be an empty array")
+                raise InvalidParameterValue(
+                    f"Dictionary value must not be an empty numpy array. (key {k!r})"
+                )
             props.append(Property(str(k), t, required=not isinstance(t, AnyType)))
         return Object(props)
     if isinstance(data, list | np.ndarray):
@@ -156,7 +163,9 @@ def _infer_array(data: Any) -> Array | None:
 def _colspec_type(data: Any) -> ColType:
     t = infer_datatype(data)
     if t is None:
-        raise InvalidParameterValue(f"Cannot infer a type from the empty array {data!r}")
+        raise InvalidParameterValue(
+            f"Numpy array must include at least one non-empty item. Invalid input `{data}`."
+        )
     return t
 
 
@@ -171,8 +180,11 @@ def _required(col: Any) -> bool:
 def _pandas_column_type(col: Any) -> ColType:
     import pandas as pd
 
-    if len(col.values.shape) > 1:
-        raise InvalidParameterValue(f"Expected a 1-d column, got shape {col.shape}")
+    if not isinstance(col, pd.Series):
+        # A DataFrame with duplicated column names gives a frame for a name.
+        raise InvalidParameterValue(
+            f"Expected pandas.Series, got '{type(col)}'. (shape {col.shape})"
+        )
     if col.dtype.kind == "O":
         col = col.infer_objects()
     if col.dtype.kind == "O":
@@ -184,7 +196,7 @@ def _pandas_column_type(col: Any) -> ColType:
             if pd.api.types.is_string_dtype(col):
                 return DataType.string
             raise InvalidParameterValue(
-                f"Failed to infer a type for column {col.name!r}: {exc}"
+                f"Failed to infer schema for pandas.Series {col.name!r}. Error: {exc}"
             ) from None
     return numpy_dtype_to_datatype(col.dtype)
 
@@ -217,7 +229,9 @@ def infer_schema(data: Any) -> Schema:
                 ]
             )
         if any(not isinstance(k, str) for k in data):
-            raise InvalidParameterValue(f"Dict keys must all be strings, got {list(data)!r}")
+            raise InvalidParameterValue(
+                f"The dictionary keys are not all strings. (got {list(data)!r})"
+            )
         return Schema([ColSpec(_colspec_type(v), k, _required(v)) for k, v in data.items()])
     if isinstance(data, pd.Series):
         name = data.name
@@ -246,9 +260,19 @@ def infer_schema(data: Any) -> Schema:
         return Schema([ColSpec(_colspec_type(data))])
     except InvalidParameterValue as exc:
         raise InvalidParameterValue(
-            "Failed to infer a schema: expected a pandas DataFrame or Series, a numpy array, a "
-            "dict of numpy arrays, a scipy sparse matrix, a scalar, a list of scalars, a dict "
-            f"or a list of dicts of JSON-like values, but got {type(data).__name__}: {exc}"
+            "Failed to infer schema. Expected one of the following types:\n"
+            "- pandas.DataFrame\n"
+            "- pandas.Series\n"
+            "- numpy.ndarray\n"
+            "- dictionary of (name -> numpy.ndarray)\n"
+            "- scipy.sparse.csr_matrix\n"
+            "- scipy.sparse.csc_matrix\n"
+            "- DataType\n"
+            "- List[DataType]\n"
+            "- Dict[str, Union[DataType, List, Dict]]\n"
+            "- List[Dict[str, Union[DataType, List, Dict]]]\n"
+            f"but got '{data}' ({type(data).__name__}).\n"
+            f"Error: {exc.message}"
         ) from None
 
 
@@ -256,11 +280,11 @@ def _param_type_and_shape(value: Any) -> tuple[DataType | Object, tuple[int, ...
     import numpy as np
 
     if isinstance(value, list | np.ndarray):
-        arr = np.array(value, dtype=object) if isinstance(value, list) else value
-        if isinstance(value, list) and any(isinstance(v, list | np.ndarray) for v in value):
-            raise InvalidParameterValue("Expected parameters to be a scalar or a 1-D list")
-        if arr.ndim != 1:
-            raise InvalidParameterValue(f"Expected a 1-D list, got {arr.ndim}-D")
+        depth = _array_depth(value)
+        if depth != 1:
+            raise InvalidParameterValue(
+                f"Expected parameters to be 1D array or scalar, got {depth}D array"
+            )
         if (
             value is not None
             and len(value)
@@ -275,17 +299,28 @@ def _param_type_and_shape(value: Any) -> tuple[DataType | Object, tuple[int, ...
     if isinstance(value, dict):
         t = infer_datatype(value)
         if not isinstance(t, Object):
-            raise InvalidParameterValue(f"Cannot infer an object type from {value!r}")
+            raise InvalidParameterValue(f"'dtype' must be DataType, Object or str, got {t!r}")
         return t, None
     raise InvalidParameterValue(
-        f"Expected parameters to be scalars, 1-D lists or dicts, got {type(value).__name__}"
+        f"Expected parameters to be 1D array or scalar, got {type(value).__name__}"
     )
+
+
+def _array_depth(value: Any) -> int:
+    """How deep lists (or numpy arrays) nest in ``value``; an empty list is 1-D."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return int(value.ndim)
+    if isinstance(value, list):
+        return 1 + max((_array_depth(v) for v in value), default=0)
+    return 0
 
 
 def infer_param_schema(params: dict[str, Any]) -> ParamSchema:
     """ParamSchema whose defaults are the given values."""
     if not isinstance(params, dict):
-        raise InvalidParameterValue(f"params must be a dict, got {type(params).__name__}")
+        raise InvalidParameterValue(f"Expected parameters to be dict, got {type(params).__name__}")
     specs = []
     errors = []
     for name, value in params.items():
@@ -295,5 +330,5 @@ def infer_param_schema(params: dict[str, Any]) -> ParamSchema:
         except InvalidParameterValue as exc:
             errors.append(f"{name!r}={value!r}: {exc.message}")
     if errors:
-        raise InvalidParameterValue("Failed to infer a schema for params: " + "; ".join(errors))
+        raise InvalidParameterValue("Failed to infer schema for parameters: " + "; ".join(errors))
     return ParamSchema(specs)

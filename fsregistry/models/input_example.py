@@ -46,6 +46,11 @@ INSTANCES = "instances"
 INPUTS = "inputs"
 PARAMS = "params"
 SUPPORTED_FORMATS = (DF_SPLIT, DF_RECORDS, INSTANCES, INPUTS)
+#: MLflow's text (mlflow/pyfunc/scoring_server/__init__.py), which shows its set of formats.
+REQUIRED_INPUT_FORMAT = (
+    "The input must be a JSON dictionary with exactly one of the input fields "
+    "{" + ", ".join(repr(f) for f in SUPPORTED_FORMATS) + "}"
+)
 
 
 class InvalidInputError(InvalidParameterValue):
@@ -139,8 +144,9 @@ class InputExample:
             if any(isinstance(v, np.ndarray) for v in model_input.values()):
                 if not all(isinstance(v, np.ndarray) for v in model_input.values()):
                     raise InvalidParameterValue(
-                        "An input example dict must hold only numpy arrays or no numpy arrays; "
-                        f"got a mix: { {k: type(v).__name__ for k, v in model_input.items()} }"
+                        "Mixed types in dictionary are not supported as input examples. "
+                        "Found numpy arrays and other types. "
+                        f"({ {k: type(v).__name__ for k, v in model_input.items()} })"
                     )
                 self.info["type"] = "ndarray"
                 model_input = {k: _nan_to_none(v).tolist() for k, v in model_input.items()}
@@ -154,7 +160,8 @@ class InputExample:
         elif isinstance(model_input, list):
             if _contains_ndarray(model_input):
                 raise InvalidParameterValue(
-                    "Numpy arrays inside lists are not supported as input examples"
+                    "Multidimensional arrays (aka tensors) are not supported. "
+                    "Numpy arrays in list are not supported as input examples."
                 )
             self.info["type"] = "json_object"
             serving = {INPUTS: model_input}
@@ -181,10 +188,17 @@ class InputExample:
             serving = {INPUTS: model_input}
         else:
             raise InvalidParameterValue(
-                "Unsupported input example type "
-                f"{type(model_input).__name__}: expected a pandas DataFrame, numpy array, dict of "
-                "numpy arrays, scipy csr/csc matrix, dict, list, scalar or datetime, optionally "
-                "as a (data, params) tuple"
+                "Expected one of the following types:\n"
+                "- pandas.DataFrame\n"
+                "- numpy.ndarray\n"
+                "- dictionary of (name -> numpy.ndarray)\n"
+                "- scipy.sparse.csr_matrix\n"
+                "- scipy.sparse.csc_matrix\n"
+                "- dict\n"
+                "- list\n"
+                "- scalars\n"
+                "- datetime.datetime\n"
+                f"but got '{type(model_input)}' (optionally as a (data, params) tuple)"
             )
         if self.params is not None:
             model_input = {INPUTS: model_input, PARAMS: self.params}
@@ -235,7 +249,10 @@ def _example_json(model: Model, path: str) -> Any:
         "sparse_matrix_csr",
         "json_object",
     ):
-        raise InvalidParameterValue(f"Unsupported input example type {kind!r} in MLmodel")
+        raise InvalidParameterValue(
+            f"This version of mlflow can not load example of type {kind} (fsregistry reads "
+            "dataframe, ndarray, sparse_matrix_csc, sparse_matrix_csr and json_object)"
+        )
     return json.loads(read_text(path, info.get("artifact_path", EXAMPLE_FILENAME)))
 
 
@@ -309,9 +326,10 @@ def _cast_frame(pdf: Any, schema: Schema) -> Any:
                     continue
                 pdf[col] = pdf[col].astype(target)
         except (ValueError, TypeError, InvalidParameterValue) as exc:
+            target = t.to_pandas() if isinstance(t, DataType) else t
             raise InvalidInputError(
-                f"Data is not compatible with the model signature: failed to convert column "
-                f"{col!r} to {t!r}: {exc}"
+                "Invalid input. Data is not compatible with model signature. Failed to convert "
+                f"column {col} to type '{target}'. Error: '{exc!r}'"
             ) from None
     return pdf
 
@@ -322,30 +340,38 @@ def dataframe_from_json(decoded: Any, pandas_orient: str, schema: Schema | None 
 
     if pandas_orient == "records":
         if not isinstance(decoded, list):
+            got = "dictionary" if isinstance(decoded, dict) else f"type {type(decoded)}"
             raise InvalidInputError(
-                f"Dataframe records format must be a list of records, got {type(decoded).__name__}"
+                f"Invalid input. Dataframe records format must be a list of records. Got {got}."
             )
         try:
             pdf = pd.DataFrame(data=decoded)
         except (ValueError, TypeError) as exc:
-            raise InvalidInputError(f"Invalid dataframe_records: {exc}") from None
+            raise InvalidInputError(
+                "Invalid input. Provided dataframe_records field is not a valid dataframe "
+                f"representation in 'records' format. Error: '{exc}'"
+            ) from None
     elif pandas_orient == "split":
         if not isinstance(decoded, dict):
+            got = "list" if isinstance(decoded, list) else f"type {type(decoded)}"
             raise InvalidInputError(
-                f"Dataframe split format must be a dict, got {type(decoded).__name__}"
+                f"Invalid input. Dataframe split format must be a dictionary. Got {got}."
             )
         keys = set(decoded)
         if "data" not in keys or keys - {"columns", "data", "index"}:
             raise InvalidInputError(
-                "Dataframe split format must have 'data' and optionally 'columns' and 'index', "
-                f"got keys {sorted(keys)}"
+                "Invalid input. Dataframe split format must have 'data' field and optionally "
+                f"'columns' and 'index' fields. Got {keys}.'"
             )
         try:
             pdf = pd.DataFrame(
                 index=decoded.get("index"), columns=decoded.get("columns"), data=decoded["data"]
             )
         except (ValueError, TypeError) as exc:
-            raise InvalidInputError(f"Invalid dataframe_split: {exc}") from None
+            raise InvalidInputError(
+                "Invalid input. Provided dataframe_split field is not a valid dataframe "
+                f"representation in 'split' format. Error: '{exc}'"
+            ) from None
     else:
         raise InvalidParameterValue(f"Unsupported pandas orient {pandas_orient!r}")
     return _cast_frame(pdf, schema) if schema is not None else pdf
@@ -372,7 +398,11 @@ def _convert_value(data: Any, spec: ColSpec | TensorSpec | None) -> Any:
             return enforce_type(data, t, spec.required)
         return data
     except (ValueError, TypeError, InvalidParameterValue) as exc:
-        raise InvalidInputError(f"Failed to convert {data!r} to {spec!r}: {exc}") from None
+        # MLflow's text is "Invalid input. " and the conversion's error.
+        raise InvalidInputError(
+            f"Invalid input. {exc.message if isinstance(exc, InvalidParameterValue) else exc} "
+            f"(converting {data!r} to {spec!r})"
+        ) from None
 
 
 def cast_inputs(data: Any, schema: Schema | None = None) -> Any:
@@ -390,8 +420,9 @@ def cast_inputs(data: Any, schema: Schema | None = None) -> Any:
             data = {next(iter(types)): data}
         elif not schema.has_input_names() and not (isinstance(data, list) or np.isscalar(data)):
             raise InvalidInputError(
-                "This model has an unnamed signature and expects one array or value, got "
-                f"{type(data).__name__}"
+                "Invalid input. Failed to parse input data. This model contains an un-named  "
+                "model signature which expects a single n-dimensional array or a single value "
+                f"as input, however, an input of type {type(data)} was found."
             )
     if isinstance(data, dict):
         return {k: _convert_value(v, types.get(k)) for k, v in data.items()}
@@ -417,7 +448,8 @@ def _parse_instances(instances: Any, schema: Schema | None) -> Any:
         lengths = {k: len(v) for k, v in data.items() if isinstance(v, list | np.ndarray)}
         if len(set(lengths.values())) > 1:
             raise InvalidInputError(
-                "The length of values for each input/column name are not the same"
+                "Invalid input. The length of values for each input/column name are not the "
+                f"same ({lengths})"
             )
     return data
 
@@ -432,17 +464,18 @@ def parse_serving_input(
         try:
             body = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInputError(f"Input is not valid JSON: {exc}") from None
+            raise InvalidInputError(
+                "Invalid input. Ensure that input is a valid JSON formatted string. "
+                f"Error: '{exc!r}'"
+            ) from None
     if not isinstance(body, dict):
-        raise InvalidInputError(
-            "The request body must be a JSON object with one of the keys "
-            f"{list(SUPPORTED_FORMATS)}, got {type(body).__name__}"
-        )
+        got = "a list" if isinstance(body, list) else f"unexpected input type '{type(body)}"
+        raise InvalidInputError(f"Invalid input. {REQUIRED_INPUT_FORMAT}. Received {got}.")
     formats = [k for k in body if k in SUPPORTED_FORMATS]
     if len(formats) != 1:
         raise InvalidInputError(
-            f"The request body must have exactly one of the keys {list(SUPPORTED_FORMATS)} "
-            f"(plus optional 'params'), got {sorted(body)}"
+            f"{REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: {formats} "
+            f"(and optionally 'params'; all keys: {sorted(body)})"
         )
     params = body.get(PARAMS)
     if params is not None and not isinstance(params, dict):
@@ -471,4 +504,8 @@ def parse_csv_input(source: Any, schema: Schema | None = None) -> Any:
         dtypes = dict(zip(schema.input_names(), schema.pandas_types(), strict=True))
         return pd.read_csv(source, dtype={k: v for k, v in dtypes.items() if v is not object})
     except (ValueError, TypeError, pd.errors.ParserError) as exc:
-        raise InvalidInputError(f"Failed to parse the input as CSV: {exc}") from None
+        raise InvalidInputError(
+            "Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid "
+            "CSV-formatted Pandas DataFrame produced using the `pandas.DataFrame.to_csv()` "
+            f"method. Error: '{exc}'"
+        ) from None

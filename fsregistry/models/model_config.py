@@ -122,7 +122,7 @@ class ModelConfig:
     def _read_config(self) -> Any:
         if isinstance(self.config, dict):
             return self.config
-        return read_yaml_config(self.config, what="Error parsing YAML file")
+        return read_yaml_config(self.config, invalid="Error parsing YAML file")
 
     def to_dict(self) -> Any:
         """The whole configuration as a dictionary."""
@@ -136,17 +136,21 @@ class ModelConfig:
         raise KeyError(f"Key '{key}' not found in configuration: {data}.")
 
 
-def read_yaml_config(path: str, what: str = "Invalid model_config file") -> Any:
-    """The parsed YAML file at ``path``; unreadable or invalid files raise InvalidParameterValue."""
+def read_yaml_config(path: str, invalid: str) -> Any:
+    """The parsed YAML file at ``path``; invalid YAML raises InvalidParameterValue with
+    ``invalid`` (MLflow's text for the caller) and the parser's error, as MLflow does, and an
+    unreadable file InvalidParameterValue (where MLflow lets the OSError out)."""
     import yaml
 
     try:
         with open(path, encoding="utf-8") as f:
             return yaml.safe_load(f)
     except yaml.YAMLError as exc:
-        raise InvalidParameterValue(f"{what} {path!r}: {exc}") from None
+        raise InvalidParameterValue(f"{invalid}: {exc}") from None
     except OSError as exc:
-        raise InvalidParameterValue(f"{what} {path!r}: {exc.strerror or exc}") from None
+        raise InvalidParameterValue(
+            f"The configuration file {path!r} could not be read: {exc.strerror or exc}"
+        ) from None
 
 
 def model_config_from_argument(model_config: Any) -> dict[str, Any] | None:
@@ -164,7 +168,9 @@ def model_config_from_argument(model_config: Any) -> dict[str, Any] | None:
                 "An invalid `model_config` file was passed. The provided `model_config` "
                 f"file '{path}'is not a valid file path."
             )
-        model_config = read_yaml_config(path, "The provided `model_config` file is not valid YAML:")
+        model_config = read_yaml_config(
+            path, f"The provided `model_config` file '{path}' is not a valid YAML file"
+        )
         if model_config is None:
             return {}
     if not isinstance(model_config, dict) or not all(isinstance(k, str) for k in model_config):

@@ -78,7 +78,9 @@ class ColSpec:
     @classmethod
     def from_json_dict(cls, **kwargs: Any) -> ColSpec:
         if "type" not in kwargs:
-            raise InvalidParameterValue(f"Column spec without 'type': {kwargs!r}")
+            raise InvalidParameterValue(
+                f"Missing keys in ColSpec JSON. Expected to find key `type` (got {kwargs!r})"
+            )
         spec = dict(kwargs)
         name = spec.pop("name", None)
         required = spec.pop("required", True)
@@ -138,11 +140,21 @@ class TensorSpec:
     def from_json_dict(cls, **kwargs: Any) -> TensorSpec:
         import numpy as np
 
-        spec = kwargs.get("tensor-spec")
-        if kwargs.get("type") != "tensor" or not isinstance(spec, dict):
-            raise InvalidParameterValue(f"Invalid tensor spec {kwargs!r}")
-        if "dtype" not in spec or "shape" not in spec:
-            raise InvalidParameterValue(f"Tensor spec needs 'dtype' and 'shape': {spec!r}")
+        if "tensor-spec" not in kwargs or "type" not in kwargs:
+            raise InvalidParameterValue(
+                "Missing keys in TensorSpec JSON. Expected to find keys `tensor-spec` and `type` "
+                f"(got {kwargs!r})"
+            )
+        if kwargs["type"] != "tensor":
+            raise InvalidParameterValue(
+                f"Type mismatch, TensorSpec expects `tensor` as the type (got {kwargs['type']!r})"
+            )
+        spec = kwargs["tensor-spec"]
+        if not isinstance(spec, dict) or "dtype" not in spec or "shape" not in spec:
+            raise InvalidParameterValue(
+                "Missing keys in TensorSpec JSON. Expected to find keys `dtype` and `shape` "
+                f"(in `tensor-spec`, got {spec!r})"
+            )
         try:
             dtype = np.dtype(spec["dtype"])
         except TypeError:
@@ -227,7 +239,9 @@ class Schema:
 
     def input_dict(self) -> dict[str, Spec]:
         if not self.has_input_names():
-            raise InvalidParameterValue("This schema has no input names")
+            raise InvalidParameterValue(
+                f"Cannot get input dict for schema without names. (schema {self!r})"
+            )
         return {str(x.name): x for x in self.inputs}
 
     def input_types_dict(self) -> dict[str, Any]:
@@ -238,15 +252,23 @@ class Schema:
             return [x.type for x in self.inputs]
         types = self.input_types()
         if not all(isinstance(t, DataType) for t in types):
-            raise InvalidParameterValue("Some column types are not scalar DataTypes")
+            raise InvalidParameterValue(
+                "Failed to get numpy types as some of the inputs types are not DataType. "
+                f"(types {types!r})"
+            )
         return [t.to_numpy() for t in types]
 
     def pandas_types(self) -> list[Any]:
         if self.is_tensor_spec():
-            raise InvalidParameterValue("A tensor schema has numpy types, not pandas types")
+            raise InvalidParameterValue(
+                "TensorSpec only supports numpy types, use numpy_types() instead"
+            )
         types = self.input_types()
         if not all(isinstance(t, DataType) for t in types):
-            raise InvalidParameterValue("Some column types are not scalar DataTypes")
+            raise InvalidParameterValue(
+                "Failed to get pandas types as some of the inputs types are not DataType. "
+                f"(types {types!r})"
+            )
         return [t.to_pandas() for t in types]
 
     def to_dict(self) -> list[dict[str, Any]]:

@@ -131,7 +131,8 @@ def set_signature(model_uri: str, signature: ModelSignature) -> None:
     """
     if not isinstance(signature, ModelSignature):
         raise InvalidParameterValue(
-            f"signature must be a ModelSignature, got {type(signature).__name__}"
+            "The signature argument must be a ModelSignature object (got "
+            f"{type(signature).__name__})"
         )
     from fsregistry.models.model import rewrite_mlmodel
 
