@@ -45,6 +45,30 @@ _INTERNAL_ARG = (
 _WRITTEN_MLMODEL = "flavors:\\n  python_function:\\n    loader_module: mlflow.pyfunc.model\\n"
 
 
+def _written(d: str, head: str = "") -> str:
+    """Writes ``TMPD/<d>/MLmodel`` by hand: a python_function flavor with neither an
+    environment nor a python_model (``head`` goes before it)."""
+    return (
+        f'os.makedirs(TMPD + "/{d}"), '
+        f'open(TMPD + "/{d}/MLmodel", "w").write("{head}{_WRITTEN_MLMODEL}")'
+    )
+
+
+def _add_libs_to_written(n: str, head: str = "") -> str:
+    """``add_libraries_to_model`` on version 1 of ``n``, a model written by :func:`_written`."""
+    return f"({_written(n, head)}, {_REGISTER.format(n=n, d=n)}, {_ADD_LIBS.format(n=n)})"
+
+
+def _add_libs_with_env(n: str, requirements: str, key: str, value: str) -> str:
+    """``add_libraries_to_model`` on version 1 of ``n``, a lambda model with
+    ``requirements``, with the environment variable ``key`` set to ``value`` meanwhile."""
+    call = _ADD_LIBS.format(n=n)
+    return (
+        f"({_LAMBDA.format(d=n, r=requirements)}, {_REGISTER.format(n=n, d=n)}, "
+        f"{_WITH_ENV.format(k=key, v=value, call=call)})"
+    )
+
+
 def _v(
     kind: str,
     regex: str,
@@ -240,8 +264,7 @@ MODELSB: tuple[Message, ...] = (
         r"Python model path was not specified in the model configuration",
         INTERNAL,
         "mlflow/pyfunc/model.py:_load_pyfunc",
-        '(os.makedirs(TMPD + "/npm"), open(TMPD + "/npm/MLmodel", "w").write('
-        f'"{_WRITTEN_MLMODEL}"), m.pyfunc.load_model(TMPD + "/npm"))',
+        f'({_written("npm")}, m.pyfunc.load_model(TMPD + "/npm"))',
         (PM, "Python model path was not specified"),
     ),
     # -- model downloads ----------------------------------------------------------------------
@@ -294,13 +317,7 @@ MODELSB: tuple[Message, ...] = (
         r"An error occurred while downloading the dependency wheels: ",
         INTERNAL,
         f"{MWM}:WheeledModel._download_wheels",
-        "("
-        + _LAMBDA.format(d="wl1", r='["no-such-dist-xyz==1.0"]')
-        + ", "
-        + _REGISTER.format(n="wl1", d="wl1")
-        + ", "
-        + _WITH_ENV.format(k="PIP_NO_INDEX", v="1", call=_ADD_LIBS.format(n="wl1"))
-        + ")",
+        _add_libs_with_env("wl1", '["no-such-dist-xyz==1.0"]', "PIP_NO_INDEX", "1"),
         (WHL, "An error occurred while downloading the dependency wheels"),
         note="MLflow prints pip's output as bytes (b'...'), fsregistry as text",
     ),
@@ -310,17 +327,9 @@ MODELSB: tuple[Message, ...] = (
         r"Allowed options: ",
         INVALID,
         f"{MWM}:WheeledModel._download_wheels",
-        "("
-        + _LAMBDA.format(d="wl2", r='["x"]')
-        + ", "
-        + _REGISTER.format(n="wl2", d="wl2")
-        + ", "
-        + _WITH_ENV.format(
-            k="MLFLOW_WHEELED_MODEL_PIP_DOWNLOAD_OPTIONS",
-            v="--index-url=http://x",
-            call=_ADD_LIBS.format(n="wl2"),
-        )
-        + ")",
+        _add_libs_with_env(
+            "wl2", '["x"]', "MLFLOW_WHEELED_MODEL_PIP_DOWNLOAD_OPTIONS", "--index-url=http://x"
+        ),
         (WHL, "Invalid pip wheel option passed to"),
         note="MLflow 2.22 has no such option check (it passes the options to pip): MLflow 2.22 "
         "fails in pip instead",
@@ -330,12 +339,7 @@ MODELSB: tuple[Message, ...] = (
         r"Model libraries are already added",
         "BAD_REQUEST",
         f"{MWM}:WheeledModel.save_model",
-        '(os.makedirs(TMPD + "/wl3"), open(TMPD + "/wl3/MLmodel", "w").write('
-        f'"wheels: true\\n{_WRITTEN_MLMODEL}"), '
-        + _REGISTER.format(n="wl3", d="wl3")
-        + ", "
-        + _ADD_LIBS.format(n="wl3")
-        + ")",
+        _add_libs_to_written("wl3", head="wheels: true\\n"),
         (WHL, "Model libraries are already added"),
     ),
     _v(
@@ -343,12 +347,7 @@ MODELSB: tuple[Message, ...] = (
         r"Cannot add libraries for model with no logged dependencies\.",
         "BAD_REQUEST",
         f"{MWM}:WheeledModel.save_model",
-        '(os.makedirs(TMPD + "/wl4"), open(TMPD + "/wl4/MLmodel", "w").write('
-        f'"{_WRITTEN_MLMODEL}"), '
-        + _REGISTER.format(n="wl4", d="wl4")
-        + ", "
-        + _ADD_LIBS.format(n="wl4")
-        + ")",
+        _add_libs_to_written("wl4"),
         (WHL, "Cannot add libraries for model with no logged dependencies"),
         in_mlflow3=False,
         note="Not run in MLflow: the text is WheeledModel.save_model's, but MLflow first joins "
