@@ -345,18 +345,7 @@ ALLOWED: tuple[Allowed, ...] = (
         "loader module",
     ),
     # Not yet compared with MLflow 3.17.2's messages (issue 20, left open): each file whole.
-    Allowed("fsregistry/models/cache.py", "", _NOT_YET),
-    Allowed("fsregistry/models/dependencies_schemas.py", "", _NOT_YET),
-    Allowed("fsregistry/models/environment.py", "", _NOT_YET),
     Allowed("fsregistry/models/evaluation/", "", _NOT_YET),
-    Allowed("fsregistry/models/hashes.py", "", _NOT_YET),
-    Allowed("fsregistry/models/model.py", "", _NOT_YET),
-    Allowed("fsregistry/models/requirements_inference.py", "", _NOT_YET),
-    Allowed("fsregistry/models/saving.py", "", _NOT_YET),
-    Allowed("fsregistry/models/wheeled_model.py", "", _NOT_YET),
-    Allowed("fsregistry/pyfunc/from_code.py", "", _NOT_YET),
-    Allowed("fsregistry/pyfunc/model.py", "", _NOT_YET),
-    Allowed("fsregistry/pyfunc/predict.py", "", _NOT_YET),
     # -- LoggedModels (MLflow 3) -----------------------------------------------------------------
     Allowed(
         "fsregistry/tracking/logged_models/reading.py",

@@ -108,7 +108,7 @@ def test_failures_log_nothing(
         )
     with pytest.raises(FsRegistryException, match="downloading the dependency wheels"):
         add_libraries_to_model("models:/broken/1")
-    with pytest.raises(InvalidParameterValue, match="registered model URI"):
+    with pytest.raises(InvalidParameterValue, match="Not a proper models:/ URI"):
         add_libraries_to_model(f"runs:/{run.info.run_id}/model")
     monkeypatch.setenv("MLFLOW_WHEELED_MODEL_PIP_DOWNLOAD_OPTIONS", "--index-url=http://x")
     with pytest.raises(InvalidParameterValue, match="Invalid pip wheel option"):

@@ -508,7 +508,7 @@ def test_unsupported_env_managers_are_refused(
         r"specified\.",
     ):
         predict(model, input_data=FRAME, input_path=str(model), env_manager="virtualenv")
-    with pytest.raises(InvalidParameterValue, match="CSV text"):
+    with pytest.raises(InvalidParameterValue, match="when content type is 'csv'"):
         predict(model, input_data=42, content_type="csv", env_manager="virtualenv")
     for extras in ("uvicorn", ["--index-url http://x"], [3]):
         with pytest.raises(InvalidParameterValue, match="extra"):

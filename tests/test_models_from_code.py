@@ -208,10 +208,10 @@ def test_bad_paths_and_files_write_nothing(tmp_path: Path, local_tracking: str) 
     with pytest.raises(FsRegistryException, match=r"Failed to run user code .*boom"):
         pyfunc.save_model(out, python_model=broken)
     missing_import = _write(tmp_path / "imp.py", "import no_such_module_xyz\n")
-    with pytest.raises(InvalidParameterValue, match=r"Failed to import code model .*no_such"):
+    with pytest.raises(FsRegistryException, match=r"Failed to import code model .*no_such"):
         pyfunc.save_model(out, python_model=missing_import)
     no_flavor = _write(tmp_path / "flavor.py", "import mlflow.catboost\n")
-    with pytest.raises(InvalidParameterValue, match="`mlflow` is fsregistry, which has no"):
+    with pytest.raises(FsRegistryException, match="`mlflow` is fsregistry, which has no"):
         pyfunc.save_model(out, python_model=no_flavor)
     good = _write(tmp_path / "fn_model.py", FSREG_STYLE)
     with pytest.raises(InvalidParameterValue, match="not a valid file path"):

@@ -17,7 +17,7 @@ import pytest
 import fsregistry
 from fsreg_testing.models import frame, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
-from fsregistry.exceptions import FsRegistryException, InvalidParameterValue
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
 from fsregistry.models import ModelIntegrityError, infer_signature
 
 
@@ -123,7 +123,7 @@ def test_save_model_argument_errors(tmp_path: Path) -> None:
         InvalidParameterValue, match="Either `loader_module` or `python_model` must be specified"
     ):
         pyfunc.save_model(tmp_path / "x")
-    with pytest.raises(InvalidParameterValue, match="does not exist"):
+    with pytest.raises(ResourceDoesNotExist, match="No such artifact: 'no'"):
         pyfunc.save_model(
             tmp_path / "x", python_model=NoContext(), artifacts={"a": str(tmp_path / "no")}
         )

@@ -152,7 +152,7 @@ def test_bad_input_writes_nothing(tracking: str, tmp_path: Path) -> None:
         fsk.save_model(model, bad_path, pyfunc_predict_fn="transform")
     with pytest.raises(InvalidParameterValue, match="pip_requirements"):
         fsk.save_model(model, bad_path, pip_requirements=["a"], extra_pip_requirements=["b"])
-    with pytest.raises(InvalidParameterValue, match="code_paths do not exist"):
+    with pytest.raises(InvalidParameterValue, match="Failed to copy the specified code path"):
         fsk.save_model(model, bad_path, code_paths=[str(tmp_path / "nope.py")])
     with pytest.raises(InvalidParameterValue, match="Unsupported input example"):
         fsk.save_model(model, bad_path, input_example=object())

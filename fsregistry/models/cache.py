@@ -140,9 +140,18 @@ def local_model_dir(
             f"resolved to {location})"
         )
     if dst_path is not None:
-        if not os.path.isdir(dst_path):
-            raise InvalidParameterValue(f"dst_path {dst_path!r} is not an existing directory")
         target = os.path.abspath(dst_path)
+        # MLflow's texts (ArtifactRepository.download_artifacts).
+        if not os.path.exists(target):
+            raise ResourceDoesNotExist(
+                "The destination path for downloaded artifacts does not exist! "
+                f"Destination path: {target}"
+            )
+        if not os.path.isdir(target):
+            raise InvalidParameterValue(
+                "The destination path for downloaded artifacts must be a directory! "
+                f"Destination path: {target}"
+            )
         if not _is_logged_model_uri(model_uri):  # MLflow 3 puts models:/<id> in dst itself
             target = os.path.join(target, _last_segment(location))
         os.makedirs(target, exist_ok=True)

@@ -205,8 +205,11 @@ def parse_requirements(reqs: Sequence[str] | str | os.PathLike[str]) -> tuple[li
         base = os.path.dirname(path)
     else:
         if not isinstance(reqs, list | tuple) or not all(isinstance(r, str) for r in reqs):
+            # MLflow's text (a TypeError there: utils/environment.py:_parse_pip_requirements).
             raise InvalidParameterValue(
-                f"Requirements must be a list of strings or a file path, got {reqs!r}"
+                "`pip_requirements` must be either a string path to a pip requirements file on "
+                "the local filesystem or an iterable of pip requirement strings, but got "
+                f"`{type(reqs)}` ({reqs!r})"
             )
         lines = list(reqs)
         base = os.getcwd()
@@ -329,8 +332,12 @@ def validate_conda_env(conda: Any) -> dict[str, Any] | str | None:
         return conda
     if isinstance(conda, dict):
         return _check_conda_channels(conda)
+    if isinstance(conda, str):
+        raise InvalidParameterValue(f"conda_env {conda!r} is not a file")
+    # MLflow's text (a TypeError there: utils/environment.py:_process_conda_env).
     raise InvalidParameterValue(
-        f"conda_env must be a dict or the path to a conda.yaml file, got {conda!r}"
+        "Expected a string path to a conda env yaml file or a `dict` representing a conda env, "
+        f"but got `{type(conda).__name__}` ({conda!r})"
     )
 
 
@@ -358,8 +365,8 @@ def get_model_dependencies(model_uri: str, format: Literal["pip", "conda"] = "pi
             env = yaml.safe_load(read_model_file(model_uri, CONDA_FILE, location=location))
             if not any(isinstance(d, dict) and "pip" in d for d in env.get("dependencies", [])):
                 raise ResourceDoesNotExist(
-                    f"The model at {model_uri!r} has no requirements.txt and no pip section in "
-                    "conda.yaml"
+                    "No pip section found in conda.yaml file in the model directory. (The model "
+                    f"at {model_uri!r} has no requirements.txt either.)"
                 ) from None
             data = ("\n".join(pip_deps_of_conda(env)) + "\n").encode("utf-8")
         path = os.path.join(out_dir, REQUIREMENTS_FILE)
@@ -395,8 +402,9 @@ def update_model_requirements(
         raise InvalidParameterValue(f"Found invalid requirements: {invalid}")
     if model_uri.startswith("models:/") and not model_uri.startswith("models:/m-"):
         raise InvalidParameterValue(
-            f"Failed to set requirements on {model_uri!r}: registered model versions are "
-            "read-only; use the runs:/ URI or the storage location of the model"
+            f'Failed to set requirements on "{model_uri}". Model URIs with the `models:/` scheme '
+            "are not supported (registered model versions are read-only; use the runs:/ URI or "
+            "the storage location of the model)."
         )
     location = resolve_location(model_uri)
     old_txt = read_model_file(model_uri, REQUIREMENTS_FILE, location=location).decode("utf-8")

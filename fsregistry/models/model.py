@@ -427,9 +427,11 @@ def rewrite_mlmodel(model_uri: str, change: Callable[[Model], None], operation: 
     from fsregistry.models.saving import rewrite_model_files
 
     if model_uri.startswith("models:/") and not model_uri.startswith("models:/m-"):
+        # MLflow's text ("Failed to set signature on ...", models/signature.py:set_signature).
         raise InvalidParameterValue(
-            f"{operation} on {model_uri!r}: registered model versions are read-only; "
-            "use the runs:/ URI or the storage location of the model"
+            f"Failed to {operation.replace('_', ' ')} on {model_uri!r}. Model URIs with the "
+            "`models:/<name>/<version>` scheme are not supported (registered model versions "
+            "are read-only; use the runs:/ URI or the storage location of the model)."
         )
     location = resolve_location(model_uri)
     raw = read_model_file(model_uri, MLMODEL_FILE_NAME, location=location)

@@ -49,8 +49,10 @@ def _scan(model_uri: str, deadline: float | None, timeout: float | None) -> list
 
     def check_deadline() -> None:
         if deadline is not None and time.monotonic() > deadline:
+            # MLflow's MlflowTimeoutError text (utils/timeout.py:run_with_timeout).
             raise RequirementsInferenceTimeout(
-                f"Inferring the pip requirements of {model_uri!r} timed out after {timeout} seconds"
+                f"Operation timed out after {timeout} seconds (inferring the pip requirements "
+                f"of {model_uri!r})"
             )
 
     local = local_model_dir(model_uri).path

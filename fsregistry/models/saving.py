@@ -29,6 +29,7 @@ from fsregistry.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
+from fsregistry.mlruns.validation import validate_model_name
 from fsregistry.models.cache import MLMODEL_FILE_NAME
 from fsregistry.models.hashes import (
     HASHES_FILE,
@@ -109,10 +110,20 @@ def check_code_paths(code_paths: Sequence[str] | None) -> list[str]:
     if not isinstance(code_paths, list | tuple) or not all(
         isinstance(p, str | os.PathLike) for p in code_paths
     ):
-        raise InvalidParameterValue(f"code_paths must be a list of paths, got {code_paths!r}")
+        # MLflow's text (a TypeError there: utils/model_utils.py:_validate_code_paths).
+        raise InvalidParameterValue(
+            f"Argument code_paths should be a list, not {type(code_paths)} (a list of file or "
+            f"directory paths; got {code_paths!r})"
+        )
     missing = [os.fspath(p) for p in code_paths if not os.path.exists(p)]
     if missing:
-        raise InvalidParameterValue(f"code_paths do not exist: {missing}")
+        # MLflow's text when copying a code path fails (_validate_and_copy_code_paths).
+        raise InvalidParameterValue(
+            f"Failed to copy the specified code path '{missing[0]}' into the model artifacts. "
+            "It appears that your code path includes file(s) that cannot be copied. Please "
+            "specify a code path that does not include such files and try again. (These code "
+            f"paths do not exist: {missing})"
+        )
     return [os.fspath(p) for p in code_paths]
 
 
@@ -290,12 +301,9 @@ def log_model_dir(
     from fsregistry.logged_model_api import create_logged_model
     from fsregistry.storage.artifact_repo import ArtifactRepository
 
-    if registered_model_name is not None and (
-        not isinstance(registered_model_name, str) or not registered_model_name.strip()
-    ):
-        raise InvalidParameterValue(
-            f"Invalid registered_model_name {registered_model_name!r}: expected a non-empty string"
-        )
+    if registered_model_name is not None:
+        # The registry's check, before anything is written (MLflow's texts).
+        validate_model_name(registered_model_name)
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidParameterValue(f"metadata must be a dict, got {type(metadata).__name__}")
     for what, value in (("tags", tags), ("params", params)):

@@ -57,8 +57,8 @@ def _pip_options() -> list[str]:
     bad = [o for o in options if o not in _ALLOWED_OPTIONS]
     if bad:
         raise InvalidParameterValue(
-            "Invalid pip wheel option passed to `MLFLOW_WHEELED_MODEL_PIP_DOWNLOAD_OPTIONS`: "
-            f"{bad}. Allowed options: {', '.join(sorted(_ALLOWED_OPTIONS))}."
+            "Invalid pip wheel option passed to `MLFLOW_WHEELED_MODEL_PIP_DOWNLOAD_OPTIONS`. "
+            f"Allowed options: {', '.join(sorted(_ALLOWED_OPTIONS))}. (Refused: {bad}.)"
         )
     return options
 
@@ -172,9 +172,13 @@ def add_libraries_to_model(
 
     parsed = parse_models_uri(model_uri) if is_models_uri(model_uri) else None
     if parsed is None or parsed.name is None:
+        # MLflow's text (store/artifact/utils/models.py:_improper_model_uri_msg).
         raise InvalidParameterValue(
-            f"add_libraries_to_model needs a registered model URI "
-            f"(models:/<name>/<version|stage|latest> or models:/<name>@<alias>), got {model_uri!r}"
+            f"Not a proper models:/ URI: {model_uri}. Models URIs must be of the form "
+            "'models:/name/suffix' or 'models:/name@alias' where suffix is a version, stage, or "
+            "the string 'latest' and where alias is a registered model alias. Only one of suffix "
+            "or alias can be defined at a time. (add_libraries_to_model needs the URI of a "
+            "registered model version.)"
         )
     store = config.registry_store(config.registry_uri_for(None, None))
     version = store.get_model_version(parsed.name, store.version_for_uri(parsed))

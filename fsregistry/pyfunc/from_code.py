@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue
 from fsregistry.models.dependencies_schemas import add_to_metadata
 from fsregistry.models.model import Model
 from fsregistry.models.model_config import (
@@ -124,7 +124,7 @@ def run_model_file(code_path: str, model_config: dict[str, Any] | None) -> Any:
             spec.loader.exec_module(module)
             done = True
         except ImportError as exc:
-            raise InvalidParameterValue(
+            raise FsRegistryException(
                 f"Failed to import code model from {code_path}. Error: {exc!s}"
             ) from exc
         except Exception as exc:  # the user's code failed: say where, keep the cause chained
@@ -261,15 +261,10 @@ def save_model(
 
 
 def code_file_of(model_path: str, conf: dict[str, Any]) -> str:
-    """The model file of a saved model from code: ``model_code_path``'s base name."""
+    """The model file of a saved model from code: ``model_code_path``'s base name (a missing
+    file fails when it is run, with MLflow's "Failed to run user code from ..." text)."""
     name = re.split(r"[\\/]", str(conf[MODEL_CODE_PATH]))[-1]
-    path = os.path.join(model_path, name)
-    if not name or not os.path.isfile(path):
-        raise ResourceDoesNotExist(
-            f"The model's code file {name!r} (model_code_path {conf[MODEL_CODE_PATH]!r}) is "
-            f"missing from {model_path!r}"
-        )
-    return path
+    return os.path.join(model_path, name)
 
 
 def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) -> Any:

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
+from fsregistry.exceptions import FsRegistryException, InvalidParameterValue, ResourceDoesNotExist
 
 _logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _stage_artifact(uri: str, staging: str) -> str:
     local = local_path_of(uri)
     if local is not None:
         if not os.path.exists(local):
-            raise InvalidParameterValue(f"Artifact {uri!r} does not exist")
+            raise _missing_artifact(uri, local)
         target = os.path.join(staging, os.path.basename(local.rstrip(os.sep)))
         if os.path.isdir(local):
             shutil.copytree(local, target)
@@ -142,7 +142,18 @@ def _stage_artifact(uri: str, staging: str) -> str:
     try:
         return ArtifactRepository(parent).download_artifacts(name, staging)
     except ResourceDoesNotExist:
-        raise InvalidParameterValue(f"Artifact {uri!r} does not exist") from None
+        raise _missing_artifact(uri, uri) from None
+
+
+def _missing_artifact(uri: str, where: str, name: str | None = None) -> ResourceDoesNotExist:
+    """MLflow's text for an artifact of ``artifacts=`` that is not there (its download fails)."""
+    parent, _, base = where.rstrip("/" + os.sep).replace(os.sep, "/").rpartition("/")
+    what = f"artifact {name!r}: " if name is not None else ""
+    return ResourceDoesNotExist(
+        f"The following failures occurred while downloading one or more artifacts from "
+        f"{parent}:\n##### File {base} #####\nNo such artifact: {base!r} ({what}{uri!r} does "
+        "not exist)"
+    )
 
 
 def save_artifacts(artifacts: dict[str, str], model_dir: str) -> dict[str, dict[str, str]]:
@@ -190,7 +201,7 @@ def check_artifacts(artifacts: Any) -> dict[str, str]:
             continue  # checked when downloaded
         local = local_path_of(text)
         if local is not None and not os.path.exists(local):
-            raise InvalidParameterValue(f"Artifact {name!r}: {text!r} does not exist")
+            raise _missing_artifact(text, local, name)
     return {k: os.fspath(v) for k, v in artifacts.items()}
 
 
@@ -211,7 +222,11 @@ def _load_pyfunc(
         return loaded
     rel = conf.get(CONFIG_KEY_PYTHON_MODEL)
     if not rel:
-        raise InvalidParameterValue("The MLmodel has no python_model entry: not a custom model")
+        # MLflow's text (pyfunc/model.py:_load_pyfunc).
+        raise FsRegistryException(
+            "Python model path was not specified in the model configuration (the MLmodel's "
+            "python_function flavor has no python_model entry: not a custom model)"
+        )
     if conf.get("python_model_compression"):
         raise InvalidParameterValue(
             f"Compressed python models ({conf['python_model_compression']}) are not supported"

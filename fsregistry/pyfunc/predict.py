@@ -56,6 +56,8 @@ def predict_local(
     )
     from fsregistry.pyfunc import load_model
 
+    # The input is checked before the model is loaded, as MLflow does.
+    text = csv_text(input_data) if content_type == "csv" and input_path is None else None
     model = load_model(model_uri, verify=verify)
     schema = model.metadata.get_input_schema()
     params = None
@@ -70,7 +72,7 @@ def predict_local(
         if input_path is not None:
             data = parse_csv_input(os.fspath(input_path), schema)
         else:
-            data = parse_csv_input(io.StringIO(csv_text(input_data)), schema)
+            data = parse_csv_input(io.StringIO(text or ""), schema)
     predictions = model.predict(data, params=params)
     write_output(predictions_to_json(predictions), output_path)
     return predictions
@@ -84,9 +86,10 @@ def csv_text(input_data: Any) -> str:
     if isinstance(input_data, list | dict | pd.DataFrame):
         text: str = pd.DataFrame(input_data).to_csv(index=False)
         return text
+    # MLflow's text (models/python_api.py:_serialize_input_data).
     raise InvalidParameterValue(
-        "For content_type='csv', input_data must be CSV text, a list, a dict or a "
-        f"DataFrame, got {type(input_data).__name__}"
+        f"Input data must be one of {(str, list, dict, pd.DataFrame)} when content type is "
+        f"'csv', but got {type(input_data)}."
     )
 
 
