@@ -19,13 +19,20 @@ the position) after it.
 
 from __future__ import annotations
 
-from tests.mlflow_messages_allowed import ALLOWED
+from tests.mlflow_messages_allowed import ALLOWED as _ALLOWED
+from tests.mlflow_messages_allowed_evaluation import ALLOWED_EVALUATION
 from tests.mlflow_messages_base import FS_SETUP, MODEL_SETUP, SETUP, Allowed, Message
+from tests.mlflow_messages_data import DATA
+from tests.mlflow_messages_evaluation import EVALUATION
 from tests.mlflow_messages_logged_models import LOGGED_MODELS
+from tests.mlflow_messages_metrics import ARTIFACTS, METRICS
 from tests.mlflow_messages_models import MODELS
 from tests.mlflow_messages_registry import REGISTRY
 from tests.mlflow_messages_tracking import TRACKING
 
-MESSAGES: tuple[Message, ...] = TRACKING + REGISTRY + LOGGED_MODELS + MODELS
+ALLOWED: tuple[Allowed, ...] = _ALLOWED + ALLOWED_EVALUATION
+MESSAGES: tuple[Message, ...] = (
+    TRACKING + REGISTRY + LOGGED_MODELS + MODELS + EVALUATION + ARTIFACTS + METRICS + DATA
+)
 
 __all__ = ["ALLOWED", "FS_SETUP", "MESSAGES", "MODEL_SETUP", "SETUP", "Allowed", "Message"]

@@ -87,12 +87,6 @@ ALLOWED: tuple[Allowed, ...] = (
         "fsregistry/statsmodels/", "", "statsmodels flavor: outside the stores this table covers"
     ),
     Allowed(
-        "fsregistry/data/",
-        "",
-        "mlflow.data datasets (sources, digests, schemas): outside the stores this table "
-        "covers; tests/test_data.py compares them with MLflow 3.17's",
-    ),
-    Allowed(
         "fsregistry/media.py",
         "",
         "log_figure/log_image/log_table/load_table argument checks: outside the stores this "
@@ -361,7 +355,6 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed("fsregistry/models/datatypes.py", "", _NOT_YET),
     Allowed("fsregistry/models/dependencies_schemas.py", "", _NOT_YET),
     Allowed("fsregistry/models/environment.py", "", _NOT_YET),
-    Allowed("fsregistry/models/evaluation/", "", _NOT_YET),
     Allowed("fsregistry/models/hashes.py", "", _NOT_YET),
     Allowed("fsregistry/models/inference.py", "", _NOT_YET),
     Allowed("fsregistry/models/input_example.py", "", _NOT_YET),
