@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from fsreg_testing.mlflow_env import run_mlflow
-from tests.mlflow_messages import MODEL_SETUP, SETUP
 from tests.mlflow_messages_evaluation import EVALUATION
 from tests.mlflow_messages_metrics import ARTIFACTS
-from tests.test_mlflow_messages import _IN_MLFLOW, _MLFLOW_IMPORTS
+from tests.test_mlflow_messages import mlflow_script
 
 pytestmark = pytest.mark.mlflow
 
@@ -27,14 +26,7 @@ _ENTRIES = EVALUATION + ARTIFACTS
 def _answers(version: str, tmp_path: Path) -> dict[str, list[str | None] | None]:
     """Each entry's trigger run in MLflow ``version`` with matplotlib: None, or the exception's
     [type, code, message]."""
-    triggers = {e.kind: e.trigger for e in _ENTRIES}
-    code = (
-        f"URI = {(tmp_path / 'mlruns').as_uri()!r}\nTRIGGERS = {triggers!r}\n"
-        + _MLFLOW_IMPORTS
-        + SETUP
-        + MODEL_SETUP
-        + _IN_MLFLOW
-    )
+    code = mlflow_script(_ENTRIES, tmp_path)
     answers: dict[str, list[str | None] | None] = run_mlflow(
         version, code, cwd=tmp_path, extras=["matplotlib"]
     )
