@@ -20,11 +20,15 @@ the position) after it.
 from __future__ import annotations
 
 from tests.mlflow_messages_allowed import ALLOWED as _ALLOWED
+from tests.mlflow_messages_allowed_evaluation import ALLOWED_EVALUATION
 from tests.mlflow_messages_allowed_modelsa import ALLOWED_MODELSA
 from tests.mlflow_messages_allowed_modelsb import ALLOWED_MODELSB
 from tests.mlflow_messages_allowed_spserve import SPSERVE_ALLOWED
 from tests.mlflow_messages_base import FS_SETUP, MODEL_SETUP, SETUP, Allowed, Message
+from tests.mlflow_messages_data import DATA
+from tests.mlflow_messages_evaluation import EVALUATION
 from tests.mlflow_messages_logged_models import LOGGED_MODELS
+from tests.mlflow_messages_metrics import ARTIFACTS, METRICS
 from tests.mlflow_messages_models import MODELS
 from tests.mlflow_messages_modelsa import MODELSA
 from tests.mlflow_messages_modelsb import MODELSB
@@ -33,8 +37,20 @@ from tests.mlflow_messages_spserve import SPSERVE
 from tests.mlflow_messages_tracking import TRACKING
 
 MESSAGES: tuple[Message, ...] = (
-    TRACKING + REGISTRY + LOGGED_MODELS + MODELS + SPSERVE + MODELSA + MODELSB
+    TRACKING
+    + REGISTRY
+    + LOGGED_MODELS
+    + MODELS
+    + SPSERVE
+    + MODELSA
+    + MODELSB
+    + EVALUATION
+    + ARTIFACTS
+    + METRICS
+    + DATA
 )
-ALLOWED: tuple[Allowed, ...] = _ALLOWED + SPSERVE_ALLOWED + ALLOWED_MODELSA + ALLOWED_MODELSB
+ALLOWED: tuple[Allowed, ...] = (
+    _ALLOWED + SPSERVE_ALLOWED + ALLOWED_MODELSA + ALLOWED_MODELSB + ALLOWED_EVALUATION
+)
 
 __all__ = ["ALLOWED", "FS_SETUP", "MESSAGES", "MODEL_SETUP", "SETUP", "Allowed", "Message"]

@@ -19,11 +19,6 @@ _CAS = (
     "progress; MLflow's stores do not write concurrently safely, so have no such error"
 )
 
-_NOT_YET = (
-    "not yet compared with MLflow 3.17.2's messages (issue 20, left open; hash and integrity "
-    "errors have no MLflow counterpart)"
-)
-
 _MODEL_ID_TYPE = (
     "fsregistry-only argument type check: a model id that is not a string, at the store (the "
     'client refuses it first with MLflow\'s "`model_id` must be a non-empty string"); '
@@ -73,12 +68,6 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
     Allowed(
         "fsregistry/statsmodels/", "", "statsmodels flavor: outside the stores this table covers"
-    ),
-    Allowed(
-        "fsregistry/data/",
-        "",
-        "mlflow.data datasets (sources, digests, schemas): outside the stores this table "
-        "covers; tests/test_data.py compares them with MLflow 3.17's",
     ),
     Allowed(
         "fsregistry/media.py",
@@ -344,8 +333,6 @@ ALLOWED: tuple[Allowed, ...] = (
         "fsregistry-only: a flavor fsregistry does not implement; MLflow imports its own "
         "loader module",
     ),
-    # Not yet compared with MLflow 3.17.2's messages (issue 20, left open): each file whole.
-    Allowed("fsregistry/models/evaluation/", "", _NOT_YET),
     # -- LoggedModels (MLflow 3) -----------------------------------------------------------------
     Allowed(
         "fsregistry/tracking/logged_models/reading.py",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,18 +102,24 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.mlflow
-def test_the_table_is_mlflow3s(tmp_path: Path) -> None:
-    """MLflow 3.17.2 gives each ``in_mlflow3`` entry's text and code for the same trigger."""
-    entries = [e for e in MESSAGES if e.in_mlflow3]
+def mlflow_script(entries: Sequence[Message], tmp_path: Path) -> str:
+    """The script that runs ``entries``' triggers in an MLflow venv (store under ``tmp_path``)
+    and prints, per kind, None or the exception's [type, code, message] as JSON."""
     triggers = {e.kind: e.trigger for e in entries}
-    code = (
+    return (
         f"URI = {(tmp_path / 'mlruns').as_uri()!r}\nTRIGGERS = {triggers!r}\n"
         + _MLFLOW_IMPORTS
         + SETUP
         + MODEL_SETUP
         + _IN_MLFLOW
     )
+
+
+@pytest.mark.mlflow
+def test_the_table_is_mlflow3s(tmp_path: Path) -> None:
+    """MLflow 3.17.2 gives each ``in_mlflow3`` entry's text and code for the same trigger."""
+    entries = [e for e in MESSAGES if e.in_mlflow3]
+    code = mlflow_script(entries, tmp_path)
     got = mlflow_python_env("3.17.2").run(code, cwd=tmp_path)
     problems = {}
     for entry in entries:
@@ -130,14 +137,7 @@ def test_the_table_holds_for_mlflow2_where_not_noted(tmp_path: Path) -> None:
     """MLflow 2.22.5 gives the same text and code, except where an entry's note says how
     2.22 differs."""
     entries = [e for e in MESSAGES if e.in_mlflow3]
-    triggers = {e.kind: e.trigger for e in entries}
-    code = (
-        f"URI = {(tmp_path / 'mlruns').as_uri()!r}\nTRIGGERS = {triggers!r}\n"
-        + _MLFLOW_IMPORTS
-        + SETUP
-        + MODEL_SETUP
-        + _IN_MLFLOW
-    )
+    code = mlflow_script(entries, tmp_path)
     got = mlflow_python_env("2.22.5").run(code, cwd=tmp_path)
     differs = {
         e.kind

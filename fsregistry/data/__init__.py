@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsregistry.data import schema as schema
 from fsregistry.data import sources as sources
 from fsregistry.data.datasets import (
     Dataset,
@@ -52,6 +53,6 @@ def get_source(dataset: DatasetEntity | DatasetInput | Dataset | Any) -> Dataset
         return dataset.source
     raise InvalidParameterValue(
         f"Unrecognized dataset type {type(dataset)}. Expected one of: "
-        "`fsregistry.data.Dataset`, `fsregistry.entities.Dataset`, "
-        "`fsregistry.entities.DatasetInput`."
+        "`mlflow.data.dataset.Dataset`, `mlflow.entities.Dataset`, "
+        "`mlflow.entities.DatasetInput`."
     )

@@ -147,11 +147,9 @@ def _is_local(uri: str) -> bool:
     remote = bool(host) and not (
         host == "." or str(host).startswith("localhost") or str(host).startswith("127.0.0.1")
     )
-    if parsed.scheme == "file":
-        if remote:
-            raise InvalidParameterValue(f"{uri} is not a valid remote uri.")
-        return True
-    return False
+    # MLflow's is_local_uri raises for a file URI with a remote host and its _can_resolve
+    # answers False, so such a source is one no resolver accepts.
+    return parsed.scheme == "file" and not remote
 
 
 def _artifact_source(name: str, scheme: str, source_type: str) -> type[FileSystemDatasetSource]:

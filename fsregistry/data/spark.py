@@ -152,13 +152,13 @@ def from_spark(
     looked up when not given)."""
     if (path, table_name, sql).count(None) < 2:
         raise InvalidParameterValue(
-            "Must specify at most one of `path`, `table_name`, or `sql` "
-            f"(got path={path!r}, table_name={table_name!r}, sql={sql!r})."
+            "Must specify at most one of `path`, `table_name`, or `sql`. "
+            f"Got: path={path!r}, table_name={table_name!r}, sql={sql!r}."
         )
     if sql is not None and version is not None:
         raise InvalidParameterValue(
             "`version` may not be specified when `sql` is specified. `version` may only be"
-            f" specified when `table_name` or `path` is specified (got version={version!r})."
+            f" specified when `table_name` or `path` is specified. Got: version={version!r}."
         )
     source: DatasetSource
     if sql is not None:

@@ -87,16 +87,18 @@ def _load_model(model: Any, env_manager: str, model_config: dict[str, Any] | Non
         if model_config:
             raise InvalidParameterValue(
                 "Indicating ``model_config`` when passing a `PyFuncModel`` object as model "
-                "argument is not allowed. Use ``fsregistry.pyfunc.load_model(model_uri, "
-                "model_config=<value>)`` instead."
+                "argument is not allowed. If you need to change the model configuration for the "
+                "evaluation model, use ``mlflow.pyfunc.load_model(model_uri, "
+                "model_config=<value>)`` and indicate the desired configuration there."
             )
         return model
     if callable(model):
         return _FunctionModel(model)
     if model is not None:
         raise InvalidParameterValue(
-            "The model argument must be a string URI referring to an MLflow model, an instance "
-            f"of `fsregistry.pyfunc.PyFuncModel`, a function, or None; got {type(model).__name__}."
+            "The model argument must be a string URI referring to an MLflow model, an MLflow "
+            "Deployments endpoint URI, an instance of `mlflow.pyfunc.PyFuncModel`, a function, "
+            f"or None. Got: {type(model).__name__}."
         )
     return None
 
@@ -205,7 +207,7 @@ def _check_arguments(
         raise InvalidParameterValue(
             "In the 'extra_metrics' parameter, the following metrics have the wrong type:\n"
             f"{listed}\nPlease ensure that all extra metrics are instances of "
-            "fsregistry.models.EvaluationMetric."
+            "mlflow.metrics.EvaluationMetric."
         )
 
 

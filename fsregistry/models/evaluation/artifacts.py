@@ -107,8 +107,8 @@ class TextEvaluationArtifact(EvaluationArtifact):
 
 
 class PickleEvaluationArtifact(EvaluationArtifact):
-    """A pickled object; reading it needs ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true``, as in
-    MLflow (unpickling runs code)."""
+    """A pickled object; reading it needs ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true``
+    (unpickling runs code). Differs: MLflow 3.17's default allows it, 2.22 never asks."""
 
     def _save(self, output_artifact_path: str) -> None:
         with open(output_artifact_path, "wb") as f:
@@ -194,6 +194,20 @@ def infer_artifact(name: str, raw: Any, header: str) -> Inferred:
     return Inferred(False, JsonEvaluationArtifact, ".json")
 
 
+#: The rest of MLflow's message for an artifact that cannot be pickled (default_evaluator's
+#: ``_log_custom_metric_artifact``), its missing separators included.
+_PICKLE_HINT = (
+    "Supported object types for artifacts are:\n"
+    "- A string uri representing the file path to the artifact. MLflow"
+    "  will infer the type of the artifact based on the file extension.\n"
+    "- A string representation of a JSON object. This will be saved as a .json artifact.\n"
+    "- Pandas DataFrame. This will be saved as a .csv artifact."
+    "- Numpy array. This will be saved as a .npy artifact."
+    "- Matplotlib Figure. This will be saved as an .png image artifact."
+    "- Other objects will be attempted to be pickled with default protocol."
+)
+
+
 def write_artifact(raw: Any, inferred: Inferred, local_path: str, header: str, name: str) -> None:
     """Write a custom artifact value to ``local_path`` as its inferred kind."""
     if inferred.from_path:
@@ -218,7 +232,7 @@ def write_artifact(raw: Any, inferred: Inferred, local_path: str, header: str, n
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise InvalidParameterValue(
                 f"{header} produced an unsupported artifact '{name}' with type "
-                f"'{type(raw)}' that cannot be pickled ({exc})."
+                f"'{type(raw)}' that cannot be pickled. {_PICKLE_HINT} ({exc!r})"
             ) from None
         with open(local_path, "wb") as f:
             f.write(data)

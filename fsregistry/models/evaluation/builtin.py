@@ -76,6 +76,7 @@ def output_column(raw: Any, name: str | None) -> Any:
     """The prediction column of a model's output (MLflow's rules for multi-output models)."""
     import pandas as pd
 
+    original = raw
     if isinstance(raw, dict):
         raw = pd.DataFrame(raw)
     if isinstance(raw, list) and raw and all(isinstance(r, dict) for r in raw):
@@ -90,10 +91,17 @@ def output_column(raw: Any, name: str | None) -> Any:
                 "Output column name is not specified for the multi-output model. Please set the "
                 "correct output column name using the `predictions` parameter."
             )
+        # MLflow names the output's kind and prints it (a frame's columns).
+        shown = (
+            f"dict {original}"
+            if isinstance(original, dict)
+            else f"dataframe {raw.columns}"
+            if original is raw
+            else f"list: {original}"
+        )
         raise InvalidParameterValue(
-            f"Output column name '{name}' is not found in the model predictions dataframe "
-            f"{list(raw.columns)}. Please set the correct output column name using the "
-            "`predictions` parameter."
+            f"Output column name '{name}' is not found in the model predictions {shown}. "
+            "Please set the correct output column name using the `predictions` parameter."
         )
     return raw
 

@@ -133,14 +133,15 @@ def to_eval_data(
     if predictions is not None and not isinstance(data, pd.DataFrame):
         raise InvalidParameterValue(
             "If predictions is specified, data must be one of the following types, or an MLflow "
-            "Dataset that represents one of the following types: [pandas.DataFrame]."
+            f"Dataset that represents one of the following types: {[pd.DataFrame]}. Got: "
+            f"{type(data).__name__}."
         )
     if isinstance(data, list | np.ndarray):
         return _from_array(data, targets, feature_names, path)
     if not isinstance(data, pd.DataFrame):
         raise InvalidParameterValue(
             "The data argument must be a numpy array, a list or a Pandas DataFrame, or spark "
-            f"DataFrame if pyspark package installed; got {type(data).__name__}."
+            f"DataFrame if pyspark package installed. Got: {type(data).__name__}."
         )
     if targets is not None and not isinstance(targets, str):
         raise InvalidParameterValue(

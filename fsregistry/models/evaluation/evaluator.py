@@ -301,6 +301,42 @@ def _bind(
     return (not missing), (missing if missing else args)
 
 
+def _unresolved_metrics_message(
+    ctx: Context, eval_df: pd.DataFrame, failed: list[tuple[str, list[Any]]]
+) -> str:
+    """MLflow's message (default_evaluator's ``_raise_exception_for_malformed_metrics``) for
+    metrics whose arguments cannot be found. The output columns are the predictions' only:
+    fsregistry does not pass a model's other output columns to metrics."""
+    parts = []
+    for name, params in failed:
+        parts.append(f"Metric '{name}' requires the following:")
+        special = [p for p in ("targets", "predictions") if p in params]
+        parts += [f"- the '{p}' parameter needs to be specified" for p in special]
+        if remaining := [p for p in params if p not in special]:
+            parts.append(f"- missing columns {remaining} need to be defined or mapped")
+    inputs = list(ctx.data.features.columns)
+    if "target" in eval_df:
+        inputs.append(ctx.data.targets_name or "targets")
+    outputs = [ctx.predictions or ctx.data.predictions_name or "predictions"]
+    return "\n".join(
+        [
+            "Error: Metric calculation failed for the following metrics:",
+            *parts,
+            "",
+            "Below are the existing column names for the input/output data:",
+            f"Input Columns: {inputs}",
+            f"Output Columns: {outputs}",
+            "",
+            "To resolve this issue, you may need to:",
+            "- specify any required parameters",
+            "- if you are missing columns, check that there are no circular dependencies among your",
+            "metrics, and you may want to map them to an existing column using the following",
+            "configuration:",
+            "evaluator_config={'col_mapping': {<missing column name>: <existing column name>}}",
+        ]
+    )
+
+
 def run_extra_metrics(ctx: Context, outcome: Outcome) -> None:
     """Evaluate ``extra_metrics`` in dependency order (MLflow's ordering and messages)."""
     if not ctx.extra_metrics:
@@ -320,18 +356,7 @@ def run_extra_metrics(ctx: Context, outcome: Outcome) -> None:
                 waiting.append((index, metric))
                 failed.append((metric.name, got))
         if len(waiting) == len(pending):
-            lines = [
-                f"Metric '{name}' requires the following:\n"
-                f"  - missing columns {params} need to be defined or mapped"
-                for name, params in failed
-            ]
-            raise InvalidParameterValue(
-                "Error: Metric calculation failed for the following metrics:\n"
-                + "\n".join(lines)
-                + f"\nInput Columns: {list(ctx.data.features.columns)}\n"
-                "Map a missing column to an existing one with "
-                "evaluator_config={'col_mapping': {<missing column name>: <existing column name>}}"
-            )
+            raise InvalidParameterValue(_unresolved_metrics_message(ctx, eval_df, failed))
         pending = waiting
     errors = []
     for index, metric in ordered:

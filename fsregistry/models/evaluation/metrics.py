@@ -29,6 +29,13 @@ from fsregistry.exceptions import InvalidParameterValue
 if TYPE_CHECKING:
     import numpy as np
 
+#: scikit-learn's ValueError (``_check_set_wise_labels``), which MLflow's classifier evaluator
+#: lets through when the labels are multiclass and the average is 'binary'.
+MULTICLASS_BUT_BINARY = (
+    "Target is multiclass but average='binary'. Please choose another average setting, one of "
+    "[None, 'micro', 'macro', 'weighted']."
+)
+
 
 def _sklearn() -> Any:
     try:
@@ -124,8 +131,8 @@ def binary_metrics(
     present = np.unique(np.concatenate([np.unique(y_true), np.unique(y_pred)]))
     if len(present) > 2:
         raise InvalidParameterValue(
-            f"Target is multiclass but average='binary'. Labels found: {present.tolist()}; "
-            "pass evaluator_config={'average': ...} or the full 'label_list'."
+            f"{MULTICLASS_BUT_BINARY} Labels found: {present.tolist()}; pass "
+            "evaluator_config={'average': ...} or the full 'label_list'."
         )
     if len(present) == 2 and pos_label not in present:
         raise InvalidParameterValue(
@@ -177,10 +184,17 @@ def multiclass_metrics(
             float(tp / true) if true else 0.0,
             float(2 * tp / (pred + true)) if pred + true else 0.0,
         ]
+    elif average == "binary":
+        raise InvalidParameterValue(f"{MULTICLASS_BUT_BINARY} Labels found: {present.tolist()}.")
+    elif average in (None, "samples"):
+        raise InvalidParameterValue(
+            f"average={average!r} (per-class or per-sample scores) is not supported for a "
+            "multiclass classifier: use 'micro', 'macro' or 'weighted'"
+        )
     else:
         raise InvalidParameterValue(
-            f"average has to be one of ('micro', 'macro', 'weighted') for a multiclass "
-            f"classifier, got {average!r}"
+            "The 'average' parameter of recall_score must be a str among {'binary', 'macro', "
+            f"'micro', 'samples', 'weighted'}} or None. Got {average!r} instead."
         )
     return {
         "example_count": len(y_true),
