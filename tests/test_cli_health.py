@@ -325,11 +325,35 @@ def test_gc_removes_deleted_runs_and_experiments(
     refusals = [(["--run-ids", r0], [r0, "registered model 'clf' version 1"])]
     if backend == "local":
         refusals += [
-            (["--run-ids", f"{r2},{r1}"], [r1, "not in the deleted lifecycle stage"]),
-            (["--run-ids", r2, "--older-than", "1d"], [r2, "not deleted long enough"]),
-            (["--experiment-ids", exp], [exp, "not in the deleted lifecycle stage"]),
-            (["--experiment-ids", "123"], ["123", "Could not find experiment"]),
-            (["--older-than", "3x"], ["--older-than '3x'"]),
+            # MLflow's `mlflow gc` texts (mlflow/cli/__init__.py), fsregistry's detail after.
+            (
+                ["--run-ids", f"{r2},{r1}"],
+                [
+                    f"Run {r1} is not in `deleted` lifecycle stage. Only runs in `deleted` "
+                    "lifecycle stage can be deleted."
+                ],
+            ),
+            (
+                ["--run-ids", r2, "--older-than", "1d"],
+                [f"Run {r2} is not older than the required age. Only runs older than"],
+            ),
+            (
+                ["--experiment-ids", exp],
+                [
+                    f"Experiments ['{exp}'] are not in the deleted lifecycle stage. Only "
+                    "experiments in the deleted lifecycle stage can be hard-deleted."
+                ],
+            ),
+            (["--experiment-ids", "123"], ["Could not find experiment with ID 123"]),
+            (["--run-ids", "0" * 32], [f"Run '{'0' * 32}' not found"]),
+            (
+                ["--older-than", "3x"],
+                [
+                    "Could not parse any time information from '3x'. Examples of valid "
+                    "strings: '8h', '2d8h5m20s', '2m4s'",
+                    "--older-than",
+                ],
+            ),
             (["--run-ids", "../x"], ["'../x'"]),
         ]
     before = paths()

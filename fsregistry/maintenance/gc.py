@@ -82,8 +82,9 @@ def parse_duration(text: str, option: str = "--older-than") -> int:
         return int(timedelta(**{k: float(v) for k, v in parts.items()}).total_seconds() * 1000)
     except (ValueError, OverflowError):
         raise InvalidParameterValue(
-            f"Invalid {option} {text!r}: expected a duration like 30d, 12h, 1d2h3m4s "
-            "(days, hours, minutes, seconds; decimals allowed)"
+            f"Could not parse any time information from '{text}'. Examples of valid strings: "
+            f"'8h', '2d8h5m20s', '2m4s' ({option}: days, hours, minutes, seconds; decimals "
+            "allowed)"
         ) from None
 
 
@@ -124,13 +125,14 @@ def plan_gc(
         exp = next((e for e in found if e.path.startswith(layout.TRASH)), found[0])
         if not exp.deleted:
             raise InvalidParameterValue(
-                f"Experiment {exp_id} is not in the deleted lifecycle stage; only deleted "
-                "experiments can be removed for good"
+                f"Experiments {[exp_id]} are not in the deleted lifecycle stage. Only "
+                "experiments in the deleted lifecycle stage can be hard-deleted."
             )
         if not planner.old_enough_exp(exp):
             raise InvalidParameterValue(
-                f"Experiment {exp_id} was not deleted long enough ago for --older-than "
-                f"(last_update_time {exp.meta.get('last_update_time')})"
+                f"Experiments {[exp_id]} are not older than the required age. Only experiments "
+                f"older than the --older-than duration can be deleted (last_update_time "
+                f"{exp.meta.get('last_update_time')})"
             )
         chosen_exps.append(exp)
     chosen_exp_dirs: set[str] = set()
@@ -146,16 +148,17 @@ def plan_gc(
     for run_id in dict.fromkeys(run_ids):
         run = next((r for r in runs if r.run_id == run_id), None)
         if run is None:
-            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+            raise ResourceDoesNotExist(f"Run '{run_id}' not found")
         if not run.deleted:
             raise InvalidParameterValue(
-                f"Run {run_id} is not in the deleted lifecycle stage; only deleted runs can be "
-                "removed for good"
+                f"Run {run_id} is not in `deleted` lifecycle stage. Only runs in `deleted` "
+                "lifecycle stage can be deleted."
             )
         if not planner.old_enough_run(run):
             raise InvalidParameterValue(
-                f"Run {run_id} was not deleted long enough ago for --older-than "
-                f"(deleted_time {run.meta.get('deleted_time')})"
+                f"Run {run_id} is not older than the required age. Only runs older than the "
+                f"--older-than duration can be deleted (deleted_time "
+                f"{run.meta.get('deleted_time')})"
             )
         chosen_runs.append(run)
     for run in sorted(chosen_runs, key=lambda r: r.path):
