@@ -20,12 +20,16 @@ the position) after it.
 from __future__ import annotations
 
 from tests.mlflow_messages_allowed import ALLOWED
+from tests.mlflow_messages_allowed_flavors import ALLOWED_FLAVORS
 from tests.mlflow_messages_base import FS_SETUP, MODEL_SETUP, SETUP, Allowed, Message
+from tests.mlflow_messages_flavors import FLAVORS
 from tests.mlflow_messages_logged_models import LOGGED_MODELS
 from tests.mlflow_messages_models import MODELS
 from tests.mlflow_messages_registry import REGISTRY
 from tests.mlflow_messages_tracking import TRACKING
 
 MESSAGES: tuple[Message, ...] = TRACKING + REGISTRY + LOGGED_MODELS + MODELS
+MESSAGES += FLAVORS
+ALLOWED += ALLOWED_FLAVORS
 
 __all__ = ["ALLOWED", "FS_SETUP", "MESSAGES", "MODEL_SETUP", "SETUP", "Allowed", "Message"]
