@@ -203,6 +203,24 @@ FLAVORS: tuple[Message, ...] = (
         note=f"{FRAMEWORK_FIRST} (statsmodels)",
     ),
     _v(
+        "xgboost.autolog: extra_tags that is not a dict",
+        r"Invalid `extra_tags` type: expecting dictionary, received `list`",
+        INVALID,
+        "mlflow/utils/autologging_utils/safety.py:_resolve_extra_tags",
+        "m.xgboost.autolog(extra_tags=[1])",
+        in_mlflow3=False,
+        note=f"{FRAMEWORK_FIRST} (xgboost)",
+    ),
+    _v(
+        "lightgbm.autolog: extra_tags that is not a dict",
+        r"Invalid `extra_tags` type: expecting dictionary, received `str`",
+        INVALID,
+        "mlflow/utils/autologging_utils/safety.py:_resolve_extra_tags",
+        'm.lightgbm.autolog(extra_tags="ab")',
+        in_mlflow3=False,
+        note=f"{FRAMEWORK_FIRST} (lightgbm)",
+    ),
+    _v(
         "statsmodels predict: time-series input without start and end",
         r"prediction dataframes for a TimeSeriesModel must have exactly one row and include "
         r"columns called start and end",
