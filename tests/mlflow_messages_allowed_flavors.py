@@ -46,6 +46,12 @@ def _needs(framework: str, source: str) -> str:
     )
 
 
+#: pytorch's pt2 save checks: MLflow's text, but torch's types decide them.
+_PT2_SAVE = _needs(
+    "torch",
+    "mlflow/pytorch/__init__.py:save_model, INTERNAL_ERROR (fsregistry: INVALID_PARAMETER_VALUE)",
+)
+
 ALLOWED_FLAVORS: tuple[Allowed, ...] = (
     # -- the kit -------------------------------------------------------------------------------
     Allowed(
@@ -180,29 +186,17 @@ ALLOWED_FLAVORS: tuple[Allowed, ...] = (
     Allowed(
         PTF,
         "The 'pt2' serialization format is not supported for torch.jit.ScriptModule",
-        _needs(
-            "torch",
-            "mlflow/pytorch/__init__.py:save_model, INTERNAL_ERROR (fsregistry: "
-            "INVALID_PARAMETER_VALUE)",
-        ),
+        _PT2_SAVE,
     ),
     Allowed(
         PTF,
         "then input_example is required",
-        _needs(
-            "torch",
-            "mlflow/pytorch/__init__.py:save_model, INTERNAL_ERROR (fsregistry: "
-            "INVALID_PARAMETER_VALUE)",
-        ),
+        _PT2_SAVE,
     ),
     Allowed(
         PTF,
         "Unsupported signature type for the selected serialization format",
-        _needs(
-            "torch",
-            "mlflow/pytorch/__init__.py:save_model, INTERNAL_ERROR (fsregistry: "
-            "INVALID_PARAMETER_VALUE)",
-        ),
+        _PT2_SAVE,
     ),
     Allowed(
         PTF,
