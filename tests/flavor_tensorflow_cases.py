@@ -29,7 +29,11 @@ from fsreg_testing.tf_env import TF_VERSION
 from fsregistry import keras as fkeras
 from fsregistry import pyfunc
 from fsregistry import tensorflow as ftf
-from fsregistry.exceptions import InvalidParameterValue, ResourceAlreadyExists
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
 from fsregistry.models.hashes import ModelIntegrityError
 from fsregistry.models.schema import ColSpec, Schema, TensorSpec
 from fsregistry.models.signature import ModelSignature, infer_signature
@@ -381,11 +385,11 @@ def test_corrupted_model_directories_are_clear_errors(mlp: Any, tmp_path: Path) 
     mlmodel = yaml.safe_load((path / "MLmodel").read_text())
     mlmodel["flavors"]["tensorflow"]["model_type"] = "tf1-estimator"
     (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    with pytest.raises(InvalidParameterValue, match="Unsupported model_type 'tf1-estimator'"):
+    with pytest.raises(InvalidParameterValue, match="Unknown model_type: tf1-estimator"):
         ftf.load_model(str(path), verify=False)
     del mlmodel["flavors"]["tensorflow"]
     (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    with pytest.raises(InvalidParameterValue, match="has no tensorflow flavor"):
+    with pytest.raises(ResourceDoesNotExist, match='Model does not have the "tensorflow" flavor'):
         ftf.load_model(str(path), verify=False)
 
 

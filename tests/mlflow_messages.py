@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from tests.mlflow_messages_allowed import ALLOWED as _ALLOWED
 from tests.mlflow_messages_allowed_evaluation import ALLOWED_EVALUATION
+from tests.mlflow_messages_allowed_flavors import ALLOWED_FLAVORS
 from tests.mlflow_messages_allowed_modelsa import ALLOWED_MODELSA
 from tests.mlflow_messages_allowed_modelsb import ALLOWED_MODELSB
 from tests.mlflow_messages_allowed_spserve import SPSERVE_ALLOWED
 from tests.mlflow_messages_base import FS_SETUP, MODEL_SETUP, SETUP, Allowed, Message
 from tests.mlflow_messages_data import DATA
 from tests.mlflow_messages_evaluation import EVALUATION
+from tests.mlflow_messages_flavors import FLAVORS
 from tests.mlflow_messages_logged_models import LOGGED_MODELS
 from tests.mlflow_messages_metrics import ARTIFACTS, METRICS
 from tests.mlflow_messages_models import MODELS
@@ -48,9 +50,15 @@ MESSAGES: tuple[Message, ...] = (
     + ARTIFACTS
     + METRICS
     + DATA
+    + FLAVORS
 )
 ALLOWED: tuple[Allowed, ...] = (
-    _ALLOWED + SPSERVE_ALLOWED + ALLOWED_MODELSA + ALLOWED_MODELSB + ALLOWED_EVALUATION
+    _ALLOWED
+    + SPSERVE_ALLOWED
+    + ALLOWED_MODELSA
+    + ALLOWED_MODELSB
+    + ALLOWED_EVALUATION
+    + ALLOWED_FLAVORS
 )
 
 __all__ = ["ALLOWED", "FS_SETUP", "MESSAGES", "MODEL_SETUP", "SETUP", "Allowed", "Message"]

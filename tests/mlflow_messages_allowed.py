@@ -50,18 +50,6 @@ ALLOWED: tuple[Allowed, ...] = (
         "the registry audit trail (Client.get_model_history): an fsregistry extension, "
         "no MLflow counterpart",
     ),
-    Allowed("fsregistry/sklearn/", "", "sklearn flavour: outside the stores this table covers"),
-    Allowed("fsregistry/flavors/", "", "the flavor kit: outside the stores this table covers"),
-    Allowed("fsregistry/xgboost/", "", "xgboost flavor: outside the stores this table covers"),
-    Allowed("fsregistry/lightgbm/", "", "lightgbm flavor: outside the stores this table covers"),
-    Allowed("fsregistry/onnx/", "", "onnx flavor: outside the stores this table covers"),
-    Allowed("fsregistry/pytorch/", "", "pytorch flavor: outside the stores this table covers"),
-    Allowed(
-        "fsregistry/tensorflow/", "", "tensorflow flavor: outside the stores this table covers"
-    ),
-    Allowed("fsregistry/keras/", "", "keras flavor: outside the stores this table covers"),
-    Allowed("fsregistry/spark/", "", "spark MLlib flavor: outside the stores this table covers"),
-    Allowed("fsregistry/h2o/", "", "h2o flavor: outside the stores this table covers"),
     Allowed(
         "fsregistry/export/",
         "",
@@ -73,9 +61,6 @@ ALLOWED: tuple[Allowed, ...] = (
         "",
         "the MLflow store plugin's own URI parsing and refusals (write gate, version gate); "
         "store errors pass through with MLflow's codes, tested against MLflow's server",
-    ),
-    Allowed(
-        "fsregistry/statsmodels/", "", "statsmodels flavor: outside the stores this table covers"
     ),
     Allowed(
         "fsregistry/media.py",

@@ -125,7 +125,7 @@ def test_a_failed_save_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameterValue, match=r"Saving the t model failed.*disk on fire"):
         kit.save_model(flavor, target, kit.ModelOptions(), write, None)
     assert not target.exists()
-    with pytest.raises(InvalidParameterValue, match="extra_files must be a list"):
+    with pytest.raises(InvalidParameterValue, match="Extra files argument should be a list"):
         kit.save_model(flavor, target, kit.ModelOptions(extra_files="a.txt"), write, None)  # type: ignore[arg-type]
     assert not target.exists()
 

@@ -140,7 +140,7 @@ def test_bad_input_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     target = tmp_path / "m"
     with pytest.raises(InvalidParameterValue, match=r"lightgbm\.Booster.*builtins\.dict"):
         flgb.save_model({"not": "a model"}, target)
-    with pytest.raises(InvalidParameterValue, match="Unrecognized serialization format 'joblib'"):
+    with pytest.raises(InvalidParameterValue, match="Unrecognized serialization format: joblib"):
         flgb.save_model(classifier(), target, serialization_format="joblib")
     with pytest.raises(InvalidParameterValue, match="only a Booster's save_model"):
         flgb.save_model(classifier(), target, num_iteration=2)

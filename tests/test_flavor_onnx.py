@@ -35,7 +35,11 @@ from fsreg_testing.mlflow_env import run_mlflow
 from fsreg_testing.models import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import onnx as fonnx
 from fsregistry import pyfunc
-from fsregistry.exceptions import InvalidParameterValue, ResourceAlreadyExists
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
 from fsregistry.models.hashes import ModelIntegrityError
 from fsregistry.models.signature import ModelSignature
 
@@ -389,7 +393,7 @@ def test_corrupted_model_directories_are_clear_errors(tmp_path: Path) -> None:
     mlmodel = yaml.safe_load((path / "MLmodel").read_text())
     del mlmodel["flavors"]["onnx"]
     (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    with pytest.raises(InvalidParameterValue, match="has no onnx flavor"):
+    with pytest.raises(ResourceDoesNotExist, match='Model does not have the "onnx" flavor'):
         fonnx.load_model(str(path), verify=False)
 
 

@@ -29,7 +29,11 @@ from fsreg_testing.flavors import (
 from fsreg_testing.models import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
 from fsregistry import pyfunc
 from fsregistry import xgboost as fxgb
-from fsregistry.exceptions import InvalidParameterValue, ResourceAlreadyExists
+from fsregistry.exceptions import (
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
 from fsregistry.models.hashes import ModelIntegrityError
 
 xgb = pytest.importorskip("xgboost", reason="fsregistry[xgboost] is part of the test extra")
@@ -193,7 +197,7 @@ def test_corrupted_model_directories_are_clear_errors(tmp_path: Path) -> None:
         fxgb.load_model(str(path), verify=False)
     del mlmodel["flavors"]["xgboost"]
     (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    with pytest.raises(InvalidParameterValue, match="has no xgboost flavor"):
+    with pytest.raises(ResourceDoesNotExist, match='Model does not have the "xgboost" flavor'):
         fxgb.load_model(str(path), verify=False)
 
 

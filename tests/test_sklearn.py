@@ -146,7 +146,9 @@ def test_save_model_to_path_and_reject_existing(tmp_path: Path) -> None:
 def test_bad_input_writes_nothing(tracking: str, tmp_path: Path) -> None:
     model = trained_model()
     bad_path = tmp_path / "bad"
-    with pytest.raises(InvalidParameterValue, match="'json'"):
+    with pytest.raises(
+        InvalidParameterValue, match=r"Unrecognized serialization format: json\. Please specify"
+    ):
         fsk.save_model(model, bad_path, serialization_format="json")
     with pytest.raises(InvalidParameterValue, match="pyfunc_predict_fn"):
         fsk.save_model(model, bad_path, pyfunc_predict_fn="transform")

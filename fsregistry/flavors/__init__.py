@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 
 if TYPE_CHECKING:
     from fsregistry.models.model import Model, ModelInfo
@@ -171,7 +171,9 @@ def check_options(options: ModelOptions) -> list[str]:
     if extra is not None and (
         not isinstance(extra, list | tuple) or not all(isinstance(f, str) for f in extra)
     ):
-        raise InvalidParameterValue(f"extra_files must be a list of paths or URIs, got {extra!r}")
+        raise InvalidParameterValue(
+            f"Extra files argument should be a list of paths or URIs, got {extra!r}"
+        )
     return codes
 
 
@@ -273,13 +275,33 @@ def log_model(flavor_module: ModuleType, **kwargs: Any) -> ModelInfo:
     return Model.log(flavor=flavor_module, **kwargs)
 
 
+def checked_extra_tags(extra_tags: Any) -> dict[str, Any]:
+    """An ``autolog(extra_tags=...)`` argument as a dict; anything but a dict or None is
+    MLflow's error (``autologging_integration``), raised before anything is patched."""
+    if extra_tags is None:
+        return {}
+    if not isinstance(extra_tags, dict):
+        raise InvalidParameterValue(
+            f"Invalid `extra_tags` type: expecting dictionary, received "
+            f"`{type(extra_tags).__name__}`"
+        )
+    return dict(extra_tags)
+
+
 # ----------------------------------------------------------------------------- loading
+def missing_flavor(name: str, meta: Model, where: str) -> ResourceDoesNotExist:
+    """MLflow's error for a model without the flavor ``name`` (``_get_flavor_configuration``:
+    RESOURCE_DOES_NOT_EXIST), naming the model and the flavors it has."""
+    return ResourceDoesNotExist(
+        f'Model does not have the "{name}" flavor: the model at {where!r} has the flavors '
+        f"{sorted(meta.flavors)}"
+    )
+
+
 def flavor_conf(flavor: Flavor, meta: Model, where: str) -> dict[str, Any]:
     conf = meta.flavors.get(flavor.name)
     if not isinstance(conf, dict):
-        raise InvalidParameterValue(
-            f"Model at {where!r} has no {flavor.name} flavor (flavors: {sorted(meta.flavors)})"
-        )
+        raise missing_flavor(flavor.name, meta, where)
     return conf
 
 
@@ -414,11 +436,13 @@ __all__ = [
     "ModelWrapper",
     "SavedData",
     "check_version",
+    "checked_extra_tags",
     "class_from_name",
     "class_name",
     "copy_extra_files",
     "load_local",
     "log_model",
+    "missing_flavor",
     "pyfunc_model_dir",
     "reading",
     "save_model",

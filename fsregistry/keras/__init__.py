@@ -74,18 +74,22 @@ def _check_signature(signature: Any, exported: bool) -> None:
         )
 
 
-def _tensorflow(why: str) -> Any:
+def _tensorflow(mlflow_message: str) -> Any:
+    """tensorflow, or MLflow's ``mlflow_message`` for its absence (mlflow/keras/save.py,
+    load.py) with fsregistry's install hint."""
     try:
         return importlib.import_module("tensorflow")
     except ImportError:
         raise InvalidParameterValue(
-            f"{why} needs tensorflow, which cannot be imported: pip install "
-            "'fsregistry[tensorflow]'"
+            f"{mlflow_message} (with fsregistry: pip install 'fsregistry[tensorflow]')"
         ) from None
 
 
 def _export(keras: Any, model: Any, path: str, signature: ModelSignature) -> None:
-    tf = _tensorflow("Exporting a Keras 3 model (save_exported_model=True)")
+    tf = _tensorflow(
+        "`tensorflow` must be installed if you want to export a Keras 3 model, please install "
+        "`tensorflow` by `pip install tensorflow`, or set `save_exported_model=False`."
+    )
     from fsregistry.models.schema import TensorSpec
 
     specs = []
@@ -117,10 +121,10 @@ def save_model(
     Unlike MLflow, an object that is not a ``keras.Model`` or a failing save is an
     ``InvalidParameterValue`` and leaves nothing at ``path``.
     """
+    _check_signature(signature, save_exported_model)
     keras = FLAVOR.require()
     if not isinstance(model, keras.Model):
         raise InvalidParameterValue(f"model must be a keras.Model, got {kit.class_name(model)}")
-    _check_signature(signature, save_exported_model)
     kwargs = dict(save_model_kwargs or {})
 
     def write(model_dir: str) -> kit.SavedData:
@@ -205,7 +209,10 @@ def _load(local: kit.LocalModel, custom_objects: Any = None, **kwargs: Any) -> A
     if os.path.isdir(path):
         path = os.path.join(path, MODEL_FILE)
     if local.conf.get("save_exported_model"):
-        tf = _tensorflow("Loading a Keras model exported as a TF SavedModel")
+        tf = _tensorflow(
+            "`tensorflow` must be installed if you want to load an exported Keras 3 model, "
+            "please install `tensorflow` by `pip install tensorflow`."
+        )
         with kit.reading(FLAVOR, path, (tf.errors.OpError, RuntimeError)):
             return tf.saved_model.load(path)
     path += ".keras"
@@ -239,18 +246,17 @@ class KerasModelWrapper(kit.ModelWrapper):
         import numpy as np
         import pandas as pd
 
+        if not isinstance(data, pd.DataFrame | np.ndarray | list | tuple | dict):
+            raise InvalidParameterValue(
+                "`data` must be one of: ['ndarray', 'list', 'tuple', 'dict'], but received "
+                f"type: {type(data)}. A pandas DataFrame is accepted too."
+            )
         keras = FLAVOR.require()
-
         call = self.model.serve if self.exported else self.model.predict
         extra = {} if self.exported else {"verbose": 0}
         if isinstance(data, pd.DataFrame):
             return pd.DataFrame(
                 keras.ops.convert_to_numpy(call(data.values, **extra)), index=data.index
-            )
-        if not isinstance(data, np.ndarray | list | tuple | dict):
-            raise InvalidParameterValue(
-                "`data` must be one of: ['ndarray', 'list', 'tuple', 'dict'] (or a pandas "
-                f"DataFrame), but received type: {type(data)}."
             )
         return keras.ops.convert_to_numpy(call(data, **extra))
 
@@ -298,7 +304,7 @@ def autolog(
             silent=silent,
             registered_model_name=registered_model_name,
             save_model_kwargs=save_model_kwargs,
-            extra_tags=dict(extra_tags or {}),
+            extra_tags=kit.checked_extra_tags(extra_tags),
         )
     )
 

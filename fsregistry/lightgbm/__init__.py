@@ -99,10 +99,7 @@ def save_model(
         )
     fmt = serialization_format or fsk.SERIALIZATION_FORMAT_CLOUDPICKLE
     if fmt not in fsk.SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidParameterValue(
-            f"Unrecognized serialization format {fmt!r}: expected one of "
-            f"{list(fsk.SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
+        raise fsk._unrecognized_format(fmt)
     trusted = fsk._check_trusted_types(skops_trusted_types)
     if fmt == fsk.SERIALIZATION_FORMAT_SKOPS:
         trusted = sorted(set(SKOPS_TRUSTED_TYPES) | set(trusted or []))
@@ -280,7 +277,7 @@ def autolog(
             exclusive=exclusive,
             silent=silent,
             registered_model_name=registered_model_name,
-            extra_tags=dict(extra_tags or {}),
+            extra_tags=kit.checked_extra_tags(extra_tags),
         )
     )
 

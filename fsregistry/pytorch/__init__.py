@@ -99,7 +99,7 @@ def _serialization_format(serialization_format: Any, export_model: Any) -> str:
         return SERIALIZATION_FORMAT_PT2
     if serialization_format not in (SERIALIZATION_FORMAT_PICKLE, SERIALIZATION_FORMAT_PT2):
         raise InvalidParameterValue(
-            "The `serialization_format` param value must be one of 'pickle' or 'pt2', got "
+            "The `serialization_format` param value must be one of 'pickle' or 'pt2'. Got "
             f"{serialization_format!r}."
         )
     return str(serialization_format)
@@ -187,8 +187,8 @@ def save_model(
     """
     from fsregistry.pytorch import pickle_module as default_pickle
 
-    torch = FLAVOR.require()
     fmt = _serialization_format(serialization_format, export_model)
+    torch = FLAVOR.require()
     if not isinstance(pytorch_model, torch.nn.Module):
         raise InvalidParameterValue(
             "Argument 'pytorch_model' should be a torch.nn.Module, got "
@@ -208,7 +208,9 @@ def save_model(
             raise InvalidParameterValue(
                 "If `serialization_format` is set to 'pt2', then input_example is required. "
                 "It must be a numpy array or torch tensor, or a tuple/list of numpy arrays "
-                f"or torch tensors; got {type(input_example).__name__}."
+                "or torch tensors. This is because 'pt2' is a traced-graph format: "
+                "PyTorch traces the model graph by virtually executing model.forward with "
+                f"the provided example input. Got {type(input_example).__name__}."
             )
     model_meta = mlflow_model if mlflow_model is not None else Model()
     with_pyfunc = True  # MLflow: no pyfunc for a pt2 model of several inputs or a tensor
@@ -431,7 +433,7 @@ def autolog(
             exclusive=exclusive,
             silent=silent,
             registered_model_name=registered_model_name,
-            extra_tags=dict(extra_tags or {}),
+            extra_tags=kit.checked_extra_tags(extra_tags),
             checkpoint=checkpoint,
             checkpoint_monitor=checkpoint_monitor,
             checkpoint_mode=checkpoint_mode,

@@ -128,7 +128,7 @@ def checkpoint_artifact_path(
     if latest is None:
         raise MlflowException("There is no logged checkpoint artifact in the current run.")
     if epoch is not None and global_step is not None:
-        raise InvalidParameterValue(
+        raise MlflowException(
             "Only one of 'epoch' and 'global_step' can be set for 'load_checkpoint'."
         )
     name = posixpath.basename(latest)

@@ -26,7 +26,7 @@ import zipfile
 from typing import Any
 
 from fsregistry import flavors as kit
-from fsregistry.exceptions import InvalidParameterValue
+from fsregistry.exceptions import InvalidParameterValue, ResourceDoesNotExist
 
 _logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def pickle_module(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise InvalidParameterValue(
+        raise ResourceDoesNotExist(
             "Failed to import the pickle module that was used to save the PyTorch model. "
             f"Pickle module name: `{name}` ({exc})"
         ) from None
@@ -132,9 +132,9 @@ def _move(torch: Any, model: Any, target: Any, exported: bool) -> None:
                 raise InvalidParameterValue(
                     "The saved model is exported by `torch.export` API, the original model "
                     f"contains weights / buffers on '{tensor.device.type}' device, it can't be "
-                    f"loaded on '{target.type}' device. To address this issue, save the model "
-                    f"with `save_model(model.to('{target.type}'), path=..., "
-                    "serialization_format='pt2')`"
+                    f"loaded on '{target.type}' device. To address this issue, You should save "
+                    "the model in the following way: `mlflow.pytorch.save_model("
+                    f"model.to('{target.type}'), path=..., serialization_format='pt2')`"
                 )
         return
     try:
@@ -159,12 +159,12 @@ def prediction_device(model_config: dict[str, Any] | None) -> str:
 
 def save_state_dict(state_dict: Any, path: str, **kwargs: Any) -> None:
     """``torch.save(state_dict, <path>/state_dict.pth)``, whole or not at all."""
-    torch = FLAVOR.require()
     if not isinstance(state_dict, dict):
         raise InvalidParameterValue(
             f"Invalid object type for `state_dict`: {type(state_dict)}. Must be an instance "
             "of `dict`"
         )
+    torch = FLAVOR.require()
     if os.path.exists(path) and not os.path.isdir(path):
         raise InvalidParameterValue(f"save_state_dict: {path!r} exists and is not a directory")
     made = not os.path.exists(path)

@@ -30,12 +30,11 @@ class TorchModelWrapper(kit.ModelWrapper):
 
         from fsregistry.pytorch.loading import FLAVOR
 
-        torch = FLAVOR.require()
         if params and "device" in params:
             raise InvalidParameterValue(
                 "device' can no longer be specified as an inference parameter. It must be "
                 "specified at load time. Please specify the device at load time, for example: "
-                "`pyfunc.load_model(model_uri, model_config={'device': 'cuda'})`."
+                "`mlflow.pyfunc.load_model(model_uri, model_config={'device': 'cuda'})`."
             )
         if isinstance(data, pd.DataFrame):
             array = data.to_numpy(dtype=np.float32)
@@ -50,6 +49,7 @@ class TorchModelWrapper(kit.ModelWrapper):
             raise InvalidParameterValue(
                 f"Input data should be pandas.DataFrame or numpy.ndarray, got {type(data)}"
             )
+        torch = FLAVOR.require()
         if not array.flags.writeable:  # torch warns on (and must not write to) read-only data
             array = array.copy()
         with torch.no_grad():

@@ -66,6 +66,15 @@ def get_default_conda_env(
     return conda_env(get_default_pip_requirements(include_cloudpickle, include_skops))
 
 
+def _unrecognized_format(fmt: Any) -> InvalidParameterValue:
+    """MLflow's error for a ``serialization_format`` not in
+    :data:`SUPPORTED_SERIALIZATION_FORMATS` (MLflow 3's list holds the same three)."""
+    return InvalidParameterValue(
+        f"Unrecognized serialization format: {fmt}. Please specify one of the following "
+        f"supported formats: {list(SUPPORTED_SERIALIZATION_FORMATS)}."
+    )
+
+
 def _import_skops() -> Any:
     try:
         import skops.io
@@ -94,14 +103,19 @@ def _dump(sk_model: Any, path: str, fmt: str, trusted: list[str] | None) -> None
             sio.dump(sk_model, path)
         except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
             raise InvalidParameterValue(
-                "The model cannot be saved with skops (it supports top-level classes and "
-                f"functions only): {exc}. Use serialization_format='cloudpickle' instead."
+                "The sklearn model could not be serialized in the skops serialization format. "
+                "skops does not support custom functions or classes that are not defined at the "
+                "top level. To work around this limitation, you can set the serialization_format "
+                "'cloudpickle', while exercising caution due to the possible arbitrary "
+                f"code during model deserialization using CloudPickle. ({exc})"
             ) from exc
         untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(trusted or []))
         if untrusted:
             raise InvalidParameterValue(
-                f"The saved model references types skops does not trust by default: {untrusted}. "
-                "If loading them is safe, pass them as skops_trusted_types=[...]."
+                "The saved sklearn model references untrusted types. "
+                "If you are sure loading these types is safe, "
+                "set the 'skops_trusted_types' parameter when calling 'log_model' or 'save_model' "
+                f"to the list of trusted types. Untrusted types: {untrusted}"
             )
         return
     import cloudpickle
@@ -112,7 +126,8 @@ def _dump(sk_model: Any, path: str, fmt: str, trusted: list[str] | None) -> None
             lib.dump(sk_model, f, protocol=pickle.DEFAULT_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise InvalidParameterValue(
-            f"Pickling the model {type(sk_model).__name__} with {fmt} failed: {exc}"
+            f"Pickling custom sklearn model {type(sk_model).__name__} failed when saving model: "
+            f"{exc} (serialization_format={fmt!r})"
         ) from exc
 
 
@@ -142,10 +157,7 @@ def save_model(
     from fsregistry.models import saving
 
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidParameterValue(
-            f"Unrecognized serialization format {serialization_format!r}: expected one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
+        raise _unrecognized_format(serialization_format)
     if serialization_format == SERIALIZATION_FORMAT_SKOPS:
         _import_skops()
     allowed_fns = (
@@ -286,10 +298,7 @@ def log_model(
 
 def _load_from_file(path: str, fmt: str, trusted: list[str] | None) -> Any:
     if fmt not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidParameterValue(
-            f"Unrecognized serialization format {fmt!r}: expected one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
+        raise _unrecognized_format(fmt)
     if fmt == SERIALIZATION_FORMAT_SKOPS:
         sio = _import_skops()
         return sio.load(path, trusted=trusted)
@@ -320,9 +329,9 @@ def load_model(
     local, meta = prepare_local_model(model_uri, dst_path, verify, expected_digest)
     conf = meta.flavors.get(FLAVOR_NAME)
     if conf is None:
-        raise InvalidParameterValue(
-            f"Model at {model_uri!r} has no sklearn flavor (flavors: {sorted(meta.flavors)})"
-        )
+        from fsregistry.flavors import missing_flavor
+
+        raise missing_flavor(FLAVOR_NAME, meta, model_uri)
     add_code_to_path(local, conf)
     trusted = _check_trusted_types(
         skops_trusted_types if skops_trusted_types is not None else conf.get("skops_trusted_types")
@@ -400,30 +409,25 @@ def autolog(
     """Enable (or, with ``disable=True``, undo) scikit-learn autologging; see
     :mod:`fsregistry.sklearn.autologging`. Differs: ``disable_for_unsupported_versions`` has
     no effect (every scikit-learn fsregistry supports is supported)."""
+    from fsregistry.flavors import checked_extra_tags
     from fsregistry.sklearn import autologging
 
     if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidParameterValue(
-            f"Unrecognized serialization format {serialization_format!r}: expected one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
-    if extra_tags is not None and not isinstance(extra_tags, dict):
-        raise InvalidParameterValue(
-            f"Invalid `extra_tags` type: expecting dictionary, received "
-            f"`{type(extra_tags).__name__}`"
-        )
+        raise _unrecognized_format(serialization_format)
+    extra_tags = checked_extra_tags(extra_tags)
     if max_tuning_runs is not None and (
         not isinstance(max_tuning_runs, int)
         or isinstance(max_tuning_runs, bool)
         or max_tuning_runs < 0
     ):
         raise InvalidParameterValue(
-            f"`max_tuning_runs` must be non-negative integer or None, got {max_tuning_runs!r}"
+            f"`max_tuning_runs` must be non-negative, instead got {max_tuning_runs!r}. "
+            "It must be an integer or None."
         )
     if disable:
         autologging.uninstall()
         return
-    tags = {k: v for k, v in (extra_tags or {}).items() if k != autologging.AUTOLOGGING_TAG}
+    tags = {k: v for k, v in extra_tags.items() if k != autologging.AUTOLOGGING_TAG}
     autologging.install(
         autologging.AutologConfig(
             log_input_examples=log_input_examples,

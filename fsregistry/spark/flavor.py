@@ -193,7 +193,7 @@ def _validate_model(spark_model: Any) -> None:
     ):
         raise InvalidParameterValue(
             "Cannot serialize this model. MLflow can only save descendants of pyspark.ml.Model "
-            "or pyspark.ml.Transformer that implement MLWritable and MLReadable, got "
+            "or pyspark.ml.Transformer that implement MLWritable and MLReadable. Got "
             f"{kit.class_name(spark_model)}"
         )
 

@@ -206,16 +206,12 @@ def autolog(
     has no effect; ``log_datasets`` has none in MLflow either."""
     from fsregistry.statsmodels import autologging
 
-    if extra_tags is not None and not isinstance(extra_tags, dict):
-        raise InvalidParameterValue(
-            f"Invalid `extra_tags` type: expecting dictionary, received "
-            f"`{type(extra_tags).__name__}`"
-        )
+    extra_tags = kit.checked_extra_tags(extra_tags)
     if disable:
         autologging.uninstall()
         return
     FLAVOR.require()
-    tags = {k: v for k, v in (extra_tags or {}).items() if k != autologging.AUTOLOGGING_TAG}
+    tags = {k: v for k, v in extra_tags.items() if k != autologging.AUTOLOGGING_TAG}
     autologging.install(
         autologging.AutologConfig(
             log_models=log_models,

@@ -103,13 +103,14 @@ def check_tensor_signature(signature: ModelSignature | None) -> None:
     for spec in inputs:
         if not isinstance(spec, TensorSpec):
             raise InvalidParameterValue(
-                "All fields in the model signature's input schema must be of type TensorSpec; "
-                f"got {spec!r}"
+                "All fields in the model signature's input schema must be of type TensorSpec. "
+                f"Got {spec!r}"
             )
         if not spec.shape or spec.shape[0] != -1:
             raise InvalidParameterValue(
                 "All fields in the model signature's input schema must have a shape in which "
-                f"the first dimension is a variable dimension (-1); got {list(spec.shape)}"
+                f"the first dimension is a variable dimension. Got the shape {list(spec.shape)}, "
+                "whose first dimension is not -1"
             )
 
 
@@ -138,8 +139,8 @@ def save_model(
     is_keras = isinstance(model, tf.keras.Model)
     if not is_keras and not isinstance(model, tf.Module):
         raise InvalidParameterValue(
-            "model must be a Keras model (tf.keras.Model) or a tf.Module, got "
-            f"{kit.class_name(model)}"
+            f"Unknown model type: {type(model)}: the model must be a Keras model "
+            "(tf.keras.Model) or a tf.Module"
         )
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise InvalidParameterValue(
@@ -251,8 +252,8 @@ def _model_type(local: kit.LocalModel) -> str:
         model_type = MODEL_TYPE_KERAS if "keras" in local.meta.flavors else MODEL_TYPE_TF1_ESTIMATOR
     if model_type not in (MODEL_TYPE_KERAS, MODEL_TYPE_TF2_MODULE):
         raise InvalidParameterValue(
-            f"Unsupported model_type {model_type!r} of the tensorflow model at {local.path}: "
-            f"fsregistry loads {MODEL_TYPE_KERAS!r} and {MODEL_TYPE_TF2_MODULE!r} models"
+            f"Unknown model_type: {model_type}: the tensorflow model at {local.path} is none "
+            f"of the types fsregistry loads ({MODEL_TYPE_KERAS!r}, {MODEL_TYPE_TF2_MODULE!r})"
         )
     return str(model_type)
 
@@ -335,12 +336,12 @@ class _TF2ModuleWrapper(kit.ModelWrapper):
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         import numpy as np
 
-        tf = FLAVOR.require()
         if not isinstance(data, np.ndarray | list):
             raise InvalidParameterValue(
                 f"Unsupported input data type: {type(data)}, the input data must be numpy "
                 "array or a list."
             )
+        tf = FLAVOR.require()
         result = self.model(tf.convert_to_tensor(data))
         return result.numpy() if isinstance(result, tf.Tensor) else result
 
@@ -397,7 +398,7 @@ def autolog(
             log_model_signatures=log_model_signatures,
             saved_model_kwargs=saved_model_kwargs,
             keras_model_kwargs=keras_model_kwargs,
-            extra_tags=dict(extra_tags or {}),
+            extra_tags=kit.checked_extra_tags(extra_tags),
             log_every_epoch=log_every_epoch,
             log_every_n_steps=log_every_n_steps,
             checkpoint=checkpoint,

@@ -247,7 +247,7 @@ def autolog(
             exclusive=exclusive,
             silent=silent,
             registered_model_name=registered_model_name,
-            extra_tags=dict(extra_tags or {}),
+            extra_tags=kit.checked_extra_tags(extra_tags),
             importance_types=tuple(["weight"] if importance_types is None else importance_types),
             model_format=model_format,
         )
