@@ -205,6 +205,27 @@ REGISTRY: tuple[Message, ...] = (
         storage=False,
     ),
     _m(
+        "filter_is_null_on_a_metric",
+        r"IS NULL / IS NOT NULL is only supported for tags and params, not for 'metric' 'm'",
+        INVALID,
+        f"{SU}:SearchUtils._get_comparison",
+        "c.search_runs([E], 'metrics.m IS NULL')",
+        (("fsregistry/search/filter.py", "is not supported for {} (supported"),),
+        storage=False,
+        note="MLflow 2.22 has no IS NULL in run filters (it refuses the clause otherwise).",
+    ),
+    _m(
+        "filter_is_not_null_on_an_attribute",
+        r"IS NULL / IS NOT NULL is only supported for tags and params, "
+        r"not for 'attribute' 'status'",
+        INVALID,
+        f"{SU}:SearchUtils._get_comparison",
+        "c.search_runs([E], 'attributes.status IS NOT NULL')",
+        (),
+        storage=False,
+        note="MLflow 2.22 has no IS NULL in run filters (it refuses the clause otherwise).",
+    ),
+    _m(
         "filter_comparator_models",
         r"Invalid comparator '>'",
         INVALID,

@@ -156,7 +156,7 @@ def test_bad_input_writes_nothing(tracking: str, tmp_path: Path) -> None:
         fsk.save_model(model, bad_path, pip_requirements=["a"], extra_pip_requirements=["b"])
     with pytest.raises(InvalidParameterValue, match="Failed to copy the specified code path"):
         fsk.save_model(model, bad_path, code_paths=[str(tmp_path / "nope.py")])
-    with pytest.raises(InvalidParameterValue, match="Unsupported input example"):
+    with pytest.raises(InvalidParameterValue, match="Expected one of the following types"):
         fsk.save_model(model, bad_path, input_example=object())
     assert not bad_path.exists()
     with fsregistry.start_run() as run:

@@ -22,6 +22,8 @@ from fsregistry.exceptions import InvalidParameterValue
 from fsregistry.search.grammar import Parser, Target, expected_number, expected_string, unexpected
 from fsregistry.search.rules import rules_for
 from fsregistry.search.terms import (
+    ATTRIBUTE,
+    DATASET,
     LIST_OPS,
     METRIC,
     NULL_OPS,
@@ -81,6 +83,15 @@ def _comparison(parser: Parser) -> Comparison:
             f"{parser.scanner.peek().text} is not a number",
             expected_number(target),
         )
+    if op not in allowed and op in NULL_OPS and parser.kind == "runs":
+        # MLflow 3 (SearchUtils._get_comparison) names the entity as its identifier types do.
+        named = _MLFLOW_TYPE.get(target.entity, target.entity)
+        parser.fail(
+            f"operator '{op}' at position {op_pos} is not supported for {what} "
+            f"(supported: {', '.join(_ordered(allowed))})",
+            "IS NULL / IS NOT NULL is only supported for tags and params, "
+            f"not for '{named}' '{target.key}'",
+        )
     if op not in allowed:
         parser.fail(
             f"operator '{op}' at position {op_pos} is not supported for {what} "
@@ -115,6 +126,10 @@ def _missing_matches(
     if target.entity != TAG or target.key != PROMPT_TAG_KEY:
         return False
     return (op == "=" and value == "false") or (op == "!=" and value == "true")
+
+
+#: MLflow's names of the entity kinds in its filter messages (``SearchUtils``' identifiers).
+_MLFLOW_TYPE: Final = {METRIC: "metric", ATTRIBUTE: "attribute", DATASET: "dataset"}
 
 
 def _describe(target: Target) -> str:
