@@ -20,6 +20,7 @@ from fsreg_testing.runs import age_tree, ended_runs, spy_reads
 from fsregistry import Client
 from fsregistry.entities import Metric
 from fsregistry.tracking import run_index
+from fsregistry.tracking.records import RunFiles
 
 
 @pytest.fixture(autouse=True)
@@ -189,3 +190,48 @@ def test_a_row_of_another_width_or_damaged_keys_is_left_out(tmp_path: Path) -> N
     assert decoded is not None and set(decoded) == {run_id}
     assert decoded[run_id]["tok"].startswith("|meta.yaml>")
     assert json.loads(key) == run_id
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        {"a": (1.5, 1_700_000_000_000, 3, None, None), "b": (-2.0, 1, 0, None, None)},
+        {"a": (1.5, 1, 3, "train", "d1"), "b": (float("nan"), 2, 0, None, None)},
+        {"a": (1.5, 2**70, 3, None, None), "b": (2.0, 1, 2, "ds", None)},  # beyond int64
+        {},
+    ],
+)
+def test_a_line_gives_back_the_run_it_was_made_from(metrics: dict[str, Any]) -> None:
+    """Every form ``RunFiles`` keeps (packed numbers, datasets, values beyond int64, no
+    metrics) comes back equal from its shard line, whatever order its keys were in."""
+    files = RunFiles(
+        {"run_id": "r1", "status": 3, "tags": (), "start_time": 5},
+        metrics,
+        {"z": "1", "a": "2"},
+        {"t": "x", "mlflow.runName": "n"},
+        ({"source_type": "DATASET", "source_id": "s", "tags": {"k": "v"}},),
+        (),
+    )
+    tokens = "|meta.yaml>1-2-3|params/a>4-5-6|"
+    line = run_index.encode_line("r1", tokens, files)
+    lines = run_index.shard_lines(run_index._HEADER + b"\n" + line + b"\n")
+    assert lines is not None and len(lines) == 1
+    back = lines[0].files()
+    assert (back.meta, back.params, back.tags) == (files.meta, files.params, files.tags)
+    assert (back.inputs, back.outputs) == (files.inputs, files.outputs)
+    # NaN equals nothing, so metrics compare by their text (sorted: a line sorts its keys).
+    assert repr(sorted(back.metrics.items())) == repr(sorted(files.metrics.items()))
+    assert lines[0].tokens_text() == tokens
+    assert lines[0].tokens() == run_index.compact_tokens(tokens)
+
+
+def test_a_metric_value_beyond_a_float_is_left_out() -> None:
+    files = RunFiles({"run_id": "r1"}, {"a": (1.0, 2**70, 0, None, None)})
+    line = run_index.encode_line("r1", "|meta.yaml>1|", files).replace(
+        b"1.0,", b"1" + b"0" * 400 + b","
+    )
+    shard = run_index._HEADER + b"\n" + line + b"\n"
+    (parsed,) = run_index.shard_lines(shard) or []
+    with pytest.raises(ValueError):
+        parsed.files()
+    assert run_index.decode_shard(shard) == {}

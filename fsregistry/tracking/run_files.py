@@ -291,9 +291,13 @@ def files_from_row(
         if any(type(p) is not int for p in points):
             raise TypeError("damaged metric points") from None
         names = files._datasets or [(None, None)] * n
+        try:
+            floats = [float(v) for v in values]
+        except OverflowError:
+            raise ValueError("damaged metric value") from None
         files._values = tuple(
-            (float(v), t, s, *d)
-            for v, t, s, d in zip(values, points[0::2], points[1::2], names, strict=True)
+            (v, t, s, *d)
+            for v, t, s, d in zip(floats, points[0::2], points[1::2], names, strict=True)
         )
         files._points = None
     files.inputs = tuple(inputs)
