@@ -448,13 +448,13 @@ def test_the_collector_is_paused_only_while_shards_are_decoded(
     ended_runs(client, exp_id, 3)
     age_tree(str(tmp_path / "mlruns"))
     seen: list[bool] = []
-    decode = run_index.decode_shard
+    decode = run_index.shard_lines
 
     def spy(raw: bytes) -> Any:
         seen.append(gc.isenabled())
         return decode(raw)
 
-    monkeypatch.setattr(run_index, "decode_shard", spy)
+    monkeypatch.setattr(run_index, "shard_lines", spy)
     assert gc.isenabled()
     for collector_on in (True, False):
         fresh = Client(tracking_uri=client.tracking_uri)
@@ -494,11 +494,11 @@ def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
     }
     index.persist(client.store.storage, exp_id, line, None)
     lines = fs.cat_file(shard).split(b"\n")
-    assert lines[0] == b'{"format":5}' and lines[-1] == b""
+    assert lines[0] == b'{"format":6}' and lines[-1] == b""
     assert [json.loads(line.partition(b"\t")[0]) for line in lines[1:-1]] == run_ids
     others = [line for line in lines[1:-1] if json.loads(line.partition(b"\t")[0]) != run_ids[1]]
     # Valid JSON no encoder of ours writes: survives only if the lines are copied, not re-encoded.
-    others = [line.replace(b'{"tok":', b'{ "tok" :', 1) for line in others]
+    others = [line.replace(b"\t[", b"\t[ ", 2) for line in others]
     fs.pipe_file(shard, b"\n".join([lines[0], *others, b""]))
     index.persist(client.store.storage, exp_id, {run_ids[1]: line[run_ids[1]]}, set(run_ids))
     after = fs.cat_file(shard).split(b"\n")
@@ -546,7 +546,7 @@ def test_a_line_still_being_appended_is_left_out(tmp_path: Path) -> None:
     shard = tmp_path / "mlruns" / exp_id / run_index.shard_name(run_id)
     whole = shard.read_bytes()
     other = json.dumps("f" * 32).encode()
-    shard.write_bytes(whole + other + b'\t{"tok":"|meta.yaml>1-2-3|","run":{"me')
+    shard.write_bytes(whole + other + b'\t[["meta.yaml"],[],[],[],[]]\t["1-2-3",')
     decoded = run_index.decode_shard(shard.read_bytes())
     assert decoded is not None and set(decoded) == {run_id}
     merged = run_index._merge_shard(shard.read_bytes(), {}, None)

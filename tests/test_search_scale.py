@@ -313,6 +313,7 @@ def _cloned_shards(tmp_path: Any, count: int) -> tuple[Client, str, dict[str, st
 
     from fsregistry.entities import Metric, Param, RunTag
     from fsregistry.tracking import run_index
+    from fsregistry.tracking.records import RunFiles, plain_meta
 
     root = tmp_path / "mlruns"
     client = Client(tracking_uri=str(root))
@@ -326,23 +327,24 @@ def _cloned_shards(tmp_path: Any, count: int) -> tuple[Client, str, dict[str, st
     )
     client.set_terminated(run_id)
     shard = (root / exp_id / run_index.shard_name(run_id)).read_bytes()
-    line = shard.split(b"\n")[-2]
-    entry = json.loads(line.partition(b"\t")[2])
+    entry = (run_index.decode_shard(shard) or {})[run_id]
     lines: dict[str, list[bytes]] = {}
     for i in range(count):
         new_id = uuid.uuid4().hex
         text = json.dumps(entry, separators=(",", ":")).replace(run_id, new_id)
         clone = json.loads(text)
-        clone["tok"] = re.sub(r"-(\d+)\|", lambda m, i=i: f"-{int(m[1]) + i}|", clone["tok"])
-        clone["run"]["meta"]["run_name"] = f"run-{i}"
-        for point in clone["run"]["metrics"].values():
-            point[0] += i
-        body = json.dumps(clone, separators=(",", ":")).encode()
+        tokens = re.sub(r"-(\d+)\|", lambda m, i=i: f"-{int(m[1]) + i}|", clone["tok"])
+        run = clone["run"]
+        run["meta"]["run_name"] = f"run-{i}"
+        metrics = {k: (p[0] + i, *p[1:]) for k, p in run["metrics"].items()}
+        files = RunFiles(
+            plain_meta(run["meta"]), metrics, run["params"], run["tags"], (), (), strings=None
+        )
         lines.setdefault(run_index.shard_name(new_id), []).append(
-            json.dumps(new_id).encode() + b"\t" + body
+            run_index.encode_line(new_id, tokens, files)
         )
     for name, shard_lines in lines.items():
-        data = b"\n".join([b'{"format":5}', *shard_lines]) + b"\n"
+        data = b"\n".join([b'{"format":6}', *shard_lines]) + b"\n"
         (root / exp_id / name).write_bytes(data)
     return client, exp_id, {name: f"token-{name}" for name in lines}
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 from fsregistry.entities.tracking import LatestMetric
 
@@ -200,10 +200,130 @@ class RunFiles:
         )
 
 
+class RowShape(NamedTuple):
+    """The keys of a run's flat row (:func:`row_of`), as positions shared by every run with
+    the same keys (:func:`layout`), and the row's width."""
+
+    meta_at: dict[str, int]
+    params_at: dict[str, int]
+    tags_at: dict[str, int]
+    metrics_at: dict[str, int]
+    width: int
+
+
+def row_shape(keys: Sequence[Sequence[str]]) -> RowShape:
+    """The shape of rows whose keys (:func:`row_of`) are ``keys``: meta, params, tags and
+    metric keys. Raises TypeError or ValueError on keys no writer makes."""
+    meta, params, tags, metrics = keys
+    for group in keys:
+        if type(group) is not list or any(type(k) is not str for k in group):
+            raise TypeError("damaged row keys")
+    width = len(meta) + len(params) + len(tags) + 3 * len(metrics) + 3
+    return RowShape(
+        layout(tuple(meta)),
+        layout(tuple(params)),
+        layout(tuple(tags)),
+        layout(tuple(metrics)),
+        width,
+    )
+
+
+def row_of(files: RunFiles) -> tuple[list[list[str]], list[Any]]:
+    """A run as its keys and one flat row of plain values (the run index's shard lines):
+    meta values, param and tag values by sorted key (the same key sets give the same keys
+    whatever order the files were listed in), metric values, each metric's timestamp and step, then the
+    metrics' dataset (name, digest) pairs (None when no metric has one), inputs and outputs.
+    Rows of runs with the same keys share one decoded shape (:func:`files_from_row`)."""
+    params, tags, metrics = files.params, files.tags, files.metrics
+    param_keys, tag_keys, metric_keys = sorted(params), sorted(tags), sorted(metrics)
+    points = [metrics[k] for k in metric_keys]
+    datasets = None
+    if any(p[3] is not None or p[4] is not None for p in points):
+        datasets = [[p[3], p[4]] for p in points]
+    keys = [list(files._meta_at), param_keys, tag_keys, metric_keys]
+    row = [
+        *files._meta,
+        *(params[k] for k in param_keys),
+        *(tags[k] for k in tag_keys),
+        *(p[0] for p in points),
+        *(n for p in points for n in (p[1], p[2])),
+        datasets,
+        list(files.inputs),
+        list(files.outputs),
+    ]
+    return keys, row
+
+
+def files_from_row(
+    shape: RowShape, row: list[Any], start: int, strings: dict[str, str] | None
+) -> RunFiles:
+    """The run whose :func:`row_of` row is ``row[start:]``, keys given by ``shape``. One
+    slice per part and no mapping built: what a fresh process does for every run of its
+    shards. Raises TypeError or ValueError on a row no writer makes."""
+    if len(row) - start != shape.width:
+        raise ValueError("damaged row: wrong width")
+    files = RunFiles.__new__(RunFiles)
+    at = start + len(shape.meta_at)
+    files._meta_at = shape.meta_at
+    files._meta = _meta_values(row[start:at], strings)
+    files._params_at, start, at = shape.params_at, at, at + len(shape.params_at)
+    files._params = share_strings(row[start:at], strings)
+    files._tags_at, start, at = shape.tags_at, at, at + len(shape.tags_at)
+    files._tags = share_strings(row[start:at], strings)
+    n = len(shape.metrics_at)
+    values, points = row[at : at + n], row[at + n : at + 3 * n]
+    datasets, inputs, outputs = row[at + 3 * n :]
+    if type(inputs) is not list or type(outputs) is not list:
+        raise TypeError("damaged inputs or outputs")
+    files._metrics_at = shape.metrics_at
+    files._datasets = None
+    if datasets is not None:
+        if type(datasets) is not list or len(datasets) != n:
+            raise TypeError("damaged metric datasets")
+        pairs = [(name, digest) for name, digest in datasets]
+        if any(not (v is None or type(v) is str) for pair in pairs for v in pair):
+            raise TypeError("damaged metric datasets")
+        files._datasets = share_pairs(pairs, strings)
+    try:
+        files._values = array("d", values).tobytes()
+        files._points = array("q", points).tobytes()
+    except OverflowError:  # beyond int64 (no MLflow writer makes them): as RunFiles keeps them
+        if any(type(p) is not int for p in points):
+            raise TypeError("damaged metric points") from None
+        names = files._datasets or [(None, None)] * n
+        try:
+            floats = [float(v) for v in values]
+        except OverflowError:
+            raise ValueError("damaged metric value") from None
+        files._values = tuple(
+            (v, t, s, *d)
+            for v, t, s, d in zip(floats, points[0::2], points[1::2], names, strict=True)
+        )
+        files._points = None
+    files.inputs = tuple(inputs)
+    files.outputs = tuple(outputs)
+    return files
+
+
+def _meta_values(values: list[Any], strings: dict[str, str] | None) -> tuple[Any, ...]:
+    """``share`` for ``meta.yaml`` values, lists as tuples (``records.plain_meta``)."""
+    if strings is None:
+        return tuple(tuple(v) if v.__class__ is list else v for v in values)
+    get = strings.setdefault
+    return tuple(
+        [
+            get(v, v)
+            if v.__class__ is str and len(v) <= _SHARED_MAX
+            else (tuple(v) if v.__class__ is list else v)
+            for v in values
+        ]
+    )
+
+
 def share_pairs(
     pairs: Iterable[tuple[str | None, str | None]], strings: dict[str, str] | None
 ) -> tuple[tuple[str | None, str | None], ...]:
     return tuple(share(pair, strings) for pair in pairs)
 
 
-__all__ = ["RunFiles", "layout", "share"]
+__all__ = ["RowShape", "RunFiles", "files_from_row", "layout", "row_of", "row_shape", "share"]

@@ -11,12 +11,19 @@ filter and order name), then all tokens of the runs it returns. Summaries live i
 ``<experiment>/.fsreg-index-XX`` (256 per experiment at most), which MLflow ignores because
 they are files, not run directories. A shard that is unreadable is simply rebuilt.
 
-A shard is a header line ``{"format":5}`` then one line per run, ``<run id as a JSON
-string><TAB><{"tok": tokens, "run": encoded run} as JSON>`` (JSON never holds a raw newline or
-tab); a run summarised again may have earlier lines too, and its last line counts. Lines
-rather than one document: the writer that ends a run appends its line on a local disk and
-replaces it (compare-and-swap) on a bucket, without decoding the others' (a shard holds ~80
-runs at 20,000 runs), and a damaged line costs only its run.
+A shard is a header line ``{"format":6}`` then one line per run, ``<run id as a JSON
+string><TAB><keys><TAB><row>``: ``keys`` a JSON array of the run-relative paths whose change
+tokens are recorded, then the run's meta, param, tag and metric keys
+(``run_files.row_of``); ``row`` one flat JSON array of the tokens and the run's values in
+that order. JSON never holds a raw newline or tab. Runs of a tree mostly have the same keys,
+so a reader decodes each distinct ``keys`` text once and the rows of a whole shard in one
+parse of plain values, with no mapping per run (format 5, a JSON object per run, spent most of
+a cold search decoding them). A run summarised again may have earlier lines too, and its last
+line counts. Lines rather than one document: the writer that ends a run appends its line on
+a local disk and replaces it (compare-and-swap) on a bucket, without decoding the others' (a
+shard holds ~80 runs at 20,000 runs), and a damaged line costs only its run. A shard of
+another format gives no summaries: its runs are read from their files and summarised again
+in this one.
 
 Who writes them: the process that ends a run (``set_terminated``) summarises it, so a reader
 in a fresh process finds finished runs summarised and reads 256 shards at most instead of
@@ -50,18 +57,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
-from fsregistry.entities.tracking import LatestMetric
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import FileInfo, Storage
 from fsregistry.storage import is_racy as storage_is_racy
 from fsregistry.storage.changes import ChangeFeed, Stamp
-from fsregistry.tracking.records import RunFiles, plain_meta
-from fsregistry.tracking.run_files import layout
+from fsregistry.tracking.records import RunFiles
+from fsregistry.tracking.run_files import RowShape, files_from_row, layout, row_of, row_shape
 
 _log = logging.getLogger(__name__)
 
 SHARD_PREFIX = ".fsreg-index-"
-_FORMAT = 5
+_FORMAT = 6
 _HEADER = json.dumps({"format": _FORMAT}, separators=(",", ":")).encode("ascii")
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 # A shard with more stale lines than this (and than live ones) is compacted by its reader.
@@ -120,9 +126,14 @@ def compact_tokens(tokens: str) -> Tokens:
     instead of ~45. Two runs' compact tokens are equal when their texts are, and, but for a
     64-bit hash collision of a changed token (one in 2**64), only then. The hashes are
     Python's string hashes, salted per process: never written anywhere."""
-    # "|p1>t1|p2>t2|" -> [p1, t1, p2, t2]: neither a path nor a token holds "|" or ">".
-    parts = tokens[1:-1].replace(">", "|").split("|") if len(tokens) > 1 else []
+    parts = _token_parts(tokens)
     return layout(tuple(parts[0::2])), array("q", map(hash, parts[1::2])).tobytes()
+
+
+def _token_parts(tokens: str) -> list[str]:
+    """``"|p1>t1|p2>t2|"`` (:func:`tokens_of`) as ``[p1, t1, p2, t2]``: neither a path nor
+    a token holds ``|`` or ``>``."""
+    return tokens[1:-1].replace(">", "|").split("|") if len(tokens) > 1 else []
 
 
 def recorded_hash(tokens: Tokens, path: str) -> int | None:
@@ -166,33 +177,6 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
         "outputs": files.outputs,
         "metrics": files.metrics,
     }
-
-
-def decode_run(data: Mapping[str, Any], strings: dict[str, str] | None = None) -> RunFiles:
-    """A run from its shard entry (``strings``: see ``run_files.share``). Raises TypeError or
-    ValueError on an entry no writer makes."""
-    metrics: dict[str, LatestMetric] = {}
-    for key, (value, timestamp, step, dataset_name, dataset_digest) in data["metrics"].items():
-        if (
-            type(timestamp) is not int
-            or type(step) is not int
-            or not (dataset_name is None or type(dataset_name) is str)
-            or not (dataset_digest is None or type(dataset_digest) is str)
-        ):
-            raise TypeError(f"damaged metric entry {key!r}")
-        metrics[key] = (float(value), timestamp, step, dataset_name, dataset_digest)
-    params, tags = data["params"], data["tags"]
-    if type(params) is not dict or type(tags) is not dict:
-        raise TypeError("damaged params or tags")
-    return RunFiles(
-        plain_meta(data["meta"]),
-        metrics,
-        params,
-        tags,
-        tuple(data["inputs"]),
-        tuple(data["outputs"]),
-        strings=strings,
-    )
 
 
 def run_dirs(paths: Iterable[str]) -> set[str]:
@@ -295,32 +279,28 @@ class ExperimentIndex:
 
     def _load_shard(self, storage: Storage, exp_dir: str, name: str, raw: bytes) -> bool:
         """Take in one shard's summaries; whether it is worth compacting."""
-        entries = decode_shard(raw)
-        if entries is None:
+        lines = shard_lines(raw)
+        if lines is None:
             where = storage.uri(f"{exp_dir}/{name}")
             _log.warning("Ignoring unreadable run index %s; it will be rebuilt", where)
             return False
+        latest = {line.run_id: line for line in lines}  # a run's last line counts
         stale = (
             raw.startswith(_HEADER + b"\n")  # never another version's shard
-            and raw.count(b"\n") - 1 - len(entries) > max(_STALE_LINES, len(entries))
+            and raw.count(b"\n") - 1 - len(latest) > max(_STALE_LINES, len(latest))
         )
         del raw
         self._share_strings()
         runs, strings = self.runs, self.strings
-        for run_id, entry in entries.items():
-            text = entry["tok"]
-            if not isinstance(text, str) or not text.startswith("|"):
-                continue  # a damaged entry is just not used
-            tokens = compact_tokens(text)
-            known = runs.get(run_id)
-            if known is not None and known.tokens == tokens:
-                continue
+        for run_id, line in latest.items():
             try:
-                runs[strings.setdefault(run_id, run_id)] = Summary(
-                    tokens, decode_run(entry["run"], strings)
-                )
-            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-                continue
+                tokens = line.tokens()
+                known = runs.get(run_id)
+                if known is not None and known.tokens == tokens:
+                    continue
+                runs[strings.setdefault(run_id, run_id)] = Summary(tokens, line.files(strings))
+            except (TypeError, ValueError):
+                continue  # a damaged entry is just not used
         return stale
 
     def persist(
@@ -400,35 +380,118 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def decode_shard(raw: bytes) -> dict[str, dict[str, Any]] | None:
-    """A shard's entries (``{run id: {"tok": ..., "run": ...}}``); None when the bytes are no
-    shard at all. A shard of an older format gives no entries (its runs are summarised again
-    as they are read), and a damaged line is left out."""
+class LineShape(NamedTuple):
+    """The decoded ``keys`` of a shard line: the positions of the paths whose tokens are
+    recorded, and the shape of the run's row (``run_files.row_shape``)."""
+
+    tokens_at: dict[str, int]
+    run: RowShape
+
+
+# Decoded line keys by their text (a tree's runs mostly share a few), None when damaged.
+_SHAPES: dict[bytes, LineShape | None] = {}
+_MAX_SHAPES = 4096
+
+
+def _line_shape(keys: bytes) -> LineShape | None:
+    if keys in _SHAPES:
+        return _SHAPES[keys]
+    if len(_SHAPES) >= _MAX_SHAPES:
+        _SHAPES.clear()
+    shape = None
+    try:
+        paths, *rest = json.loads(keys)
+        if type(paths) is not list or any(type(p) is not str for p in paths):
+            raise TypeError("damaged token paths")
+        shape = LineShape(layout(tuple(paths)), row_shape(rest))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass  # not a line any writer makes: its run is read from its files
+    _SHAPES[keys] = shape
+    return shape
+
+
+class ShardLine(NamedTuple):
+    """One run's line of a shard, parsed but not yet made into a summary."""
+
+    run_id: str
+    shape: LineShape
+    row: list[Any]
+
+    def tokens(self) -> Tokens:
+        """The line's change tokens, as :func:`compact_tokens` gives them."""
+        at = self.shape.tokens_at
+        return at, array("q", map(hash, self.row[: len(at)])).tobytes()
+
+    def files(self, strings: dict[str, str] | None = None) -> RunFiles:
+        """The run (``strings``: see ``run_files.share``). Raises TypeError or ValueError
+        on a row no writer makes."""
+        return files_from_row(self.shape.run, self.row, len(self.shape.tokens_at), strings)
+
+    def tokens_text(self) -> str:
+        """The line's change tokens as :func:`tokens_of` gives them."""
+        at = self.shape.tokens_at
+        return "|" + "".join(f"{p}>{t}|" for p, t in zip(at, self.row[: len(at)], strict=True))
+
+
+def shard_lines(raw: bytes) -> list[ShardLine] | None:
+    """A shard's lines in order, damaged ones left out; None when the bytes are no shard at
+    all. A shard of another format gives no lines (its runs are summarised again as they are
+    read)."""
     head, _, body = raw.partition(b"\n")
     version = _shard_format(head)
     if version is None:
         return None
     if version != _FORMAT:
-        return {}
-    body = _whole_lines(body)
+        return []
+    keys_of: list[bytes] = []
+    parts: list[bytes] = []  # run id, row, run id, row...
+    for line in _whole_lines(body).split(b"\n"):
+        run_key, _, rest = line.partition(b"\t")
+        keys, tab, row = rest.partition(b"\t")
+        if tab:
+            keys_of.append(keys)
+            parts += (run_key, row)
     try:
-        # All lines as one JSON object, made by replacing the separators (JSON holds no raw
-        # tab or newline): one parse, twice as fast as a parse per line.
-        whole = body.rstrip(b"\n").replace(b"\n", b",").replace(b"\t", b":")
-        parsed = list(json.loads(b"{" + whole + b"}").items())
+        # All run ids and rows as one JSON array: one parse of plain values for the shard.
+        flat = json.loads(b"[" + b",".join(parts) + b"]")
+        if len(flat) != len(parts):
+            raise ValueError("lines run into each other")
     except (ValueError, UnicodeDecodeError):
-        parsed = []  # a damaged line: each line on its own, the damaged one left out
-        for line in body.split(b"\n"):
-            key, _, value = line.partition(b"\t")
+        flat = []  # a damaged line: each line on its own, the damaged one left out
+        for part in parts:
             try:
-                parsed.append((json.loads(key), json.loads(value)))
+                flat.append(json.loads(part))
             except (ValueError, UnicodeDecodeError):
-                continue
-    return {
-        run_id: entry
-        for run_id, entry in parsed
-        if isinstance(run_id, str) and isinstance(entry, dict) and "tok" in entry and "run" in entry
-    }
+                flat.append(None)
+    out = []
+    for i, keys in enumerate(keys_of):
+        run_id, row = flat[2 * i], flat[2 * i + 1]
+        shape = _line_shape(keys)
+        if (
+            type(run_id) is str
+            and type(row) is list
+            and shape is not None
+            and len(row) == len(shape.tokens_at) + shape.run.width
+        ):
+            out.append(ShardLine(run_id, shape, row))
+    return out
+
+
+def decode_shard(raw: bytes) -> dict[str, dict[str, Any]] | None:
+    """A shard's summaries as plain data, for tools and checks (``{run id: {"tok":
+    tokens_of text, "run": encode_run data}}``, a run's last line); None when the bytes are
+    no shard at all. A shard of another format gives none, and a damaged line is left out."""
+    lines = shard_lines(raw)
+    if lines is None:
+        return None
+    out = {}
+    for line in lines:
+        try:
+            run = json.loads(json.dumps(encode_run(line.files()), default=str))
+        except (TypeError, ValueError):
+            continue
+        out[line.run_id] = {"tok": line.tokens_text(), "run": run}
+    return out
 
 
 def _shard_format(head: bytes) -> int | None:
@@ -450,9 +513,11 @@ def _line_key(run_id: str) -> bytes:
 
 def encode_line(run_id: str, tokens: str, files: RunFiles) -> bytes:
     """A run's shard line (without its newline): ``tokens`` from :func:`tokens_of`."""
-    entry = {"tok": tokens, "run": encode_run(files)}
-    value = json.dumps(entry, separators=(",", ":"), default=str).encode("utf-8")
-    return _line_key(run_id) + b"\t" + value
+    parts = _token_parts(tokens)
+    keys, row = row_of(files)
+    head = json.dumps([parts[0::2], *keys], separators=(",", ":"))
+    body = json.dumps([*parts[1::2], *row], separators=(",", ":"), default=str)
+    return b"\t".join((_line_key(run_id), head.encode("ascii"), body.encode("ascii")))
 
 
 def _merge_shard(old: bytes | None, fresh: Mapping[bytes, bytes], live: set[str] | None) -> bytes:
