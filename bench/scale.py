@@ -217,7 +217,7 @@ def render_sqlite(results: dict[int, dict[str, Any]]) -> list[str]:
                 lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| size | export to SQLite | peak RSS, SQLite search |", "|---|---|---|"]
     for s in sizes:
-        rss = max((x.get("rss_mb", 0) for x in results[s]["rows"] if x["mode"] == SQLITE))
+        rss = max(x.get("rss_mb", 0) for x in results[s]["rows"] if x["mode"] == SQLITE)
         lines.append(f"| {s:,} runs | {results[s].get('export_s', 0):.0f} s | {rss:.0f} MB |")
     return lines
 
