@@ -272,8 +272,9 @@ def test_a_repeated_search_answers_from_what_it_holds_until_anything_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Local disk: with the change feed's stamp, a search made again, and its next pages,
-    list, stat and read nothing while nothing under models/ changed; any writer's change
-    (another process's, MLflow's in-place rewrite) is seen by the next search."""
+    list models/ once and stat and read nothing while nothing under it changed; any writer's
+    change (another process's, MLflow's in-place rewrite, a new model) is seen by the next
+    search."""
     client = _registry(str(tmp_path / "mlruns"), models=5, versions=3)
     assert client.registry_store.storage.change_feed() is not None, "Linux local disk"
     seen = _spy(monkeypatch, client)
@@ -313,7 +314,8 @@ def test_a_repeated_search_answers_from_what_it_holds_until_anything_changes(
         calls.clear()
         got_models, got_versions = models(), versions()
         assert got_models == want_models and got_versions == want_versions
-        assert calls == [], "nothing changed: no listing, stat or read"
+        # 3 pages of models, 4 of versions: one listing of models/ each, nothing else.
+        assert calls == ["list_dir"] * 7, "nothing changed: no stat or read"
         assert seen == {"whole": [], "sort": [], "loaded": [], "versions": []}
     # What a caller does to an entity it got does not change what the next search returns.
     page = client.search_model_versions("name LIKE 'm%'", max_results=4, order_by=ORDER)
@@ -333,6 +335,8 @@ def test_a_repeated_search_answers_from_what_it_holds_until_anything_changes(
     assert versions() == changed
     assert len(seen["whole"]) == 1, "a change under models/: the registry is checked again"
     calls.clear()
-    assert versions() == changed and calls == [], "and held again once checked"
+    assert versions() == changed and calls == ["list_dir"] * 4, "and held again once checked"
     client.create_model_version("m0", "/src/m0/new")  # this process's own write
     assert models()[-1] == ("m0", None, [4])
+    RegistryStore(open_storage(str(tmp_path / "mlruns"))).create_registered_model("m5", {"i": "5"})
+    assert [m[0] for m in models()] == ["m5", "m4", "m3", "m2", "m1", "m0"]

@@ -48,12 +48,12 @@ from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
 from fsregistry.exceptions import ResourceDoesNotExist
 from fsregistry.mlruns import layout
 from fsregistry.registry.reading import ModelFiles, RegistryFiles
-from fsregistry.registry.watching import RegistryWatch
+from fsregistry.registry.watching import RegistryWatch, Watched
 from fsregistry.search import ATTRIBUTE, TAG, Comparison, OrderClause, matches, sort_rows
 from fsregistry.search.paging import decode_cursor, encode_cursor_token
 
 if TYPE_CHECKING:
-    from fsregistry.storage.changes import ChangeFeed, Stamp
+    from fsregistry.storage.changes import ChangeFeed
 
 K = TypeVar("K")
 # (name, number, meta, tags) of a version; (name, meta, tags) of a model
@@ -99,7 +99,7 @@ class Answers:
 
 @dataclass(slots=True)
 class _Snapshot:
-    stamp: Stamp
+    stamp: Watched
     order: list[int]
     build: Callable[[int], Any]  # the entity of row i, as read
     key: Callable[[int], Any]  # the key of row i a kept cursor holds
@@ -111,7 +111,8 @@ class Held:
     """What a process's recent registry searches read, each with the change-feed stamp taken
     before reading (a few queries only): see the module docstring."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, watch: RegistryWatch, size: int = 4) -> None:
+        self._watch = watch
         self._size = size
         self._held: dict[Hashable, _Snapshot] = {}
         self._seen: dict[Hashable, None] = {}
@@ -135,7 +136,7 @@ class Held:
             return None
         with self._lock:
             held = self._held.get(query)
-        return held if held is not None and feed.unchanged(held.stamp) else None
+        return held if held is not None and self._watch.unchanged(feed, held.stamp) else None
 
     def put(self, query: Hashable, snapshot: _Snapshot) -> None:
         with self._lock:
@@ -207,7 +208,7 @@ class RegistrySearch:
         self._build_version = build_version
         self._answers = Answers()
         self._watch = RegistryWatch(files.storage)
-        self._held = Held()
+        self._held = Held(self._watch)
         self._model_cursors: Cursors[str] = Cursors()
         self._version_cursors: Cursors[tuple[str, int]] = Cursors()
 

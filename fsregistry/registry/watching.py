@@ -9,11 +9,13 @@ with what it read, and a later search in the same process whose stamp the kernel
 change for answers from what it holds (:mod:`fsregistry.registry.searching`): no listing, no
 ``stat``, no read.
 
-Which directories: ``models/`` (a model created, deleted or renamed; the registry index's
-shard files live there too, so a shard written by any reader voids the stamp, costing one
-more check, never an answer), each model's directory, its ``tags/`` and ``aliases/``, each
-version directory and its ``tags/``. Each level is watched before it is listed, so a
-directory made after its parent's listing shows up as a creation in the watched parent.
+Which directories: each model's directory, its ``tags/`` and ``aliases/``, each version
+directory and its ``tags/``. Each level is watched before it is listed, so a directory made
+after its parent's listing shows up as a creation in the watched parent. ``models/`` itself
+is not watched for its content (the registry index's shard files live there, and a reader
+that writes one would void every stamp): a search lists it instead (one listing), and a
+model created, deleted or renamed since changes that list; one deleted and made again
+under the same name voids its directory's watch.
 Any write by anyone (MLflow's file store, an editor, this process) reaches the kernel's
 queue inside the writing system call, so the next search sees it as surely as it sees it
 with ``stat`` (the feed's own argument).
@@ -25,13 +27,20 @@ registry of more directories than a quarter of ``fs.inotify.max_user_watches``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from fsregistry.mlruns import layout
 
 if TYPE_CHECKING:
     from fsregistry.storage import Storage
     from fsregistry.storage.changes import ChangeFeed, Stamp
+
+
+class Watched(NamedTuple):
+    """A stamp over every model directory and below, and the model directories there were."""
+
+    stamp: Stamp
+    models: frozenset[str]
 
 
 class RegistryWatch:
@@ -49,15 +58,14 @@ class RegistryWatch:
             feed.poll()
         return feed
 
-    def stamp(self, feed: ChangeFeed) -> Stamp | None:
-        """Watch every directory of the registry, level by level (each before it is listed);
-        one stamp for all of them, or None where one could not be watched."""
-        models = layout.MODELS
-        first = feed.watch({models: []}).get(models)
-        if first is None:
-            return None
-        names, _ = self.storage.list_dir(models)
-        tops = {f"{models}/{name}": ["tags", "aliases"] for name in names}
+    def _models(self) -> frozenset[str]:
+        return frozenset(self.storage.list_dir(layout.MODELS)[0])
+
+    def stamp(self, feed: ChangeFeed) -> Watched | None:
+        """Watch every model directory and the directories below it, level by level (each
+        before it is listed); None where one could not be watched."""
+        models = self._models()
+        tops = {f"{layout.MODELS}/{name}": ["tags", "aliases"] for name in sorted(models)}
         watched = feed.watch(tops)
         if len(watched) < len(tops):
             return None
@@ -69,11 +77,17 @@ class RegistryWatch:
         inner = feed.watch(versions)
         if len(inner) < len(versions):
             return None
-        number, serial, wds = first
-        for stamp in (*watched.values(), *inner.values()):
-            wds += stamp[2]
+        stamps = [*watched.values(), *inner.values()]
+        if not stamps:
+            return None
         # The first stamp's serial: a change after any of these watches voids the whole.
-        return number, serial, wds
+        number, serial, _ = stamps[0]
+        return Watched((number, serial, tuple(wd for s in stamps for wd in s[2])), models)
+
+    def unchanged(self, feed: ChangeFeed, watched: Watched) -> bool:
+        """No change reported below any model directory since the stamp, and the same model
+        directories (one listing of ``models/``)."""
+        return feed.unchanged(watched.stamp) and self._models() == watched.models
 
 
-__all__ = ["RegistryWatch"]
+__all__ = ["RegistryWatch", "Watched"]
