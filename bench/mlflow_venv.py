@@ -1,7 +1,8 @@
 """The MLflow the benchmark compares against, in its own cached virtualenv.
 
 ``mlflow-skinny`` (as in ``fsreg_testing/mlflow_env.py``) plus ``sqlalchemy`` and ``alembic``, which
-MLflow's SQLite store needs and ``mlflow-skinny`` lacks. Kept apart from the test venvs
+MLflow's SQLite store needs and ``mlflow-skinny`` lacks, and ``filelock``/``fsspec`` for
+fsregistry's exporter (``scale.py --sqlite``). Kept apart from the test venvs
 (``$FSREG_MLFLOW_CACHE/bench-mlflow-<version>``): with SQLAlchemy installed, MLflow 3 may pick
 a different default store, which the compatibility tests must not see.
 """
@@ -17,7 +18,15 @@ from pathlib import Path
 from fsreg_testing.mlflow_env import cache_root, mlflow_env
 
 MLFLOW_VERSION = "3.17.2"
-REQUIREMENTS = [f"mlflow-skinny=={MLFLOW_VERSION}", "sqlalchemy>=2,<3", "alembic>=1.12,<2"]
+# filelock and fsspec: fsregistry's exporter (``fsreg export --to sqlite:///...``) runs in this
+# venv with the checkout on PYTHONPATH to load a benchmark tree into MLflow's SQLite schema.
+REQUIREMENTS = [
+    f"mlflow-skinny=={MLFLOW_VERSION}",
+    "sqlalchemy>=2,<3",
+    "alembic>=1.12,<2",
+    "filelock>=3.12",
+    "fsspec>=2024.6",
+]
 _MARKER = ".fsreg-bench-requirements.json"
 
 

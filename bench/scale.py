@@ -19,8 +19,15 @@ that process with nothing changed (**repeated**, median of 3), once per index mo
 Every answer is verified (``verify.py``: the filter's run set, the exact order, every run once
 when paged); a wrong answer fails the run (exit status 1). The table gives each line at each
 size, peak RSS, and the growth between consecutive sizes next to the run ratio (linear bound).
-Each tree is deleted after its size unless ``--keep``. MLflow is not run here: ``run.py``
-compares with it at 2,000 runs.
+Each tree is deleted after its size unless ``--keep``.
+
+``--sqlite`` adds MLflow's SQLite store on the **same data**: after fsregistry's lines, the tree
+is copied into an MLflow database by fsregistry's exporter (``fsreg export --to sqlite:///...``:
+MLflow's SQLAlchemy schema, ids preserved, every metric value), run in the benchmark's MLflow
+venv (``mlflow_venv.py``) with this checkout on ``PYTHONPATH``; then each search runs through
+``MlflowClient("sqlite:///...").search_runs`` in a fresh process of that venv, cold and
+repeated, its answers verified like fsregistry's. A second table gives, per line and size,
+SQLite's time over fsregistry's (checked and trusted): the issue's goal is >= 5x cold.
 """
 
 from __future__ import annotations
@@ -38,19 +45,34 @@ from pathlib import Path
 from typing import Any
 
 import verify
+from mlflow_venv import bench_mlflow_env, bench_mlflow_python
 
 BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 KINDS = ("filter", "top10", "top1000", "all_paged")
 MODES = {"checked": "0", "trusted": "1"}
+SQLITE = "sqlite"
+GOAL = 5.0  # issue 24: cold search >= 5x MLflow's SQLite store on every line
+
+EXPORT = """
+import json, os, time
+from fsregistry.export import export_to_database
+t0 = time.perf_counter()
+summary = export_to_database(os.environ["STORE"], os.environ["FSREG_EXPORT_DB"])
+print(json.dumps({"ok": True, "seconds": time.perf_counter() - t0, **summary}))
+"""
 
 
-def _workload(spec: dict[str, Any], workdir: Path, env: dict[str, str] | None = None) -> Any:
+def _workload(
+    spec: dict[str, Any], workdir: Path, env: dict[str, str] | None = None, python: str = ""
+) -> Any:
     path = workdir / f"spec-{time.monotonic_ns()}.json"
     path.write_text(json.dumps(spec))
+    base = bench_mlflow_env() if python else dict(os.environ)
     proc = subprocess.Popen(
-        [sys.executable, str(BENCH / "workload.py"), str(path)],
+        [python or sys.executable, str(BENCH / "workload.py"), str(path)],
         cwd=str(workdir),
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**base, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -99,12 +121,33 @@ def populate(n: int, home: Path, procs: int) -> tuple[str, str, float]:
     return uri, str(first["experiment_id"]), time.perf_counter() - t0
 
 
+def export_sqlite(uri: str, home: Path) -> tuple[str, float]:
+    """Copy the tree into MLflow's SQLite schema with fsregistry's exporter (in MLflow's venv);
+    the database URL and the seconds taken."""
+    db = f"sqlite:///{home / 'mlflow.db'}"
+    env = bench_mlflow_env({"PYTHONPATH": str(REPO), "STORE": uri, "FSREG_EXPORT_DB": db})
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [str(bench_mlflow_python()), "-c", EXPORT],
+        cwd=str(home),
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"export to {db} failed:\n{proc.stderr[-3000:]}")
+    print(f"[scale] exported: {lines[-1]}", file=sys.stderr, flush=True)
+    return db, time.perf_counter() - t0
+
+
 def measure(uri: str, exp_id: str, n: int, home: Path, mode: str) -> list[dict[str, Any]]:
     """Each search kind cold in a fresh process, then repeated; answers verified."""
     rows = []
     for kind in KINDS:
         spec = {
-            "tool": "fsreg",
+            "tool": "mlflow" if mode == SQLITE else "fsreg",
             "workload": "search",
             "uri": uri,
             "experiment_id": exp_id,
@@ -112,7 +155,10 @@ def measure(uri: str, exp_id: str, n: int, home: Path, mode: str) -> list[dict[s
             "ops": [kind, f"{kind}_again"],
             "repeats": 3,
         }
-        r = _result(_workload(spec, home, {"FSREG_TRUST_INDEX": MODES[mode]}))
+        if mode == SQLITE:
+            r = _result(_workload(spec, home, python=str(bench_mlflow_python())))
+        else:
+            r = _result(_workload(spec, home, {"FSREG_TRUST_INDEX": MODES[mode]}))
         if not r.get("ok"):
             rows.append({"kind": kind, "mode": mode, "error": r.get("error"), "ok": False})
             continue
@@ -138,6 +184,42 @@ def _fmt(seconds: float | None) -> str:
     if seconds >= 1:
         return f"{seconds:.2f} s"
     return f"{seconds * 1000:.1f} ms"
+
+
+def _row(results: dict[int, dict[str, Any]], s: int, kind: str, mode: str) -> dict[str, Any]:
+    row = next((x for x in results[s]["rows"] if x["kind"] == kind and x["mode"] == mode), None)
+    return row if row is not None and row.get("ok") else {}
+
+
+def render_sqlite(results: dict[int, dict[str, Any]]) -> list[str]:
+    """SQLite÷fsregistry per line and size, cold and repeated (empty without ``--sqlite``)."""
+    sizes = [s for s in sorted(results) if any(x["mode"] == SQLITE for x in results[s]["rows"])]
+    if not sizes:
+        return []
+    head = ["search", "when", "size", "SQLite", "fsreg checked", "fsreg trusted"]
+    head += ["SQLite÷checked", "SQLite÷trusted", f"goal ≥{GOAL:g}× cold"]
+    lines = ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for kind in KINDS:
+        for when in ("cold", "repeated"):
+            for s in sizes:
+                sq = _row(results, s, kind, SQLITE).get(when)
+                vals = [_row(results, s, kind, m).get(when) for m in MODES]
+                ratios = [sq / v if sq and v else None for v in vals]
+                cells = [kind, when, f"{s:,}", _fmt(sq), *(_fmt(v) for v in vals)]
+                cells += [f"{r:.1f}×" if r else "—" for r in ratios]
+                if when == "cold":
+                    best = max((r for r in ratios if r), default=None)
+                    met = best is not None and best >= GOAL
+                    which = "checked" if ratios[0] and ratios[0] >= GOAL else "trusted"
+                    cells.append(("met (" + which + ")") if met else "NOT met")
+                else:
+                    cells.append("")
+                lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| size | export to SQLite | peak RSS, SQLite search |", "|---|---|---|"]
+    for s in sizes:
+        rss = max(x.get("rss_mb", 0) for x in results[s]["rows"] if x["mode"] == SQLITE)
+        lines.append(f"| {s:,} runs | {results[s].get('export_s', 0):.0f} s | {rss:.0f} MB |")
+    return lines
 
 
 def render(results: dict[int, dict[str, Any]]) -> str:
@@ -176,6 +258,7 @@ def render(results: dict[int, dict[str, Any]]) -> str:
             f"| {s:,} runs | {results[s]['populate_s']:.0f} s | {rss['checked']:.0f} MB"
             f" | {rss['trusted']:.0f} MB |"
         )
+    lines += render_sqlite(results)
     bad = [
         f"{x['kind']} ({x['mode']}) @ {s:,}: {x.get('error') or x.get('detail')}"
         for s in sizes
@@ -196,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the trees")
     p.add_argument("--out", default=None, help="write the Markdown table here too")
     p.add_argument("--json", default=None, help="write the raw results here")
+    p.add_argument(
+        "--sqlite", action="store_true", help="also MLflow's SQLite store on the same data"
+    )
     args = p.parse_args(argv)
     sizes = [40, 200] if args.smoke else [int(x) for x in args.sizes.split(",")]
     scratch = Path(tempfile.mkdtemp(prefix="fsreg-scale-", dir=args.workdir))
@@ -211,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[scale] {n:,} runs, {mode} index ...", file=sys.stderr, flush=True)
                 rows += measure(uri, exp_id, n, home, mode)
             results[n] = {"populate_s": populate_s, "rows": rows}
+            if args.sqlite:
+                print(f"[scale] {n:,} runs: export to SQLite ...", file=sys.stderr, flush=True)
+                db, results[n]["export_s"] = export_sqlite(uri, home)
+                print(f"[scale] {n:,} runs, MLflow SQLite ...", file=sys.stderr, flush=True)
+                rows += measure(db, exp_id, n, home, SQLITE)
             print(render(results), file=sys.stderr, flush=True)
             # After each size, before its tree is deleted (hundreds of thousands of files:
             # minutes under I/O load): a run stopped later still reports these.

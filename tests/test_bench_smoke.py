@@ -105,3 +105,35 @@ def test_registry_scale_smoke(tmp_path: Path) -> None:
         assert len(rows) == 11 and all(r["ok"] for r in rows.values()), (tool, rows)
         assert all(r["cold"] > 0 and r["repeated"] > 0 for r in rows.values()), (tool, rows)
     assert "Every answer verified: yes" in proc.stdout
+
+
+def test_scale_sqlite_smoke(tmp_path: Path) -> None:
+    """``bench/scale.py --smoke --sqlite``: each tree is exported into MLflow's SQLite schema,
+    every search runs there too, and every answer (MLflow's included) matches the data."""
+    results = tmp_path / "scale.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "scale.py"),
+            "--smoke",
+            "--sqlite",
+            "--json",
+            str(results),
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-8000:]}"
+    data = json.loads(results.read_text())
+    assert sorted(data) == ["200", "40"]
+    for size in data.values():
+        sqlite = [r for r in size["rows"] if r["mode"] == "sqlite"]
+        assert sorted(r["kind"] for r in sqlite) == ["all_paged", "filter", "top10", "top1000"]
+        assert all(r["ok"] and r["cold"] > 0 and r["repeated"] > 0 for r in sqlite), sqlite
+        assert size["export_s"] > 0
+    assert "SQLite÷checked" in proc.stdout and "Every answer verified: yes" in proc.stdout

@@ -8,6 +8,7 @@ entities, and which models and versions a page reads.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +248,95 @@ def test_a_name_filter_reads_only_the_models_it_can_match(
     scanned.clear()
     page = client.search_model_versions("name LIKE 'm%'", order_by=ORDER)
     assert len(page) == 4 and scanned == [None], "most models match: one listing of them all"
+
+
+_IO = ("read", "read_many", "read_versioned", "exists", "tokens", "list_dir", "list_dir_tokens")
+
+
+def _storage_calls(monkeypatch: pytest.MonkeyPatch, client: Client) -> list[str]:
+    """Record every call of the registry store's storage that lists, stats or reads."""
+    calls: list[str] = []
+    storage = client.registry_store.storage
+    for name in (*_IO, "walk"):
+        method = getattr(storage, name)
+
+        def counted(*a: Any, _name: str = name, _method: Any = method, **k: Any) -> Any:
+            calls.append(_name)
+            return _method(*a, **k)
+
+        monkeypatch.setattr(storage, name, counted)
+    return calls
+
+
+def test_a_repeated_search_answers_from_what_it_holds_until_anything_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local disk: with the change feed's stamp, a search made again, and its next pages,
+    list models/ once and stat and read nothing while nothing under it changed; any writer's
+    change (another process's, MLflow's in-place rewrite, a new model) is seen by the next
+    search."""
+    client = _registry(str(tmp_path / "mlruns"), models=5, versions=3)
+    assert client.registry_store.storage.change_feed() is not None, "Linux local disk"
+    seen = _spy(monkeypatch, client)
+    calls = _storage_calls(monkeypatch, client)
+
+    def models() -> list[tuple[str, str | None, list[int]]]:
+        out, token = [], None
+        while True:
+            page = client.search_registered_models(
+                "tags.i != '9'", max_results=2, order_by=["name DESC"], page_token=token
+            )
+            out += [(m.name, m.description, [v.version for v in m.latest_versions]) for m in page]
+            if not page.token:
+                return out
+            token = page.token
+
+    def versions() -> list[tuple[str, int, str | None, dict[str, str]]]:
+        out, token = [], None
+        while True:
+            page = client.search_model_versions(
+                "name LIKE 'm%'", max_results=4, order_by=ORDER, page_token=token
+            )
+            out += [(v.name, int(v.version), v.description, v.tags) for v in page]
+            if not page.token:
+                return out
+            token = page.token
+
+    want_models = [(f"m{i}", None, [3]) for i in range(4, -1, -1)]
+    want_versions = [
+        (f"m{i}", v, None, {"v": str(v - 1)}) for i in range(5) for v in range(3, 0, -1)
+    ]
+    for _ in range(2):  # the first time, and once more: the registry is checked both times
+        assert models() == want_models and versions() == want_versions
+    assert calls and len(seen["whole"]) == 4
+    for _ in range(2):
+        _clear(seen)
+        calls.clear()
+        got_models, got_versions = models(), versions()
+        assert got_models == want_models and got_versions == want_versions
+        # 3 pages of models, 4 of versions: one listing of models/ each, nothing else.
+        assert calls == ["list_dir"] * 7, "nothing changed: no stat or read"
+        assert seen == {"whole": [], "sort": [], "loaded": [], "versions": []}
+    # What a caller does to an entity it got does not change what the next search returns.
+    page = client.search_model_versions("name LIKE 'm%'", max_results=4, order_by=ORDER)
+    page[0].tags["v"] = "changed by the caller"
+    assert versions() == want_versions
+
+    # Another process changes a description; MLflow rewrites a tag file in place.
+    RegistryStore(open_storage(str(tmp_path / "mlruns"))).update_model_version("m1", "2", "new")
+    tag = tmp_path / "mlruns" / "models" / "m3" / "version-1" / "tags" / "v"
+    with open(tag, "r+", encoding="utf-8") as f:
+        f.write("7")
+    _clear(seen)
+    changed = [
+        (n, v, "new" if (n, v) == ("m1", 2) else d, {"v": "7"} if (n, v) == ("m3", 1) else t)
+        for n, v, d, t in want_versions
+    ]
+    assert versions() == changed
+    assert len(seen["whole"]) == 1, "a change under models/: the registry is checked again"
+    calls.clear()
+    assert versions() == changed and calls == ["list_dir"] * 4, "and held again once checked"
+    client.create_model_version("m0", "/src/m0/new")  # this process's own write
+    assert models()[-1] == ("m0", None, [4])
+    RegistryStore(open_storage(str(tmp_path / "mlruns"))).create_registered_model("m5", {"i": "5"})
+    assert [m[0] for m in models()] == ["m5", "m4", "m3", "m2", "m1", "m0"]

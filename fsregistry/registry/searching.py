@@ -15,6 +15,14 @@ was made from (:class:`Answers`) and reused by a search whose fresh rows are the
 index hands out the same decoded objects while the files keep their tokens, so the
 comparison is mostly by identity): a repeated search lists and compares, it does not sort.
 
+Held answers (local disk, :mod:`fsregistry.registry.watching`): a search also keeps what it
+read and the entities it built (:class:`Held`) with a change-feed stamp taken before it read
+anything; while the kernel reports no change under ``models/``, the same search, or its next
+page, answers from them: no listing, no ``stat``, no read, and entities are built once per
+row shown (copies are handed out). Any change voids it and the search checks its files again.
+The stamp is taken from the second time a process makes a query (watching costs what a
+check does): the first repeat checks as before, the next ones answer from what is held.
+
 Paging: a page token is MLflow's ``{"offset": N}`` plus ``"cursor"``, the id of the sorted
 result this process keeps (:class:`Cursors`, as the run search keeps its own). A next page takes its keys (model names, or model name and version number)
 from that result and reads only them: one model read per model shown, or for versions one
@@ -29,18 +37,23 @@ dropped: a few results are kept) pages by its offset through a fresh search.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from fsregistry.entities import ModelVersion, PagedList, RegisteredModel
 from fsregistry.exceptions import ResourceDoesNotExist
 from fsregistry.mlruns import layout
 from fsregistry.registry.reading import ModelFiles, RegistryFiles
+from fsregistry.registry.watching import RegistryWatch, Watched
 from fsregistry.search import ATTRIBUTE, TAG, Comparison, OrderClause, matches, sort_rows
 from fsregistry.search.paging import decode_cursor, encode_cursor_token
+
+if TYPE_CHECKING:
+    from fsregistry.storage.changes import ChangeFeed
 
 K = TypeVar("K")
 # (name, number, meta, tags) of a version; (name, meta, tags) of a model
@@ -82,6 +95,73 @@ class Answers:
             if len(self._held) >= self._size:
                 del self._held[next(iter(self._held))]
             self._held[query] = _Answer(rows, order)
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    stamp: Watched
+    order: list[int]
+    build: Callable[[int], Any]  # the entity of row i, as read
+    key: Callable[[int], Any]  # the key of row i a kept cursor holds
+    built: dict[int, Any]
+    cursor: str | None = None  # the id of the tokens its pages carry
+
+
+class Held:
+    """What a process's recent registry searches read, each with the change-feed stamp taken
+    before reading (a few queries only): see the module docstring."""
+
+    def __init__(self, watch: RegistryWatch, size: int = 4) -> None:
+        self._watch = watch
+        self._size = size
+        self._held: dict[Hashable, _Snapshot] = {}
+        self._seen: dict[Hashable, None] = {}
+        self._lock = threading.Lock()
+
+    def again(self, query: Hashable) -> bool:
+        """Whether this process made ``query`` before: only then is it worth watching the
+        registry (a watch per directory costs about what a ``stat`` does, so a search made
+        once, as by the ``fsreg`` command, pays nothing for it)."""
+        with self._lock:
+            if query in self._seen:
+                return True
+            if len(self._seen) >= 16 * self._size:
+                del self._seen[next(iter(self._seen))]
+            self._seen[query] = None
+            return False
+
+    def get(self, query: Hashable, feed: ChangeFeed | None) -> _Snapshot | None:
+        """The snapshot of ``query`` if the feed reports no change since its stamp."""
+        if feed is None:
+            return None
+        with self._lock:
+            held = self._held.get(query)
+        return held if held is not None and self._watch.unchanged(feed, held.stamp) else None
+
+    def put(self, query: Hashable, snapshot: _Snapshot) -> None:
+        with self._lock:
+            self._held.pop(query, None)
+            if len(self._held) >= self._size:
+                del self._held[next(iter(self._held))]
+            self._held[query] = snapshot
+
+    def page(
+        self, held: _Snapshot, start: int, end: int, keep: Callable[[list[Any]], str]
+    ) -> tuple[list[Any], str | None]:
+        """One page of a held answer (its entities built once, copies handed out), and the
+        token of the next page (``keep`` keeps the sorted keys as a cursor, once: a next
+        page the feed voids by then is read from them)."""
+        page = []
+        for i in held.order[start:end]:
+            entity = held.built.get(i)
+            if entity is None:
+                entity = held.built[i] = held.build(i)
+            page.append(_fresh(entity))
+        if end >= len(held.order):
+            return page, None
+        if held.cursor is None:
+            held.cursor = keep([held.key(i) for i in held.order])
+        return page, encode_cursor_token(end, held.cursor)
 
 
 @dataclass(slots=True)
@@ -127,6 +207,8 @@ class RegistrySearch:
         self._build_model = build_model
         self._build_version = build_version
         self._answers = Answers()
+        self._watch = RegistryWatch(files.storage)
+        self._held = Held(self._watch)
         self._model_cursors: Cursors[str] = Cursors()
         self._version_cursors: Cursors[tuple[str, int]] = Cursors()
 
@@ -144,11 +226,19 @@ class RegistrySearch:
         query = ("registered_models", _frozen(pinned), tuple(comparisons), tuple(clauses))
         start, cursor = decode_cursor(page_token)
         end = start + max_results
+        feed = self._watch.feed()
+        held = self._held.get(query, feed)
+        if held is not None and (cursor is None or cursor == held.cursor):
+            hold = functools.partial(self._model_cursors.keep, query)
+            return PagedList(*self._held.page(held, start, end, hold))
         names = self._model_cursors.get(cursor, query)
         if names is not None and cursor is not None:
             shown = [self._model_now(n) for n in names[start:end]]
             page = [m for m in shown if m is not None and matches(comparisons, model_lookup(m))]
             return PagedList(page, encode_cursor_token(end, cursor) if end < len(names) else None)
+        stamp = None
+        if feed is not None and cursor is None and self._held.again(query):
+            stamp = self._watch.stamp(feed)
         models = self.files.visible_models(self._named(comparisons, pinned), version_tags=False)
         rows = [(m.name, m.meta, m.tags) for m in models]
         order = self._answers.get(query, rows)
@@ -156,6 +246,13 @@ class RegistrySearch:
             hits = [i for i, row in enumerate(rows) if matches(comparisons, _model_row(row))]
             order = sort_rows(hits, clauses, lambda i: _model_row(rows[i]))
             self._answers.put(query, rows, order)
+        if stamp is not None:
+            snapshot = _Snapshot(
+                stamp, order, lambda i: self._build_model(models[i]), lambda i: models[i].name, {}
+            )
+            self._held.put(query, snapshot)
+            hold = functools.partial(self._model_cursors.keep, query)
+            return PagedList(*self._held.page(snapshot, start, end, hold))
         page = [self._build_model(models[i]) for i in order[start:end]]
         token = None
         if end < len(order):
@@ -199,10 +296,18 @@ class RegistrySearch:
         query = ("model_versions", _frozen(pinned), tuple(comparisons), tuple(clauses))
         start, cursor = decode_cursor(page_token)
         end = start + max_results
+        feed = self._watch.feed()
+        held = self._held.get(query, feed)
+        if held is not None and (cursor is None or cursor == held.cursor):
+            hold = functools.partial(self._version_cursors.keep, query)
+            return PagedList(*self._held.page(held, start, end, hold))
         keys = self._version_cursors.get(cursor, query)
         if keys is not None and cursor is not None:
             page = self._versions_now(keys[start:end], comparisons)
             return PagedList(page, encode_cursor_token(end, cursor) if end < len(keys) else None)
+        stamp = None
+        if feed is not None and cursor is None and self._held.again(query):
+            stamp = self._watch.stamp(feed)
         models = self.files.visible_models(self._named(comparisons, pinned))
         rows: list[_VersionRow] = []
         owners: list[ModelFiles] = []
@@ -216,6 +321,17 @@ class RegistrySearch:
             hits = [i for i, row in enumerate(rows) if matches(comparisons, _version_row(row))]
             order = sort_rows(hits, clauses, lambda i: _version_row(rows[i]))
             self._answers.put(query, rows, order)
+        if stamp is not None:
+            snapshot = _Snapshot(
+                stamp,
+                order,
+                lambda i: self._build_version(*rows[i], owners[i].aliases),
+                lambda i: (rows[i][0], rows[i][1]),
+                {},
+            )
+            self._held.put(query, snapshot)
+            hold = functools.partial(self._version_cursors.keep, query)
+            return PagedList(*self._held.page(snapshot, start, end, hold))
         page = [self._build_version(*rows[i], owners[i].aliases) for i in order[start:end]]
         token = None
         if end < len(order):
@@ -243,6 +359,20 @@ class RegistrySearch:
                 if matches(comparisons, _version_row(row)):
                     now[(name, number)] = self._build_version(name, number, meta, tags, aliases)
         return [now[k] for k in keys if k in now]
+
+
+def _fresh(entity: Any) -> Any:
+    """A copy of a held entity (a plain dataclass) whose lists and dicts, and the entities
+    they hold, the caller may change without changing what later searches return."""
+    new = object.__new__(type(entity))
+    into = new.__dict__
+    for key, value in vars(entity).items():
+        if type(value) is dict:
+            value = dict(value)
+        elif type(value) is list:
+            value = [_fresh(x) if hasattr(x, "__dict__") else x for x in value]
+        into[key] = value
+    return new
 
 
 # -- lookups over rows, answering as the entities would ---------------------------------------
