@@ -127,10 +127,13 @@ def generation(storage: Storage, exp_dir: str) -> str | None:
     """The experiment's generation, read before its runs are listed: equal at two searches
     only if no fsregistry writer stamped a change to its runs in between and (local disk)
     no entry of its directory was made or removed. None where it cannot tell (no change
-    tokens, a network filesystem, a stamp that cannot be made): then every search lists."""
+    tokens, a network filesystem, a stamp that cannot be made, a read-only store): then
+    every search lists."""
     path = stamp_path(exp_dir)
     token = storage.tokens([path]).get(path)
     if token is None:
+        if not storage.capabilities.atomic_create:
+            return None  # a read-only store writes nothing, not even this
         try:
             storage.create(path, uuid.uuid4().hex.encode("ascii") + b"\n")
         except FileExistsError:
