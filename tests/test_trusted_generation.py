@@ -213,3 +213,25 @@ def test_a_run_stamps_its_experiment_once_created_and_not_when_ended(
     client.set_tag(run_id, "t", "after the end")
     written = [p for p in requests.written if p.endswith((trust.CHANGED_FILE, trust.STAMP_FILE))]
     assert written == [f"{exp_id}/{trust.CHANGED_FILE}", stamp], "marked, then stamped"
+
+
+def test_a_directory_token_changes_with_its_entries(
+    store_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local disk: made or removed sub-directories and files change it, a file written in a
+    sub-directory does not; object stores have none (their stamp is all there is)."""
+    storage = Client(tracking_uri=store_url).store.storage
+    storage.write("d/sub/f", b"1")
+    first = storage.dir_token("d")
+    if backend != "local":
+        assert first is None
+        return
+    assert first is not None and storage.dir_token("d") == first
+    storage.write("d/sub/f", b"2")
+    assert storage.dir_token("d") == first, "a change below an entry is not one of its entries"
+    storage.make_dirs("d/other")
+    second = storage.dir_token("d")
+    assert second != first
+    os.rmdir(Path(store_url) / "d" / "other")
+    assert storage.dir_token("d") != second
+    assert storage.dir_token("d/sub/f") is None and storage.dir_token("missing") is None

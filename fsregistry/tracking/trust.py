@@ -34,8 +34,9 @@ object of the experiment), since MLflow or anything else may have changed them. 
   finds it unchanged reuses that listing and the changed runs read with it, listing and
   reading nothing of the store but the generation (one request on a bucket, two ``stat``
   on local disk). The runs that were not ended, unsummarised or changed at that look are
-  still read from their files every time, so a run's end, or a write to a changed run, needs
-  no stamp. A missing stamp (a store written before stamps) is created by the reader.
+  still checked every time (one listing of the run each, read where a file changed since
+  its summary), so a run's end, or a write to a changed run, needs no stamp. A missing stamp
+  (a store written before stamps) is created by the reader.
 
   A writer that stops between its change and the stamp (a crash, a killed process) leaves
   a change that a process holding an older listing does not see until the next stamp (the
