@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,55 @@ def spy_reads(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         lambda exp_dir, per_run, *a: read_runs.extend(per_run) or original(exp_dir, per_run, *a),
     )
     return read_runs
+
+
+# Storage calls that cost one request per path on a bucket, one per call, or a listing.
+_PER_PATH = ("read_many", "tokens")
+_WRITES = ("write", "_create", "_write_if_match", "append", "delete")
+_PER_CALL = ("read", "read_versioned", "exists", *_WRITES)
+_LISTINGS = ("list_dir", "list_dir_tokens", "walk", "delete_tree")
+
+
+@dataclass
+class Requests:
+    """What :func:`count_requests` counted so far."""
+
+    total: int = 0  # every request, a listing once
+    listed: list[str] = field(default_factory=list)  # the paths listed, in order
+    written: list[str] = field(default_factory=list)  # the paths written or deleted
+
+
+def count_requests(client: Client, monkeypatch: pytest.MonkeyPatch) -> Requests:
+    """Requests the client's storage makes from now on, counted per storage call as a bucket
+    serves them: one per file read, written, deleted or asked for its token, and at least
+    one per listing (kept apart: a listing's pages grow with the store). A call a counted
+    call makes (``read`` through ``read_versioned``) is not counted again."""
+    storage = client.store.storage
+    counts = Requests()
+    depth = [0]
+
+    def spy(name: str) -> None:
+        original = getattr(storage, name)
+
+        def counted(*a: Any, **k: Any) -> Any:
+            if depth[0] == 0:
+                if name in _PER_PATH:
+                    a = (list(a[0]), *a[1:])
+                    counts.total += len(a[0])
+                else:
+                    counts.total += 1
+                if name in _LISTINGS:
+                    counts.listed.append(str(a[0]))
+                if name in _WRITES:
+                    counts.written.append(str(a[0]))
+            depth[0] += 1
+            try:
+                return original(*a, **k)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(storage, name, counted)
+
+    for name in (*_PER_PATH, *_PER_CALL, *_LISTINGS):
+        spy(name)
+    return counts

@@ -222,9 +222,10 @@ QUERIES: list[dict[str, Any]] = [
 def test_a_trusted_search_reads_only_what_it_cannot_trust(
     store_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Trusted and untrusted searches give the same answers; the trusted one reads from their
-    files only the runs that are running, unsummarised or written by fsregistry after they
-    ended (marked changed before the write), and decodes the rest from the shards."""
+    """Trusted and untrusted searches give the same answers; the trusted one checks against
+    their files only the runs that are running, unsummarised or written by fsregistry after
+    they ended (marked changed before the write), reads those whose files changed since
+    summarised, and decodes the rest from the shards."""
     from fsregistry.entities import Metric
     from fsregistry.tracking import trust
 
@@ -243,9 +244,11 @@ def test_a_trusted_search_reads_only_what_it_cannot_trust(
     untrusted = [_answer(client, exp_id, **q) for q in QUERIES]
     monkeypatch.setenv(trust.ENV, "1")
     read = _fresh(client, monkeypatch)
+    checked = _spy(monkeypatch, client)["listed"]
     trusted = [_answer(client, exp_id, **q) for q in QUERIES]
     assert trusted == untrusted
-    assert set(read) == {running, *run_ids[:3]}, "only what a trusted index cannot vouch for"
+    assert set(checked) == {running, *run_ids[:3]}, "only what a trusted index cannot vouch for"
+    assert read == [], "checked against the summaries the untrusted searches left, not read"
     changed = client.store.storage.read(f"{exp_id}/{trust.CHANGED_FILE}").split()
     assert sorted(changed) == sorted(r.encode() for r in run_ids[:3])
     client.set_tag(run_ids[4], "t", "later")

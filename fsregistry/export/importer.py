@@ -48,7 +48,7 @@ from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import dump_meta
 from fsregistry.mlruns.validation import format_metric_value
 from fsregistry.storage import Storage
-from fsregistry.tracking import records
+from fsregistry.tracking import records, trust
 
 __all__ = ["import_units"]
 
@@ -133,12 +133,17 @@ def import_units(
         eid = exp.experiment_id
         runs = _pages(partial(_search_runs, mlflow_client, eid))
         run_ids += [(eid, r.info.run_id) for r in runs]
+    given_runs: set[str] = set()
     for i, (eid, rid) in enumerate(run_ids, 1):
         exp_dir = dirs[eid]
         copied = False
         if not w.exists(layout.run_meta(exp_dir, rid)):
             copied = _run(w, mlflow_client, exp_dir, mlflow_client.get_run(rid))
+        if copied:
+            given_runs.add(exp_dir)
         count("run", rid, copied, i, len(run_ids))
+    for exp_dir in sorted(given_runs):
+        trust.bump(storage, exp_dir)  # after their runs are in: see fsregistry.tracking.trust
 
     models = [
         m

@@ -21,6 +21,7 @@ from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import load_meta
 from fsregistry.storage import Storage, open_storage
 from fsregistry.storage.local import LocalStorage
+from fsregistry.tracking import trust
 from fsregistry.tracking.run_index import shard_name
 
 
@@ -70,8 +71,10 @@ def _remove_run(storage: Storage, run: GcRun) -> None:
         open_storage(run.separate_artifacts).delete_tree("")
     _remove_dir_meta_last(storage, run.path)
     # The run's summary shard is a cache: dropping it beats leaving a stale entry behind.
-    shard = f"{run.path.rpartition('/')[0]}/{shard_name(run.run_id)}"
+    exp_dir = run.path.rpartition("/")[0]
+    shard = f"{exp_dir}/{shard_name(run.run_id)}"
     storage.delete(shard)
+    trust.bump(storage, exp_dir)  # after the run is gone: searches holding a listing relist
     if isinstance(storage, LocalStorage):
         local_disk.remove_orphan_lock(storage.root, local_disk.lock_path(shard))
 

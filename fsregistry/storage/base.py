@@ -329,6 +329,13 @@ class Storage(ABC):
         a reader checks files with :meth:`tokens`."""
         return None
 
+    def dir_token(self, path: str) -> str | None:
+        """A token of a directory itself that changes whenever an entry is created, removed or
+        renamed in it (local: mtime in ns, link count, inode and size); None where there is
+        none to be trusted (object stores, whose "directories" are key prefixes; network
+        filesystems, whose clients cache directory attributes) or no such directory."""
+        return None
+
     @abstractmethod
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         """Immediate children of a directory as (sub-directory names, file names)."""

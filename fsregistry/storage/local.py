@@ -281,6 +281,21 @@ class LocalStorage(Storage):
                 out[p] = _change_token(st)
         return out
 
+    def dir_token(self, path: str) -> str | None:
+        if self._network():
+            return None
+        try:
+            st = os.stat(self._abs(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise self._error(e, path, writing=False) from e
+        if not S_ISDIR(st.st_mode):
+            return None
+        # The link count changes with every sub-directory made or removed, even within one
+        # tick of the clock that stamps the mtime.
+        return f"{st.st_mtime_ns}-{st.st_nlink}-{st.st_ino}-{st.st_size}"
+
     def list_dir(self, path: str) -> tuple[list[str], list[str]]:
         dirs: list[str] = []
         files: list[str] = []

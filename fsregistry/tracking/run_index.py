@@ -212,6 +212,16 @@ class Verified(NamedTuple):
     stamp: Stamp  # taken before verifying
 
 
+class Listed(NamedTuple):
+    """What a trusted search last listed of one experiment (``run_search``), and the
+    generation it read before listing (``trust.generation``; None: it could not tell, and
+    the next search lists again)."""
+
+    generation: str | None
+    run_ids: list[str]
+    changed: frozenset[str]  # the runs marked changed (``trust``) at that listing
+
+
 @dataclass
 class ExperimentIndex:
     """This process's view of one experiment's summaries."""
@@ -222,6 +232,8 @@ class ExperimentIndex:
     strings: dict[str, str] = field(default_factory=dict)
     # What a change feed vouches for (``storage.change_feed``), per run.
     verified: dict[str, Verified] = field(default_factory=dict)
+    # The last trusted listing, reused while the experiment's generation holds.
+    listed: Listed | None = None
 
     def vouched(self, feed: ChangeFeed, run_ids: Iterable[str]) -> dict[str, Verified]:
         """What the feed still vouches for about the current summary of each of these runs

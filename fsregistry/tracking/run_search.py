@@ -16,7 +16,10 @@ for the page (:meth:`RunSearch._complete`). Candidates are gathered one of three
 - where the store trusts its run index (``trust``: buckets by default, local disk when
   declared): one listing of the run directories, ended runs from their summaries unchecked,
   and only runs not ended, unsummarised or marked changed read from their files
-  (:meth:`RunSearch._trusted_rows`); next pages likewise (:meth:`RunSearch._trusted`).
+  (:meth:`RunSearch._trusted_rows`); next pages likewise (:meth:`RunSearch._trusted`). A
+  repeated search whose experiment's generation (``trust.generation``) is unchanged reuses
+  the last listing: it costs the generation and the runs read from their files, not the
+  store.
 
 Runs that are read from their files are recorded as summaries on the way (``run_reader``).
 The filtered, sorted order of recent queries is kept (``search_rows.Answers``) and reused
@@ -61,7 +64,7 @@ from fsregistry.storage.changes import Stamp
 from fsregistry.tracking import records, run_index, trust
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import RUN_DATA_DIRS, Locations, prune_experiment_dir
-from fsregistry.tracking.run_index import Tokens, compact_tokens, same_token
+from fsregistry.tracking.run_index import Listed, Tokens, compact_tokens, same_token
 from fsregistry.tracking.run_reader import RunReader, from_experiment
 from fsregistry.tracking.runs import Runs
 from fsregistry.tracking.search_rows import (
@@ -311,18 +314,24 @@ class RunSearch:
 
     def _trusted_rows(self, exp_dir: str, into: Candidates) -> None:
         """Every run of one experiment where the store trusts its run index (``trust``): the
-        run directories from one listing, ended runs from their summaries as they are, and
-        only the rest (no summary, not ended, or marked changed since it ended) read from
-        their files."""
+        run directories from one listing (or, when the experiment's generation is unchanged
+        since this process last listed it, from that listing), ended runs from their
+        summaries as they are, and only the rest (no summary, not ended, or marked changed
+        since it ended) checked against their summary by one listing of the run, and read
+        from their files where it changed."""
         storage, reader = self.storage, self._reader
-        dirs, files = storage.list_dir_tokens(exp_dir)
-        run_ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
         index = reader.index(exp_dir)
-        shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
-        if shards:
-            index.load_shards(storage, exp_dir, shards)
-        run_ids = _shared_ids(index, run_ids)
-        changed = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
+        generation = trust.generation(storage, exp_dir)  # before the listing: see trust
+        look = index.listed
+        if look is None or generation is None or look.generation != generation:
+            dirs, files = storage.list_dir_tokens(exp_dir)
+            ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
+            shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
+            if shards:
+                index.load_shards(storage, exp_dir, shards)
+            marked = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
+            look = index.listed = Listed(generation, _shared_ids(index, ids), frozenset(marked))
+        run_ids, changed = look.run_ids, look.changed
         summaries = index.runs
         stale = []
         for run_id in run_ids:
@@ -338,7 +347,14 @@ class RunSearch:
         if stale:
             listed_at = time.time()
             listed = {r: reader.list_run(exp_dir, r) for r in stale}
-            found = reader.read_and_summarise(exp_dir, listed, listed_at, set(run_ids))
+            found = {}
+            for r, infos in listed.items():  # unchanged since summarised: not read again
+                text = run_index.tokens_of(infos, strip=len(r) + 1)
+                kept = None if text is None else index.lookup(r, compact_tokens(text))
+                if kept is not None:
+                    found[r] = kept
+            listed = {r: infos for r, infos in listed.items() if r not in found}
+            found.update(reader.read_and_summarise(exp_dir, listed, listed_at, set(run_ids)))
             for r in stale:
                 if r in found:
                     into.add(exp_dir, r, found[r], None)

@@ -19,7 +19,7 @@ MLflow's file store writes them (keys with ``/`` are nested paths). How each wri
 - only an active run takes writes; ending a run (a terminal status) flushes its metrics and
   summarises it in its experiment's index (``RunReader.summarise_run``); a write to a run that
   already ended, and every delete or restore, first marks the run changed for trusted indexes
-  (``trust``);
+  (``trust``); a new run bumps its experiment's run-set stamp once it exists (``trust``);
 - a dataset input is written once per run and dataset: logging the same dataset again keeps
   the first input's tags, as MLflow does;
 - ``record_logged_model`` appends to the ``mlflow.log-model.history`` tag, one JSON list:
@@ -77,13 +77,12 @@ from fsregistry.mlruns.validation import (
     validate_timestamp,
 )
 from fsregistry.search import decode_page_token, paginate
-from fsregistry.tracking import records
+from fsregistry.tracking import records, trust
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import Locations
 from fsregistry.tracking.metric_buffer import MetricBuffer
 from fsregistry.tracking.run_names import random_run_name
 from fsregistry.tracking.run_reader import RunReader
-from fsregistry.tracking.trust import is_terminal
 
 RUN_NAME_TAG = records.RUN_NAME_TAG
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
@@ -200,6 +199,7 @@ class Runs:
         tag_dict[RUN_NAME_TAG] = run_name
         for key, value in tag_dict.items():
             self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
+        trust.bump(self.storage, exp_dir)  # after the run exists: see trust
         self._locations.remember({run_id: exp_dir})
         return self.get_run(run_id)
 
@@ -224,7 +224,7 @@ class Runs:
                 f"The run {run_id} must be in 'active' lifecycle_stage. Current state is {stage}."
             )
         self._active_checked[run_id] = time.monotonic()
-        if is_terminal(meta.get("status")):
+        if trust.is_terminal(meta.get("status")):
             # Written after it ended: a trusted index no longer vouches for its summary.
             self._ended.add(run_id)
             self._reader.changed.mark(exp_dir, run_id)
@@ -255,7 +255,7 @@ class Runs:
             self._flush_run_metrics(run_id)
         meta = self._locations.update_run_meta(exp_dir, run_id, **changes)
         if "status" in changes:  # what the cached "is it active" check knows of its end
-            if is_terminal(changes["status"]):
+            if trust.is_terminal(changes["status"]):
                 self._ended.add(run_id)
             else:
                 self._ended.discard(run_id)

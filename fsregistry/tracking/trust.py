@@ -11,16 +11,39 @@ object of the experiment), since MLflow or anything else may have changed them. 
   both for a process.
 - **what is trusted**: the summary of a run whose status is terminal (``FINISHED``,
   ``FAILED``, ``KILLED``), as the writer that ended it (or a reader) recorded it. The runs of
-  an experiment are still listed (one directory listing; a bucket lists its run prefixes,
-  1,000 per request), so a run created, deleted or renamed away by anyone is seen; a run with
-  no summary, or a summary that says it is still running, is checked and read from its files
-  as without trust; a run ended by MLflow is read so too.
-- **the generation stamp**: every fsregistry writer that writes to a run whose status is
-  terminal (a tag set after the end, a metric logged after it, a rename, a delete or restore,
-  ending it again) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
-  (:func:`mark_changed`, before the write: a reader can never trust a summary a write made
-  stale), and a trusted search checks the runs listed there from their files. The file's
-  change token is the experiment's generation: a search re-reads it only when it changed.
+  an experiment are listed (one directory listing; a bucket lists its run prefixes, 1,000 per
+  request) unless its generation says nothing changed (below), so a run created, deleted or
+  renamed away by anyone is seen; a run with no summary, or a summary that says it is still
+  running, is checked and read from its files as without trust; a run ended by MLflow is
+  read so too.
+- **changed runs**: every fsregistry writer that writes to a run whose status is terminal
+  (a tag set after the end, a metric logged after it, a rename, a delete or restore, ending
+  it again) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
+  (:meth:`ChangedRuns.mark`, before the write: a reader can never trust a summary a write
+  made stale), and a trusted search checks the runs listed there from their files. A search
+  re-reads the file only when its change token changed.
+- **the run-set stamp and the generation**: ``<experiment>/.fsreg-runs-stamp`` is rewritten
+  with fresh bytes (:func:`bump`) by every fsregistry writer AFTER it creates a run
+  (``create_run``, an import), removes one (``gc``) or marks one changed (after the mark,
+  before the write to the run: the run is read from its files from then on). Its change
+  token (S3 ETag of unique bytes, GCS generation, local size+mtime+inode of a replaced file)
+  changes on every rewrite, concurrent writers included. On local disk the experiment
+  directory's own ``Storage.dir_token`` is part of the generation (:func:`generation`), so a
+  run directory MLflow or anyone makes or removes changes it without any stamp. A search
+  reads the generation BEFORE it lists the runs; a later search in the same process that
+  finds it unchanged reuses that listing and the changed runs read with it, listing and
+  reading nothing of the store but the generation (one request on a bucket, two ``stat``
+  on local disk). The runs that were not ended, unsummarised or changed at that look are
+  still checked every time (one listing of the run each, read where a file changed since
+  its summary), so a run's end, or a write to a changed run, needs no stamp. A missing stamp
+  (a store written before stamps) is created by the reader.
+
+  A writer that stops between its change and the stamp (a crash, a killed process) leaves
+  a change that a process holding an older listing does not see until the next stamp (the
+  next ``create_run`` in the experiment, say) or until a fresh process: for those searches
+  the change counts as not made yet, as for a search that ran just before it; cold
+  searches, ``get_run`` and untrusted searches see it. On a bucket so does a run created by
+  an fsregistry older than the stamp (MLflow's file store cannot write to buckets).
 
 When it is safe: when nothing but fsregistry (this version or later) changes runs after they
 end: MLflow, an older fsregistry, a text editor or a sync tool rewriting a finished run's
@@ -36,13 +59,16 @@ import json
 import logging
 import os
 import threading
+import uuid
 
+from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import Storage
 
 _log = logging.getLogger(__name__)
 
 TRUST_FILE = ".fsreg-trust"
 CHANGED_FILE = ".fsreg-changed-runs"
+STAMP_FILE = ".fsreg-runs-stamp"
 ENV = "FSREG_TRUST_INDEX"
 # RunStatus values (ints in meta.yaml) of a run that ended: FINISHED, FAILED, KILLED.
 TERMINAL_STATUSES = frozenset({3, 4, 5})
@@ -87,6 +113,44 @@ def changed_path(exp_dir: str) -> str:
     return f"{exp_dir}/{CHANGED_FILE}"
 
 
+def stamp_path(exp_dir: str) -> str:
+    return f"{exp_dir}/{STAMP_FILE}"
+
+
+def bump(storage: Storage, exp_dir: str) -> None:
+    """Rewrite the experiment's run-set stamp with fresh bytes, AFTER a change to its runs
+    (module docstring). Raised errors are the storage's: the change is made, but a search
+    holding an older listing would not see it, so the caller's call fails."""
+    storage.write(stamp_path(exp_dir), uuid.uuid4().hex.encode("ascii") + b"\n")
+
+
+def generation(storage: Storage, exp_dir: str) -> str | None:
+    """The experiment's generation, read before its runs are listed: equal at two searches
+    only if no fsregistry writer stamped a change to its runs in between and (local disk)
+    no entry of its directory was made or removed. None where it cannot tell (no change
+    tokens, a network filesystem, a stamp that cannot be made, a read-only store): then
+    every search lists."""
+    path = stamp_path(exp_dir)
+    token = storage.tokens([path]).get(path)
+    if token is None:
+        if not storage.capabilities.atomic_create:
+            return None  # a read-only store writes nothing, not even this
+        try:
+            storage.create(path, uuid.uuid4().hex.encode("ascii") + b"\n")
+        except FileExistsError:
+            pass  # another process made it meanwhile
+        except FsRegistryException as e:  # a read-only store, say: searches list each time
+            _log.debug("No run-set stamp at %s: %s", storage.uri(path), e)
+            return None
+        token = storage.tokens([path]).get(path)
+    if not token:
+        return None
+    if not storage.capabilities.directories:
+        return token
+    directory = storage.dir_token(exp_dir)  # after the stamp's creation, which changes it
+    return None if directory is None else f"{token}/{directory}"
+
+
 def parse_changed(raw: bytes | None) -> set[str]:
     """The run ids a changed-runs file lists (a line still being written left out)."""
     if not raw:
@@ -104,8 +168,9 @@ class ChangedRuns:
         self._lock = threading.Lock()
 
     def mark(self, exp_dir: str, run_id: str) -> None:
-        """Add ``run_id`` to its experiment's changed runs, before a write to the ended run.
-        Raised errors are the storage's: a write that cannot be marked is not made."""
+        """Add ``run_id`` to its experiment's changed runs, then bump its stamp, before a
+        write to the ended run. Raised errors are the storage's: a write that cannot be
+        marked is not made."""
         if (exp_dir, run_id) in self._marked:
             return
         path = changed_path(exp_dir)
@@ -119,6 +184,7 @@ class ChangedRuns:
                 return (old or b"") + (b"" if run_id in parse_changed(old) else line)
 
             storage.update(path, change)
+        bump(storage, exp_dir)
         with self._lock:
             self._marked.add((exp_dir, run_id))
 
@@ -133,10 +199,14 @@ class ChangedRuns:
 __all__ = [
     "CHANGED_FILE",
     "ENV",
+    "STAMP_FILE",
     "TRUST_FILE",
     "ChangedRuns",
+    "bump",
     "declare",
     "declared",
+    "generation",
     "is_terminal",
     "parse_changed",
+    "stamp_path",
 ]
