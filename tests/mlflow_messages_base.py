@@ -73,6 +73,20 @@ def _m(*args: object, **kwargs: object) -> Message:
     return Message(*args, **kwargs)  # type: ignore[arg-type]
 
 
+def validation(
+    kind: str,
+    regex: str,
+    code: str,
+    source: str,
+    trigger: str,
+    *sites: tuple[str, str],
+    **kw: object,
+) -> Message:
+    """An entry whose trigger involves no store (an argument or input check, or scratch model
+    directories): run on local disk only."""
+    return _m(kind, regex, code, source, trigger, sites, storage=False, **kw)
+
+
 @dataclass(frozen=True)
 class Allowed:
     """Raise sites with no MLflow counterpart: ``path`` (a file, or a folder ending in '/'),

@@ -12,7 +12,7 @@ the error is the caller's argument or input, and the server answers 400 for it.
 
 from __future__ import annotations
 
-from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, _m
+from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, _m, validation
 
 FK = "fsregistry/flavors/__init__.py"
 SKF = "fsregistry/sklearn/__init__.py"
@@ -51,17 +51,7 @@ INTERNAL_NOTE = (
 PLAIN_NOTE = "MLflow raises a plain {} (no error code); fsregistry: INVALID_PARAMETER_VALUE"
 
 
-def _v(
-    kind: str,
-    regex: str,
-    code: str,
-    source: str,
-    trigger: str,
-    *sites: tuple[str, str],
-    **kw: object,
-) -> Message:
-    """An argument or input check: no store involved (local disk only)."""
-    return _m(kind, regex, code, source, trigger, sites, storage=False, **kw)
+_v = validation
 
 
 def _onnx_option(kind: str, regex: str, options: str, error: str, fragment: str) -> Message:

@@ -11,7 +11,7 @@ whatever happens (``try``/``finally``).
 
 from __future__ import annotations
 
-from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, _m
+from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, _m, validation
 
 ENV = "fsregistry/models/environment.py"
 SAV = "fsregistry/models/saving.py"
@@ -69,17 +69,7 @@ def _add_libs_with_env(n: str, requirements: str, key: str, value: str) -> str:
     )
 
 
-def _v(
-    kind: str,
-    regex: str,
-    code: str,
-    source: str,
-    trigger: str,
-    *sites: tuple[str, str],
-    **kw: object,
-) -> Message:
-    """An entry whose trigger works on local files only (scratch model directories)."""
-    return _m(kind, regex, code, source, trigger, sites, storage=False, **kw)
+_v = validation
 
 
 MODELSB: tuple[Message, ...] = (

@@ -10,7 +10,7 @@ tests/mlflow_messages_allowed_spserve.py).
 
 from __future__ import annotations
 
-from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, _m
+from tests.mlflow_messages_base import INTERNAL, INVALID, MISSING, Message, validation
 
 PYF = "mlflow/pyfunc/__init__.py"
 PYAPI = "mlflow/models/python_api.py"
@@ -29,17 +29,7 @@ _SPARK_X = 'importlib.import_module(m.__name__ + ".pyfunc.spark_executor")'
 _MANAGERS = r"Must be one of \['local', 'conda', 'virtualenv', 'uv'\]"
 
 
-def _v(
-    kind: str,
-    regex: str,
-    code: str,
-    source: str,
-    trigger: str,
-    *sites: tuple[str, str],
-    **kw: object,
-) -> Message:
-    """Validation only: no store involved (run on local disk)."""
-    return _m(kind, regex, code, source, trigger, sites, storage=False, **kw)
+_v = validation
 
 
 SPSERVE: tuple[Message, ...] = (
