@@ -235,3 +235,25 @@ def test_a_directory_token_changes_with_its_entries(
     os.rmdir(Path(store_url) / "d" / "other")
     assert storage.dir_token("d") != second
     assert storage.dir_token("d/sub/f") is None and storage.dir_token("missing") is None
+
+
+def test_deleting_or_restoring_the_experiment_is_seen_by_trusted_searches(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting or restoring an experiment changes every run's lifecycle stage: the runs are
+    marked changed, so neither the searching process nor a fresh one answers from the
+    summaries the runs' writers left (which still say 'active', or 'deleted')."""
+    client = _trusted(store_url, monkeypatch)
+    exp_id = client.create_experiment("deleted-whole")
+    ended_runs(client, exp_id, 3)
+
+    def stages(c: Client) -> set[str]:
+        return {stage for _status, stage, *_ in _answer(c, exp_id).values()}
+
+    assert stages(client) == {"active"}
+    client.delete_experiment(exp_id)
+    assert stages(client) == {"deleted"}
+    assert stages(Client(tracking_uri=store_url)) == {"deleted"}
+    client.restore_experiment(exp_id)
+    assert stages(client) == {"active"}
+    assert stages(Client(tracking_uri=store_url)) == {"active"}

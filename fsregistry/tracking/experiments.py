@@ -63,7 +63,7 @@ from fsregistry.search import (
     parse_order_by,
     sort_rows,
 )
-from fsregistry.tracking import records
+from fsregistry.tracking import records, trust
 from fsregistry.tracking.locations import Locations
 
 _ID_DIGITS = 18
@@ -302,7 +302,10 @@ class Experiments:
             )
         now = now_ms()
         locations = self._locations
-        for run_id in locations.run_ids_in(exp_dir):
+        run_ids = locations.run_ids_in(exp_dir)
+        # Every run's lifecycle stage changes: a trusted index no longer vouches for them.
+        trust.ChangedRuns(self.storage).mark_many(exp_dir, run_ids)
+        for run_id in run_ids:
             self._set_run_stage(
                 exp_dir, run_id, LifecycleStage.ACTIVE, LifecycleStage.DELETED, deleted_time=now
             )
@@ -322,7 +325,9 @@ class Experiments:
         self.storage.move_tree(exp_dir, active_dir)
         locations.experiment_moved(exp_dir)
         self._update_experiment_meta(active_dir, lifecycle_stage=LifecycleStage.ACTIVE)
-        for run_id in locations.run_ids_in(active_dir):
+        run_ids = locations.run_ids_in(active_dir)
+        trust.ChangedRuns(self.storage).mark_many(active_dir, run_ids)
+        for run_id in run_ids:
             self._set_run_stage(
                 active_dir, run_id, LifecycleStage.DELETED, LifecycleStage.ACTIVE, deleted_time=None
             )

@@ -18,7 +18,8 @@ object of the experiment), since MLflow or anything else may have changed them. 
   read so too.
 - **changed runs**: every fsregistry writer that writes to a run whose status is terminal
   (a tag set after the end, a metric logged after it, a rename, a delete or restore, ending
-  it again) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
+  it again, deleting or restoring its experiment, which changes every run's lifecycle stage:
+  :meth:`ChangedRuns.mark_many`) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
   (:meth:`ChangedRuns.mark`, before the write: a reader can never trust a summary a write
   made stale), and a trusted search checks the runs listed there from their files. A search
   re-reads the file only when its change token changed.
@@ -60,6 +61,7 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterable
 
 from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import Storage
@@ -171,22 +173,30 @@ class ChangedRuns:
         """Add ``run_id`` to its experiment's changed runs, then bump its stamp, before a
         write to the ended run. Raised errors are the storage's: a write that cannot be
         marked is not made."""
-        if (exp_dir, run_id) in self._marked:
+        self.mark_many(exp_dir, [run_id])
+
+    def mark_many(self, exp_dir: str, run_ids: Iterable[str]) -> None:
+        """:meth:`mark` for several runs of one experiment: one write and one stamp (an
+        experiment deleted or restored changes every run's lifecycle stage)."""
+        with self._lock:
+            new = [r for r in dict.fromkeys(run_ids) if (exp_dir, r) not in self._marked]
+        if not new:
             return
         path = changed_path(exp_dir)
-        line = run_id.encode("utf-8") + b"\n"
         storage = self._storage
         if storage.capabilities.append:
-            storage.append(path, line)
+            storage.append(path, "".join(f"{r}\n" for r in new).encode("utf-8"))
         else:
 
             def change(old: bytes | None) -> bytes:
-                return (old or b"") + (b"" if run_id in parse_changed(old) else line)
+                known = parse_changed(old)
+                added = "".join(f"{r}\n" for r in new if r not in known)
+                return (old or b"") + added.encode("utf-8")
 
             storage.update(path, change)
         bump(storage, exp_dir)
         with self._lock:
-            self._marked.add((exp_dir, run_id))
+            self._marked.update((exp_dir, r) for r in new)
 
     def read(self, exp_dir: str) -> set[str]:
         """The runs of an experiment marked changed since they ended."""
