@@ -107,7 +107,13 @@ SPSERVE_ALLOWED: tuple[Allowed, ...] = (
         "fsregistry-only: MLflow silently drops columns beyond the signature's inputs",
     ),
     Allowed(SP, "Cannot apply UDF without column names specified", _SPARK_COLUMNS),
-    Allowed(SP, "Cannot apply udf because no column names specified", _SPARK_COLUMNS),
+    Allowed(
+        SP,
+        "Cannot apply udf because no column names specified",
+        _SPARK_COLUMNS + "; MLflow 3.17.2's text lacks an f-prefix on one line, so it shows "
+        "'{input_schema.inputs}' literally where fsregistry shows the input types (a bug not "
+        "copied: the rest of the text is MLflow's, word for word)",
+    ),
     Allowed(SP, "Attempting to apply udf on zero columns", _SPARK_COLUMNS),
     Allowed(SP, "spark_udf: the model needs the columns", _SPARK_COLUMNS),
     Allowed(SP, "spark_udf: the model needs the inputs", _SPARK_COLUMNS),

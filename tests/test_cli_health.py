@@ -335,7 +335,10 @@ def test_gc_removes_deleted_runs_and_experiments(
             ),
             (
                 ["--run-ids", r2, "--older-than", "1d"],
-                [f"Run {r2} is not older than the required age. Only runs older than"],
+                [
+                    f"Run {r2} is not older than the required age. Only runs older than 1d "
+                    "can be deleted."
+                ],
             ),
             (
                 ["--experiment-ids", exp],

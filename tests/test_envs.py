@@ -486,7 +486,7 @@ def test_unsupported_env_managers_are_refused(
     monkeypatch.setenv("FSREG_ENV_ROOT", str(root))
     model = str(_local_model(tmp_path / "m"))
     # An unknown value: MLflow's text (mlflow/utils/env_manager.py:validate).
-    for manager in ("uvx", "virtualenvs"):
+    for manager in ("uvx", "virtualenvs", ""):
         text = (
             f"^Invalid value for `env_manager`: {manager}\\. "
             r"Must be one of \['local', 'conda', 'virtualenv', 'uv'\]"

@@ -197,6 +197,7 @@ def register(app: typer.Typer) -> None:
                 experiment_ids=_split_ids(experiment_ids),
                 registries=stores,
                 outside_artifacts=outside_artifacts,
+                older_than=older_than,
             )
             say(f"Deleting from {storage.root_uri}")
             result = None if dry_run else execute_gc(storage, plan)

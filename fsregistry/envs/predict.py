@@ -46,7 +46,7 @@ def predict(
             f"Content type must be one of json or csv. Got {content_type!r}"
         )
     check_env_manager(
-        env_manager or LOCAL,
+        LOCAL if env_manager is None else env_manager,
         ENV_MANAGERS,
         " ('local' or None for the current environment, 'virtualenv' or 'uv' for the model's "
         "own environment)",

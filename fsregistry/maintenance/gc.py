@@ -96,8 +96,12 @@ def plan_gc(
     registries: Sequence[Storage] | None = None,
     now: int | None = None,
     outside_artifacts: bool = False,
+    older_than: str | None = None,
 ) -> GcPlan:
     """Decide what to remove; raises (having removed nothing) if a given id cannot go.
+
+    ``older_than``: the ``--older-than`` text ``older_than_ms`` came from, for the messages
+    (MLflow's name the user's value).
 
     ``registries``: registry stores whose live versions protect their files (default: the
     registry inside ``storage`` itself). ``outside_artifacts``: also remove artifact
@@ -114,6 +118,7 @@ def plan_gc(
         storage, older_than_ms, now, protected, explicit=not sweep, outside=outside_artifacts
     )
     plan = GcPlan()
+    age = older_than if older_than is not None else f"{older_than_ms} ms"
 
     chosen_exps: list[GcExp] = []
     if sweep:
@@ -131,7 +136,7 @@ def plan_gc(
         if not planner.old_enough_exp(exp):
             raise InvalidParameterValue(
                 f"Experiments {[exp_id]} are not older than the required age. Only experiments "
-                f"older than the --older-than duration can be deleted (last_update_time "
+                f"older than {age} can be deleted. (last_update_time "
                 f"{exp.meta.get('last_update_time')})"
             )
         chosen_exps.append(exp)
@@ -156,9 +161,8 @@ def plan_gc(
             )
         if not planner.old_enough_run(run):
             raise InvalidParameterValue(
-                f"Run {run_id} is not older than the required age. Only runs older than the "
-                f"--older-than duration can be deleted (deleted_time "
-                f"{run.meta.get('deleted_time')})"
+                f"Run {run_id} is not older than the required age. Only runs older than "
+                f"{age} can be deleted. (deleted_time {run.meta.get('deleted_time')})"
             )
         chosen_runs.append(run)
     for run in sorted(chosen_runs, key=lambda r: r.path):
