@@ -240,9 +240,10 @@ def test_a_directory_token_changes_with_its_entries(
 def test_deleting_or_restoring_the_experiment_is_seen_by_trusted_searches(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Deleting or restoring an experiment changes every run's lifecycle stage: the runs are
-    marked changed, so neither the searching process nor a fresh one answers from the
-    summaries the runs' writers left (which still say 'active', or 'deleted')."""
+    """Deleting or restoring an experiment rewrites every run's lifecycle stage: a deleted
+    experiment is searched checked, and a restore forgets the summaries a search of the
+    deleted experiment recorded ('deleted'), so neither the searching process nor a fresh
+    one answers the old stage; afterwards an unchanged repeated search lists nothing."""
     client = _trusted(store_url, monkeypatch)
     exp_id = client.create_experiment("deleted-whole")
     ended_runs(client, exp_id, 3)
@@ -256,4 +257,25 @@ def test_deleting_or_restoring_the_experiment_is_seen_by_trusted_searches(
     assert stages(Client(tracking_uri=store_url)) == {"deleted"}
     client.restore_experiment(exp_id)
     assert stages(client) == {"active"}
-    assert stages(Client(tracking_uri=store_url)) == {"active"}
+    fresh = Client(tracking_uri=store_url)
+    assert stages(fresh) == {"active"}
+    requests = count_requests(fresh, monkeypatch)
+    assert stages(fresh) == {"active"}
+    assert requests.listed == [], "unchanged again: nothing listed"
+
+
+def test_a_search_never_makes_the_stamp_of_an_experiment_it_does_not_find(
+    store_url: str, store_fs: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader writes no stamp: one made while another process deletes the experiment
+    would bring its directory back without meta.yaml (MLflow then cannot read or restore
+    it). Without a stamp, searches list (the next create_run makes it)."""
+    client = _trusted(store_url, monkeypatch)
+    exp_id = client.create_experiment("no-stamp")
+    assert trust.generation(client.store.storage, exp_id) is None
+    assert trust.generation(client.store.storage, "123456789") is None
+    fs, root = store_fs
+    assert not fs.exists(f"{root}/123456789/{trust.STAMP_FILE}")
+    assert not fs.exists(f"{root}/{exp_id}/{trust.STAMP_FILE}")
+    ended_runs(client, exp_id, 1)
+    assert trust.generation(client.store.storage, exp_id) is not None

@@ -133,17 +133,21 @@ def import_units(
         eid = exp.experiment_id
         runs = _pages(partial(_search_runs, mlflow_client, eid))
         run_ids += [(eid, r.info.run_id) for r in runs]
-    given_runs: set[str] = set()
-    for i, (eid, rid) in enumerate(run_ids, 1):
-        exp_dir = dirs[eid]
-        copied = False
-        if not w.exists(layout.run_meta(exp_dir, rid)):
-            copied = _run(w, mlflow_client, exp_dir, mlflow_client.get_run(rid))
-        if copied:
-            given_runs.add(exp_dir)
-        count("run", rid, copied, i, len(run_ids))
-    for exp_dir in sorted(given_runs):
-        trust.bump(storage, exp_dir)  # after their runs are in: see fsregistry.tracking.trust
+    visited: set[str] = set()
+    try:
+        for i, (eid, rid) in enumerate(run_ids, 1):
+            exp_dir = dirs[eid]
+            visited.add(exp_dir)
+            copied = False
+            if not w.exists(layout.run_meta(exp_dir, rid)):
+                copied = _run(w, mlflow_client, exp_dir, mlflow_client.get_run(rid))
+            count("run", rid, copied, i, len(run_ids))
+    finally:
+        # After their runs are in (fsregistry.tracking.trust), and for every experiment this
+        # import went through, copied now or not: a failed import's runs are stamped here,
+        # or by the re-run that skips them.
+        for exp_dir in sorted(visited):
+            trust.bump(storage, exp_dir)
 
     models = [
         m

@@ -63,7 +63,7 @@ from fsregistry.search import (
     parse_order_by,
     sort_rows,
 )
-from fsregistry.tracking import records, trust
+from fsregistry.tracking import records, run_index, trust
 from fsregistry.tracking.locations import Locations
 
 _ID_DIGITS = 18
@@ -302,10 +302,7 @@ class Experiments:
             )
         now = now_ms()
         locations = self._locations
-        run_ids = locations.run_ids_in(exp_dir)
-        # Every run's lifecycle stage changes: a trusted index no longer vouches for them.
-        trust.ChangedRuns(self.storage).mark_many(exp_dir, run_ids)
-        for run_id in run_ids:
+        for run_id in locations.run_ids_in(exp_dir):
             self._set_run_stage(
                 exp_dir, run_id, LifecycleStage.ACTIVE, LifecycleStage.DELETED, deleted_time=now
             )
@@ -325,12 +322,23 @@ class Experiments:
         self.storage.move_tree(exp_dir, active_dir)
         locations.experiment_moved(exp_dir)
         self._update_experiment_meta(active_dir, lifecycle_stage=LifecycleStage.ACTIVE)
-        run_ids = locations.run_ids_in(active_dir)
-        trust.ChangedRuns(self.storage).mark_many(active_dir, run_ids)
-        for run_id in run_ids:
+        for run_id in locations.run_ids_in(active_dir):
             self._set_run_stage(
                 active_dir, run_id, LifecycleStage.DELETED, LifecycleStage.ACTIVE, deleted_time=None
             )
+        self._forget_run_summaries(active_dir)
+
+    def _forget_run_summaries(self, exp_dir: str) -> None:
+        """Delete the experiment's run-index shards (fsregistry's own files), then stamp it: a
+        restore rewrote every run's lifecycle stage, which summaries a search of the deleted
+        experiment may have recorded, and a trusted search would believe them. The next
+        search summarises the runs from their files again."""
+        _dirs, files = self.storage.list_dir(exp_dir)
+        for name in files:
+            if name.startswith(run_index.SHARD_PREFIX):
+                with contextlib.suppress(FileNotFoundError):  # another process removed it
+                    self.storage.delete(f"{exp_dir}/{name}")
+        trust.bump(self.storage, exp_dir)
 
     def _set_run_stage(
         self, exp_dir: str, run_id: str, old: str, new: str, deleted_time: int | None

@@ -145,7 +145,7 @@ class RunSearch:
         found = Candidates()
         trusting = trust.declared(self.storage)
         for exp_dir in exp_dirs:
-            if trusting:
+            if trusting and not _in_trash(exp_dir):
                 self._trusted_rows(exp_dir, found)
             elif needed is None:
                 self._listed_rows(exp_dir, found)
@@ -203,7 +203,8 @@ class RunSearch:
         are checked, in full, and a run that no longer matches is left out."""
         end = start + max_results
         rows = [kept.candidates.row(i) for i in kept.order[start:end]]
-        rows = self._trusted(rows) if trust.declared(self.storage) else self._rechecked(rows)
+        trusting = trust.declared(self.storage) and not any(_in_trash(r.exp_dir) for r in rows)
+        rows = self._trusted(rows) if trusting else self._rechecked(rows)
         runs = []
         for run in self._complete(rows):
             lookup = run_lookup(run)
@@ -528,3 +529,10 @@ def run_lookup(run: Run) -> Any:
 
 
 __all__ = ["RunSearch", "run_lookup"]
+
+
+def _in_trash(exp_dir: str) -> bool:
+    """A deleted experiment's runs are searched checked, never trusted: deleting and
+    restoring an experiment rewrites every run's lifecycle stage without marking the runs
+    changed (which would make every later search check each run)."""
+    return exp_dir.startswith(layout.TRASH + "/")

@@ -36,8 +36,8 @@ object of the experiment), since MLflow or anything else may have changed them. 
   reading nothing of the store but the generation (one request on a bucket, two ``stat``
   on local disk). The runs that were not ended, unsummarised or changed at that look are
   still checked every time (one listing of the run each, read where a file changed since
-  its summary), so a run's end, or a write to a changed run, needs no stamp. A missing stamp
-  (a store written before stamps) is created by the reader.
+  its summary), so a run's end, or a write to a changed run, needs no stamp. Without a stamp
+  (an experiment written before stamps, until its next ``create_run``) every search lists.
 
   A writer that stops between its change and the stamp (a crash, a killed process) leaves
   a change that a process holding an older listing does not see until the next stamp (the
@@ -63,7 +63,6 @@ import threading
 import uuid
 from collections.abc import Iterable
 
-from fsregistry.exceptions import FsRegistryException
 from fsregistry.storage import Storage
 
 _log = logging.getLogger(__name__)
@@ -129,28 +128,25 @@ def bump(storage: Storage, exp_dir: str) -> None:
 def generation(storage: Storage, exp_dir: str) -> str | None:
     """The experiment's generation, read before its runs are listed: equal at two searches
     only if no fsregistry writer stamped a change to its runs in between and (local disk)
-    no entry of its directory was made or removed. None where it cannot tell (no change
-    tokens, a network filesystem, a stamp that cannot be made, a read-only store): then
-    every search lists."""
-    path = stamp_path(exp_dir)
-    token = storage.tokens([path]).get(path)
-    if token is None:
-        if not storage.capabilities.atomic_create:
-            return None  # a read-only store writes nothing, not even this
-        try:
-            storage.create(path, uuid.uuid4().hex.encode("ascii") + b"\n")
-        except FileExistsError:
-            pass  # another process made it meanwhile
-        except FsRegistryException as e:  # a read-only store, say: searches list each time
-            _log.debug("No run-set stamp at %s: %s", storage.uri(path), e)
-            return None
-        token = storage.tokens([path]).get(path)
-    if not token:
+    no entry of its directory was made or removed. None where it cannot tell (no stamp yet,
+    a network filesystem, no change tokens): then every search lists.
+
+    The stamp's *contents* (fresh random bytes at every :func:`bump`) are the generation, not
+    its change token: a local file's token (mtime, size, inode) can repeat after two rewrites
+    within one clock tick. A reader never makes the stamp: a write by a reader could recreate
+    an experiment directory another process has just deleted or moved to the trash."""
+    if not storage.capabilities.directories and not storage.capabilities.atomic_create:
+        return None  # a read-only store: no writer stamps it
+    try:
+        stamp = storage.read(stamp_path(exp_dir)).decode("ascii", "replace").strip()
+    except FileNotFoundError:
+        return None  # written before stamps: the experiment's next create_run makes it
+    if not stamp:
         return None
     if not storage.capabilities.directories:
-        return token
-    directory = storage.dir_token(exp_dir)  # after the stamp's creation, which changes it
-    return None if directory is None else f"{token}/{directory}"
+        return stamp
+    directory = storage.dir_token(exp_dir)
+    return None if directory is None else f"{stamp}/{directory}"
 
 
 def parse_changed(raw: bytes | None) -> set[str]:
