@@ -143,7 +143,9 @@ def test_predict_json_and_csv(
     assert json.loads(out.read_text()) == {"predictions": expected}
     with pytest.raises(InvalidParameterValue, match="env_manager"):
         predict(info.model_uri, input_data=frame(), env_manager="conda")
-    with pytest.raises(InvalidParameterValue, match="Neither input_data nor input_path is provided"):
+    with pytest.raises(
+        InvalidParameterValue, match="Neither input_data nor input_path is provided"
+    ):
         predict(info.model_uri)
 
 
