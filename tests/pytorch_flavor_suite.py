@@ -350,7 +350,7 @@ def test_corrupted_model_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ModelIntegrityError, match=r"not a torch\.nn\.Module"):
         fpt.load_model(str(state), verify=False)
     (state / "data" / "pickle_module_info.txt").write_text("no_such_pickle_module")
-    with pytest.raises(InvalidParameterValue, match="`no_such_pickle_module`"):
+    with pytest.raises(ResourceDoesNotExist, match="`no_such_pickle_module`"):
         fpt.load_model(str(state), verify=False)
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(InvalidParameterValue, match=r"pip install 'fsregistry\[pytorch\]'"):
