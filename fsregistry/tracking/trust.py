@@ -18,11 +18,12 @@ object of the experiment), since MLflow or anything else may have changed them. 
   read so too.
 - **changed runs**: every fsregistry writer that writes to a run whose status is terminal
   (a tag set after the end, a metric logged after it, a rename, a delete or restore, ending
-  it again, deleting or restoring its experiment, which changes every run's lifecycle stage:
-  :meth:`ChangedRuns.mark_many`) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
+  it again) first adds the run's id to ``<experiment>/.fsreg-changed-runs``
   (:meth:`ChangedRuns.mark`, before the write: a reader can never trust a summary a write
   made stale), and a trusted search checks the runs listed there from their files. A search
-  re-reads the file only when its change token changed.
+  re-reads the file only when its change token changed. Deleting or restoring a whole
+  experiment marks nothing: a deleted experiment is searched checked, and a restore deletes
+  the experiment's index shards and stamps it (``tracking.experiments``).
 - **the run-set stamp and the generation**: ``<experiment>/.fsreg-runs-stamp`` is rewritten
   with fresh bytes (:func:`bump`) by every fsregistry writer AFTER it creates a run
   (``create_run``, an import), removes one (``gc``) or marks one changed (after the mark,
