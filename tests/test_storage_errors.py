@@ -356,3 +356,44 @@ def test_an_s3_endpoint_that_does_not_answer_is_temporarily_unavailable(
         with pytest.raises(StorageUnavailable) as error:
             call()
         check_refused(error, StorageUnavailable, "0/", "TEMPORARILY_UNAVAILABLE")
+
+
+@pytest.mark.parametrize("when", ["between_checks", "before_open"])
+def test_a_directory_another_writer_makes_or_takes_back_meanwhile_is_no_conflict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """CI failure (a race of create_model_version through MLflow's server and through
+    fsregistry): ``version-8/`` was missing when the writer asked "is it a directory?", was
+    made by the other writer, and existed when it asked "is anything there?", so the claim
+    failed with PathConflict, "a directory above it is a file". And a writer whose empty
+    directory another writer takes back before the open makes it again."""
+    from fsregistry.storage import local_files
+
+    storage = open_storage(str(tmp_path / "store"))
+    storage.write("models/m/meta.yaml", b"x")
+    target = tmp_path / "store" / "models" / "m" / "version-8"
+    real_stat, real_open = os.stat, os.open
+    done: list[str] = []
+
+    def stat_as_other_writer_mkdirs(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if when == "between_checks" and str(path) == str(target) and not done:
+            done.append("made")
+            try:
+                return real_stat(path, *args, **kwargs)  # missing, as the writer saw it
+            finally:
+                os.mkdir(target)  # then the other writer makes it
+        return real_stat(path, *args, **kwargs)
+
+    def open_after_other_writer_rmdirs(path: Any, *args: Any, **kwargs: Any) -> int:
+        if when == "before_open" and str(target) in str(path) and target.is_dir() and not done:
+            done.append("taken back")
+            os.rmdir(target)  # the other writer's rollback of an empty directory
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(local_files.os, "stat", stat_as_other_writer_mkdirs)
+    monkeypatch.setattr(local_files.os, "open", open_after_other_writer_rmdirs)
+    storage.create("models/m/version-8/meta.yaml", b"v8")
+    monkeypatch.undo()
+    assert done
+    assert (target / "meta.yaml").read_bytes() == b"v8"
+    assert sorted(p.name for p in target.iterdir()) == ["meta.yaml"]

@@ -23,6 +23,7 @@ import contextlib
 import errno
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -132,6 +133,17 @@ def read_file(path: str) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _is_directory(path: str) -> bool | None:
+    """Whether ``path`` is a directory (or a link to one); None when nothing is there (a
+    dangling link included: ``mkdir`` then says it exists). One ``stat``: asking "is it a
+    directory?" and then "does it exist?" apart takes a directory another writer makes in
+    between for a file in the way."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def make_parents(path: str) -> list[str]:
     """Create the missing directories above ``path``; returns the ones made here, outermost
     first, for :func:`remove_dirs` to take back if the write then fails. A file in the way
@@ -139,8 +151,8 @@ def make_parents(path: str) -> list[str]:
     contract keeps for a taken ``create``)."""
     missing: list[str] = []
     head = os.path.dirname(path)
-    while not os.path.isdir(head):
-        if os.path.lexists(head):
+    while (is_dir := _is_directory(head)) is not True:
+        if is_dir is False:
             raise NotADirectoryError(errno.ENOTDIR, "Not a directory", head)
         missing.append(head)
         if os.path.dirname(head) == head:
@@ -177,6 +189,9 @@ def unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
+_MAKE_DIRS_TRIES = 3
+
+
 def open_making_dirs(path: str, flags: int) -> tuple[int, list[str]]:
     """``os.open(path, flags)``, making the missing directories above ``path`` first where
     that is why it failed (asked only then: most writes go to directories that exist).
@@ -184,12 +199,22 @@ def open_making_dirs(path: str, flags: int) -> tuple[int, list[str]]:
     try:
         return os.open(path, flags, 0o666), []
     except FileNotFoundError:
+        pass
+    tries = 1
+    while True:
         made = make_parents(path)
-    try:
-        return os.open(path, flags, 0o666), made
-    except BaseException:
-        remove_dirs(made)
-        raise
+        try:
+            return os.open(path, flags, 0o666), made
+        except FileNotFoundError:
+            # Another writer took back an empty directory it had made, between our making
+            # (or finding) it and our open: make it again.
+            remove_dirs(made)
+            if tries == _MAKE_DIRS_TRIES:
+                raise
+            tries += 1
+        except BaseException:
+            remove_dirs(made)
+            raise
 
 
 def write_new(path: str, data: bytes, sync: bool = False) -> list[str]:
