@@ -9,6 +9,7 @@ Requests are counted per storage call (``fsreg_testing.runs.count_requests``), n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -279,3 +280,42 @@ def test_a_search_never_makes_the_stamp_of_an_experiment_it_does_not_find(
     assert not fs.exists(f"{root}/{exp_id}/{trust.STAMP_FILE}")
     ended_runs(client, exp_id, 1)
     assert trust.generation(client.store.storage, exp_id) is not None
+
+
+def test_a_writable_backend_without_atomic_create_or_directories_has_a_generation(
+    tmp_path: Path,
+) -> None:
+    """A generic fsspec filesystem can neither create atomically nor hold empty directories,
+    yet it is written (and stamped) like any other: read-only is its own capability."""
+    import fsspec
+
+    from fsregistry.storage.fsspec_store import FsspecStorage
+
+    generic = FsspecStorage(fsspec.filesystem("file"), str(tmp_path), "file")
+    caps = generic.capabilities
+    assert not caps.atomic_create and not caps.directories and not caps.read_only
+    (tmp_path / "1").mkdir()  # the experiment's directory
+    trust.bump(generic, "1")
+    first = trust.generation(generic, "1")
+    assert first == (tmp_path / "1" / trust.STAMP_FILE).read_text().strip()
+    trust.bump(generic, "1")
+    assert trust.generation(generic, "1") not in (None, first)
+
+
+def test_a_read_only_storage_has_no_generation(tmp_path: Path) -> None:
+    """A storage that says it is read-only lists at every search, whatever else it can do
+    (local disk has directories and directory tokens); the MLflow plugin's view says so."""
+    from fsregistry.exceptions import FsRegistryException
+    from fsregistry.mlflow_plugin.readonly import ReadOnlyStorage
+    from fsregistry.storage import LocalStorage
+
+    writable = LocalStorage(tmp_path)
+    writable.make_dirs("1")
+    trust.bump(writable, "1")
+    assert trust.generation(writable, "1") is not None
+    frozen = LocalStorage(tmp_path)
+    frozen.capabilities = dataclasses.replace(frozen.capabilities, read_only=True)
+    assert trust.generation(frozen, "1") is None
+    view = ReadOnlyStorage(writable, lambda op: FsRegistryException(f"refused {op}"))
+    assert view.capabilities.read_only
+    assert trust.generation(view, "1") is None

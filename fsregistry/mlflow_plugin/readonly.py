@@ -6,10 +6,10 @@ course. :class:`ReadOnlyStorage` wraps the store's storage:
 
 - every write (``write``, ``create``, ``update``, ``append``, deletes, moves, uploads) raises
   the plugin's PERMISSION_DENIED refusal before touching anything;
-- its capabilities say it can neither create atomically, compare-and-swap nor append, so the
-  tracking store does not create the Default experiment on open and the run and registry
-  indexes do not write their shards (readers then read the runs' files, as a store without
-  those guarantees does);
+- its capabilities say it is read-only and can neither create atomically, compare-and-swap
+  nor append, so the tracking store does not create the Default experiment on open, the run
+  and registry indexes do not write their shards (readers then read the runs' files, as a
+  store without those guarantees does) and trusted searches list every time (``trust``);
 - **the Default experiment, virtually**: MLflow's file store creates experiment ``0``
   ("Default") when it opens a root that does not exist, and fsregistry's ``Client`` does the
   same on a store without experiments, so every other reader of an empty store sees it. A
@@ -61,6 +61,7 @@ class ReadOnlyStorage(Storage):
             append=False,
             directories=caps.directories,
             cheap_stat=caps.cheap_stat,
+            read_only=True,
         )
         meta = records.experiment_meta(
             layout.DEFAULT_EXPERIMENT_ID,

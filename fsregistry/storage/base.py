@@ -79,6 +79,10 @@ class Capabilities:
     cheap_stat: asking for one named file's change token costs a system call, not a network
         round trip, so checking a few named files of many directories beats listing every
         file of the tree (local disk); on object stores one listing is cheaper.
+    read_only: every write through this storage is refused (as zarr's ``Store.read_only``):
+        a view of a store that others write, such as the MLflow plugin's read-only stores.
+        Not implied by the flags above: a backend without atomic create or directories (a
+        generic fsspec filesystem) still writes.
     """
 
     atomic_create: bool
@@ -86,6 +90,7 @@ class Capabilities:
     append: bool
     directories: bool
     cheap_stat: bool = False
+    read_only: bool = False
 
 
 @dataclass(frozen=True)

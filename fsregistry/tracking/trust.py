@@ -62,7 +62,6 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterable
 
 from fsregistry.storage import Storage
 
@@ -135,9 +134,14 @@ def generation(storage: Storage, exp_dir: str) -> str | None:
     The stamp's *contents* (fresh random bytes at every :func:`bump`) are the generation, not
     its change token: a local file's token (mtime, size, inode) can repeat after two rewrites
     within one clock tick. A reader never makes the stamp: a write by a reader could recreate
-    an experiment directory another process has just deleted or moved to the trash."""
-    if not storage.capabilities.directories and not storage.capabilities.atomic_create:
-        return None  # a read-only store: no writer stamps it
+    an experiment directory another process has just deleted or moved to the trash.
+
+    A read-only storage (``capabilities.read_only``: the MLflow plugin's view of a team's
+    bucket) has no generation: its searches list every time, so the UI also shows runs made
+    by writers that do not stamp (an older fsregistry). A writable backend without atomic
+    create or directories (a generic fsspec filesystem) has one: its writers stamp."""
+    if storage.capabilities.read_only:
+        return None  # a read-only view (the MLflow plugin's): see above
     try:
         stamp = storage.read(stamp_path(exp_dir)).decode("ascii", "replace").strip()
     except FileNotFoundError:
@@ -170,30 +174,23 @@ class ChangedRuns:
         """Add ``run_id`` to its experiment's changed runs, then bump its stamp, before a
         write to the ended run. Raised errors are the storage's: a write that cannot be
         marked is not made."""
-        self.mark_many(exp_dir, [run_id])
-
-    def mark_many(self, exp_dir: str, run_ids: Iterable[str]) -> None:
-        """:meth:`mark` for several runs of one experiment: one write and one stamp (an
-        experiment deleted or restored changes every run's lifecycle stage)."""
         with self._lock:
-            new = [r for r in dict.fromkeys(run_ids) if (exp_dir, r) not in self._marked]
-        if not new:
-            return
+            if (exp_dir, run_id) in self._marked:
+                return
         path = changed_path(exp_dir)
         storage = self._storage
         if storage.capabilities.append:
-            storage.append(path, "".join(f"{r}\n" for r in new).encode("utf-8"))
+            storage.append(path, f"{run_id}\n".encode())
         else:
 
             def change(old: bytes | None) -> bytes:
-                known = parse_changed(old)
-                added = "".join(f"{r}\n" for r in new if r not in known)
-                return (old or b"") + added.encode("utf-8")
+                added = b"" if run_id in parse_changed(old) else f"{run_id}\n".encode()
+                return (old or b"") + added
 
             storage.update(path, change)
         bump(storage, exp_dir)
         with self._lock:
-            self._marked.update((exp_dir, r) for r in new)
+            self._marked.add((exp_dir, run_id))
 
     def read(self, exp_dir: str) -> set[str]:
         """The runs of an experiment marked changed since they ended."""
