@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -21,19 +22,25 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 
 
-def test_bench_smoke(tmp_path: Path) -> None:
+class Smoke(NamedTuple):
+    """What a benchmark script in smoke mode wrote to ``--json``, and what it printed."""
+
+    data: Any
+    stdout: str
+
+
+def _run_bench(script: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Smoke:
+    """Run ``bench/<script> --smoke`` with ``args``, its JSON results and work files in
+    ``tmp_path``; it must succeed."""
     results = tmp_path / "results.json"
-    report = tmp_path / "RESULTS.md"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STORAGE_EMULATOR"))}
     proc = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "bench" / "run.py"),
+            str(ROOT / "bench" / script),
             "--smoke",
+            *args,
             "--json",
             str(results),
-            "--out",
-            str(report),
             "--workdir",
             str(tmp_path),
         ],
@@ -45,7 +52,13 @@ def test_bench_smoke(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-8000:]}"
-    data = json.loads(results.read_text())
+    return Smoke(json.loads(results.read_text()), proc.stdout)
+
+
+def test_bench_smoke(tmp_path: Path) -> None:
+    report = tmp_path / "RESULTS.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STORAGE_EMULATOR"))}
+    data = _run_bench("run.py", tmp_path, "--out", str(report), env=env).data
     checks = data["checks"]
     failed = [c for c in checks if c["counts"] and not c["ok"]]
     assert not failed, failed
@@ -80,60 +93,23 @@ def test_bench_smoke(tmp_path: Path) -> None:
 def test_registry_scale_smoke(tmp_path: Path) -> None:
     """``bench/registry_scale.py --smoke``: both tools populate the registry, every operation
     runs, and every answer matches the data written."""
-    results = tmp_path / "registry.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "registry_scale.py"),
-            "--smoke",
-            "--json",
-            str(results),
-            "--workdir",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-8000:]}"
-    data = json.loads(results.read_text())
+    data, stdout = _run_bench("registry_scale.py", tmp_path)
     assert data["sizes"] == {"models": 5, "versions": 2, "big": 20}
     for tool in ("fsreg", "mlflow-sqlite"):
         rows = data["results"][tool]["rows"]
         assert len(rows) == 11 and all(r["ok"] for r in rows.values()), (tool, rows)
         assert all(r["cold"] > 0 and r["repeated"] > 0 for r in rows.values()), (tool, rows)
-    assert "Every answer verified: yes" in proc.stdout
+    assert "Every answer verified: yes" in stdout
 
 
 def test_scale_sqlite_smoke(tmp_path: Path) -> None:
     """``bench/scale.py --smoke --sqlite``: each tree is exported into MLflow's SQLite schema,
     every search runs there too, and every answer (MLflow's included) matches the data."""
-    results = tmp_path / "scale.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "scale.py"),
-            "--smoke",
-            "--sqlite",
-            "--json",
-            str(results),
-            "--workdir",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-8000:]}"
-    data = json.loads(results.read_text())
+    data, stdout = _run_bench("scale.py", tmp_path, "--sqlite")
     assert sorted(data) == ["200", "40"]
     for size in data.values():
         sqlite = [r for r in size["rows"] if r["mode"] == "sqlite"]
         assert sorted(r["kind"] for r in sqlite) == ["all_paged", "filter", "top10", "top1000"]
         assert all(r["ok"] and r["cold"] > 0 and r["repeated"] > 0 for r in sqlite), sqlite
         assert size["export_s"] > 0
-    assert "SQLite÷checked" in proc.stdout and "Every answer verified: yes" in proc.stdout
+    assert "SQLite÷checked" in stdout and "Every answer verified: yes" in stdout
