@@ -27,8 +27,10 @@ from tests.mlflow_messages_allowed_modelsb import ALLOWED_MODELSB
 from tests.mlflow_messages_allowed_spserve import SPSERVE_ALLOWED
 from tests.mlflow_messages_base import FS_SETUP, MODEL_SETUP, SETUP, Allowed, Message
 from tests.mlflow_messages_data import DATA
+from tests.mlflow_messages_deep_flavors import DEEP_FLAVORS
 from tests.mlflow_messages_evaluation import EVALUATION
 from tests.mlflow_messages_flavors import FLAVORS
+from tests.mlflow_messages_inputs import INPUTS
 from tests.mlflow_messages_logged_models import LOGGED_MODELS
 from tests.mlflow_messages_metrics import ARTIFACTS, METRICS
 from tests.mlflow_messages_models import MODELS
@@ -45,12 +47,14 @@ MESSAGES: tuple[Message, ...] = (
     + MODELS
     + SPSERVE
     + MODELSA
+    + INPUTS
     + MODELSB
     + EVALUATION
     + ARTIFACTS
     + METRICS
     + DATA
     + FLAVORS
+    + DEEP_FLAVORS
 )
 ALLOWED: tuple[Allowed, ...] = (
     _ALLOWED

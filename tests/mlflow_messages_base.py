@@ -4,6 +4,7 @@ MLflow's source files and error codes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 INVALID = "INVALID_PARAMETER_VALUE"
@@ -85,6 +86,42 @@ def validation(
     """An entry whose trigger involves no store (an argument or input check, or scratch model
     directories): run on local disk only."""
     return _m(kind, regex, code, source, trigger, sites, storage=False, **kw)
+
+
+#: One table entry as written in the table modules: kind, regex, code, source, trigger, sites.
+Entry = tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]
+
+
+def coded_validations(
+    entries: Iterable[Entry],
+    code_note: str,
+    notes: Callable[[str, str], Iterable[str | None]],
+    fs_codes: Mapping[str, str] | None = None,
+) -> tuple[Message, ...]:
+    """:func:`validation` entries where fsregistry gives InvalidParameterValue for MLflow's
+    code-less errors and INTERNAL_ERROR, ``code_note`` saying so, unless ``fs_codes`` names
+    fsregistry's code for the kind; ``notes(kind, trigger)`` adds the entry's other notes."""
+    fs_codes = fs_codes or {}
+    return tuple(
+        validation(
+            kind,
+            regex,
+            code,
+            source,
+            trigger,
+            *sites,
+            fs_code=fs_codes.get(kind) or (INVALID if code in (INTERNAL, "") else ""),
+            note=" ".join(
+                n
+                for n in (
+                    code_note if code in (INTERNAL, "") and kind not in fs_codes else "",
+                    *notes(kind, trigger),
+                )
+                if n
+            ),
+        )
+        for kind, regex, code, source, trigger, sites in entries
+    )
 
 
 @dataclass(frozen=True)
