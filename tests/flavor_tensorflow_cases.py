@@ -4,14 +4,14 @@ the file name keeps the shared test venv, which has no TensorFlow, from collecti
 
 Tiny models trained here (a Keras MLP, a two-input Keras model, a ``tf.Module``), saved, logged to
 every store, loaded natively and as pyfunc (DataFrames, arrays, dicts; tensor signatures), bad
-input, corrupted directories, and round trips with real MLflow 3.17.2 + tensorflow-cpu in both
-directions (one MLflow process: it loads fsregistry's models and logs its own)."""
+input, corrupted directories and the scoring server. Keras autolog and the round trips with real
+MLflow are in ``flavor_tensorflow_mlflow_cases.py``; the shared models in
+``fsreg_testing/tf_models.py``."""
 
 # ruff: noqa: F811
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -23,9 +23,7 @@ import pytest
 import yaml
 
 import fsregistry
-from fsreg_testing.mlflow_env import run_mlflow
 from fsreg_testing.models import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
-from fsreg_testing.tf_env import TF_VERSION
 from fsregistry import keras as fkeras
 from fsregistry import pyfunc
 from fsregistry import tensorflow as ftf
@@ -44,27 +42,7 @@ if not os.environ.get("FSREG_TF_SUITE"):  # pragma: no cover - a guard, not a sk
 import keras
 import tensorflow as tf
 
-MLFLOW_VERSION = "3.17.2"
-MLFLOW_EXTRAS = (f"tensorflow-cpu=={TF_VERSION}",)
-MLFLOW_ENV = {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def data(n: int = 24, seed: int = 3) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=(n, 3)).astype("float32")
-
-
-def keras_mlp(seed: int = 0) -> Any:
-    """A 3 -> 8 (tanh) -> 1 MLP, trained 3 epochs on random data."""
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)]
-    )
-    model.compile(optimizer="adam", loss="mse")
-    X = data(64, seed=seed + 10)
-    model.fit(
-        X, X @ np.array([1.0, -2.0, 0.5], "float32") + 0.1, epochs=3, batch_size=16, verbose=0
-    )
-    return model
+from fsreg_testing.tf_models import TENSOR_3, Linear, data, keras_mlp, mlp, native  # noqa: F401 - mlp
 
 
 def two_inputs() -> Any:
@@ -76,27 +54,6 @@ def two_inputs() -> Any:
     return keras.Model({"a": a, "b": b}, out)
 
 
-class Linear(tf.Module):
-    """y = x @ w + b on [N, 3] float32."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = tf.Variable([[0.5], [-1.25], [2.0]])
-        self.b = tf.Variable([0.25])
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
-    def __call__(self, x: Any) -> Any:
-        return tf.matmul(x, self.w) + self.b
-
-
-def native(model: Any, X: np.ndarray) -> list[float]:
-    if isinstance(model, keras.Model):
-        return model.predict(X, verbose=0).reshape(-1).tolist()
-    if hasattr(model, "serve"):  # an exported Keras model
-        return model.serve(X).numpy().reshape(-1).tolist()
-    return model(tf.constant(X)).numpy().reshape(-1).tolist()
-
-
 def files(path: Path) -> set[str]:
     return {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()}
 
@@ -104,12 +61,6 @@ def files(path: Path) -> set[str]:
 ENV_FILES = {"MLmodel", "conda.yaml", "python_env.yaml", "requirements.txt", "fsreg.hashes.json"}
 EXAMPLE_FILES = {"input_example.json", "serving_input_example.json"}
 PYFUNC_ENV = {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}
-TENSOR_3 = [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]
-
-
-@pytest.fixture(scope="module")
-def mlp() -> Any:
-    return keras_mlp()
 
 
 def test_keras_model_layout_native_and_pyfunc(mlp: Any, tmp_path: Path) -> None:
@@ -411,245 +362,3 @@ def test_scoring_server(mlp: Any, local_tracking: str, tmp_path: Path) -> None:
     assert response.status == 200, response.body
     got = np.asarray(response.json()["predictions"], dtype="float32")
     assert got.reshape(-1).tolist() == native(mlp, X)
-
-
-def autolog_model() -> Any:
-    keras.utils.set_random_seed(5)
-    model = keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)]
-    )
-    # a named optimizer: Keras numbers unnamed ones per process (adam, adam_1...)
-    model.compile(optimizer=keras.optimizers.Adam(name="adam"), loss="mse", metrics=["mae"])
-    return model
-
-
-def autolog_fit(model: Any) -> Any:
-    X = data(32, seed=21)
-    return model.fit(X, X.sum(axis=1), epochs=2, batch_size=8, validation_split=0.25, verbose=0)
-
-
-def autolog_summary(run_id: str) -> dict[str, Any]:
-    """What an autologged run holds, as the MLflow snippet reports it."""
-    client = fsregistry.MlflowClient()
-    run = client.get_run(run_id)
-    return {
-        "params": run.data.params,
-        "metrics": sorted(run.data.metrics),
-        "tag": run.data.tags.get("mlflow.autologging"),
-        "artifacts": sorted(a.path for a in client.list_artifacts(run_id)),
-        "loss_steps": [m.step for m in client.get_metric_history(run_id, "loss")],
-        "status": run.info.status,
-    }
-
-
-def test_keras_autolog(local_tracking: str) -> None:
-    fkeras.autolog(registered_model_name="auto-keras")
-    try:
-        model = autolog_model()
-        history = autolog_fit(model)
-        run = fsregistry.last_active_run()
-    finally:
-        fsregistry.autolog(disable=True, exclude_flavors=["sklearn"])  # disables keras's too
-    assert run is not None
-    got = autolog_summary(run.info.run_id)
-    assert got["tag"] == "keras" and got["status"] == "FINISHED"
-    assert got["artifacts"] == ["model_summary.txt"]
-    assert got["loss_steps"] == [0, 1]
-    params = got["params"]
-    assert params["batch_size"] == "8" and params["epochs"] == "2"
-    assert params["validation_split"] == "0.25" and params["optimizer_name"] == "adam"
-    assert not {"x", "y", "callbacks", "verbose", "validation_data"} & set(params)
-    assert set(got["metrics"]) == {
-        "loss",
-        "mae",
-        "val_loss",
-        "val_mae",
-        "validation_loss",
-        "validation_mae",
-    }
-    client = fsregistry.MlflowClient()
-    assert client.get_metric_history(run.info.run_id, "val_loss")[-1].value == pytest.approx(
-        history.history["val_loss"][-1]
-    )
-    (output,) = client.get_run(run.info.run_id).outputs.model_outputs
-    logged = client.get_logged_model(output.model_id)
-    assert logged.name == "model" and logged.status == "READY"
-    info = fsregistry.models.get_model_info(f"models:/{output.model_id}")
-    assert info.signature is not None and info.signature.inputs.to_dict() == TENSOR_3
-    X = data()
-    assert native(fkeras.load_model(f"models:/{output.model_id}"), X) == native(model, X)
-    assert native(fkeras.load_model("models:/auto-keras/1"), X) == native(model, X)
-    (dataset,) = client.get_run(run.info.run_id).inputs.dataset_inputs
-    assert [t.value for t in dataset.tags if t.key == "mlflow.data.context"] == ["train"]
-    runs_before = len(fsregistry.search_runs(output_format="list"))
-    autolog_fit(autolog_model())  # disabled: nothing is logged
-    assert len(fsregistry.search_runs(output_format="list")) == runs_before
-
-
-MLFLOW_TF = r"""
-import json
-import numpy as np
-import pandas as pd
-import tensorflow as tf
-import keras
-import mlflow, mlflow.pyfunc, mlflow.tensorflow, mlflow.keras
-from mlflow.models import infer_signature
-
-cfg = json.loads(CFG)
-mlflow.set_tracking_uri(cfg["tracking_uri"])
-mlflow.set_registry_uri(cfg["tracking_uri"])
-X = np.asarray(cfg["X"], dtype="float32")
-
-
-def native(m):
-    if isinstance(m, keras.Model):
-        return m.predict(X, verbose=0).reshape(-1).tolist()
-    if hasattr(m, "serve"):
-        return m.serve(X).numpy().reshape(-1).tolist()
-    return m(tf.constant(X)).numpy().reshape(-1).tolist()
-
-
-out = {"loaded": {}}
-for uri, flavor in cfg["cases"]:
-    info = mlflow.models.get_model_info(uri)
-    pf = mlflow.pyfunc.load_model(uri)
-    out["loaded"][uri] = {
-        "native": native(getattr(mlflow, flavor).load_model(uri)),
-        "pyfunc": np.asarray(pf.predict(X)).reshape(-1).tolist(),
-        "conf": info.flavors[flavor],
-        "pyfunc_conf": info.flavors["python_function"],
-        "signature": info.signature.to_dict() if info.signature else None,
-    }
-    if "frame" in cfg and uri in cfg["frame"]:
-        out["loaded"][uri]["frame"] = np.asarray(pf.predict(pd.DataFrame(X))).reshape(-1).tolist()
-
-# MLflow's own models: fsregistry loads them
-keras.utils.set_random_seed(7)
-model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="tanh"),
-                          keras.layers.Dense(1)])
-model.compile(optimizer="adam", loss="mse")
-Xt = np.random.default_rng(17).normal(size=(64, 3)).astype("float32")
-model.fit(Xt, Xt.sum(axis=1), epochs=3, batch_size=16, verbose=0)
-
-
-class Linear(tf.Module):
-    def __init__(self):
-        super().__init__()
-        self.w = tf.Variable([[1.5], [0.25], [-1.0]])
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
-    def __call__(self, x):
-        return tf.matmul(x, self.w)
-
-
-module = Linear()
-sig = infer_signature(X[:2], model.predict(X[:2], verbose=0))
-with mlflow.start_run() as run:
-    tk = mlflow.tensorflow.log_model(model, name="tfk", input_example=X[:2],
-                                     registered_model_name="ml-tf")
-    mlflow.tensorflow.log_model(module, name="tfm", input_example=X[:2])
-    mlflow.keras.log_model(model, name="k")
-    mlflow.keras.log_model(model, name="kx", save_exported_model=True, signature=sig)
-mlflow.keras.autolog()
-keras.utils.set_random_seed(5)
-am = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
-                       keras.layers.Dense(1)])
-am.compile(optimizer=keras.optimizers.Adam(name="adam"), loss="mse", metrics=["mae"])
-Xa = np.asarray(cfg["Xa"], dtype="float32")
-am.fit(Xa, Xa.sum(axis=1), epochs=2, batch_size=8, validation_split=0.25, verbose=0)
-mlflow.keras.autolog(disable=True)
-arun = mlflow.last_active_run()
-client = mlflow.MlflowClient()
-r = client.get_run(arun.info.run_id)
-out["autolog"] = {
-    "params": r.data.params,
-    "metrics": sorted(r.data.metrics),
-    "tag": r.data.tags.get("mlflow.autologging"),
-    "artifacts": sorted(a.path for a in client.list_artifacts(arun.info.run_id)),
-    "loss_steps": [m.step for m in client.get_metric_history(arun.info.run_id, "loss")],
-    "status": r.info.status,
-}
-out["theirs"] = {
-    "run": run.info.run_id,
-    "model_uri": tk.model_uri,
-    "keras": native(model),
-    "module": native(module),
-}
-print(json.dumps(out))
-"""
-
-
-@pytest.mark.mlflow
-def test_mlflow_round_trip_both_directions(mlp: Any, local_tracking: str, tmp_path: Path) -> None:
-    X = data()
-    expected = native(mlp, X)
-    module = Linear()
-    signature = infer_signature(X[:2], mlp.predict(X[:2], verbose=0))
-    with fsregistry.start_run():
-        infos = {
-            "tfk": ftf.log_model(
-                mlp, name="tfk", input_example=X[:2], registered_model_name="fs-tf"
-            ),
-            "tfm": ftf.log_model(module, name="tfm", input_example=X[:2]),
-            "k": fkeras.log_model(mlp, name="k", input_example=X[:2]),
-            "kx": fkeras.log_model(mlp, name="kx", save_exported_model=True, signature=signature),
-        }
-    flavors = {"tfk": "tensorflow", "tfm": "tensorflow", "k": "keras", "kx": "keras"}
-    cases = [[infos[k].model_uri, flavors[k]] for k in infos] + [["models:/fs-tf/1", "tensorflow"]]
-    cfg = {
-        "tracking_uri": Path(local_tracking).as_uri(),
-        "cases": cases,
-        "X": X.tolist(),
-        "frame": [infos["k"].model_uri],
-        "Xa": data(32, seed=21).tolist(),
-    }
-    snippet = f"CFG = {json.dumps(json.dumps(cfg))}\n" + MLFLOW_TF
-    out = run_mlflow(
-        MLFLOW_VERSION, snippet, cwd=tmp_path, env=MLFLOW_ENV, extras=MLFLOW_EXTRAS, timeout=1200
-    )
-    got = out["loaded"]
-    want = {"tfk": expected, "tfm": native(module, X), "k": expected, "kx": expected}
-    for key, info in infos.items():
-        assert got[info.model_uri]["native"] == want[key], key
-        assert got[info.model_uri]["pyfunc"] == want[key], key
-        assert got[info.model_uri]["conf"] == info.flavors[flavors[key]], key
-        assert got[info.model_uri]["pyfunc_conf"] == info.flavors["python_function"], key
-    assert got[infos["k"].model_uri]["frame"] == expected
-    assert got["models:/fs-tf/1"]["native"] == expected
-    assert got["models:/fs-tf/1"]["signature"] == infos["tfk"].signature.to_dict()
-
-    # MLflow logged its own models in the same process; fsregistry loads them
-    theirs = out["theirs"]
-    run_uri = f"runs:/{theirs['run']}"
-    for name, flavor in flavors.items():
-        uri = f"{run_uri}/{name}"
-        meta = fsregistry.models.get_model_info(uri).flavors
-        ours = infos[name].flavors
-        assert {k: sorted(v) for k, v in meta.items()} == {k: sorted(v) for k, v in ours.items()}
-        assert meta[flavor] == ours[flavor], name  # same TF and Keras versions here
-        want_theirs = theirs["module"] if name == "tfm" else theirs["keras"]
-        module_ = ftf if flavor == "tensorflow" else fkeras
-        assert native(module_.load_model(uri), X) == want_theirs, name
-        assert pyfunc.load_model(uri).predict(X).reshape(-1).tolist() == want_theirs, name
-    for uri in (theirs["model_uri"], "models:/ml-tf/1"):
-        assert native(ftf.load_model(uri), X) == theirs["keras"], uri
-
-    # autolog (fsregistry.autolog without tensorflow enables Keras's): the same fit logs the same
-    # params, metrics, tag and artifacts
-    fsregistry.autolog(exclude_flavors=["sklearn", "tensorflow"])
-    try:
-        autolog_fit(autolog_model())
-        run = fsregistry.last_active_run()
-    finally:
-        fkeras.autolog(disable=True)
-    assert run is not None
-    ours, theirs_log = autolog_summary(run.info.run_id), out["autolog"]
-    # MLflow's file store appends the run's step-0 metrics to the run again when the model is
-    # logged (copying them to the LoggedModel): a duplicate line fsregistry does not write.
-    assert theirs_log["loss_steps"] == [0, 1, 0] and ours["loss_steps"] == [0, 1]
-    keys = set(ours["params"]) | set(theirs_log["params"])
-    differ = {k for k in keys if ours["params"].get(k) != theirs_log["params"].get(k)}
-    assert differ == set(), {
-        k: (ours["params"].get(k), theirs_log["params"].get(k)) for k in differ
-    }
-    assert {**ours, "loss_steps": None} == {**theirs_log, "loss_steps": None}

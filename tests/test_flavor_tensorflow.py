@@ -1,7 +1,7 @@
 """``fsregistry.tensorflow`` / ``fsregistry.keras``.
 
 TensorFlow is not in the shared test venv (too heavy): ``test_tensorflow_suite`` runs
-``tests/flavor_tensorflow_cases.py`` and ``tests/flavor_tensorflow_autolog_cases.py`` with
+the ``tests/flavor_tensorflow*_cases.py`` files (``CASES``) with
 pytest inside the cached TensorFlow venv (``fsreg_testing/tf_env.py``: core + test deps +
 tensorflow-cpu, built on first use) and fails unless every case there passed (none skipped).
 The other tests here run in the shared venv, where TensorFlow really is missing: the flavors must say which extra to install.
@@ -21,9 +21,13 @@ from fsregistry import pyfunc
 from fsregistry import tensorflow as ftf
 from fsregistry.exceptions import InvalidParameterValue
 
-CASES = ["tests/flavor_tensorflow_cases.py", "tests/flavor_tensorflow_autolog_cases.py"]
+CASES = [
+    "tests/flavor_tensorflow_cases.py",
+    "tests/flavor_tensorflow_mlflow_cases.py",
+    "tests/flavor_tensorflow_autolog_cases.py",
+]
 #: The number of test cases in CASES (a case lost to a collection error fails the count).
-N_CASES = 16 + 6
+N_CASES = 14 + 2 + 6
 
 
 @pytest.mark.mlflow
