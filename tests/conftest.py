@@ -17,6 +17,9 @@ Fixtures
     listings cache.
 ``mlflow_python`` (parametrized: ``mlflow2``, ``mlflow3``; marked ``mlflow``)
     A real MLflow in its own virtualenv (see ``fsreg_testing/mlflow_env.py``).
+``spark`` / ``models_module`` (session)
+    The spark_udf tests' SparkSession and custom models (``fsreg_testing/spark_udf.py``); a
+    test module with its own ``spark`` fixture uses that one.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 
 from fsreg_testing.emulators import Emulator, start_gcs_server, start_s3_server
 from fsreg_testing.mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS, MlflowPython, mlflow_python_env
+from fsreg_testing.spark_udf import models_module, spark  # noqa: F401 - the spark_udf tests'
 
 BACKENDS = ("local", "s3", "gcs")
 

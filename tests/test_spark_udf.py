@@ -2,11 +2,10 @@
 the S3 emulator and the GCS emulator; every UDF result is compared with ``load_model(uri)
 .predict`` on the same rows.
 
-One SparkSession per xdist worker (``local[2]``; JVM start-up is ~15 s). It is started after
-the S3 emulator, so executors inherit its credentials the way cluster executors have their own;
-endpoints reach them because spark_udf forwards the driver's. Custom models live in a module
-written to a temporary directory and saved with ``code_paths``, so executors import it from
-the model, as on a cluster. ``test_local_cluster`` runs a separate ``local-cluster`` Spark (a
+One SparkSession per xdist worker and the custom models come from
+``fsreg_testing/spark_udf.py`` (fixtures ``spark`` and ``models_module``, registered in
+tests/conftest.py); endpoints reach executors because spark_udf forwards the driver's. Result
+types, their conversions and errors are in tests/test_spark_udf_types.py. ``test_local_cluster`` runs a separate ``local-cluster`` Spark (a
 master, a worker and an executor JVM of their own) in a subprocess: the driver-local model is
 shipped with ``addArchive`` and the bucket model is read from S3 by the executor.
 """
@@ -17,230 +16,35 @@ shipped with ``addArchive`` and the bucket model is read from S3 by the executor
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import fsregistry
 from fsreg_testing.models import local_tracking, model_cache, tracking  # noqa: F401 - fixtures
+from fsreg_testing.spark_udf import (
+    SPARK_MARKS,
+    collect,
+    collect_struct,
+    log_custom,
+    log_sklearn,
+    rows,
+    score,
+    spark_rows,
+    with_id,
+)
 from fsregistry import pyfunc
-from fsregistry.exceptions import InvalidParameterValue
-from fsregistry.models import ColSpec, ModelSignature, Schema, infer_signature
+from fsregistry.models import infer_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def _java_available() -> bool:
-    home = os.environ.get("JAVA_HOME")
-    return shutil.which("java") is not None or bool(home and Path(home, "bin", "java").exists())
-
-
-pytestmark = [
-    pytest.mark.skipif(
-        not _java_available(), reason="Spark needs a Java runtime: no java on PATH or JAVA_HOME"
-    ),
-    # pyspark 4.x on pandas 3 warns about itself.
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-]
-
-MODELS_MODULE = "fsreg_spark_test_models"
-MODELS_SOURCE = '''
-"""Custom models for tests/test_spark_udf.py (shipped to executors with code_paths)."""
-import os
-
-import numpy as np
-import pandas as pd
-
-from fsregistry.pyfunc import PythonModel
-
-
-def _append(var, text):
-    path = os.environ.get(var)
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(text + "\\n")
-
-
-class Proba(PythonModel):
-    """predict_proba-like: a list [p(0), p(1)] per row."""
-
-    def predict(self, context, model_input, params=None):
-        p = 1.0 / (1.0 + np.exp(-model_input["f1"].to_numpy(dtype=float)))
-        return [[float(1.0 - v), float(v)] for v in p]
-
-
-class Matrix(PythonModel):
-    """A 2-D numpy result (n x 3) and a 3-D one when asked for (n x 2 x 2)."""
-
-    def predict(self, context, model_input, params=None):
-        x = model_input["f1"].to_numpy(dtype=float)
-        if (params or {}).get("nested"):
-            return np.stack([np.stack([x, x + 1]), np.stack([x + 2, x + 3])]).transpose(2, 0, 1)
-        return np.stack([x, 2 * x, 3 * x], axis=1)
-
-
-class Label(PythonModel):
-    def predict(self, context, model_input, params=None):
-        return ["high" if v > 0.5 else "low" for v in model_input["f1"]]
-
-
-class Frame(PythonModel):
-    """A DataFrame prediction: label, score, rank, flag and a list column."""
-
-    def predict(self, context, model_input, params=None):
-        f1 = model_input["f1"].to_numpy(dtype=float)
-        return pd.DataFrame(
-            {
-                "label": ["high" if v > 0.5 else "low" for v in f1],
-                "score": f1 * 2.0,
-                "rank": model_input["f2"].to_numpy(dtype="int64") + 1,
-                "flag": f1 > 0.5,
-                "pair": [[float(v), float(v) + 1.0] for v in f1],
-            }
-        )
-
-
-class Pids(PythonModel):
-    """Logs the pid to $FSREG_TEST_LOAD_LOG on load, and to $FSREG_TEST_BATCH_LOG per batch."""
-
-    def load_context(self, context):
-        _append("FSREG_TEST_LOAD_LOG", str(os.getpid()))
-
-    def predict(self, context, model_input, params=None):
-        _append("FSREG_TEST_BATCH_LOG", f"{os.getpid()} {len(model_input)}")
-        return model_input["f1"] * 0 + os.getpid()
-
-
-class Env(PythonModel):
-    """The executor's value of the environment variable named by the ``var`` param."""
-
-    def predict(self, context, model_input, params=None):
-        name = (params or {}).get("var", "HOME")
-        return [os.environ.get(name, "<unset>")] * len(model_input)
-'''
-
-
-# -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def models_module(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The custom models module, importable here and saved into each model's code/."""
-    directory = tmp_path_factory.mktemp("spark-models")
-    (directory / f"{MODELS_MODULE}.py").write_text(MODELS_SOURCE, encoding="utf-8")
-    sys.path.insert(0, str(directory))
-    try:
-        yield importlib.import_module(MODELS_MODULE)
-    finally:
-        sys.path.remove(str(directory))
-        sys.modules.pop(MODELS_MODULE, None)
-
-
-@pytest.fixture(scope="session")
-def spark(s3_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A local[2] SparkSession for this xdist worker (Python workers run this venv)."""
-    from pyspark.sql import SparkSession
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PYSPARK_PYTHON", sys.executable)
-    mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    executor_cache = tmp_path_factory.mktemp("executor-model-cache")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("fsregistry-spark-udf-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        # Executors' model downloads stay out of ~/.cache.
-        .config("spark.executorEnv.FSREG_MODEL_CACHE", str(executor_cache))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-        mp.undo()
-
-
-def rows(n: int = 60) -> pd.DataFrame:
-    rng = np.random.default_rng(7)
-    return pd.DataFrame(
-        {"f1": rng.uniform(-1.0, 2.0, n).round(6), "f2": rng.integers(0, 2, n).astype("int64")}
-    )
-
-
-def train() -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    data = rows(40)
-    return LogisticRegression(C=0.5).fit(data, (data["f1"] > 0.5).astype(int))
-
-
-def log_sklearn(name: str = "clf") -> str:
-    """A scikit-learn classifier (signature f1 double, f2 long) registered as ``name`` v1 with
-    alias champion; returns ``models:/<name>@champion``."""
-    from fsregistry import sklearn as fsk
-
-    with fsregistry.start_run():
-        fsk.log_model(train(), name="model", registered_model_name=name, input_example=rows(3))
-    fsregistry.Client().set_registered_model_alias(name, "champion", "1")
-    return f"models:/{name}@champion"
-
-
-def log_custom(model: Any, module: Any, **kwargs: Any) -> str:
-    """Log a custom model with the models module in its code/; returns its runs:/ URI."""
-    with fsregistry.start_run():
-        info = pyfunc.log_model(
-            name="model", python_model=model, code_paths=[module.__file__], **kwargs
-        )
-    return info.model_uri
-
-
-def spark_rows(spark: Any, data: pd.DataFrame) -> Any:
-    """``data`` as a Spark DataFrame (2 partitions: both Python workers score)."""
-    return spark.createDataFrame(data)
-
-
-def collect(df: Any, column: str = "out") -> list[Any]:
-    """``column`` of ``df`` in the order of its ``id`` column (sorted here: no shuffle)."""
-    got = df.select("id", column).collect()
-    return [r[column] for r in sorted(got, key=lambda r: r["id"])]
-
-
-def score(df: Any, **columns: Any) -> tuple[dict[str, list[Any]], dict[str, str]]:
-    """Each UDF column over ``df``, in the order of ``df``'s ``id``, and each one's Spark type.
-
-    One query per column: UDFs chained in one select each get Python workers of their own,
-    which costs more start-ups than separate queries that reuse the same workers.
-    """
-    values, types = {}, {}
-    for name, column in columns.items():
-        query = df.select("id", column.alias(name))
-        types[name] = query.schema[name].dataType.simpleString()
-        values[name] = [r[name] for r in sorted(query.collect(), key=lambda r: r["id"])]
-    return values, types
-
-
-def collect_struct(df: Any, column: str = "out") -> pd.DataFrame:
-    got = df.select("id", f"{column}.*").toPandas()
-    return got.sort_values("id").reset_index(drop=True)
-
-
-def with_id(data: pd.DataFrame) -> pd.DataFrame:
-    return data.assign(id=np.arange(len(data)))
+pytestmark = SPARK_MARKS
 
 
 # -- scikit-learn: numbers from every store ----------------------------------------------------
@@ -441,111 +245,6 @@ def test_executor_environment(
     assert executor_value("FSREG_SPARK_TEST_VAR") == {"<unset>"}
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-
-def test_bad_arguments_are_clear_errors(
-    spark: Any, local_tracking: str, models_module: Any
-) -> None:
-    from pyspark.sql.functions import col
-
-    uri = log_sklearn("errclf")
-    for bad in ("map<string,double>", "binary", "struct<a:map<string,int>>", "not a type"):
-        with pytest.raises(InvalidParameterValue, match="Invalid 'spark_udf' result type: "):
-            pyfunc.spark_udf(spark, uri, result_type=bad)
-    with pytest.raises(InvalidParameterValue, match=r"Invalid 'spark_udf' result type: 42\."):
-        pyfunc.spark_udf(spark, uri, result_type=42)
-    for manager in ("virtualenv", "conda", "uv"):
-        with pytest.raises(InvalidParameterValue, match=f"env_manager='{manager}'"):
-            pyfunc.spark_udf(spark, uri, env_manager=manager)
-    with pytest.raises(InvalidParameterValue, match=r"Invalid value for `env_manager`: docker\."):
-        pyfunc.spark_udf(spark, uri, env_manager="docker")
-    with pytest.raises(InvalidParameterValue, match="prebuilt_env_uri"):
-        pyfunc.spark_udf(spark, uri, prebuilt_env_uri="/tmp/env.tar")
-    with pytest.raises(InvalidParameterValue, match="extra_env"):
-        pyfunc.spark_udf(spark, uri, extra_env={"A": 1})  # type: ignore[dict-item]
-    with pytest.raises(InvalidParameterValue, match="model_config"):
-        pyfunc.spark_udf(spark, uri, model_config=["a"])  # type: ignore[arg-type]
-    with pytest.raises(fsregistry.exceptions.ResourceDoesNotExist, match="MLmodel"):
-        pyfunc.spark_udf(spark, local_tracking + "/nowhere")
-
-    # Too few or no columns: MLflow's texts (spark_udf), then fsregistry's detail.
-    missing = (
-        r"^Model input is missing required columns\. Expected {} required input columns {}, "
-        r"but the model received only {} unnamed input columns \(Since the columns were passed "
-        r"unnamed they are expected to be in the order specified by the schema\)\. "
-    )
-    udf = pyfunc.spark_udf(spark, uri, result_type="double")
-    with pytest.raises(
-        InvalidParameterValue,
-        match=missing.format(2, r"\['f1', 'f2'\]", 1) + r"spark_udf: .*needs the columns \['f2'\]",
-    ):
-        udf("f1")
-    three = infer_signature(rows(2).assign(f3=1.0))
-    udf3 = pyfunc.spark_udf(
-        spark, log_custom(models_module.Label(), models_module, signature=three)
-    )
-    with pytest.raises(
-        InvalidParameterValue,
-        match=missing.format(3, r"\['f1', 'f2', 'f3'\]", 2) + r"spark_udf: .*inputs \['f3'\]",
-    ):
-        udf3(col("f1"), col("f2"))
-    optional = ModelSignature(
-        inputs=Schema([ColSpec("double", "f1"), ColSpec("long", "f2", required=False)])
-    )
-    unnamed = ModelSignature(inputs=Schema([ColSpec("double"), ColSpec("long")]))
-    for signature, text in [
-        (
-            optional,
-            r"^Cannot apply UDF without column names specified when model signature contains "
-            r"optional columns\. ",
-        ),
-        (
-            unnamed,
-            r"^Cannot apply udf because no column names specified\. The udf expects 2 columns "
-            r"with types: .*\. Input column names could not be inferred from the model "
-            r"signature \(column names not found\)\. ",
-        ),
-        (
-            None,
-            r"^Attempting to apply udf on zero columns because no column names were specified "
-            r"as arguments or inferred from the model signature\. ",
-        ),
-    ]:
-        logged = log_custom(models_module.Label(), models_module, signature=signature)
-        with pytest.raises(InvalidParameterValue, match=text):
-            pyfunc.spark_udf(spark, logged, result_type="string")()
-    with pytest.raises(InvalidParameterValue, match="got 3 columns"):
-        udf(col("f1"), col("f2"), col("f2"))
-    with pytest.raises(InvalidParameterValue, match="column names or Columns"):
-        udf(3)
-
-
-def test_errors_on_executors_name_the_problem(
-    spark: Any, local_tracking: str, models_module: Any
-) -> None:
-    from pyspark.sql.functions import struct
-
-    uri = log_sklearn("execclf")
-    df = spark_rows(spark, with_id(rows(10)))
-    udf = pyfunc.spark_udf(spark, uri, result_type="double")
-    with pytest.raises(Exception, match=r"missing inputs \['f2'\]"):
-        df.withColumn("out", udf(struct("f1"))).collect()
-    with pytest.raises(Exception, match=r"UNRESOLVED_COLUMN|cannot be resolved"):
-        df.drop("f2").withColumn("out", udf()).collect()
-    label_uri = log_custom(models_module.Label(), models_module)
-    as_double = pyfunc.spark_udf(spark, label_uri, result_type="double")
-    with pytest.raises(
-        Exception,
-        match=r"The model did not produce any values compatible with the requested type "
-        r"'DoubleType\(\)'\. .* spark_udf: no column of the model's predictions .* fits",
-    ):
-        df.withColumn("out", as_double("f1")).collect()
-    as_struct = pyfunc.spark_udf(spark, label_uri, result_type="label string, score double")
-    with pytest.raises(Exception, match="have no column 'label'"):
-        df.withColumn("out", as_struct("f1")).collect()
-
-
 def test_import_does_not_load_pyspark() -> None:
     code = "import sys, fsregistry.pyfunc; print('pyspark' in sys.modules)"
     out = subprocess.run(
@@ -623,86 +322,3 @@ def test_local_cluster(tracking: str, tmp_path: Path) -> None:
     assert result == {"s3": expected, "local": expected}
     # The S3 model was downloaded by the executor (spark_udf on the driver downloads nothing).
     assert any(executor_cache.iterdir())
-
-
-# -- conversions and type inference (no JVM) ---------------------------------------------------
-
-
-def test_to_spark_values_conversions() -> None:
-    from pyspark.sql import types as T
-
-    from fsregistry.pyfunc.spark import to_spark_values
-
-    # Leftmost fitting column; ints fit "int" only when in range.
-    frame = pd.DataFrame({"s": ["a", "b"], "big": [1, 2**40], "small": [3, 4]})
-    assert to_spark_values(frame, T.IntegerType(), 2).tolist() == [3, 4]
-    assert to_spark_values(frame, T.LongType(), 2).tolist() == [1, 2**40]
-    assert to_spark_values(frame, T.StringType(), 2).tolist() == ["a", "b"]
-    # Python lists with gaps: numbers stay numbers, nulls stay null.
-    assert to_spark_values([1, None], T.LongType(), 2).tolist() == [1, pd.NA]
-    out = to_spark_values([1.5, None], T.DoubleType(), 2)
-    assert out[0] == 1.5 and np.isnan(out[1])
-    assert to_spark_values([True, None], T.BooleanType(), 2).tolist() == [True, pd.NA]
-    assert to_spark_values([0.5, None], T.StringType(), 2).tolist() == ["0.5", None]
-    # Arrays: each row's list, or the fitting columns of a 2-D result, nested one level.
-    assert to_spark_values([[1, 2], None, []], T.ArrayType(T.DoubleType()), 3).tolist() == [
-        [1.0, 2.0],
-        None,
-        [],
-    ]
-    matrix = np.array([[1, 2], [3, 4]])
-    assert to_spark_values(matrix, T.ArrayType(T.LongType()), 2).tolist() == [[1, 2], [3, 4]]
-    nested = T.ArrayType(T.ArrayType(T.IntegerType()))
-    assert (
-        to_spark_values(np.ones((2, 2, 3), dtype=int), nested, 2).tolist()
-        == [[[1, 1, 1], [1, 1, 1]]] * 2
-    )
-    # Structs take prediction columns by field name; dict predictions are columns.
-    struct = T.StructType([T.StructField("b", T.DoubleType()), T.StructField("a", T.StringType())])
-    got = to_spark_values({"a": [1, 2], "b": [3, 4]}, struct, 2)
-    assert got.to_dict(orient="list") == {"b": [3.0, 4.0], "a": ["1", "2"]}
-
-    with pytest.raises(InvalidParameterValue, match="returned 3 predictions for a batch of 2"):
-        to_spark_values([1, 2, 3], T.DoubleType(), 2)
-    with pytest.raises(InvalidParameterValue, match=r"\{'s': str\} fits .*'int'"):
-        to_spark_values(pd.DataFrame({"s": ["x", "y"]}), T.IntegerType(), 2)
-    with pytest.raises(InvalidParameterValue, match="row 1, is 'x', not a list"):
-        to_spark_values(pd.Series([[1.0], "x"]), T.ArrayType(T.DoubleType()), 2)
-    with pytest.raises(InvalidParameterValue, match=r"row 0, is \['x'\], whose values"):
-        to_spark_values([["x"], [1.0]], T.ArrayType(T.DoubleType()), 2)
-    with pytest.raises(InvalidParameterValue, match="no column 'b'"):
-        to_spark_values({"a": [1]}, struct, 1)
-    with pytest.raises(InvalidParameterValue, match=r"prediction column 'a' .* does not fit"):
-        to_spark_values(
-            {"a": ["x"], "b": [1.0]}, T.StructType([T.StructField("a", T.DoubleType())]), 1
-        )
-    with pytest.raises(InvalidParameterValue, match="predictions of type object"):
-        to_spark_values(object(), T.DoubleType(), 1)
-
-
-def test_result_type_inference_and_parsing(spark: Any) -> None:
-    from pyspark.sql import types as T
-
-    from fsregistry.models import ColSpec, Schema, TensorSpec
-    from fsregistry.models.schema import Array
-    from fsregistry.pyfunc.spark import infer_result_type, parse_result_type
-
-    assert infer_result_type(None) == T.DoubleType()
-    assert infer_result_type(Schema([ColSpec("long")])) == T.LongType()
-    assert infer_result_type(Schema([ColSpec(Array("float"))])) == T.ArrayType(T.FloatType())
-    assert infer_result_type(Schema([ColSpec("string", "a"), ColSpec("double", "b")])) == (
-        T.StructType([T.StructField("a", T.StringType()), T.StructField("b", T.DoubleType())])
-    )
-    tensor = Schema([TensorSpec(np.dtype("float64"), (-1, 3))])
-    assert infer_result_type(tensor) == T.ArrayType(T.DoubleType())
-    assert infer_result_type(Schema([TensorSpec(np.dtype("int32"), (-1,))])) == T.IntegerType()
-    with pytest.raises(InvalidParameterValue, match="pass result_type"):
-        infer_result_type(Schema([ColSpec("binary")]))
-    assert parse_result_type("bool") == T.BooleanType()
-    assert parse_result_type("a int, b array<array<double>>") == T.StructType(
-        [
-            T.StructField("a", T.IntegerType()),
-            T.StructField("b", T.ArrayType(T.ArrayType(T.DoubleType()))),
-        ]
-    )
-    assert parse_result_type(T.StringType()) == T.StringType()
