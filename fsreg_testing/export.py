@@ -28,6 +28,7 @@ __all__ = [
     "answers",
     "in_mlflow",
     "populate",
+    "table_rows",
 ]
 
 #: The MLflow the export tests run: full MLflow (SQLAlchemy, alembic, Flask for its server)
@@ -55,6 +56,22 @@ print(json.dumps(export_to_database(os.environ["STORE"], os.environ["FSREG_EXPOR
 """
 
 _MAX_FLOAT = 1.7976931348623157e308
+
+
+def table_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of a SQLite database, sorted (its whole content)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        names = [
+            n
+            for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if not n.startswith("sqlite_")
+        ]
+        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    finally:
+        con.close()
 
 
 def populate(store_url: str) -> dict[str, Any]:

@@ -20,26 +20,19 @@ from typing import Any
 
 import pytest
 
-from fsreg_testing.export import ANSWERS_SNIPPET, EXPORT_SNIPPET, answers, in_mlflow, populate
+from fsreg_testing.export import (
+    ANSWERS_SNIPPET,
+    EXPORT_SNIPPET,
+    answers,
+    in_mlflow,
+    populate,
+    table_rows,
+)
 from fsregistry import Client
 
 pytestmark = pytest.mark.mlflow
 
 EXPORT = EXPORT_SNIPPET
-
-
-def table_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, sorted (the database's whole content)."""
-    con = sqlite3.connect(db)
-    try:
-        names = [
-            n
-            for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            if not n.startswith("sqlite_")
-        ]
-        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
-    finally:
-        con.close()
 
 
 def column(db: Path, query: str) -> set[Any]:
@@ -84,13 +77,14 @@ from fsregistry.export import sql
 store, db = os.environ["STORE"], os.environ["FSREG_EXPORT_DB"]
 step = os.environ["STEP"]
 if step == "fail-in-unit":
-    # A failure inside the run that has datasets, after its run row and metrics were written.
-    real = sql.SqlTarget._put_inputs
-    def failing(self, conn, eid, record):
-        if record.run.inputs.dataset_inputs:
+    # A failure inside the batch of runs, writing the dataset inputs, after the run rows,
+    # params, tags and metrics of its transaction were written.
+    real = sql._insert
+    def failing(conn, table, rows):
+        if table.name == "inputs" and any(r["source_type"] == "DATASET" for r in rows):
             raise OSError("injected failure")
-        return real(self, conn, eid, record)
-    sql.SqlTarget._put_inputs = failing
+        return real(conn, table, rows)
+    sql._insert = failing
     try:
         export_to_database(store, db)
     except OSError as e:

@@ -185,6 +185,32 @@ def test_log_batch_and_nested_keys(client: Client) -> None:
     assert len(client.get_metric_history(run_id, "m/a")) == 20
 
 
+def test_get_run_with_history_is_get_run_and_every_history(client: Client) -> None:
+    """The export's one read of a run: what get_run and get_metric_history of each key give,
+    nested keys, an infinity, a metric logged while the run is active (buffered on object stores)
+    and dataset inputs included."""
+    exp_id = client.create_experiment("with-history")
+    run_id = client.create_run(exp_id).info.run_id
+    client.log_batch(
+        run_id,
+        metrics=[Metric("m/a", float(i), 1000 + i, i) for i in range(5)]
+        + [Metric("loss", math.inf, 7, 0), Metric("loss", 0.5, 8, 0)],
+        params=[Param("nested/key", "v")],
+        tags=[RunTag("t/x", "y")],
+    )
+    ds = Dataset("d", "dg", "local", "{}", "{}", "{}")
+    client.log_inputs(run_id, [DatasetInput(ds, [InputTag("mlflow.data.context", "train")])])
+    client.log_metric(run_id, "late", 3.0, 9, 2)
+    record = client.store.get_run_with_history(run_id)
+    assert record.run == client.get_run(run_id)
+    assert sorted(record.history) == ["late", "loss", "m/a"]
+    for key, values in record.history.items():
+        assert values == list(client.get_metric_history(run_id, key))
+    assert [m.step for m in record.history["m/a"]] == [0, 1, 2, 3, 4]
+    with pytest.raises(ResourceDoesNotExist):
+        client.store.get_run_with_history("0" * 32)
+
+
 def test_metric_objects_are_the_latest_points_made_on_first_use(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,11 +1,13 @@
-"""What an export reads from an fsregistry store, through the public :class:`Client` only.
+"""What an export reads from an fsregistry store, through :class:`Client` and its stores.
 
 :class:`StoreSource` walks a store in the order an export writes it (a database's foreign keys
 point from runs to experiments and from LoggedModel metrics to runs):
 
 1. every experiment, active and deleted (``ViewType.ALL``), by id;
 2. per experiment, every run, active and deleted, each with the full history of every metric
-   it has (``get_metric_history``: every step and timestamp, in the order logged);
+   it has (every step and timestamp, in the order logged), the run's files listed and read
+   once (``TrackingStore.get_run_with_history``: what ``get_run`` and ``get_metric_history``
+   of every key give, without reading ``meta.yaml`` and each metric file again per key);
 3. every LoggedModel of those experiments (params, tags, metrics with their run and dataset);
 4. every registered model (prompts included) with all of its live versions, their tags,
    aliases and stages, and each version's download location (``storage_location``).
@@ -23,21 +25,14 @@ from urllib.parse import urlparse
 
 from fsregistry.client import Client
 from fsregistry.entities.registry import ModelVersion, RegisteredModel
-from fsregistry.entities.tracking import Experiment, LoggedModel, Metric, Run, ViewType
+from fsregistry.entities.tracking import Experiment, LoggedModel, ViewType
 from fsregistry.exceptions import FsRegistryException
+from fsregistry.tracking.runs import RunRecord
 
 __all__ = ["ModelRecord", "RunRecord", "StoreSource", "VersionRecord"]
 
 _PAGE = 1000
 _PROMPT_FILTER = "tags.`mlflow.prompt.is_prompt` = 'true'"
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """A run and the full history of each of its metrics (key -> values in logged order)."""
-
-    run: Run
-    history: dict[str, list[Metric]]
 
 
 @dataclass(frozen=True)
@@ -93,13 +88,9 @@ class StoreSource:
         return ids
 
     def run(self, run_id: str) -> RunRecord:
-        """One run with the full history of each of its metrics."""
-        run = self.client.get_run(run_id)
-        history = {
-            key: list(self.client.get_metric_history(run_id, key))
-            for key in sorted(run.data.metrics)
-        }
-        return RunRecord(run, history)
+        """One run with the full history of each of its metrics (its files listed and read
+        once: ``get_run`` and ``get_metric_history`` of every key in one)."""
+        return self.client.store.get_run_with_history(run_id)
 
     def logged_models(self, experiment_ids: list[str]) -> Iterator[LoggedModel]:
         """Every LoggedModel of the given experiments."""

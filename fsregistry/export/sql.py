@@ -9,7 +9,10 @@ export keeps them: experiment ids, run ids, LoggedModel ids and version numbers 
 store's.
 
 What is copied, and how each unit is made all-or-nothing
-    One database transaction per unit, in this order (foreign keys point backwards):
+    One database transaction per unit, except runs, which go in batches of whole runs (one
+    transaction of at most ``BATCH_RUNS`` runs or about ``BATCH_ROWS`` rows, one multi-row
+    insert per table: the SQL sent does not grow with the number of runs), in this order
+    (foreign keys point backwards):
 
     * an experiment with its tags (name, artifact location, lifecycle stage, creation and
       update times). Experiment ``0`` exists in every MLflow database (MLflow creates it with
@@ -29,16 +32,17 @@ What is copied, and how each unit is made all-or-nothing
 
 Resumable and idempotent
     A unit whose key is already in the database (experiment id, run id, model id, registered
-    model name) is skipped, unread past that check. A unit is one transaction, so an export
-    that was killed left whole units only; running it again copies what is missing and ends
-    with the same database as an uninterrupted export. The ids MLflow would make at random
+    model name) is skipped, unread past that check (the run ids are asked for in chunks of
+    500 before any run is read, and again per batch). A unit or batch is one transaction, so
+    an export that was killed left whole units only; running it again copies what is missing
+    and ends with the same database as an uninterrupted export. The ids MLflow would make at random
     (dataset and input uuids) are derived from what they link, so they are the same on every
     run. A unit already present is not compared with the store: to pick up later changes to
     runs or models that were exported before, export into a new database.
 
     A key taken by something else (an experiment name used by another id in the database)
     raises RESOURCE_ALREADY_EXISTS naming it; the units copied before stay, the failing one
-    is rolled back.
+    (for a run, its whole batch) is rolled back.
 
 fsregistry's 18-digit experiment ids (MLflow's file store makes the same) fit SQLite's
 64-bit INTEGER; PostgreSQL's and MySQL's ``experiment_id`` columns are 32-bit in MLflow's
@@ -49,13 +53,11 @@ after ``ALTER TABLE ... TYPE BIGINT`` on those, the export goes through).
 
 from __future__ import annotations
 
-import math
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from fsregistry.entities.tracking import Experiment, LoggedModel, Metric
+from fsregistry.entities.tracking import Experiment, LoggedModel
 from fsregistry.exceptions import (
     FsRegistryException,
     InvalidParameterValue,
@@ -63,28 +65,25 @@ from fsregistry.exceptions import (
     StorageUnavailable,
 )
 from fsregistry.export.common import ExportSummary, Progress, require_mlflow
-from fsregistry.export.source import ModelRecord, RunRecord, StoreSource
+from fsregistry.export.source import ModelRecord, StoreSource
+from fsregistry.export.sql_rows import (
+    RunRows,
+    edge,
+    row_count,
+    run_rows,
+    sanitize,
+    uid,
+    unique,
+)
+from fsregistry.tracking.runs import RunRecord
 
-__all__ = ["SqlTarget", "export_units", "target_run_ids"]
+__all__ = ["BATCH_ROWS", "BATCH_RUNS", "SqlTarget", "export_units", "target_run_ids"]
 
 T = TypeVar("T")
 _INT32_MAX = 2**31 - 1
-_MAX_FLOAT = 1.7976931348623157e308
-# Namespace of the uuids an export derives (dataset and input ids), so reruns agree.
-_UUID_NS = uuid.UUID("5b0f3c2e-6f4e-4a55-9a43-2f0d6c6a1e21")
-
-
-def _uid(*parts: str) -> str:
-    return uuid.uuid5(_UUID_NS, "\x00".join(parts)).hex
-
-
-def _sanitize(value: float) -> tuple[bool, float]:
-    """MLflow's SQL encoding of a metric value: (is_nan, finite value)."""
-    if math.isnan(value):
-        return True, 0.0
-    if math.isinf(value):
-        return False, _MAX_FLOAT if value > 0 else -_MAX_FLOAT
-    return False, float(value)
+# A batch of runs is one transaction: at most this many runs, or about this many rows.
+BATCH_RUNS = 500
+BATCH_ROWS = 50_000
 
 
 class SqlTarget:
@@ -137,6 +136,8 @@ class SqlTarget:
         from mlflow.entities import LoggedModelStatus
 
         self._model_status = LoggedModelStatus
+        # (experiment id, name, digest) -> dataset_uuid of datasets known to be in the database
+        self._datasets: dict[tuple[Any, ...], str] = {}
 
     @property
     def dialect(self) -> str:
@@ -228,79 +229,61 @@ class SqlTarget:
             return changed or bool(missing)
 
     # -- runs -------------------------------------------------------------------------------
-    def put_run(self, record: RunRecord) -> bool:
-        """Copy one run with params, tags, metric histories, inputs and outputs."""
-        run = record.run
-        info = run.info
-        rid = info.run_id
-        with self.transaction(f"run {rid}") as conn:
-            if self._exists(conn, "runs", run_uuid=rid):
-                return False
-            eid = int(info.experiment_id)
-            conn.execute(
-                self.t["runs"].insert(),
-                [
-                    {
-                        "run_uuid": rid,
-                        "name": info.run_name,
-                        "source_type": "UNKNOWN",
-                        "source_name": "",
-                        "entry_point_name": "",
-                        "user_id": info.user_id,
-                        "status": info.status,
-                        "start_time": info.start_time,
-                        "end_time": info.end_time,
-                        "deleted_time": None,
-                        "source_version": "",
-                        "lifecycle_stage": info.lifecycle_stage,
-                        "artifact_uri": info.artifact_uri,
-                        "experiment_id": eid,
-                    }
-                ],
-            )
-            _insert(
-                conn,
-                self.t["tags"],
-                [{"run_uuid": rid, "key": k, "value": v} for k, v in run.data.tags.items()],
-            )
-            _insert(
-                conn,
-                self.t["params"],
-                [{"run_uuid": rid, "key": k, "value": v} for k, v in run.data.params.items()],
-            )
-            metrics, latest = _metric_rows(rid, record.history)
-            _insert(conn, self.t["metrics"], metrics)
-            _insert(conn, self.t["latest_metrics"], latest)
-            self._put_inputs(conn, eid, record)
-            return True
-
-    def _put_inputs(self, conn: Any, eid: int, record: RunRecord) -> None:
+    def put_runs(self, records: list[RunRecord]) -> list[bool]:
+        """Copy a batch of runs with their params, tags, metric histories, inputs and outputs
+        in one transaction, one multi-row insert per table; per run, False if it was there
+        already (one query for the whole batch)."""
         from sqlalchemy import select
 
+        if not records:
+            return []
+        ids = [r.run.info.run_id for r in records]
+        rows = RunRows()
+        known = dict(self._datasets)
+        what = f"run {ids[0]}" if len(ids) == 1 else f"runs {ids[0]} to {ids[-1]} ({len(ids)})"
+        with self.transaction(what) as conn:
+            runs = self.t["runs"]
+            present = {
+                r for (r,) in conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid.in_(ids)))
+            }
+            copied = [rid not in present for rid in ids]
+            for record, new in zip(records, copied, strict=True):
+                if new:
+                    self._run_rows(conn, record, rows, known)
+            for table in RunRows.TABLES:
+                _insert(conn, self.t[table], rows.tables[table])
+        self._datasets = known  # committed: the batch's datasets are in the database now
+        return copied
+
+    def _run_rows(
+        self, conn: Any, record: RunRecord, rows: RunRows, known: dict[tuple[Any, ...], str]
+    ) -> None:
+        run_rows(record, rows)
+        self._input_rows(conn, int(record.run.info.experiment_id), record, rows, known)
+
+    def _input_rows(
+        self,
+        conn: Any,
+        eid: int,
+        record: RunRecord,
+        rows: RunRows,
+        known: dict[tuple[Any, ...], str],
+    ) -> None:
         rid = record.run.info.run_id
         inputs: list[dict[str, Any]] = []
         input_tags: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        datasets = self.t["datasets"]
         for dataset_input in record.run.inputs.dataset_inputs:
             ds = dataset_input.dataset
             if (ds.name, ds.digest) in seen:
                 continue  # MLflow keeps the first of a name and digest
             seen.add((ds.name, ds.digest))
-            found = conn.execute(
-                select(datasets.c.dataset_uuid).where(
-                    datasets.c.experiment_id == eid,
-                    datasets.c.name == ds.name,
-                    datasets.c.digest == ds.digest,
-                )
-            ).first()
-            if found is not None:
-                dataset_uuid = found[0]
-            else:
-                dataset_uuid = _uid("dataset", str(eid), ds.name, ds.digest)
-                _insert(
-                    conn,
-                    datasets,
+            key = (eid, ds.name, ds.digest)
+            dataset_uuid = known.get(key) or self._dataset_uuid(conn, eid, ds.name, ds.digest)
+            if dataset_uuid is None:
+                dataset_uuid = uid("dataset", str(eid), ds.name, ds.digest)
+                rows.add(
+                    "datasets",
                     [
                         {
                             "dataset_uuid": dataset_uuid,
@@ -314,28 +297,42 @@ class SqlTarget:
                         }
                     ],
                 )
-            input_uuid = _uid("input", dataset_uuid, rid)
-            inputs.append(_edge(input_uuid, "DATASET", dataset_uuid, "RUN", rid))
+            known[key] = dataset_uuid
+            input_uuid = uid("input", dataset_uuid, rid)
+            inputs.append(edge(input_uuid, "DATASET", dataset_uuid, "RUN", rid))
             input_tags += [
                 {"input_uuid": input_uuid, "name": t.key, "value": t.value}
                 for t in dataset_input.tags
             ]
         for model_input in record.run.inputs.model_inputs:
             mid = model_input.model_id
-            inputs.append(
-                _edge(_uid("model-input", rid, mid), "RUN_INPUT", rid, "MODEL_INPUT", mid)
-            )
+            inputs.append(edge(uid("model-input", rid, mid), "RUN_INPUT", rid, "MODEL_INPUT", mid))
         for output in record.run.outputs.model_outputs:
             mid = output.model_id
-            edge = _edge(_uid("model-output", rid, mid), "RUN_OUTPUT", rid, "MODEL_OUTPUT", mid)
-            inputs.append({**edge, "step": output.step})
-        _insert(conn, self.t["inputs"], _unique(inputs, "input_uuid"))
-        _insert(conn, self.t["input_tags"], input_tags)
+            output_edge = edge(
+                uid("model-output", rid, mid), "RUN_OUTPUT", rid, "MODEL_OUTPUT", mid
+            )
+            inputs.append({**output_edge, "step": output.step})
+        rows.add("inputs", unique(inputs, "input_uuid"))
+        rows.add("input_tags", input_tags)
+
+    def _dataset_uuid(self, conn: Any, eid: int, name: str, digest: str) -> str | None:
+        """The id of the experiment's dataset of this name and digest in the database."""
+        from sqlalchemy import select
+
+        datasets = self.t["datasets"]
+        found = conn.execute(
+            select(datasets.c.dataset_uuid).where(
+                datasets.c.experiment_id == eid,
+                datasets.c.name == name,
+                datasets.c.digest == digest,
+            )
+        ).first()
+        return None if found is None else str(found[0])
 
     # -- logged models ----------------------------------------------------------------------
     def put_logged_model(self, model: LoggedModel) -> bool:
         """Copy one LoggedModel with its params, tags and metrics."""
-        from sqlalchemy import select
 
         mid = model.model_id
         eid = int(model.experiment_id)
@@ -376,7 +373,6 @@ class SqlTarget:
                     for k, v in model.tags.items()
                 ],
             )
-            datasets = self.t["datasets"]
             rows: dict[tuple[Any, ...], dict[str, Any]] = {}
             for m in model.metrics:
                 run_id = m.run_id or model.source_run_id
@@ -384,14 +380,7 @@ class SqlTarget:
                     continue  # MLflow's SQL store records a model metric only with its run
                 dataset_uuid = None
                 if m.dataset_name and m.dataset_digest:
-                    found = conn.execute(
-                        select(datasets.c.dataset_uuid).where(
-                            datasets.c.experiment_id == eid,
-                            datasets.c.name == m.dataset_name,
-                            datasets.c.digest == m.dataset_digest,
-                        )
-                    ).first()
-                    dataset_uuid = found[0] if found else None
+                    dataset_uuid = self._dataset_uuid(conn, eid, m.dataset_name, m.dataset_digest)
                 rows.setdefault(
                     (m.key, m.timestamp, m.step, run_id),
                     {
@@ -399,7 +388,7 @@ class SqlTarget:
                         "metric_name": m.key,
                         "metric_timestamp_ms": m.timestamp,
                         "metric_step": m.step,
-                        "metric_value": _sanitize(m.value)[1],
+                        "metric_value": sanitize(m.value)[1],
                         "experiment_id": eid,
                         "run_id": run_id,
                         "dataset_uuid": dataset_uuid,
@@ -475,54 +464,9 @@ class SqlTarget:
             return True
 
 
-def _edge(
-    input_uuid: str, source_type: str, source_id: str, dest_type: str, dest_id: str
-) -> dict[str, Any]:
-    return {
-        "input_uuid": input_uuid,
-        "source_type": source_type,
-        "source_id": source_id,
-        "destination_type": dest_type,
-        "destination_id": dest_id,
-        "step": 0,
-    }
-
-
-def _unique(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    return list({row[key]: row for row in rows}.values())
-
-
 def _insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(table.insert(), rows)
-
-
-def _metric_rows(
-    run_id: str, history: dict[str, list[Metric]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows of ``metrics`` (one per distinct logged value) and ``latest_metrics``."""
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    latest: dict[str, dict[str, Any]] = {}
-    for key, metrics in history.items():
-        for m in metrics:
-            is_nan, value = _sanitize(m.value)
-            row = {
-                "run_uuid": run_id,
-                "key": key,
-                "value": value,
-                "timestamp": m.timestamp,
-                "step": m.step,
-                "is_nan": is_nan,
-            }
-            rows.setdefault((key, m.timestamp, m.step, value, is_nan), row)
-            best = latest.get(key)
-            if best is None or (m.step, m.timestamp, value) > (
-                best["step"],
-                best["timestamp"],
-                best["value"],
-            ):
-                latest[key] = row
-    return list(rows.values()), list(latest.values())
 
 
 def _db_error(exc: BaseException, db_uri: str) -> FsRegistryException:
@@ -566,13 +510,53 @@ def export_units(
     stage("experiment", experiments, lambda e: e.experiment_id, target.put_experiment)
     experiment_ids = [e.experiment_id for e in experiments]
     run_ids = [rid for eid in experiment_ids for rid in source.run_ids(eid)]
-    present = target_run_ids(target, run_ids)
-    stage("run", run_ids, str, lambda r: r not in present and target.put_run(source.run(r)))
+    _copy_runs(source, target, run_ids, summary, progress)
     models = list(source.logged_models(experiment_ids))
     stage("logged_model", models, lambda m: m.model_id, target.put_logged_model)
     registered = list(source.registered_models())
     stage("registered_model", registered, lambda r: r.model.name, target.put_registered_model)
     return summary
+
+
+def _copy_runs(
+    source: StoreSource,
+    target: SqlTarget,
+    run_ids: list[str],
+    summary: ExportSummary,
+    progress: Callable[[Progress], None] | None,
+) -> None:
+    """Copy the runs missing from ``target`` in batches of whole runs (``BATCH_RUNS`` runs
+    or about ``BATCH_ROWS`` rows, one transaction each); a run already there is not read."""
+    present = target_run_ids(target, run_ids)
+    done = 0
+
+    def report(run_id: str, copied: bool) -> None:
+        nonlocal done
+        done += 1
+        summary.count("run", copied)
+        if progress is not None:
+            progress(Progress("run", run_id, copied, done, len(run_ids)))
+
+    batch: list[RunRecord] = []
+    rows = 0
+
+    def flush() -> None:
+        nonlocal rows
+        for record, copied in zip(batch, target.put_runs(batch), strict=True):
+            report(record.run.info.run_id, copied)
+        batch.clear()
+        rows = 0
+
+    for run_id in run_ids:
+        if run_id in present:
+            report(run_id, False)
+            continue
+        record = source.run(run_id)
+        batch.append(record)
+        rows += row_count(record)
+        if len(batch) >= BATCH_RUNS or rows >= BATCH_ROWS:
+            flush()
+    flush()
 
 
 def target_run_ids(target: SqlTarget, run_ids: list[str]) -> set[str]:

@@ -61,14 +61,18 @@ class RunReader:
         return self.indexes.setdefault(exp_dir, run_index.ExperimentIndex())
 
     # -- one run ----------------------------------------------------------------------------
-    def run_files(self, exp_dir: str, run_id: str, meta_raw: bytes) -> records.RunFiles:
-        """One run's files, decoded (``meta_raw``: its meta.yaml, already read)."""
+    def run_contents(self, exp_dir: str, run_id: str) -> dict[str, bytes]:
+        """The bytes of one run's data files (params, tags, metrics, inputs, outputs) by path
+        relative to the run, listed and read in one go."""
         run_dir = layout.run_dir(exp_dir, run_id)
         listing = self.storage.walk(run_dir, prune=prune_run_dir, sizes=False)
         wanted = [f.path for f in listing if f.path.partition("/")[0] in RUN_DATA_DIRS]
         contents = self.storage.read_many(f"{run_dir}/{p}" for p in wanted)
-        by_rel = {p: contents[f"{run_dir}/{p}"] for p in wanted if f"{run_dir}/{p}" in contents}
-        return records.parse_run_files(meta_raw, self.storage.uri(run_dir), by_rel)
+        return {p: contents[f"{run_dir}/{p}"] for p in wanted if f"{run_dir}/{p}" in contents}
+
+    def run_uri(self, exp_dir: str, run_id: str) -> str:
+        """The run directory's URI, as errors name it."""
+        return self.storage.uri(layout.run_dir(exp_dir, run_id))
 
     def datasets(self, exp_dir: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The experiment's dataset records of these ids (``{id: meta}``; missing ones left

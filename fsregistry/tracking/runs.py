@@ -41,6 +41,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fsregistry.entities import (
@@ -88,6 +89,14 @@ RUN_NAME_TAG = records.RUN_NAME_TAG
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """A run and the full history of each of its metrics (key -> values in logged order)."""
+
+    run: Run
+    history: dict[str, list[Metric]]
+
+
 class Runs:
     """The runs of one store."""
 
@@ -106,13 +115,30 @@ class Runs:
 
     # -- reading ----------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
+        return self._read_run(run_id, with_history=False).run
+
+    def get_run_with_history(self, run_id: str) -> RunRecord:
+        """A run as ``get_run`` gives it with every value of each of its metrics in file
+        order, from one listing and one read of its files (fsregistry only: MLflow reads a
+        metric's history per key)."""
+        return self._read_run(run_id, with_history=True)
+
+    def _read_run(self, run_id: str, with_history: bool) -> RunRecord:
         self._flush_run_metrics(run_id)
         exp_dir, meta_raw = self._locations.locate_run(run_id)
         reader = self._reader
-        files = reader.run_files(exp_dir, run_id, meta_raw)
+        contents = reader.run_contents(exp_dir, run_id)
+        where = reader.run_uri(exp_dir, run_id)
+        files = records.parse_run_files(meta_raw, where, contents)
         self._locations.check_run_meta(exp_dir, run_id, files.meta)
         dataset_ids = [str(i.get("source_id")) for i in files.inputs]
-        return reader.build_run(exp_dir, run_id, files, reader.datasets(exp_dir, dataset_ids))
+        run = reader.build_run(exp_dir, run_id, files, reader.datasets(exp_dir, dataset_ids))
+        history: dict[str, list[Metric]] = {}
+        for key in sorted(run.data.metrics) if with_history else ():
+            raw = contents.get(f"metrics/{key}")
+            uri = f"{where}/metrics/{key}"
+            history[key] = [] if raw is None else records.parse_metric_lines(raw, key, uri)
+        return RunRecord(run, history)
 
     def get_metric_history(
         self,
@@ -517,4 +543,4 @@ def default_user() -> str:
         return "unknown"
 
 
-__all__ = ["LOG_MODEL_HISTORY_TAG", "RUN_NAME_TAG", "Runs", "default_user"]
+__all__ = ["LOG_MODEL_HISTORY_TAG", "RUN_NAME_TAG", "RunRecord", "Runs", "default_user"]

@@ -45,7 +45,7 @@ from fsregistry.tracking.locations import Locations
 from fsregistry.tracking.logged_models import LoggedModels, search_logged_models
 from fsregistry.tracking.run_reader import RunReader
 from fsregistry.tracking.run_search import RunSearch, run_lookup
-from fsregistry.tracking.runs import Runs
+from fsregistry.tracking.runs import RunRecord, Runs
 
 
 class TrackingStore:
@@ -138,6 +138,11 @@ class TrackingStore:
 
     def get_run(self, run_id: str) -> Run:
         return self._runs.get_run(run_id)
+
+    def get_run_with_history(self, run_id: str) -> RunRecord:
+        """``get_run`` and every value of each of the run's metrics, its files read once
+        (fsregistry only: MLflow's stores read a metric's history per key)."""
+        return self._runs.get_run_with_history(run_id)
 
     def update_run_info(
         self,
