@@ -106,3 +106,47 @@ def test_batches_make_the_same_database_and_resume(tmp_path: Path) -> None:
     assert again["copied"] == {}
     assert again["skipped"]["run"] == 12
     assert table_rows(tmp_path / "batched.db") == table_rows(tmp_path / "whole.db")
+
+
+UNREADABLE_THIRD = """
+import json, os
+from fsregistry.exceptions import MlflowException
+from fsregistry.export import export_to_database, source
+
+read, real = [], source.StoreSource.run
+
+def run(self, run_id):
+    read.append(run_id)
+    if len(read) == 3:
+        raise MlflowException(f"Run '{run_id}' could not be read")
+    return real(self, run_id)
+
+source.StoreSource.run = run
+try:
+    export_to_database(os.environ["STORE"], os.environ["FSREG_EXPORT_DB"])
+except MlflowException as e:
+    print(json.dumps({"error": str(e), "read": read}))
+"""
+
+
+def test_a_run_that_cannot_be_read_fails_the_export_after_the_runs_read_before_it(
+    tmp_path: Path,
+) -> None:
+    """One run at a time, the runs read before an unreadable one were committed; a batch
+    must not lose them (a resumed export would read them again)."""
+    import sqlite3
+
+    store = str(tmp_path / "mlruns")
+    many_runs(store, 5)
+    db = tmp_path / "part.db"
+    out = in_mlflow(UNREADABLE_THIRD, tmp_path, STORE=store, FSREG_EXPORT_DB=f"sqlite:///{db}")
+    assert out["read"][2] in out["error"]
+    con = sqlite3.connect(db)
+    try:
+        copied = {r for (r,) in con.execute("SELECT run_uuid FROM runs")}
+    finally:
+        con.close()
+    assert copied == set(out["read"][:2])
+    export(tmp_path, store, "part.db")
+    export(tmp_path, store, "whole.db")
+    assert table_rows(db) == table_rows(tmp_path / "whole.db")

@@ -282,24 +282,26 @@ def test_a_search_never_makes_the_stamp_of_an_experiment_it_does_not_find(
     assert trust.generation(client.store.storage, exp_id) is not None
 
 
-def test_a_writable_backend_without_atomic_create_or_directories_has_a_generation(
+def test_a_backend_fsregistry_cannot_create_runs_on_has_no_generation(
     tmp_path: Path,
 ) -> None:
-    """A generic fsspec filesystem can neither create atomically nor hold empty directories,
-    yet it is written (and stamped) like any other: read-only is its own capability."""
+    """A generic fsspec filesystem can neither create atomically nor hold empty directories, so
+    fsregistry cannot create runs there: they come from MLflow or from fsregistry through a
+    mount, neither of which stamps it. A stamp found there (gc, a restore) must not stand for
+    the run set: a run added without one is seen by the next search in the same process."""
     import fsspec
 
     from fsregistry.storage.fsspec_store import FsspecStorage
 
+    client = Client(str(tmp_path))
+    exp = client.create_experiment("generic")
+    client.create_run(exp)
     generic = FsspecStorage(fsspec.filesystem("file"), str(tmp_path), "file")
     caps = generic.capabilities
     assert not caps.atomic_create and not caps.directories and not caps.read_only
-    (tmp_path / "1").mkdir()  # the experiment's directory
-    trust.bump(generic, "1")
-    first = trust.generation(generic, "1")
-    assert first == (tmp_path / "1" / trust.STAMP_FILE).read_text().strip()
-    trust.bump(generic, "1")
-    assert trust.generation(generic, "1") not in (None, first)
+    trust.bump(generic, exp)
+    assert (tmp_path / exp / trust.STAMP_FILE).exists()
+    assert trust.generation(generic, exp) is None
 
 
 def test_a_read_only_storage_has_no_generation(tmp_path: Path) -> None:

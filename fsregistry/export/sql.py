@@ -42,7 +42,8 @@ Resumable and idempotent
 
     A key taken by something else (an experiment name used by another id in the database)
     raises RESOURCE_ALREADY_EXISTS naming it; the units copied before stay, the failing one
-    (for a run, its whole batch) is rolled back.
+    (for a run, its whole batch) is rolled back. A run that cannot be read fails the export
+    after the runs read before it in its batch are copied.
 
 fsregistry's 18-digit experiment ids (MLflow's file store makes the same) fit SQLite's
 64-bit INTEGER; PostgreSQL's and MySQL's ``experiment_id`` columns are 32-bit in MLflow's
@@ -509,7 +510,8 @@ def export_units(
 
     stage("experiment", experiments, lambda e: e.experiment_id, target.put_experiment)
     experiment_ids = [e.experiment_id for e in experiments]
-    run_ids = [rid for eid in experiment_ids for rid in source.run_ids(eid)]
+    # Each id once: paging that falls back to offsets may show a run made meanwhile twice.
+    run_ids = list(dict.fromkeys(rid for eid in experiment_ids for rid in source.run_ids(eid)))
     _copy_runs(source, target, run_ids, summary, progress)
     models = list(source.logged_models(experiment_ids))
     stage("logged_model", models, lambda m: m.model_id, target.put_logged_model)
@@ -551,7 +553,14 @@ def _copy_runs(
         if run_id in present:
             report(run_id, False)
             continue
-        record = source.run(run_id)
+        try:
+            record = source.run(run_id)
+        except BaseException as error:
+            try:
+                flush()  # the runs read before this one are copied, as one unit at a time was
+            except Exception as flush_error:
+                error.add_note(f"The runs read before it were not copied either: {flush_error}")
+            raise
         batch.append(record)
         rows += row_count(record)
         if len(batch) >= BATCH_RUNS or rows >= BATCH_ROWS:

@@ -136,12 +136,15 @@ def generation(storage: Storage, exp_dir: str) -> str | None:
     within one clock tick. A reader never makes the stamp: a write by a reader could recreate
     an experiment directory another process has just deleted or moved to the trash.
 
-    A read-only storage (``capabilities.read_only``: the MLflow plugin's view of a team's
-    bucket) has no generation: its searches list every time, so the UI also shows runs made
-    by writers that do not stamp (an older fsregistry). A writable backend without atomic
-    create or directories (a generic fsspec filesystem) has one: its writers stamp."""
-    if storage.capabilities.read_only:
-        return None  # a read-only view (the MLflow plugin's): see above
+    No generation where no fsregistry writer stamps what this storage shows: a read-only
+    storage (``capabilities.read_only``: the MLflow plugin's view of a team's store; its
+    searches list every time, so the UI also shows runs made by writers that do not stamp,
+    an older fsregistry), and a backend fsregistry cannot create runs on (no atomic create and
+    no directories: a generic fsspec filesystem such as SFTP or WebDAV, whose runs come from
+    MLflow or from fsregistry through a mount, neither of which stamps it)."""
+    caps = storage.capabilities
+    if caps.read_only or not (caps.atomic_create or caps.directories):
+        return None  # no fsregistry writer stamps it: see above
     try:
         stamp = storage.read(stamp_path(exp_dir)).decode("ascii", "replace").strip()
     except FileNotFoundError:
