@@ -37,6 +37,7 @@ import itertools
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,8 +143,12 @@ def export_sqlite(uri: str, home: Path) -> tuple[str, float]:
     return db, time.perf_counter() - t0
 
 
-def measure(uri: str, exp_id: str, n: int, home: Path, mode: str) -> list[dict[str, Any]]:
-    """Each search kind cold in a fresh process, then repeated; answers verified."""
+def measure(
+    uri: str, exp_id: str, n: int, home: Path, mode: str, runs: int = 1
+) -> list[dict[str, Any]]:
+    """Each search kind cold in a fresh process, then repeated; answers verified. With
+    ``runs`` > 1, each kind in that many fresh processes: the median of their cold and of
+    their repeated times (a loaded machine's noise is one process in a few)."""
     rows = []
     for kind in KINDS:
         spec = {
@@ -155,22 +160,28 @@ def measure(uri: str, exp_id: str, n: int, home: Path, mode: str) -> list[dict[s
             "ops": [kind, f"{kind}_again"],
             "repeats": 3,
         }
-        if mode == SQLITE:
-            r = _result(_workload(spec, home, python=str(bench_mlflow_python())))
-        else:
-            r = _result(_workload(spec, home, {"FSREG_TRUST_INDEX": MODES[mode]}))
-        if not r.get("ok"):
+        results = []
+        for _ in range(runs):
+            if mode == SQLITE:
+                r = _result(_workload(spec, home, python=str(bench_mlflow_python())))
+            else:
+                r = _result(_workload(spec, home, {"FSREG_TRUST_INDEX": MODES[mode]}))
+            if not r.get("ok"):
+                break
+            results.append(r)
+        if len(results) < runs:
             rows.append({"kind": kind, "mode": mode, "error": r.get("error"), "ok": False})
             continue
-        checks = [verify.search_answer(op, a, n) for op, a in r["answers"].items()]
-        ops = r["ops"]
+        checks = [verify.search_answer(op, a, n) for r in results for op, a in r["answers"].items()]
         rows.append(
             {
                 "kind": kind,
                 "mode": mode,
-                "cold": ops[kind]["seconds"],
-                "repeated": ops[f"{kind}_again"]["seconds"],
-                "rss_mb": r["peak_rss_mb"],
+                "cold": statistics.median(r["ops"][kind]["seconds"] for r in results),
+                "repeated": statistics.median(
+                    r["ops"][f"{kind}_again"]["seconds"] for r in results
+                ),
+                "rss_mb": max(r["peak_rss_mb"] for r in results),
                 "ok": all(ok for ok, _ in checks),
                 "detail": "; ".join(d for ok, d in checks if not ok),
             }
@@ -282,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--sqlite", action="store_true", help="also MLflow's SQLite store on the same data"
     )
+    p.add_argument(
+        "--cold-runs",
+        type=int,
+        default=1,
+        help="fresh processes per search and mode; the table gives their medians",
+    )
     args = p.parse_args(argv)
     sizes = [40, 200] if args.smoke else [int(x) for x in args.sizes.split(",")]
     scratch = Path(tempfile.mkdtemp(prefix="fsreg-scale-", dir=args.workdir))
@@ -295,13 +312,13 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for mode in MODES:
                 print(f"[scale] {n:,} runs, {mode} index ...", file=sys.stderr, flush=True)
-                rows += measure(uri, exp_id, n, home, mode)
+                rows += measure(uri, exp_id, n, home, mode, max(1, args.cold_runs))
             results[n] = {"populate_s": populate_s, "rows": rows}
             if args.sqlite:
                 print(f"[scale] {n:,} runs: export to SQLite ...", file=sys.stderr, flush=True)
                 db, results[n]["export_s"] = export_sqlite(uri, home)
                 print(f"[scale] {n:,} runs, MLflow SQLite ...", file=sys.stderr, flush=True)
-                rows += measure(db, exp_id, n, home, SQLITE)
+                rows += measure(db, exp_id, n, home, SQLITE, max(1, args.cold_runs))
             print(render(results), file=sys.stderr, flush=True)
             # After each size, before its tree is deleted (hundreds of thousands of files:
             # minutes under I/O load): a run stopped later still reports these.

@@ -333,13 +333,13 @@ def _count_sorts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from fsregistry.tracking import run_search
 
     sorted_rows: list[int] = []
-    original = run_search.sort_rows
+    original = run_search.sort_columns
 
     def counting(rows: Any, *a: Any, **k: Any) -> Any:
         sorted_rows.append(len(rows))
         return original(rows, *a, **k)
 
-    monkeypatch.setattr(run_search, "sort_rows", counting)
+    monkeypatch.setattr(run_search, "sort_columns", counting)
     return sorted_rows
 
 

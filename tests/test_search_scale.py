@@ -29,13 +29,13 @@ def _spy(monkeypatch: pytest.MonkeyPatch, client: Client) -> dict[str, list[Any]
             return _original(*a, **k)
 
         monkeypatch.setattr(search, name, gather)
-    sort = run_search.sort_rows
+    sort = run_search.sort_columns
 
     def counting(rows: Any, *a: Any, **k: Any) -> Any:
         seen["sort"].append(len(rows))
         return sort(rows, *a, **k)
 
-    monkeypatch.setattr(run_search, "sort_rows", counting)
+    monkeypatch.setattr(run_search, "sort_columns", counting)
     reader = client.store._reader
     list_run = reader.list_run
 

@@ -11,7 +11,14 @@ Parsing is separate from evaluation so a bad filter or order_by is rejected befo
 is read.
 """
 
-from fsregistry.search.evaluate import Lookup, compare, like_regex, matches, sort_rows
+from fsregistry.search.evaluate import (
+    Lookup,
+    compare,
+    like_regex,
+    matches,
+    sort_columns,
+    sort_rows,
+)
 from fsregistry.search.filter import parse_filter
 from fsregistry.search.order import default_order, effective_order, parse_order_by, tie_breakers
 from fsregistry.search.paging import (
@@ -70,6 +77,7 @@ __all__ = [
     "paginate",
     "parse_filter",
     "parse_order_by",
+    "sort_columns",
     "sort_rows",
     "tie_breakers",
 ]

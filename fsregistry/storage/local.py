@@ -320,8 +320,9 @@ class LocalStorage(Storage):
         fresh = self._network()
         # The hottest loop of a search (one pass per file of an experiment): names are bound
         # locally and the internal-name regex runs only on dot files.
+        top = self._abs(path)
         with self._errors(path, writing=False):
-            for child, entry, is_dir in walk_tree(self._abs(path), prune):
+            for child, entry, is_dir in walk_tree(top, prune):
                 if is_dir:
                     continue
                 name = entry.name
@@ -329,7 +330,7 @@ class LocalStorage(Storage):
                     continue
                 if sizes:
                     try:
-                        st = _fresh_stat(entry.path) if fresh else entry.stat()
+                        st = _fresh_stat(f"{top}/{child}") if fresh else entry.stat()
                     except (FileNotFoundError, NotADirectoryError):
                         continue  # moved or deleted since it was listed: not there
                     add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))

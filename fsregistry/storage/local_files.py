@@ -36,6 +36,9 @@ OPEN_FOR_READ = os.O_RDONLY | PLAIN
 OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | PLAIN
 # Appends only ever go to a file that exists: a new one is created whole (see LocalStorage).
 OPEN_FOR_APPEND = os.O_WRONLY | os.O_APPEND | PLAIN
+# Directories scanned through a descriptor (``walk_tree``) where scandir and stat take one.
+_SCAN_BY_FD = os.scandir in os.supports_fd and os.stat in os.supports_dir_fd
+_OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | PLAIN
 READ_BLOCK = 64 * 1024  # the first read of a file: run files and summaries fit in one
 # Large copies and reads go by this much (get_file with a progress callback: a report per MiB).
 COPY_CHUNK = 1024 * 1024
@@ -98,23 +101,38 @@ def walk_tree(
     (``/``-separated path relative to ``base``, entry, whether it is a directory); symlinks are
     not followed, and a directory whose path ``prune`` accepts is reported but not entered.
     Directories that vanish or are not directories are skipped. The one recursive walk of a
-    local tree: :meth:`LocalStorage.walk` and maintenance's scan both use it."""
+    local tree: :meth:`LocalStorage.walk` and maintenance's scan both use it.
+
+    Where the platform can, each directory is scanned through a descriptor, so an entry's
+    ``stat()`` looks its name up in that directory instead of walking the whole path from
+    ``/`` again (a search stats tens of thousands of files ten directories deep: a sixth of
+    each stat). Such an entry's ``path`` is its name, and its ``stat()`` holds only until the
+    walk takes the next entry (the descriptor is closed with its directory)."""
     stack = [("", base)]
     while stack:
         rel, full = stack.pop()
         try:
-            it = os.scandir(full)
+            fd = os.open(full, _OPEN_DIR) if _SCAN_BY_FD else None
         except (FileNotFoundError, NotADirectoryError):
             continue
-        with it:
-            for entry in it:
-                child = f"{rel}/{entry.name}" if rel else entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if prune is None or not prune(child):
-                        stack.append((child, entry.path))
-                    yield child, entry, True
-                else:
-                    yield child, entry, False
+        try:
+            try:
+                it = os.scandir(full if fd is None else fd)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            with it:
+                for entry in it:
+                    name = entry.name
+                    child = f"{rel}/{name}" if rel else name
+                    if entry.is_dir(follow_symlinks=False):
+                        if prune is None or not prune(child):
+                            stack.append((child, f"{full}/{name}"))
+                        yield child, entry, True
+                    else:
+                        yield child, entry, False
+        finally:
+            if fd is not None:
+                os.close(fd)
 
 
 def read_file(path: str) -> bytes:

@@ -55,10 +55,10 @@ from fsregistry.search import (
     matches,
     parse_filter,
     parse_order_by,
-    sort_rows,
+    sort_columns,
 )
 from fsregistry.search.paging import decode_cursor, encode_cursor_token, encode_page_token
-from fsregistry.search.terms import Comparison
+from fsregistry.search.terms import ATTRIBUTE, METRIC, PARAM, TAG, Comparison, OrderClause
 from fsregistry.storage import FileInfo
 from fsregistry.storage.changes import Stamp
 from fsregistry.tracking import records, run_index, trust
@@ -152,18 +152,11 @@ class RunSearch:
             else:
                 self._checked_rows(exp_dir, needed, found)
 
-        def lookup_of(i: int) -> Any:  # made per use: see Candidates
-            return functools.partial(self._candidate_value, found, i)
-
         order = self._answers.get(query, found)
         if order is None:
-            kept_rows = [
-                i
-                for i in range(len(found))
-                if lookup_of(i)("attribute", "lifecycle_stage") in stages
-                and matches(comparisons, lookup_of(i))
-            ]
-            order = sort_rows(kept_rows, clauses, lookup_of)
+            kept_rows = self._selected(found, stages, comparisons)
+            column = functools.partial(self._column, found)
+            order = sort_columns(kept_rows, clauses, column)
             self._answers.put(query, found, order)
         end = start + max_results
         token = None
@@ -249,6 +242,41 @@ class RunSearch:
                     continue
             out.append(SearchRow(row.exp_dir, row.run_id, row.files, summary.tokens))
         return out
+
+    def _selected(
+        self, found: Candidates, stages: Collection[str], comparisons: Sequence[Comparison]
+    ) -> list[int]:
+        """The candidates in the view's lifecycle stages that match the filter, in order. The
+        stage comes straight from each run's files (it never needs the built run), and an
+        empty filter asks nothing of a run."""
+        value = records.files_value
+        rows = [
+            i
+            for i, (run_id, files) in enumerate(zip(found.run_ids, found.files, strict=True))
+            if value(run_id, files, ATTRIBUTE, "lifecycle_stage") in stages
+        ]
+        if not comparisons:
+            return rows
+        lookup = self._candidate_value
+        return [i for i in rows if matches(comparisons, functools.partial(lookup, found, i))]
+
+    def _column(self, found: Candidates, clause: OrderClause, rows: Sequence[int]) -> list[Any]:
+        """The value of the clause's key in each of the candidates ``rows``, a column at a
+        time: what the search lookup (``_candidate_value``) gives, asked of the files
+        directly, and of the built run only where the files do not tell."""
+        files, entity, key = found.files, clause.entity, clause.key
+        if entity == METRIC:
+            return [files[i].metric_value(key) for i in rows]
+        if entity == PARAM:
+            return [files[i].param(key) for i in rows]
+        if entity == TAG:
+            return [files[i].tag(key) for i in rows]
+        run_ids, value, needs_run = found.run_ids, records.files_value, records.NEEDS_RUN
+        values = [value(run_ids[i], files[i], entity, key) for i in rows]
+        return [
+            self._candidate_value(found, i, entity, key) if v is needs_run else v
+            for i, v in zip(rows, values, strict=True)
+        ]
 
     def _candidate_value(self, found: Candidates, i: int, entity: str, key: str) -> Any:
         """Search lookup over one candidate run's files (the built run where they do not
@@ -434,7 +462,10 @@ class RunSearch:
         reader = self._reader
         files_of: dict[int, records.RunFiles] = {}
         recheck: dict[str, dict[str, list[FileInfo]]] = {}  # exp dir -> run -> listing
-        feed = self.storage.change_feed()
+        # Only rows still to be checked are watched: a page of runs a trusted index answers
+        # for makes no change feed (no inotify instance, no ctypes) in a one-search process.
+        checking = any(row.unchecked is not None for row in rows)
+        feed = self.storage.change_feed() if checking else None
         watched: dict[str, dict[str, Watch]] = {}
         vouches: dict[str, dict[str, Vouch]] = {}
         if feed is not None:  # (no poll: nothing here asks whether a stamp still holds)
