@@ -332,7 +332,7 @@ class LocalStorage(Storage):
                     try:
                         st = _fresh_stat(f"{top}/{child}") if fresh else entry.stat()
                     except (FileNotFoundError, NotADirectoryError):
-                        continue  # moved or deleted since it was listed: not there
+                        continue  # deleted (or, on a network disk, moved) since listed
                     add(FileInfo(child, st.st_size, _change_token(st), st.st_mtime))
                 else:
                     add(FileInfo(child, 0))

@@ -106,8 +106,10 @@ def walk_tree(
     Where the platform can, each directory is scanned through a descriptor, so an entry's
     ``stat()`` looks its name up in that directory instead of walking the whole path from
     ``/`` again (a search stats tens of thousands of files ten directories deep: a sixth of
-    each stat). Such an entry's ``path`` is its name, and its ``stat()`` holds only until the
-    walk takes the next entry (the descriptor is closed with its directory)."""
+    each stat). Such an entry's ``path`` is its name, and its ``stat()`` must be asked while
+    its directory is being scanned: the descriptor is closed when the walk leaves it, and an
+    entry kept past that may stat another directory's file of the same name (every caller
+    stats at once). A directory renamed mid-scan still lists its files, under the old path."""
     stack = [("", base)]
     while stack:
         rel, full = stack.pop()
