@@ -217,7 +217,6 @@ class RunData(KeyValuePairs):
         if self._metric_objs is None:
             latest = {} if self._latest is None else self._latest()
             self._metric_objs = [Metric(key, *point) for key, point in latest.items()]
-            self._latest = None
         return self._metric_objs
 
     @metric_objs.setter
