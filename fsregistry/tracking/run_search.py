@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import time
+from array import array
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -166,7 +167,10 @@ class RunSearch:
                 if lookup_of(i)("attribute", "lifecycle_stage") in stages
                 and matches(comparisons, lookup_of(i))
             ]
-            order = sort_rows(kept_rows, clauses, lookup_of)
+            # Kept for later pages and searches: packed, not a list of int objects (~36
+            # bytes a run instead of 8 at 100,000 runs).
+            order = array("q", sort_rows(kept_rows, clauses, lookup_of))
+            del kept_rows
             self._answers.put(query, found, order)
         end = start + max_results
         token = None
