@@ -173,10 +173,14 @@ def sort_rows(
     which sorts runs by successive stable passes and other entities by a composite key.
     """
 
-    def row_key(row: T) -> tuple[tuple[Any, ...], ...]:
+    # One flat key per row, the clauses' keys one after another: the same order as a tuple
+    # of them, since each clause key starts with its bucket and keys of one bucket have one
+    # length; a third of the memory (sorting 100,000 runs holds 100,000 keys at once).
+    def row_key(row: T) -> tuple[Any, ...]:
         lookup = lookup_for(row)
-        return tuple(
-            _clause_key(lookup(clause.entity, clause.key), clause.ascending) for clause in clauses
-        )
+        key: list[Any] = []
+        for clause in clauses:
+            key += _clause_key(lookup(clause.entity, clause.key), clause.ascending)
+        return tuple(key)
 
     return sorted(rows, key=row_key)
