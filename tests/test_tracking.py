@@ -256,7 +256,9 @@ def test_run_data_compares_and_copies_like_a_dataclass() -> None:
     assert data != RunData({"m": 2.0}, {"p": "x"}, {"t": "y"}, points)
     assert data != ("not", "run data")
     assert RunData() == RunData(metrics={}, params={}, tags={}, metric_objs=[])
-    lazy = RunData.from_latest({"m": (1.0, 5, 0, None, None)}, {"p": "x"}, {"t": "y"})
+    lazy = RunData.from_latest(
+        {"m": 1.0}, lambda: {"m": (1.0, 5, 0, None, None)}, {"p": "x"}, {"t": "y"}
+    )
     assert lazy == data and data == lazy
     assert pickle.loads(pickle.dumps(lazy)) == data
     copied = copy.deepcopy(lazy)

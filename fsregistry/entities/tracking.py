@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
@@ -195,21 +195,28 @@ class RunData(KeyValuePairs):
         self.params = {} if params is None else params
         self.tags = {} if tags is None else tags
         self._metric_objs: list[Metric] | None = [] if metric_objs is None else metric_objs
-        self._latest: Mapping[str, LatestMetric] | None = None
+        self._latest: Callable[[], Mapping[str, LatestMetric]] | None = None
 
     @classmethod
     def from_latest(
-        cls, latest: Mapping[str, LatestMetric], params: dict[str, str], tags: dict[str, str]
+        cls,
+        values: dict[str, float],
+        latest: Callable[[], Mapping[str, LatestMetric]],
+        params: dict[str, str],
+        tags: dict[str, str],
     ) -> RunData:
-        """Run data whose metrics are ``latest`` (kept, never changed: it may be shared)."""
-        data = cls({key: point[0] for key, point in latest.items()}, params, tags)
+        """Run data whose metrics are ``values``; ``latest`` gives each one's point (for
+        ``metric_objs``) when first asked: a search returning tens of thousands of runs then
+        holds no point tuples (~1.7 KB a run) that few callers look at."""
+        data = cls(values, params, tags)
         data._metric_objs, data._latest = None, latest
         return data
 
     @property
     def metric_objs(self) -> list[Metric]:
         if self._metric_objs is None:
-            self._metric_objs = [Metric(key, *point) for key, point in (self._latest or {}).items()]
+            latest = {} if self._latest is None else self._latest()
+            self._metric_objs = [Metric(key, *point) for key, point in latest.items()]
         return self._metric_objs
 
     @metric_objs.setter

@@ -226,7 +226,7 @@ def build_run(files: RunFiles, artifact_uri: str, datasets: Mapping[str, dict[st
                 tags=[InputTag(str(k), str(v)) for k, v in input_tags.items()],
             )
         )
-    data = RunData.from_latest(files.metrics, files.params, tags)
+    data = RunData.from_latest(files.metric_values(), files.latest_metrics, files.params, tags)
     return Run(info=info, data=data, inputs=inputs, outputs=run_outputs(files))
 
 

@@ -177,6 +177,18 @@ class RunFiles:
         points_of = zip(floats, ints[0::2], ints[1::2], names, digests, strict=True)
         return dict(zip(at, points_of, strict=True))
 
+    def latest_metrics(self) -> dict[str, LatestMetric]:
+        """``metrics``, as a method (a bound method is what a built run keeps to make its
+        metric objects when first asked, see ``RunData.from_latest``)."""
+        return self.metrics
+
+    def metric_values(self) -> dict[str, float]:
+        """The latest value of each metric, without its timestamp, step and dataset."""
+        at, values = self._metrics_at, self._values
+        if type(values) is bytes:
+            return dict(zip(at, struct.unpack(f"{len(at)}d", values), strict=True))
+        return {key: point[0] for key, point in zip(at, values, strict=True)}  # type: ignore[index]
+
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True

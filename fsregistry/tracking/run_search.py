@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import time
+from array import array
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -84,6 +85,9 @@ from fsregistry.tracking.vouches import (
     watch_runs,
     widened,
 )
+
+# Runs checked at a time by a checked search (``RunSearch._checked_rows``).
+_CHECK_CHUNK = 2048
 
 _RUN_ATTRIBUTES = (
     "run_id",
@@ -156,7 +160,10 @@ class RunSearch:
         if order is None:
             kept_rows = self._selected(found, stages, comparisons)
             column = functools.partial(self._column, found)
-            order = sort_columns(kept_rows, clauses, column)
+            # Kept for later pages and searches: packed, not a list of int objects (~36
+            # bytes a run instead of 8 at 100,000 runs).
+            order = array("q", sort_columns(kept_rows, clauses, column))
+            del kept_rows
             self._answers.put(query, found, order)
         end = start + max_results
         token = None
@@ -416,30 +423,36 @@ class RunSearch:
         stamps: dict[str, Stamp] = {}
         if feed is not None:
             vouched, partly = trusted(feed, index, run_ids, needed)
-        known = [r for r in run_ids if r in summaries and r not in vouched]
-        if feed is not None:
-            stamps = watch_needed(feed, exp_dir, known, needed)
-        current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
         stale: list[str] = []
-        for run_id in run_ids:
-            entry = summaries.get(run_id)
-            if entry is None:
-                stale.append(run_id)
-                continue
-            if run_id in vouched:
-                into.add(exp_dir, run_id, entry.files, vouched[run_id])
-                continue
-            prefix = f"{exp_dir}/{run_id}/"
-            recorded = entry.tokens
-            for rel in needed:
-                if not same_token(recorded, rel, current.get(prefix + rel)):
+        # A chunk of runs at a time: the paths and tokens of every needed file of 100,000 runs
+        # would be ~70 MB held at once (issue 24), for values compared once.
+        for at in range(0, len(run_ids), _CHECK_CHUNK):
+            chunk = run_ids[at : at + _CHECK_CHUNK]
+            known = [r for r in chunk if r in summaries and r not in vouched]
+            if feed is not None and known:
+                stamps = watch_needed(feed, exp_dir, known, needed)  # before the check
+            current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
+            for run_id in chunk:
+                entry = summaries.get(run_id)
+                if entry is None:
                     stale.append(run_id)
-                    break
-            else:
-                into.add(exp_dir, run_id, entry.files, recorded)
-                stamp = stamps.get(run_id)
-                if stamp is not None:
-                    index.verified[run_id] = widened(partly.get(run_id), recorded, needed, stamp)
+                    continue
+                if run_id in vouched:
+                    into.add(exp_dir, run_id, entry.files, vouched[run_id])
+                    continue
+                prefix = f"{exp_dir}/{run_id}/"
+                recorded = entry.tokens
+                for rel in needed:
+                    if not same_token(recorded, rel, current.get(prefix + rel)):
+                        stale.append(run_id)
+                        break
+                else:
+                    into.add(exp_dir, run_id, entry.files, recorded)
+                    stamp = stamps.get(run_id)
+                    if stamp is not None:
+                        verified = widened(partly.get(run_id), recorded, needed, stamp)
+                        index.verified[run_id] = verified
+            del current
         if stale:
             stale_watches = watch_runs(
                 feed, exp_dir, {r: summaries[r].tokens if r in summaries else None for r in stale}

@@ -74,7 +74,7 @@ class Candidates:
 @dataclass(slots=True)
 class _Answer:
     candidates: Candidates
-    order: list[int]
+    order: Sequence[int]
 
 
 class Answers:
@@ -94,7 +94,7 @@ class Answers:
         self._held: dict[Hashable, _Answer] = {}
         self._lock = threading.Lock()  # a store may search from several threads
 
-    def get(self, query: Hashable, found: Candidates) -> list[int] | None:
+    def get(self, query: Hashable, found: Candidates) -> Sequence[int] | None:
         """The order kept for ``query`` if it was made from the same candidates as ``found``."""
         with self._lock:
             held = self._held.get(query)
@@ -108,7 +108,7 @@ class Answers:
             return None
         return held.order
 
-    def put(self, query: Hashable, found: Candidates, order: list[int]) -> None:
+    def put(self, query: Hashable, found: Candidates, order: Sequence[int]) -> None:
         if found.built:
             return
         with self._lock:
@@ -124,7 +124,7 @@ class Kept:
 
     query: Hashable
     candidates: Candidates
-    order: list[int]
+    order: Sequence[int]
 
 
 class Cursors:
@@ -146,7 +146,7 @@ class Cursors:
         self._held: dict[str, Kept] = {}
         self._lock = threading.Lock()  # a store may search from several threads
 
-    def keep(self, query: Hashable, found: Candidates, order: list[int]) -> str:
+    def keep(self, query: Hashable, found: Candidates, order: Sequence[int]) -> str:
         """Keep a result; the id its page tokens carry."""
         cursor = secrets.token_hex(8)
         with self._lock:
