@@ -90,7 +90,8 @@ def test_a_returned_run_holds_no_metric_points_until_asked(
     assert len(client.search_runs([exp_id], max_results=1)) == 1  # the index is decoded
     runs, kept = _traced(lambda: list(client.search_runs([exp_id], max_results=RUNS)))
     assert len(runs) == RUNS
-    first = runs[-1].data  # the oldest: run 0
+    # Run 0 by its name: two runs started in one millisecond are ordered by their random ids.
+    (first,) = (r.data for r in runs if r.info.run_name == "r0")
     assert first.metrics == {f"m{k}": float(k) for k in range(10)}
     points = sorted((m.key, m.value, m.timestamp, m.step) for m in first.metric_objs)
     assert points == [(f"m{k}", float(k), 1, 0) for k in range(10)]
