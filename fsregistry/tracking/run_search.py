@@ -420,7 +420,6 @@ class RunSearch:
         feed = self.storage.change_feed()
         vouched: dict[str, Tokens | None] = {}  # run -> tokens left to check (None: none)
         partly: dict[str, run_index.Verified] = {}  # vouched for other files than these
-        stamps: dict[str, Stamp] = {}
         if feed is not None:
             vouched, partly = trusted(feed, index, run_ids, needed)
         stale: list[str] = []
@@ -429,8 +428,10 @@ class RunSearch:
         for at in range(0, len(run_ids), _CHECK_CHUNK):
             chunk = run_ids[at : at + _CHECK_CHUNK]
             known = [r for r in chunk if r in summaries and r not in vouched]
-            if feed is not None and known:
-                stamps = watch_needed(feed, exp_dir, known, needed)  # before the check
+            # This chunk's own watches, taken before its check; none carried from another.
+            stamps: dict[str, Stamp] = (
+                watch_needed(feed, exp_dir, known, needed) if feed is not None and known else {}
+            )
             current = self.storage.tokens(f"{exp_dir}/{r}/{rel}" for r in known for rel in needed)
             for run_id in chunk:
                 entry = summaries.get(run_id)
