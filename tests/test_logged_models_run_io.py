@@ -4,6 +4,7 @@ S3 and GCS (docs/mlflow-format.md §1.9)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Iterator
 from typing import Any
@@ -195,3 +196,81 @@ def test_download_artifacts_of_a_model_uri_creates_the_destination(
     with pytest.raises(StorageUnavailable):
         fsregistry.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(missing))
     assert not (tmp_path / "other").exists()  # a failed download leaves nothing
+
+
+# -- all or nothing ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "bad",
+    [
+        LoggedModelOutput("../../escaped", 0),
+        LoggedModelOutput("nested/id", 0),
+        LoggedModelOutput("..", 0),
+        LoggedModelOutput(5, 0),  # type: ignore[arg-type]
+        LoggedModelOutput("m-fine", "x"),  # type: ignore[arg-type]
+        LoggedModelOutput("m-fine", True),
+    ],
+    ids=["dotdot-path", "nested", "dotdot", "not-a-string", "step-not-int", "step-bool"],
+)
+def test_log_outputs_checks_every_model_before_it_writes_any(
+    client: Client, store_fs: tuple[Any, str], bad: LoggedModelOutput
+) -> None:
+    """A bad entry anywhere refuses the whole call with INVALID_PARAMETER_VALUE before any
+    record is written: it used to write the entries before it (and a step that is no
+    integer raised a raw ValueError; a nested id made nested directories)."""
+    run_id = client.create_run("0").info.run_id
+    fs, root = store_fs
+    before = sorted(fs.find(root))
+    with pytest.raises(InvalidParameterValue) as error:
+        client.log_outputs(run_id, [LoggedModelOutput("m-first", 1), bad])
+    assert error.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert sorted(fs.find(root)) == before
+    assert client.get_run(run_id).outputs.model_outputs == []
+    client.log_outputs(run_id, [LoggedModelOutput("m-first", np.int64(2))])  # type: ignore[arg-type]
+    assert client.get_run(run_id).outputs == RunOutputs([LoggedModelOutput("m-first", 2)])
+
+
+def test_log_inputs_checks_every_model_before_it_writes_any(
+    client: Client, store_fs: tuple[Any, str]
+) -> None:
+    run_id = client.create_run("0").info.run_id
+    fs, root = store_fs
+    before = sorted(fs.find(root))
+    with pytest.raises(InvalidParameterValue, match="must not be a path"):
+        client.log_inputs(
+            run_id, models=[LoggedModelInput("m-first"), LoggedModelInput("../escaped")]
+        )
+    assert sorted(fs.find(root)) == before
+    assert client.get_run(run_id).inputs.model_inputs == []
+
+
+def test_log_outputs_that_cannot_write_one_record_removes_those_it_wrote(
+    client: Client, store_fs: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storage failure on the second record: the first, written by this call, is removed
+    and the storage's error is raised; a record logged by an earlier call stays."""
+    run_id = client.create_run("0").info.run_id
+    client.log_outputs(run_id, [LoggedModelOutput("m-earlier", 0)])
+    fs, root = store_fs
+    before = {p: fs.cat_file(p) for p in fs.find(root)}
+    storage = client.store.storage
+    real = storage._create  # type: ignore[attr-defined]
+
+    def refusing(path: str, *args: Any) -> Any:
+        if "/outputs/m-second/" in path:
+            with storage._errors(path, writing=True):  # type: ignore[attr-defined]
+                raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path, *args)
+
+    monkeypatch.setattr(storage, "_create", refusing)
+    with pytest.raises(MlflowException) as error:
+        client.log_outputs(
+            run_id,
+            [
+                LoggedModelOutput("m-earlier", 0),
+                LoggedModelOutput("m-first", 1),
+                LoggedModelOutput("m-second", 2),
+            ],
+        )
+    assert error.value.error_code == "PERMISSION_DENIED"
+    assert {p: fs.cat_file(p) for p in fs.find(root)} == before
+    assert client.get_run(run_id).outputs == RunOutputs([LoggedModelOutput("m-earlier", 0)])

@@ -42,7 +42,12 @@ from fsregistry.mlruns.artifact_uris import absolute_location
 from fsregistry.storage import Storage
 from fsregistry.tracking.experiments import Experiments
 from fsregistry.tracking.locations import Locations
-from fsregistry.tracking.logged_models import LoggedModels, search_logged_models
+from fsregistry.tracking.logged_models import (
+    LoggedModels,
+    checked_model_ids,
+    checked_outputs,
+    search_logged_models,
+)
 from fsregistry.tracking.run_reader import RunReader
 from fsregistry.tracking.run_search import RunSearch, run_lookup
 from fsregistry.tracking.runs import RunRecord, Runs
@@ -283,13 +288,15 @@ class TrackingStore:
 
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         """Record models as outputs of an active run (``<run>/outputs/<model_id>/``)."""
+        outputs = checked_outputs(models)  # all of them before the run is touched
         exp_dir = self._runs._active_run_dir(run_id)
-        self._models.log_outputs(exp_dir, run_id, list(models or ()))
+        self._models.log_outputs(exp_dir, run_id, outputs)
 
     def log_model_inputs(self, run_id: str, model_ids: Sequence[str]) -> None:
         """Record models as inputs of an active run (MLflow's ``log_inputs(models=)``)."""
+        ids = checked_model_ids(model_ids)
         exp_dir = self._runs._active_run_dir(run_id)
-        self._models.log_model_inputs(exp_dir, run_id, list(model_ids))
+        self._models.log_model_inputs(exp_dir, run_id, ids)
 
     def get_run_outputs(self, run_id: str) -> list[LoggedModelOutput]:
         """The model outputs recorded for a run."""

@@ -19,6 +19,8 @@ from fsregistry.tracking.logged_models.reading import (
 from fsregistry.tracking.logged_models.search import search_logged_models
 from fsregistry.tracking.logged_models.writing import (
     LoggedModels,
+    checked_model_ids,
+    checked_outputs,
     validate_logged_model_name,
     validate_model_id,
 )
@@ -26,6 +28,8 @@ from fsregistry.tracking.logged_models.writing import (
 __all__ = [
     "LoggedModelInfo",
     "LoggedModels",
+    "checked_model_ids",
+    "checked_outputs",
     "find_run_logged_model",
     "get_logged_model",
     "live_logged_model",

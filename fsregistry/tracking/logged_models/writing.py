@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import operator
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ from typing import Any
 from fsregistry.entities import LifecycleStage, LoggedModel, Metric
 from fsregistry.entities.logged_models import LoggedModelOutput, LoggedModelStatus
 from fsregistry.exceptions import (
+    FsRegistryException,
     InvalidParameterValue,
     InvalidState,
     MlflowException,
@@ -89,6 +91,40 @@ def validate_model_id(model_id: object) -> str:
     if not model_id.strip():
         raise ResourceDoesNotExist(f"Model '{model_id}' not found")
     return model_id
+
+
+def checked_outputs(outputs: Sequence[LoggedModelOutput] | None) -> list[LoggedModelOutput]:
+    """``log_outputs``' models checked before anything is written: each id names one
+    directory and each step is an integer (MLflow writes whatever it is given, a bad id
+    anywhere under the run and a bad step as a meta.yaml its reader then fails on)."""
+    checked = []
+    for out in outputs or ():
+        model_id = checked_model_ids([out.model_id])[0]
+        step = out.step
+        try:
+            number = operator.index(step)
+        except TypeError:
+            number = None
+        if number is None or isinstance(step, bool):
+            raise InvalidParameterValue(
+                f"Invalid step {shown(step)} for the output model {model_id!r}: must be an integer"
+            )
+        checked.append(LoggedModelOutput(model_id, number))
+    return checked
+
+
+def checked_model_ids(model_ids: Sequence[object]) -> list[str]:
+    """Model ids to write under a run, checked first: each a non-blank string naming one
+    directory (not ``.``, ``..`` or a path)."""
+    checked = []
+    for model_id in model_ids:
+        text = validate_model_id(model_id)
+        if text in (".", "..") or "/" in text or "\\" in text:
+            raise InvalidParameterValue(
+                f"Invalid logged model ID {shown(model_id)}: must not be a path"
+            )
+        checked.append(text)
+    return checked
 
 
 def metric_line(metric: Metric, run_id: str | None) -> bytes:
@@ -315,36 +351,58 @@ class LoggedModels:
 
     # -- run links ----------------------------------------------------------------------
     def log_outputs(self, exp_dir: str, run_id: str, outputs: Sequence[LoggedModelOutput]) -> None:
-        """Record ``outputs`` under the run (the run's checks are the caller's)."""
-        for out in outputs:
-            meta = {
+        """Record ``outputs`` (checked by :func:`checked_outputs`) under the run; the run's
+        checks are the caller's."""
+        records_ = {
+            layout.run_output_meta(exp_dir, run_id, out.model_id): {
                 "destination_id": out.model_id,  # MLflow's reader takes the model id here
                 "destination_type": "MODEL_OUTPUT",
                 "source_id": out.model_id,
                 "source_type": "RUN_OUTPUT",
-                "step": int(out.step),
+                "step": out.step,
                 "tags": {},
             }
-            with contextlib.suppress(FileExistsError):  # logged before: the first one stays
-                self.storage.create(
-                    layout.run_output_meta(exp_dir, run_id, out.model_id), dump_meta(meta)
-                )
+            for out in outputs
+        }
+        self._create_links(records_)
 
     def log_model_inputs(self, exp_dir: str, run_id: str, model_ids: Sequence[str]) -> None:
-        """Record models as inputs of the run (the run's checks are the caller's)."""
-        for model_id in model_ids:
-            input_id = hashlib.md5(f"{model_id}{run_id}".encode()).hexdigest()
-            meta = {
+        """Record models (ids checked by :func:`checked_model_ids`) as inputs of the run;
+        the run's checks are the caller's."""
+        records_ = {
+            layout.run_input_meta(
+                exp_dir, run_id, hashlib.md5(f"{model_id}{run_id}".encode()).hexdigest()
+            ): {
                 "destination_id": run_id,
                 "destination_type": "RUN",
                 "source_id": model_id,
                 "source_type": "MODEL",
                 "tags": {},
             }
-            with contextlib.suppress(FileExistsError):
-                self.storage.create(
-                    layout.run_input_meta(exp_dir, run_id, input_id), dump_meta(meta)
-                )
+            for model_id in model_ids
+        }
+        self._create_links(records_)
+
+    def _create_links(self, metas: Mapping[str, dict[str, Any]]) -> None:
+        """Create each link record not there yet (one logged before stays, as in MLflow);
+        if one cannot be written, those this call created are removed before it raises.
+        Records already there are looked for first: ``create`` takes a file holding the same
+        bytes as its own, so it cannot tell this call's record from an earlier one's."""
+        made: list[str] = []
+        try:
+            for path, meta in metas.items():
+                if self.storage.exists(path):
+                    continue  # logged before: the first one stays
+                with contextlib.suppress(FileExistsError):  # logged meanwhile: theirs stays
+                    self.storage.create(path, dump_meta(meta))
+                    made.append(path)
+        except BaseException as error:
+            for path in made:
+                try:
+                    self.storage.delete_tree(path.rsplit("/", 1)[0])
+                except (FsRegistryException, OSError) as failed:
+                    error.add_note(f"The record {self.storage.uri(path)} is left: {failed}")
+            raise
 
     def run_outputs(self, exp_dir: str, run_id: str) -> list[LoggedModelOutput]:
         """The model outputs recorded for a run, in model id order."""
