@@ -19,7 +19,8 @@ MLflow's file store writes them (keys with ``/`` are nested paths). How each wri
 - only an active run takes writes; ending a run (a terminal status) flushes its metrics and
   summarises it in its experiment's index (``RunReader.summarise_run``); a write to a run that
   already ended, and every delete or restore, first marks the run changed for trusted indexes
-  (``trust``); a new run bumps its experiment's run-set stamp once it exists (``trust``);
+  (``trust``); a new run bumps its experiment's run-set stamp once it exists (``trust``),
+  and is removed again if that stamp (or one of its tags) cannot be written;
 - a dataset input is written once per run and dataset: logging the same dataset again keeps
   the first input's tags, as MLflow does;
 - ``record_logged_model`` appends to the ``mlflow.log-model.history`` tag, one JSON list:
@@ -37,6 +38,7 @@ import contextlib
 import getpass
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -56,6 +58,7 @@ from fsregistry.entities import (
 )
 from fsregistry.entities import Param as ParamEntity
 from fsregistry.exceptions import (
+    FsRegistryException,
     InvalidParameterValue,
     InvalidState,
     PathConflict,
@@ -87,6 +90,7 @@ from fsregistry.tracking.run_reader import RunReader
 
 RUN_NAME_TAG = records.RUN_NAME_TAG
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -219,15 +223,35 @@ class Runs:
             run_name=run_name,
         )
         self.storage.create(layout.run_meta(exp_dir, run_id), dump_meta(records.run_meta(info)))
-        for sub in ("metrics", "params", "artifacts"):
-            # MLflow 3 refuses to find a run whose metrics/params/artifacts dirs are missing.
-            self.storage.make_dirs(f"{layout.run_dir(exp_dir, run_id)}/{sub}")
         tag_dict[RUN_NAME_TAG] = run_name
-        for key, value in tag_dict.items():
-            self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
-        trust.bump(self.storage, exp_dir)  # after the run exists: see trust
-        self._locations.remember({run_id: exp_dir})
-        return self.get_run(run_id)
+        try:
+            for sub in ("metrics", "params", "artifacts"):
+                # MLflow 3 refuses to find a run whose metrics/params/artifacts dirs are missing.
+                self.storage.make_dirs(f"{layout.run_dir(exp_dir, run_id)}/{sub}")
+            for key, value in tag_dict.items():
+                self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
+            trust.bump(self.storage, exp_dir)  # after the run exists: see trust
+            self._locations.remember({run_id: exp_dir})
+            return self.get_run(run_id)
+        except BaseException as error:
+            self._remove_new_run(exp_dir, run_id, error)
+            raise
+
+    def _remove_new_run(self, exp_dir: str, run_id: str, error: BaseException) -> None:
+        """Remove the run ``create_run`` made, after a later step of it failed with ``error``
+        (a tag or the run-set stamp not written): the call raises having changed nothing.
+        The directory is this call's: named by a fresh random id, whose meta.yaml the call
+        created. A run left unstamped would be missed by a trusted search holding an older
+        listing (``trust``); removed, it is missed by none, since a listed run still running
+        is checked at every search. If the removal fails too, the run stays, ``error`` says
+        where, and the next stamp of the experiment makes every search see it."""
+        run_dir = layout.run_dir(exp_dir, run_id)
+        try:
+            self.storage.delete_tree(run_dir)
+        except (FsRegistryException, OSError) as failed:
+            where = self.storage.uri(run_dir)
+            _log.warning("Could not remove the half-created run %s: %s", where, failed)
+            error.add_note(f"The run {where} it created could not be removed: {failed}")
 
     def _active_run_dir(self, run_id: str, cacheable: bool = False) -> str:
         if cacheable and self._metrics is not None:

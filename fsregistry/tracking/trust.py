@@ -121,7 +121,9 @@ def stamp_path(exp_dir: str) -> str:
 def bump(storage: Storage, exp_dir: str) -> None:
     """Rewrite the experiment's run-set stamp with fresh bytes, AFTER a change to its runs
     (module docstring). Raised errors are the storage's: the change is made, but a search
-    holding an older listing would not see it, so the caller's call fails."""
+    holding an older listing would not see it, so the caller undoes it and fails
+    (``create_run`` removes its run; a run it listed still running is checked at every
+    search, so a trusted search holding it sees it gone)."""
     storage.write(stamp_path(exp_dir), uuid.uuid4().hex.encode("ascii") + b"\n")
 
 
@@ -176,7 +178,9 @@ class ChangedRuns:
     def mark(self, exp_dir: str, run_id: str) -> None:
         """Add ``run_id`` to its experiment's changed runs, then bump its stamp, before a
         write to the ended run. Raised errors are the storage's: a write that cannot be
-        marked is not made."""
+        marked is not made. If the stamp fails after the id was added, the id stays: a
+        changed mark only makes searches read that run from its files, and taking it out
+        again could drop the mark another writer relies on (its id was already there)."""
         with self._lock:
             if (exp_dir, run_id) in self._marked:
                 return
