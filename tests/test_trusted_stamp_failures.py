@@ -29,13 +29,26 @@ ALL = {"run_view_type": "ALL"}
 
 def refuse_writes_of(storage: Storage, name: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """From now on every write of a file called ``name`` fails as a write the store refuses
-    (EACCES), raised inside the backend's error translation; returns the paths refused."""
+    (EACCES), raised inside the backend's error translation; returns the paths refused. The
+    copies ``move_tree`` makes on object stores (a move there is a copy of each file) are
+    let through: the writes refused are the call's own."""
     refused: list[str] = []
+    moving: list[str] = []
+    real_move = storage.move_tree
+
+    def move_tree(src: str, dst: str) -> None:
+        moving.append(src)
+        try:
+            real_move(src, dst)
+        finally:
+            moving.pop()
+
+    monkeypatch.setattr(storage, "move_tree", move_tree)
     for method in ("write", "_create", "_write_if_match", "append"):
         real = getattr(storage, method)
 
         def refusing(path: str, *args: Any, _real: Any = real) -> Any:
-            if path.rsplit("/", 1)[-1] != name:
+            if moving or path.rsplit("/", 1)[-1] != name:
                 return _real(path, *args)
             refused.append(path)
             with storage._errors(path, writing=True):  # type: ignore[attr-defined]
@@ -73,3 +86,58 @@ def test_a_create_run_that_cannot_stamp_or_tag_its_run_leaves_no_run(
     assert _run_ids(Client(tracking_uri=store_url), exp_id) == {kept}
     monkeypatch.delenv(trust.ENV)
     assert _run_ids(Client(tracking_uri=store_url), exp_id) == {kept}
+
+
+def _files(store_fs: tuple[Any, str]) -> dict[str, bytes]:
+    """Every file under the store root with its bytes, but the run-index shards: a cache
+    that a restore deletes and the next search rebuilds."""
+    fs, root = store_fs
+    return {
+        path: fs.cat_file(path)
+        for path in sorted(fs.find(root))
+        if not path.rsplit("/", 1)[-1].startswith(".fsreg-index-")
+    }
+
+
+def _runs(client: Client, exp_id: str) -> dict[str, tuple[Any, ...]]:
+    return {
+        r.info.run_id: (r.info.status, r.info.lifecycle_stage, r.data.tags.get(RUN_NAME_TAG))
+        for r in client.search_runs([exp_id], **ALL)
+    }
+
+
+@pytest.mark.parametrize("refused_file", [trust.STAMP_FILE, "meta.yaml"])
+def test_a_restore_experiment_that_cannot_stamp_puts_the_experiment_back(
+    store_url: str, store_fs: tuple[Any, str], monkeypatch: pytest.MonkeyPatch, refused_file: str
+) -> None:
+    """The restore moves the experiment out of the trash, marks it and its runs active and
+    deletes its index shards, then stamps it. Refused its stamp (or its first meta.yaml
+    write), it used to raise with the experiment restored, or left active with a deleted
+    meta.yaml; now it raises with everything back in the trash as it was."""
+    monkeypatch.setenv(trust.ENV, "1")
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("e")
+    ended = client.create_run(exp_id, run_name="ended").info.run_id
+    client.set_terminated(ended)
+    client.create_run(exp_id, run_name="running")
+    gone = client.create_run(exp_id, run_name="gone").info.run_id
+    client.delete_run(gone)
+    client.flush()
+    client.delete_experiment(exp_id)
+    answer = _runs(client, exp_id)  # a trusted listing of the trashed experiment
+    assert {stage for _status, stage, _name in answer.values()} == {"deleted"}
+    before = _files(store_fs)
+    experiment = client.get_experiment(exp_id)
+
+    refused = refuse_writes_of(client.store.storage, refused_file, monkeypatch)
+    with pytest.raises(StoragePermissionDenied) as error:
+        client.restore_experiment(exp_id)
+    assert error.value.error_code == "PERMISSION_DENIED"
+    assert len(refused) == 1 and refused_file in str(error.value), (refused, error.value)
+
+    assert _files(store_fs) == before
+    assert client.get_experiment(exp_id) == experiment
+    assert _runs(client, exp_id) == answer
+    assert _runs(Client(tracking_uri=store_url), exp_id) == answer
+    monkeypatch.delenv(trust.ENV)
+    assert _runs(Client(tracking_uri=store_url), exp_id) == answer
