@@ -1,9 +1,17 @@
-"""A call that changes an experiment's run set and cannot stamp it (``fsregistry.tracking.trust``)
-is all-or-nothing too: ``create_run`` whose run-set stamp, or one of whose tags, cannot be
-written raises the storage's ``MlflowException`` (``PERMISSION_DENIED`` here) and leaves no
-run behind. It used to leave the run on disk while raising: a new process's search found a
-run the call said it had not made, and a process holding an older listing of the
-experiment (a trusted search, on a bucket) did not, until the next stamp.
+"""The calls that stamp an experiment's run set or mark a run changed
+(``fsregistry.tracking.trust``) are all-or-nothing too:
+
+- ``create_run`` whose run-set stamp, or one of whose tags, cannot be written raises the
+  storage's ``MlflowException`` (``PERMISSION_DENIED`` here) and leaves no run behind. It
+  used to leave the run on disk while raising: a new process's search found a run the call
+  said it had not made, and a process holding an older listing of the experiment (a
+  trusted search, on a bucket) did not, until the next stamp.
+- ``restore_experiment`` that cannot stamp the experiment (or write a meta.yaml) puts it
+  back in the trash as it was; it used to raise with the experiment restored, or moved out
+  of the trash still marked deleted.
+- A write to an ended run that is refused (a param with another value, a missing tag, a
+  bad status) marks nothing: it used to mark the run changed and stamp the experiment
+  before it looked at what it was asked.
 
 The failure is a real ``PermissionError`` (EACCES) raised where the backend writes the file,
 inside the backend's own error translation, so what reaches the caller is what a refused
@@ -13,13 +21,14 @@ write gives on that backend (local disk, moto S3, fake-gcs-server).
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from fsreg_testing.fuzz import diff, snapshot
 from fsregistry import Client
-from fsregistry.exceptions import StoragePermissionDenied
+from fsregistry.exceptions import FsRegistryException, StoragePermissionDenied
 from fsregistry.storage import Storage
 from fsregistry.tracking import trust
 from fsregistry.tracking.runs import RUN_NAME_TAG
@@ -141,3 +150,28 @@ def test_a_restore_experiment_that_cannot_stamp_puts_the_experiment_back(
     assert _runs(Client(tracking_uri=store_url), exp_id) == answer
     monkeypatch.delenv(trust.ENV)
     assert _runs(Client(tracking_uri=store_url), exp_id) == answer
+
+
+REFUSED_ON_AN_ENDED_RUN: dict[str, Callable[[Client, str], object]] = {
+    "log_param with another value": lambda c, r: c.log_param(r, "p", "2"),
+    "delete_tag of a missing tag": lambda c, r: c.delete_tag(r, "missing"),
+    "set_terminated with a bad status": lambda c, r: c.set_terminated(r, "BOGUS"),
+    "set_terminated with a bad end_time": lambda c, r: c.set_terminated(r, end_time="x"),  # type: ignore[arg-type]
+    "update_run with a bad name": lambda c, r: c.update_run(r, name="a\x00b"),
+}
+
+
+@pytest.mark.parametrize("call", REFUSED_ON_AN_ENDED_RUN, ids=list(REFUSED_ON_AN_ENDED_RUN))
+def test_a_refused_write_to_an_ended_run_marks_nothing(
+    store_url: str, store_fs: tuple[Any, str], call: str
+) -> None:
+    client = Client(tracking_uri=store_url)
+    run_id = client.create_run(client.create_experiment("e")).info.run_id
+    client.log_param(run_id, "p", "1")
+    client.set_terminated(run_id)
+    client = Client(tracking_uri=store_url)  # a process that has not marked the run yet
+    before = snapshot(store_fs)
+    with pytest.raises(FsRegistryException) as error:
+        REFUSED_ON_AN_ENDED_RUN[call](client, run_id)
+    assert error.value.error_code in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+    assert diff(before, snapshot(store_fs)) == []

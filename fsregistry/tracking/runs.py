@@ -253,7 +253,11 @@ class Runs:
             _log.warning("Could not remove the half-created run %s: %s", where, failed)
             error.add_note(f"The run {where} it created could not be removed: {failed}")
 
-    def _active_run_dir(self, run_id: str, cacheable: bool = False) -> str:
+    def _active_run_dir(self, run_id: str, cacheable: bool = False, mark: bool = True) -> str:
+        """The experiment directory of an active run, else InvalidParameterValue. ``mark``:
+        mark the run changed if it has ended, as every write to it needs first; a caller
+        that still checks something against the store (and may refuse) passes False and
+        calls :meth:`_mark_if_ended` after its checks, before its first write."""
         if cacheable and self._metrics is not None:
             checked = self._active_checked.get(run_id)
             locations = self._locations
@@ -261,8 +265,8 @@ class Runs:
                 cached_dir = locations.run_dirs.get(run_id)
             fresh = checked is not None and time.monotonic() - checked < self._metrics.interval
             if fresh and cached_dir is not None:
-                if run_id in self._ended:
-                    self._reader.changed.mark(cached_dir, run_id)
+                if mark:
+                    self._mark_if_ended(cached_dir, run_id)
                 return cached_dir
         exp_dir, meta_raw = self._locations.locate_run(run_id)
         meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
@@ -275,12 +279,19 @@ class Runs:
             )
         self._active_checked[run_id] = time.monotonic()
         if trust.is_terminal(meta.get("status")):
-            # Written after it ended: a trusted index no longer vouches for its summary.
             self._ended.add(run_id)
-            self._reader.changed.mark(exp_dir, run_id)
         else:
             self._ended.discard(run_id)
+        if mark:
+            self._mark_if_ended(exp_dir, run_id)
         return exp_dir
+
+    def _mark_if_ended(self, exp_dir: str, run_id: str) -> None:
+        """Before a write to a run that ended (as last checked): a trusted index no longer
+        vouches for its summary (``trust``). Only once the call will write: a call refused
+        after marking would have changed the store."""
+        if run_id in self._ended:
+            self._reader.changed.mark(exp_dir, run_id)
 
     def update_run_info(
         self,
@@ -289,7 +300,6 @@ class Runs:
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        exp_dir = self._active_run_dir(run_id)
         changes: dict[str, Any] = {}
         if run_status is not None:
             changes["status"] = RunStatus.to_int(RunStatus.from_any(run_status))
@@ -300,6 +310,8 @@ class Runs:
                 raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
             validate_tag(RUN_NAME_TAG, run_name)
             changes["run_name"] = run_name
+        exp_dir = self._active_run_dir(run_id)  # checked all first: it marks an ended run
+        if run_name is not None:
             self.storage.write(layout.run_tag(exp_dir, run_id, RUN_NAME_TAG), run_name.encode())
         if run_status is not None and RunStatus.is_terminated(RunStatus.from_any(run_status)):
             self._flush_run_metrics(run_id)
@@ -345,10 +357,11 @@ class Runs:
     # -- params, tags, metrics --------------------------------------------------------------
     def delete_tag(self, run_id: str, key: str) -> None:
         validate_key(key, "tag key")
-        exp_dir = self._active_run_dir(run_id)
+        exp_dir = self._active_run_dir(run_id, mark=False)
         path = layout.run_tag(exp_dir, run_id, key)
         if not self.storage.exists(path):
             raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+        self._mark_if_ended(exp_dir, run_id)
         self.storage.delete(path)
 
     def log_batch(
@@ -378,8 +391,9 @@ class Runs:
             _check_duplicate_params(params)
         checked_tags = [validate_tag(t.key, t.value) for t in tags]
         checked_metrics = [validate_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
-        exp_dir = self._active_run_dir(run_id, cacheable=not params and not tags)
+        exp_dir = self._active_run_dir(run_id, cacheable=not params and not tags, mark=False)
         self._check_param_conflicts(exp_dir, run_id, checked_params)
+        self._mark_if_ended(exp_dir, run_id)
 
         for key, text in checked_params.items():
             try:
