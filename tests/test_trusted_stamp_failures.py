@@ -10,7 +10,7 @@
   back in the trash as it was; it used to raise with the experiment restored, or moved out
   of the trash still marked deleted.
 - A write to an ended run that is refused (a param with another value, a missing tag, a
-  bad status) marks nothing: it used to mark the run changed and stamp the experiment
+  bad status, a logged-model history tag that is not a list) marks nothing: it used to mark the run changed and stamp the experiment
   before it looked at what it was asked.
 
 The failure is a real ``PermissionError`` (EACCES) raised where the backend writes the file,
@@ -31,7 +31,7 @@ from fsregistry import Client
 from fsregistry.exceptions import FsRegistryException, StoragePermissionDenied
 from fsregistry.storage import Storage
 from fsregistry.tracking import trust
-from fsregistry.tracking.runs import RUN_NAME_TAG
+from fsregistry.tracking.runs import LOG_MODEL_HISTORY_TAG, RUN_NAME_TAG
 
 ALL = {"run_view_type": "ALL"}
 
@@ -158,6 +158,9 @@ REFUSED_ON_AN_ENDED_RUN: dict[str, Callable[[Client, str], object]] = {
     "set_terminated with a bad status": lambda c, r: c.set_terminated(r, "BOGUS"),
     "set_terminated with a bad end_time": lambda c, r: c.set_terminated(r, end_time="x"),  # type: ignore[arg-type]
     "update_run with a bad name": lambda c, r: c.update_run(r, name="a\x00b"),
+    "record_logged_model onto a history that is not a list": lambda c, r: (
+        c.store.record_logged_model(r, {"model_id": "m"})
+    ),
 }
 
 
@@ -168,10 +171,12 @@ def test_a_refused_write_to_an_ended_run_marks_nothing(
     client = Client(tracking_uri=store_url)
     run_id = client.create_run(client.create_experiment("e")).info.run_id
     client.log_param(run_id, "p", "1")
+    client.set_tag(run_id, LOG_MODEL_HISTORY_TAG, "{}")
     client.set_terminated(run_id)
     client = Client(tracking_uri=store_url)  # a process that has not marked the run yet
     before = snapshot(store_fs)
     with pytest.raises(FsRegistryException) as error:
         REFUSED_ON_AN_ENDED_RUN[call](client, run_id)
-    assert error.value.error_code in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+    codes = ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE")
+    assert error.value.error_code in codes, error.value
     assert diff(before, snapshot(store_fs)) == []

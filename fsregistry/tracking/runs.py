@@ -498,7 +498,7 @@ class Runs:
     def record_logged_model(self, run_id: str, entry: Mapping[str, Any]) -> None:
         """Append ``entry`` to the run's ``mlflow.log-model.history`` tag (a JSON list); the
         run must be active. A tag that is not a JSON list raises InvalidState, unchanged."""
-        exp_dir = self._active_run_dir(run_id)
+        exp_dir = self._active_run_dir(run_id, mark=False)
         path = layout.run_tag(exp_dir, run_id, LOG_MODEL_HISTORY_TAG)
         where = self.storage.uri(path)
 
@@ -512,14 +512,21 @@ class Runs:
             return json.dumps([*history, dict(entry)]).encode("utf-8")
 
         if not self.storage.capabilities.append:
+            if run_id in self._ended:  # refused before it is marked: checked once ahead
+                change(self._read_or_none(path))
+            self._mark_if_ended(exp_dir, run_id)
             self.storage.update(path, change)  # object stores: compare-and-swap, no side file
             return
         with self._history_lock:
-            try:
-                old: bytes | None = self.storage.read(path)
-            except FileNotFoundError:
-                old = None
-            self.storage.write(path, change(old))
+            new = change(self._read_or_none(path))
+            self._mark_if_ended(exp_dir, run_id)
+            self.storage.write(path, new)
+
+    def _read_or_none(self, path: str) -> bytes | None:
+        try:
+            return self.storage.read(path)
+        except FileNotFoundError:
+            return None
 
 
 def _json_or_none(raw: bytes) -> Any:
