@@ -27,11 +27,11 @@ object of the experiment), since MLflow or anything else may have changed them. 
 - **the run-set stamp and the generation**: ``<experiment>/.fsreg-runs-stamp`` is rewritten
   with fresh bytes (:func:`bump`) by every fsregistry writer AFTER it creates a run
   (``create_run``, an import), removes one (``gc``) or marks one changed (after the mark,
-  before the write to the run: the run is read from its files from then on). A writer
-  whose stamp fails undoes its change before it raises (``create_run`` removes its run, a
-  restore puts the experiment back in the trash), so no call fails having changed the run
-  set unstamped; a mark is made only once the call will write (its checks passed). Its change
-  token (S3 ETag of unique bytes, GCS generation, local size+mtime+inode of a replaced file)
+  before the write to the run: the run is read from its files from then on). A call whose
+  stamp fails undoes its change before it raises (``create_run`` removes its run, a restore
+  puts the experiment back in the trash; ``gc`` and an import report the failure and keep
+  what they did), and a mark is made only once the call will write (its checks passed).
+  The stamp's change token (S3 ETag of unique bytes, GCS generation, local size+mtime+inode of a replaced file)
   changes on every rewrite, concurrent writers included. On local disk the experiment
   directory's own ``Storage.dir_token`` is part of the generation (:func:`generation`), so a
   run directory MLflow or anyone makes or removes changes it without any stamp. A search
