@@ -2,7 +2,8 @@
 
 An experiment is ``<id>/meta.yaml`` with its tags as files under ``<id>/tags/``; deleting one
 sets its lifecycle stage, marks its active runs deleted and moves the tree to
-``.trash/<id>/`` (restoring undoes all three), as MLflow's file store does.
+``.trash/<id>/`` (restoring undoes all three), as MLflow's file store does. A restore that
+fails part-way (its run-set stamp not written, say) puts all three back before it raises.
 
 - Ids come from the name: an 18-digit number (as MLflow's look) hashed from the name and an
   attempt number, claimed with an atomic create of its ``meta.yaml``. Two processes creating
@@ -31,6 +32,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from fsregistry.entities import Experiment, LifecycleStage, PagedList, ViewType
@@ -262,18 +264,29 @@ class Experiments:
             return exp_id
         raise InvalidState(f"Could not allocate an experiment id for {name!r}")
 
-    def _update_experiment_meta(self, exp_dir: str, **changes: Any) -> None:
+    def _update_experiment_meta(
+        self, exp_dir: str, *, touch: bool = True, **changes: Any
+    ) -> dict[str, Any]:
+        """Change an experiment's meta.yaml (compare-and-swap) and return it as it was before;
+        a change to None removes the key. ``touch``: set ``last_update_time`` to now."""
         path = layout.experiment_meta(exp_dir)
+        before: dict[str, Any] = {}
 
         def change(old: bytes | None) -> bytes:
             if old is None:
                 raise ResourceDoesNotExist(f"Experiment meta {self.storage.uri(path)} vanished")
             meta = load_meta(old, path)
+            before.clear()
+            before.update(meta)
             meta.update(changes)
-            meta["last_update_time"] = now_ms()
+            for key in [k for k, v in changes.items() if v is None]:
+                del meta[key]
+            if touch:
+                meta["last_update_time"] = now_ms()
             return dump_meta(meta)
 
         self.storage.update(path, change)
+        return before
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         validate_experiment_name(new_name)
@@ -321,12 +334,58 @@ class Experiments:
         locations = self._locations
         self.storage.move_tree(exp_dir, active_dir)
         locations.experiment_moved(exp_dir)
-        self._update_experiment_meta(active_dir, lifecycle_stage=LifecycleStage.ACTIVE)
-        for run_id in locations.run_ids_in(active_dir):
-            self._set_run_stage(
-                active_dir, run_id, LifecycleStage.DELETED, LifecycleStage.ACTIVE, deleted_time=None
+        undo = _Restore(exp_dir, active_dir)
+        try:
+            undo.meta = self._update_experiment_meta(
+                active_dir, lifecycle_stage=LifecycleStage.ACTIVE
             )
-        self._forget_run_summaries(active_dir)
+            for run_id in locations.run_ids_in(active_dir):
+                before = self._set_run_stage(
+                    active_dir,
+                    run_id,
+                    LifecycleStage.DELETED,
+                    LifecycleStage.ACTIVE,
+                    deleted_time=None,
+                )
+                if before is not None:
+                    undo.runs[run_id] = before
+            self._forget_run_summaries(active_dir)
+        except BaseException as error:
+            self._undo_restore(undo, error)
+            raise
+
+    def _undo_restore(self, undo: _Restore, error: BaseException) -> None:
+        """Put back an experiment whose restore failed part-way with ``error`` (its stamp not
+        written, say: a search holding an older listing would not see the restore): the
+        stages and deletion times of the runs it restored, its meta.yaml's stage and update
+        time, then its tree in the trash, so the call raises having changed nothing (the
+        index shards it deleted are a cache the next search rebuilds; a run another writer
+        made or changed meanwhile goes to the trash with it as it is). A reader holding a
+        listing of the trashed experiment from before finds it as it was. If a step of this
+        fails too, the rest is left and ``error`` says so."""
+        storage, active = self.storage, undo.active_dir
+        try:
+            for run_id, before in undo.runs.items():
+                self._locations.update_run_meta(
+                    active,
+                    run_id,
+                    only_if_stage=LifecycleStage.ACTIVE,
+                    lifecycle_stage=before.get("lifecycle_stage"),
+                    deleted_time=before.get("deleted_time"),
+                )
+            if undo.meta is not None:
+                self._update_experiment_meta(
+                    active,
+                    touch=False,
+                    lifecycle_stage=undo.meta.get("lifecycle_stage"),
+                    last_update_time=undo.meta.get("last_update_time"),
+                )
+            storage.move_tree(active, undo.trash_dir)
+            self._locations.experiment_moved(active)
+        except (FsRegistryException, OSError) as failed:
+            where = storage.uri(active)
+            _log.warning("Could not undo the failed restore of %s: %s", where, failed)
+            error.add_note(f"The experiment {where} is left part-restored: {failed}")
 
     def _forget_run_summaries(self, exp_dir: str) -> None:
         """Delete the experiment's run-index shards (fsregistry's own files), then stamp it: a
@@ -342,16 +401,25 @@ class Experiments:
 
     def _set_run_stage(
         self, exp_dir: str, run_id: str, old: str, new: str, deleted_time: int | None
-    ) -> None:
+    ) -> dict[str, Any] | None:
         """Move one run of an experiment being deleted or restored from stage ``old`` to
-        ``new``. A directory that is not a valid run (no meta.yaml, or one naming another run
-        or experiment) is skipped with a warning, as MLflow does."""
+        ``new``; its meta.yaml as it was, if it moved. A directory that is not a valid run (no
+        meta.yaml, or one naming another run or experiment) is skipped with a warning, as
+        MLflow does."""
+        before: dict[str, Any] = {}
         try:
             self._locations.update_run_meta(
-                exp_dir, run_id, only_if_stage=old, lifecycle_stage=new, deleted_time=deleted_time
+                exp_dir,
+                run_id,
+                only_if_stage=old,
+                previous=before,
+                lifecycle_stage=new,
+                deleted_time=deleted_time,
             )
         except (InvalidState, ResourceDoesNotExist) as e:
             _log.warning("Skipping %s: %s", self.storage.uri(layout.run_dir(exp_dir, run_id)), e)
+            return None
+        return before if (before.get("lifecycle_stage") or LifecycleStage.ACTIVE) == old else None
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         key, text = validate_tag(key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
@@ -372,6 +440,17 @@ class Experiments:
                 f"No tag with name: {key} in experiment with id {experiment_id}"
             )
         self.storage.delete(path)
+
+
+@dataclass
+class _Restore:
+    """What a restore changed so far, for :meth:`Experiments._undo_restore`: the experiment's
+    meta.yaml and each restored run's as they were before."""
+
+    trash_dir: str
+    active_dir: str
+    meta: dict[str, Any] | None = None
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _exp_dir_of(exp: Experiment) -> str:

@@ -167,12 +167,18 @@ class Locations:
             raise InvalidState(f"Run '{run_id}' metadata is in invalid state.")
 
     def update_run_meta(
-        self, exp_dir: str, run_id: str, only_if_stage: str | None = None, **changes: Any
+        self,
+        exp_dir: str,
+        run_id: str,
+        only_if_stage: str | None = None,
+        previous: dict[str, Any] | None = None,
+        **changes: Any,
     ) -> dict[str, Any]:
         """Change a run's meta.yaml (compare-and-swap) and return it as written; with
         ``only_if_stage``, the changes apply only to a run in that lifecycle stage. A
         ``deleted_time`` of None removes the key. A run whose meta.yaml is not valid
-        (:meth:`check_run_meta`) raises InvalidState and is left as it is."""
+        (:meth:`check_run_meta`) raises InvalidState and is left as it is. ``previous``, if
+        given, is filled with the meta.yaml the change was made to."""
         path = layout.run_meta(exp_dir, run_id)
         result: dict[str, Any] = {}
 
@@ -181,6 +187,9 @@ class Locations:
                 raise ResourceDoesNotExist(f"Run '{run_id}' not found")
             meta = load_meta(old, path)
             self.check_run_meta(exp_dir, run_id, meta)
+            if previous is not None:
+                previous.clear()
+                previous.update(meta)
             if only_if_stage is None or (meta.get("lifecycle_stage") or "active") == only_if_stage:
                 for key, value in changes.items():
                     if value is None and key == "deleted_time":

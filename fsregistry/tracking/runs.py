@@ -19,7 +19,8 @@ MLflow's file store writes them (keys with ``/`` are nested paths). How each wri
 - only an active run takes writes; ending a run (a terminal status) flushes its metrics and
   summarises it in its experiment's index (``RunReader.summarise_run``); a write to a run that
   already ended, and every delete or restore, first marks the run changed for trusted indexes
-  (``trust``); a new run bumps its experiment's run-set stamp once it exists (``trust``);
+  (``trust``); a new run bumps its experiment's run-set stamp once it exists (``trust``),
+  and is removed again if that stamp (or one of its tags) cannot be written;
 - a dataset input is written once per run and dataset: logging the same dataset again keeps
   the first input's tags, as MLflow does;
 - ``record_logged_model`` appends to the ``mlflow.log-model.history`` tag, one JSON list:
@@ -37,6 +38,7 @@ import contextlib
 import getpass
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -56,6 +58,7 @@ from fsregistry.entities import (
 )
 from fsregistry.entities import Param as ParamEntity
 from fsregistry.exceptions import (
+    FsRegistryException,
     InvalidParameterValue,
     InvalidState,
     PathConflict,
@@ -87,6 +90,7 @@ from fsregistry.tracking.run_reader import RunReader
 
 RUN_NAME_TAG = records.RUN_NAME_TAG
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -219,17 +223,41 @@ class Runs:
             run_name=run_name,
         )
         self.storage.create(layout.run_meta(exp_dir, run_id), dump_meta(records.run_meta(info)))
-        for sub in ("metrics", "params", "artifacts"):
-            # MLflow 3 refuses to find a run whose metrics/params/artifacts dirs are missing.
-            self.storage.make_dirs(f"{layout.run_dir(exp_dir, run_id)}/{sub}")
         tag_dict[RUN_NAME_TAG] = run_name
-        for key, value in tag_dict.items():
-            self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
-        trust.bump(self.storage, exp_dir)  # after the run exists: see trust
-        self._locations.remember({run_id: exp_dir})
-        return self.get_run(run_id)
+        try:
+            for sub in ("metrics", "params", "artifacts"):
+                # MLflow 3 refuses to find a run whose metrics/params/artifacts dirs are missing.
+                self.storage.make_dirs(f"{layout.run_dir(exp_dir, run_id)}/{sub}")
+            for key, value in tag_dict.items():
+                self.storage.write(layout.run_tag(exp_dir, run_id, key), value.encode("utf-8"))
+            trust.bump(self.storage, exp_dir)  # after the run exists: see trust
+            self._locations.remember({run_id: exp_dir})
+            return self.get_run(run_id)
+        except BaseException as error:
+            self._remove_new_run(exp_dir, run_id, error)
+            raise
 
-    def _active_run_dir(self, run_id: str, cacheable: bool = False) -> str:
+    def _remove_new_run(self, exp_dir: str, run_id: str, error: BaseException) -> None:
+        """Remove the run ``create_run`` made, after a later step of it failed with ``error``
+        (a tag or the run-set stamp not written): the call raises having changed nothing.
+        The directory is this call's: named by a fresh random id, whose meta.yaml the call
+        created. A run left unstamped would be missed by a trusted search holding an older
+        listing (``trust``); removed, it is missed by none, since a listed run still running
+        is checked at every search. If the removal fails too, the run stays, ``error`` says
+        where, and the next stamp of the experiment makes every search see it."""
+        run_dir = layout.run_dir(exp_dir, run_id)
+        try:
+            self.storage.delete_tree(run_dir)
+        except (FsRegistryException, OSError) as failed:
+            where = self.storage.uri(run_dir)
+            _log.warning("Could not remove the half-created run %s: %s", where, failed)
+            error.add_note(f"The run {where} it created could not be removed: {failed}")
+
+    def _active_run_dir(self, run_id: str, cacheable: bool = False, mark: bool = True) -> str:
+        """The experiment directory of an active run, else InvalidParameterValue. ``mark``:
+        mark the run changed if it has ended, as every write to it needs first; a caller
+        that still checks something against the store (and may refuse) passes False and
+        calls :meth:`_mark_if_ended` after its checks, before its first write."""
         if cacheable and self._metrics is not None:
             checked = self._active_checked.get(run_id)
             locations = self._locations
@@ -237,8 +265,8 @@ class Runs:
                 cached_dir = locations.run_dirs.get(run_id)
             fresh = checked is not None and time.monotonic() - checked < self._metrics.interval
             if fresh and cached_dir is not None:
-                if run_id in self._ended:
-                    self._reader.changed.mark(cached_dir, run_id)
+                if mark:
+                    self._mark_if_ended(cached_dir, run_id)
                 return cached_dir
         exp_dir, meta_raw = self._locations.locate_run(run_id)
         meta = load_meta(meta_raw, self.storage.uri(layout.run_meta(exp_dir, run_id)))
@@ -251,12 +279,19 @@ class Runs:
             )
         self._active_checked[run_id] = time.monotonic()
         if trust.is_terminal(meta.get("status")):
-            # Written after it ended: a trusted index no longer vouches for its summary.
             self._ended.add(run_id)
-            self._reader.changed.mark(exp_dir, run_id)
         else:
             self._ended.discard(run_id)
+        if mark:
+            self._mark_if_ended(exp_dir, run_id)
         return exp_dir
+
+    def _mark_if_ended(self, exp_dir: str, run_id: str) -> None:
+        """Before a write to a run that ended (as last checked): a trusted index no longer
+        vouches for its summary (``trust``). Only once the call will write: a call refused
+        after marking would have changed the store."""
+        if run_id in self._ended:
+            self._reader.changed.mark(exp_dir, run_id)
 
     def update_run_info(
         self,
@@ -265,7 +300,6 @@ class Runs:
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        exp_dir = self._active_run_dir(run_id)
         changes: dict[str, Any] = {}
         if run_status is not None:
             changes["status"] = RunStatus.to_int(RunStatus.from_any(run_status))
@@ -276,6 +310,8 @@ class Runs:
                 raise InvalidParameterValue(f"Invalid run name {run_name!r}: must be a string")
             validate_tag(RUN_NAME_TAG, run_name)
             changes["run_name"] = run_name
+        exp_dir = self._active_run_dir(run_id)  # checked all first: it marks an ended run
+        if run_name is not None:
             self.storage.write(layout.run_tag(exp_dir, run_id, RUN_NAME_TAG), run_name.encode())
         if run_status is not None and RunStatus.is_terminated(RunStatus.from_any(run_status)):
             self._flush_run_metrics(run_id)
@@ -321,10 +357,11 @@ class Runs:
     # -- params, tags, metrics --------------------------------------------------------------
     def delete_tag(self, run_id: str, key: str) -> None:
         validate_key(key, "tag key")
-        exp_dir = self._active_run_dir(run_id)
+        exp_dir = self._active_run_dir(run_id, mark=False)
         path = layout.run_tag(exp_dir, run_id, key)
         if not self.storage.exists(path):
             raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+        self._mark_if_ended(exp_dir, run_id)
         self.storage.delete(path)
 
     def log_batch(
@@ -354,8 +391,9 @@ class Runs:
             _check_duplicate_params(params)
         checked_tags = [validate_tag(t.key, t.value) for t in tags]
         checked_metrics = [validate_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
-        exp_dir = self._active_run_dir(run_id, cacheable=not params and not tags)
+        exp_dir = self._active_run_dir(run_id, cacheable=not params and not tags, mark=False)
         self._check_param_conflicts(exp_dir, run_id, checked_params)
+        self._mark_if_ended(exp_dir, run_id)
 
         for key, text in checked_params.items():
             try:
@@ -460,7 +498,7 @@ class Runs:
     def record_logged_model(self, run_id: str, entry: Mapping[str, Any]) -> None:
         """Append ``entry`` to the run's ``mlflow.log-model.history`` tag (a JSON list); the
         run must be active. A tag that is not a JSON list raises InvalidState, unchanged."""
-        exp_dir = self._active_run_dir(run_id)
+        exp_dir = self._active_run_dir(run_id, mark=False)
         path = layout.run_tag(exp_dir, run_id, LOG_MODEL_HISTORY_TAG)
         where = self.storage.uri(path)
 
@@ -474,14 +512,21 @@ class Runs:
             return json.dumps([*history, dict(entry)]).encode("utf-8")
 
         if not self.storage.capabilities.append:
+            if run_id in self._ended:  # refused before it is marked: checked once ahead
+                change(self._read_or_none(path))
+            self._mark_if_ended(exp_dir, run_id)
             self.storage.update(path, change)  # object stores: compare-and-swap, no side file
             return
         with self._history_lock:
-            try:
-                old: bytes | None = self.storage.read(path)
-            except FileNotFoundError:
-                old = None
-            self.storage.write(path, change(old))
+            new = change(self._read_or_none(path))
+            self._mark_if_ended(exp_dir, run_id)
+            self.storage.write(path, new)
+
+    def _read_or_none(self, path: str) -> bytes | None:
+        try:
+            return self.storage.read(path)
+        except FileNotFoundError:
+            return None
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -27,8 +27,11 @@ object of the experiment), since MLflow or anything else may have changed them. 
 - **the run-set stamp and the generation**: ``<experiment>/.fsreg-runs-stamp`` is rewritten
   with fresh bytes (:func:`bump`) by every fsregistry writer AFTER it creates a run
   (``create_run``, an import), removes one (``gc``) or marks one changed (after the mark,
-  before the write to the run: the run is read from its files from then on). Its change
-  token (S3 ETag of unique bytes, GCS generation, local size+mtime+inode of a replaced file)
+  before the write to the run: the run is read from its files from then on). A call whose
+  stamp fails undoes its change before it raises (``create_run`` removes its run, a restore
+  puts the experiment back in the trash; ``gc`` and an import report the failure and keep
+  what they did), and a mark is made only once the call will write (its checks passed).
+  The stamp's change token (S3 ETag of unique bytes, GCS generation, local size+mtime+inode of a replaced file)
   changes on every rewrite, concurrent writers included. On local disk the experiment
   directory's own ``Storage.dir_token`` is part of the generation (:func:`generation`), so a
   run directory MLflow or anyone makes or removes changes it without any stamp. A search
@@ -121,7 +124,9 @@ def stamp_path(exp_dir: str) -> str:
 def bump(storage: Storage, exp_dir: str) -> None:
     """Rewrite the experiment's run-set stamp with fresh bytes, AFTER a change to its runs
     (module docstring). Raised errors are the storage's: the change is made, but a search
-    holding an older listing would not see it, so the caller's call fails."""
+    holding an older listing would not see it, so the caller undoes it and fails
+    (``create_run`` removes its run; a run it listed still running is checked at every
+    search, so a trusted search holding it sees it gone)."""
     storage.write(stamp_path(exp_dir), uuid.uuid4().hex.encode("ascii") + b"\n")
 
 
@@ -176,7 +181,9 @@ class ChangedRuns:
     def mark(self, exp_dir: str, run_id: str) -> None:
         """Add ``run_id`` to its experiment's changed runs, then bump its stamp, before a
         write to the ended run. Raised errors are the storage's: a write that cannot be
-        marked is not made."""
+        marked is not made. If the stamp fails after the id was added, the id stays: a
+        changed mark only makes searches read that run from its files, and taking it out
+        again could drop the mark another writer relies on (its id was already there)."""
         with self._lock:
             if (exp_dir, run_id) in self._marked:
                 return
