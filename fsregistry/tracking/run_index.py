@@ -59,18 +59,28 @@ import hashlib
 import json
 import logging
 import re
-import struct
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple
 
 from fsregistry.exceptions import FsRegistryException
-from fsregistry.storage import FileInfo, Storage
-from fsregistry.storage import is_racy as storage_is_racy
+from fsregistry.storage import Storage
 from fsregistry.storage.changes import ChangeFeed, Stamp
 from fsregistry.tracking.records import RunFiles
 from fsregistry.tracking.run_files import RowShape, files_from_row, layout, row_of, row_shape
+from fsregistry.tracking.run_tokens import UNKNOWN as UNKNOWN
+from fsregistry.tracking.run_tokens import Tokens as Tokens
+from fsregistry.tracking.run_tokens import compact_tokens as compact_tokens
+from fsregistry.tracking.run_tokens import is_racy as is_racy
+from fsregistry.tracking.run_tokens import recorded_dirs as recorded_dirs
+from fsregistry.tracking.run_tokens import recorded_hash as recorded_hash
+from fsregistry.tracking.run_tokens import recorded_paths as recorded_paths
+from fsregistry.tracking.run_tokens import recorded_token as recorded_token
+from fsregistry.tracking.run_tokens import run_dirs as run_dirs
+from fsregistry.tracking.run_tokens import same_token as same_token
+from fsregistry.tracking.run_tokens import token_parts
+from fsregistry.tracking.run_tokens import tokens_of as tokens_of
 
 _log = logging.getLogger(__name__)
 
@@ -83,20 +93,6 @@ _HEX2 = re.compile(r"^[0-9a-f]{2}")
 _STALE_LINES = 32
 # Shards read and decoded at a time: the bytes of all 256 at 100,000 runs would take ~350 MB.
 _SHARDS_AT_ONCE = 8
-_HASH = struct.Struct("q")
-
-Tokens: TypeAlias = tuple[dict[str, int], bytes]
-"""A run's change tokens as this process keeps them (:func:`compact_tokens`): the position
-of each run-relative path (a dict shared by runs with the same files) and a 64-bit hash of
-each file's token at its position. A plain tuple of untracked values: the collector never
-walks it."""
-
-
-UNKNOWN: Tokens = ({}, b"unknown")
-"""The tokens of a summary whose tokens were not decoded (a trusted search decodes only those
-of the runs it may check, see :meth:`ExperimentIndex.load_shards`). Equal to no run's tokens
-(those hold 8 bytes a recorded path: here 7 bytes and no path), and :func:`same_token` says
-no file of it is unchanged: a check never takes such a summary, it reads the run's files."""
 
 
 def shard_name(run_id: str) -> str:
@@ -104,86 +100,6 @@ def shard_name(run_id: str) -> str:
     if not _HEX2.match(head):
         head = hashlib.sha1(run_id.encode()).hexdigest()[:2]
     return f"{SHARD_PREFIX}{head}"
-
-
-def tokens_of(files: Iterable[FileInfo], strip: int = 0) -> str | None:
-    """The change tokens of a run's files as one string, ``"|<path>><token>|..."`` with
-    run-relative paths, sorted. None when the backend gives no change tokens, or when a path
-    or token holds ``|`` or ``>`` (never in MLflow keys; such a run is never summarised).
-
-    One string rather than a mapping, with separators JSON need not escape: a fresh process
-    decodes thousands of runs' tokens (~40 each) from the shards, several times faster so.
-    ``strip`` characters are cut from the front of each path (the ``<run_id>/`` of an
-    experiment-wide listing), so a run listed on its own and within its experiment compare
-    equal.
-    """
-    lines = []
-    for info in files:
-        token = info.token
-        path = info.path[strip:]
-        if not token or "|" in path or ">" in path or "|" in token or ">" in token:
-            return None
-        lines.append(f"{path}>{token}|")
-    lines.sort()
-    return "|" + "".join(lines)
-
-
-def recorded_token(tokens: str, path: str) -> str | None:
-    """The token ``tokens`` (from :func:`tokens_of`) records for one run-relative path."""
-    start = tokens.find(f"|{path}>")
-    if start < 0:
-        return None
-    start += len(path) + 2
-    return tokens[start : tokens.index("|", start)]
-
-
-def compact_tokens(tokens: str) -> Tokens:
-    """``tokens`` (from :func:`tokens_of`) as this process keeps them: ~8 bytes a file
-    instead of ~45. Two runs' compact tokens are equal when their texts are, and, but for a
-    64-bit hash collision of a changed token (one in 2**64), only then. The hashes are
-    Python's string hashes, salted per process: never written anywhere."""
-    parts = _token_parts(tokens)
-    return layout(tuple(parts[0::2])), array("q", map(hash, parts[1::2])).tobytes()
-
-
-def _token_parts(tokens: str) -> list[str]:
-    """``"|p1>t1|p2>t2|"`` (:func:`tokens_of`) as ``[p1, t1, p2, t2]``: neither a path nor
-    a token holds ``|`` or ``>``."""
-    return tokens[1:-1].replace(">", "|").split("|") if len(tokens) > 1 else []
-
-
-def recorded_hash(tokens: Tokens, path: str) -> int | None:
-    """The hash of the token compact ``tokens`` record for one run-relative path (None: the
-    path is not recorded); compare it with ``hash(token)``."""
-    i = tokens[0].get(path)
-    return None if i is None else int(_HASH.unpack_from(tokens[1], 8 * i)[0])
-
-
-def same_token(tokens: Tokens, path: str, current: str | None) -> bool:
-    """Whether a file's ``current`` token (None: no such file) is the one ``tokens``
-    record for it."""
-    if tokens is UNKNOWN:
-        return False
-    recorded = recorded_hash(tokens, path)
-    if current is None or recorded is None:
-        return current is None and recorded is None
-    return recorded == hash(current)
-
-
-def recorded_dirs(tokens: Tokens) -> set[str]:
-    """The run-relative directories of the paths compact ``tokens`` record."""
-    return run_dirs(tokens[0])
-
-
-def is_racy(files: Iterable[FileInfo], listed_at: float) -> bool:
-    """Whether a file changed so shortly before the listing that a further same-size write in
-    the same clock tick could go unseen: such a run is read, but not summarised by a reader.
-
-    Only the summary's builder needs this check: whether a later reader's listing is close to
-    a write does not matter, since a token-preserving change can only follow the listing the
-    summary was built from.
-    """
-    return any(storage_is_racy(f.mtime, listed_at) for f in files)
 
 
 def encode_run(files: RunFiles) -> dict[str, Any]:
@@ -195,23 +111,6 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
         "outputs": files.outputs,
         "metrics": files.metrics,
     }
-
-
-def run_dirs(paths: Iterable[str]) -> set[str]:
-    """Every directory the run-relative ``paths`` lie in, below the run directory itself
-    (``metrics/train/loss`` -> ``metrics``, ``metrics/train``)."""
-    dirs: set[str] = set()
-    for path in paths:
-        head = path.rpartition("/")[0]
-        while head and head not in dirs:
-            dirs.add(head)
-            head = head.rpartition("/")[0]
-    return dirs
-
-
-def recorded_paths(tokens: str) -> list[str]:
-    """The run-relative paths ``tokens`` (from :func:`tokens_of`) records."""
-    return [entry.partition(">")[0] for entry in tokens.split("|") if entry]
 
 
 class Summary(NamedTuple):
@@ -599,7 +498,7 @@ def _line_key(run_id: str) -> bytes:
 
 def encode_line(run_id: str, tokens: str, files: RunFiles) -> bytes:
     """A run's shard line (without its newline): ``tokens`` from :func:`tokens_of`."""
-    parts = _token_parts(tokens)
+    parts = token_parts(tokens)
     keys, row = row_of(files)
     head = json.dumps([parts[0::2], *keys, _FORMAT], separators=(",", ":"))
     body = json.dumps(["|".join(parts[1::2]), *row], separators=(",", ":"), default=str)
