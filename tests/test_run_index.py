@@ -494,7 +494,7 @@ def test_shards_are_lines_and_a_writer_rewrites_only_its_run(
     }
     index.persist(client.store.storage, exp_id, line, None)
     lines = fs.cat_file(shard).split(b"\n")
-    assert lines[0] == b'{"format":6}' and lines[-1] == b""
+    assert lines[0] == b'{"format":7}' and lines[-1] == b""
     assert [json.loads(line.partition(b"\t")[0]) for line in lines[1:-1]] == run_ids
     others = [line for line in lines[1:-1] if json.loads(line.partition(b"\t")[0]) != run_ids[1]]
     # Valid JSON no encoder of ours writes: survives only if the lines are copied, not re-encoded.

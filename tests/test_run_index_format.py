@@ -1,10 +1,13 @@
-"""The run index's shard encoding (format 6): what a fresh process decodes per run, counted,
-and shards of the previous format, which are read from the files, never mis-read.
+"""The run index's shard encoding (format 7): what a fresh process decodes per run, counted,
+format-6 shards, still read, and shards of older formats, which are read from the files,
+never mis-read.
 
 A cold search decodes every run of the shards it reads; format 5 held a JSON object per run
 (with one per meta, params, tags and metrics inside), and decoding those dominated a cold
 search at 100,000 runs (issue 24). Format 6 writes each run's keys and its flat row of values
-apart, so a reader decodes each distinct set of keys once and no mapping per run.
+apart, so a reader decodes each distinct set of keys once and no mapping per run. Format 7
+writes a run's change tokens as one string and its metrics' numbers packed in another, so
+what a reader decodes per run does not grow with its files and metrics.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from fsregistry import Client
 from fsregistry.entities import Metric
 from fsregistry.tracking import run_index
 from fsregistry.tracking.records import RunFiles
+from fsregistry.tracking.run_files import row_of as run_files_row_of
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +39,8 @@ class _Decoded:
         self.calls = 0
         self.mappings = 0
         self.key_sets = 0  # texts of a line's keys (a list of lists of strings) decoded
+        self.numbers = 0  # ints and floats decoded
+        self.strings = 0  # strings decoded
 
     def count(self, value: Any) -> None:
         stack = [value]
@@ -45,6 +51,10 @@ class _Decoded:
                 stack.extend(item.values())
             elif isinstance(item, list):
                 stack.extend(item)
+            elif isinstance(item, str):
+                self.strings += 1
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                self.numbers += 1
 
 
 def _spy_json(monkeypatch: pytest.MonkeyPatch) -> _Decoded:
@@ -60,10 +70,11 @@ def _spy_json(monkeypatch: pytest.MonkeyPatch) -> _Decoded:
             value = loads(raw, *args, **kwargs)
             decoded.calls += 1
             decoded.count(value)
+            groups = value[:-1] if isinstance(value, list) and value[-1:] == [7] else value
             if (
-                isinstance(value, list)
-                and value
-                and all(isinstance(g, list) and all(isinstance(k, str) for k in g) for g in value)
+                isinstance(groups, list)
+                and groups
+                and all(isinstance(g, list) and all(isinstance(k, str) for k in g) for g in groups)
             ):
                 decoded.key_sets += 1
             return value
@@ -123,6 +134,107 @@ def test_runs_with_other_keys_each_decode_their_own_keys_once(
     assert decoded.key_sets == 3 and decoded.mappings == 1
 
 
+def _decoded_per_run(monkeypatch: pytest.MonkeyPatch, metrics: int) -> Any:
+    """What decoding a shard of 10 runs of ``metrics`` metrics each (and a token per metric
+    file) takes, counted, and the runs it gives back."""
+    lines = []
+    made = []
+    for i in range(10):
+        points = {
+            f"x{k}": (i + k / 7, 1_700_000_000_000 + k, k, None, None) for k in range(metrics)
+        }
+        files = RunFiles(
+            {"run_id": f"r{i}", "status": 3, "tags": (), "start_time": 5},
+            {"m": (float(i), 1, 0, None, None), **points},
+            {"p": str(i)},
+            {"t": "aaa"},
+        )
+        paths = ["meta.yaml", "metrics/m", *(f"metrics/x{k}" for k in range(metrics))]
+        tokens = "|" + "".join(f"{path}>{i}-{n}-7|" for n, path in enumerate(sorted(paths)))
+        lines.append(run_index.encode_line(f"r{i}", tokens, files))
+        made.append((tokens, files))
+    decoded = _spy_json(monkeypatch)
+    parsed = run_index.shard_lines(b"\n".join([run_index._HEADER, *lines, b""])) or []
+    assert [(line.tokens_text(), line.files()) for line in parsed] == made
+    return decoded
+
+
+def test_what_a_run_decodes_does_not_grow_with_its_metrics_and_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 7: a run's change tokens are one string and its metrics' numbers another, so
+    runs with 20 more metrics (20 more files) decode as many values from their rows (format 6
+    decoded a token per file and three numbers per metric), and the values come back exact."""
+    few = _decoded_per_run(monkeypatch, 0)
+    many = _decoded_per_run(monkeypatch, 20)
+    assert many.numbers == few.numbers, "no metric number is decoded one by one"
+    # The one key set decoded holds 20 more metric keys and 20 more token paths; the rows
+    # hold as many strings as before.
+    assert many.strings == few.strings + 40
+    assert many.calls == few.calls == 3
+
+
+def test_a_format6_shard_is_read_without_reading_the_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard an fsregistry of format 6 wrote (tokens one by one, each metric's numbers apart)
+    is still read: a fresh process takes its runs from it, with the same answer, and its
+    format-7 lines appended later are read next to the format-6 ones."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("format6")
+    one = run_index.shard_name("00")
+    monkeypatch.setattr(run_index, "shard_name", lambda run_id: one)
+    run_ids = ended_runs(client, exp_id, 8)
+    client.log_batch(run_ids[3], metrics=[Metric("m", 2.5, 7, 9)])
+    client.set_terminated(run_ids[3])
+    age_tree(tmp_path / "mlruns")
+    client.search_runs([exp_id])
+    shard = tmp_path / "mlruns" / exp_id / one
+    lines = run_index.shard_lines(shard.read_bytes()) or []
+    assert len(lines) == 8
+    original = run_index.decode_shard(shard.read_bytes())
+    old = [_format6_line(line) for line in lines[:6]]
+    new = shard.read_bytes().split(b"\n")[7:9]  # the last two runs' lines, as format 7 wrote
+    shard.write_bytes(b"\n".join([b'{"format":6}', *old, *new, b""]))
+    # Every token, value, timestamp and step as the format-7 lines held them.
+    assert run_index.decode_shard(shard.read_bytes()) == original
+    read_runs = spy_reads(client, monkeypatch)
+    runs = client.search_runs([exp_id], order_by=["metrics.m DESC"])
+    assert read_runs == [], "every run came from the format-6 shard"
+    assert [r.info.run_id for r in runs] == [run_ids[i] for i in (7, 6, 5, 4, 3, 2, 1, 0)]
+    assert runs[4].data.metrics == {"m": 2.5}
+    assert [r.data.params["p"] for r in runs] == [str(i) for i in (7, 6, 5, 4, 3, 2, 1, 0)]
+
+
+def _format6_line(line: run_index.ShardLine) -> bytes:
+    """``line`` as fsregistry's previous shard format (6) wrote it: keys without the closing
+    format number, each token and each metric number a value of the row."""
+    files = line.files()
+    tokens = line.tokens_text()[1:-1].split("|")
+    keys, _ = run_files_row_of(files)
+    metric_keys = keys[3]
+    points = [files.metrics[k] for k in metric_keys]
+    head = [[t.partition(">")[0] for t in tokens], *keys]
+    row = [
+        *(t.partition(">")[2] for t in tokens),
+        *files.meta.values(),
+        *(files.params[k] for k in keys[1]),
+        *(files.tags[k] for k in keys[2]),
+        *(p[0] for p in points),
+        *(n for p in points for n in (p[1], p[2])),
+        None,
+        list(files.inputs),
+        list(files.outputs),
+    ]
+    return b"\t".join(
+        [
+            json.dumps(line.run_id).encode(),
+            json.dumps(head, separators=(",", ":")).encode(),
+            json.dumps(row, separators=(",", ":")).encode(),
+        ]
+    )
+
+
 def _format5_line(run_id: str, entry: dict[str, Any]) -> bytes:
     """A line as fsregistry's previous shard format (5) wrote it."""
     value = json.dumps(entry, separators=(",", ":")).encode()
@@ -134,7 +246,7 @@ def test_a_shard_of_the_previous_format_is_read_from_the_files_and_rewritten(
 ) -> None:
     """A format-5 shard (an fsregistry before this one) holds valid JSON summaries of the same
     runs: its runs are read from their files, never taken from it, and summarised again in
-    format 6; a format-6 shard damaged to look like format 5 is not read either."""
+    format 7; a format-7 shard damaged to look like format 5 is not read either."""
     fs, root = store_fs
     client = Client(tracking_uri=store_url)
     exp_id = client.create_experiment("format5")
@@ -167,7 +279,7 @@ def test_a_shard_of_the_previous_format_is_read_from_the_files_and_rewritten(
     rewritten: dict[str, dict[str, Any]] = {}
     for shard in shards:
         raw = fs.cat_file(shard)
-        assert raw.startswith(b'{"format":6}\n')
+        assert raw.startswith(b'{"format":7}\n')
         rewritten.update(run_index.decode_shard(raw) or {})
     assert {r: e["run"]["params"]["p"] for r, e in rewritten.items()} == got
     read_again = spy_reads(client, monkeypatch)
@@ -235,3 +347,38 @@ def test_a_metric_value_beyond_a_float_is_left_out() -> None:
     with pytest.raises(ValueError):
         parsed.files()
     assert run_index.decode_shard(shard) == {}
+
+
+def test_a_trusted_search_decodes_only_the_tokens_of_the_runs_it_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trusted cold search never checks an ended run against its files (``trust``), so it
+    decodes no ended run's change tokens (counted), only a running run's, which it takes from
+    the shard as its files are unchanged. A checked search in the same process never takes
+    the summaries whose tokens were not decoded: it reads those runs' files, same answer."""
+    client = Client(tracking_uri=str(tmp_path / "mlruns"))
+    exp_id = client.create_experiment("tokens")
+    run_ids = ended_runs(client, exp_id, 6)
+    running = client.create_run(exp_id, run_name="running").info.run_id
+    client.log_batch(running, metrics=[Metric("m", 99.0, 1, 0)])
+    age_tree(tmp_path / "mlruns")
+    client.search_runs([exp_id])  # summarised again at the aged tokens, the running run too
+    monkeypatch.setenv("FSREG_TRUST_INDEX", "1")
+    read_runs = spy_reads(client, monkeypatch)
+    decoded: list[str] = []
+    tokens = run_index.ShardLine.tokens
+
+    def counted(line: run_index.ShardLine) -> run_index.Tokens:
+        decoded.append(line.run_id)
+        return tokens(line)
+
+    monkeypatch.setattr(run_index.ShardLine, "tokens", counted)
+    trusted = [(r.info.run_id, r.data.metrics) for r in client.search_runs([exp_id])]
+    assert decoded == [running], "only the running run's tokens are decoded"
+    assert read_runs == [], "every run came from the shards"
+    expected = [(r, {"m": float(i)}) for i, r in enumerate(run_ids)] + [(running, {"m": 99.0})]
+    assert sorted(trusted) == sorted(expected)
+    monkeypatch.setenv("FSREG_TRUST_INDEX", "0")
+    checked = [(r.info.run_id, r.data.metrics) for r in client.search_runs([exp_id])]
+    assert checked == trusted
+    assert sorted(read_runs) == sorted(run_ids), "ended runs read: their tokens are unknown"

@@ -347,7 +347,7 @@ def _cloned_shards(tmp_path: Any, count: int) -> tuple[Client, str, dict[str, st
             run_index.encode_line(new_id, tokens, files)
         )
     for name, shard_lines in lines.items():
-        data = b"\n".join([b'{"format":6}', *shard_lines]) + b"\n"
+        data = b"\n".join([run_index._HEADER, *shard_lines]) + b"\n"
         (root / exp_id / name).write_bytes(data)
     return client, exp_id, {name: f"token-{name}" for name in lines}
 

@@ -23,6 +23,7 @@ on each access, for building runs; searches, which look at a few keys of every r
 
 from __future__ import annotations
 
+import binascii
 import struct
 import sys
 from array import array
@@ -230,7 +231,7 @@ def row_shape(keys: Sequence[Sequence[str]]) -> RowShape:
     for group in keys:
         if type(group) is not list or any(type(k) is not str for k in group):
             raise TypeError("damaged row keys")
-    width = len(meta) + len(params) + len(tags) + 3 * len(metrics) + 3
+    width = len(meta) + len(params) + len(tags) + 4
     return RowShape(
         layout(tuple(meta)),
         layout(tuple(params)),
@@ -243,7 +244,7 @@ def row_shape(keys: Sequence[Sequence[str]]) -> RowShape:
 def row_of(files: RunFiles) -> tuple[list[list[str]], list[Any]]:
     """A run as its keys and one flat row of plain values (the run index's shard lines):
     meta values, param and tag values by sorted key (the same key sets give the same keys
-    whatever order the files were listed in), metric values, each metric's timestamp and step, then the
+    whatever order the files were listed in), the metrics (:func:`packed_metrics`), then the
     metrics' dataset (name, digest) pairs (None when no metric has one), inputs and outputs.
     Rows of runs with the same keys share one decoded shape (:func:`files_from_row`)."""
     params, tags, metrics = files.params, files.tags, files.metrics
@@ -257,13 +258,28 @@ def row_of(files: RunFiles) -> tuple[list[list[str]], list[Any]]:
         *files._meta,
         *(params[k] for k in param_keys),
         *(tags[k] for k in tag_keys),
-        *(p[0] for p in points),
-        *(n for p in points for n in (p[1], p[2])),
+        packed_metrics(points),
         datasets,
         list(files.inputs),
         list(files.outputs),
     ]
     return keys, row
+
+
+def packed_metrics(points: Sequence[LatestMetric]) -> str | list[Any]:
+    """The latest value of each metric, then each one's timestamp and step, as one base64
+    text of little-endian float64s and int64s: a reader decodes one string, not three numbers
+    per metric (a cold search decodes every run of its shards). A plain list of the same
+    numbers where one is beyond int64 (no MLflow writer makes them)."""
+    try:
+        values = array("d", [p[0] for p in points])
+        ints = array("q", [n for p in points for n in (p[1], p[2])])
+    except (OverflowError, TypeError):
+        return [*(p[0] for p in points), *(n for p in points for n in (p[1], p[2]))]
+    if sys.byteorder == "big":
+        values.byteswap()
+        ints.byteswap()
+    return binascii.b2a_base64(values.tobytes() + ints.tobytes(), newline=False).decode("ascii")
 
 
 def files_from_row(
@@ -283,8 +299,7 @@ def files_from_row(
     files._tags_at, start, at = shape.tags_at, at, at + len(shape.tags_at)
     files._tags = share_strings(row[start:at], strings)
     n = len(shape.metrics_at)
-    values, points = row[at : at + n], row[at + n : at + 3 * n]
-    datasets, inputs, outputs = row[at + 3 * n :]
+    metrics, datasets, inputs, outputs = row[at:]
     if type(inputs) is not list or type(outputs) is not list:
         raise TypeError("damaged inputs or outputs")
     files._metrics_at = shape.metrics_at
@@ -296,6 +311,35 @@ def files_from_row(
         if any(not (v is None or type(v) is str) for pair in pairs for v in pair):
             raise TypeError("damaged metric datasets")
         files._datasets = share_pairs(pairs, strings)
+    if type(metrics) is str:
+        _unpack_metrics(files, metrics, n)
+    elif type(metrics) is list and len(metrics) == 3 * n:
+        _metrics_from_numbers(files, metrics[:n], metrics[n:])
+    else:
+        raise TypeError("damaged metrics")
+    files.inputs = tuple(inputs)
+    files.outputs = tuple(outputs)
+    return files
+
+
+def _unpack_metrics(files: RunFiles, packed: str, n: int) -> None:
+    """Set the metric values and points of ``files`` from :func:`packed_metrics` text."""
+    raw = binascii.a2b_base64(packed)  # binascii.Error is a ValueError
+    if len(raw) != 24 * n:
+        raise ValueError("damaged metrics: wrong length")
+    if sys.byteorder == "big":
+        values, ints = array("d", raw[: 8 * n]), array("q", raw[8 * n :])
+        values.byteswap()
+        ints.byteswap()
+        files._values, files._points = values.tobytes(), ints.tobytes()
+    else:
+        files._values, files._points = raw[: 8 * n], raw[8 * n :]
+
+
+def _metrics_from_numbers(files: RunFiles, values: list[Any], points: list[Any]) -> None:
+    """Set the metric values and points of ``files`` from plain numbers: packed, or as
+    ``RunFiles`` keeps numbers beyond int64."""
+    n = len(values)
     try:
         files._values = array("d", values).tobytes()
         files._points = array("q", points).tobytes()
@@ -312,9 +356,6 @@ def files_from_row(
             for v, t, s, d in zip(floats, points[0::2], points[1::2], names, strict=True)
         )
         files._points = None
-    files.inputs = tuple(inputs)
-    files.outputs = tuple(outputs)
-    return files
 
 
 def _meta_values(values: list[Any], strings: dict[str, str] | None) -> tuple[Any, ...]:
@@ -338,4 +379,13 @@ def share_pairs(
     return tuple(share(pair, strings) for pair in pairs)
 
 
-__all__ = ["RowShape", "RunFiles", "files_from_row", "layout", "row_of", "row_shape", "share"]
+__all__ = [
+    "RowShape",
+    "RunFiles",
+    "files_from_row",
+    "layout",
+    "packed_metrics",
+    "row_of",
+    "row_shape",
+    "share",
+]

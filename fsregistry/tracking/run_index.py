@@ -11,19 +11,27 @@ filter and order name), then all tokens of the runs it returns. Summaries live i
 ``<experiment>/.fsreg-index-XX`` (256 per experiment at most), which MLflow ignores because
 they are files, not run directories. A shard that is unreadable is simply rebuilt.
 
-A shard is a header line ``{"format":6}`` then one line per run, ``<run id as a JSON
+A shard is a header line ``{"format":7}`` then one line per run, ``<run id as a JSON
 string><TAB><keys><TAB><row>``: ``keys`` a JSON array of the run-relative paths whose change
-tokens are recorded, then the run's meta, param, tag and metric keys
-(``run_files.row_of``); ``row`` one flat JSON array of the tokens and the run's values in
-that order. JSON never holds a raw newline or tab. Runs of a tree mostly have the same keys,
-so a reader decodes each distinct ``keys`` text once and the rows of a whole shard in one
-parse of plain values, with no mapping per run (format 5, a JSON object per run, spent most of
-a cold search decoding them). A run summarised again may have earlier lines too, and its last
-line counts. Lines rather than one document: the writer that ends a run appends its line on
+tokens are recorded, then the run's meta, param, tag and metric keys (``run_files.row_of``),
+then the number 7; ``row`` one flat JSON array: the tokens in one string (``t1|t2|...``, in the
+order of the paths: no token holds ``|``, see :func:`tokens_of`), then the run's values in
+that order, its metrics' numbers packed in one string (``run_files.packed_metrics``). JSON
+never holds a raw newline or tab. Runs of a tree mostly have the same keys, so a reader
+decodes each distinct ``keys`` text once and the rows of a whole shard in one parse of plain
+values, with no mapping per run (format 5, a JSON object per run, spent most of a cold search
+decoding them), and two strings rather than ~40 tokens and three numbers per metric (format
+6, which a cold search of 2,000 runs spent a third of its time decoding). A run summarised
+again may have earlier lines too, and its last line counts.
+
+Format 6 shards and lines (the keys without the closing 7, each token a string of the row, the
+metrics' numbers one by one) are still read; a line is read by its own keys, so a format-6
+fsregistry appending to a format-7 shard, or the reverse, never has a line read as the other
+(format 6 takes keys of four groups only). Anything else is rebuilt. Lines rather than one document: the writer that ends a run appends its line on
 a local disk and replaces it (compare-and-swap) on a bucket, without decoding the others' (a
 shard holds ~80 runs at 20,000 runs), and a damaged line costs only its run. A shard of
-another format gives no summaries: its runs are read from their files and summarised again
-in this one.
+another format (not 6 or 7) gives no summaries: its runs are read from their files and
+summarised again in this one.
 
 Who writes them: the process that ends a run (``set_terminated``) summarises it, so a reader
 in a fresh process finds finished runs summarised and reads 256 shards at most instead of
@@ -51,36 +59,40 @@ import hashlib
 import json
 import logging
 import re
-import struct
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple
 
 from fsregistry.exceptions import FsRegistryException
-from fsregistry.storage import FileInfo, Storage
-from fsregistry.storage import is_racy as storage_is_racy
+from fsregistry.storage import Storage
 from fsregistry.storage.changes import ChangeFeed, Stamp
 from fsregistry.tracking.records import RunFiles
 from fsregistry.tracking.run_files import RowShape, files_from_row, layout, row_of, row_shape
+from fsregistry.tracking.run_tokens import UNKNOWN as UNKNOWN
+from fsregistry.tracking.run_tokens import Tokens as Tokens
+from fsregistry.tracking.run_tokens import compact_tokens as compact_tokens
+from fsregistry.tracking.run_tokens import is_racy as is_racy
+from fsregistry.tracking.run_tokens import recorded_dirs as recorded_dirs
+from fsregistry.tracking.run_tokens import recorded_hash as recorded_hash
+from fsregistry.tracking.run_tokens import recorded_paths as recorded_paths
+from fsregistry.tracking.run_tokens import recorded_token as recorded_token
+from fsregistry.tracking.run_tokens import run_dirs as run_dirs
+from fsregistry.tracking.run_tokens import same_token as same_token
+from fsregistry.tracking.run_tokens import token_parts
+from fsregistry.tracking.run_tokens import tokens_of as tokens_of
 
 _log = logging.getLogger(__name__)
 
 SHARD_PREFIX = ".fsreg-index-"
-_FORMAT = 6
+_FORMAT = 7
+_READ_FORMATS = (6, 7)  # a format-6 shard's lines are read too (see the module docstring)
 _HEADER = json.dumps({"format": _FORMAT}, separators=(",", ":")).encode("ascii")
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 # A shard with more stale lines than this (and than live ones) is compacted by its reader.
 _STALE_LINES = 32
 # Shards read and decoded at a time: the bytes of all 256 at 100,000 runs would take ~350 MB.
 _SHARDS_AT_ONCE = 8
-_HASH = struct.Struct("q")
-
-Tokens: TypeAlias = tuple[dict[str, int], bytes]
-"""A run's change tokens as this process keeps them (:func:`compact_tokens`): the position
-of each run-relative path (a dict shared by runs with the same files) and a 64-bit hash of
-each file's token at its position. A plain tuple of untracked values: the collector never
-walks it."""
 
 
 def shard_name(run_id: str) -> str:
@@ -88,84 +100,6 @@ def shard_name(run_id: str) -> str:
     if not _HEX2.match(head):
         head = hashlib.sha1(run_id.encode()).hexdigest()[:2]
     return f"{SHARD_PREFIX}{head}"
-
-
-def tokens_of(files: Iterable[FileInfo], strip: int = 0) -> str | None:
-    """The change tokens of a run's files as one string, ``"|<path>><token>|..."`` with
-    run-relative paths, sorted. None when the backend gives no change tokens, or when a path
-    or token holds ``|`` or ``>`` (never in MLflow keys; such a run is never summarised).
-
-    One string rather than a mapping, with separators JSON need not escape: a fresh process
-    decodes thousands of runs' tokens (~40 each) from the shards, several times faster so.
-    ``strip`` characters are cut from the front of each path (the ``<run_id>/`` of an
-    experiment-wide listing), so a run listed on its own and within its experiment compare
-    equal.
-    """
-    lines = []
-    for info in files:
-        token = info.token
-        path = info.path[strip:]
-        if not token or "|" in path or ">" in path or "|" in token or ">" in token:
-            return None
-        lines.append(f"{path}>{token}|")
-    lines.sort()
-    return "|" + "".join(lines)
-
-
-def recorded_token(tokens: str, path: str) -> str | None:
-    """The token ``tokens`` (from :func:`tokens_of`) records for one run-relative path."""
-    start = tokens.find(f"|{path}>")
-    if start < 0:
-        return None
-    start += len(path) + 2
-    return tokens[start : tokens.index("|", start)]
-
-
-def compact_tokens(tokens: str) -> Tokens:
-    """``tokens`` (from :func:`tokens_of`) as this process keeps them: ~8 bytes a file
-    instead of ~45. Two runs' compact tokens are equal when their texts are, and, but for a
-    64-bit hash collision of a changed token (one in 2**64), only then. The hashes are
-    Python's string hashes, salted per process: never written anywhere."""
-    parts = _token_parts(tokens)
-    return layout(tuple(parts[0::2])), array("q", map(hash, parts[1::2])).tobytes()
-
-
-def _token_parts(tokens: str) -> list[str]:
-    """``"|p1>t1|p2>t2|"`` (:func:`tokens_of`) as ``[p1, t1, p2, t2]``: neither a path nor
-    a token holds ``|`` or ``>``."""
-    return tokens[1:-1].replace(">", "|").split("|") if len(tokens) > 1 else []
-
-
-def recorded_hash(tokens: Tokens, path: str) -> int | None:
-    """The hash of the token compact ``tokens`` record for one run-relative path (None: the
-    path is not recorded); compare it with ``hash(token)``."""
-    i = tokens[0].get(path)
-    return None if i is None else int(_HASH.unpack_from(tokens[1], 8 * i)[0])
-
-
-def same_token(tokens: Tokens, path: str, current: str | None) -> bool:
-    """Whether a file's ``current`` token (None: no such file) is the one ``tokens``
-    record for it."""
-    recorded = recorded_hash(tokens, path)
-    if current is None or recorded is None:
-        return current is None and recorded is None
-    return recorded == hash(current)
-
-
-def recorded_dirs(tokens: Tokens) -> set[str]:
-    """The run-relative directories of the paths compact ``tokens`` record."""
-    return run_dirs(tokens[0])
-
-
-def is_racy(files: Iterable[FileInfo], listed_at: float) -> bool:
-    """Whether a file changed so shortly before the listing that a further same-size write in
-    the same clock tick could go unseen: such a run is read, but not summarised by a reader.
-
-    Only the summary's builder needs this check: whether a later reader's listing is close to
-    a write does not matter, since a token-preserving change can only follow the listing the
-    summary was built from.
-    """
-    return any(storage_is_racy(f.mtime, listed_at) for f in files)
 
 
 def encode_run(files: RunFiles) -> dict[str, Any]:
@@ -177,23 +111,6 @@ def encode_run(files: RunFiles) -> dict[str, Any]:
         "outputs": files.outputs,
         "metrics": files.metrics,
     }
-
-
-def run_dirs(paths: Iterable[str]) -> set[str]:
-    """Every directory the run-relative ``paths`` lie in, below the run directory itself
-    (``metrics/train/loss`` -> ``metrics``, ``metrics/train``)."""
-    dirs: set[str] = set()
-    for path in paths:
-        head = path.rpartition("/")[0]
-        while head and head not in dirs:
-            dirs.add(head)
-            head = head.rpartition("/")[0]
-    return dirs
-
-
-def recorded_paths(tokens: str) -> list[str]:
-    """The run-relative paths ``tokens`` (from :func:`tokens_of`) records."""
-    return [entry.partition(">")[0] for entry in tokens.split("|") if entry]
 
 
 class Summary(NamedTuple):
@@ -271,9 +188,20 @@ class ExperimentIndex:
         if len(self.strings) > 64 * len(self.runs) + 100_000:
             self.strings = {}
 
-    def load_shards(self, storage: Storage, exp_dir: str, shards: Mapping[str, str]) -> None:
+    def load_shards(
+        self,
+        storage: Storage,
+        exp_dir: str,
+        shards: Mapping[str, str],
+        tokens_for: Callable[[str, RunFiles], bool] | None = None,
+    ) -> None:
         """Decode the shard files (``{name: change token}``) that changed since this process
-        last read them, a few at a time (their bytes are freed as they are decoded)."""
+        last read them, a few at a time (their bytes are freed as they are decoded).
+
+        ``tokens_for(run_id, files)``: whether a run's change tokens are needed (None: every
+        run's). A run new to this process whose tokens are not needed gets :data:`UNKNOWN`
+        ones, which no check takes: a trusted search (``trust``), which never checks an
+        ended run, so skips hashing ~40 tokens for each of them."""
         changed = [n for n, token in shards.items() if self.shard_tokens.get(n) != token]
         compact: list[str] = []
         for at in range(0, len(changed), _SHARDS_AT_ONCE):
@@ -282,15 +210,26 @@ class ExperimentIndex:
             with _collector_paused():
                 for name in names:
                     raw = contents.pop(f"{exp_dir}/{name}", None)
-                    if raw is not None and self._load_shard(storage, exp_dir, name, raw):
+                    loaded = raw is not None and self._load_shard(
+                        storage, exp_dir, name, raw, tokens_for
+                    )
+                    if loaded:
                         compact.append(name)  # mostly lines of runs summarised again since
                     if raw is not None:
                         self.shard_tokens[name] = shards[name]
         for name in compact:
             self._compact(storage, exp_dir, name)
 
-    def _load_shard(self, storage: Storage, exp_dir: str, name: str, raw: bytes) -> bool:
-        """Take in one shard's summaries; whether it is worth compacting."""
+    def _load_shard(
+        self,
+        storage: Storage,
+        exp_dir: str,
+        name: str,
+        raw: bytes,
+        tokens_for: Callable[[str, RunFiles], bool] | None,
+    ) -> bool:
+        """Take in one shard's summaries (``tokens_for``: see :meth:`load_shards`); whether it
+        is worth compacting."""
         lines = shard_lines(raw)
         if lines is None:
             where = storage.uri(f"{exp_dir}/{name}")
@@ -306,11 +245,16 @@ class ExperimentIndex:
         runs, strings = self.runs, self.strings
         for run_id, line in latest.items():
             try:
-                tokens = line.tokens()
                 known = runs.get(run_id)
-                if known is not None and known.tokens == tokens:
-                    continue
-                runs[strings.setdefault(run_id, run_id)] = Summary(tokens, line.files(strings))
+                if known is None and tokens_for is not None:
+                    files = line.files(strings)
+                    tokens = line.tokens() if tokens_for(run_id, files) else UNKNOWN
+                else:
+                    tokens = line.tokens()
+                    if known is not None and known.tokens == tokens:
+                        continue
+                    files = line.files(strings)
+                runs[strings.setdefault(run_id, run_id)] = Summary(tokens, files)
             except (TypeError, ValueError):
                 continue  # a damaged entry is just not used
         return stale
@@ -394,10 +338,12 @@ def _collector_paused() -> Iterator[None]:
 
 class LineShape(NamedTuple):
     """The decoded ``keys`` of a shard line: the positions of the paths whose tokens are
-    recorded, and the shape of the run's row (``run_files.row_shape``)."""
+    recorded, the shape of the run's row (``run_files.row_shape``), and whether the line is
+    of format 6 (a row :func:`_format6_row` turns into the current form)."""
 
     tokens_at: dict[str, int]
     run: RowShape
+    format6: bool
 
 
 # Decoded line keys by their text (a tree's runs mostly share a few), None when damaged.
@@ -415,7 +361,10 @@ def _line_shape(keys: bytes) -> LineShape | None:
         paths, *rest = json.loads(keys)
         if type(paths) is not list or any(type(p) is not str for p in paths):
             raise TypeError("damaged token paths")
-        shape = LineShape(layout(tuple(paths)), row_shape(rest))
+        format6 = not rest or type(rest[-1]) is not int
+        if not format6 and rest.pop() != _FORMAT:
+            raise ValueError("keys of another format")
+        shape = LineShape(layout(tuple(paths)), row_shape(rest), format6)
     except (ValueError, TypeError, UnicodeDecodeError):
         pass  # not a line any writer makes: its run is read from its files
     _SHAPES[keys] = shape
@@ -430,19 +379,29 @@ class ShardLine(NamedTuple):
     row: list[Any]
 
     def tokens(self) -> Tokens:
-        """The line's change tokens, as :func:`compact_tokens` gives them."""
+        """The line's change tokens, as :func:`compact_tokens` gives them. Raises TypeError
+        or ValueError on a row no writer makes."""
         at = self.shape.tokens_at
-        return at, array("q", map(hash, self.row[: len(at)])).tobytes()
+        return at, array("q", map(hash, self._token_list())).tobytes()
 
     def files(self, strings: dict[str, str] | None = None) -> RunFiles:
         """The run (``strings``: see ``run_files.share``). Raises TypeError or ValueError
         on a row no writer makes."""
-        return files_from_row(self.shape.run, self.row, len(self.shape.tokens_at), strings)
+        return files_from_row(self.shape.run, self.row, 1, strings)
 
     def tokens_text(self) -> str:
         """The line's change tokens as :func:`tokens_of` gives them."""
-        at = self.shape.tokens_at
-        return "|" + "".join(f"{p}>{t}|" for p, t in zip(at, self.row[: len(at)], strict=True))
+        tokens = self._token_list()
+        return "|" + "".join(f"{p}>{t}|" for p, t in zip(self.shape.tokens_at, tokens, strict=True))
+
+    def _token_list(self) -> list[str]:
+        text, count = self.row[0], len(self.shape.tokens_at)
+        if type(text) is not str:
+            raise TypeError("damaged tokens")
+        tokens = text.split("|") if count else []
+        if len(tokens) != count:
+            raise ValueError("damaged tokens: wrong count")
+        return tokens
 
 
 def shard_lines(raw: bytes) -> list[ShardLine] | None:
@@ -453,7 +412,7 @@ def shard_lines(raw: bytes) -> list[ShardLine] | None:
     version = _shard_format(head)
     if version is None:
         return None
-    if version != _FORMAT:
+    if version not in _READ_FORMATS:
         return []
     keys_of: list[bytes] = []
     parts: list[bytes] = []  # run id, row, run id, row...
@@ -477,16 +436,30 @@ def shard_lines(raw: bytes) -> list[ShardLine] | None:
                 flat.append(None)
     out = []
     for i, keys in enumerate(keys_of):
-        run_id, row = flat[2 * i], flat[2 * i + 1]
+        run_id, values = flat[2 * i], flat[2 * i + 1]
         shape = _line_shape(keys)
-        if (
-            type(run_id) is str
-            and type(row) is list
-            and shape is not None
-            and len(row) == len(shape.tokens_at) + shape.run.width
-        ):
-            out.append(ShardLine(run_id, shape, row))
+        if type(run_id) is not str or type(values) is not list or shape is None:
+            continue
+        if shape.format6:
+            values = _format6_row(shape, values)
+        if values is not None and len(values) == 1 + shape.run.width:
+            out.append(ShardLine(run_id, shape, values))
     return out
+
+
+def _format6_row(shape: LineShape, row: list[Any]) -> list[Any] | None:
+    """A format-6 row (each token, then the values, each metric number apart) in the current
+    form (:class:`ShardLine`); None when it does not fit its keys."""
+    tokens = len(shape.tokens_at)
+    run = shape.run
+    values = run.width - 4  # meta, params, tags
+    numbers = 3 * len(run.metrics_at)
+    if len(row) != tokens + values + numbers + 3:
+        return None
+    if any(type(t) is not str or "|" in t for t in row[:tokens]):
+        return None
+    at = tokens + values
+    return ["|".join(row[:tokens]), *row[tokens:at], row[at : at + numbers], *row[at + numbers :]]
 
 
 def decode_shard(raw: bytes) -> dict[str, dict[str, Any]] | None:
@@ -525,10 +498,10 @@ def _line_key(run_id: str) -> bytes:
 
 def encode_line(run_id: str, tokens: str, files: RunFiles) -> bytes:
     """A run's shard line (without its newline): ``tokens`` from :func:`tokens_of`."""
-    parts = _token_parts(tokens)
+    parts = token_parts(tokens)
     keys, row = row_of(files)
-    head = json.dumps([parts[0::2], *keys], separators=(",", ":"))
-    body = json.dumps([*parts[1::2], *row], separators=(",", ":"), default=str)
+    head = json.dumps([parts[0::2], *keys, _FORMAT], separators=(",", ":"))
+    body = json.dumps(["|".join(parts[1::2]), *row], separators=(",", ":"), default=str)
     return b"\t".join((_line_key(run_id), head.encode("ascii"), body.encode("ascii")))
 
 
@@ -537,7 +510,7 @@ def _merge_shard(old: bytes | None, fresh: Mapping[bytes, bytes], live: set[str]
     of runs not in ``live`` (when given); the other lines are copied, not decoded."""
     kept: dict[bytes, bytes] = {}
     head, _, body = (old or b"").partition(b"\n")
-    if _shard_format(head) == _FORMAT:  # anything else is rebuilt from these lines on
+    if _shard_format(head) in _READ_FORMATS:  # anything else is rebuilt from these lines on
         for line in _whole_lines(body).split(b"\n"):
             key, tab, _ = line.partition(b"\t")
             if not tab or key in fresh:

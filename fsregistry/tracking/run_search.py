@@ -39,7 +39,7 @@ from __future__ import annotations
 import functools
 import time
 from array import array
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from fsregistry.entities import PagedList, Run, ViewType
@@ -363,20 +363,18 @@ class RunSearch:
             dirs, files = storage.list_dir_tokens(exp_dir)
             ids = [d for d in dirs if d not in layout.RESERVED_EXPERIMENT_FOLDERS]
             shards = {n: t for n, t in files.items() if n.startswith(run_index.SHARD_PREFIX)}
-            if shards:
-                index.load_shards(storage, exp_dir, shards)
             marked = reader.changed.read(exp_dir) if trust.CHANGED_FILE in files else set()
+            if shards:
+                # Only the runs checked below need their tokens (the rest: run_index.UNKNOWN).
+                index.load_shards(storage, exp_dir, shards, _checked_when_trusted(marked))
             look = index.listed = Listed(generation, _shared_ids(index, ids), frozenset(marked))
         run_ids, changed = look.run_ids, look.changed
         summaries = index.runs
+        checked = _checked_when_trusted(changed)
         stale = []
         for run_id in run_ids:
             entry = summaries.get(run_id)
-            if (
-                entry is None
-                or run_id in changed
-                or not trust.is_terminal(entry.files.meta_get("status"))
-            ):
+            if entry is None or checked(run_id, entry.files):
                 stale.append(run_id)
             else:
                 into.add(exp_dir, run_id, entry.files, None)
@@ -537,6 +535,18 @@ class RunSearch:
             {row.run_id: row.exp_dir for i, row in enumerate(rows) if i in files_of}
         )
         return runs
+
+
+def _checked_when_trusted(
+    marked: Collection[str],
+) -> Callable[[str, records.RunFiles], bool]:
+    """Whether a trusted search checks a run against its summary (``_trusted_rows``): a run
+    not ended, or ``marked`` changed since it ended."""
+
+    def checked(run_id: str, files: records.RunFiles) -> bool:
+        return run_id in marked or not trust.is_terminal(files.meta_get("status"))
+
+    return checked
 
 
 def _shared_ids(index: run_index.ExperimentIndex, run_ids: list[str]) -> list[str]:
