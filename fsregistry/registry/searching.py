@@ -278,7 +278,7 @@ class RegistrySearch:
     def _model_now(self, name: str) -> RegisteredModel | None:
         """A kept model as it is now, or None if it is gone (or hidden)."""
         try:
-            return self._build_model(self.files.load(name))
+            return self._build_model(self.files.load(name, version_tags=False))
         except ResourceDoesNotExist:
             return None
 
