@@ -384,3 +384,29 @@ def test_a_repeated_search_answers_from_what_it_holds_until_anything_changes(
     assert models()[-1] == ("m0", None, [4])
     RegistryStore(open_storage(str(tmp_path / "mlruns"))).create_registered_model("m5", {"i": "5"})
     assert [m[0] for m in models()] == ["m5", "m4", "m3", "m2", "m1", "m0"]
+
+
+def test_a_first_search_opens_no_change_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local disk: the change feed (inotify, through ctypes) is asked for only when a process
+    makes a query again, so a one-off search (``fsreg ls models``) neither loads nor opens it;
+    the query made again still answers from what it holds after that."""
+    client = _registry(str(tmp_path / "mlruns"), models=3, versions=2)
+    storage = client.registry_store.storage
+    feeds: list[Any] = []
+    change_feed = storage.change_feed
+
+    def counting() -> Any:
+        feeds.append(change_feed())
+        return feeds[-1]
+
+    monkeypatch.setattr(storage, "change_feed", counting)
+    assert [m.name for m in client.search_registered_models()] == ["m0", "m1", "m2"]
+    assert len(client.search_model_versions("name = 'm1'")) == 2
+    assert feeds == [], "a first search opens no change feed"
+    assert [m.name for m in client.search_registered_models()] == ["m0", "m1", "m2"]
+    assert feeds and feeds[-1] is not None, "made again: the registry is watched"
+    seen = _spy(monkeypatch, client)
+    assert [m.name for m in client.search_registered_models()] == ["m0", "m1", "m2"]
+    assert seen["whole"] == [], "answered from what the watched search holds"
