@@ -101,6 +101,11 @@ def is_racy(file: ListedFile, listed_at: float) -> bool:
 def is_plain(value: Any) -> bool:
     """Whether ``value`` survives a JSON round trip unchanged (PyYAML can also give dates,
     bytes, sets and non-string keys, which are then kept in memory only)."""
+    if type(value) is dict and _EXACT_KEYS.issuperset(map(type, value)):
+        # The usual meta.yaml: str keys, scalar values (checked without a Python-level loop)
+        # and maybe a block of them.
+        values = value.values()
+        return _EXACT_SCALARS.issuperset(map(type, values)) or all(map(is_plain, values))
     if value is None or isinstance(value, _SCALARS):
         return True
     if isinstance(value, list):
@@ -117,6 +122,8 @@ def is_plain(value: Any) -> bool:
 
 
 _SCALARS = (str, bool, int, float)
+_EXACT_SCALARS = frozenset({str, bool, int, float, type(None)})
+_EXACT_KEYS = frozenset({str})
 
 
 class RegistryIndex:
