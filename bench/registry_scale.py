@@ -10,7 +10,11 @@ through MLflow's API for the first rows and, for the rest, rows cloned from thos
 transaction, the generator checked first against rows MLflow's API wrote.
 
 Then each operation runs in a fresh process per tool: called once (**cold**) and 3 more
-times (**repeated**, median): ``get_model_version`` and ``get_model_version_by_alias`` on the
+times (**repeated**, median), then once more in a second fresh process (**2nd cold**).
+fsregistry's cold is a first reader's: the registry index shards (``models/.fsreg-registry-
+index-*``, which only readers write) are removed before it, as fsregistry's writers leave a
+registry; its 2nd cold finds the shards the first process wrote, the steady state of a
+team's registry (MLflow's 2nd cold is the same call again, for the same warm page cache): ``get_model_version`` and ``get_model_version_by_alias`` on the
 big model, ``set_registered_model_alias``, ``search_registered_models`` (all, pages of 1,000;
 a ``name LIKE`` filter; all in pages of 100), ``search_model_versions`` (the big model's
 versions in pages of 1,000; a ``name LIKE`` filter over every model), ``get_latest_versions``,
@@ -148,17 +152,34 @@ def check(op: str, answer: Any, want: Any) -> bool:
     return all(json.loads(json.dumps(a)) == json.loads(json.dumps(want)) for a in answer)
 
 
+def drop_shards(d: Driver) -> None:
+    """Remove fsregistry's registry index shards: the registry as its writers leave it."""
+    from fsregistry.registry.model_index import SHARD_PREFIX
+
+    models = Path(d.uris["fsreg"]) / "models"
+    for path in models.glob(f"{SHARD_PREFIX}*"):
+        path.unlink()
+
+
 def measure(d: Driver, tool: str, sizes: dict[str, int]) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for op in READS + CREATES:
         print(f"[registry-scale] {tool} {op}", file=sys.stderr, flush=True)
-        r = Driver.result(d.launch(tool, {"step": "measure", "op": op, **sizes}))
+        spec = {"step": "measure", "op": op, **sizes}
+        if tool == "fsreg" and op in READS:
+            drop_shards(d)
+        r = Driver.result(d.launch(tool, spec))
+        second = Driver.result(d.launch(tool, spec)) if op in READS and r.get("ok") else None
+        if second is not None and not second.get("ok"):
+            r = second
         if not r.get("ok"):
             rows[op] = {"ok": False, "detail": f"{r.get('error')} {r.get('traceback', '')}"}
             continue
         stats = r["ops"][op]
         want = expected(op, sizes["models"], sizes["versions"], sizes["big"])
         ok = check(op, r["answers"][op], want)
+        if second is not None:
+            ok = ok and check(op, second["answers"][op], want)
         if op.startswith("create_"):
             cold, repeated = stats["cold"], stats["median_ms"] / 1000
         else:
@@ -166,6 +187,8 @@ def measure(d: Driver, tool: str, sizes: dict[str, int]) -> dict[str, dict[str, 
         rows[op] = {"ok": ok, "cold": cold, "repeated": repeated, "rss_mb": r["peak_rss_mb"]}
         if not op.startswith("create_"):
             rows[op]["first_repeat"] = stats.get("repeats", [repeated])[0]
+        if second is not None:
+            rows[op]["cold2"] = second["ops"][op]["cold"]
         if not ok:
             rows[op]["detail"] = f"answer differs from the data written: {r['answers'][op]!r:.300}"
     return rows
@@ -178,13 +201,14 @@ def _fmt(seconds: float | None) -> str:
 
 
 def render(sizes: dict[str, int], results: dict[str, dict[str, Any]]) -> str:
-    head = "| operation | fsreg cold | fsreg repeated | SQLite cold | SQLite repeated |"
+    head = "| operation | fsreg cold | fsreg 2nd cold | fsreg repeated | SQLite cold |"
+    head += " SQLite 2nd cold | SQLite repeated | SQLite÷fsreg cold | SQLite÷fsreg 2nd cold |"
     lines = [
         f"Registry: {sizes['models']:,} models × {sizes['versions']} versions + 1 model × "
         f"{sizes['big']:,} versions",
         "",
-        head + " SQLite÷fsreg cold | SQLite÷fsreg repeated | fsreg 1st repeat | verified |",
-        "|---|---|---|---|---|---|---|---|---|",
+        head + " SQLite÷fsreg repeated | fsreg 1st repeat | verified |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for op in READS + CREATES:
         cells, vals = [], {}
@@ -192,9 +216,9 @@ def render(sizes: dict[str, int], results: dict[str, dict[str, Any]]) -> str:
             row = results.get(tool, {}).get("rows", {}).get(op, {})
             vals[tool] = row
             good = row.get("ok")
-            cells += [_fmt(row.get("cold") if good else None)]
+            cells += [_fmt(row.get(when) if good else None) for when in ("cold", "cold2")]
             cells += [_fmt(row.get("repeated") if good else None)]
-        for when in ("cold", "repeated"):
+        for when in ("cold", "cold2", "repeated"):
             a, b = vals["fsreg"].get(when), vals["mlflow-sqlite"].get(when)
             cells.append(f"{b / a:.1f}×" if a and b else "—")
         cells.append(_fmt(vals["fsreg"].get("first_repeat")))

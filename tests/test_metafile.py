@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -77,3 +78,30 @@ def test_round_trip_and_errors() -> None:
     for raw in (b"", b"  \n", b"[1, 2]", b"a: [1\n", b"\xff\xfe"):
         with pytest.raises(MalformedMetaFile, match="here"):
             load_meta(raw, "here")
+
+
+def test_lines_repeated_across_files_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first reader of a registry parses thousands of meta.yaml files whose lines mostly
+    repeat: each distinct line is parsed once, and a value a caller may change ([] or {}) is
+    never shared between answers."""
+    from fsregistry.mlruns import metafile
+
+    monkeypatch.setattr(metafile, "_LINES", {})
+    parsed: list[str] = []
+    line = metafile._line
+
+    def counting(text: str) -> Any:
+        parsed.append(text)
+        return line(text)
+
+    monkeypatch.setattr(metafile, "_line", counting)
+    for v in range(50):
+        doc = f"current_stage: None\nstatus: READY\nversion: {v % 7}\ntags: []\nfsregistry:\n"
+        doc += f"  nonce: n{v}\n  extra: {{}}\n"
+        got = load_meta(doc.encode(), "x")
+        assert got == yaml.safe_load(doc)
+        got["tags"].append("mine")
+        got["fsregistry"]["extra"]["k"] = 1
+    assert parsed.count("current_stage: None") == 1 and parsed.count("status: READY") == 1
+    assert len([p for p in parsed if p.startswith("version: ")]) == 7
+    assert parsed.count("tags: []") == 50 and parsed.count("  extra: {}") == 50

@@ -56,6 +56,13 @@ def shard_files(url: str) -> list[str]:
     return sorted(n for n in names if n.startswith(model_index.SHARD_PREFIX))
 
 
+def shard_models(storage: Any, name: str) -> dict[str, Any]:
+    """The models a shard holds, decoded (a line per model: its name, a tab, its JSON)."""
+    head, *lines = storage.read(f"models/{name}").decode("utf-8").splitlines()
+    assert json.loads(head) == {"format": model_index._FORMAT}
+    return {json.loads(n): json.loads(body) for n, _, body in (x.partition("\t") for x in lines)}
+
+
 def reference(url: str) -> Any:
     """The answers of a reader with no index at all."""
     storage = open_storage(url)
@@ -295,12 +302,12 @@ def test_shards_survive_damage_and_forget_deleted_models(tmp_path: Path) -> None
         storage.write(f"models/{name}", b"{not json")
     assert answers(RegistryStore(open_storage(url))) == expected
     for name in shard_files(url):
-        json.loads(storage.read(f"models/{name}"))  # rebuilt by the reader that had to read
+        assert shard_models(storage, name)  # rebuilt by the reader that had to read
     client.delete_registered_model("n")
     answers(RegistryStore(open_storage(url)))
     held = set()
     for name in shard_files(url):
-        held |= set(json.loads(storage.read(f"models/{name}"))["models"])
+        held |= set(shard_models(storage, name))
     assert held == {"m"}
     # MLflow lists every directory of models/ as a model: shards are files, never listed.
     assert [m.name for m in client.search_registered_models()] == ["m"]
@@ -329,6 +336,36 @@ def test_a_name_filter_reads_only_that_model(
         assert list(store.search_model_versions(f"name = '{bad}'")) == []
         assert list(store.search_registered_models(f"name = '{bad}'")) == []
     assert [m.name for m in store.search_registered_models("name = 'm'")] == ["m"]
+
+
+def test_a_name_filter_decodes_only_its_models_of_the_shards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh process searching a few models by name decodes those models' entries of the
+    shards, not every model that shares their shard files (nor the shards' big models)."""
+    url = str(tmp_path / "mlruns")
+    client = Client(tracking_uri=url)
+    names = [f"m{i}" for i in range(40)]
+    for name in names:
+        client.create_registered_model(name)
+        client.create_model_version(name, f"/src/{name}/1")
+    age(url)
+    answers(RegistryStore(open_storage(url)))  # the first reader writes the shards
+    shard = model_index.shard_name("m3")
+    assert [n for n in names if n != "m3" and model_index.shard_name(n) == shard]  # shared
+    decoded: list[str] = []
+    loads = json.loads
+
+    def counting(text: Any, *a: Any, **k: Any) -> Any:
+        decoded.append(text.decode() if isinstance(text, bytes) else text)
+        return loads(text, *a, **k)
+
+    monkeypatch.setattr(json, "loads", counting)
+    store = RegistryStore(open_storage(url))
+    assert [m.name for m in store.search_registered_models("name = 'm3'")] == ["m3"]
+    assert [v.source for v in store.search_model_versions("name LIKE 'm3'")] == ["/src/m3/1"]
+    sources = [s for text in decoded for s in names if f'"/src/{s}/1"' in text]
+    assert sources == ["m3"]
 
 
 def test_hex_nonces_stay_on_the_fast_reader() -> None:

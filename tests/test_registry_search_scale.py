@@ -8,6 +8,8 @@ entities, and which models and versions a page reads.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from fsregistry import Client
 from fsregistry.registry import searching
 from fsregistry.registry.store import RegistryStore
 from fsregistry.search import paging
-from fsregistry.storage import open_storage
+from fsregistry.storage import LocalStorage, open_storage
 
 ORDER = ["name ASC", "version_number DESC"]
 
@@ -36,9 +38,9 @@ def _spy(monkeypatch: pytest.MonkeyPatch, client: Client) -> dict[str, list[Any]
     monkeypatch.setattr(files, "visible_models", whole)
     load = files.load
 
-    def loading(name: str) -> Any:
+    def loading(name: str, *a: Any, **k: Any) -> Any:
         seen["loaded"].append(name)
-        return load(name)
+        return load(name, *a, **k)
 
     monkeypatch.setattr(files, "load", loading)
     read_versions = files.read_versions
@@ -116,6 +118,48 @@ def test_next_pages_of_registered_models_read_only_their_models_and_never_sort(
         assert seen["loaded"] == names, "a next page reads its own models alone"
         assert all(m.latest_versions and m.tags for m in page)
     assert got == [f"m{i}" for i in range(6, -1, -1)]
+
+
+def test_next_pages_on_local_disk_walk_no_model_or_version_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On local disk a next page checks its models as a repeated listing does (a listing of
+    the model directory, a stat per version's meta.yaml) and its versions by a stat of their
+    meta.yaml: only tags and aliases directories are walked, never a whole model's tree or a
+    version directory."""
+    client = _registry(str(tmp_path / "mlruns"), models=4, versions=3)
+    then = time.time() - 30  # no longer "racy": what a search decodes is kept
+    for d, _, names in os.walk(tmp_path / "mlruns"):
+        for n in names:
+            os.utime(os.path.join(d, n), (then, then))
+    walked: list[str] = []
+    walk = LocalStorage.walk
+
+    def counting(self: LocalStorage, path: str, *a: Any, **k: Any) -> Any:
+        walked.append(path)
+        return walk(self, path, *a, **k)
+
+    monkeypatch.setattr(LocalStorage, "walk", counting)
+    page = client.search_registered_models(max_results=1, order_by=["name DESC"])
+    got = [(m.name, m.tags, [v.tags for v in m.latest_versions]) for m in page]
+    walked.clear()
+    while page.token:
+        page = client.search_registered_models(
+            max_results=1, order_by=["name DESC"], page_token=page.token
+        )
+        got += [(m.name, m.tags, [v.tags for v in m.latest_versions]) for m in page]
+    assert walked and all(p.endswith(("/tags", "/aliases")) for p in walked), walked
+    assert got == [(f"m{i}", {"i": str(i)}, [{"v": "2"}]) for i in range(3, -1, -1)]
+    versions = client.search_model_versions("name = 'm1'", max_results=1, order_by=ORDER)
+    seen = [(int(v.version), v.tags) for v in versions]
+    walked.clear()
+    while versions.token:
+        versions = client.search_model_versions(
+            "name = 'm1'", max_results=1, order_by=ORDER, page_token=versions.token
+        )
+        seen += [(int(v.version), v.tags) for v in versions]
+    assert walked and all(p.endswith(("/tags", "/aliases")) for p in walked), walked
+    assert seen == [(v, {"v": str(v - 1)}) for v in range(3, 0, -1)]
 
 
 def test_a_first_page_builds_entities_for_its_rows_alone(
@@ -340,3 +384,29 @@ def test_a_repeated_search_answers_from_what_it_holds_until_anything_changes(
     assert models()[-1] == ("m0", None, [4])
     RegistryStore(open_storage(str(tmp_path / "mlruns"))).create_registered_model("m5", {"i": "5"})
     assert [m[0] for m in models()] == ["m5", "m4", "m3", "m2", "m1", "m0"]
+
+
+def test_a_first_search_opens_no_change_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local disk: the change feed (inotify, through ctypes) is asked for only when a process
+    makes a query again, so a one-off search (``fsreg ls models``) neither loads nor opens it;
+    the query made again still answers from what it holds after that."""
+    client = _registry(str(tmp_path / "mlruns"), models=3, versions=2)
+    storage = client.registry_store.storage
+    feeds: list[Any] = []
+    change_feed = storage.change_feed
+
+    def counting() -> Any:
+        feeds.append(change_feed())
+        return feeds[-1]
+
+    monkeypatch.setattr(storage, "change_feed", counting)
+    assert [m.name for m in client.search_registered_models()] == ["m0", "m1", "m2"]
+    assert len(client.search_model_versions("name = 'm1'")) == 2
+    assert feeds == [], "a first search opens no change feed"
+    assert [m.name for m in client.search_registered_models()] == ["m0", "m1", "m2"]
+    assert feeds and feeds[-1] is not None, "made again: the registry is watched"
+    seen = _spy(monkeypatch, client)
+    assert [m.name for m in client.search_registered_models()] == ["m0", "m1", "m2"]
+    assert seen["whole"] == [], "answered from what the watched search holds"

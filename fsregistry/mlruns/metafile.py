@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fsregistry.exceptions import FsRegistryException
 
@@ -94,6 +94,32 @@ def _scalar(text: str) -> Any:
     return _NO_VALUE
 
 
+class _Line(NamedTuple):
+    """One ``key: value`` line of the flat shape, as parsed."""
+
+    inner: bool  # indented under the block before it
+    key: str
+    value: str | None  # the text after "key: ", None for a "key:" line
+    parsed: Any  # the value PyYAML gives it, or _NO_VALUE
+
+
+# Lines already parsed: most lines of a registry's or an experiment's meta.yaml files repeat
+# from file to file ("current_stage: None", "status: READY"...), and a first reader parses
+# every one of them. Bounded: cleared when full.
+_LINES: dict[str, _Line] = {}
+_LINES_KEPT = 8192
+
+
+def _line(line: str) -> _Line | None:
+    """One line parsed, or None when it is not of the flat shape."""
+    inner = line.startswith("  ")
+    m = _KEY_LINE.match(line[2:] if inner else line)
+    if m is None or m.group(1) in _WORDS:  # "yes:" or "null:" are not string keys
+        return None
+    key, value = m.group(1), m.group(2)
+    return _Line(inner, key, value, _NO_VALUE if value is None else _scalar(value))
+
+
 def _load_simple(text: str) -> dict[str, Any] | None:
     """Parse the flat shape MLflow writes, or None to let PyYAML decide."""
     if any(brk in text for brk in _OTHER_LINE_BREAKS):
@@ -101,15 +127,20 @@ def _load_simple(text: str) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     nested: dict[str, Any] | None = None
     empty_blocks: set[str] = set()  # "key:" lines with nothing below are null in YAML
+    lines = _LINES
     for line in text.split("\n"):
         if not line:
             continue
-        inner = line.startswith("  ")
-        m = _KEY_LINE.match(line[2:] if inner else line)
-        if m is None or m.group(1) in _WORDS:  # "yes:" or "null:" are not string keys
-            return None
-        key, value = m.group(1), m.group(2)
-        parsed = _NO_VALUE if value is None else _scalar(value)
+        known = lines.get(line)
+        if known is None:
+            known = _line(line)
+            if known is None:
+                return None
+            if not isinstance(known.parsed, (list, dict)):  # shared: immutable values only
+                if len(lines) >= _LINES_KEPT:
+                    lines.clear()
+                lines[line] = known
+        inner, key, value, parsed = known
         if inner:
             if nested is None or parsed is _NO_VALUE:
                 return None

@@ -12,7 +12,10 @@ Where decoded files live:
 - in memory, per store object (one per store URI and process, ``config.registry_store``);
 - on local disk, also in hidden shard files ``models/.fsreg-registry-index-<x>`` (16 at most,
   models spread by a hash of their name), so a fresh process (``fsreg ls models``) parses a
-  few JSON files instead of one YAML file per version. MLflow lists only the directories of
+  few JSON files instead of one YAML file per version. A shard holds one line per model (its
+  name, a tab, its JSON), decoded only when that model is looked up: a search of a few
+  models (``name LIKE 'team-a-%'``) decodes those, not every model sharing their shards, and
+  rewriting a shard copies the lines of the models it does not change. MLflow lists only the directories of
   ``models/`` as registered models, so it never sees them, and model names cannot start with
   a dot, so no model can collide with them. A shard that is unreadable is simply rebuilt.
   Object stores keep no shards: writing them would add requests to searches.
@@ -50,7 +53,8 @@ from fsregistry.storage import is_racy as _is_racy_mtime
 
 SHARD_PREFIX = ".fsreg-registry-index-"
 SHARDS = 16
-_FORMAT = 2
+_FORMAT = 3  # a header line, then a line per model
+_HEADER = b'{"format":%d}' % _FORMAT
 
 
 class Entry(NamedTuple):
@@ -97,13 +101,29 @@ def is_racy(file: ListedFile, listed_at: float) -> bool:
 def is_plain(value: Any) -> bool:
     """Whether ``value`` survives a JSON round trip unchanged (PyYAML can also give dates,
     bytes, sets and non-string keys, which are then kept in memory only)."""
-    if value is None or isinstance(value, (str, bool, int, float)):
+    if type(value) is dict and _EXACT_KEYS.issuperset(map(type, value)):
+        # The usual meta.yaml: str keys, scalar values (checked without a Python-level loop)
+        # and maybe a block of them.
+        values = value.values()
+        return _EXACT_SCALARS.issuperset(map(type, values)) or all(map(is_plain, values))
+    if value is None or isinstance(value, _SCALARS):
         return True
     if isinstance(value, list):
         return all(is_plain(v) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and is_plain(v) for k, v in value.items())
+        # A loop, not a generator per dict: a first reader checks every meta.yaml it parsed.
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return False
+            if v is not None and not isinstance(v, _SCALARS) and not is_plain(v):
+                return False
+        return True
     return False
+
+
+_SCALARS = (str, bool, int, float)
+_EXACT_SCALARS = frozenset({str, bool, int, float, type(None)})
+_EXACT_KEYS = frozenset({str})
 
 
 class RegistryIndex:
@@ -114,7 +134,8 @@ class RegistryIndex:
         self._decode = decode  # (store-relative path, bytes) -> decoded content
         self._keeps_shards = storage.capabilities.cheap_stat
         self._memory: dict[str, dict[str, Entry]] = {}  # model -> rel -> entry
-        self._stored: dict[str, StoredModel] = {}  # what the shards hold, as last read
+        # What the shards hold, as last read: a model's line stays undecoded until looked up.
+        self._stored: dict[str, StoredModel | bytes] = {}
         self._shard_tokens: dict[str, str] = {}  # shard -> token of the version read
         self._lock = threading.Lock()
 
@@ -182,7 +203,7 @@ class RegistryIndex:
         entry = self._memory.get(model, {}).get(rel)
         if entry is not None and entry.token == token:
             return entry
-        stored = self._stored.get(model)
+        stored = self._stored_model(model)
         entry = None if stored is None else stored.entry(rel, token)
         if entry is not None:
             self._memory.setdefault(model, {})[rel] = entry  # decoded once per process
@@ -190,7 +211,22 @@ class RegistryIndex:
 
     def knows(self, model: str) -> bool:
         """Whether this process or the shards hold anything of ``model``."""
-        return bool(self._memory.get(model) or self._stored.get(model))
+        return bool(self._memory.get(model)) or model in self._stored
+
+    def _stored_model(self, model: str) -> StoredModel | None:
+        """What the shards hold for ``model``, decoded on first use (a malformed line holds
+        nothing)."""
+        held = self._stored.get(model)
+        if held is None or isinstance(held, StoredModel):
+            return held
+        decoded = _decode_model(held)
+        with self._lock:
+            if self._stored.get(model) is held:
+                if decoded is None:
+                    del self._stored[model]
+                else:
+                    self._stored[model] = decoded
+        return decoded
 
     def remember_written(self, path: str, data: bytes, decoded: Callable[[], Any]) -> None:
         """Remember a file this process just wrote with ``data`` (``decoded()`` gives its
@@ -257,7 +293,7 @@ class RegistryIndex:
         that has to read them records them."""
         dirty: dict[str, dict[str, dict[str, Entry] | None]] = {}
         for model, entries in fresh.items():
-            stored = self._stored.get(model)
+            stored = self._stored_model(model)
             held = stored.tokens() if stored is not None else {}
             stale = any(_token_at(entries, rel) != token for rel, token in held.items())
             if not stale and model not in read:
@@ -284,9 +320,7 @@ class RegistryIndex:
                 changes: dict[str, dict[str, Entry] | None] = changes,
                 shard: str = shard,
             ) -> bytes:
-                doc: dict[str, Any] = {
-                    m: stored.encoded() for m, stored in _decode_shard(old, shard).items()
-                }
+                doc = _decode_shard(old, shard)  # the lines of models left alone are copied
                 for model, entries in changes.items():
                     if entries is None:
                         doc.pop(model, None)
@@ -294,11 +328,7 @@ class RegistryIndex:
                         doc[model] = _encode_model(entries)
                 if complete:
                     doc = {m: e for m, e in doc.items() if m in fresh}
-                return json.dumps(
-                    {"format": _FORMAT, "models": dict(sorted(doc.items()))},
-                    separators=(",", ":"),
-                    ensure_ascii=False,
-                ).encode("utf-8")
+                return _encode_shard(doc)
 
             try:
                 self.storage.update(path, merge)
@@ -337,11 +367,8 @@ class StoredModel(NamedTuple):
             if isinstance(row, list) and len(row) == 3 and isinstance(row[0], str) and row[0]
         }
 
-    def encoded(self) -> dict[str, Any]:
-        return {"keys": self.keys, "rows": self.rows}
 
-
-def _encode_model(entries: Mapping[str, Entry]) -> dict[str, Any]:
+def _encode_model(entries: Mapping[str, Entry]) -> bytes:
     keys: dict[tuple[str, ...], int] = {}
     rows: dict[str, Any] = {}
     for rel, (token, value) in sorted(entries.items()):
@@ -350,7 +377,18 @@ def _encode_model(entries: Mapping[str, Entry]) -> dict[str, Any]:
             rows[rel] = [token, index, list(value.values())]
         else:
             rows[rel] = [token, -1, value]
-    return {"keys": [list(k) for k in keys], "rows": rows}
+    return _json({"keys": [list(k) for k in keys], "rows": rows})
+
+
+def _json(value: Any) -> bytes:
+    # JSON escapes control characters inside strings, so it never holds a tab or a newline.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _encode_shard(models: Mapping[str, bytes]) -> bytes:
+    """A shard: its header line, then a line per model: its name (JSON), a tab, its JSON."""
+    lines = [_HEADER, *(_json(m) + b"\t" + models[m] for m in sorted(models))]
+    return b"\n".join(lines) + b"\n"
 
 
 def _tokens(entries: Mapping[str, Entry]) -> dict[str, str]:
@@ -363,29 +401,40 @@ def _token_at(entries: Mapping[str, Entry], rel: str) -> str:
     return "" if entry is None else entry.token
 
 
-def _decode_shard(raw: bytes | None, shard: str) -> dict[str, StoredModel]:
-    """A shard's models; an unreadable or foreign shard holds nothing (it is rebuilt by the
-    next reader that has to read), and so does a malformed model."""
+def _decode_shard(raw: bytes | None, shard: str) -> dict[str, bytes]:
+    """A shard's models, each as its undecoded JSON; an unreadable or foreign shard holds
+    nothing (it is rebuilt by the next reader that has to read), and a line that does not
+    name a model of this shard is left out (a malformed model, when it is decoded)."""
     if not raw:
         return {}
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    lines = raw.split(b"\n")
+    if lines[0] != _HEADER:
         _debug("Ignoring unreadable registry index %s; it will be rebuilt", shard)
         return {}
-    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-        return {}
-    models = doc.get("models")
-    if not isinstance(models, dict):
-        return {}
-    out: dict[str, StoredModel] = {}
-    for model, stored in models.items():
-        if not isinstance(stored, dict) or shard_name(model) != shard:
+    out: dict[str, bytes] = {}
+    for line in lines[1:]:
+        name, tab, body = line.partition(b"\t")
+        if not tab:
             continue
-        keys, rows = stored.get("keys"), stored.get("rows")
-        if isinstance(keys, list) and isinstance(rows, dict):
-            out[model] = StoredModel(keys, rows)
+        try:
+            model = json.loads(name)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(model, str) and shard_name(model) == shard:
+            out[model] = body
     return out
+
+
+def _decode_model(body: bytes) -> StoredModel | None:
+    """One model's line of a shard, decoded; None if malformed."""
+    try:
+        stored = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(stored, dict):
+        return None
+    keys, rows = stored.get("keys"), stored.get("rows")
+    return StoredModel(keys, rows) if isinstance(keys, list) and isinstance(rows, dict) else None
 
 
 __all__ = [

@@ -31,7 +31,7 @@ from fsregistry.mlruns import layout
 from fsregistry.mlruns.metafile import MalformedMetaFile, decode_text, load_meta
 from fsregistry.mlruns.validation import validate_model_name
 from fsregistry.registry.fields import bookkeeping, is_deleted, version_not_found
-from fsregistry.registry.model_index import SHARD_PREFIX, ListedFile, RegistryIndex
+from fsregistry.registry.model_index import SHARD_PREFIX, ListedFile, RegistryIndex, shard_name
 from fsregistry.storage import Storage, Versioned
 
 
@@ -200,21 +200,30 @@ class RegistryFiles:
             if _is_model_file(f.path)
         ]
 
-    def scan_without_version_tags(self) -> dict[str, ModelFiles]:
-        """All models, their version tags left out (``version_tags`` reads them when needed):
-        what listing registered models needs.
+    def scan_without_version_tags(self, names: list[str] | None = None) -> dict[str, ModelFiles]:
+        """All models (or those of ``names``), their version tags left out (``version_tags``
+        reads them when needed): what listing registered models needs.
 
         On local disk, where a stat is a system call, a model whose meta.yaml files the index
         holds at their current tokens is checked with one listing of its directory and one
         stat per version instead of one listing per version directory; a model with any other
         file (or a stale one) is listed and read in full, as ``scan`` does."""
+        if names is not None:
+            for name in names:
+                validate_model_name(name)
         if not self.storage.capabilities.cheap_stat:
-            return self.scan(None)
-        dirs, names = self.storage.list_dir(layout.MODELS)
-        shards = {n for n in names if n.startswith(SHARD_PREFIX)}
-        self.index.load_shards(shards, None)
-        if sum(1 for d in dirs if self.index.knows(d)) <= len(dirs) // 2:
-            return self.scan(None)  # mostly unknown (a first look): one listing is cheaper
+            if names is None:
+                return self.scan(None)
+            return {n: m for name in names for n, m in self.scan(name).items()}
+        if names is None:
+            dirs, top = self.storage.list_dir(layout.MODELS)
+            shards = {n for n in top if n.startswith(SHARD_PREFIX)}
+            self.index.load_shards(shards, None)
+            if sum(1 for d in dirs if self.index.knows(d)) <= len(dirs) // 2:
+                return self.scan(None)  # mostly unknown (a first look): one listing is cheaper
+        else:
+            dirs = list(names)
+            self.index.load_shards({shard_name(n) for n in dirs}, None)
         listed: dict[str, list[ListedFile]] = {}
         metas: list[str] = []
         for model in dirs:
@@ -265,17 +274,25 @@ class RegistryFiles:
         self, name: str, numbers: Iterable[int]
     ) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
         """Some live versions of one model, ``{number: (meta, tags)}`` (gone or deleted ones
-        left out): one listing per version directory where a stat is a system call, else one
-        listing of the model's files; decoded files from the index at their listed tokens,
-        the others read in one bulk read (and not recorded: the index records whole models)."""
+        left out): where a stat is a system call, a stat of each version's meta.yaml and a
+        listing of its tags directory (the only files of a version directory the registry
+        reads), else one listing of the model's files; decoded files from the index at their
+        listed tokens, the others read in one bulk read (and not recorded: the index records
+        whole models)."""
         base = layout.registered_model_dir(name)
         wanted = {layout.version_dir_name(n) for n in numbers}
         if self.storage.capabilities.cheap_stat:
-            files = [
-                ListedFile(name, f"{d}/{f.path}", f.token, f.mtime)
-                for d in sorted(wanted)
-                for f in self.storage.walk(f"{base}/{d}", _prune_version_dir)
-            ]
+            dirs = sorted(wanted)
+            tokens = self.storage.tokens(f"{base}/{d}/{layout.META}" for d in dirs)
+            files = []
+            for d in dirs:
+                token = tokens.get(f"{base}/{d}/{layout.META}")
+                if token is not None:
+                    files.append(ListedFile(name, f"{d}/{layout.META}", token, None))
+                files.extend(
+                    ListedFile(name, f"{d}/tags/{f.path}", f.token, f.mtime)
+                    for f in self.storage.walk(f"{base}/{d}/tags")
+                )
         else:
             files = [f for f in self.walk_model(name) if f.rel.partition("/")[0] in wanted]
         files = [f for f in files if _is_model_file(f.rel)]
@@ -307,10 +324,13 @@ class RegistryFiles:
                 tags.setdefault(number, {})[rest.partition("/")[2]] = value
         return {n: (meta, tags.get(n, {})) for n, meta in metas.items()}
 
-    def load(self, name: str) -> ModelFiles:
-        """The visible registered model ``name`` read whole, or not found."""
+    def load(self, name: str, version_tags: bool = True) -> ModelFiles:
+        """The visible registered model ``name`` read whole (``version_tags=False``: its
+        version tags may be left unread, as :meth:`scan_without_version_tags` does), or not
+        found."""
         validate_model_name(name)
-        model = self.scan(name).get(name)
+        scanned = self.scan(name) if version_tags else self.scan_without_version_tags([name])
+        model = scanned.get(name)
         if model is None or not self.is_visible(name, model.meta):
             raise ResourceDoesNotExist(f"Registered Model with name={name} not found")
         return model
@@ -375,11 +395,6 @@ def _prune_model_dir(rel: str) -> bool:
     if not rest:
         return False
     return rest.split("/", 1)[0] != "tags"
-
-
-def _prune_version_dir(rel: str) -> bool:
-    """Inside ``models/<name>/version-<N>``: descend into tags/ only."""
-    return rel.partition("/")[0] != "tags"
 
 
 def _prune_models_root(rel: str) -> bool:

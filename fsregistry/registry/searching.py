@@ -21,7 +21,9 @@ anything; while the kernel reports no change under ``models/``, the same search,
 page, answers from them: no listing, no ``stat``, no read, and entities are built once per
 row shown (copies are handed out). Any change voids it and the search checks its files again.
 The stamp is taken from the second time a process makes a query (watching costs what a
-check does): the first repeat checks as before, the next ones answer from what is held.
+check does): the first repeat checks as before, the next ones answer from what is held. The
+change feed itself is opened only then: a process's first search (``fsreg ls models``) loads
+and opens none.
 
 Paging: a page token is MLflow's ``{"offset": N}`` plus ``"cursor"``, the id of the sorted
 result this process keeps (:class:`Cursors`, as the run search keeps its own). A next page takes its keys (model names, or model name and version number)
@@ -130,6 +132,12 @@ class Held:
             self._seen[query] = None
             return False
 
+    def holds(self, query: Hashable) -> bool:
+        """Whether a snapshot of ``query`` is held (only then is the change feed asked: a
+        process's first search opens none)."""
+        with self._lock:
+            return query in self._held
+
     def get(self, query: Hashable, feed: ChangeFeed | None) -> _Snapshot | None:
         """The snapshot of ``query`` if the feed reports no change since its stamp."""
         if feed is None:
@@ -226,7 +234,7 @@ class RegistrySearch:
         query = ("registered_models", _frozen(pinned), tuple(comparisons), tuple(clauses))
         start, cursor = decode_cursor(page_token)
         end = start + max_results
-        feed = self._watch.feed()
+        feed = self._watch.feed() if self._held.holds(query) else None
         held = self._held.get(query, feed)
         if held is not None and (cursor is None or cursor == held.cursor):
             hold = functools.partial(self._model_cursors.keep, query)
@@ -237,8 +245,9 @@ class RegistrySearch:
             page = [m for m in shown if m is not None and matches(comparisons, model_lookup(m))]
             return PagedList(page, encode_cursor_token(end, cursor) if end < len(names) else None)
         stamp = None
-        if feed is not None and cursor is None and self._held.again(query):
-            stamp = self._watch.stamp(feed)
+        if cursor is None and self._held.again(query):
+            feed = feed or self._watch.feed()
+            stamp = None if feed is None else self._watch.stamp(feed)
         models = self.files.visible_models(self._named(comparisons, pinned), version_tags=False)
         rows = [(m.name, m.meta, m.tags) for m in models]
         order = self._answers.get(query, rows)
@@ -278,7 +287,7 @@ class RegistrySearch:
     def _model_now(self, name: str) -> RegisteredModel | None:
         """A kept model as it is now, or None if it is gone (or hidden)."""
         try:
-            return self._build_model(self.files.load(name))
+            return self._build_model(self.files.load(name, version_tags=False))
         except ResourceDoesNotExist:
             return None
 
@@ -296,7 +305,7 @@ class RegistrySearch:
         query = ("model_versions", _frozen(pinned), tuple(comparisons), tuple(clauses))
         start, cursor = decode_cursor(page_token)
         end = start + max_results
-        feed = self._watch.feed()
+        feed = self._watch.feed() if self._held.holds(query) else None
         held = self._held.get(query, feed)
         if held is not None and (cursor is None or cursor == held.cursor):
             hold = functools.partial(self._version_cursors.keep, query)
@@ -306,8 +315,9 @@ class RegistrySearch:
             page = self._versions_now(keys[start:end], comparisons)
             return PagedList(page, encode_cursor_token(end, cursor) if end < len(keys) else None)
         stamp = None
-        if feed is not None and cursor is None and self._held.again(query):
-            stamp = self._watch.stamp(feed)
+        if cursor is None and self._held.again(query):
+            feed = feed or self._watch.feed()
+            stamp = None if feed is None else self._watch.stamp(feed)
         models = self.files.visible_models(self._named(comparisons, pinned))
         rows: list[_VersionRow] = []
         owners: list[ModelFiles] = []

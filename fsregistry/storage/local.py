@@ -188,6 +188,8 @@ class LocalStorage(Storage):
         return change_feed(self.root) if self._filesystem in LOCAL_FILESYSTEMS else None
 
     def _abs(self, path: str) -> str:
+        if path.isascii() and _plain(path):  # what check_path would hand back unchanged
+            return f"{self.root}{os.sep}{path}"
         path = check_path(path)
         return os.path.join(self.root, *path.split("/")) if path else self.root
 
