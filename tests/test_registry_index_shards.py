@@ -268,11 +268,12 @@ def test_a_failed_shard_write_costs_speed_not_the_answer(
     calls = spy(storage, monkeypatch)
     attempted: list[str] = []
 
-    def refuse(path: str, change: Any) -> bytes:
+    def refuse(path: str, *a: Any) -> bytes:
         attempted.append(path)
         raise StorageUnavailable(f"{path}: throttled")
 
     monkeypatch.setattr(storage, "update", refuse)
+    monkeypatch.setattr(storage, "write_if_match", refuse)
     for _ in range(2):
         calls.clear()
         assert answers(RegistryStore(storage)) == expected
@@ -291,11 +292,12 @@ def test_a_refused_shard_write_is_not_tried_again(
         storage.delete(path)
     attempted: list[str] = []
 
-    def refuse(path: str, change: Any) -> bytes:
+    def refuse(path: str, *a: Any) -> bytes:
         attempted.append(path)
         raise StoragePermissionDenied(f"{path}: read-only credentials")
 
     monkeypatch.setattr(storage, "update", refuse)
+    monkeypatch.setattr(storage, "write_if_match", refuse)
     store = RegistryStore(storage)
     assert answers(store) == expected
     assert len(attempted) == 1

@@ -31,8 +31,9 @@ hand, by an older fsregistry, or changed since the shards were written) records 
 decoded, one conditional update per shard touched (``Storage.update``: a compare-and-swap,
 S3 ``If-Match`` / GCS ``ifGenerationMatch``, so concurrent readers merge rather than lose
 each other's records). On an object store a shard this search read is replaced with a
-single conditional PUT at the version read (a lost race falls back to read-modify-write),
-so recording costs one request per shard. When a search on an object store writes none:
+single conditional PUT at the version read, and one its listing showed absent is created
+with a single if-absent PUT (a lost race falls back to read-modify-write), so recording
+costs one request per shard. When a search on an object store writes none:
 
 - it read no file the shard lacks: entries of files replaced or deleted since, and models
   deleted, cost bytes, not requests, and stay until the shard is next written; a search
@@ -174,21 +175,23 @@ class RegistryIndex:
         ``listed_at``); ``complete``: ``models`` are all the models there are.
         ``shard_tokens``: the shard files' tokens when the listing covered them.
         """
+        loaded: dict[str, Versioned | None] = {}  # shards as read now (None: absent)
         if self._cheap_stat:
             # Local disk: the shards' tokens came with the listing or cost a stat each.
             shards = {shard_name(m) for m in models}
             if complete and shard_tokens is not None:
                 shards.update(shard_tokens)  # shards of deleted models are cleaned up too
-            loaded = self.load_shards(shards, shard_tokens)
-        else:
-            loaded = {}
+            self.load_shards(shards, shard_tokens)
         found: dict[tuple[str, str], Any] = {}
         kept: dict[str, dict[str, Entry]] = {m: {} for m in models}
         missing = self._look_up(files, found, kept)
         if missing and not self._cheap_stat:
             # Object stores: a shard costs a GET, so only those of models this process lacks
             # files of are read (none when nothing changed since this process last looked).
-            loaded = self.load_shards({shard_name(f.model) for f in missing}, shard_tokens)
+            wanted = {shard_name(f.model) for f in missing}
+            loaded.update(self.load_shards(wanted, shard_tokens))
+            if shard_tokens is not None:  # the listing says these do not exist
+                loaded.update((s, None) for s in wanted if s not in shard_tokens)
             missing = self._look_up(missing, found, kept)
         if missing:
             contents = self.storage.read_many(f.path for f in missing)
@@ -337,7 +340,7 @@ class RegistryIndex:
         fresh: Mapping[str, dict[str, Entry]],
         read: Collection[str],
         complete: bool,
-        loaded: Mapping[str, Versioned],
+        loaded: Mapping[str, Versioned | None],
     ) -> None:
         """Write into the shards the models whose files had to be read (``read``: the next
         process need not read them again) or whose shard entry went stale; best effort: a
@@ -349,8 +352,9 @@ class RegistryIndex:
         that has to read them records them.
 
         On object stores a shard is written only when it was found unreadable or records a
-        file it lacked (see the module docstring); one read in this search is replaced with
-        a single conditional PUT at the version read, any other is updated (GET and PUT)."""
+        file it lacked (see the module docstring); one this search read, or whose absence
+        its listing showed, with a single conditional PUT, any other by an update (a GET and
+        a PUT)."""
         dirty: dict[str, dict[str, dict[str, Entry] | None]] = {}
         gain: dict[str, int] = {}  # shard -> files it will hold that it did not hold
         for model, entries in fresh.items():
@@ -403,7 +407,7 @@ class RegistryIndex:
                 ).encode("utf-8")
 
             try:
-                self._write_shard(path, merge, None if self._cheap_stat else loaded.get(shard))
+                self._write_shard(path, merge, shard in loaded, loaded.get(shard))
             except _REFUSED as e:
                 _debug("Not writing registry index %s any more: %s", self.storage.uri(path), e)
                 self._writes_shards = False  # each later search would pay for a refusal
@@ -422,13 +426,21 @@ class RegistryIndex:
                         self._stored[model] = StoredModel(encoded["keys"], encoded["rows"])
 
     def _write_shard(
-        self, path: str, merge: Callable[[bytes | None], bytes], read: Versioned | None
+        self,
+        path: str,
+        merge: Callable[[bytes | None], bytes],
+        known: bool,
+        read: Versioned | None,
     ) -> None:
-        """Replace the shard at ``path`` with ``merge(old)``: the version this search ``read``
-        with one conditional PUT when it is still there, else by a read-modify-write."""
-        if read is not None:
+        """Replace the shard at ``path`` with ``merge(old)``. ``known``: this search read it
+        (``read``) or its listing showed none: one conditional PUT (at that version, or
+        if-absent) while that still holds, else a read-modify-write."""
+        if known:
             try:
-                self.storage.write_if_match(path, merge(read.data), read.token)
+                if read is None:
+                    self.storage.write_if_match(path, merge(None), None)
+                else:
+                    self.storage.write_if_match(path, merge(read.data), read.token)
                 return
             except ConflictError:
                 pass  # written by another reader since: merge into the newer version
