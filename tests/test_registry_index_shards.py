@@ -256,6 +256,24 @@ def test_a_damaged_shard_is_ignored_and_rewritten(
     assert calls.files_read() == [] and calls.written == []
 
 
+def refuse_shard_writes(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> list[str]:
+    """Delete the shards, and make every conditional write of ``storage`` raise ``error``;
+    the paths it was asked to write."""
+    for path in shards(storage.root_uri):
+        storage.delete(path)
+    attempted: list[str] = []
+
+    def refuse(path: str, *a: Any) -> bytes:
+        attempted.append(path)
+        raise error
+
+    monkeypatch.setattr(storage, "update", refuse)
+    monkeypatch.setattr(storage, "write_if_match", refuse)
+    return attempted
+
+
 def test_a_failed_shard_write_costs_speed_not_the_answer(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -263,17 +281,8 @@ def test_a_failed_shard_write_costs_speed_not_the_answer(
     and the next process reads the files again."""
     expected = _first_search_writes_shards(store_url, monkeypatch)
     storage = open_storage(store_url)
-    for path in shards(store_url):
-        storage.delete(path)
+    attempted = refuse_shard_writes(storage, monkeypatch, StorageUnavailable("throttled"))
     calls = spy(storage, monkeypatch)
-    attempted: list[str] = []
-
-    def refuse(path: str, *a: Any) -> bytes:
-        attempted.append(path)
-        raise StorageUnavailable(f"{path}: throttled")
-
-    monkeypatch.setattr(storage, "update", refuse)
-    monkeypatch.setattr(storage, "write_if_match", refuse)
     for _ in range(2):
         calls.clear()
         assert answers(RegistryStore(storage)) == expected
@@ -288,16 +297,8 @@ def test_a_refused_shard_write_is_not_tried_again(
     write, and no later search of that store object pays for another refusal."""
     expected = _first_search_writes_shards(store_url, monkeypatch)
     storage = open_storage(store_url)
-    for path in shards(store_url):
-        storage.delete(path)
-    attempted: list[str] = []
-
-    def refuse(path: str, *a: Any) -> bytes:
-        attempted.append(path)
-        raise StoragePermissionDenied(f"{path}: read-only credentials")
-
-    monkeypatch.setattr(storage, "update", refuse)
-    monkeypatch.setattr(storage, "write_if_match", refuse)
+    refused = StoragePermissionDenied("read-only credentials")
+    attempted = refuse_shard_writes(storage, monkeypatch, refused)
     store = RegistryStore(storage)
     assert answers(store) == expected
     assert len(attempted) == 1
