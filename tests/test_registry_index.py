@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from fsreg_testing.mlflow_env import MlflowPython
+from fsreg_testing.registry import answers, shard_files
 from fsregistry import Client
 from fsregistry.mlruns.metafile import _load_simple
 from fsregistry.registry import model_index
@@ -31,31 +32,6 @@ FsRoot = tuple[Any, str]
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def answers(store: RegistryStore) -> Any:
-    """Everything both searches say, in a comparable shape."""
-    models = [
-        (
-            m.name,
-            m.description,
-            m.tags,
-            m.aliases,
-            [(v.version, v.current_stage, v.tags, v.aliases) for v in m.latest_versions],
-        )
-        for m in store.search_registered_models(max_results=1000)
-    ]
-    versions = [
-        (v.name, v.version, v.current_stage, v.description, v.tags, v.aliases, v.source)
-        for v in store.search_model_versions(max_results=10_000)
-    ]
-    one = [(v.version, v.tags) for v in store.search_model_versions("name = 'm'")]
-    return models, versions, one
-
-
-def shard_files(url: str) -> list[str]:
-    _, names = open_storage(url).list_dir("models")
-    return sorted(n for n in names if n.startswith(model_index.SHARD_PREFIX))
-
-
 def shard_models(storage: Any, name: str) -> dict[str, Any]:
     """The models a shard holds, decoded (a line per model: its name, a tab, its JSON)."""
     head, *lines = storage.read(f"models/{name}").decode("utf-8").splitlines()
