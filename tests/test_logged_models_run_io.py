@@ -15,7 +15,13 @@ import yaml
 
 import fsregistry
 from fsregistry import Client
-from fsregistry.entities import LoggedModelInput, LoggedModelOutput, RunOutputs
+from fsregistry.entities import (
+    Dataset,
+    DatasetInput,
+    LoggedModelInput,
+    LoggedModelOutput,
+    RunOutputs,
+)
 from fsregistry.exceptions import InvalidParameterValue, MlflowException
 from fsregistry.fluent import _stack
 
@@ -274,3 +280,28 @@ def test_log_outputs_that_cannot_write_one_record_removes_those_it_wrote(
     assert error.value.error_code == "PERMISSION_DENIED"
     assert {p: fs.cat_file(p) for p in fs.find(root)} == before
     assert client.get_run(run_id).outputs == RunOutputs([LoggedModelOutput("m-earlier", 0)])
+
+
+def test_log_inputs_checks_its_models_before_it_writes_a_dataset(
+    client: Client, store_fs: tuple[Any, str]
+) -> None:
+    run_id = client.create_run("0").info.run_id
+    fs, root = store_fs
+    before = sorted(fs.find(root))
+    dataset = DatasetInput(Dataset("d", "1", "local", "/d", None, None), [])
+    for bad in ("../escaped", "a/b"):
+        with pytest.raises(InvalidParameterValue, match="must not be a path"):
+            client.log_inputs(run_id, datasets=[dataset], models=[LoggedModelInput(bad)])
+    assert sorted(fs.find(root)) == before
+    assert client.get_run(run_id).inputs.dataset_inputs == []
+
+
+def test_log_outputs_of_one_model_twice_keeps_the_first_and_refuses_other_items(
+    client: Client,
+) -> None:
+    run_id = client.create_run("0").info.run_id
+    for bad in ([None], "m-1", [("m-1", 0)]):
+        with pytest.raises(InvalidParameterValue, match="LoggedModelOutput"):
+            client.log_outputs(run_id, bad)  # type: ignore[arg-type]
+    client.log_outputs(run_id, [LoggedModelOutput("m-1", 0), LoggedModelOutput("m-1", 5)])
+    assert client.get_run(run_id).outputs == RunOutputs([LoggedModelOutput("m-1", 0)])

@@ -180,3 +180,42 @@ def test_a_refused_write_to_an_ended_run_marks_nothing(
     codes = ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE")
     assert error.value.error_code in codes, error.value
     assert diff(before, snapshot(store_fs)) == []
+
+
+def test_a_failed_restore_leaves_restored_an_experiment_another_writer_made_a_run_in(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the move out of the trash and the stamp, the experiment is active and another
+    writer may make a run in it: undoing the restore then would take that run (which its
+    writer was given) to the trash. The restore is left done, and the error says so."""
+    monkeypatch.setenv(trust.ENV, "1")
+    client = Client(tracking_uri=store_url)
+    exp_id = client.create_experiment("e")
+    client.set_terminated(client.create_run(exp_id).info.run_id)
+    client.delete_experiment(exp_id)
+    storage = client.store.storage
+    real_write = storage.write
+    made: list[str] = []
+
+    def write(path: str, data: bytes) -> None:
+        other = Client(tracking_uri=store_url)
+        # The restore's own stamp (not a copy its move makes on a bucket), once it is active.
+        if (
+            path.endswith(trust.STAMP_FILE)
+            and not made
+            and other.get_experiment(exp_id).lifecycle_stage == "active"
+        ):
+            made.append("pending")
+            made[0] = other.create_run(exp_id).info.run_id
+            with storage._errors(path, writing=True):  # type: ignore[attr-defined]
+                raise PermissionError(errno.EACCES, "Permission denied", path)
+        real_write(path, data)
+
+    monkeypatch.setattr(storage, "write", write)
+    with pytest.raises(StoragePermissionDenied) as error:
+        client.restore_experiment(exp_id)
+    assert any("left restored" in note for note in error.value.__notes__)
+    monkeypatch.setattr(storage, "write", real_write)
+    fresh = Client(tracking_uri=store_url)
+    assert fresh.get_experiment(exp_id).lifecycle_stage == "active"
+    assert made[0] in {r.info.run_id for r in fresh.search_runs([exp_id])}

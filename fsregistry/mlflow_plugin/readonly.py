@@ -184,7 +184,7 @@ class ReadOnlyStorage(Storage):
     def _write_if_match(self, path: str, data: bytes, token: str | None) -> None:
         self._refused("update")
 
-    def create(self, path: str, data: bytes) -> None:
+    def create(self, path: str, data: bytes, *, exclusive: bool = False) -> None:
         self._refused("create")
 
     def write_if_match(self, path: str, data: bytes, token: str | None) -> None:

@@ -461,11 +461,13 @@ class Storage(ABC):
         return contextlib.nullcontext(True)
 
     # -- guarded operations built on the primitives ------------------------------------------
-    def create(self, path: str, data: bytes) -> None:
+    def create(self, path: str, data: bytes, *, exclusive: bool = False) -> None:
         """Create ``path`` only if it does not exist; raises FileExistsError if taken.
 
         Idempotent for a retried request: when the existing file holds exactly ``data`` the
         create counts as done, so callers that claim names must put a unique token in ``data``.
+        ``exclusive``: not even then (a caller that may later remove what it created must
+        know the file is its own; a retried request that had succeeded reads as taken).
         """
         if not self.capabilities.atomic_create:
             raise UnsupportedOperation(
@@ -476,6 +478,8 @@ class Storage(ABC):
         try:
             self._create(path, data)
         except FileExistsError:
+            if exclusive:
+                raise
             try:
                 if self.read(path) == data:
                     return

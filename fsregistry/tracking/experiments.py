@@ -339,7 +339,8 @@ class Experiments:
             undo.meta = self._update_experiment_meta(
                 active_dir, lifecycle_stage=LifecycleStage.ACTIVE
             )
-            for run_id in locations.run_ids_in(active_dir):
+            undo.listed = set(locations.run_ids_in(active_dir))
+            for run_id in sorted(undo.listed):
                 before = self._set_run_stage(
                     active_dir,
                     run_id,
@@ -360,11 +361,24 @@ class Experiments:
         stages and deletion times of the runs it restored, its meta.yaml's stage and update
         time, then its tree in the trash, so the call raises having changed nothing (the
         index shards it deleted are a cache the next search rebuilds; a run another writer
-        made or changed meanwhile goes to the trash with it as it is). A reader holding a
+        changed meanwhile goes to the trash with it as it is; if another writer has made a run in
+        it meanwhile, it is left restored and ``error`` says so). A reader holding a
         listing of the trashed experiment from before finds it as it was. If a step of this
         fails too, the rest is left and ``error`` says so."""
         storage, active = self.storage, undo.active_dir
         try:
+            listed = undo.listed
+            made = set() if listed is None else set(self._locations.run_ids_in(active)) - listed
+            if made:
+                # Another writer has used the restored experiment meanwhile: moving it back
+                # would take its runs to the trash under it. Left restored, and said so.
+                where = storage.uri(active)
+                _log.warning("Leaving %s restored: runs were created in it meanwhile", where)
+                error.add_note(
+                    f"The experiment {where} is left restored: runs {sorted(made)} were "
+                    "created in it meanwhile"
+                )
+                return
             for run_id, before in undo.runs.items():
                 self._locations.update_run_meta(
                     active,
@@ -451,6 +465,7 @@ class _Restore:
     active_dir: str
     meta: dict[str, Any] | None = None
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    listed: set[str] | None = None  # its runs, listed once it was moved back
 
 
 def _exp_dir_of(exp: Experiment) -> str:

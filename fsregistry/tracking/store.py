@@ -219,7 +219,7 @@ class TrackingStore:
     ) -> None:
         """Record dataset inputs (``DatasetInput``) and model inputs (``LoggedModelInput``)
         the way MLflow's file store does; every item is checked before the first is written."""
-        model_ids = _model_input_ids(models)
+        model_ids = checked_model_ids(_model_input_ids(models))  # before any dataset is written
         self._runs.log_inputs(run_id, datasets)
         if model_ids:
             self.log_model_inputs(run_id, model_ids)

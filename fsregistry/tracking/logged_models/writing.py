@@ -31,7 +31,7 @@ import json
 import operator
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fsregistry.entities import LifecycleStage, LoggedModel, Metric
@@ -97,8 +97,18 @@ def checked_outputs(outputs: Sequence[LoggedModelOutput] | None) -> list[LoggedM
     """``log_outputs``' models checked before anything is written: each id names one
     directory and each step is an integer (MLflow writes whatever it is given, a bad id
     anywhere under the run and a bad step as a meta.yaml its reader then fails on)."""
+    if outputs is None:
+        return []
+    if isinstance(outputs, str | bytes | Mapping) or not isinstance(outputs, Iterable):
+        raise InvalidParameterValue(
+            f"Invalid models {shown(outputs)}: expected a list of LoggedModelOutput objects"
+        )
     checked = []
-    for out in outputs or ():
+    for out in outputs:
+        if not (hasattr(out, "model_id") and hasattr(out, "step")):
+            raise InvalidParameterValue(
+                f"Invalid item {shown(out)} in models: expected a LoggedModelOutput"
+            )
         model_id = checked_model_ids([out.model_id])[0]
         step = out.step
         try:
@@ -353,17 +363,19 @@ class LoggedModels:
     def log_outputs(self, exp_dir: str, run_id: str, outputs: Sequence[LoggedModelOutput]) -> None:
         """Record ``outputs`` (checked by :func:`checked_outputs`) under the run; the run's
         checks are the caller's."""
-        records_ = {
-            layout.run_output_meta(exp_dir, run_id, out.model_id): {
-                "destination_id": out.model_id,  # MLflow's reader takes the model id here
-                "destination_type": "MODEL_OUTPUT",
-                "source_id": out.model_id,
-                "source_type": "RUN_OUTPUT",
-                "step": out.step,
-                "tags": {},
-            }
-            for out in outputs
-        }
+        records_: dict[str, dict[str, Any]] = {}
+        for out in outputs:  # a model named twice: its first entry, as across calls
+            records_.setdefault(
+                layout.run_output_meta(exp_dir, run_id, out.model_id),
+                {
+                    "destination_id": out.model_id,  # MLflow's reader takes the model id here
+                    "destination_type": "MODEL_OUTPUT",
+                    "source_id": out.model_id,
+                    "source_type": "RUN_OUTPUT",
+                    "step": out.step,
+                    "tags": {},
+                },
+            )
         self._create_links(records_)
 
     def log_model_inputs(self, exp_dir: str, run_id: str, model_ids: Sequence[str]) -> None:
@@ -386,15 +398,13 @@ class LoggedModels:
     def _create_links(self, metas: Mapping[str, dict[str, Any]]) -> None:
         """Create each link record not there yet (one logged before stays, as in MLflow);
         if one cannot be written, those this call created are removed before it raises.
-        Records already there are looked for first: ``create`` takes a file holding the same
-        bytes as its own, so it cannot tell this call's record from an earlier one's."""
+        Only records this call provably made are removed: ``exclusive`` creates, so a record
+        another writer made with the same bytes meanwhile is theirs, and stays."""
         made: list[str] = []
         try:
             for path, meta in metas.items():
-                if self.storage.exists(path):
-                    continue  # logged before: the first one stays
-                with contextlib.suppress(FileExistsError):  # logged meanwhile: theirs stays
-                    self.storage.create(path, dump_meta(meta))
+                with contextlib.suppress(FileExistsError):  # logged before: the first one stays
+                    self.storage.create(path, dump_meta(meta), exclusive=True)
                     made.append(path)
         except BaseException as error:
             for path in made:
