@@ -1,8 +1,6 @@
 """Shared pieces of the flavor tests (``tests/test_flavor_*.py``): real MLflow 3.17.2 with the
-flavor frameworks in its own cached venv, a local SparkSession per test module, and the
-scoring server.
-
-Import the ``local_spark`` fixture by name into a test module to use it.
+flavor frameworks in its own cached venv, ``spark_udf`` scores (on the tests' one ``spark``
+fixture, ``fsreg_testing/spark_session.py``), and the scoring server.
 """
 
 from __future__ import annotations
@@ -10,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,38 +75,6 @@ def _java_available() -> bool:
 needs_java = pytest.mark.skipif(
     not _java_available(), reason="Spark needs a Java runtime: no java on PATH or JAVA_HOME"
 )
-
-
-@pytest.fixture(scope="module")
-def local_spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A ``local[1]`` SparkSession for one test module, stopped after it (a session another
-    module already started in this worker is reused, and left running)."""
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        yield active
-        return
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PYSPARK_PYTHON", sys.executable)
-    mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    cache = tmp_path_factory.mktemp("flavor-executor-cache")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("fsregistry-flavor-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.executorEnv.FSREG_MODEL_CACHE", str(cache))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-        mp.undo()
 
 
 def spark_scores(spark: Any, model_uri: str, data: Any) -> list[float]:

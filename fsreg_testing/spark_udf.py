@@ -1,18 +1,16 @@
 """Shared by the ``spark_udf`` tests (tests/test_spark_udf.py, tests/test_spark_udf_types.py):
-their marks, the worker's SparkSession and the custom models module (fixtures, registered once
-in tests/conftest.py), and the helpers that log models and score rows.
+their marks, the custom models module (a fixture, registered once in tests/conftest.py), and
+the helpers that log models and score rows. Their SparkSession is the tests' one ``spark``
+fixture (``fsreg_testing/spark_session.py``).
 
-``spark``: one ``local[2]`` SparkSession per xdist worker (JVM start-up is ~15 s), started
-after the S3 emulator so that executors inherit its credentials the way cluster executors have
-their own. ``models_module``: custom models in a module written to a temporary directory and
-saved with ``code_paths``, so executors import it from the model, as on a cluster.
+``models_module``: custom models in a module written to a temporary directory and saved with
+``code_paths``, so executors import it from the model, as on a cluster.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -122,34 +120,6 @@ def models_module(tmp_path_factory: pytest.TempPathFactory) -> Any:
     finally:
         sys.path.remove(str(directory))
         sys.modules.pop(MODELS_MODULE, None)
-
-
-@pytest.fixture(scope="session")
-def spark(s3_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A local[2] SparkSession for this xdist worker (Python workers run this venv)."""
-    from pyspark.sql import SparkSession
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PYSPARK_PYTHON", sys.executable)
-    mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    executor_cache = tmp_path_factory.mktemp("executor-model-cache")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("fsregistry-spark-udf-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        # Executors' model downloads stay out of ~/.cache.
-        .config("spark.executorEnv.FSREG_MODEL_CACHE", str(executor_cache))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-        mp.undo()
 
 
 def rows(n: int = 60) -> pd.DataFrame:

@@ -17,9 +17,10 @@ Fixtures
     listings cache.
 ``mlflow_python`` (parametrized: ``mlflow2``, ``mlflow3``; marked ``mlflow``)
     A real MLflow in its own virtualenv (see ``fsreg_testing/mlflow_env.py``).
-``spark`` / ``models_module`` (session)
-    The spark_udf tests' SparkSession and custom models (``fsreg_testing/spark_udf.py``); a
-    test module with its own ``spark`` fixture uses that one.
+``spark`` (session)
+    The tests' one local SparkSession per test process (``fsreg_testing/spark_session.py``).
+``models_module`` (session)
+    The spark_udf tests' custom models (``fsreg_testing/spark_udf.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 
 from fsreg_testing.emulators import Emulator, start_gcs_server, start_s3_server
 from fsreg_testing.mlflow_env import MLFLOW_IDS, MLFLOW_VERSIONS, MlflowPython, mlflow_python_env
-from fsreg_testing.spark_udf import models_module, spark  # noqa: F401 - the spark_udf tests'
+from fsreg_testing.spark_session import spark  # noqa: F401 - fixture
+from fsreg_testing.spark_udf import models_module  # noqa: F401 - the spark_udf tests' fixture
 
 BACKENDS = ("local", "s3", "gcs")
 

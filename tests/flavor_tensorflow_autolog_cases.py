@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 import fsregistry
-from fsreg_testing.flavors import local_spark, needs_java, spark_scores  # noqa: F401
+from fsreg_testing.flavors import needs_java, spark_scores
 from fsreg_testing.mlflow_env import run_mlflow
 from fsreg_testing.models import local_tracking  # noqa: F401 - fixture
 from fsreg_testing.tf_env import TF_VERSION
@@ -374,7 +374,7 @@ def test_autolog_steps_checkpoints_and_tf_data(local_tracking: str) -> None:
 @needs_java
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
-def test_spark_udf_scores_like_pyfunc(local_spark: Any, local_tracking: str) -> None:
+def test_spark_udf_scores_like_pyfunc(spark: Any, local_tracking: str) -> None:
     model = model_()
     X = data(24, seed=3)
     model.fit(X, X.sum(axis=1), epochs=1, verbose=0)
@@ -386,5 +386,5 @@ def test_spark_udf_scores_like_pyfunc(local_spark: Any, local_tracking: str) -> 
         ]
     for info in infos:
         want = np.asarray(pyfunc.load_model(info.model_uri).predict(rows)).reshape(-1)
-        got = spark_scores(local_spark, info.model_uri, rows)
+        got = spark_scores(spark, info.model_uri, rows)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -121,11 +121,12 @@ def dump(client, ids, own_tags):
         while todo:
             for f in client.list_artifacts(rid, todo.pop()):
                 (todo if f.is_dir else files).append(f.path)
-        texts, here = {}, tempfile.mkdtemp(prefix="autolog-dump-")
-        for f in files:
-            if f.endswith((".txt", ".json")):
-                with open(client.download_artifacts(rid, f, dst_path=here)) as fh:
-                    texts[f] = fh.read() if f.endswith(".txt") else json.load(fh)
+        texts = {}
+        with tempfile.TemporaryDirectory(prefix="autolog-dump-") as here:
+            for f in files:
+                if f.endswith((".txt", ".json")):
+                    with open(client.download_artifacts(rid, f, dst_path=here)) as fh:
+                        texts[f] = fh.read() if f.endswith(".txt") else json.load(fh)
         out[label] = {
             "params": dict(run.data.params),
             # MLflow 3's log_model appends the run's metrics of one step again: the history

@@ -25,7 +25,6 @@ import yaml
 
 import fsregistry
 from fsreg_testing.flavors import (
-    local_spark,  # noqa: F401 - fixture
     needs_java,
     served_predictions,
     spark_scores,
@@ -395,14 +394,14 @@ def test_import_does_not_import_torch() -> None:
 @needs_java
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
-def test_spark_udf_scores_like_predict(local_spark: Any, local_tracking: str) -> None:
+def test_spark_udf_scores_like_predict(spark: Any, local_tracking: str) -> None:
     model = trained()
     X, _ = data()
     with fsregistry.start_run():
         info = fpt.log_model(
             model, name="m", input_example=frame(X[:2]), serialization_format="pickle"
         )
-    got = spark_scores(local_spark, info.model_uri, frame(X))
+    got = spark_scores(spark, info.model_uri, frame(X))
     np.testing.assert_allclose(got, predict(model, X).ravel(), rtol=0, atol=0)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 
 import fsregistry
+from fsreg_testing.flavors import needs_java
 from fsreg_testing.mlflow_env import run_mlflow
 from fsregistry import Client
 from fsregistry.data import sources
@@ -234,34 +234,7 @@ def test_import_loads_no_pandas() -> None:
 
 
 # -- Spark (local mode) ---------------------------------------------------------------------
-def _java_available() -> bool:
-    home = os.environ.get("JAVA_HOME")
-    return shutil.which("java") is not None or bool(home and Path(home, "bin", "java").exists())
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    from pyspark.sql import SparkSession
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PYSPARK_PYTHON", sys.executable)
-    mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("fsregistry-data-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    mp.undo()
-
-
-@pytest.mark.skipif(not _java_available(), reason="Spark needs a Java runtime")
+@needs_java
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
 @pytest.mark.mlflow

@@ -6,8 +6,6 @@ more, and gives the same metrics as the same rows in pandas."""
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -16,29 +14,6 @@ import pytest
 import fsregistry
 from fsreg_testing.models import local_tracking  # noqa: F401 - fixture
 from fsregistry.models.evaluation import dataset as eval_dataset
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PYSPARK_PYTHON", sys.executable)
-    mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("fsregistry-evaluate-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-        mp.undo()
 
 
 def test_spark_dataframe_is_collected_up_to_the_limit(

@@ -2,7 +2,8 @@
 lone feature transformer), saved with MLlib persistence through a DFS temporary directory,
 logged to every store, loaded natively and as pyfunc (local SparkSession, pandas input), scored
 by spark_udf and the scoring server, and round-tripped with real MLflow 3.17.2 (+pyspark) in
-both directions (identical predictions). One local SparkSession serves the module."""
+both directions (identical predictions). The tests' one local SparkSession (``spark``,
+``fsreg_testing/spark_session.py``) serves the module."""
 
 # ruff: noqa: F811
 
@@ -25,7 +26,6 @@ from fsreg_testing.flavors import (
     MLFLOW_ENV,
     MLFLOW_LOADS,
     MLFLOW_VERSION,
-    local_spark,  # noqa: F401 - fixture
     needs_java,
     served_predictions,
     spark_scores,
@@ -72,8 +72,8 @@ def native(spark: Any, model: Any, X: pd.DataFrame) -> list[float]:
     return [r.prediction for r in model.transform(spark.createDataFrame(X)).collect()]
 
 
-def test_save_and_load_native_and_pyfunc(local_spark: Any, tmp_path: Path) -> None:
-    model = pipeline(local_spark)
+def test_save_and_load_native_and_pyfunc(spark: Any, tmp_path: Path) -> None:
+    model = pipeline(spark)
     X, _ = data()
     path = tmp_path / "model"
     dfs = tmp_path / "dfs"
@@ -93,10 +93,10 @@ def test_save_and_load_native_and_pyfunc(local_spark: Any, tmp_path: Path) -> No
     assert f"pyspark=={pyspark.__version__}" in reqs
     assert fsp.get_default_pip_requirements() == [f"pyspark=={pyspark.__version__}"]
     assert os.listdir(dfs) == []  # the DFS temporary copy was moved out, nothing left
-    expected = native(local_spark, model, X)
+    expected = native(spark, model, X)
     loaded = fsp.load_model(str(path), dfs_tmpdir=str(dfs))
     assert isinstance(loaded, pyspark.ml.PipelineModel)
-    assert native(local_spark, loaded, X) == expected
+    assert native(spark, loaded, X) == expected
     pf = pyfunc.load_model(str(path))
     assert pf.predict(X) == expected
     assert pf.predict(X[:0]) == []
@@ -104,13 +104,13 @@ def test_save_and_load_native_and_pyfunc(local_spark: Any, tmp_path: Path) -> No
 
 
 def test_a_distributed_file_system_gets_a_copy_in_dfs_tmpdir(
-    local_spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the session's default file system is not the local one (HDFS on a cluster), the
     local ``sparkml/`` is copied to ``<dfs_tmpdir>/<uuid>`` and loaded from there."""
     from fsregistry.spark import flavor
 
-    model = pipeline(local_spark)
+    model = pipeline(spark)
     X, _ = data()
     fsp.save_model(model, tmp_path / "m")
     monkeypatch.setattr(flavor._HadoopFs, "is_local", lambda self, path: False)
@@ -118,14 +118,14 @@ def test_a_distributed_file_system_gets_a_copy_in_dfs_tmpdir(
     loaded = fsp.load_model(str(tmp_path / "m"), dfs_tmpdir=str(dfs))
     (copy,) = os.listdir(dfs)
     assert {"metadata", "stages"} <= set(os.listdir(dfs / copy))
-    assert native(local_spark, loaded, X) == native(local_spark, model, X)
+    assert native(spark, loaded, X) == native(spark, model, X)
     monkeypatch.setenv("MLFLOW_DFS_TMP", str(tmp_path / "env-dfs"))  # MLflow's variable
     fsp.load_model(str(tmp_path / "m"))
     assert len(os.listdir(tmp_path / "env-dfs")) == 1
 
 
 def test_a_lone_transformer_is_wrapped_and_its_output_column_predicted(
-    local_spark: Any, tmp_path: Path
+    spark: Any, tmp_path: Path
 ) -> None:
     from pyspark.ml.feature import SQLTransformer
 
@@ -141,9 +141,7 @@ def test_a_lone_transformer_is_wrapped_and_its_output_column_predicted(
     assert pf.predict(X) == [1.0 if v > 1.0 else 0.0 for v in X["f1"]]
 
 
-def test_vector_outputs_are_sparkml_vector_in_the_signature(
-    local_spark: Any, tmp_path: Path
-) -> None:
+def test_vector_outputs_are_sparkml_vector_in_the_signature(spark: Any, tmp_path: Path) -> None:
     """As MLflow infers it: a vector prediction column is a ``sparkml_vector`` output, and
     pyfunc returns it as lists of floats."""
     from pyspark.ml.feature import VectorAssembler
@@ -159,8 +157,8 @@ def test_vector_outputs_are_sparkml_vector_in_the_signature(
     assert [list(v) for v in pf.predict(X)] == X[["f1", "f2"]].to_numpy().tolist()
 
 
-def test_log_register_and_load_from_every_store(local_spark: Any, tracking: str) -> None:
-    model = pipeline(local_spark)
+def test_log_register_and_load_from_every_store(spark: Any, tracking: str) -> None:
+    model = pipeline(spark)
     X, _ = data()
     with fsregistry.start_run() as run:
         info = fsp.log_model(
@@ -173,16 +171,16 @@ def test_log_register_and_load_from_every_store(local_spark: Any, tracking: str)
     assert info.model_uri == f"models:/{info.model_id}"  # MLflow 3: a LoggedModel
     assert info.run_id == run.info.run_id
     assert info.registered_model_version == 1
-    expected = native(local_spark, model, X)
+    expected = native(spark, model, X)
     for uri in (info.model_uri, "models:/sp-model/1"):
-        assert native(local_spark, fsp.load_model(uri), X) == expected, uri
+        assert native(spark, fsp.load_model(uri), X) == expected, uri
         assert pyfunc.load_model(uri).predict(X) == expected, uri
     reqs = Path(pyfunc.get_model_dependencies(info.model_uri)).read_text().splitlines()
     assert "pyarrow" in reqs and f"pyspark=={pyspark.__version__}" in reqs
 
 
-def test_artifact_path_is_mlflows_second_argument(local_spark: Any, local_tracking: str) -> None:
-    model = pipeline(local_spark)
+def test_artifact_path_is_mlflows_second_argument(spark: Any, local_tracking: str) -> None:
+    model = pipeline(spark)
     with warnings.catch_warnings(record=True) as seen, fsregistry.start_run():
         warnings.simplefilter("always")
         info = fsp.log_model(model, "spark-model")
@@ -191,9 +189,7 @@ def test_artifact_path_is_mlflows_second_argument(local_spark: Any, local_tracki
     assert info.model_uri == f"models:/{info.model_id}"
 
 
-def test_unsupported_objects_and_bad_arguments_write_nothing(
-    local_spark: Any, tmp_path: Path
-) -> None:
+def test_unsupported_objects_and_bad_arguments_write_nothing(spark: Any, tmp_path: Path) -> None:
     from pyspark.ml.regression import LinearRegression
 
     target = tmp_path / "m"
@@ -201,21 +197,21 @@ def test_unsupported_objects_and_bad_arguments_write_nothing(
         with pytest.raises(InvalidParameterValue, match="Cannot serialize this model"):
             fsp.save_model(bad, target)
     with pytest.raises(InvalidParameterValue, match="dfs_tmpdir"):
-        fsp.save_model(pipeline(local_spark), target, dfs_tmpdir="")
+        fsp.save_model(pipeline(spark), target, dfs_tmpdir="")
     assert not target.exists()
     # Spark itself fails to write (the DFS temporary directory is under a file)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(InvalidParameterValue, match="Saving the spark model failed"):
-        fsp.save_model(pipeline(local_spark), target, dfs_tmpdir=str(blocker))
+        fsp.save_model(pipeline(spark), target, dfs_tmpdir=str(blocker))
     assert not target.exists()
     assert blocker.read_text() == "x"
 
 
 def test_missing_framework_names_the_extra(
-    local_spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fsp.save_model(pipeline(local_spark), tmp_path / "m")
+    fsp.save_model(pipeline(spark), tmp_path / "m")
     monkeypatch.setitem(sys.modules, "pyspark", None)
     for call in (
         lambda: fsp.load_model(str(tmp_path / "m")),
@@ -227,9 +223,9 @@ def test_missing_framework_names_the_extra(
     assert not (tmp_path / "n").exists()
 
 
-def test_corrupted_model_directories_are_clear_errors(local_spark: Any, tmp_path: Path) -> None:
+def test_corrupted_model_directories_are_clear_errors(spark: Any, tmp_path: Path) -> None:
     path = tmp_path / "m"
-    fsp.save_model(pipeline(local_spark), path)
+    fsp.save_model(pipeline(spark), path)
     metadata = next((path / "sparkml" / "metadata").glob("part-*"))
     metadata.write_text("{not json")
     with pytest.raises(ModelIntegrityError):  # the hash check
@@ -245,10 +241,10 @@ def test_corrupted_model_directories_are_clear_errors(local_spark: Any, tmp_path
 
 
 def test_another_major_version_warns_with_both(
-    local_spark: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    spark: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "m"
-    fsp.save_model(pipeline(local_spark), path)
+    fsp.save_model(pipeline(spark), path)
     mlmodel = path / "MLmodel"
     mlmodel.write_text(
         mlmodel.read_text().replace(
@@ -261,21 +257,21 @@ def test_another_major_version_warns_with_both(
     assert "pyspark 1.6.0" in message and f"pyspark {pyspark.__version__}" in message
 
 
-def test_spark_udf_scores_like_predict(local_spark: Any, local_tracking: str) -> None:
-    model = pipeline(local_spark)
+def test_spark_udf_scores_like_predict(spark: Any, local_tracking: str) -> None:
+    model = pipeline(spark)
     X, _ = data()
     with fsregistry.start_run():
         info = fsp.log_model(model, name="m", input_example=X[:2])
-    assert spark_scores(local_spark, info.model_uri, X) == native(local_spark, model, X)
+    assert spark_scores(spark, info.model_uri, X) == native(spark, model, X)
 
 
-def test_scoring_server(local_spark: Any, local_tracking: str, tmp_path: Path) -> None:
-    model = pipeline(local_spark)
+def test_scoring_server(spark: Any, local_tracking: str, tmp_path: Path) -> None:
+    model = pipeline(spark)
     X, _ = data()
     with fsregistry.start_run():
         fsp.log_model(model, name="m", input_example=X[:2], registered_model_name="sp-served")
     got = served_predictions("models:/sp-served/1", tmp_path, local_tracking, X)
-    assert got == native(local_spark, model, X)
+    assert got == native(spark, model, X)
 
 
 MLFLOW_SPARK = (
@@ -321,11 +317,9 @@ print(json.dumps(out))
 
 
 @pytest.mark.mlflow
-def test_mlflow_round_trip_both_directions(
-    local_spark: Any, local_tracking: str, tmp_path: Path
-) -> None:
+def test_mlflow_round_trip_both_directions(spark: Any, local_tracking: str, tmp_path: Path) -> None:
     X, y = data()
-    model = pipeline(local_spark)
+    model = pipeline(spark)
     with fsregistry.start_run():
         info = fsp.log_model(model, name="m", input_example=X[:2], registered_model_name="fs-sp")
     cases = [[info.model_uri, X.to_dict("list")], ["models:/fs-sp/1", X.to_dict("list")]]
@@ -338,7 +332,7 @@ def test_mlflow_round_trip_both_directions(
         env={**MLFLOW_ENV, "SPARK_LOCAL_IP": "127.0.0.1"},
         extras=MLFLOW_EXTRAS,
     )
-    expected = native(local_spark, model, X)
+    expected = native(spark, model, X)
     for uri, _ in cases:
         got = logged["loaded"][uri]
         assert got["native"] == got["pyfunc"] == expected, uri
@@ -351,5 +345,5 @@ def test_mlflow_round_trip_both_directions(
         k: sorted(v) for k, v in info.flavors.items()
     }
     for uri in (logged["uri"], "models:/ml-sp/1"):
-        assert native(local_spark, fsp.load_model(uri), X) == logged["pred"], uri
+        assert native(spark, fsp.load_model(uri), X) == logged["pred"], uri
         assert pyfunc.load_model(uri).predict(X) == logged["pred"], uri

@@ -19,7 +19,6 @@ import yaml
 import fsregistry
 from fsreg_testing.flavors import (
     MLFLOW_LOADS,
-    local_spark,  # noqa: F401 - fixture
     needs_java,
     run_flavor_mlflow,
     served_predictions,
@@ -156,12 +155,12 @@ def test_another_major_version_warns_with_both(
 @needs_java
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
-def test_spark_udf_scores_like_predict(local_spark: Any, local_tracking: str) -> None:
+def test_spark_udf_scores_like_predict(spark: Any, local_tracking: str) -> None:
     model = ols()
     X, _ = data()
     with fsregistry.start_run():
         info = fsm.log_model(model, name="m", input_example=X[:2])
-    assert spark_scores(local_spark, info.model_uri, X) == model.predict(X).tolist()
+    assert spark_scores(spark, info.model_uri, X) == model.predict(X).tolist()
 
 
 def test_scoring_server(local_tracking: str, tmp_path: Path) -> None:

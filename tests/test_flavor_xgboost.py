@@ -20,7 +20,6 @@ import yaml
 import fsregistry
 from fsreg_testing.flavors import (
     MLFLOW_LOADS,
-    local_spark,  # noqa: F401 - fixture
     needs_java,
     run_flavor_mlflow,
     served_predictions,
@@ -204,12 +203,12 @@ def test_corrupted_model_directories_are_clear_errors(tmp_path: Path) -> None:
 @needs_java
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
-def test_spark_udf_scores_like_predict(local_spark: Any, local_tracking: str) -> None:
+def test_spark_udf_scores_like_predict(spark: Any, local_tracking: str) -> None:
     model = regressor()
     X, _ = data()
     with fsregistry.start_run():
         info = fxgb.log_model(model, name="m", input_example=X[:2])
-    got = spark_scores(local_spark, info.model_uri, X)
+    got = spark_scores(spark, info.model_uri, X)
     assert got == [float(v) for v in model.predict(X)]
 
 

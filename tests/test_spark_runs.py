@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import fsregistry
-from fsreg_testing.flavors import local_spark, needs_java  # noqa: F401 - fixture
+from fsreg_testing.flavors import needs_java
 from fsregistry.entities import Metric, ViewType
 
 pytest.importorskip("pyspark", reason="fsregistry[spark] is part of the test extra")
@@ -84,18 +84,17 @@ def test_read_runs_matches_search_runs(
     store_url: str,
     backend: str,
     request: pytest.FixtureRequest,
-    local_spark: Any,  # noqa: F811 - fixture
+    spark: Any,
     filter_string: str | None,
     view: int,
 ) -> None:
     a, b = _populate(store_url)
-    local_spark.conf.set("spark.sql.session.timeZone", "UTC")  # naive times in toPandas: UTC
     fsregistry.set_tracking_uri(store_url)
     expected = fsregistry.search_runs(
         [a, b, "404"], filter_string, run_view_type=view, output_format="pandas"
     )
     got = fsregistry.spark.read_runs(
-        local_spark,
+        spark,
         store_url,
         [a, b, "404"],
         filter_string,
@@ -106,7 +105,7 @@ def test_read_runs_matches_search_runs(
     from fsregistry.spark import runs as spark_runs
 
     source = spark_runs.Source(store_url, _options(backend, request), filter_string, view)
-    tasks = spark_runs._tasks(local_spark, source, [a, b, "404"], 3)
+    tasks = spark_runs._tasks(spark, source, [a, b, "404"], 3)
     assert len(tasks) >= 3  # the runs are dealt out to several executor tasks
     assert sorted(r for t in tasks for r in t.run_ids) == sorted(
         r.info.run_id for r in fsregistry.search_runs([a, b], run_view_type=3, output_format="list")
@@ -121,7 +120,7 @@ def test_read_metric_histories_matches_get_metric_history(
     store_url: str,
     backend: str,
     request: pytest.FixtureRequest,
-    local_spark: Any,  # noqa: F811 - fixture
+    spark: Any,
 ) -> None:
     from fsregistry.export.parquet import SCHEMA
 
@@ -135,7 +134,7 @@ def test_read_metric_histories_matches_get_metric_history(
         for m in client.get_metric_history(r.info.run_id, key)
     )
     got = fsregistry.spark.read_metric_histories(
-        local_spark,
+        spark,
         store_url,
         [a, b],
         "params.depth != '0'",
@@ -155,7 +154,7 @@ def test_read_metric_histories_matches_get_metric_history(
     assert len(rows) == len(expected) > 10
     assert all(same(x, y) for x, y in zip(rows, expected, strict=True))
     only = fsregistry.spark.read_metric_histories(
-        local_spark, store_url, [a], metric_keys=["acc"], storage_options=_options(backend, request)
+        spark, store_url, [a], metric_keys=["acc"], storage_options=_options(backend, request)
     )
     assert {r["key"] for r in only.collect()} == {"acc"}
 

@@ -2,8 +2,9 @@
 the S3 emulator and the GCS emulator; every UDF result is compared with ``load_model(uri)
 .predict`` on the same rows.
 
-One SparkSession per xdist worker and the custom models come from
-``fsreg_testing/spark_udf.py`` (fixtures ``spark`` and ``models_module``, registered in
+The SparkSession is the tests' one per xdist worker (``spark``,
+``fsreg_testing/spark_session.py``) and the custom models come from
+``fsreg_testing/spark_udf.py`` (``models_module``; both fixtures registered in
 tests/conftest.py); endpoints reach executors because spark_udf forwards the driver's. Result
 types, their conversions and errors are in tests/test_spark_udf_types.py. ``test_local_cluster`` runs a separate ``local-cluster`` Spark (a
 master, a worker and an executor JVM of their own) in a subprocess: the driver-local model is
