@@ -1013,6 +1013,9 @@ def workload_buckettree(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict
     """
     import getpass
 
+    from fsregistry.storage import open_storage
+    from fsregistry.tracking import trust
+
     _check_tree_files(tool)
     exp_id = tool.experiment_id(spec["experiment"])
     location = tool.client.get_experiment(exp_id).artifact_location
@@ -1034,12 +1037,18 @@ def workload_buckettree(tool: Tool, rec: Recorder, spec: dict[str, Any]) -> dict
             ids[dg.run_name(i)] = run_id
 
     rec.run("generate", generate, calls=spec["count"])
-    # Only experiments' meta.yaml and the generated runs may become objects (no lock files).
+    # The experiment's run-set stamp, as the runs' create_run calls leave it (checked against
+    # the API by bucketindex): without it every search lists the runs again.
+    trust.bump(open_storage(spec["uri"]), exp_id)
+    # Only experiments' meta.yaml, the stamp and the generated runs may become objects (no
+    # lock files).
     parts = [p.relative_to(spec["uri"]).parts for p in Path(spec["uri"]).rglob("*") if p.is_file()]
     junk = [
         "/".join(x)
         for x in parts
-        if not (len(x) == 2 and x[1] == "meta.yaml") and not (len(x) > 2 and x[0] == exp_id)
+        if not (len(x) == 2 and x[1] == "meta.yaml")
+        and x != (exp_id, trust.STAMP_FILE)
+        and not (len(x) > 2 and x[0] == exp_id)
     ]
     if junk:
         raise RuntimeError(f"unexpected files in the generated bucket tree: {junk[:5]}")
@@ -1060,7 +1069,7 @@ def _check_bucket_summaries(tool: Tool, storage: Any, tree: dict[str, Any], etag
     from fsregistry.config import tracking_store
     from fsregistry.mlruns import layout
     from fsregistry.mlruns.metafile import load_meta
-    from fsregistry.tracking import run_index
+    from fsregistry.tracking import run_index, trust
 
     c = tool.client
     found = c.get_experiment_by_name("bench")
@@ -1074,6 +1083,8 @@ def _check_bucket_summaries(tool: Tool, storage: Any, tree: dict[str, Any], etag
     exp_id = tool.experiment_id("bench-check")
     run_id = _write_check_run(tool, c, exp_id).info.run_id
     c.flush()
+    if trust.generation(storage, exp_id) is None:
+        raise RuntimeError("fsregistry's writer left no run-set stamp; the generator writes one")
     shard = run_index.decode_shard(storage.read(f"{exp_id}/{run_index.shard_name(run_id)}"))
     entry = (shard or {}).get(run_id)
     if entry is None:

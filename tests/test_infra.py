@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -475,6 +477,57 @@ def test_fast_moto_listing_survives_a_write_during_the_listing() -> None:
         assert fired, "the key name's hook did not run: the test proves nothing"
         after = _all_pages(stock, backend, bucket, "e/", None, None, 1000)
         assert ("key", new_key) in {entry[:2] for entry in after[0][0]}
+    finally:
+        backend.reset()
+
+
+def test_fast_moto_listing_sorts_a_bucket_once_per_listing_until_it_changes() -> None:
+    """The next pages of a listing reuse the names sorted for its first page (a listing of
+    840,000 objects in 1,000-key pages would otherwise sort the bucket 840 times), and any
+    write to the bucket's key table (a new key, a deleted one, an overwrite) is seen by the
+    next page: the pages equal moto's own, before and after each write.
+
+    The walks are counted by a key name whose ``startswith`` (called on every name of a walk)
+    counts its calls."""
+    from moto.s3.models import S3Backend
+
+    stock, fast = _stock_and_fast_listing()
+    backend = S3Backend("us-east-1", "123456789012")
+    try:
+        bucket = _build_listing_bucket(backend, versioned=False)
+        walks: list[int] = []
+
+        class CountingKeyName(str):
+            def startswith(self, *args: Any) -> bool:
+                walks.append(1)
+                return super().startswith(*args)
+
+        versions = dict.pop(bucket.keys, "e/r1/meta.yaml")
+        dict.__setitem__(bucket.keys, CountingKeyName("e/r1/meta.yaml"), versions)
+        for delimiter in (None, "/"):
+            walks.clear()
+            pages = _all_pages(fast, backend, bucket, "e/", delimiter, None, 3)
+            assert len(pages) > 3, "too few pages to show the sorted names kept"
+            assert len(walks) == 1, f"{len(pages)} pages walked the bucket {len(walks)} times"
+            assert pages == _all_pages(stock, backend, bucket, "e/", delimiter, None, 3)
+        put = functools.partial(backend.put_object, bucket.name, disable_notification=True)
+        writes: list[Callable[[], object]] = [
+            lambda: put("e/r1/new", b"new key"),
+            lambda: backend.delete_object(bucket.name, "e/r10/meta.yaml"),
+            lambda: put("e/r3/meta.yaml", b"overwritten"),
+        ]
+        for write in writes:
+            token = fast(backend, bucket, "e/", None, None, None, 7)[2]
+            assert token is not None
+            walks.clear()
+            write()
+            rest = []
+            while token is not None:
+                keys, _truncated, token = fast(backend, bucket, "e/", None, token, None, 7)
+                rest += [_entry(e) for e in keys]
+            assert len(walks) == 1, "the write was not seen: the bucket was not walked again"
+            whole = _all_pages(stock, backend, bucket, "e/", None, None, 10**6)[0][0]
+            assert rest == whole[7:]
     finally:
         backend.reset()
 
