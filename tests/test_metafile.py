@@ -105,3 +105,8 @@ def test_lines_repeated_across_files_are_parsed_once(monkeypatch: pytest.MonkeyP
     assert parsed.count("current_stage: None") == 1 and parsed.count("status: READY") == 1
     assert len([p for p in parsed if p.startswith("version: ")]) == 7
     assert parsed.count("tags: []") == 50 and parsed.count("  extra: {}") == 50
+    # A long line (a description) is parsed each time, never held for the process's life.
+    long = "description: " + "x" * 1000
+    for _ in range(2):
+        assert load_meta(f"{long}\n".encode(), "x") == {"description": "x" * 1000}
+    assert parsed.count(long) == 2 and long not in metafile._LINES

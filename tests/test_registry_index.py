@@ -34,7 +34,7 @@ FsRoot = tuple[Any, str]
 # -- helpers ------------------------------------------------------------------------------------
 def shard_models(storage: Any, name: str) -> dict[str, Any]:
     """The models a shard holds, decoded (a line per model: its name, a tab, its JSON)."""
-    head, *lines = storage.read(f"models/{name}").decode("utf-8").splitlines()
+    head, *lines = storage.read(f"models/{name}").decode("utf-8").rstrip("\n").split("\n")
     assert json.loads(head) == {"format": model_index._FORMAT}
     return {json.loads(n): json.loads(body) for n, _, body in (x.partition("\t") for x in lines)}
 

@@ -579,6 +579,18 @@ def test_a_shard_of_mostly_stale_lines_is_compacted_by_its_reader(
     lines = shard.read_bytes().split(b"\n")
     assert len(lines) == 4 and lines[-1] == b""  # header, one line per run
     assert {json.loads(line.partition(b"\t")[0]) for line in lines[1:3]} == set(run_ids)
+    # A format-6 shard (a store upgraded from an older fsregistry) is compacted too, into
+    # this format: it used to keep every stale line for good.
+    for _ in range(20):
+        for run_id in run_ids:
+            tokens = run_index.tokens_of(listed[run_id], len(run_id) + 1) or ""
+            index.append(storage, exp_id, run_id, index.record(run_id, tokens, decoded[run_id]))
+    body = shard.read_bytes().partition(b"\n")[2]
+    shard.write_bytes(b'{"format":6}\n' + body)
+    assert body.count(b"\n") == 42
+    run_index.ExperimentIndex().load_shards(storage, exp_id, {one: "unseen2"})
+    lines = shard.read_bytes().split(b"\n")
+    assert len(lines) == 4 and json.loads(lines[0]) == {"format": run_index._FORMAT}
     # A shard another version of fsregistry writes (another format) is never rewritten.
     other_version = b'{"format":99}\n' + b"".join(b'"r%d"\t{}\n' % i for i in range(40))
     shard.write_bytes(other_version)

@@ -108,6 +108,7 @@ class _Line(NamedTuple):
 # every one of them. Bounded: cleared when full.
 _LINES: dict[str, _Line] = {}
 _LINES_KEPT = 8192
+_LINE_KEPT_CHARS = 200
 
 
 def _line(line: str) -> _Line | None:
@@ -136,7 +137,13 @@ def _load_simple(text: str) -> dict[str, Any] | None:
             known = _line(line)
             if known is None:
                 return None
-            if not isinstance(known.parsed, (list, dict)):  # shared: immutable values only
+            # Shared: immutable values only, of short lines (the ones that repeat; a long
+            # description would be held for the process's life), parsed to a value.
+            if (
+                len(line) <= _LINE_KEPT_CHARS
+                and not isinstance(known.parsed, (list, dict))
+                and (known.value is None or known.parsed is not _NO_VALUE)
+            ):
                 if len(lines) >= _LINES_KEPT:
                     lines.clear()
                 lines[line] = known

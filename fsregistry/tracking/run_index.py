@@ -237,7 +237,9 @@ class ExperimentIndex:
             return False
         latest = {line.run_id: line for line in lines}  # a run's last line counts
         stale = (
-            raw.startswith(_HEADER + b"\n")  # never another version's shard
+            # A shard of a format read here (a format-6 one is rewritten as this format);
+            # never a newer version's, whose lines compacting would drop.
+            _shard_format(raw.partition(b"\n")[0]) in _READ_FORMATS
             and raw.count(b"\n") - 1 - len(latest) > max(_STALE_LINES, len(latest))
         )
         del raw
