@@ -397,3 +397,30 @@ def test_a_directory_another_writer_makes_or_takes_back_meanwhile_is_no_conflict
     assert done
     assert (target / "meta.yaml").read_bytes() == b"v8"
     assert sorted(p.name for p in target.iterdir()) == ["meta.yaml"]
+
+
+def test_a_folder_whose_name_is_no_utf8_is_left_out_of_listings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder made by hand whose name's bytes are no UTF-8 (Python gives lone surrogates,
+    which no storage path holds) is left out, with a warning, instead of failing every
+    registry and run search of the store with a raw UnicodeEncodeError or a refused path."""
+    from fsregistry import Client
+
+    root = tmp_path / "mlruns"
+    client = Client(tracking_uri=str(root))
+    client.create_registered_model("good")
+    client.create_model_version("good", "/src")
+    exp_id = client.create_experiment("e")
+    run_id = client.create_run(exp_id).info.run_id
+    bad_model = os.fsencode(root) + b"/models/bad\xff"
+    os.makedirs(bad_model)
+    with open(bad_model + b"/meta.yaml", "wb") as f:
+        f.write(b"creation_timestamp: 1\nname: bad\n")
+    os.makedirs(os.fsencode(root) + b"/" + exp_id.encode() + b"/run\xfe/metrics")
+    fresh = Client(tracking_uri=str(root) + "/")  # another store object: nothing held
+    with caplog.at_level("WARNING"):
+        assert [m.name for m in fresh.search_registered_models()] == ["good"]
+        assert [v.name for v in fresh.search_model_versions()] == ["good"]
+        assert [r.info.run_id for r in fresh.search_runs([exp_id])] == [run_id]
+    assert "is not UTF-8" in caplog.text

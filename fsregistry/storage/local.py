@@ -63,6 +63,7 @@ from fsregistry.storage.local_files import (
     INTERNAL_NAME,
     OPEN_FOR_APPEND,
     OPEN_FOR_READ,
+    addressable,
     append_whole,
     is_internal_name,
     link_new,
@@ -305,6 +306,8 @@ class LocalStorage(Storage):
             try:
                 with os.scandir(self._abs(path)) as it:
                     for entry in it:
+                        if not (entry.name.isascii() or addressable(entry.name)):
+                            continue  # no path can name it
                         if entry.is_dir():
                             dirs.append(entry.name)
                         elif not is_internal_name(entry.name):

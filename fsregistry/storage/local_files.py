@@ -94,6 +94,31 @@ def temp_name(name: str) -> str:
     return f".{name}{TEMP_INFIX}{os.urandom(16).hex()}"
 
 
+_unaddressable_seen: set[str] = set()
+
+
+def addressable(name: str) -> bool:
+    """Whether a directory entry's name (from ``os.scandir``) can be part of a storage path:
+    not one whose bytes are no UTF-8 (made by hand or another program; Python decodes them
+    to lone surrogates, which every storage path refuses). Listings leave such entries out,
+    as if absent, with a warning once per name, instead of failing every search and scan of
+    the tree when the path is used."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        if name not in _unaddressable_seen:
+            _unaddressable_seen.add(name)
+            import logging
+
+            shown_name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            logging.getLogger(__name__).warning(
+                "Ignoring %r: its name is not UTF-8, so no fsregistry or MLflow path names it",
+                shown_name,
+            )
+        return False
+    return True
+
+
 def walk_tree(
     base: str, prune: Callable[[str], bool] | None = None
 ) -> Iterator[tuple[str, os.DirEntry[str], bool]]:
@@ -125,6 +150,8 @@ def walk_tree(
             with it:
                 for entry in it:
                     name = entry.name
+                    if not (name.isascii() or addressable(name)):
+                        continue  # no path can name it (see ``addressable``)
                     child = f"{rel}/{name}" if rel else name
                     if entry.is_dir(follow_symlinks=False):
                         if prune is None or not prune(child):
