@@ -105,7 +105,8 @@ class Outcome:
 _INDEX_PREFIXES = (".fsreg-index-", ".fsreg-registry-index-")
 
 
-def _is_index_cache(path: str) -> bool:
+def is_index_cache(path: str) -> bool:
+    """A run or registry index shard: a cache any read may refresh (MLflow ignores it)."""
     name = path.rsplit("/", 1)[-1].lstrip(".")
     return ("." + name).startswith(_INDEX_PREFIXES)
 
@@ -122,7 +123,7 @@ def attempt(store_fs: tuple[Any, str], call: Callable[[], T]) -> Outcome:
             # A lookup that ends in "not found" or "wrong state" has read the store, and
             # reading may refresh the hidden index shards (a cache MLflow ignores, which
             # never changes an answer). A refused argument must be refused before any I/O.
-            changed = [p for p in changed if not _is_index_cache(p)]
+            changed = [p for p in changed if not is_index_cache(p)]
         assert not changed, f"rejected with {e!r} but changed {changed[:10]}"
         assert e.error_code and isinstance(e.message, str)
         return Outcome(error=e)

@@ -87,6 +87,8 @@ _log = logging.getLogger(__name__)
 SHARD_PREFIX = ".fsreg-index-"
 _FORMAT = 7
 _READ_FORMATS = (6, 7)  # a format-6 shard's lines are read too (see the module docstring)
+# Their header lines as written (compared, not decoded: a cold search decodes one mapping).
+_READ_HEADERS = tuple(b'{"format":%d}\n' % f for f in _READ_FORMATS)
 _HEADER = json.dumps({"format": _FORMAT}, separators=(",", ":")).encode("ascii")
 _HEX2 = re.compile(r"^[0-9a-f]{2}")
 # A shard with more stale lines than this (and than live ones) is compacted by its reader.
@@ -239,7 +241,7 @@ class ExperimentIndex:
         stale = (
             # A shard of a format read here (a format-6 one is rewritten as this format);
             # never a newer version's, whose lines compacting would drop.
-            _shard_format(raw.partition(b"\n")[0]) in _READ_FORMATS
+            raw.startswith(_READ_HEADERS)
             and raw.count(b"\n") - 1 - len(latest) > max(_STALE_LINES, len(latest))
         )
         del raw
